@@ -1,0 +1,42 @@
+# meetmesh tasks. On a fresh machine run them through ./dev (it installs uv and just first).
+
+set dotenv-load := false
+
+# Start the whole stack with embedded defaults (SQLite under ./var, in-process bus) and print the URL.
+up:
+    uv sync --frozen --quiet
+    uv run --frozen python -m api
+
+# Run the full test suite (SQLite and PostgreSQL, real servers and sockets).
+test *ARGS:
+    uv sync --frozen --quiet
+    uv run --frozen pytest -q -p no:cacheprovider {{ARGS}}
+
+# The quick subset for iterating: no slow end-to-end or load suites.
+test-fast *ARGS:
+    uv sync --frozen --quiet
+    uv run --frozen pytest -q -m "not slow" {{ARGS}}
+
+# Benchmarks; writes bench/results.json.
+bench:
+    uv sync --frozen --quiet
+    uv run --frozen python -m bench
+
+# Bounded Locust smoke run (headless) against a server it starts itself.
+loadtest users="20" seconds="15":
+    uv sync --frozen --quiet
+    uv run --frozen python -m loadtests.smoke --users {{users}} --seconds {{seconds}}
+
+# Lint, format check and types.
+lint:
+    uv run --frozen ruff check .
+    uv run --frozen ruff format --check .
+    uv run --frozen mypy protocol api dbschema
+
+# Regenerate api/schema.graphql from the code.
+schema:
+    uv run --frozen python -m api.graphql.export > api/schema.graphql
+
+# Apply database migrations to the configured database (they also run on start).
+migrate:
+    uv run --frozen python -m dbschema.migrate

@@ -1,0 +1,1 @@
+"""The control plane: GraphQL API over SQLite/PostgreSQL with an event bus."""

@@ -1,0 +1,25 @@
+"""``python -m api``: serve the API (and, until the edge and workers exist as processes, only the API)."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from api.app import create_app
+from api.settings import Settings
+
+
+def main() -> None:
+    settings = Settings.from_env()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app(settings)
+    print(
+        f"\n  meetmesh is up: open {settings.base_url}/  (GraphiQL at {settings.base_url}/graphql)\n",
+        flush=True,
+    )
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level, ws="websockets-sansio")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""Accounts. Passwords are argon2id hashes; refresh tokens rotate on every use, and re-use of a rotated token
+revokes the whole family (it means the token leaked)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from api import validation
+from api.accounts import store
+from api.db import Database
+from api.errors import ConflictError, UnauthenticatedError
+from api.security import Credentials
+from dbschema.models import RefreshToken, User, utcnow
+from protocol.ids import new_id
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    user: User
+    access_token: str
+    refresh_token: str
+    expires_in_s: int
+
+
+# A real hash of a random string, so a log-in for an unknown email costs the same as a wrong password.
+_DUMMY_HASH: dict[int, str] = {}
+
+
+async def _issue(db: Database, creds: Credentials, user: User) -> Session:
+    token, digest = creds.new_refresh_token()
+    async with db.write() as tx:
+        tx.session.add(
+            RefreshToken(
+                digest=digest,
+                user_id=user.id,
+                expires_at=utcnow() + timedelta(seconds=creds.settings.refresh_token_ttl_s),
+            )
+        )
+    return Session(user, creds.access_token(user.id), token, creds.settings.access_token_ttl_s)
+
+
+async def sign_up(db: Database, creds: Credentials, *, email: str, password: str, display_name: str) -> Session:
+    email = validation.email("email", email)
+    display_name = validation.display_name("displayName", display_name)
+    min_len = creds.settings.password_min_length
+    if not min_len <= len(password) <= 256:
+        raise validation.BadInputError("password", f"password must be {min_len}..256 characters (got {len(password)})")
+    async with db.read() as session:
+        if await store.user_by_email(session, email) is not None:
+            raise ConflictError(f"an account for {email} exists already; log in instead", field="email")
+    password_hash = await asyncio.to_thread(creds.hash_secret, password)
+    user = User(id=new_id(), email=email, display_name=display_name, password_hash=password_hash)
+    try:
+        async with db.write() as tx:
+            tx.session.add(user)
+    except IntegrityError as exc:  # a concurrent sign-up with the same email won the race
+        raise ConflictError(f"an account for {email} exists already; log in instead", field="email") from exc
+    return await _issue(db, creds, user)
+
+
+async def log_in(db: Database, creds: Credentials, *, email: str, password: str) -> Session:
+    email = email.strip().lower()
+    async with db.read() as session:
+        user = await store.user_by_email(session, email)
+    if user is None:
+        key = id(creds)
+        if key not in _DUMMY_HASH:
+            _DUMMY_HASH[key] = await asyncio.to_thread(creds.hash_secret, new_id())
+        await asyncio.to_thread(creds.verify_secret, _DUMMY_HASH[key], password)
+        raise UnauthenticatedError("wrong email or password")
+    if not await asyncio.to_thread(creds.verify_secret, user.password_hash, password):
+        raise UnauthenticatedError("wrong email or password")
+    return await _issue(db, creds, user)
+
+
+async def refresh(db: Database, creds: Credentials, *, refresh_token: str) -> Session:
+    digest = creds.refresh_digest(refresh_token)
+    now = utcnow()
+    token, new_digest = creds.new_refresh_token()
+    async with db.write() as tx:
+        row = await store.live_refresh_token(tx.session, digest, now)
+        if row is None:
+            stale = await tx.session.get(RefreshToken, digest)
+            if stale is not None and stale.revoked_at is not None:
+                await store.revoke_all(tx.session, stale.user_id, now)
+        else:
+            row.revoked_at = now
+            user = await store.user_by_id(tx.session, row.user_id)
+            tx.session.add(
+                RefreshToken(
+                    digest=new_digest,
+                    user_id=row.user_id,
+                    expires_at=now + timedelta(seconds=creds.settings.refresh_token_ttl_s),
+                )
+            )
+    if row is None or user is None:
+        raise UnauthenticatedError("refresh token is invalid, expired or already used; log in again")
+    return Session(user, creds.access_token(user.id), token, creds.settings.access_token_ttl_s)
+
+
+async def log_out(db: Database, creds: Credentials, *, refresh_token: str) -> bool:
+    digest = creds.refresh_digest(refresh_token)
+    async with db.write() as tx:
+        row = (await tx.session.execute(select(RefreshToken).where(RefreshToken.digest == digest))).scalar_one_or_none()
+        if row is None or row.revoked_at is not None:
+            return False
+        row.revoked_at = utcnow()
+    return True
+
+
+async def get_user(db: Database, user_id: str) -> User:
+    async with db.read() as session:
+        user = await store.user_by_id(session, user_id)
+    if user is None:
+        raise UnauthenticatedError("this account no longer exists")
+    return user

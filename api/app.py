@@ -1,0 +1,97 @@
+"""`create_app(settings)`: the one factory production and tests use."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, MediaType, Request, Response, get
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException
+from litestar.static_files import create_static_files_router
+from strawberry.litestar import make_graphql_controller
+
+from api.bus import MemoryBus
+from api.db import Database, make_engine
+from api.graphql.context import Context
+from api.graphql.schema import schema
+from api.services import Services
+from api.settings import Settings
+from dbschema import migrate
+
+log = logging.getLogger("meetmesh.api")
+STATIC = Path(__file__).parent / "static"
+
+
+@get("/healthz", media_type=MediaType.JSON)
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get("/.well-known/meetmesh/join-token-key", media_type=MediaType.TEXT)
+async def join_token_key(state: State) -> str:
+    """Public key edges use to verify join tokens (PEM, Ed25519)."""
+    return state.services.creds.join_public_key_pem  # type: ignore[no-any-return]
+
+
+@get("/", media_type=MediaType.HTML, include_in_schema=False)
+async def landing() -> Response[bytes]:
+    return Response((STATIC / "index.html").read_bytes(), media_type=MediaType.HTML)
+
+
+def _http_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    # Outside GraphQL (which maps its own errors): plain HTTP errors keep their status, anything unexpected is
+    # logged and answered without internals.
+    if isinstance(exc, HTTPException):
+        return Response(
+            {"error": exc.detail, "code": "BAD_INPUT" if exc.status_code < 500 else "INTERNAL"},
+            status_code=exc.status_code,
+        )
+    log.exception("unhandled error on %s", request.url.path)
+    return Response({"error": "Internal error; it has been logged", "code": "INTERNAL"}, status_code=500)
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    bus = MemoryBus()
+    db = Database(make_engine(settings.sqlalchemy_url), bus)
+    services = Services.build(settings, db, bus)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await migrate.upgrade(db.engine)
+        try:
+            yield
+        finally:
+            await bus.close()
+            await db.dispose()
+
+    async def context_getter(state: State) -> Context:
+        return Context(services=state.services)
+
+    origins = list(settings.allowed_origins)  # same-origin pages are always allowed
+    GraphQLController = make_graphql_controller(
+        schema,
+        path="/graphql",
+        context_getter=context_getter,
+        keep_alive=True,
+        keep_alive_interval=15,
+        allowed_origins=origins,
+    )
+    return Litestar(
+        route_handlers=[
+            GraphQLController,
+            healthz,
+            join_token_key,
+            landing,
+            create_static_files_router(path="/static", directories=[STATIC]),
+        ],
+        state=State({"services": services}),
+        lifespan=[lifespan],
+        exception_handlers={Exception: _http_error},
+        debug=False,
+    )

@@ -1,0 +1,114 @@
+"""Engine, sessions and the write transaction that publishes its events only after it commits."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from api.bus import Bus
+from dbschema.models import Meeting, MeetingEventRow, utcnow
+from protocol.events import Audience, EventType, MeetingEvent
+
+
+def make_engine(url: str) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            # Take transaction control from the driver so we can choose BEGIN IMMEDIATE for writers: a
+            # deferred transaction that later upgrades to a write lock fails at once with SQLITE_BUSY instead
+            # of waiting for busy_timeout.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            mode = "IMMEDIATE" if conn.get_execution_options().get("meetmesh_write") else "DEFERRED"
+            conn.exec_driver_sql(f"BEGIN {mode}")
+
+        return engine
+    return create_async_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+
+
+class Tx:
+    """One write transaction. ``emit`` assigns the meeting's next sequence number inside the transaction
+    (the row update serialises writers per meeting, so sequence order is commit order) and logs the event."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.events: list[MeetingEvent] = []
+
+    async def emit(
+        self,
+        meeting_id: str,
+        type: EventType,
+        *,
+        audience: Audience = Audience.ALL,
+        subject_id: str | None = None,
+        actor_id: str | None = None,
+        participant: dict[str, Any] | None = None,
+        meeting: dict[str, Any] | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> MeetingEvent:
+        await self.session.flush()
+        seq = (
+            await self.session.execute(
+                update(Meeting)
+                .where(Meeting.id == meeting_id)
+                .values(event_seq=Meeting.event_seq + 1)
+                .returning(Meeting.event_seq)
+                .execution_options(synchronize_session=False)
+            )
+        ).scalar_one()
+        now = utcnow()
+        ev = MeetingEvent(
+            meeting_id=meeting_id,
+            seq=seq,
+            type=type,
+            audience=audience,
+            at=now.timestamp(),
+            subject_id=subject_id,
+            actor_id=actor_id,
+            participant=participant,
+            meeting=meeting,
+            data=data or {},
+        )
+        self.session.add(MeetingEventRow(meeting_id=meeting_id, seq=seq, body=ev.to_dict(), at=now))
+        self.events.append(ev)
+        return ev
+
+
+class Database:
+    def __init__(self, engine: AsyncEngine, bus: Bus) -> None:
+        self.engine = engine
+        self.bus = bus
+        self._reader = async_sessionmaker(engine, expire_on_commit=False)
+        self._writer = async_sessionmaker(engine.execution_options(meetmesh_write=True), expire_on_commit=False)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        async with self._reader() as session:
+            yield session
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[Tx]:
+        async with self._writer() as session:
+            tx = Tx(session)
+            async with session.begin():
+                yield tx
+        for ev in tx.events:  # after commit, never before: subscribers must be able to read what they hear of
+            await self.bus.publish(ev)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,1 @@
+"""Subscriptions: a meeting's event stream, gap-free and in order, resumable by sequence number."""

@@ -1,0 +1,1 @@
+"""GraphQL boundary: schema assembly, request context, error mapping."""

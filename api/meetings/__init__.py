@@ -1,0 +1,1 @@
+"""Meetings: scheduling, settings, lifecycle (scheduled → live → ended / cancelled)."""

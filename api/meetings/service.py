@@ -1,0 +1,293 @@
+"""Meetings: create, update, cancel, read, list. Ending is a host control (`participants.service`)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+
+from api import validation
+from api.errors import (
+    BadInputError,
+    ConflictError,
+    ForbiddenError,
+    MeetingEndedError,
+    NotFoundError,
+    UnauthenticatedError,
+)
+from api.meetings import numbers, schedule, store
+from api.participants import store as participants_store
+from api.participants.permissions import Action, Role, check
+from api.participants.service import end_in_tx
+from api.participants.views import meeting_snapshot
+from api.security import Principal, UserPrincipal
+from api.services import Services
+from dbschema.models import Meeting, utcnow
+from protocol.events import EventType
+from protocol.ids import new_id
+
+MAX_PARTICIPANTS = 1000
+
+
+@dataclass(slots=True)
+class MeetingSettings:
+    """Optional settings; None leaves the current (or default) value."""
+
+    waiting_room: bool | None = None
+    join_before_host: bool | None = None
+    mute_on_entry: bool | None = None
+    allow_guests: bool | None = None
+    allow_self_unmute: bool | None = None
+    host_only_screen_share: bool | None = None
+    max_participants: int | None = None
+    auto_record: bool | None = None
+
+
+@dataclass(slots=True)
+class MeetingDraft:
+    title: str | None = None
+    description: str | None = None
+    starts_at: datetime | None = None
+    duration_minutes: int | None = None
+    timezone: str | None = None
+    recurrence: str | None = None
+    passcode: str | None = None
+    """Empty string removes the passcode."""
+
+
+def _require_user(principal: Principal | None) -> str:
+    if not isinstance(principal, UserPrincipal):
+        raise UnauthenticatedError("log in to manage meetings")
+    return principal.user_id
+
+
+def _apply_settings(m: Meeting, s: MeetingSettings) -> None:
+    if s.max_participants is not None:
+        validation.int_range("settings.maxParticipants", s.max_participants, 2, MAX_PARTICIPANTS)
+    for f in fields(s):
+        value = getattr(s, f.name)
+        if value is not None:
+            setattr(m, f.name, value)
+
+
+async def _apply_schedule(m: Meeting, d: MeetingDraft, svc: Services) -> None:
+    if d.title is not None:
+        m.title = validation.text("title", d.title, max_len=200)
+    if d.description is not None:
+        m.description = validation.text("description", d.description, min_len=0, max_len=5000)
+    if d.timezone is not None:
+        m.timezone = validation.timezone("timezone", d.timezone)
+    if d.duration_minutes is not None:
+        m.duration_minutes = validation.int_range("durationMinutes", d.duration_minutes, 1, 24 * 60)
+    if d.starts_at is not None:
+        if d.starts_at.tzinfo is None:
+            raise BadInputError("startsAt", "startsAt must include a UTC offset, e.g. 2026-12-01T09:00:00+01:00")
+        m.starts_at = d.starts_at
+    if d.recurrence is not None:
+        if d.recurrence.strip() == "":
+            m.recurrence = None
+        else:
+            if m.kind == "instant":
+                raise BadInputError("recurrence", "instant meetings cannot recur; schedule the meeting instead")
+            m.recurrence = schedule.validate(d.recurrence, m.starts_at, m.timezone)
+    if d.passcode is not None:
+        if d.passcode == "":
+            m.passcode_hash = None
+        else:
+            code = validation.passcode("passcode", d.passcode)
+            m.passcode_hash = await asyncio.to_thread(svc.creds.hash_secret, code)
+    duration = timedelta(minutes=m.duration_minutes)
+    m.last_ends_at = None if m.kind == "instant" else schedule.last_end(m.recurrence, m.starts_at, m.timezone, duration)
+
+
+async def create(
+    svc: Services,
+    principal: Principal | None,
+    draft: MeetingDraft,
+    settings: MeetingSettings,
+    *,
+    scheduled: bool,
+) -> Meeting:
+    user_id = _require_user(principal)
+    if draft.title is None:
+        raise BadInputError("title", "title is required")
+    if scheduled and draft.starts_at is None:
+        raise BadInputError("startsAt", "startsAt is required for a scheduled meeting")
+    now = utcnow()
+    m = Meeting(
+        id=new_id(),
+        host_user_id=user_id,
+        kind="scheduled" if scheduled else "instant",
+        title="",
+        description="",
+        starts_at=now,
+        duration_minutes=60,
+        timezone="UTC",
+        recurrence=None,
+        status="scheduled",
+        event_seq=0,
+        locked=False,
+        waiting_room=False,
+        join_before_host=False,
+        mute_on_entry=False,
+        allow_guests=True,
+        allow_self_unmute=True,
+        host_only_screen_share=False,
+        max_participants=100,
+        auto_record=False,
+    )
+    await _apply_schedule(m, draft, svc)
+    _apply_settings(m, settings)
+    if scheduled and m.recurrence is None and m.starts_at + timedelta(minutes=m.duration_minutes) < now:
+        raise BadInputError("startsAt", "startsAt is in the past")
+    for _ in range(8):  # 9·10^10 numbers: a collision is rare; retrying a few times makes it vanishingly so
+        m.number = numbers.generate()
+        try:
+            async with svc.db.write() as tx:
+                tx.session.add(m)
+            return m
+        except IntegrityError:
+            async with svc.db.read() as session:
+                if not await store.number_taken(session, m.number):
+                    raise
+    raise ConflictError("could not allocate a meeting number; try again")
+
+
+async def _owned_for_update(svc: Services, tx_session, principal: Principal | None, meeting_id: str) -> Meeting:  # type: ignore[no-untyped-def]
+    user_id = _require_user(principal)
+    m = await participants_store.meeting_for_update(tx_session, meeting_id)
+    if m is None:
+        raise NotFoundError(f"meeting {meeting_id} does not exist")
+    if m.host_user_id != user_id:
+        p = await participants_store.by_principal(tx_session, m.id, principal)
+        role = Role(p.role) if p is not None and p.state == "admitted" else None
+        if role is None:
+            raise ForbiddenError("only the meeting's host may change it")
+        check(Action.UPDATE_MEETING, role)
+    return m
+
+
+async def update(
+    svc: Services,
+    principal: Principal | None,
+    meeting_id: str,
+    draft: MeetingDraft,
+    settings: MeetingSettings,
+) -> Meeting:
+    async with svc.db.write() as tx:
+        m = await _owned_for_update(svc, tx.session, principal, meeting_id)
+        if m.status in ("ended", "cancelled"):
+            raise MeetingEndedError(f"meeting has {m.status}; it can no longer be changed")
+        before = meeting_snapshot(m)
+        await _apply_schedule(m, draft, svc)
+        _apply_settings(m, settings)
+        if meeting_snapshot(m) != before:
+            await tx.emit(m.id, EventType.MEETING_UPDATED, meeting=meeting_snapshot(m))
+    return m
+
+
+async def cancel(svc: Services, principal: Principal | None, meeting_id: str) -> Meeting:
+    async with svc.db.write() as tx:
+        m = await _owned_for_update(svc, tx.session, principal, meeting_id)
+        if m.status == "live":
+            raise ConflictError("the meeting is in progress; end it instead")
+        if m.status in ("ended", "cancelled"):
+            raise MeetingEndedError(f"meeting has {m.status} already")
+        m.status = "cancelled"
+        await tx.emit(m.id, EventType.MEETING_ENDED, meeting=meeting_snapshot(m))
+    return m
+
+
+async def end(svc: Services, principal: Principal | None, meeting_id: str) -> Meeting:
+    from api.participants.service import control
+
+    result = await control(svc, principal, Action.END_MEETING, meeting_id=meeting_id)
+    assert isinstance(result, Meeting)
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    meeting: Meeting
+    role: Role | None
+    """The viewer's role if they were admitted at some point (None for a waiting participant)."""
+    participant_id: str | None
+    state: str | None
+
+
+async def access(svc: Services, principal: Principal | None, meeting_id: str) -> Access:
+    """Who may read a meeting: its owner and anyone who has been let in (admitted now or earlier)."""
+    if principal is None:
+        raise UnauthenticatedError("log in or join as a guest first")
+    async with svc.db.read() as session:
+        m = await store.by_id(session, meeting_id)
+        if m is None:
+            raise NotFoundError(f"meeting {meeting_id} does not exist")
+        p = await participants_store.by_principal(session, m.id, principal)
+    owner = isinstance(principal, UserPrincipal) and principal.user_id == m.host_user_id
+    if p is not None and (p.state == "admitted" or (p.joined_at is not None and p.state == "left")):
+        role = Role(p.role) if p.state == "admitted" or not owner else Role.HOST
+        return Access(m, role, p.id, p.state)
+    if owner:
+        return Access(m, Role.HOST, p.id if p else None, p.state if p else None)
+    if p is not None and p.state == "waiting":
+        raise ForbiddenError("you are in the waiting room; the host has not let you in yet")
+    raise ForbiddenError("you are not a participant of this meeting")
+
+
+async def lobby(svc: Services, number: str) -> tuple[Meeting, str | None]:
+    """What anyone holding the number may see before joining."""
+    number = numbers.parse("number", number)
+    async with svc.db.read() as session:
+        m = await participants_store.meeting_by_number(session, number)
+        if m is None:
+            raise NotFoundError(f"no meeting has the number {numbers.display(number)}")
+        return m, await store.host_name(session, m.host_user_id)
+
+
+def _encode_cursor(m: Meeting) -> str:
+    return base64.urlsafe_b64encode(f"{m.starts_at.isoformat()}|{m.id}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        when, mid = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return datetime.fromisoformat(when), mid
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadInputError("after", "after is not a cursor returned by this API") from exc
+
+
+async def list_mine(
+    svc: Services, principal: Principal | None, *, upcoming: bool, first: int, after: str | None
+) -> tuple[list[Meeting], str | None]:
+    user_id = _require_user(principal)
+    validation.int_range("first", first, 1, 100)
+    cursor = _decode_cursor(after) if after else None
+    async with svc.db.read() as session:
+        rows = await store.list_for_user(
+            session, user_id, upcoming=upcoming, now=utcnow(), after=cursor, limit=first + 1
+        )
+    page, more = rows[:first], len(rows) > first
+    return page, (_encode_cursor(page[-1]) if more and page else None)
+
+
+async def attended(svc: Services, principal: Principal | None, meeting_id: str) -> Access:
+    return await access(svc, principal, meeting_id)
+
+
+__all__ = [
+    "Access",
+    "MeetingDraft",
+    "MeetingSettings",
+    "access",
+    "cancel",
+    "create",
+    "end",
+    "end_in_tx",
+    "list_mine",
+    "lobby",
+    "update",
+]

@@ -1,0 +1,1 @@
+"""Participants: joining, the waiting room, presence and host controls."""

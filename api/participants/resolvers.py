@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import strawberry
+
+from api.graphql.context import ctx
+from api.meetings.resolvers import as_host
+from api.meetings.types import JoinResult, Meeting
+from api.participants import service
+from api.participants.permissions import Action
+from api.participants.types import JoinMeetingInput, JoinStatus, JoinToken, Participant, UpdateMyMediaInput
+from dbschema.models import Meeting as MeetingRow
+
+
+def _token(t: service.JoinTicket) -> JoinToken:
+    return JoinToken(token=t.token, expires_at=datetime.fromtimestamp(t.expires_at, UTC), edge_url=t.edge_url)
+
+
+async def _on_participant(info: strawberry.Info, action: Action, participant_id: str, **kw: object) -> Participant:
+    result = await service.control(ctx(info).services, ctx(info).principal, action, participant_id=participant_id, **kw)  # type: ignore[arg-type]
+    assert not isinstance(result, MeetingRow)
+    return Participant.from_row(result)
+
+
+async def _on_meeting(info: strawberry.Info, action: Action, meeting_id: str, **kw: object) -> Meeting:
+    result = await service.control(ctx(info).services, ctx(info).principal, action, meeting_id=meeting_id, **kw)  # type: ignore[arg-type]
+    assert isinstance(result, MeetingRow)
+    return as_host(result)
+
+
+@strawberry.type
+class ParticipantMutation:
+    @strawberry.mutation(
+        description="Join by number. Anonymous callers join as guests (if allowed) and get a guestToken."
+    )
+    async def join_meeting(self, info: strawberry.Info, input: JoinMeetingInput) -> JoinResult:
+        c = ctx(info)
+        out = await service.join(
+            c.services,
+            c.principal,
+            number=input.number,
+            passcode=input.passcode,
+            display_name=input.display_name,
+            client_key=c.client_key,
+        )
+        return JoinResult(
+            status=JoinStatus(out.status.value),
+            participant=Participant.from_row(out.participant),
+            meeting_id=strawberry.ID(out.meeting.id),
+            guest_token=out.guest_token,
+            join_token=_token(out.ticket) if out.ticket else None,
+        )
+
+    @strawberry.mutation(description="A fresh join token for the media edge (admitted participants only).")
+    async def refresh_join_token(self, info: strawberry.Info, meeting_id: strawberry.ID) -> JoinToken:
+        return _token(await service.refresh_ticket(ctx(info).services, ctx(info).principal, meeting_id))
+
+    @strawberry.mutation
+    async def leave_meeting(self, info: strawberry.Info, meeting_id: strawberry.ID) -> Participant:
+        return Participant.from_row(await service.leave(ctx(info).services, ctx(info).principal, meeting_id))
+
+    @strawberry.mutation(description="Change your own microphone, camera or screen-share state.")
+    async def update_my_media(
+        self, info: strawberry.Info, meeting_id: strawberry.ID, input: UpdateMyMediaInput
+    ) -> Participant:
+        p = await service.update_my_media(
+            ctx(info).services,
+            ctx(info).principal,
+            meeting_id,
+            audio_muted=input.audio_muted,
+            video_on=input.video_on,
+            sharing=input.sharing,
+        )
+        return Participant.from_row(p)
+
+    @strawberry.mutation
+    async def raise_hand(self, info: strawberry.Info, meeting_id: strawberry.ID) -> Participant:
+        return Participant.from_row(await service.set_hand(ctx(info).services, ctx(info).principal, meeting_id, True))
+
+    @strawberry.mutation(description="Lower your own hand (hosts lower others' with lowerHand).")
+    async def lower_my_hand(self, info: strawberry.Info, meeting_id: strawberry.ID) -> Participant:
+        return Participant.from_row(await service.set_hand(ctx(info).services, ctx(info).principal, meeting_id, False))
+
+    # -- host controls on one participant --------------------------------------------------------------
+    @strawberry.mutation
+    async def admit_participant(self, info: strawberry.Info, participant_id: strawberry.ID) -> Participant:
+        return await _on_participant(info, Action.ADMIT, participant_id)
+
+    @strawberry.mutation
+    async def deny_participant(self, info: strawberry.Info, participant_id: strawberry.ID) -> Participant:
+        return await _on_participant(info, Action.DENY, participant_id)
+
+    @strawberry.mutation
+    async def mute_participant(self, info: strawberry.Info, participant_id: strawberry.ID) -> Participant:
+        return await _on_participant(info, Action.MUTE, participant_id)
+
+    @strawberry.mutation
+    async def ask_to_unmute(self, info: strawberry.Info, participant_id: strawberry.ID) -> Participant:
+        return await _on_participant(info, Action.ASK_UNMUTE, participant_id)
+
+    @strawberry.mutation
+    async def stop_video(self, info: strawberry.Info, participant_id: strawberry.ID) -> Participant:
+        return await _on_participant(info, Action.STOP_VIDEO, participant_id)
+
+    @strawberry.mutation(description="Remove someone; with block (default) they cannot join again.")
+    async def remove_participant(
+        self, info: strawberry.Info, participant_id: strawberry.ID, block: bool = True
+    ) -> Participant:
+        return await _on_participant(info, Action.REMOVE, participant_id, flag=block)
+
+    @strawberry.mutation
+    async def make_cohost(self, info: strawberry.Info, participant_id: strawberry.ID) -> Participant:
+        return await _on_participant(info, Action.MAKE_COHOST, participant_id)
+
+    @strawberry.mutation
+    async def revoke_cohost(self, info: strawberry.Info, participant_id: strawberry.ID) -> Participant:
+        return await _on_participant(info, Action.REVOKE_COHOST, participant_id)
+
+    @strawberry.mutation
+    async def transfer_host(self, info: strawberry.Info, participant_id: strawberry.ID) -> Participant:
+        return await _on_participant(info, Action.TRANSFER_HOST, participant_id)
+
+    @strawberry.mutation(description="Rename a participant (anyone may rename themselves).")
+    async def rename_participant(
+        self, info: strawberry.Info, participant_id: strawberry.ID, display_name: str
+    ) -> Participant:
+        return await _on_participant(info, Action.RENAME, participant_id, text=display_name)
+
+    @strawberry.mutation
+    async def lower_hand(self, info: strawberry.Info, participant_id: strawberry.ID) -> Participant:
+        return await _on_participant(info, Action.LOWER_HAND, participant_id)
+
+    # -- meeting-wide host controls -------------------------------------------------------------------------
+    @strawberry.mutation
+    async def admit_all(self, info: strawberry.Info, meeting_id: strawberry.ID) -> Meeting:
+        return await _on_meeting(info, Action.ADMIT_ALL, meeting_id)
+
+    @strawberry.mutation
+    async def deny_all(self, info: strawberry.Info, meeting_id: strawberry.ID) -> Meeting:
+        return await _on_meeting(info, Action.DENY_ALL, meeting_id)
+
+    @strawberry.mutation(description="Mute everyone but hosts; optionally set whether they may unmute themselves.")
+    async def mute_all(
+        self, info: strawberry.Info, meeting_id: strawberry.ID, allow_self_unmute: bool | None = None
+    ) -> Meeting:
+        return await _on_meeting(info, Action.MUTE_ALL, meeting_id, flag=allow_self_unmute)
+
+    @strawberry.mutation
+    async def set_allow_self_unmute(self, info: strawberry.Info, meeting_id: strawberry.ID, allowed: bool) -> Meeting:
+        return await _on_meeting(info, Action.SET_SELF_UNMUTE, meeting_id, flag=allowed)
+
+    @strawberry.mutation
+    async def lock_meeting(self, info: strawberry.Info, meeting_id: strawberry.ID) -> Meeting:
+        return await _on_meeting(info, Action.LOCK, meeting_id)
+
+    @strawberry.mutation
+    async def unlock_meeting(self, info: strawberry.Info, meeting_id: strawberry.ID) -> Meeting:
+        return await _on_meeting(info, Action.UNLOCK, meeting_id)
+
+    @strawberry.mutation(description="Spotlight a participant for everyone; null clears it.")
+    async def spotlight(
+        self, info: strawberry.Info, meeting_id: strawberry.ID, participant_id: strawberry.ID | None = None
+    ) -> Meeting:
+        result = await service.control(
+            ctx(info).services,
+            ctx(info).principal,
+            Action.SPOTLIGHT,
+            meeting_id=meeting_id,
+            participant_id=participant_id,
+        )
+        assert isinstance(result, MeetingRow)
+        return as_host(result)
+
+    @strawberry.mutation
+    async def lower_all_hands(self, info: strawberry.Info, meeting_id: strawberry.ID) -> Meeting:
+        return await _on_meeting(info, Action.LOWER_ALL_HANDS, meeting_id)
+
+    @strawberry.mutation(description="Turn the waiting room on or off mid-meeting (off admits everyone waiting).")
+    async def set_waiting_room(self, info: strawberry.Info, meeting_id: strawberry.ID, enabled: bool) -> Meeting:
+        return await _on_meeting(info, Action.SET_WAITING_ROOM, meeting_id, flag=enabled)

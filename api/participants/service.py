@@ -1,0 +1,683 @@
+"""Joining, the waiting room, presence and host controls.
+
+Every function: resolve who acts and with what role → check the permission matrix → write in one transaction
+(the meeting row locked) → emit events, published after commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy.exc import IntegrityError
+
+from api import validation
+from api.db import Tx
+from api.errors import (
+    BadPasscodeError,
+    ConflictError,
+    ForbiddenError,
+    MeetingEndedError,
+    MeetingFullError,
+    MeetingLockedError,
+    NotFoundError,
+    RateLimitedError,
+    UnauthenticatedError,
+)
+from api.meetings import numbers
+from api.participants import store
+from api.participants.permissions import Action, Role, check
+from api.participants.views import meeting_snapshot, participant_snapshot
+from api.security import GuestPrincipal, Principal, UserPrincipal
+from api.services import Services
+from dbschema.models import Meeting, Participant, User, utcnow
+from protocol.events import Audience, EventType
+from protocol.ids import new_id
+from protocol.tokens import JoinClaims, PublishKind
+
+
+class JoinStatus(StrEnum):
+    WAITING = "WAITING"
+    ADMITTED = "ADMITTED"
+
+
+@dataclass(frozen=True, slots=True)
+class JoinTicket:
+    token: str
+    expires_at: int
+    edge_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class JoinOutcome:
+    status: JoinStatus
+    participant: Participant
+    meeting: Meeting
+    guest_token: str | None
+    ticket: JoinTicket | None
+
+
+LIVE_STATES = ("waiting", "admitted")
+
+
+# -- helpers ---------------------------------------------------------------------------------------------
+
+
+async def _emit_participant(
+    tx: Tx,
+    p: Participant,
+    type: EventType,
+    *,
+    actor: Participant | None = None,
+    audience: Audience = Audience.ALL,
+) -> None:
+    await tx.emit(
+        p.meeting_id,
+        type,
+        audience=audience,
+        subject_id=p.id,
+        actor_id=actor.id if actor else None,
+        participant=participant_snapshot(p),
+    )
+
+
+async def _emit_meeting(tx: Tx, m: Meeting, type: EventType, actor: Participant | None) -> None:
+    await tx.emit(m.id, type, actor_id=actor.id if actor else None, meeting=meeting_snapshot(m))
+
+
+def _set_state(tx: Tx, p: Participant, state: str) -> None:
+    p.state = state
+    if state == "admitted":
+        p.joined_at = utcnow()
+        p.waiting_reason = None
+    if state != "admitted":
+        p.sharing = False
+        p.hand_raised_at = None
+    store.record(tx.session, p)
+
+
+async def _load_meeting(tx: Tx, meeting_id: str) -> Meeting:
+    m = await store.meeting_for_update(tx.session, meeting_id)
+    if m is None:
+        raise NotFoundError(f"meeting {meeting_id} does not exist")
+    return m
+
+
+@dataclass(slots=True)
+class Acting:
+    meeting: Meeting
+    role: Role
+    participant: Participant | None
+    """None when the meeting's owner manages it from outside the call."""
+
+
+async def _acting(tx: Tx, meeting_id: str, principal: Principal | None) -> Acting:
+    if principal is None:
+        raise UnauthenticatedError("log in or join as a guest first")
+    m = await _load_meeting(tx, meeting_id)
+    p = await store.by_principal(tx.session, m.id, principal)
+    if p is not None and p.state == "admitted":
+        return Acting(m, Role(p.role), p)
+    if isinstance(principal, UserPrincipal) and principal.user_id == m.host_user_id:
+        return Acting(m, Role.HOST, p)
+    if p is not None and p.state == "waiting":
+        raise ForbiddenError("you are still in the waiting room")
+    raise ForbiddenError("you are not in this meeting")
+
+
+async def _target(tx: Tx, acting: Acting, participant_id: str, *states: str) -> Participant:
+    t = await store.by_id(tx.session, participant_id)
+    if t is None or t.meeting_id != acting.meeting.id:
+        raise NotFoundError(f"participant {participant_id} is not in this meeting")
+    if states and t.state not in states:
+        raise ConflictError(f"participant {participant_id} is {t.state}, not {' or '.join(states)}")
+    return t
+
+
+def _ensure_running(m: Meeting) -> None:
+    if m.status in ("ended", "cancelled"):
+        raise MeetingEndedError(f"meeting {numbers.display(m.number)} has {m.status}")
+
+
+def _publish_kinds(m: Meeting, role: Role) -> tuple[PublishKind, ...]:
+    if m.host_only_screen_share and role not in (Role.HOST, Role.COHOST):
+        return (PublishKind.AUDIO, PublishKind.VIDEO)
+    return (PublishKind.AUDIO, PublishKind.VIDEO, PublishKind.SCREEN)
+
+
+def ticket_for(svc: Services, m: Meeting, p: Participant) -> JoinTicket:
+    expires = int(time.time()) + svc.settings.join_token_ttl_s
+    claims = JoinClaims(
+        meeting_id=m.id,
+        participant_id=p.id,
+        role=p.role,
+        display_name=p.display_name,
+        publish=_publish_kinds(m, Role(p.role)),
+        room=None,
+        expires_at=expires,
+    )
+    return JoinTicket(svc.creds.join_token(claims), expires, svc.settings.signalling_url)
+
+
+async def _admit(tx: Tx, m: Meeting, p: Participant, actor: Participant | None) -> None:
+    _set_state(tx, p, "admitted")
+    if m.mute_on_entry and p.role not in (Role.HOST, Role.COHOST):
+        p.audio_muted = True
+        p.muted_by_host = True
+    await _emit_participant(tx, p, EventType.PARTICIPANT_ADMITTED, actor=actor)
+
+
+async def _check_capacity(tx: Tx, m: Meeting, role: Role, extra: int = 1) -> None:
+    if role in (Role.HOST, Role.COHOST):
+        return
+    if await store.count_admitted(tx.session, m.id) + extra > m.max_participants:
+        raise MeetingFullError(f"meeting is full ({m.max_participants} participants)")
+
+
+# -- joining ----------------------------------------------------------------------------------------------
+
+
+async def join(
+    svc: Services,
+    principal: Principal | None,
+    *,
+    number: str,
+    passcode: str | None,
+    display_name: str | None,
+    client_key: str,
+) -> JoinOutcome:
+    number = numbers.parse("number", number)
+    name = validation.display_name("displayName", display_name) if display_name is not None else None
+    guest_token: str | None = None
+    user: User | None = None
+
+    async with svc.db.read() as session:
+        m = await store.meeting_by_number(session, number)
+        if m is None:
+            raise NotFoundError(f"no meeting has the number {numbers.display(number)}")
+        existing = await store.by_principal(session, m.id, principal)
+        if isinstance(principal, UserPrincipal):
+            user = await session.get(User, principal.user_id)
+            if user is None:
+                raise UnauthenticatedError("this account no longer exists")
+    _ensure_running(m)
+    is_owner = user is not None and user.id == m.host_user_id
+
+    if existing is not None and existing.blocked:
+        raise ForbiddenError("the host removed you from this meeting")
+    # Passcode: the owner and people already let in are not asked again.
+    if m.passcode_hash and not is_owner and not (existing and existing.state in LIVE_STATES):
+        rl_key = f"{client_key}|{m.id}"
+        wait = svc.passcode_failures.blocked_for(rl_key)
+        if wait > 0:
+            raise RateLimitedError(
+                f"too many wrong passcodes; try again in {int(wait) + 1} s", retry_after_s=round(wait, 1)
+            )
+        if not passcode or not await asyncio.to_thread(svc.creds.verify_secret, m.passcode_hash, passcode):
+            svc.passcode_failures.hit(rl_key)
+            raise BadPasscodeError("wrong passcode" if passcode else "this meeting needs a passcode")
+
+    if principal is None:
+        if not m.allow_guests:
+            raise ForbiddenError("this meeting does not allow guests; log in to join", field="displayName")
+        if name is None:
+            raise validation.BadInputError("displayName", "displayName is required to join as a guest")
+        principal = GuestPrincipal(guest_id=new_id(), display_name=name)
+        guest_token = svc.creds.guest_token(principal.guest_id, name)
+    elif isinstance(principal, GuestPrincipal) and not m.allow_guests:
+        raise ForbiddenError("this meeting does not allow guests; log in to join")
+
+    try:
+        async with svc.db.write() as tx:
+            outcome = await _join_tx(tx, principal, m.id, user, name)
+    except IntegrityError as exc:  # the same principal joined twice at once; the other call won
+        raise ConflictError("you are joining this meeting from another request already") from exc
+    if outcome.state == "admitted":
+        ticket = ticket_for(svc, outcome.meeting, outcome.participant)
+        return JoinOutcome(JoinStatus.ADMITTED, outcome.participant, outcome.meeting, guest_token, ticket)
+    return JoinOutcome(JoinStatus.WAITING, outcome.participant, outcome.meeting, guest_token, None)
+
+
+@dataclass(slots=True)
+class _Joined:
+    participant: Participant
+    meeting: Meeting
+    state: str
+
+
+async def _join_tx(tx: Tx, principal: Principal, meeting_id: str, user: User | None, name: str | None) -> _Joined:
+    m = await _load_meeting(tx, meeting_id)
+    _ensure_running(m)
+    p = await store.by_principal(tx.session, m.id, principal)
+    if p is not None and p.blocked:
+        raise ForbiddenError("the host removed you from this meeting")
+    is_owner = user is not None and user.id == m.host_user_id
+    if p is None:
+        if isinstance(principal, UserPrincipal):
+            assert user is not None
+            role = Role.HOST if is_owner else Role.PARTICIPANT
+            p = Participant(id=new_id(), meeting_id=m.id, user_id=user.id, display_name=name or user.display_name)
+        else:
+            role = Role.GUEST
+            p = Participant(
+                id=new_id(),
+                meeting_id=m.id,
+                guest_id=principal.guest_id,
+                display_name=name or principal.display_name,
+            )
+        p.role = role.value
+        p.state = "new"
+        tx.session.add(p)
+    elif p.state in LIVE_STATES:
+        return _Joined(p, m, p.state)  # a second tab or a retry: same answer, no new events
+    else:
+        if name:
+            p.display_name = name
+        if is_owner and p.role != Role.HOST and not await store.host_present(tx.session, m.id):
+            p.role = Role.HOST.value
+    role = Role(p.role)
+    privileged = role in (Role.HOST, Role.COHOST)
+
+    if m.locked and not privileged:
+        raise MeetingLockedError("the host has locked this meeting")
+    await _check_capacity(tx, m, role)
+    p.audio_muted = p.muted_by_host = p.unmute_requested = False
+    p.video_on = p.video_stopped_by_host = p.sharing = False
+
+    if role is Role.HOST:
+        if m.status != "live":
+            m.status, m.started_at = "live", utcnow()
+            await _emit_meeting(tx, m, EventType.MEETING_STARTED, None)
+        await _admit(tx, m, p, None)
+        # Those who arrived before the host (and had no waiting room to pass) come in with the host.
+        for w in await store.in_states(tx.session, m.id, ["waiting"]):
+            if w.waiting_reason == "host_absent":
+                await _admit(tx, m, w, p)
+        return _Joined(p, m, "admitted")
+
+    host_here = await store.host_present(tx.session, m.id)
+    if m.waiting_room and not privileged:
+        reason: str | None = "waiting_room"
+    elif not host_here and not m.join_before_host and not privileged:
+        reason = "host_absent"
+    else:
+        reason = None
+    if reason is not None:
+        _set_state(tx, p, "waiting")
+        p.waiting_reason = reason
+        await _emit_participant(tx, p, EventType.PARTICIPANT_WAITING, audience=Audience.HOSTS)
+        return _Joined(p, m, "waiting")
+    if m.status != "live":
+        m.status, m.started_at = "live", utcnow()
+        await _emit_meeting(tx, m, EventType.MEETING_STARTED, None)
+    await _admit(tx, m, p, None)
+    return _Joined(p, m, "admitted")
+
+
+async def refresh_ticket(svc: Services, principal: Principal | None, meeting_id: str) -> JoinTicket:
+    if principal is None:
+        raise UnauthenticatedError("log in or join as a guest first")
+    async with svc.db.read() as session:
+        m = await session.get(Meeting, meeting_id)
+        p = await store.by_principal(session, meeting_id, principal) if m else None
+    if m is None or p is None:
+        raise NotFoundError(f"you are not a participant of meeting {meeting_id}")
+    if p.state != "admitted":
+        raise ForbiddenError(f"you are {p.state}, not admitted")
+    return ticket_for(svc, m, p)
+
+
+async def leave(svc: Services, principal: Principal | None, meeting_id: str) -> Participant:
+    if principal is None:
+        raise UnauthenticatedError("log in or join as a guest first")
+    async with svc.db.write() as tx:
+        m = await _load_meeting(tx, meeting_id)
+        p = await store.by_principal(tx.session, m.id, principal)
+        if p is None or p.state not in LIVE_STATES:
+            raise ConflictError("you are not in this meeting")
+        was_host = p.role == Role.HOST
+        _set_state(tx, p, "left")
+        await _emit_participant(tx, p, EventType.PARTICIPANT_LEFT, actor=p)
+        if was_host:
+            # Hand the meeting to a co-host so someone can still run it; the owner gets it back on return.
+            cohosts = [c for c in await store.in_states(tx.session, m.id, ["admitted"]) if c.role == Role.COHOST]
+            if cohosts:
+                p.role = Role.PARTICIPANT.value if p.user_id else Role.GUEST.value
+                cohosts[0].role = Role.HOST.value
+                await _emit_participant(tx, cohosts[0], EventType.PARTICIPANT_UPDATED, actor=p)
+        if m.spotlight_participant_id == p.id:
+            m.spotlight_participant_id = None
+            await _emit_meeting(tx, m, EventType.MEETING_UPDATED, p)
+    return p
+
+
+# -- the participant's own media and hand ----------------------------------------------------------------
+
+
+async def update_my_media(
+    svc: Services,
+    principal: Principal | None,
+    meeting_id: str,
+    *,
+    audio_muted: bool | None = None,
+    video_on: bool | None = None,
+    sharing: bool | None = None,
+) -> Participant:
+    async with svc.db.write() as tx:
+        a = await _acting(tx, meeting_id, principal)
+        p = a.participant
+        if p is None or p.state != "admitted":
+            raise ForbiddenError("join the meeting first")
+        privileged = a.role in (Role.HOST, Role.COHOST)
+        if audio_muted is False and p.audio_muted and p.muted_by_host and not privileged:
+            if not a.meeting.allow_self_unmute and not p.unmute_requested:
+                raise ForbiddenError("the host muted you and does not allow unmuting yourself; ask the host")
+        if sharing and not privileged and a.meeting.host_only_screen_share:
+            raise ForbiddenError("only the host and co-hosts may share their screen in this meeting")
+        if audio_muted is not None:
+            p.audio_muted = audio_muted
+            if not audio_muted:
+                p.muted_by_host = p.unmute_requested = False
+        if video_on is not None:
+            p.video_on = video_on
+            if video_on:
+                p.video_stopped_by_host = False
+        if sharing is not None:
+            p.sharing = sharing
+        await _emit_participant(tx, p, EventType.PARTICIPANT_UPDATED, actor=p)
+    return p
+
+
+async def set_hand(svc: Services, principal: Principal | None, meeting_id: str, raised: bool) -> Participant:
+    async with svc.db.write() as tx:
+        a = await _acting(tx, meeting_id, principal)
+        p = a.participant
+        if p is None or p.state != "admitted":
+            raise ForbiddenError("join the meeting first")
+        if raised and p.hand_raised_at is None:
+            p.hand_raised_at = utcnow()
+        elif not raised:
+            p.hand_raised_at = None
+        await _emit_participant(tx, p, EventType.PARTICIPANT_UPDATED, actor=p)
+    return p
+
+
+# -- host controls ----------------------------------------------------------------------------------------
+
+
+async def control(
+    svc: Services,
+    principal: Principal | None,
+    action: Action,
+    *,
+    participant_id: str | None = None,
+    meeting_id: str | None = None,
+    flag: bool | None = None,
+    text: str | None = None,
+) -> Participant | Meeting:
+    """Run one host control. Targeted actions name ``participant_id``; meeting-wide ones ``meeting_id``."""
+    if participant_id is not None and meeting_id is None:
+        async with svc.db.read() as session:
+            t0 = await store.by_id(session, participant_id)
+        if t0 is None:
+            raise NotFoundError(f"participant {participant_id} does not exist")
+        meeting_id = t0.meeting_id
+    if meeting_id is None:
+        raise validation.BadInputError("meetingId", "meetingId is required")
+    if text is not None:
+        text = validation.display_name("displayName", text)
+    async with svc.db.write() as tx:
+        a = await _acting(tx, meeting_id, principal)
+        renaming_self = action is Action.RENAME and a.participant is not None and a.participant.id == participant_id
+        if not renaming_self:  # anyone may change their own name
+            check(action, a.role)
+        _ensure_running(a.meeting)
+        handler = _HANDLERS[action]
+        result = await handler(tx, a, participant_id, flag, text)
+    return result
+
+
+async def _target_checked(tx: Tx, a: Acting, action: Action, participant_id: str | None, *states: str) -> Participant:
+    if participant_id is None:
+        raise validation.BadInputError("participantId", "participantId is required")
+    t = await _target(tx, a, participant_id, *states)
+    check(action, a.role, Role(t.role))
+    return t
+
+
+async def _h_admit(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Participant:
+    t = await _target_checked(tx, a, Action.ADMIT, pid, "waiting")
+    await _check_capacity(tx, a.meeting, Role(t.role))
+    await _admit(tx, a.meeting, t, a.participant)
+    return t
+
+
+async def _h_deny(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Participant:
+    t = await _target_checked(tx, a, Action.DENY, pid, "waiting")
+    _set_state(tx, t, "denied")
+    await _emit_participant(tx, t, EventType.PARTICIPANT_DENIED, actor=a.participant, audience=Audience.HOSTS)
+    return t
+
+
+async def _h_admit_all(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Meeting:
+    waiting = await store.in_states(tx.session, a.meeting.id, ["waiting"])
+    room = a.meeting.max_participants - await store.count_admitted(tx.session, a.meeting.id)
+    for w in waiting:
+        privileged = w.role in (Role.HOST, Role.COHOST)
+        if not privileged and room <= 0:
+            continue  # stays waiting; the host sees who is left
+        await _admit(tx, a.meeting, w, a.participant)
+        room -= 0 if privileged else 1
+    return a.meeting
+
+
+async def _h_deny_all(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Meeting:
+    for w in await store.in_states(tx.session, a.meeting.id, ["waiting"]):
+        _set_state(tx, w, "denied")
+        await _emit_participant(tx, w, EventType.PARTICIPANT_DENIED, actor=a.participant, audience=Audience.HOSTS)
+    return a.meeting
+
+
+async def _h_mute(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Participant:
+    t = await _target_checked(tx, a, Action.MUTE, pid, "admitted")
+    t.audio_muted = t.muted_by_host = True
+    t.unmute_requested = False
+    await _emit_participant(tx, t, EventType.PARTICIPANT_UPDATED, actor=a.participant)
+    return t
+
+
+async def _h_mute_all(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Meeting:
+    muted: list[str] = []
+    for p in await store.in_states(tx.session, a.meeting.id, ["admitted"]):
+        if p.role in (Role.HOST, Role.COHOST):
+            continue
+        p.audio_muted = p.muted_by_host = True
+        p.unmute_requested = False
+        muted.append(p.id)
+    if flag is not None:
+        a.meeting.allow_self_unmute = flag
+    await tx.emit(
+        a.meeting.id,
+        EventType.ALL_MUTED,
+        actor_id=a.participant.id if a.participant else None,
+        meeting=meeting_snapshot(a.meeting),
+        data={"participantIds": muted},
+    )
+    return a.meeting
+
+
+async def _h_ask_unmute(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Participant:
+    t = await _target_checked(tx, a, Action.ASK_UNMUTE, pid, "admitted")
+    t.unmute_requested = True
+    await _emit_participant(tx, t, EventType.UNMUTE_REQUESTED, actor=a.participant, audience=Audience.SUBJECT)
+    return t
+
+
+async def _h_stop_video(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Participant:
+    t = await _target_checked(tx, a, Action.STOP_VIDEO, pid, "admitted")
+    t.video_on = False
+    t.video_stopped_by_host = True
+    await _emit_participant(tx, t, EventType.PARTICIPANT_UPDATED, actor=a.participant)
+    return t
+
+
+async def _h_remove(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Participant:
+    t = await _target_checked(tx, a, Action.REMOVE, pid, "admitted", "waiting")
+    if a.participant is not None and t.id == a.participant.id:
+        raise validation.BadInputError("participantId", "you cannot remove yourself; leave instead")
+    _set_state(tx, t, "removed")
+    t.blocked = flag is not False
+    if a.meeting.spotlight_participant_id == t.id:
+        a.meeting.spotlight_participant_id = None
+    await _emit_participant(tx, t, EventType.PARTICIPANT_REMOVED, actor=a.participant)
+    return t
+
+
+async def _h_lock(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Meeting:
+    a.meeting.locked = True
+    await _emit_meeting(tx, a.meeting, EventType.MEETING_UPDATED, a.participant)
+    return a.meeting
+
+
+async def _h_unlock(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Meeting:
+    a.meeting.locked = False
+    await _emit_meeting(tx, a.meeting, EventType.MEETING_UPDATED, a.participant)
+    return a.meeting
+
+
+async def _h_make_cohost(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Participant:
+    t = await _target_checked(tx, a, Action.MAKE_COHOST, pid, "admitted")
+    if t.role == Role.HOST:
+        raise ConflictError("the host is already in charge")
+    t.role = Role.COHOST.value
+    await _emit_participant(tx, t, EventType.PARTICIPANT_UPDATED, actor=a.participant)
+    return t
+
+
+async def _h_revoke_cohost(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Participant:
+    t = await _target_checked(tx, a, Action.REVOKE_COHOST, pid, "admitted", "waiting", "left")
+    if t.role != Role.COHOST:
+        raise ConflictError(f"participant {t.id} is not a co-host")
+    t.role = Role.PARTICIPANT.value if t.user_id else Role.GUEST.value
+    await _emit_participant(tx, t, EventType.PARTICIPANT_UPDATED, actor=a.participant)
+    return t
+
+
+async def _h_transfer_host(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Participant:
+    t = await _target_checked(tx, a, Action.TRANSFER_HOST, pid, "admitted")
+    if t.user_id is None:
+        raise validation.BadInputError("participantId", "a guest cannot become host; they must log in first")
+    if a.participant is not None and t.id == a.participant.id:
+        raise validation.BadInputError("participantId", "you are the host already")
+    for p in await store.in_states(tx.session, a.meeting.id, ["admitted", "waiting", "left"]):
+        if p.role == Role.HOST and p.id != t.id:
+            p.role = Role.PARTICIPANT.value if p.user_id else Role.GUEST.value
+            await _emit_participant(tx, p, EventType.PARTICIPANT_UPDATED, actor=a.participant)
+    t.role = Role.HOST.value
+    await _emit_participant(tx, t, EventType.PARTICIPANT_UPDATED, actor=a.participant)
+    return t
+
+
+async def _h_spotlight(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Meeting:
+    if pid is not None:
+        t = await _target_checked(tx, a, Action.SPOTLIGHT, pid, "admitted")
+        a.meeting.spotlight_participant_id = t.id
+    else:
+        a.meeting.spotlight_participant_id = None
+    await _emit_meeting(tx, a.meeting, EventType.MEETING_UPDATED, a.participant)
+    return a.meeting
+
+
+async def _h_rename(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Participant:
+    if a.participant is not None and pid == a.participant.id:
+        t = a.participant
+    else:
+        t = await _target_checked(tx, a, Action.RENAME, pid, "admitted", "waiting")
+    assert text is not None
+    t.display_name = text
+    await _emit_participant(tx, t, EventType.PARTICIPANT_UPDATED, actor=a.participant)
+    return t
+
+
+async def _h_lower_hand(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Participant:
+    t = await _target_checked(tx, a, Action.LOWER_HAND, pid, "admitted")
+    t.hand_raised_at = None
+    await _emit_participant(tx, t, EventType.PARTICIPANT_UPDATED, actor=a.participant)
+    return t
+
+
+async def _h_lower_all_hands(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Meeting:
+    lowered = []
+    for p in await store.in_states(tx.session, a.meeting.id, ["admitted"]):
+        if p.hand_raised_at is not None:
+            p.hand_raised_at = None
+            lowered.append(p.id)
+    await tx.emit(
+        a.meeting.id,
+        EventType.HANDS_LOWERED,
+        actor_id=a.participant.id if a.participant else None,
+        data={"participantIds": lowered},
+    )
+    return a.meeting
+
+
+async def _h_set_waiting_room(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Meeting:
+    a.meeting.waiting_room = bool(flag)
+    await _emit_meeting(tx, a.meeting, EventType.MEETING_UPDATED, a.participant)
+    if not flag:
+        # Turning the waiting room off lets in whoever it held (capacity permitting).
+        room = a.meeting.max_participants - await store.count_admitted(tx.session, a.meeting.id)
+        for w in await store.in_states(tx.session, a.meeting.id, ["waiting"]):
+            if w.waiting_reason == "waiting_room" and room > 0:
+                await _admit(tx, a.meeting, w, a.participant)
+                room -= 1
+    return a.meeting
+
+
+async def _h_set_self_unmute(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Meeting:
+    a.meeting.allow_self_unmute = bool(flag)
+    await _emit_meeting(tx, a.meeting, EventType.MEETING_UPDATED, a.participant)
+    return a.meeting
+
+
+async def _h_end(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Meeting:
+    await end_in_tx(tx, a.meeting, a.participant)
+    return a.meeting
+
+
+async def end_in_tx(tx: Tx, m: Meeting, actor: Participant | None) -> None:
+    for p in await store.in_states(tx.session, m.id, LIVE_STATES):
+        _set_state(tx, p, "left")
+    # A series goes back to "scheduled" for its next occurrence; a one-off meeting is over for good.
+    m.status = "scheduled" if m.recurrence else "ended"
+    m.ended_at = utcnow()
+    m.locked = False
+    m.spotlight_participant_id = None
+    await tx.emit(m.id, EventType.MEETING_ENDED, actor_id=actor.id if actor else None, meeting=meeting_snapshot(m))
+
+
+_HANDLERS = {
+    Action.ADMIT: _h_admit,
+    Action.DENY: _h_deny,
+    Action.ADMIT_ALL: _h_admit_all,
+    Action.DENY_ALL: _h_deny_all,
+    Action.MUTE: _h_mute,
+    Action.MUTE_ALL: _h_mute_all,
+    Action.ASK_UNMUTE: _h_ask_unmute,
+    Action.STOP_VIDEO: _h_stop_video,
+    Action.REMOVE: _h_remove,
+    Action.LOCK: _h_lock,
+    Action.UNLOCK: _h_unlock,
+    Action.MAKE_COHOST: _h_make_cohost,
+    Action.REVOKE_COHOST: _h_revoke_cohost,
+    Action.TRANSFER_HOST: _h_transfer_host,
+    Action.SPOTLIGHT: _h_spotlight,
+    Action.RENAME: _h_rename,
+    Action.LOWER_HAND: _h_lower_hand,
+    Action.LOWER_ALL_HANDS: _h_lower_all_hands,
+    Action.SET_WAITING_ROOM: _h_set_waiting_room,
+    Action.SET_SELF_UNMUTE: _h_set_self_unmute,
+    Action.END_MEETING: _h_end,
+}

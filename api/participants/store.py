@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.security import GuestPrincipal, Principal, UserPrincipal
+from dbschema.models import Attendance, Meeting, Participant, utcnow
+
+
+async def meeting_for_update(session: AsyncSession, meeting_id: str) -> Meeting | None:
+    # FOR UPDATE serialises all writes to one meeting on PostgreSQL (SQLite writers are serialised already by
+    # BEGIN IMMEDIATE): capacity checks and host hand-overs then see a stable participant list.
+    return (
+        await session.execute(select(Meeting).where(Meeting.id == meeting_id).with_for_update())
+    ).scalar_one_or_none()
+
+
+async def meeting_by_number(session: AsyncSession, number: str, *, lock: bool = False) -> Meeting | None:
+    q = select(Meeting).where(Meeting.number == number)
+    if lock:
+        q = q.with_for_update()
+    return (await session.execute(q)).scalar_one_or_none()
+
+
+async def by_principal(session: AsyncSession, meeting_id: str, principal: Principal | None) -> Participant | None:
+    if isinstance(principal, UserPrincipal):
+        cond = Participant.user_id == principal.user_id
+    elif isinstance(principal, GuestPrincipal):
+        cond = Participant.guest_id == principal.guest_id
+    else:
+        return None
+    return (
+        await session.execute(select(Participant).where(Participant.meeting_id == meeting_id, cond))
+    ).scalar_one_or_none()
+
+
+async def by_id(session: AsyncSession, participant_id: str) -> Participant | None:
+    return await session.get(Participant, participant_id)
+
+
+async def in_states(session: AsyncSession, meeting_id: str, states: Sequence[str]) -> list[Participant]:
+    rows = await session.execute(
+        select(Participant)
+        .where(Participant.meeting_id == meeting_id, Participant.state.in_(states))
+        .order_by(Participant.created_at, Participant.id)
+    )
+    return list(rows.scalars())
+
+
+async def count_admitted(session: AsyncSession, meeting_id: str) -> int:
+    return (
+        await session.execute(
+            select(func.count())
+            .select_from(Participant)
+            .where(Participant.meeting_id == meeting_id, Participant.state == "admitted")
+        )
+    ).scalar_one()
+
+
+async def host_present(session: AsyncSession, meeting_id: str) -> bool:
+    return (
+        await session.execute(
+            select(func.count())
+            .select_from(Participant)
+            .where(
+                Participant.meeting_id == meeting_id,
+                Participant.state == "admitted",
+                Participant.role == "host",
+            )
+        )
+    ).scalar_one() > 0
+
+
+def record(session: AsyncSession, p: Participant) -> None:
+    session.add(Attendance(meeting_id=p.meeting_id, participant_id=p.id, state=p.state, at=utcnow()))
+
+
+async def attendance(session: AsyncSession, meeting_id: str) -> list[tuple[Attendance, Participant]]:
+    rows = await session.execute(
+        select(Attendance, Participant)
+        .join(Participant, Participant.id == Attendance.participant_id)
+        .where(Attendance.meeting_id == meeting_id)
+        .order_by(Attendance.id)
+    )
+    return [(a, p) for a, p in rows.tuples()]

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+
+from api.participants.views import participant_snapshot
+from dbschema.models import Participant as ParticipantRow
+
+
+@strawberry.enum
+class ParticipantRole(Enum):
+    HOST = "host"
+    COHOST = "cohost"
+    PARTICIPANT = "participant"
+    GUEST = "guest"
+
+
+@strawberry.enum
+class ParticipantState(Enum):
+    WAITING = "waiting"
+    ADMITTED = "admitted"
+    LEFT = "left"
+    DENIED = "denied"
+    REMOVED = "removed"
+
+
+@strawberry.enum
+class JoinStatus(Enum):
+    WAITING = "WAITING"
+    ADMITTED = "ADMITTED"
+
+
+def _ts(value: float | None) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if value is not None else None
+
+
+@strawberry.type(description="A person in a meeting, with presence and media state.")
+class Participant:
+    id: strawberry.ID
+    meeting_id: strawberry.ID
+    display_name: str
+    role: ParticipantRole
+    state: ParticipantState
+    waiting_reason: str | None = strawberry.field(description="waiting_room or host_absent while WAITING.")
+    is_guest: bool
+    audio_muted: bool
+    muted_by_host: bool
+    video_on: bool
+    sharing: bool
+    hand_raised_at: datetime | None
+    joined_at: datetime | None
+
+    @classmethod
+    def from_snapshot(cls, d: dict[str, Any]) -> Participant:
+        return cls(
+            id=strawberry.ID(d["id"]),
+            meeting_id=strawberry.ID(d["meetingId"]),
+            display_name=d["displayName"],
+            role=ParticipantRole(d["role"]),
+            state=ParticipantState(d["state"]),
+            waiting_reason=d["waitingReason"],
+            is_guest=d["userId"] is None,
+            audio_muted=d["audioMuted"],
+            muted_by_host=d["mutedByHost"],
+            video_on=d["videoOn"],
+            sharing=d["sharing"],
+            hand_raised_at=_ts(d["handRaisedAt"]),
+            joined_at=_ts(d["joinedAt"]),
+        )
+
+    @classmethod
+    def from_row(cls, p: ParticipantRow) -> Participant:
+        return cls.from_snapshot(participant_snapshot(p))
+
+
+@strawberry.type
+class JoinToken:
+    token: str = strawberry.field(description="Signed (EdDSA) join token the media edge accepts.")
+    expires_at: datetime
+    edge_url: str = strawberry.field(description="Signalling URL of the edge to connect to.")
+
+
+@strawberry.type
+class AttendanceEntry:
+    participant_id: strawberry.ID
+    display_name: str
+    state: ParticipantState
+    at: datetime
+
+
+@strawberry.input
+class JoinMeetingInput:
+    number: str = strawberry.field(description="Meeting number; spaces and dashes are ignored.")
+    passcode: str | None = None
+    display_name: str | None = strawberry.field(default=None, description="Required for guests.")
+
+
+@strawberry.input
+class UpdateMyMediaInput:
+    audio_muted: bool | None = None
+    video_on: bool | None = None
+    sharing: bool | None = None

@@ -1,0 +1,86 @@
+"""Settings, read once from the environment. No other module reads ``os.environ``."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path = Path("var")
+    """Where the SQLite file, generated keys and (later) recordings live."""
+    database_url: str = ""
+    """Empty: SQLite at ``data_dir/meetmesh.db``. Otherwise an SQLAlchemy async URL (``postgresql+asyncpg://…``)."""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = ""
+    """Base URL browsers use to reach the API; derived from host/port when empty."""
+    edge_url: str = ""
+    """Signalling URL of the media edge handed out with join tokens; derived when empty."""
+    secret_key: str = ""
+    """HMAC key for access/guest tokens; generated into ``data_dir/secret.key`` when empty."""
+    access_token_ttl_s: int = 15 * 60
+    refresh_token_ttl_s: int = 30 * 24 * 3600
+    guest_token_ttl_s: int = 12 * 3600
+    join_token_ttl_s: int = 5 * 60
+    passcode_attempts: int = 5
+    """Wrong passcodes allowed per client and meeting within ``passcode_window_s`` before RATE_LIMITED."""
+    passcode_window_s: int = 300
+    password_min_length: int = 8
+    argon2_time_cost: int = 2
+    argon2_memory_kib: int = 19 * 1024
+    """OWASP's minimum argon2id profile (m=19 MiB, t=2, p=1): ~20 ms a hash on these machines."""
+    allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+    """Extra origins allowed to open GraphQL WebSockets (embedding pages); the API's own origin is always allowed."""
+    log_level: str = "info"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            url = self.database_url
+            # Accept the conventional libpq-style URL and pick the async driver for it.
+            for prefix in ("postgres://", "postgresql://"):
+                if url.startswith(prefix):
+                    return "postgresql+asyncpg://" + url[len(prefix) :]
+            return url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'meetmesh.db'}"
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def signalling_url(self) -> str:
+        if self.edge_url:
+            return self.edge_url
+        return self.base_url.replace("http", "ws", 1) + "/edge/signal"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        e = dict(os.environ if env is None else env)
+        d = cls()
+        return cls(
+            data_dir=Path(e.get("API_DATA_DIR", str(d.data_dir))),
+            database_url=e.get("DATABASE_URL", d.database_url),
+            host=e.get("API_HOST", d.host),
+            port=int(e.get("API_PORT", d.port)),
+            public_url=e.get("API_PUBLIC_URL", d.public_url).rstrip("/"),
+            edge_url=e.get("API_EDGE_URL", d.edge_url),
+            secret_key=e.get("API_SECRET_KEY", d.secret_key),
+            access_token_ttl_s=int(e.get("API_ACCESS_TOKEN_TTL", d.access_token_ttl_s)),
+            refresh_token_ttl_s=int(e.get("API_REFRESH_TOKEN_TTL", d.refresh_token_ttl_s)),
+            guest_token_ttl_s=int(e.get("API_GUEST_TOKEN_TTL", d.guest_token_ttl_s)),
+            join_token_ttl_s=int(e.get("API_JOIN_TOKEN_TTL", d.join_token_ttl_s)),
+            passcode_attempts=int(e.get("API_PASSCODE_ATTEMPTS", d.passcode_attempts)),
+            passcode_window_s=int(e.get("API_PASSCODE_WINDOW", d.passcode_window_s)),
+            argon2_time_cost=int(e.get("API_ARGON2_TIME_COST", d.argon2_time_cost)),
+            argon2_memory_kib=int(e.get("API_ARGON2_MEMORY_KIB", d.argon2_memory_kib)),
+            allowed_origins=tuple(o for o in e.get("API_ALLOWED_ORIGINS", "").split(",") if o),
+            log_level=e.get("API_LOG_LEVEL", d.log_level),
+        )

@@ -1,0 +1,56 @@
+"""Input checks shared by the domains. Each raises BadInputError naming the field and the offending value."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from api.errors import BadInputError
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+
+
+def email(field: str, value: str) -> str:
+    value = value.strip().lower()
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise BadInputError(field, f"{field} must be an email address (got {value[:80]!r})")
+    return value
+
+
+def text(field: str, value: str, *, min_len: int = 1, max_len: int) -> str:
+    value = unicodedata.normalize("NFC", value).strip()
+    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in value):
+        raise BadInputError(field, f"{field} must not contain control characters")
+    if not min_len <= len(value) <= max_len:
+        raise BadInputError(field, f"{field} must be {min_len}..{max_len} characters (got {len(value)})")
+    return value
+
+
+def display_name(field: str, value: str) -> str:
+    value = text(field, value, max_len=64)
+    if "\n" in value or "\t" in value:
+        raise BadInputError(field, f"{field} must be a single line")
+    return value
+
+
+def int_range(field: str, value: int, lo: int, hi: int) -> int:
+    if not lo <= value <= hi:
+        raise BadInputError(field, f"{field} must be {lo}..{hi} (got {value})")
+    return value
+
+
+def timezone(field: str, value: str) -> str:
+    try:
+        if not value or value.startswith("/") or ".." in value:
+            raise ZoneInfoNotFoundError(value)
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise BadInputError(field, f"{field} must be an IANA time zone such as Europe/Paris (got {value!r})") from exc
+    return value
+
+
+def passcode(field: str, value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9]{4,10}", value):
+        raise BadInputError(field, f"{field} must be 4..10 letters or digits")
+    return value

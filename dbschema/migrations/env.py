@@ -1,0 +1,21 @@
+"""Alembic environment. Migrations run on a connection handed in by `dbschema.migrate` (async engines)."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from dbschema.models import Base
+
+config = context.config
+connection = config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("run migrations through dbschema.migrate (python -m dbschema.migrate)")
+
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,1 @@
+"""Media edge: an SFU on aiortc that forwards encoded RTP (issue: media edge). Not built yet."""

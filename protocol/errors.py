@@ -1,0 +1,19 @@
+"""Machine-readable error codes, the same on every boundary (GraphQL `extensions.code`, edge close reasons)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    BAD_INPUT = "BAD_INPUT"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    CONFLICT = "CONFLICT"
+    RATE_LIMITED = "RATE_LIMITED"
+    BAD_PASSCODE = "BAD_PASSCODE"
+    MEETING_LOCKED = "MEETING_LOCKED"
+    MEETING_FULL = "MEETING_FULL"
+    MEETING_ENDED = "MEETING_ENDED"
+    INTERNAL = "INTERNAL"

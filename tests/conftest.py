@@ -1,0 +1,138 @@
+"""Shared fixtures. The API runs as a real uvicorn server (HTTP and WebSocket on loopback), once per database
+backend: SQLite in a temporary directory and PostgreSQL in a database of its own, dropped afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+import threading
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+import uvicorn
+
+from api.app import create_app
+from api.settings import Settings
+from tests.support.gql import Client
+from tests.support.world import World
+
+PG_ADMIN_URL = os.environ.get("MEETMESH_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _run(coro: object) -> None:
+    """Run a coroutine to completion on a private loop (fixtures below are sync so any test may use them)."""
+    box: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(coro)  # type: ignore[arg-type]
+        except BaseException as exc:  # re-raised in the caller's thread
+            box.append(exc)
+
+    t = threading.Thread(target=target)
+    t.start()
+    t.join()
+    if box:
+        raise box[0]
+
+
+async def _pg_admin(sql: str) -> None:
+    admin = await asyncpg.connect(PG_ADMIN_URL)
+    try:
+        await admin.execute(sql)
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session; dropped at the end."""
+    name = f"meetmesh_test_{os.getpid()}_{secrets.token_hex(3)}"
+    _run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        _run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def make_settings(data_dir: Path, database_url: str = "", **overrides: object) -> Settings:
+    port = _free_port()
+    base = Settings(data_dir=data_dir, database_url=database_url, port=port)
+    return Settings(**{**{f: getattr(base, f) for f in base.__dataclass_fields__}, **overrides})  # type: ignore[arg-type]
+
+
+class RunningServer:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.app = create_app(settings)
+        self.url = f"http://127.0.0.1:{settings.port}"
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=settings.port, log_level="warning", ws="websockets-sansio", lifespan="on"
+        )
+        self.server = uvicorn.Server(config)
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.task = asyncio.create_task(self.server.serve())
+        for _ in range(200):
+            if self.server.started:
+                return
+            if self.task.done():
+                self.task.result()
+            await asyncio.sleep(0.02)
+        raise RuntimeError("server did not start")
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        if self.task is not None:
+            await self.task
+
+
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningServer]:
+    data_dir = tmp_path_factory.mktemp(f"api-{request.param}")
+    url = ""
+    if request.param == "postgres":
+        url = request.getfixturevalue("pg_database")
+    srv = RunningServer(make_settings(data_dir, url))
+    await srv.start()
+    yield srv
+    await srv.stop()
+
+
+@pytest.fixture(scope="session")
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def anon(server: RunningServer, http: httpx.AsyncClient) -> Client:
+    return Client(server.url, http)
+
+
+@pytest.fixture
+def world(anon: Client) -> World:
+    return World(anon)
+
+
+@pytest.fixture
+def backend(server: RunningServer) -> str:
+    return "postgres" if server.settings.database_url else "sqlite"
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Iterator[Path]:
+    yield Path(__file__).resolve().parent.parent
