@@ -101,7 +101,9 @@ class RunningServer:
 
 
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningServer]:
+async def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[RunningServer]:
     data_dir = tmp_path_factory.mktemp(f"api-{request.param}")
     url = ""
     if request.param == "postgres":

@@ -4,7 +4,6 @@ import strawberry
 
 from api.accounts import service
 from api.accounts.types import AuthPayload, LogInInput, SignUpInput, User
-from api.errors import UnauthenticatedError
 from api.graphql.context import ctx
 from api.security import UserPrincipal
 
@@ -53,10 +52,3 @@ class AccountMutation:
     async def log_out(self, info: strawberry.Info, refresh_token: str) -> bool:
         svc = ctx(info).services
         return await service.log_out(svc.db, svc.creds, refresh_token=refresh_token)
-
-
-def require_user(info: strawberry.Info) -> str:
-    principal = ctx(info).principal
-    if not isinstance(principal, UserPrincipal):
-        raise UnauthenticatedError("log in first")
-    return principal.user_id

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from api import validation
 from api.accounts import store
 from api.db import Database
-from api.errors import ConflictError, UnauthenticatedError
+from api.errors import BadInputError, ConflictError, UnauthenticatedError
 from api.security import Credentials
 from dbschema.models import RefreshToken, User, utcnow
 from protocol.ids import new_id
@@ -49,7 +49,7 @@ async def sign_up(db: Database, creds: Credentials, *, email: str, password: str
     display_name = validation.display_name("displayName", display_name)
     min_len = creds.settings.password_min_length
     if not min_len <= len(password) <= 256:
-        raise validation.BadInputError("password", f"password must be {min_len}..256 characters (got {len(password)})")
+        raise BadInputError("password", f"password must be {min_len}..256 characters (got {len(password)})")
     async with db.read() as session:
         if await store.user_by_email(session, email) is not None:
             raise ConflictError(f"an account for {email} exists already; log in instead", field="email")

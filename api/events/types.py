@@ -38,23 +38,36 @@ class BulkParticipantEvent(MeetingEvent):
 
 
 def to_graphql(ev: BusEvent) -> MeetingEvent:
-    common = {
-        "seq": ev.seq,
-        "type": ev.type,
-        "meeting_id": strawberry.ID(ev.meeting_id),
-        "at": datetime.fromtimestamp(ev.at, UTC),
-        "actor_id": strawberry.ID(ev.actor_id) if ev.actor_id else None,
-    }
+    seq, meeting_id, at = ev.seq, strawberry.ID(ev.meeting_id), datetime.fromtimestamp(ev.at, UTC)
+    actor = strawberry.ID(ev.actor_id) if ev.actor_id else None
     if ev.participant is not None:
-        return ParticipantEvent(participant=Participant.from_snapshot(ev.participant), **common)
+        return ParticipantEvent(
+            seq=seq,
+            type=ev.type,
+            meeting_id=meeting_id,
+            at=at,
+            actor_id=actor,
+            participant=Participant.from_snapshot(ev.participant),
+        )
     if "participantIds" in ev.data:
         return BulkParticipantEvent(
+            seq=seq,
+            type=ev.type,
+            meeting_id=meeting_id,
+            at=at,
+            actor_id=actor,
             participant_ids=[strawberry.ID(i) for i in ev.data["participantIds"]],
             meeting=MeetingState.from_snapshot(ev.meeting) if ev.meeting else None,
-            **common,
         )
     assert ev.meeting is not None, ev.type
-    return MeetingStateEvent(meeting=MeetingState.from_snapshot(ev.meeting), **common)
+    return MeetingStateEvent(
+        seq=seq,
+        type=ev.type,
+        meeting_id=meeting_id,
+        at=at,
+        actor_id=actor,
+        meeting=MeetingState.from_snapshot(ev.meeting),
+    )
 
 
 EVENT_TYPES = [ParticipantEvent, MeetingStateEvent, BulkParticipantEvent]

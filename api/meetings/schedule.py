@@ -56,7 +56,8 @@ def last_end(recurrence: str | None, starts_at: datetime, tz: str, duration: tim
         last = occ
     if last is None:
         raise BadInputError("recurrence", "recurrence yields no occurrence")
-    return last.replace(tzinfo=ZoneInfo(tz)).astimezone(UTC) + duration
+    end: datetime = last.replace(tzinfo=ZoneInfo(tz)).astimezone(UTC) + duration
+    return end
 
 
 def occurrences(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import validation
 from api.errors import (
@@ -21,7 +22,7 @@ from api.errors import (
 from api.meetings import numbers, schedule, store
 from api.participants import store as participants_store
 from api.participants.permissions import Action, Role, check
-from api.participants.service import end_in_tx
+from api.participants.service import control
 from api.participants.views import meeting_snapshot
 from api.security import Principal, UserPrincipal
 from api.services import Services
@@ -156,7 +157,7 @@ async def create(
     raise ConflictError("could not allocate a meeting number; try again")
 
 
-async def _owned_for_update(svc: Services, tx_session, principal: Principal | None, meeting_id: str) -> Meeting:  # type: ignore[no-untyped-def]
+async def _owned_for_update(tx_session: AsyncSession, principal: Principal | None, meeting_id: str) -> Meeting:
     user_id = _require_user(principal)
     m = await participants_store.meeting_for_update(tx_session, meeting_id)
     if m is None:
@@ -178,7 +179,7 @@ async def update(
     settings: MeetingSettings,
 ) -> Meeting:
     async with svc.db.write() as tx:
-        m = await _owned_for_update(svc, tx.session, principal, meeting_id)
+        m = await _owned_for_update(tx.session, principal, meeting_id)
         if m.status in ("ended", "cancelled"):
             raise MeetingEndedError(f"meeting has {m.status}; it can no longer be changed")
         before = meeting_snapshot(m)
@@ -191,7 +192,7 @@ async def update(
 
 async def cancel(svc: Services, principal: Principal | None, meeting_id: str) -> Meeting:
     async with svc.db.write() as tx:
-        m = await _owned_for_update(svc, tx.session, principal, meeting_id)
+        m = await _owned_for_update(tx.session, principal, meeting_id)
         if m.status == "live":
             raise ConflictError("the meeting is in progress; end it instead")
         if m.status in ("ended", "cancelled"):
@@ -202,8 +203,6 @@ async def cancel(svc: Services, principal: Principal | None, meeting_id: str) ->
 
 
 async def end(svc: Services, principal: Principal | None, meeting_id: str) -> Meeting:
-    from api.participants.service import control
-
     result = await control(svc, principal, Action.END_MEETING, meeting_id=meeting_id)
     assert isinstance(result, Meeting)
     return result
@@ -272,22 +271,3 @@ async def list_mine(
         )
     page, more = rows[:first], len(rows) > first
     return page, (_encode_cursor(page[-1]) if more and page else None)
-
-
-async def attended(svc: Services, principal: Principal | None, meeting_id: str) -> Access:
-    return await access(svc, principal, meeting_id)
-
-
-__all__ = [
-    "Access",
-    "MeetingDraft",
-    "MeetingSettings",
-    "access",
-    "cancel",
-    "create",
-    "end",
-    "end_in_tx",
-    "list_mine",
-    "lobby",
-    "update",
-]

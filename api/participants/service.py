@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -16,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from api import validation
 from api.db import Tx
 from api.errors import (
+    BadInputError,
     BadPasscodeError,
     ConflictError,
     ForbiddenError,
@@ -223,7 +225,7 @@ async def join(
         if not m.allow_guests:
             raise ForbiddenError("this meeting does not allow guests; log in to join", field="displayName")
         if name is None:
-            raise validation.BadInputError("displayName", "displayName is required to join as a guest")
+            raise BadInputError("displayName", "displayName is required to join as a guest")
         principal = GuestPrincipal(guest_id=new_id(), display_name=name)
         guest_token = svc.creds.guest_token(principal.guest_id, name)
     elif isinstance(principal, GuestPrincipal) and not m.allow_guests:
@@ -425,7 +427,7 @@ async def control(
             raise NotFoundError(f"participant {participant_id} does not exist")
         meeting_id = t0.meeting_id
     if meeting_id is None:
-        raise validation.BadInputError("meetingId", "meetingId is required")
+        raise BadInputError("meetingId", "meetingId is required")
     if text is not None:
         text = validation.display_name("displayName", text)
     async with svc.db.write() as tx:
@@ -434,14 +436,13 @@ async def control(
         if not renaming_self:  # anyone may change their own name
             check(action, a.role)
         _ensure_running(a.meeting)
-        handler = _HANDLERS[action]
-        result = await handler(tx, a, participant_id, flag, text)
+        result: Participant | Meeting = await _HANDLERS[action](tx, a, participant_id, flag, text)
     return result
 
 
 async def _target_checked(tx: Tx, a: Acting, action: Action, participant_id: str | None, *states: str) -> Participant:
     if participant_id is None:
-        raise validation.BadInputError("participantId", "participantId is required")
+        raise BadInputError("participantId", "participantId is required")
     t = await _target(tx, a, participant_id, *states)
     check(action, a.role, Role(t.role))
     return t
@@ -526,7 +527,7 @@ async def _h_stop_video(tx: Tx, a: Acting, pid: str | None, flag: bool | None, t
 async def _h_remove(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Participant:
     t = await _target_checked(tx, a, Action.REMOVE, pid, "admitted", "waiting")
     if a.participant is not None and t.id == a.participant.id:
-        raise validation.BadInputError("participantId", "you cannot remove yourself; leave instead")
+        raise BadInputError("participantId", "you cannot remove yourself; leave instead")
     _set_state(tx, t, "removed")
     t.blocked = flag is not False
     if a.meeting.spotlight_participant_id == t.id:
@@ -568,9 +569,9 @@ async def _h_revoke_cohost(tx: Tx, a: Acting, pid: str | None, flag: bool | None
 async def _h_transfer_host(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Participant:
     t = await _target_checked(tx, a, Action.TRANSFER_HOST, pid, "admitted")
     if t.user_id is None:
-        raise validation.BadInputError("participantId", "a guest cannot become host; they must log in first")
+        raise BadInputError("participantId", "a guest cannot become host; they must log in first")
     if a.participant is not None and t.id == a.participant.id:
-        raise validation.BadInputError("participantId", "you are the host already")
+        raise BadInputError("participantId", "you are the host already")
     for p in await store.in_states(tx.session, a.meeting.id, ["admitted", "waiting", "left"]):
         if p.role == Role.HOST and p.id != t.id:
             p.role = Role.PARTICIPANT.value if p.user_id else Role.GUEST.value
@@ -658,7 +659,9 @@ async def end_in_tx(tx: Tx, m: Meeting, actor: Participant | None) -> None:
     await tx.emit(m.id, EventType.MEETING_ENDED, actor_id=actor.id if actor else None, meeting=meeting_snapshot(m))
 
 
-_HANDLERS = {
+_HANDLERS: dict[
+    Action, Callable[[Tx, Acting, str | None, bool | None, str | None], Awaitable[Participant | Meeting]]
+] = {
     Action.ADMIT: _h_admit,
     Action.DENY: _h_deny,
     Action.ADMIT_ALL: _h_admit_all,

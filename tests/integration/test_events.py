@@ -1,0 +1,217 @@
+"""Subscriptions over a real WebSocket (graphql-transport-ws): order, visibility, resume, and the zulip-style
+check that applying the events to an earlier snapshot gives what a fresh query returns."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from tests.support.gql import GraphQLError
+from tests.support.world import Person, World
+
+EVENTS = """subscription($m: ID!, $after: Int) { meetingEvents(meetingId: $m, afterSeq: $after) {
+  __typename seq type actorId
+  ... on ParticipantEvent {
+    participant { id displayName role state audioMuted mutedByHost videoOn sharing handRaisedAt }
+  }
+  ... on MeetingStateEvent { meeting { status locked waitingRoom spotlightParticipantId } }
+  ... on BulkParticipantEvent { participantIds }
+} }"""
+MY_EVENTS = """subscription($m: ID!) { myEvents(meetingId: $m) {
+  __typename seq type ... on ParticipantEvent { participant { id state } } } }"""
+PARTICIPANTS = """query($m: ID!) { meeting(id: $m) { eventSeq participants { id displayName role state audioMuted
+  mutedByHost videoOn sharing handRaisedAt } } }"""
+
+
+def ev(item: dict[str, Any]) -> dict[str, Any]:
+    e: dict[str, Any] = item.get("meetingEvents") or item["myEvents"]
+    return e
+
+
+async def live_meeting(world: World, **settings: Any) -> tuple[Person, dict[str, Any]]:
+    host = await world.user("Host")
+    m = await world.meeting(host, **settings)
+    await world.join(host, m)
+    return host, m
+
+
+async def test_events_arrive_in_sequence_and_match_a_fresh_query(world: World) -> None:
+    host, m = await live_meeting(world)
+    snapshot = (await host.client(PARTICIPANTS, m=m["id"]))["meeting"]
+    state = {p["id"]: p for p in snapshot["participants"]}
+    async with host.client.subscribe(EVENTS, m=m["id"]) as sub:
+        alice, _ = await world.join(await world.user("Alice"), m)
+        bob, _ = await world.join(None, m, name="Bob")
+        await alice.client(
+            "mutation($m: ID!) { updateMyMedia(meetingId: $m, input: {videoOn: true}) { id } }", m=m["id"]
+        )
+        await bob.client("mutation($m: ID!) { raiseHand(meetingId: $m) { id } }", m=m["id"])
+        await host.client("mutation($p: ID!) { muteParticipant(participantId: $p) { id } }", p=alice.participant_id)
+        await host.client(
+            "mutation($p: ID!, $n: String!) { renameParticipant(participantId: $p, displayName: $n) { id } }",
+            p=bob.participant_id,
+            n="Robert",
+        )
+        await bob.client("mutation($m: ID!) { leaveMeeting(meetingId: $m) { id } }", m=m["id"])
+        items = await sub.collect_until(lambda i: ev(i)["type"] == "PARTICIPANT_LEFT")
+    seqs = [ev(i)["seq"] for i in items]
+    assert seqs == list(range(snapshot["eventSeq"] + 1, snapshot["eventSeq"] + 1 + len(seqs)))
+    assert [ev(i)["type"] for i in items] == [
+        "PARTICIPANT_ADMITTED",
+        "PARTICIPANT_ADMITTED",
+        "PARTICIPANT_UPDATED",
+        "PARTICIPANT_UPDATED",
+        "PARTICIPANT_UPDATED",
+        "PARTICIPANT_UPDATED",
+        "PARTICIPANT_LEFT",
+    ]
+    for i in items:
+        p = ev(i)["participant"]
+        if p["state"] == "ADMITTED":
+            state[p["id"]] = p
+        else:
+            state.pop(p["id"], None)
+    fresh = (await host.client(PARTICIPANTS, m=m["id"]))["meeting"]
+    assert fresh["eventSeq"] == seqs[-1]
+    assert state == {p["id"]: p for p in fresh["participants"]}
+    by_id = {ev(i)["participant"]["id"]: ev(i)["participant"] for i in items}
+    assert by_id[alice.participant_id]["mutedByHost"] is True and by_id[alice.participant_id]["videoOn"] is True
+    assert ev(items[4])["actorId"] is not None  # the host muted Alice
+
+
+async def test_an_event_is_readable_when_it_arrives(world: World) -> None:
+    """Published only after commit: whoever hears of a join can already query it."""
+    host, m = await live_meeting(world)
+    async with host.client.subscribe(EVENTS, m=m["id"]) as sub:
+        for _ in range(5):
+            await world.join(None, m)
+            e = ev(await sub.next() or {})
+            ids = {p["id"] for p in (await host.client(PARTICIPANTS, m=m["id"]))["meeting"]["participants"]}
+            assert e["participant"]["id"] in ids
+
+
+async def test_waiting_room_events_reach_hosts_only_and_the_waiting_person(world: World) -> None:
+    host, m = await live_meeting(world, waitingRoom=True)
+    co = await world.user("Co")
+    await world.join(co, m)  # waits
+    await host.client("mutation($p: ID!) { admitParticipant(participantId: $p) { id } }", p=co.participant_id)
+    await host.client("mutation($p: ID!) { makeCohost(participantId: $p) { id } }", p=co.participant_id)
+    plain = await world.user("Plain")
+    await world.join(plain, m)
+    await host.client("mutation($p: ID!) { admitParticipant(participantId: $p) { id } }", p=plain.participant_id)
+
+    async with (
+        host.client.subscribe(EVENTS, m=m["id"]) as hs,
+        co.client.subscribe(EVENTS, m=m["id"]) as cs,
+        plain.client.subscribe(EVENTS, m=m["id"]) as ps,
+    ):
+        guest, joined = await world.join(None, m, name="Late")
+        assert joined["status"] == "WAITING" and joined["joinToken"] is None
+        async with guest.client.subscribe(MY_EVENTS, m=m["id"]) as gs:
+            # The waiting guest may not watch the meeting itself.
+            err = None
+            try:
+                async with guest.client.subscribe(EVENTS, m=m["id"]) as denied:
+                    await denied.next()
+            except GraphQLError as exc:
+                err = exc
+            assert err is not None and err.code == "FORBIDDEN"
+
+            for s in (hs, cs):
+                e = ev(await s.next() or {})
+                assert (e["type"], e["participant"]["state"]) == ("PARTICIPANT_WAITING", "WAITING")
+            await co.client("mutation($p: ID!) { admitParticipant(participantId: $p) { id } }", p=guest.participant_id)
+            mine = ev(await gs.next() or {})
+            assert (mine["type"], mine["participant"]["state"]) == ("PARTICIPANT_ADMITTED", "ADMITTED")
+        # The plain participant's first event is the admission: the waiting one was never sent to them.
+        first = ev(await ps.next() or {})
+        assert first["type"] == "PARTICIPANT_ADMITTED" and first["participant"]["id"] == guest.participant_id
+        for s in (hs, cs):
+            assert ev(await s.next() or {})["seq"] == first["seq"]
+
+
+async def test_denied_guest_hears_it_and_the_stream_ends(world: World) -> None:
+    host, m = await live_meeting(world, waitingRoom=True)
+    guest, _ = await world.join(None, m)
+    async with guest.client.subscribe(MY_EVENTS, m=m["id"]) as gs:
+        await host.client("mutation($p: ID!) { denyParticipant(participantId: $p) { id } }", p=guest.participant_id)
+        e = ev(await gs.next() or {})
+        assert (e["type"], e["participant"]["state"]) == ("PARTICIPANT_DENIED", "DENIED")
+        assert await gs.next() is None  # completed
+
+
+async def test_ask_to_unmute_goes_only_to_its_subject(world: World) -> None:
+    host, m = await live_meeting(world)
+    a, _ = await world.join(await world.user("A"), m)
+    b, _ = await world.join(await world.user("B"), m)
+    async with a.client.subscribe(EVENTS, m=m["id"]) as sa, b.client.subscribe(EVENTS, m=m["id"]) as sb:
+        await host.client("mutation($p: ID!) { askToUnmute(participantId: $p) { id } }", p=a.participant_id)
+        await host.client("mutation($m: ID!) { lowerAllHands(meetingId: $m) { id } }", m=m["id"])
+        ea = ev(await sa.next() or {})
+        assert ea["type"] == "UNMUTE_REQUESTED" and ea["participant"]["id"] == a.participant_id
+        eb = ev(await sb.next() or {})
+        assert eb["type"] == "HANDS_LOWERED" and eb["seq"] == ea["seq"] + 1
+        assert ev(await sa.next() or {})["seq"] == eb["seq"]
+
+
+async def test_resume_after_seq_replays_what_was_missed(world: World) -> None:
+    host, m = await live_meeting(world)
+    start = (await host.client(PARTICIPANTS, m=m["id"]))["meeting"]["eventSeq"]
+    people = [(await world.join(None, m))[0] for _ in range(3)]
+    await host.client("mutation($m: ID!) { lockMeeting(meetingId: $m) { id } }", m=m["id"])
+    async with host.client.subscribe(EVENTS, m=m["id"], after=start) as sub:
+        replayed = [ev(await sub.next() or {}) for _ in range(4)]
+        await host.client("mutation($m: ID!) { unlockMeeting(meetingId: $m) { id } }", m=m["id"])
+        live = ev(await sub.next() or {})
+    assert [e["seq"] for e in replayed] == [start + 1, start + 2, start + 3, start + 4]
+    assert [e["participant"]["id"] for e in replayed[:3]] == [p.participant_id for p in people]
+    assert replayed[3]["meeting"]["locked"] is True
+    assert live["seq"] == start + 5 and live["meeting"]["locked"] is False
+
+
+async def test_bad_subscriptions_get_coded_errors(world: World) -> None:
+    host, m = await live_meeting(world)
+    stranger = await world.user()
+    cases = [
+        (stranger.client, {"m": m["id"]}, "FORBIDDEN"),
+        (world.anon, {"m": m["id"]}, "UNAUTHENTICATED"),
+        (host.client, {"m": "nope"}, "NOT_FOUND"),
+        (host.client, {"m": m["id"], "after": 10_000}, "BAD_INPUT"),
+    ]
+    for client, variables, code in cases:
+        try:
+            async with client.subscribe(EVENTS, **variables) as sub:
+                await sub.next()
+        except GraphQLError as exc:
+            assert exc.code == code, (variables, exc)
+        else:
+            raise AssertionError(f"{variables} was accepted")
+
+
+async def test_removal_and_meeting_end_close_streams(world: World) -> None:
+    host, m = await live_meeting(world)
+    a, _ = await world.join(None, m)
+    b, _ = await world.join(None, m)
+    async with a.client.subscribe(EVENTS, m=m["id"]) as sa, b.client.subscribe(EVENTS, m=m["id"]) as sb:
+        await host.client("mutation($p: ID!) { removeParticipant(participantId: $p) { id } }", p=a.participant_id)
+        removed = ev(await sa.next() or {})
+        assert (removed["type"], removed["participant"]["state"]) == ("PARTICIPANT_REMOVED", "REMOVED")
+        assert await sa.next() is None
+        await host.client("mutation($m: ID!) { endMeeting(id: $m) { id } }", m=m["id"])
+        seen = await sb.collect_until(lambda i: ev(i)["type"] == "MEETING_ENDED")
+        assert ev(seen[-1])["meeting"]["status"] == "ENDED"
+        assert await sb.next() is None
+    err = await a.client.error(
+        "mutation($i: JoinMeetingInput!) { joinMeeting(input: $i) { status } }", i={"number": m["number"]}
+    )
+    assert err.code in {"FORBIDDEN", "MEETING_ENDED"}
+
+
+async def test_concurrent_writers_still_give_a_gapless_sequence(world: World) -> None:
+    host, m = await live_meeting(world, maxParticipants=200)
+    async with host.client.subscribe(EVENTS, m=m["id"]) as sub:
+        joined = await asyncio.gather(*(world.join(None, m) for _ in range(25)))
+        items = [ev(await sub.next() or {}) for _ in range(25)]
+    seqs = [e["seq"] for e in items]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 25 and seqs[-1] - seqs[0] == 24
+    assert {e["participant"]["id"] for e in items} == {p.participant_id for p, _ in joined}
