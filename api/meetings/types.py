@@ -286,3 +286,6 @@ class JoinResult:
         description="Set when you joined as a guest: send it as `Authorization: Bearer …` from now on."
     )
     join_token: JoinToken | None = strawberry.field(description="Present once admitted: hand it to the edge.")
+    event_seq: int = strawberry.field(
+        description="The meeting's event sequence right after this join: pass it as afterSeq when subscribing."
+    )

@@ -50,6 +50,7 @@ class ParticipantMutation:
             meeting_id=strawberry.ID(out.meeting.id),
             guest_token=out.guest_token,
             join_token=_token(out.ticket) if out.ticket else None,
+            event_seq=out.event_seq,
         )
 
     @strawberry.mutation(description="A fresh join token for the media edge (admitted participants only).")

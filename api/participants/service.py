@@ -59,6 +59,8 @@ class JoinOutcome:
     meeting: Meeting
     guest_token: str | None
     ticket: JoinTicket | None
+    event_seq: int
+    """The meeting's sequence number right after this join: subscribe with afterSeq=event_seq to miss nothing."""
 
 
 LIVE_STATES = ("waiting", "admitted")
@@ -234,12 +236,13 @@ async def join(
     try:
         async with svc.db.write() as tx:
             outcome = await _join_tx(tx, principal, m.id, user, name)
+            outcome.seq = tx.events[-1].seq if tx.events else outcome.meeting.event_seq
     except IntegrityError as exc:  # the same principal joined twice at once; the other call won
         raise ConflictError("you are joining this meeting from another request already") from exc
     if outcome.state == "admitted":
         ticket = ticket_for(svc, outcome.meeting, outcome.participant)
-        return JoinOutcome(JoinStatus.ADMITTED, outcome.participant, outcome.meeting, guest_token, ticket)
-    return JoinOutcome(JoinStatus.WAITING, outcome.participant, outcome.meeting, guest_token, None)
+        return JoinOutcome(JoinStatus.ADMITTED, outcome.participant, outcome.meeting, guest_token, ticket, outcome.seq)
+    return JoinOutcome(JoinStatus.WAITING, outcome.participant, outcome.meeting, guest_token, None, outcome.seq)
 
 
 @dataclass(slots=True)
@@ -247,6 +250,7 @@ class _Joined:
     participant: Participant
     meeting: Meeting
     state: str
+    seq: int = 0
 
 
 async def _join_tx(tx: Tx, principal: Principal, meeting_id: str, user: User | None, name: str | None) -> _Joined:
@@ -530,9 +534,10 @@ async def _h_remove(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text:
         raise BadInputError("participantId", "you cannot remove yourself; leave instead")
     _set_state(tx, t, "removed")
     t.blocked = flag is not False
+    await _emit_participant(tx, t, EventType.PARTICIPANT_REMOVED, actor=a.participant)
     if a.meeting.spotlight_participant_id == t.id:
         a.meeting.spotlight_participant_id = None
-    await _emit_participant(tx, t, EventType.PARTICIPANT_REMOVED, actor=a.participant)
+        await _emit_meeting(tx, a.meeting, EventType.MEETING_UPDATED, a.participant)
     return t
 
 

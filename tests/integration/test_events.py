@@ -17,7 +17,7 @@ EVENTS = """subscription($m: ID!, $after: Int) { meetingEvents(meetingId: $m, af
   ... on MeetingStateEvent { meeting { status locked waitingRoom spotlightParticipantId } }
   ... on BulkParticipantEvent { participantIds }
 } }"""
-MY_EVENTS = """subscription($m: ID!) { myEvents(meetingId: $m) {
+MY_EVENTS = """subscription($m: ID!, $after: Int) { myEvents(meetingId: $m, afterSeq: $after) {
   __typename seq type ... on ParticipantEvent { participant { id state } } } }"""
 PARTICIPANTS = """query($m: ID!) { meeting(id: $m) { eventSeq participants { id displayName role state audioMuted
   mutedByHost videoOn sharing handRaisedAt } } }"""
@@ -26,6 +26,13 @@ PARTICIPANTS = """query($m: ID!) { meeting(id: $m) { eventSeq participants { id 
 def ev(item: dict[str, Any]) -> dict[str, Any]:
     e: dict[str, Any] = item.get("meetingEvents") or item["myEvents"]
     return e
+
+
+async def seq(who: Person, m: dict[str, Any]) -> int:
+    """The meeting's current sequence: subscribing with afterSeq=this cannot miss what happens next (a
+    subscription registers on the server some time after the client sends it)."""
+    value: int = (await who.client("query($m: ID!) { meeting(id: $m) { eventSeq } }", m=m["id"]))["meeting"]["eventSeq"]
+    return value
 
 
 async def live_meeting(world: World, **settings: Any) -> tuple[Person, dict[str, Any]]:
@@ -39,7 +46,7 @@ async def test_events_arrive_in_sequence_and_match_a_fresh_query(world: World) -
     host, m = await live_meeting(world)
     snapshot = (await host.client(PARTICIPANTS, m=m["id"]))["meeting"]
     state = {p["id"]: p for p in snapshot["participants"]}
-    async with host.client.subscribe(EVENTS, m=m["id"]) as sub:
+    async with host.client.subscribe(EVENTS, m=m["id"], after=snapshot["eventSeq"]) as sub:
         alice, _ = await world.join(await world.user("Alice"), m)
         bob, _ = await world.join(None, m, name="Bob")
         await alice.client(
@@ -82,7 +89,7 @@ async def test_events_arrive_in_sequence_and_match_a_fresh_query(world: World) -
 async def test_an_event_is_readable_when_it_arrives(world: World) -> None:
     """Published only after commit: whoever hears of a join can already query it."""
     host, m = await live_meeting(world)
-    async with host.client.subscribe(EVENTS, m=m["id"]) as sub:
+    async with host.client.subscribe(EVENTS, m=m["id"], after=await seq(host, m)) as sub:
         for _ in range(5):
             await world.join(None, m)
             e = ev(await sub.next() or {})
@@ -100,14 +107,15 @@ async def test_waiting_room_events_reach_hosts_only_and_the_waiting_person(world
     await world.join(plain, m)
     await host.client("mutation($p: ID!) { admitParticipant(participantId: $p) { id } }", p=plain.participant_id)
 
+    now = await seq(host, m)
     async with (
-        host.client.subscribe(EVENTS, m=m["id"]) as hs,
-        co.client.subscribe(EVENTS, m=m["id"]) as cs,
-        plain.client.subscribe(EVENTS, m=m["id"]) as ps,
+        host.client.subscribe(EVENTS, m=m["id"], after=now) as hs,
+        co.client.subscribe(EVENTS, m=m["id"], after=now) as cs,
+        plain.client.subscribe(EVENTS, m=m["id"], after=now) as ps,
     ):
         guest, joined = await world.join(None, m, name="Late")
         assert joined["status"] == "WAITING" and joined["joinToken"] is None
-        async with guest.client.subscribe(MY_EVENTS, m=m["id"]) as gs:
+        async with guest.client.subscribe(MY_EVENTS, m=m["id"], after=joined["eventSeq"]) as gs:
             # The waiting guest may not watch the meeting itself.
             err = None
             try:
@@ -132,8 +140,8 @@ async def test_waiting_room_events_reach_hosts_only_and_the_waiting_person(world
 
 async def test_denied_guest_hears_it_and_the_stream_ends(world: World) -> None:
     host, m = await live_meeting(world, waitingRoom=True)
-    guest, _ = await world.join(None, m)
-    async with guest.client.subscribe(MY_EVENTS, m=m["id"]) as gs:
+    guest, joined = await world.join(None, m)
+    async with guest.client.subscribe(MY_EVENTS, m=m["id"], after=joined["eventSeq"]) as gs:
         await host.client("mutation($p: ID!) { denyParticipant(participantId: $p) { id } }", p=guest.participant_id)
         e = ev(await gs.next() or {})
         assert (e["type"], e["participant"]["state"]) == ("PARTICIPANT_DENIED", "DENIED")
@@ -143,8 +151,12 @@ async def test_denied_guest_hears_it_and_the_stream_ends(world: World) -> None:
 async def test_ask_to_unmute_goes_only_to_its_subject(world: World) -> None:
     host, m = await live_meeting(world)
     a, _ = await world.join(await world.user("A"), m)
-    b, _ = await world.join(await world.user("B"), m)
-    async with a.client.subscribe(EVENTS, m=m["id"]) as sa, b.client.subscribe(EVENTS, m=m["id"]) as sb:
+    b, joined = await world.join(await world.user("B"), m)
+    now = joined["eventSeq"]
+    async with (
+        a.client.subscribe(EVENTS, m=m["id"], after=now) as sa,
+        b.client.subscribe(EVENTS, m=m["id"], after=now) as sb,
+    ):
         await host.client("mutation($p: ID!) { askToUnmute(participantId: $p) { id } }", p=a.participant_id)
         await host.client("mutation($m: ID!) { lowerAllHands(meetingId: $m) { id } }", m=m["id"])
         ea = ev(await sa.next() or {})
@@ -191,8 +203,12 @@ async def test_bad_subscriptions_get_coded_errors(world: World) -> None:
 async def test_removal_and_meeting_end_close_streams(world: World) -> None:
     host, m = await live_meeting(world)
     a, _ = await world.join(None, m)
-    b, _ = await world.join(None, m)
-    async with a.client.subscribe(EVENTS, m=m["id"]) as sa, b.client.subscribe(EVENTS, m=m["id"]) as sb:
+    b, joined = await world.join(None, m)
+    now = joined["eventSeq"]
+    async with (
+        a.client.subscribe(EVENTS, m=m["id"], after=now) as sa,
+        b.client.subscribe(EVENTS, m=m["id"], after=now) as sb,
+    ):
         await host.client("mutation($p: ID!) { removeParticipant(participantId: $p) { id } }", p=a.participant_id)
         removed = ev(await sa.next() or {})
         assert (removed["type"], removed["participant"]["state"]) == ("PARTICIPANT_REMOVED", "REMOVED")
@@ -209,9 +225,107 @@ async def test_removal_and_meeting_end_close_streams(world: World) -> None:
 
 async def test_concurrent_writers_still_give_a_gapless_sequence(world: World) -> None:
     host, m = await live_meeting(world, maxParticipants=200)
-    async with host.client.subscribe(EVENTS, m=m["id"]) as sub:
+    async with host.client.subscribe(EVENTS, m=m["id"], after=await seq(host, m)) as sub:
         joined = await asyncio.gather(*(world.join(None, m) for _ in range(25)))
         items = [ev(await sub.next() or {}) for _ in range(25)]
     seqs = [e["seq"] for e in items]
     assert seqs == sorted(seqs) and len(set(seqs)) == 25 and seqs[-1] - seqs[0] == 24
     assert {e["participant"]["id"] for e in items} == {p.participant_id for p, _ in joined}
+
+
+MEETING_STATE = """query($m: ID!) { meeting(id: $m) { eventSeq locked spotlightParticipantId status
+  settings { waitingRoom allowSelfUnmute }
+  participants(states: [ADMITTED, WAITING]) { id displayName role state audioMuted mutedByHost videoOn sharing
+  handRaisedAt } } }"""
+
+
+def _apply(state: dict[str, Any], e: dict[str, Any]) -> None:
+    """Apply one event to a client-side model of the meeting, the way a client would."""
+    people: dict[str, dict[str, Any]] = state["participants"]
+    if e["__typename"] == "ParticipantEvent":
+        p = e["participant"]
+        if p["state"] in ("ADMITTED", "WAITING"):
+            people[p["id"]] = p
+        else:
+            people.pop(p["id"], None)
+    elif e["__typename"] == "BulkParticipantEvent":
+        for pid in e["participantIds"]:
+            if e["type"] == "ALL_MUTED":
+                people[pid] |= {"audioMuted": True, "mutedByHost": True}
+            elif e["type"] == "HANDS_LOWERED":
+                people[pid] |= {"handRaisedAt": None}
+    if e.get("meeting"):
+        state["meeting"] = {k: e["meeting"][k] for k in ("locked", "waitingRoom", "spotlightParticipantId", "status")}
+
+
+def _model(fresh: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "participants": {p["id"]: p for p in fresh["participants"]},
+        "meeting": {
+            "locked": fresh["locked"],
+            "waitingRoom": fresh["settings"]["waitingRoom"],
+            "spotlightParticipantId": fresh["spotlightParticipantId"],
+            "status": fresh["status"],
+        },
+    }
+
+
+async def test_host_controls_events_replay_to_the_fresh_state(world: World) -> None:
+    """zulip's verify_action: old state + every event == a fresh fetch, after each kind of host control."""
+    host, m = await live_meeting(world)
+    ps = [(await world.join(await world.user(f"P{i}"), m))[0] for i in range(3)]
+    g, _ = await world.join(None, m, name="Guest")
+    mid = m["id"]
+    first = (await host.client(MEETING_STATE, m=mid))["meeting"]
+    state = _model(first)
+    steps: list[tuple[Person, str, dict[str, Any]]] = [
+        (ps[0], "mutation($m: ID!) { raiseHand(meetingId: $m) { id } }", {"m": mid}),
+        (ps[1], "mutation($m: ID!) { raiseHand(meetingId: $m) { id } }", {"m": mid}),
+        (host, "mutation($p: ID!) { lowerHand(participantId: $p) { id } }", {"p": ps[0].participant_id}),
+        (host, "mutation($m: ID!) { lowerAllHands(meetingId: $m) { id } }", {"m": mid}),
+        (host, "mutation($p: ID!) { makeCohost(participantId: $p) { id } }", {"p": ps[2].participant_id}),
+        (ps[2], "mutation($m: ID!) { muteAll(meetingId: $m, allowSelfUnmute: false) { id } }", {"m": mid}),
+        (
+            g,
+            "mutation($m: ID!) { updateMyMedia(meetingId: $m, input: {videoOn: true, sharing: true}) { id } }",
+            {"m": mid},
+        ),
+        (ps[2], "mutation($p: ID!) { stopVideo(participantId: $p) { id } }", {"p": g.participant_id}),
+        (
+            host,
+            "mutation($m: ID!, $p: ID) { spotlight(meetingId: $m, participantId: $p) { id } }",
+            {"m": mid, "p": ps[1].participant_id},
+        ),
+        (host, "mutation($m: ID!) { lockMeeting(meetingId: $m) { id } }", {"m": mid}),
+        (host, "mutation($m: ID!) { setWaitingRoom(meetingId: $m, enabled: true) { id } }", {"m": mid}),
+        (host, "mutation($p: ID!) { transferHost(participantId: $p) { id } }", {"p": ps[0].participant_id}),
+        (ps[0], "mutation($p: ID!) { revokeCohost(participantId: $p) { id } }", {"p": ps[2].participant_id}),
+        (
+            ps[0],
+            "mutation($p: ID!, $n: String!) { renameParticipant(participantId: $p, displayName: $n) { id } }",
+            {"p": g.participant_id, "n": "Renamed"},
+        ),
+        (ps[0], "mutation($p: ID!) { removeParticipant(participantId: $p) { id } }", {"p": ps[1].participant_id}),
+        (host, "mutation($m: ID!) { leaveMeeting(meetingId: $m) { id } }", {"m": mid}),
+    ]
+    in_charge = host  # whoever holds the host role may read the waiting room too
+    async with host.client.subscribe(EVENTS, m=mid, after=first["eventSeq"]) as sub:
+        for who, op, variables in steps:
+            await who.client(op, **variables)
+            if "transferHost" in op:
+                in_charge = ps[0]
+            head = (await in_charge.client(MEETING_STATE, m=mid))["meeting"]
+            # Drain exactly up to the state we just read, applying as we go.
+            while True:
+                e = ev(await sub.next() or {})
+                _apply(state, e)
+                if e["seq"] == head["eventSeq"] or e["type"] == "PARTICIPANT_LEFT":
+                    break
+            if e["type"] == "PARTICIPANT_LEFT":
+                break
+            assert state == _model(head), op
+    fresh = (await ps[0].client(MEETING_STATE, m=mid))["meeting"]
+    assert state == _model(fresh)
+    roles = {p["id"]: p["role"] for p in fresh["participants"]}
+    assert roles[ps[0].participant_id] == "HOST" and roles[ps[2].participant_id] == "PARTICIPANT"
+    assert ps[1].participant_id not in roles and host.participant_id not in roles

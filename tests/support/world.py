@@ -14,7 +14,7 @@ _n = itertools.count(1)
 SIGN_UP = """mutation($i: SignUpInput!) { signUp(input: $i) { accessToken refreshToken user { id displayName } } }"""
 CREATE = """mutation($i: CreateMeetingInput!) { createMeeting(input: $i) { id number status eventSeq } }"""
 JOIN = """mutation($i: JoinMeetingInput!) { joinMeeting(input: $i) {
-  status guestToken meetingId
+  status guestToken meetingId eventSeq
   participant { id displayName role state audioMuted mutedByHost videoOn waitingReason }
   joinToken { token expiresAt edgeUrl } } }"""
 
