@@ -6,14 +6,10 @@ import functools
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from graphql import ASTValidationRule, GraphQLError
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 from strawberry.tools import merge_types
 
 from api.accounts.resolvers import AccountMutation, AccountQuery
@@ -26,6 +22,11 @@ from api.participants.resolvers import ParticipantMutation
 Query = merge_types("Query", (AccountQuery, MeetingQuery))
 Mutation = merge_types("Mutation", (AccountMutation, MeetingMutation, ParticipantMutation))
 Subscription = merge_types("Subscription", (EventSubscription,))
+
+
+# Built once: ValidationCache keys on the rule classes, and the stock limiter extensions make new classes per
+# request, which made every validation a cache miss (~2.5 ms a request measured).
+_LIMIT_RULES: list[type[ASTValidationRule]] = [max_depth_rule(12, None, None), max_aliases_rule(30)]
 
 
 class MeetmeshSchema(strawberry.Schema):
@@ -46,9 +47,8 @@ def build_schema() -> MeetmeshSchema:
             # Parsing and validation cost ~2 ms a request uncached (field notes); cache both.
             functools.partial(ParserCache, maxsize=1024),
             functools.partial(ValidationCache, maxsize=1024),
-            functools.partial(QueryDepthLimiter, max_depth=12),
+            functools.partial(AddValidationRules, _LIMIT_RULES),
             functools.partial(MaxTokensLimiter, max_token_count=5000),
-            functools.partial(MaxAliasesLimiter, max_alias_count=30),
         ],
     )
 

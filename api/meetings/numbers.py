@@ -13,8 +13,8 @@ def generate() -> str:
 
 
 def parse(field: str, value: str) -> str:
-    digits = re.sub(r"[\s\-]", "", value)
-    if not re.fullmatch(r"[1-9]\d{9,10}", digits):
+    digits = re.sub(r"[ \t\-]", "", value)
+    if not re.fullmatch(r"[1-9][0-9]{9,10}", digits):  # [0-9], not \d: \d also matches non-ASCII digits
         raise BadInputError(field, f"{field} must be a 10 or 11 digit meeting number (got {value[:30]!r})")
     return digits
 

@@ -86,6 +86,8 @@ async def _apply_schedule(m: Meeting, d: MeetingDraft, svc: Services) -> None:
     if d.starts_at is not None:
         if d.starts_at.tzinfo is None:
             raise BadInputError("startsAt", "startsAt must include a UTC offset, e.g. 2026-12-01T09:00:00+01:00")
+        if d.starts_at > utcnow() + schedule.HORIZON:
+            raise BadInputError("startsAt", f"startsAt must be within ten years (got {d.starts_at.isoformat()})")
         m.starts_at = d.starts_at
     if d.recurrence is not None:
         if d.recurrence.strip() == "":
@@ -102,6 +104,9 @@ async def _apply_schedule(m: Meeting, d: MeetingDraft, svc: Services) -> None:
             m.passcode_hash = await asyncio.to_thread(svc.creds.hash_secret, code)
     duration = timedelta(minutes=m.duration_minutes)
     m.last_ends_at = None if m.kind == "instant" else schedule.last_end(m.recurrence, m.starts_at, m.timezone, duration)
+    rescheduled = d.starts_at is not None or d.recurrence is not None or d.duration_minutes is not None
+    if rescheduled and m.last_ends_at is not None and m.last_ends_at < utcnow():
+        raise BadInputError("startsAt", "the meeting would be over already: startsAt is in the past")
 
 
 async def create(
@@ -142,8 +147,6 @@ async def create(
     )
     await _apply_schedule(m, draft, svc)
     _apply_settings(m, settings)
-    if scheduled and m.recurrence is None and m.starts_at + timedelta(minutes=m.duration_minutes) < now:
-        raise BadInputError("startsAt", "startsAt is in the past")
     for _ in range(8):  # 9·10^10 numbers: a collision is rare; retrying a few times makes it vanishingly so
         m.number = numbers.generate()
         try:
@@ -158,16 +161,17 @@ async def create(
 
 
 async def _owned_for_update(tx_session: AsyncSession, principal: Principal | None, meeting_id: str) -> Meeting:
-    user_id = _require_user(principal)
+    if principal is None:
+        raise UnauthenticatedError("log in to manage meetings")
     m = await participants_store.meeting_for_update(tx_session, meeting_id)
     if m is None:
         raise NotFoundError(f"meeting {meeting_id} does not exist")
-    if m.host_user_id != user_id:
-        p = await participants_store.by_principal(tx_session, m.id, principal)
-        role = Role(p.role) if p is not None and p.state == "admitted" else None
-        if role is None:
-            raise ForbiddenError("only the meeting's host may change it")
-        check(Action.UPDATE_MEETING, role)
+    if isinstance(principal, UserPrincipal) and m.host_user_id == principal.user_id:
+        return m
+    p = await participants_store.by_principal(tx_session, m.id, principal)
+    if p is None or p.state != "admitted":
+        raise ForbiddenError("only the meeting's host may change it")
+    check(Action.UPDATE_MEETING, Role(p.role))
     return m
 
 
@@ -254,9 +258,12 @@ def _encode_cursor(m: Meeting) -> str:
 def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         when, mid = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return datetime.fromisoformat(when), mid
+        at = datetime.fromisoformat(when)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadInputError("after", "after is not a cursor returned by this API") from exc
+    if at.tzinfo is None:
+        raise BadInputError("after", "after is not a cursor returned by this API")
+    return at, mid
 
 
 async def list_mine(

@@ -1,5 +1,5 @@
-"""Who may do what. The single source of the permission matrix; README's table documents the same policy and
-tests/integration/test_permissions.py checks every action for every role against its own copy."""
+"""Who may do what. The single source of the permission matrix; docs/permissions.md documents the same policy
+and tests/integration/test_permissions.py checks every action for every role against its own copy."""
 
 from __future__ import annotations
 

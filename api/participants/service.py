@@ -276,6 +276,7 @@ async def _join_tx(tx: Tx, principal: Principal, meeting_id: str, user: User | N
         p.role = role.value
         p.state = "new"
         tx.session.add(p)
+        await tx.session.flush()  # the attendance rows written below refer to it
     elif p.state in LIVE_STATES:
         return _Joined(p, m, p.state)  # a second tab or a retry: same answer, no new events
     else:
@@ -297,10 +298,9 @@ async def _join_tx(tx: Tx, principal: Principal, meeting_id: str, user: User | N
             m.status, m.started_at = "live", utcnow()
             await _emit_meeting(tx, m, EventType.MEETING_STARTED, None)
         await _admit(tx, m, p, None)
-        # Those who arrived before the host (and had no waiting room to pass) come in with the host.
-        for w in await store.in_states(tx.session, m.id, ["waiting"]):
-            if w.waiting_reason == "host_absent":
-                await _admit(tx, m, w, p)
+        # Those who arrived before the host (and had no waiting room to pass) come in with the host, as far as
+        # capacity allows; the rest stay waiting for the host to admit them.
+        await _admit_waiting(tx, m, p, reason="host_absent")
         return _Joined(p, m, "admitted")
 
     host_here = await store.host_present(tx.session, m.id)
@@ -424,6 +424,8 @@ async def control(
     text: str | None = None,
 ) -> Participant | Meeting:
     """Run one host control. Targeted actions name ``participant_id``; meeting-wide ones ``meeting_id``."""
+    if principal is None:  # before any lookup, so anonymous callers learn nothing about which ids exist
+        raise UnauthenticatedError("log in or join as a guest first")
     if participant_id is not None and meeting_id is None:
         async with svc.db.read() as session:
             t0 = await store.by_id(session, participant_id)
@@ -466,15 +468,21 @@ async def _h_deny(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: s
     return t
 
 
-async def _h_admit_all(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Meeting:
-    waiting = await store.in_states(tx.session, a.meeting.id, ["waiting"])
-    room = a.meeting.max_participants - await store.count_admitted(tx.session, a.meeting.id)
-    for w in waiting:
+async def _admit_waiting(tx: Tx, m: Meeting, actor: Participant | None, reason: str | None = None) -> None:
+    """Admit those waiting (for ``reason``, or all) in arrival order while there is room; the rest keep waiting."""
+    room = m.max_participants - await store.count_admitted(tx.session, m.id)
+    for w in await store.in_states(tx.session, m.id, ["waiting"]):
+        if reason is not None and w.waiting_reason != reason:
+            continue
         privileged = w.role in (Role.HOST, Role.COHOST)
         if not privileged and room <= 0:
-            continue  # stays waiting; the host sees who is left
-        await _admit(tx, a.meeting, w, a.participant)
+            continue
+        await _admit(tx, m, w, actor)
         room -= 0 if privileged else 1
+
+
+async def _h_admit_all(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Meeting:
+    await _admit_waiting(tx, a.meeting, a.participant)
     return a.meeting
 
 
@@ -632,13 +640,8 @@ async def _h_lower_all_hands(tx: Tx, a: Acting, pid: str | None, flag: bool | No
 async def _h_set_waiting_room(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Meeting:
     a.meeting.waiting_room = bool(flag)
     await _emit_meeting(tx, a.meeting, EventType.MEETING_UPDATED, a.participant)
-    if not flag:
-        # Turning the waiting room off lets in whoever it held (capacity permitting).
-        room = a.meeting.max_participants - await store.count_admitted(tx.session, a.meeting.id)
-        for w in await store.in_states(tx.session, a.meeting.id, ["waiting"]):
-            if w.waiting_reason == "waiting_room" and room > 0:
-                await _admit(tx, a.meeting, w, a.participant)
-                room -= 1
+    if not flag:  # turning the waiting room off lets in whoever it held (capacity permitting)
+        await _admit_waiting(tx, a.meeting, a.participant, reason="waiting_room")
     return a.meeting
 
 

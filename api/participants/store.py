@@ -84,4 +84,4 @@ async def attendance(session: AsyncSession, meeting_id: str) -> list[tuple[Atten
         .where(Attendance.meeting_id == meeting_id)
         .order_by(Attendance.id)
     )
-    return [(a, p) for a, p in rows.tuples()]
+    return [(row[0], row[1]) for row in rows.all()]

@@ -1,0 +1,64 @@
+"""``python -m bench``: start the API, run every benchmark against it, merge the numbers into bench/results.json.
+
+A new benchmark is a module with a ``run(base_url) -> dict`` coroutine, added to BENCHMARKS below.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import sys
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+
+from bench import graphql, results
+from bench.loadgen import BenchFailed
+from bench.server import ApiStartError, running_api
+
+Benchmark = Callable[[str], Awaitable[Mapping[str, float]]]
+BENCHMARKS: dict[str, Benchmark] = {"graphql": graphql.run}
+
+
+def _notes() -> str:
+    spec = graphql.QUERY_SPEC
+    return (
+        f"Same machine ({os.cpu_count()} CPUs): load came from an in-process asyncio+httpx generator sharing the "
+        "cores with the API (one `python -m api` uvicorn process, embedded SQLite); closed loop, concurrency "
+        f"{spec.concurrency}, {spec.warmup_s:g} s warm-up then {spec.duration_s:g} s per metric."
+    )
+
+
+async def _run_all(base_url: str, names: list[str]) -> dict[str, float]:
+    metrics: dict[str, float] = {}
+    for name in names:
+        print(f"bench {name}:", flush=True)
+        metrics.update(await BENCHMARKS[name](base_url))
+    return metrics
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--only", choices=sorted(BENCHMARKS), action="append", help="run only these benchmarks")
+    parser.add_argument("--output", type=Path, default=results.RESULTS_PATH, help="results file to merge into")
+    args = parser.parse_args(argv)
+    names = args.only or list(BENCHMARKS)
+    try:
+        with running_api() as api:
+            metrics = asyncio.run(_run_all(api.url, names))
+    except (BenchFailed, ApiStartError) as exc:
+        print(f"BENCH FAILED: {exc}", file=sys.stderr)
+        return 1
+    merged = results.merge(
+        {**metrics, "cpu_count": os.cpu_count() or 0, "date": dt.date.today().isoformat(), "notes": _notes()},
+        args.output,
+    )
+    print(f"wrote {args.output}:")
+    for key in sorted(metrics):
+        print(f"  {key} = {merged[key]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
