@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,8 +15,9 @@ from litestar.exceptions import HTTPException
 from litestar.static_files import create_static_files_router
 from strawberry.litestar import make_graphql_controller
 
-from api.bus import MemoryBus
+from api.bus import Bus, MemoryBus, RedisBus
 from api.db import Database, make_engine
+from api.events.retention import prune_forever
 from api.graphql.context import Context
 from api.graphql.schema import schema
 from api.services import Services
@@ -57,16 +59,18 @@ def _http_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dic
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    bus = MemoryBus()
+    bus: Bus = RedisBus(settings.redis_url, settings.redis_prefix) if settings.redis_url else MemoryBus()
     db = Database(make_engine(settings.sqlalchemy_url), bus)
     services = Services.build(settings, db, bus)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await migrate.upgrade(db.engine)
+        pruner = asyncio.create_task(prune_forever(services), name="event-log-pruner")
         try:
             yield
         finally:
+            pruner.cancel()
             await bus.close()
             await db.dispose()
 

@@ -61,6 +61,8 @@ class Tx:
         participant: dict[str, Any] | None = None,
         meeting: dict[str, Any] | None = None,
         data: dict[str, Any] | None = None,
+        recipients: tuple[str, ...] | None = None,
+        room_id: str | None = None,
     ) -> MeetingEvent:
         await self.session.flush()
         seq = (
@@ -84,6 +86,8 @@ class Tx:
             participant=participant,
             meeting=meeting,
             data=data or {},
+            recipients=recipients,
+            room_id=room_id,
         )
         self.session.add(MeetingEventRow(meeting_id=meeting_id, seq=seq, body=ev.to_dict(), at=now))
         self.events.append(ev)

@@ -56,3 +56,11 @@ class MeetingFullError(AppError):
 
 class MeetingEndedError(AppError):
     code = ErrorCode.MEETING_ENDED
+
+
+class ResyncRequiredError(AppError):
+    code = ErrorCode.RESYNC_REQUIRED
+
+
+class PayloadTooLargeError(AppError):
+    code = ErrorCode.PAYLOAD_TOO_LARGE

@@ -17,6 +17,13 @@ class Settings:
     """Where the SQLite file, generated keys and (later) recordings live."""
     database_url: str = ""
     """Empty: SQLite at ``data_dir/meetmesh.db``. Otherwise an SQLAlchemy async URL (``postgresql+asyncpg://…``)."""
+    redis_url: str = ""
+    """Empty: events stay in this process (in-process bus). Set to share them between API processes."""
+    redis_prefix: str = "meetmesh"
+    """Key and channel prefix in Redis, so several deployments (or test runs) can share one server."""
+    event_retention_s: int = 24 * 3600
+    """How long the per-meeting event log keeps events for resuming subscribers; older resumes get
+    RESYNC_REQUIRED."""
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str = ""
@@ -68,6 +75,9 @@ class Settings:
         return cls(
             data_dir=Path(e.get("API_DATA_DIR", str(d.data_dir))),
             database_url=e.get("DATABASE_URL", d.database_url),
+            redis_url=e.get("REDIS_URL", d.redis_url),
+            redis_prefix=e.get("API_REDIS_PREFIX", d.redis_prefix),
+            event_retention_s=int(e.get("API_EVENT_RETENTION", d.event_retention_s)),
             host=e.get("API_HOST", d.host),
             port=int(e.get("API_PORT", d.port)),
             public_url=e.get("API_PUBLIC_URL", d.public_url).rstrip("/"),

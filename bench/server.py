@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,10 +98,16 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def running_api(prefix: str = "meetmesh-bench-") -> Iterator[ApiProcess]:
-    """Start the API, yield once /healthz answers, and always stop it (and delete its data) on the way out."""
+def running_api(
+    prefix: str = "meetmesh-bench-", *, extra_env: Mapping[str, str] | None = None, data_dir: Path | None = None
+) -> Iterator[ApiProcess]:
+    """Start the API, yield once /healthz answers, and always stop it (and delete its data) on the way out.
+
+    ``extra_env`` adds configuration (e.g. DATABASE_URL and REDIS_URL for a scaled-out pair of processes);
+    ``data_dir`` lets several processes share generated keys.
+    """
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
-        data_dir = Path(tmp) / "data"
+        data_dir = data_dir or Path(tmp) / "data"
         log_path = Path(tmp) / "api.log"
         port = free_port()
         url = f"http://127.0.0.1:{port}"
@@ -109,7 +115,7 @@ def running_api(prefix: str = "meetmesh-bench-") -> Iterator[ApiProcess]:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "api"],
                 cwd=REPO_ROOT,
-                env=_api_env(port, data_dir),
+                env={**_api_env(port, data_dir), **(extra_env or {})},
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )

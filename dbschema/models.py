@@ -19,6 +19,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -98,6 +99,9 @@ class Meeting(Base):
     host_only_screen_share: Mapped[bool] = mapped_column(Boolean, default=False)
     max_participants: Mapped[int] = mapped_column(Integer, default=100)
     auto_record: Mapped[bool] = mapped_column(Boolean, default=False)
+    chat_policy: Mapped[str] = mapped_column(String(16), default="everyone", server_default="everyone")
+    """Who participants may chat with: everyone | host_only | no_one (hosts may always chat)."""
+    private_chat: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16), default="scheduled")  # scheduled|live|ended|cancelled
     spotlight_participant_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
@@ -128,6 +132,8 @@ class Participant(Base):
     video_stopped_by_host: Mapped[bool] = mapped_column(Boolean, default=False)
     sharing: Mapped[bool] = mapped_column(Boolean, default=False)
     hand_raised_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    breakout_room_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    """The breakout room the participant is assigned to / in (None: the main room)."""
     joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     """Last admission time (None while it has never been admitted)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

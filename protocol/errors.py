@@ -16,4 +16,8 @@ class ErrorCode(StrEnum):
     MEETING_LOCKED = "MEETING_LOCKED"
     MEETING_FULL = "MEETING_FULL"
     MEETING_ENDED = "MEETING_ENDED"
+    RESYNC_REQUIRED = "RESYNC_REQUIRED"
+    """A subscriber asked to resume from a point the event log no longer holds: refetch state, then
+    subscribe from the fresh ``eventSeq``."""
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     INTERNAL = "INTERNAL"

@@ -6,6 +6,10 @@ so a subscriber can detect gaps and fill them from the log. `audience` says who 
 - ``all``: every admitted participant;
 - ``hosts``: the host and co-hosts, plus the participant the event is about (waiting-room traffic);
 - ``subject``: only the participant the event is about (e.g. "the host asks you to unmute").
+
+Two further narrowings apply on top of the audience: ``recipients`` (when set, only those participants — a
+private chat message goes to its sender and recipient) and ``room_id`` (when set, only participants currently
+in that breakout room, plus the host and co-hosts).
 """
 
 from __future__ import annotations
@@ -34,6 +38,27 @@ class EventType(StrEnum):
     MEETING_STARTED = "MEETING_STARTED"
     MEETING_ENDED = "MEETING_ENDED"
 
+    # Chat (api/chat)
+    CHAT_MESSAGE_SENT = "CHAT_MESSAGE_SENT"
+    CHAT_MESSAGE_EDITED = "CHAT_MESSAGE_EDITED"
+    CHAT_MESSAGE_DELETED = "CHAT_MESSAGE_DELETED"
+    CHAT_REACTION_CHANGED = "CHAT_REACTION_CHANGED"
+    # Ephemeral in-meeting reactions (applause etc.)
+    REACTION_SENT = "REACTION_SENT"
+    # Polls (api/polls)
+    POLL_CREATED = "POLL_CREATED"
+    POLL_LAUNCHED = "POLL_LAUNCHED"
+    POLL_VOTES_UPDATED = "POLL_VOTES_UPDATED"
+    POLL_ENDED = "POLL_ENDED"
+    POLL_RESULTS_SHARED = "POLL_RESULTS_SHARED"
+    # Breakout rooms (api/breakouts)
+    BREAKOUT_ROOMS_UPDATED = "BREAKOUT_ROOMS_UPDATED"
+    BREAKOUT_ROOMS_OPENED = "BREAKOUT_ROOMS_OPENED"
+    BREAKOUT_ROOMS_CLOSING = "BREAKOUT_ROOMS_CLOSING"
+    BREAKOUT_ROOMS_CLOSED = "BREAKOUT_ROOMS_CLOSED"
+    BREAKOUT_BROADCAST = "BREAKOUT_BROADCAST"
+    BREAKOUT_HELP_REQUESTED = "BREAKOUT_HELP_REQUESTED"
+
 
 class Audience(StrEnum):
     ALL = "all"
@@ -58,6 +83,10 @@ class MeetingEvent:
     meeting: dict[str, Any] | None = None
     """Snapshot of the meeting's live state after the change."""
     data: dict[str, Any] = field(default_factory=dict)
+    recipients: tuple[str, ...] | None = None
+    """When set, only these participants see the event (private messages)."""
+    room_id: str | None = None
+    """When set, only participants in this breakout room (and hosts) see the event."""
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), separators=(",", ":"))
@@ -74,6 +103,8 @@ class MeetingEvent:
             "participant": self.participant,
             "meeting": self.meeting,
             "data": self.data,
+            "recipients": list(self.recipients) if self.recipients is not None else None,
+            "room_id": self.room_id,
         }
 
     @classmethod
@@ -93,6 +124,8 @@ class MeetingEvent:
             participant=d.get("participant"),
             meeting=d.get("meeting"),
             data=d.get("data") or {},
+            recipients=tuple(d["recipients"]) if d.get("recipients") is not None else None,
+            room_id=d.get("room_id"),
         )
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dbschema.models import Meeting, MeetingEventRow
@@ -18,3 +18,10 @@ async def between(session: AsyncSession, meeting_id: str, after: int, before: in
         q = q.where(MeetingEventRow.seq < before)
     rows = await session.execute(q.order_by(MeetingEventRow.seq))
     return [MeetingEvent.from_dict(body) for body in rows.scalars()]
+
+
+async def oldest_seq(session: AsyncSession, meeting_id: str) -> int | None:
+    """Smallest sequence number still in the log (None when the log holds nothing for the meeting)."""
+    return (
+        await session.execute(select(func.min(MeetingEventRow.seq)).where(MeetingEventRow.meeting_id == meeting_id))
+    ).scalar_one_or_none()

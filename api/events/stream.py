@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from api.errors import BadInputError, ForbiddenError, NotFoundError, UnauthenticatedError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.errors import BadInputError, ForbiddenError, NotFoundError, ResyncRequiredError, UnauthenticatedError
 from api.events import store
 from api.participants import store as participants_store
 from api.participants.permissions import HOSTS, Role
@@ -30,8 +32,14 @@ class Viewer:
     role: Role | None
     personal: bool
     """Personal streams carry only events about the viewer (admission, denial, requests) and the meeting's end."""
+    room_id: str | None = None
+    """The breakout room the viewer is in (None: the main room)."""
 
     def sees(self, ev: MeetingEvent) -> bool:
+        if ev.recipients is not None and self.participant_id not in ev.recipients:
+            return False
+        if ev.room_id is not None and ev.room_id != self.room_id and self.role not in HOSTS:
+            return False
         mine = ev.subject_id is not None and ev.subject_id == self.participant_id
         if self.personal:
             return mine or ev.type is EventType.MEETING_ENDED
@@ -48,6 +56,7 @@ class Viewer:
         if ev.subject_id is not None and ev.subject_id == self.participant_id:
             if ev.participant is not None:
                 self.role = Role(ev.participant["role"])
+                self.room_id = ev.participant.get("breakoutRoomId")
             return ev.type in _FINAL_FOR_SUBJECT
         return False
 
@@ -64,12 +73,20 @@ async def _authorize(svc: Services, principal: Principal | None, meeting_id: str
     if personal:
         if p is None:
             raise ForbiddenError("join the meeting first")
-        return Viewer(p.id, Role(p.role), personal=True)
+        return Viewer(p.id, Role(p.role), personal=True, room_id=p.breakout_room_id)
     if p is not None and p.state == "admitted":
-        return Viewer(p.id, Role(p.role), personal=False)
+        return Viewer(p.id, Role(p.role), personal=False, room_id=p.breakout_room_id)
     if owner:
         return Viewer(p.id if p else None, Role.HOST, personal=False)
     raise ForbiddenError("only admitted participants receive this meeting's events")
+
+
+async def _check_retained(session: AsyncSession, meeting_id: str, after: int) -> None:
+    oldest = await store.oldest_seq(session, meeting_id)
+    if oldest is None or oldest > after + 1:
+        raise ResyncRequiredError(
+            f"events after {after} are no longer kept; query the meeting again and subscribe from its eventSeq"
+        )
 
 
 async def events(
@@ -78,13 +95,16 @@ async def events(
     viewer = await _authorize(svc, principal, meeting_id, personal)
     if after_seq is not None and after_seq < 0:
         raise BadInputError("afterSeq", f"afterSeq must be >= 0 (got {after_seq})")
-    with svc.bus.subscribe(meeting_id) as sub:
+    with await svc.bus.subscribe(meeting_id) as sub:
         async with svc.db.read() as session:
             head = await store.current_seq(session, meeting_id)
             assert head is not None
             if after_seq is not None and after_seq > head:
                 raise BadInputError("afterSeq", f"afterSeq {after_seq} is ahead of the meeting's last event {head}")
-            backlog = await store.between(session, meeting_id, after_seq, None) if after_seq is not None else []
+            backlog: list[MeetingEvent] = []
+            if after_seq is not None and after_seq < head:
+                await _check_retained(session, meeting_id, after_seq)
+                backlog = await store.between(session, meeting_id, after_seq, None)
         last = after_seq if after_seq is not None else head
         for ev in backlog:
             last = ev.seq
@@ -99,6 +119,7 @@ async def events(
             batch = [ev]
             if ev.seq > last + 1:
                 async with svc.db.read() as session:
+                    await _check_retained(session, meeting_id, last)
                     batch = [*await store.between(session, meeting_id, last, ev.seq), ev]
             for e in batch:
                 last = e.seq

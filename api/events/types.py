@@ -1,5 +1,10 @@
+"""GraphQL event types. Every kind implements the `MeetingEvent` interface; domains register a converter for
+the bus event types they own (see `register`), and their GraphQL types join `EVENT_TYPES`."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import strawberry
@@ -19,6 +24,9 @@ class MeetingEvent:
     meeting_id: strawberry.ID
     at: datetime
     actor_id: strawberry.ID | None = strawberry.field(description="Participant who caused it, if any.")
+    room_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Breakout room the event belongs to; null for the main room."
+    )
 
 
 @strawberry.type(description="A participant's state changed; `participant` is the state after the change.")
@@ -37,37 +45,74 @@ class BulkParticipantEvent(MeetingEvent):
     meeting: MeetingState | None
 
 
+@dataclass(frozen=True, slots=True)
+class Common:
+    """The interface's fields for one bus event: ``SomeEvent(**common(ev).kwargs(), extra=…)``."""
+
+    seq: int
+    type: BusEventType
+    meeting_id: strawberry.ID
+    at: datetime
+    actor_id: strawberry.ID | None
+    room_id: strawberry.ID | None
+
+
+def common(ev: BusEvent) -> Common:
+    return Common(
+        seq=ev.seq,
+        type=ev.type,
+        meeting_id=strawberry.ID(ev.meeting_id),
+        at=datetime.fromtimestamp(ev.at, UTC),
+        actor_id=strawberry.ID(ev.actor_id) if ev.actor_id else None,
+        room_id=strawberry.ID(ev.room_id) if ev.room_id else None,
+    )
+
+
+Converter = Callable[[BusEvent, Common], MeetingEvent]
+_CONVERTERS: dict[BusEventType, Converter] = {}
+EVENT_TYPES: list[type] = [ParticipantEvent, MeetingStateEvent, BulkParticipantEvent]
+
+
+def register(types: list[type], converts: dict[BusEventType, Converter]) -> None:
+    """Called by a domain's event module at import: its GraphQL types and how to build them."""
+    EVENT_TYPES.extend(t for t in types if t not in EVENT_TYPES)
+    _CONVERTERS.update(converts)
+
+
 def to_graphql(ev: BusEvent) -> MeetingEvent:
-    seq, meeting_id, at = ev.seq, strawberry.ID(ev.meeting_id), datetime.fromtimestamp(ev.at, UTC)
-    actor = strawberry.ID(ev.actor_id) if ev.actor_id else None
+    c = common(ev)
+    convert = _CONVERTERS.get(ev.type)
+    if convert is not None:
+        return convert(ev, c)
     if ev.participant is not None:
         return ParticipantEvent(
-            seq=seq,
-            type=ev.type,
-            meeting_id=meeting_id,
-            at=at,
-            actor_id=actor,
+            seq=c.seq,
+            type=c.type,
+            meeting_id=c.meeting_id,
+            at=c.at,
+            actor_id=c.actor_id,
+            room_id=c.room_id,
             participant=Participant.from_snapshot(ev.participant),
         )
     if "participantIds" in ev.data:
         return BulkParticipantEvent(
-            seq=seq,
-            type=ev.type,
-            meeting_id=meeting_id,
-            at=at,
-            actor_id=actor,
+            seq=c.seq,
+            type=c.type,
+            meeting_id=c.meeting_id,
+            at=c.at,
+            actor_id=c.actor_id,
+            room_id=c.room_id,
             participant_ids=[strawberry.ID(i) for i in ev.data["participantIds"]],
             meeting=MeetingState.from_snapshot(ev.meeting) if ev.meeting else None,
         )
-    assert ev.meeting is not None, ev.type
+    if ev.meeting is None:
+        raise ValueError(f"no GraphQL shape for event {ev.type} (register a converter)")
     return MeetingStateEvent(
-        seq=seq,
-        type=ev.type,
-        meeting_id=meeting_id,
-        at=at,
-        actor_id=actor,
+        seq=c.seq,
+        type=c.type,
+        meeting_id=c.meeting_id,
+        at=c.at,
+        actor_id=c.actor_id,
+        room_id=c.room_id,
         meeting=MeetingState.from_snapshot(ev.meeting),
     )
-
-
-EVENT_TYPES = [ParticipantEvent, MeetingStateEvent, BulkParticipantEvent]

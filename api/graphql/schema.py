@@ -13,15 +13,21 @@ from strawberry.extensions.query_depth_limiter import create_validator as max_de
 from strawberry.tools import merge_types
 
 from api.accounts.resolvers import AccountMutation, AccountQuery
+from api.breakouts import resolvers as breakouts
+from api.chat import resolvers as chat
 from api.events.resolvers import EventSubscription
 from api.events.types import EVENT_TYPES
 from api.graphql.errors import map_error
 from api.meetings.resolvers import MeetingMutation, MeetingQuery
 from api.participants.resolvers import ParticipantMutation
+from api.polls import resolvers as polls
 
-Query = merge_types("Query", (AccountQuery, MeetingQuery))
-Mutation = merge_types("Mutation", (AccountMutation, MeetingMutation, ParticipantMutation))
-Subscription = merge_types("Subscription", (EventSubscription,))
+_DOMAINS = (chat, polls, breakouts)
+Query = merge_types("Query", (AccountQuery, MeetingQuery, *(q for d in _DOMAINS for q in d.QUERIES)))
+Mutation = merge_types(
+    "Mutation", (AccountMutation, MeetingMutation, ParticipantMutation, *(m for d in _DOMAINS for m in d.MUTATIONS))
+)
+Subscription = merge_types("Subscription", (EventSubscription, *(s for d in _DOMAINS for s in d.SUBSCRIPTIONS)))
 
 
 # Built once: ValidationCache keys on the rule classes, and the stock limiter extensions make new classes per

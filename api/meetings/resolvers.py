@@ -31,6 +31,8 @@ def _settings(s: MeetingSettingsInput | None) -> service.MeetingSettings:
         host_only_screen_share=s.host_only_screen_share,
         max_participants=s.max_participants,
         auto_record=s.auto_record,
+        chat_policy=s.chat_policy.value if s.chat_policy else None,
+        private_chat=s.private_chat,
     )
 
 

@@ -45,6 +45,8 @@ class MeetingSettings:
     host_only_screen_share: bool | None = None
     max_participants: int | None = None
     auto_record: bool | None = None
+    chat_policy: str | None = None
+    private_chat: bool | None = None
 
 
 @dataclass(slots=True)

@@ -44,6 +44,13 @@ class MeetingListFilter(Enum):
     PAST = "past"
 
 
+@strawberry.enum(description="Whom participants may chat with; hosts and co-hosts may always chat.")
+class ChatPolicy(Enum):
+    EVERYONE = "everyone"
+    HOST_ONLY = "host_only"
+    NO_ONE = "no_one"
+
+
 @strawberry.type
 class MeetingSettings:
     waiting_room: bool
@@ -54,6 +61,8 @@ class MeetingSettings:
     host_only_screen_share: bool
     max_participants: int
     auto_record: bool
+    chat_policy: ChatPolicy
+    private_chat: bool = strawberry.field(description="Whether participants may send private messages.")
 
 
 @strawberry.type(description="The live state of a meeting, as carried by events.")
@@ -68,6 +77,8 @@ class MeetingState:
     host_only_screen_share: bool
     spotlight_participant_id: strawberry.ID | None
     max_participants: int
+    chat_policy: ChatPolicy
+    private_chat: bool
 
     @classmethod
     def from_snapshot(cls, d: dict[str, Any]) -> MeetingState:
@@ -82,6 +93,8 @@ class MeetingState:
             host_only_screen_share=d["hostOnlyScreenShare"],
             spotlight_participant_id=d["spotlightParticipantId"],
             max_participants=d["maxParticipants"],
+            chat_policy=ChatPolicy(d.get("chatPolicy", "everyone")),
+            private_chat=d.get("privateChat", True),
         )
 
 
@@ -170,6 +183,8 @@ class Meeting:
             host_only_screen_share=m.host_only_screen_share,
             max_participants=m.max_participants,
             auto_record=m.auto_record,
+            chat_policy=ChatPolicy(m.chat_policy),
+            private_chat=m.private_chat,
         )
 
     @strawberry.field(description="Your role in this meeting.")
@@ -251,6 +266,8 @@ class MeetingSettingsInput:
     host_only_screen_share: bool | None = None
     max_participants: int | None = strawberry.field(default=None, description="2..1000, default 100.")
     auto_record: bool | None = None
+    chat_policy: ChatPolicy | None = None
+    private_chat: bool | None = None
 
 
 @strawberry.input

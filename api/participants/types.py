@@ -52,6 +52,9 @@ class Participant:
     sharing: bool
     hand_raised_at: datetime | None
     joined_at: datetime | None
+    breakout_room_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Breakout room the participant is assigned to or in; null for the main room."
+    )
 
     @classmethod
     def from_snapshot(cls, d: dict[str, Any]) -> Participant:
@@ -69,6 +72,7 @@ class Participant:
             sharing=d["sharing"],
             hand_raised_at=_ts(d["handRaisedAt"]),
             joined_at=_ts(d["joinedAt"]),
+            breakout_room_id=d.get("breakoutRoomId"),
         )
 
     @classmethod

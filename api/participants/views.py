@@ -23,6 +23,7 @@ def participant_snapshot(p: Participant) -> dict[str, Any]:
         "sharing": p.sharing,
         "handRaisedAt": p.hand_raised_at.timestamp() if p.hand_raised_at else None,
         "joinedAt": p.joined_at.timestamp() if p.joined_at else None,
+        "breakoutRoomId": p.breakout_room_id,
     }
 
 
@@ -38,4 +39,6 @@ def meeting_snapshot(m: Meeting) -> dict[str, Any]:
         "hostOnlyScreenShare": m.host_only_screen_share,
         "spotlightParticipantId": m.spotlight_participant_id,
         "maxParticipants": m.max_participants,
+        "chatPolicy": m.chat_policy,
+        "privateChat": m.private_chat,
     }

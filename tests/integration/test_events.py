@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from api.events.retention import prune
+from tests.conftest import RunningServer
 from tests.support.gql import GraphQLError
 from tests.support.world import Person, World
 
@@ -329,3 +331,24 @@ async def test_host_controls_events_replay_to_the_fresh_state(world: World) -> N
     roles = {p["id"]: p["role"] for p in fresh["participants"]}
     assert roles[ps[0].participant_id] == "HOST" and roles[ps[2].participant_id] == "PARTICIPANT"
     assert ps[1].participant_id not in roles and host.participant_id not in roles
+
+
+async def test_resuming_from_before_the_retained_log_asks_for_a_resync(world: World, server: RunningServer) -> None:
+    host, m = await live_meeting(world)
+    start = await seq(host, m)
+    await world.join(None, m)
+    services = server.app.state.services
+    assert await prune(services, older_than_s=-1) > 0  # everything logged so far is now "too old"
+    try:
+        async with host.client.subscribe(EVENTS, m=m["id"], after=start) as sub:
+            await sub.next()
+    except GraphQLError as exc:
+        assert exc.code == "RESYNC_REQUIRED"
+    else:
+        raise AssertionError("resumed from a pruned point")
+    # The documented recovery: query again, subscribe from the fresh eventSeq, and nothing new is missed.
+    now = await seq(host, m)
+    async with host.client.subscribe(EVENTS, m=m["id"], after=now) as sub:
+        guest, _ = await world.join(None, m)
+        e = ev(await sub.next() or {})
+    assert e["seq"] == now + 1 and e["participant"]["id"] == guest.participant_id

@@ -14,15 +14,15 @@ def event(seq: int, meeting: str = "m1", **kw: object) -> MeetingEvent:
 
 async def test_slow_subscriber_drops_oldest_and_never_blocks_others() -> None:
     bus = MemoryBus()
-    slow = bus.subscribe("m1", maxsize=3)
-    fast = bus.subscribe("m1", maxsize=100)
-    other = bus.subscribe("m2", maxsize=10)
+    slow = await bus.subscribe("m1", maxsize=3)
+    fast = await bus.subscribe("m1", maxsize=100)
+    other = await bus.subscribe("m2", maxsize=10)
     for seq in range(1, 11):
         await bus.publish(event(seq))
     assert slow.dropped == 7
     assert [(await slow.get()).seq for _ in range(3)] == [8, 9, 10]
     assert [(await fast.get()).seq for _ in range(10)] == list(range(1, 11))
-    assert other._queue.empty()
+    assert other.pending() == 0
     slow.close()
     fast.close()
     assert bus.subscriber_count("m1") == 0

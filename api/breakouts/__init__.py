@@ -1,0 +1,1 @@
+"""Breakouts: see the collaboration issue."""

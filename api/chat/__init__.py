@@ -1,0 +1,1 @@
+"""Chat: see the collaboration issue."""

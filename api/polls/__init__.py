@@ -1,0 +1,1 @@
+"""Polls: see the collaboration issue."""

@@ -1,0 +1,7 @@
+"""Tables of api/breakouts (filled in by its issue work)."""
+
+from __future__ import annotations
+
+from dbschema.models import Base
+
+__all__ = ["Base"]

@@ -1,0 +1,20 @@
+"""polls, options, votes
+
+Revision ID: 0004
+Revises: 0003
+"""
+
+from __future__ import annotations
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass  # placeholder revision, filled in with the polls tables
+
+
+def downgrade() -> None:
+    pass
