@@ -16,6 +16,7 @@ from litestar.static_files import create_static_files_router
 from strawberry.litestar import make_graphql_controller
 
 from api.bus import Bus, MemoryBus, RedisBus
+from api.chat import http as chat_http
 from api.db import Database, make_engine
 from api.events.retention import prune_forever
 from api.graphql.context import Context
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             join_token_key,
             landing,
             create_static_files_router(path="/static", directories=[STATIC]),
+            *chat_http.ROUTES,
         ],
         state=State({"services": services}),
         lifespan=[lifespan],

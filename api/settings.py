@@ -45,6 +45,8 @@ class Settings:
     """OWASP's minimum argon2id profile (m=19 MiB, t=2, p=1): ~20 ms a hash on these machines."""
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     """Extra origins allowed to open GraphQL WebSockets (embedding pages); the API's own origin is always allowed."""
+    max_upload_bytes: int = 25 * 1024 * 1024
+    """Largest chat attachment accepted."""
     log_level: str = "info"
 
     @property
@@ -92,5 +94,6 @@ class Settings:
             argon2_time_cost=int(e.get("API_ARGON2_TIME_COST", d.argon2_time_cost)),
             argon2_memory_kib=int(e.get("API_ARGON2_MEMORY_KIB", d.argon2_memory_kib)),
             allowed_origins=tuple(o for o in e.get("API_ALLOWED_ORIGINS", "").split(",") if o),
+            max_upload_bytes=int(e.get("API_MAX_UPLOAD_BYTES", d.max_upload_bytes)),
             log_level=e.get("API_LOG_LEVEL", d.log_level),
         )

@@ -4,6 +4,7 @@ backend: SQLite in a temporary directory and PostgreSQL in a database of its own
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import secrets
 import socket
@@ -133,6 +134,31 @@ def world(anon: Client) -> World:
 @pytest.fixture
 def backend(server: RunningServer) -> str:
     return "postgres" if server.settings.database_url else "sqlite"
+
+
+class _ErrorLog(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+_server_errors = _ErrorLog()
+logging.getLogger("meetmesh").addHandler(_server_errors)
+
+
+@pytest.fixture(autouse=True)
+def no_unexpected_server_errors() -> Iterator[None]:
+    """Every test also fails if the server logged an error (an INTERNAL answer, a crashed task) meanwhile."""
+    _server_errors.records.clear()
+    yield
+    if _server_errors.records:
+        first = _server_errors.records[0]
+        detail = logging.Formatter().format(first)
+        _server_errors.records.clear()
+        pytest.fail(f"the server logged {len(_server_errors.records) + 1} error(s); first:\n{detail}")
 
 
 @pytest.fixture(scope="session")

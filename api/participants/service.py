@@ -69,7 +69,7 @@ LIVE_STATES = ("waiting", "admitted")
 # -- helpers ---------------------------------------------------------------------------------------------
 
 
-async def _emit_participant(
+async def emit_participant(
     tx: Tx,
     p: Participant,
     type: EventType,
@@ -87,7 +87,7 @@ async def _emit_participant(
     )
 
 
-async def _emit_meeting(tx: Tx, m: Meeting, type: EventType, actor: Participant | None) -> None:
+async def emit_meeting(tx: Tx, m: Meeting, type: EventType, actor: Participant | None) -> None:
     await tx.emit(m.id, type, actor_id=actor.id if actor else None, meeting=meeting_snapshot(m))
 
 
@@ -102,7 +102,7 @@ def _set_state(tx: Tx, p: Participant, state: str) -> None:
     store.record(tx.session, p)
 
 
-async def _load_meeting(tx: Tx, meeting_id: str) -> Meeting:
+async def load_meeting(tx: Tx, meeting_id: str) -> Meeting:
     m = await store.meeting_for_update(tx.session, meeting_id)
     if m is None:
         raise NotFoundError(f"meeting {meeting_id} does not exist")
@@ -117,10 +117,12 @@ class Acting:
     """None when the meeting's owner manages it from outside the call."""
 
 
-async def _acting(tx: Tx, meeting_id: str, principal: Principal | None) -> Acting:
+async def acting(tx: Tx, meeting_id: str, principal: Principal | None) -> Acting:
+    """Who acts in a write transaction (the meeting row locked): their role and participant row. Domains
+    built on meetings (chat, polls, breakouts) start every write with this, then `permissions.check`."""
     if principal is None:
         raise UnauthenticatedError("log in or join as a guest first")
-    m = await _load_meeting(tx, meeting_id)
+    m = await load_meeting(tx, meeting_id)
     p = await store.by_principal(tx.session, m.id, principal)
     if p is not None and p.state == "admitted":
         return Acting(m, Role(p.role), p)
@@ -140,7 +142,7 @@ async def _target(tx: Tx, acting: Acting, participant_id: str, *states: str) -> 
     return t
 
 
-def _ensure_running(m: Meeting) -> None:
+def ensure_running(m: Meeting) -> None:
     if m.status in ("ended", "cancelled"):
         raise MeetingEndedError(f"meeting {numbers.display(m.number)} has {m.status}")
 
@@ -159,7 +161,7 @@ def ticket_for(svc: Services, m: Meeting, p: Participant) -> JoinTicket:
         role=p.role,
         display_name=p.display_name,
         publish=_publish_kinds(m, Role(p.role)),
-        room=None,
+        room=p.breakout_room_id,
         expires_at=expires,
     )
     return JoinTicket(svc.creds.join_token(claims), expires, svc.settings.signalling_url)
@@ -170,7 +172,7 @@ async def _admit(tx: Tx, m: Meeting, p: Participant, actor: Participant | None) 
     if m.mute_on_entry and p.role not in (Role.HOST, Role.COHOST):
         p.audio_muted = True
         p.muted_by_host = True
-    await _emit_participant(tx, p, EventType.PARTICIPANT_ADMITTED, actor=actor)
+    await emit_participant(tx, p, EventType.PARTICIPANT_ADMITTED, actor=actor)
 
 
 async def _check_capacity(tx: Tx, m: Meeting, role: Role, extra: int = 1) -> None:
@@ -206,7 +208,7 @@ async def join(
             user = await session.get(User, principal.user_id)
             if user is None:
                 raise UnauthenticatedError("this account no longer exists")
-    _ensure_running(m)
+    ensure_running(m)
     is_owner = user is not None and user.id == m.host_user_id
 
     if existing is not None and existing.blocked:
@@ -254,8 +256,8 @@ class _Joined:
 
 
 async def _join_tx(tx: Tx, principal: Principal, meeting_id: str, user: User | None, name: str | None) -> _Joined:
-    m = await _load_meeting(tx, meeting_id)
-    _ensure_running(m)
+    m = await load_meeting(tx, meeting_id)
+    ensure_running(m)
     p = await store.by_principal(tx.session, m.id, principal)
     if p is not None and p.blocked:
         raise ForbiddenError("the host removed you from this meeting")
@@ -296,7 +298,7 @@ async def _join_tx(tx: Tx, principal: Principal, meeting_id: str, user: User | N
     if role is Role.HOST:
         if m.status != "live":
             m.status, m.started_at = "live", utcnow()
-            await _emit_meeting(tx, m, EventType.MEETING_STARTED, None)
+            await emit_meeting(tx, m, EventType.MEETING_STARTED, None)
         await _admit(tx, m, p, None)
         # Those who arrived before the host (and had no waiting room to pass) come in with the host, as far as
         # capacity allows; the rest stay waiting for the host to admit them.
@@ -313,11 +315,11 @@ async def _join_tx(tx: Tx, principal: Principal, meeting_id: str, user: User | N
     if reason is not None:
         _set_state(tx, p, "waiting")
         p.waiting_reason = reason
-        await _emit_participant(tx, p, EventType.PARTICIPANT_WAITING, audience=Audience.HOSTS)
+        await emit_participant(tx, p, EventType.PARTICIPANT_WAITING, audience=Audience.HOSTS)
         return _Joined(p, m, "waiting")
     if m.status != "live":
         m.status, m.started_at = "live", utcnow()
-        await _emit_meeting(tx, m, EventType.MEETING_STARTED, None)
+        await emit_meeting(tx, m, EventType.MEETING_STARTED, None)
     await _admit(tx, m, p, None)
     return _Joined(p, m, "admitted")
 
@@ -339,23 +341,23 @@ async def leave(svc: Services, principal: Principal | None, meeting_id: str) -> 
     if principal is None:
         raise UnauthenticatedError("log in or join as a guest first")
     async with svc.db.write() as tx:
-        m = await _load_meeting(tx, meeting_id)
+        m = await load_meeting(tx, meeting_id)
         p = await store.by_principal(tx.session, m.id, principal)
         if p is None or p.state not in LIVE_STATES:
             raise ConflictError("you are not in this meeting")
         was_host = p.role == Role.HOST
         _set_state(tx, p, "left")
-        await _emit_participant(tx, p, EventType.PARTICIPANT_LEFT, actor=p)
+        await emit_participant(tx, p, EventType.PARTICIPANT_LEFT, actor=p)
         if was_host:
             # Hand the meeting to a co-host so someone can still run it; the owner gets it back on return.
             cohosts = [c for c in await store.in_states(tx.session, m.id, ["admitted"]) if c.role == Role.COHOST]
             if cohosts:
                 p.role = Role.PARTICIPANT.value if p.user_id else Role.GUEST.value
                 cohosts[0].role = Role.HOST.value
-                await _emit_participant(tx, cohosts[0], EventType.PARTICIPANT_UPDATED, actor=p)
+                await emit_participant(tx, cohosts[0], EventType.PARTICIPANT_UPDATED, actor=p)
         if m.spotlight_participant_id == p.id:
             m.spotlight_participant_id = None
-            await _emit_meeting(tx, m, EventType.MEETING_UPDATED, p)
+            await emit_meeting(tx, m, EventType.MEETING_UPDATED, p)
     return p
 
 
@@ -372,7 +374,7 @@ async def update_my_media(
     sharing: bool | None = None,
 ) -> Participant:
     async with svc.db.write() as tx:
-        a = await _acting(tx, meeting_id, principal)
+        a = await acting(tx, meeting_id, principal)
         p = a.participant
         if p is None or p.state != "admitted":
             raise ForbiddenError("join the meeting first")
@@ -392,13 +394,13 @@ async def update_my_media(
                 p.video_stopped_by_host = False
         if sharing is not None:
             p.sharing = sharing
-        await _emit_participant(tx, p, EventType.PARTICIPANT_UPDATED, actor=p)
+        await emit_participant(tx, p, EventType.PARTICIPANT_UPDATED, actor=p)
     return p
 
 
 async def set_hand(svc: Services, principal: Principal | None, meeting_id: str, raised: bool) -> Participant:
     async with svc.db.write() as tx:
-        a = await _acting(tx, meeting_id, principal)
+        a = await acting(tx, meeting_id, principal)
         p = a.participant
         if p is None or p.state != "admitted":
             raise ForbiddenError("join the meeting first")
@@ -406,7 +408,7 @@ async def set_hand(svc: Services, principal: Principal | None, meeting_id: str, 
             p.hand_raised_at = utcnow()
         elif not raised:
             p.hand_raised_at = None
-        await _emit_participant(tx, p, EventType.PARTICIPANT_UPDATED, actor=p)
+        await emit_participant(tx, p, EventType.PARTICIPANT_UPDATED, actor=p)
     return p
 
 
@@ -437,11 +439,11 @@ async def control(
     if text is not None:
         text = validation.display_name("displayName", text)
     async with svc.db.write() as tx:
-        a = await _acting(tx, meeting_id, principal)
+        a = await acting(tx, meeting_id, principal)
         renaming_self = action is Action.RENAME and a.participant is not None and a.participant.id == participant_id
         if not renaming_self:  # anyone may change their own name
             check(action, a.role)
-        _ensure_running(a.meeting)
+        ensure_running(a.meeting)
         result: Participant | Meeting = await _HANDLERS[action](tx, a, participant_id, flag, text)
     return result
 
@@ -464,7 +466,7 @@ async def _h_admit(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: 
 async def _h_deny(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Participant:
     t = await _target_checked(tx, a, Action.DENY, pid, "waiting")
     _set_state(tx, t, "denied")
-    await _emit_participant(tx, t, EventType.PARTICIPANT_DENIED, actor=a.participant, audience=Audience.HOSTS)
+    await emit_participant(tx, t, EventType.PARTICIPANT_DENIED, actor=a.participant, audience=Audience.HOSTS)
     return t
 
 
@@ -489,7 +491,7 @@ async def _h_admit_all(tx: Tx, a: Acting, pid: str | None, flag: bool | None, te
 async def _h_deny_all(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Meeting:
     for w in await store.in_states(tx.session, a.meeting.id, ["waiting"]):
         _set_state(tx, w, "denied")
-        await _emit_participant(tx, w, EventType.PARTICIPANT_DENIED, actor=a.participant, audience=Audience.HOSTS)
+        await emit_participant(tx, w, EventType.PARTICIPANT_DENIED, actor=a.participant, audience=Audience.HOSTS)
     return a.meeting
 
 
@@ -497,7 +499,7 @@ async def _h_mute(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: s
     t = await _target_checked(tx, a, Action.MUTE, pid, "admitted")
     t.audio_muted = t.muted_by_host = True
     t.unmute_requested = False
-    await _emit_participant(tx, t, EventType.PARTICIPANT_UPDATED, actor=a.participant)
+    await emit_participant(tx, t, EventType.PARTICIPANT_UPDATED, actor=a.participant)
     return t
 
 
@@ -524,7 +526,7 @@ async def _h_mute_all(tx: Tx, a: Acting, pid: str | None, flag: bool | None, tex
 async def _h_ask_unmute(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Participant:
     t = await _target_checked(tx, a, Action.ASK_UNMUTE, pid, "admitted")
     t.unmute_requested = True
-    await _emit_participant(tx, t, EventType.UNMUTE_REQUESTED, actor=a.participant, audience=Audience.SUBJECT)
+    await emit_participant(tx, t, EventType.UNMUTE_REQUESTED, actor=a.participant, audience=Audience.SUBJECT)
     return t
 
 
@@ -532,7 +534,7 @@ async def _h_stop_video(tx: Tx, a: Acting, pid: str | None, flag: bool | None, t
     t = await _target_checked(tx, a, Action.STOP_VIDEO, pid, "admitted")
     t.video_on = False
     t.video_stopped_by_host = True
-    await _emit_participant(tx, t, EventType.PARTICIPANT_UPDATED, actor=a.participant)
+    await emit_participant(tx, t, EventType.PARTICIPANT_UPDATED, actor=a.participant)
     return t
 
 
@@ -542,22 +544,22 @@ async def _h_remove(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text:
         raise BadInputError("participantId", "you cannot remove yourself; leave instead")
     _set_state(tx, t, "removed")
     t.blocked = flag is not False
-    await _emit_participant(tx, t, EventType.PARTICIPANT_REMOVED, actor=a.participant)
+    await emit_participant(tx, t, EventType.PARTICIPANT_REMOVED, actor=a.participant)
     if a.meeting.spotlight_participant_id == t.id:
         a.meeting.spotlight_participant_id = None
-        await _emit_meeting(tx, a.meeting, EventType.MEETING_UPDATED, a.participant)
+        await emit_meeting(tx, a.meeting, EventType.MEETING_UPDATED, a.participant)
     return t
 
 
 async def _h_lock(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Meeting:
     a.meeting.locked = True
-    await _emit_meeting(tx, a.meeting, EventType.MEETING_UPDATED, a.participant)
+    await emit_meeting(tx, a.meeting, EventType.MEETING_UPDATED, a.participant)
     return a.meeting
 
 
 async def _h_unlock(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Meeting:
     a.meeting.locked = False
-    await _emit_meeting(tx, a.meeting, EventType.MEETING_UPDATED, a.participant)
+    await emit_meeting(tx, a.meeting, EventType.MEETING_UPDATED, a.participant)
     return a.meeting
 
 
@@ -566,7 +568,7 @@ async def _h_make_cohost(tx: Tx, a: Acting, pid: str | None, flag: bool | None, 
     if t.role == Role.HOST:
         raise ConflictError("the host is already in charge")
     t.role = Role.COHOST.value
-    await _emit_participant(tx, t, EventType.PARTICIPANT_UPDATED, actor=a.participant)
+    await emit_participant(tx, t, EventType.PARTICIPANT_UPDATED, actor=a.participant)
     return t
 
 
@@ -575,7 +577,7 @@ async def _h_revoke_cohost(tx: Tx, a: Acting, pid: str | None, flag: bool | None
     if t.role != Role.COHOST:
         raise ConflictError(f"participant {t.id} is not a co-host")
     t.role = Role.PARTICIPANT.value if t.user_id else Role.GUEST.value
-    await _emit_participant(tx, t, EventType.PARTICIPANT_UPDATED, actor=a.participant)
+    await emit_participant(tx, t, EventType.PARTICIPANT_UPDATED, actor=a.participant)
     return t
 
 
@@ -588,9 +590,9 @@ async def _h_transfer_host(tx: Tx, a: Acting, pid: str | None, flag: bool | None
     for p in await store.in_states(tx.session, a.meeting.id, ["admitted", "waiting", "left"]):
         if p.role == Role.HOST and p.id != t.id:
             p.role = Role.PARTICIPANT.value if p.user_id else Role.GUEST.value
-            await _emit_participant(tx, p, EventType.PARTICIPANT_UPDATED, actor=a.participant)
+            await emit_participant(tx, p, EventType.PARTICIPANT_UPDATED, actor=a.participant)
     t.role = Role.HOST.value
-    await _emit_participant(tx, t, EventType.PARTICIPANT_UPDATED, actor=a.participant)
+    await emit_participant(tx, t, EventType.PARTICIPANT_UPDATED, actor=a.participant)
     return t
 
 
@@ -600,7 +602,7 @@ async def _h_spotlight(tx: Tx, a: Acting, pid: str | None, flag: bool | None, te
         a.meeting.spotlight_participant_id = t.id
     else:
         a.meeting.spotlight_participant_id = None
-    await _emit_meeting(tx, a.meeting, EventType.MEETING_UPDATED, a.participant)
+    await emit_meeting(tx, a.meeting, EventType.MEETING_UPDATED, a.participant)
     return a.meeting
 
 
@@ -611,14 +613,14 @@ async def _h_rename(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text:
         t = await _target_checked(tx, a, Action.RENAME, pid, "admitted", "waiting")
     assert text is not None
     t.display_name = text
-    await _emit_participant(tx, t, EventType.PARTICIPANT_UPDATED, actor=a.participant)
+    await emit_participant(tx, t, EventType.PARTICIPANT_UPDATED, actor=a.participant)
     return t
 
 
 async def _h_lower_hand(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Participant:
     t = await _target_checked(tx, a, Action.LOWER_HAND, pid, "admitted")
     t.hand_raised_at = None
-    await _emit_participant(tx, t, EventType.PARTICIPANT_UPDATED, actor=a.participant)
+    await emit_participant(tx, t, EventType.PARTICIPANT_UPDATED, actor=a.participant)
     return t
 
 
@@ -639,7 +641,7 @@ async def _h_lower_all_hands(tx: Tx, a: Acting, pid: str | None, flag: bool | No
 
 async def _h_set_waiting_room(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Meeting:
     a.meeting.waiting_room = bool(flag)
-    await _emit_meeting(tx, a.meeting, EventType.MEETING_UPDATED, a.participant)
+    await emit_meeting(tx, a.meeting, EventType.MEETING_UPDATED, a.participant)
     if not flag:  # turning the waiting room off lets in whoever it held (capacity permitting)
         await _admit_waiting(tx, a.meeting, a.participant, reason="waiting_room")
     return a.meeting
@@ -647,7 +649,7 @@ async def _h_set_waiting_room(tx: Tx, a: Acting, pid: str | None, flag: bool | N
 
 async def _h_set_self_unmute(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Meeting:
     a.meeting.allow_self_unmute = bool(flag)
-    await _emit_meeting(tx, a.meeting, EventType.MEETING_UPDATED, a.participant)
+    await emit_meeting(tx, a.meeting, EventType.MEETING_UPDATED, a.participant)
     return a.meeting
 
 
