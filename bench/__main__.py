@@ -13,12 +13,14 @@ import sys
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
-from bench import graphql, results
+from bench import fanout, graphql, results
 from bench.loadgen import BenchFailed
 from bench.server import ApiStartError, running_api
 
 Benchmark = Callable[[str], Awaitable[Mapping[str, float]]]
 BENCHMARKS: dict[str, Benchmark] = {"graphql": graphql.run}
+# Benchmarks that start the API processes they need themselves (e.g. one embedded, one on Redis).
+STANDALONE: dict[str, Callable[[], Mapping[str, float]]] = {"fanout": fanout.run}
 
 
 def _notes() -> str:
@@ -40,13 +42,21 @@ async def _run_all(base_url: str, names: list[str]) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--only", choices=sorted(BENCHMARKS), action="append", help="run only these benchmarks")
+    parser.add_argument(
+        "--only", choices=sorted([*BENCHMARKS, *STANDALONE]), action="append", help="run only these benchmarks"
+    )
     parser.add_argument("--output", type=Path, default=results.RESULTS_PATH, help="results file to merge into")
     args = parser.parse_args(argv)
-    names = args.only or list(BENCHMARKS)
+    names = args.only or [*BENCHMARKS, *STANDALONE]
     try:
-        with running_api() as api:
-            metrics = asyncio.run(_run_all(api.url, names))
+        metrics: dict[str, float] = {}
+        shared = [n for n in names if n in BENCHMARKS]
+        if shared:
+            with running_api() as api:
+                metrics.update(asyncio.run(_run_all(api.url, shared)))
+        for name in (n for n in names if n in STANDALONE):
+            print(f"bench {name}:", flush=True)
+            metrics.update(STANDALONE[name]())
     except (BenchFailed, ApiStartError) as exc:
         print(f"BENCH FAILED: {exc}", file=sys.stderr)
         return 1

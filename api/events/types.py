@@ -79,7 +79,24 @@ def register(types: list[type], converts: dict[BusEventType, Converter]) -> None
     _CONVERTERS.update(converts)
 
 
+_RECENT: dict[tuple[str, int], MeetingEvent] = {}
+_RECENT_MAX = 512
+
+
 def to_graphql(ev: BusEvent) -> MeetingEvent:
+    """The GraphQL object for a bus event, built once per event and shared by every subscriber that sees it
+    (so `SharedEventExecutionContext` can execute it once)."""
+    key = (ev.meeting_id, ev.seq)
+    built = _RECENT.get(key)
+    if built is None:
+        built = _build(ev)
+        if len(_RECENT) >= _RECENT_MAX:
+            del _RECENT[next(iter(_RECENT))]
+        _RECENT[key] = built
+    return built
+
+
+def _build(ev: BusEvent) -> MeetingEvent:
     c = common(ev)
     convert = _CONVERTERS.get(ev.type)
     if convert is not None:

@@ -18,6 +18,7 @@ from api.chat import resolvers as chat
 from api.events.resolvers import EventSubscription
 from api.events.types import EVENT_TYPES
 from api.graphql.errors import map_error
+from api.graphql.shared_events import SharedEventExecutionContext
 from api.meetings.resolvers import MeetingMutation, MeetingQuery
 from api.participants.resolvers import ParticipantMutation
 from api.polls import resolvers as polls
@@ -49,6 +50,7 @@ def build_schema() -> MeetmeshSchema:
         mutation=Mutation,
         subscription=Subscription,
         types=EVENT_TYPES,
+        execution_context_class=SharedEventExecutionContext,
         extensions=[
             # Parsing and validation cost ~2 ms a request uncached (field notes); cache both.
             functools.partial(ParserCache, maxsize=1024),

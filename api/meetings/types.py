@@ -222,6 +222,12 @@ class Meeting:
             rows = await participants_store.in_states(session, self.row.id, wanted)
         return [Participant.from_row(p) for p in rows]
 
+    @strawberry.field(description="The raised-hand queue: admitted participants with a hand up, first raised first.")
+    async def raised_hands(self, info: strawberry.Info) -> list[Participant]:
+        async with ctx(info).services.db.read() as session:
+            rows = await participants_store.raised_hands(session, self.row.id)
+        return [Participant.from_row(p) for p in rows]
+
     @strawberry.field(description="Who was admitted, waited, left or was removed, and when (host and co-hosts).")
     async def attendance(self, info: strawberry.Info) -> list[AttendanceEntry]:
         if self.viewer.role not in HOSTS:

@@ -85,3 +85,17 @@ async def attendance(session: AsyncSession, meeting_id: str) -> list[tuple[Atten
         .order_by(Attendance.id)
     )
     return [(row[0], row[1]) for row in rows.all()]
+
+
+async def raised_hands(session: AsyncSession, meeting_id: str) -> list[Participant]:
+    """Admitted participants with a raised hand, in the order the hands went up."""
+    rows = await session.execute(
+        select(Participant)
+        .where(
+            Participant.meeting_id == meeting_id,
+            Participant.state == "admitted",
+            Participant.hand_raised_at.is_not(None),
+        )
+        .order_by(Participant.hand_raised_at, Participant.id)
+    )
+    return list(rows.scalars())

@@ -352,3 +352,21 @@ async def test_resuming_from_before_the_retained_log_asks_for_a_resync(world: Wo
         guest, _ = await world.join(None, m)
         e = ev(await sub.next() or {})
     assert e["seq"] == now + 1 and e["participant"]["id"] == guest.participant_id
+
+
+async def test_raised_hands_queue_in_the_order_hands_went_up(world: World) -> None:
+    host, m = await live_meeting(world)
+    people = [(await world.join(None, m, name=f"H{i}"))[0] for i in range(4)]
+    raise_hand = "mutation($m: ID!) { raiseHand(meetingId: $m) { handRaisedAt } }"
+    for p in (people[2], people[0], people[3]):
+        await p.client(raise_hand, m=m["id"])
+    await people[2].client(raise_hand, m=m["id"])  # raising again keeps the original place in the queue
+    queue = "query($m: ID!) { meeting(id: $m) { raisedHands { id } } }"
+    got = [p["id"] for p in (await people[1].client(queue, m=m["id"]))["meeting"]["raisedHands"]]
+    assert got == [people[2].participant_id, people[0].participant_id, people[3].participant_id]
+    await people[0].client("mutation($m: ID!) { lowerMyHand(meetingId: $m) { id } }", m=m["id"])
+    await host.client("mutation($p: ID!) { lowerHand(participantId: $p) { id } }", p=people[3].participant_id)
+    got = [p["id"] for p in (await host.client(queue, m=m["id"]))["meeting"]["raisedHands"]]
+    assert got == [people[2].participant_id]
+    await host.client("mutation($m: ID!) { lowerAllHands(meetingId: $m) { id } }", m=m["id"])
+    assert (await host.client(queue, m=m["id"]))["meeting"]["raisedHands"] == []
