@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from api.events import stream
 from api.events.retention import prune
+from protocol.events import EventType
 from tests.conftest import RunningServer
 from tests.support.gql import GraphQLError
 from tests.support.world import Person, World
@@ -370,3 +372,44 @@ async def test_raised_hands_queue_in_the_order_hands_went_up(world: World) -> No
     assert got == [people[2].participant_id]
     await host.client("mutation($m: ID!) { lowerAllHands(meetingId: $m) { id } }", m=m["id"])
     assert (await host.client(queue, m=m["id"]))["meeting"]["raisedHands"] == []
+
+
+async def test_a_stalled_subscriber_holds_up_nobody_and_still_loses_nothing(
+    world: World, server: RunningServer
+) -> None:
+    """A subscriber that stops pulling overflows its bounded queue; the others keep getting every event at once,
+    and when it pulls again it gets everything, in order, the gap refilled from the event log. (The stalled one
+    is the server's own subscription stream driven directly: a stalled socket is absorbed by kernel buffers
+    long before the queue fills.)"""
+    host, m = await live_meeting(world)
+    guest, _ = await world.join(None, m)
+    services = server.app.state.services
+    row = await participant_row(services, guest.participant_id)
+    start = await seq(host, m)
+    total = 1200  # more than a subscriber's queue holds (1,000)
+    principal = services.creds.principal_from_bearer(host.client.token)
+    stalled = stream.events(services, principal, m["id"], after_seq=start, personal=False)
+    async with host.client.subscribe(EVENTS, m=m["id"], after=start) as fast:
+        pulling_one = asyncio.create_task(anext(stalled))  # subscribes, takes one event, then stops pulling
+        await fast.silent_for(0.2)
+        for _ in range(total):
+            async with services.db.write() as tx:
+                await tx.emit(m["id"], EventType.PARTICIPANT_UPDATED, subject_id=row["id"], participant=row)
+        got = [ev(await fast.next(10) or {})["seq"] for _ in range(total)]
+        assert got == list(range(start + 1, start + total + 1))
+    first = await pulling_one
+    queues = services.bus.hub.subs[f"meeting:{m['id']}"]
+    assert [q.dropped > 0 for q in queues] == [True], "the stalled subscriber never overflowed: proves nothing"
+    late = [first.seq] + [(await anext(stalled)).seq for _ in range(total - 1)]
+    await stalled.aclose()
+    assert late == list(range(start + 1, start + total + 1))
+
+
+async def participant_row(services: Any, participant_id: str | None) -> dict[str, Any]:
+    from api.participants.views import participant_snapshot
+    from dbschema.models import Participant
+
+    async with services.db.read() as session:
+        p = await session.get(Participant, participant_id)
+        assert p is not None
+        return participant_snapshot(p)
