@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -55,11 +54,9 @@ class Client:
             assert "Traceback" not in e["message"]
         return GraphQLError(body["errors"])
 
-    def subscribe(self, query: str, *, recv_buffer: int | None = None, **variables: Any) -> Subscription:
-        """One subscription on its own socket. ``recv_buffer`` shrinks the socket's receive buffer (and the
-        client's own queue), so a subscriber that stops reading pushes back on the server quickly."""
-        url = self.base_url.replace("http", "ws", 1) + "/graphql"
-        return Subscription(url, self.token, query, variables, recv_buffer)
+    def subscribe(self, query: str, **variables: Any) -> Subscription:
+        """One subscription on its own WebSocket."""
+        return Subscription(self.base_url.replace("http", "ws", 1) + "/graphql", self.token, query, variables)
 
 
 _ids = itertools.count(1)
@@ -68,29 +65,15 @@ _ids = itertools.count(1)
 class Subscription:
     """One graphql-transport-ws connection carrying one subscription."""
 
-    def __init__(
-        self, url: str, token: str | None, query: str, variables: dict[str, Any], recv_buffer: int | None = None
-    ) -> None:
+    def __init__(self, url: str, token: str | None, query: str, variables: dict[str, Any]) -> None:
         self.url, self.token, self.query, self.variables = url, token, query, variables
-        self.recv_buffer = recv_buffer
         self.ws: Any = None
         self.id = str(next(_ids))
         self.completed = False
         self.errors: list[dict[str, Any]] | None = None
 
     async def __aenter__(self) -> Subscription:
-        extra: dict[str, Any] = {}
-        if self.recv_buffer is not None:
-            host, port = self.url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)
-            sock = socket.socket()
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.recv_buffer)
-            sock.connect((host, int(port)))
-            extra = {"sock": sock, "max_queue": 1}
-        self.ws = await websockets.connect(
-            self.url,
-            subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
-            **extra,
-        )
+        self.ws = await websockets.connect(self.url, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
         init: dict[str, Any] = {"type": "connection_init"}
         if self.token:
             init["payload"] = {"authorization": f"Bearer {self.token}"}
