@@ -1,1 +1,2 @@
-"""Polls: see the collaboration issue."""
+"""Polls in meetings: drafts, launch, one vote per participant, live counts for hosts, shared results; anonymous
+polls keep who voted apart from what was chosen (see `service`)."""
