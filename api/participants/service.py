@@ -658,7 +658,15 @@ async def _h_end(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: st
     return a.meeting
 
 
+MeetingEndHook = Callable[[Tx, Meeting, Participant | None], Awaitable[None]]
+meeting_end_hooks: list[MeetingEndHook] = []
+"""Domains built on meetings (polls, breakout rooms) register here what a meeting's end means for them; hooks
+run in the ending transaction, before MEETING_ENDED is emitted, so their events precede it."""
+
+
 async def end_in_tx(tx: Tx, m: Meeting, actor: Participant | None) -> None:
+    for hook in meeting_end_hooks:
+        await hook(tx, m, actor)
     for p in await store.in_states(tx.session, m.id, LIVE_STATES):
         _set_state(tx, p, "left")
     # A series goes back to "scheduled" for its next occurrence; a one-off meeting is over for good.

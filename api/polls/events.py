@@ -11,7 +11,8 @@ from protocol.events import MeetingEvent as BusEvent
 
 
 @strawberry.type(
-    description="A poll was created (hosts only), launched or ended; `poll` is its state after the change."
+    description="A poll was created, edited or deleted (drafts: hosts only), launched or ended; `poll` is its "
+    "state after the change (before it, for a deletion)."
 )
 class PollEvent(MeetingEvent):
     poll: PollState
@@ -53,6 +54,8 @@ register(
     [PollEvent, PollResultsEvent],
     {
         EventType.POLL_CREATED: _poll_event,
+        EventType.POLL_UPDATED: _poll_event,
+        EventType.POLL_DELETED: _poll_event,
         EventType.POLL_LAUNCHED: _poll_event,
         EventType.POLL_ENDED: _poll_event,
         EventType.POLL_VOTES_UPDATED: _results_event,

@@ -38,12 +38,12 @@ from api.db import Tx
 from api.errors import BadInputError, ConflictError, ForbiddenError, NotFoundError
 from api.meetings import service as meetings_service
 from api.participants.permissions import HOSTS, Role
-from api.participants.service import Acting, acting, ensure_running
+from api.participants.service import Acting, acting, ensure_running, meeting_end_hooks
 from api.polls import store
 from api.polls.views import poll_snapshot, results_snapshot
 from api.security import Principal
 from api.services import Services
-from dbschema.models import utcnow
+from dbschema.models import Meeting, Participant, utcnow
 from dbschema.polls import Poll, PollOption
 from protocol.events import Audience, EventType
 from protocol.ids import new_id
@@ -274,17 +274,30 @@ async def update(svc: Services, principal: Principal | None, poll_id: str, draft
             await store.drop_options(tx.session, poll.id)
             options = store.add_options(tx.session, poll, [new_id() for _ in texts], texts)
         poll.updated_at = utcnow()
-        # No event yet: protocol/events.py has no POLL_UPDATED; other hosts see the edit on their next query.
+        await tx.emit(
+            poll.meeting_id,
+            EventType.POLL_UPDATED,
+            audience=Audience.HOSTS,
+            actor_id=a.participant.id if a.participant else None,
+            data={"poll": poll_snapshot(poll, options)},
+        )
     return _view(a, poll, options)
 
 
 async def delete(svc: Services, principal: Principal | None, poll_id: str) -> str:
     async with svc.db.write() as tx:
-        _, poll, _ = await _load_for_write(tx, principal, poll_id, host_only="delete polls")
+        a, poll, options = await _load_for_write(tx, principal, poll_id, host_only="delete polls")
         if poll.status != PollStatus.DRAFT:
             raise ConflictError(f"poll {poll_id} is {poll.status}; only drafts can be deleted")
+        snapshot = poll_snapshot(poll, options)
         await store.delete_poll(tx.session, poll.id)
-        # No event yet, as for edits: protocol/events.py has no POLL_DELETED.
+        await tx.emit(
+            poll.meeting_id,
+            EventType.POLL_DELETED,
+            audience=Audience.HOSTS,
+            actor_id=a.participant.id if a.participant else None,
+            data={"poll": snapshot},
+        )
     return poll_id
 
 
@@ -343,17 +356,29 @@ async def end(svc: Services, principal: Principal | None, poll_id: str) -> PollV
                 if poll.status == PollStatus.ENDED
                 else f"poll {poll_id} was never launched"
             )
-        poll.status = PollStatus.ENDED.value
-        poll.ended_at = utcnow()
-        await store.release(tx.session, poll.id)
-        options = await store.refresh(tx.session, poll)
-        actor = a.participant.id if a.participant else None
-        await tx.emit(
-            poll.meeting_id, EventType.POLL_ENDED, actor_id=actor, data={"poll": poll_snapshot(poll, options)}
-        )
-        # Hosts always get the final counts as an event (an anonymous poll may have held some back until now).
-        await _emit_results(tx, poll, options, None)
+        options = await _close(tx, poll, a.participant.id if a.participant else None)
     return _view(a, poll, options)
+
+
+async def _close(tx: Tx, poll: Poll, actor: str | None) -> list[PollOption]:
+    poll.status = PollStatus.ENDED.value
+    poll.ended_at = utcnow()
+    await store.release(tx.session, poll.id)
+    options = await store.refresh(tx.session, poll)
+    await tx.emit(poll.meeting_id, EventType.POLL_ENDED, actor_id=actor, data={"poll": poll_snapshot(poll, options)})
+    # Hosts always get the final counts as an event (an anonymous poll may have held some back until now).
+    await _emit_results(tx, poll, options, None)
+    return options
+
+
+async def _end_open_polls(tx: Tx, meeting: Meeting, actor: Participant | None) -> None:
+    """When the meeting ends, its launched polls end with it (a series' next occurrence starts clean)."""
+    for poll in await store.in_meeting(tx.session, meeting.id, drafts=False):
+        if poll.status == PollStatus.LAUNCHED:
+            await _close(tx, poll, actor.id if actor else None)
+
+
+meeting_end_hooks.append(_end_open_polls)
 
 
 async def share_results(svc: Services, principal: Principal | None, poll_id: str) -> PollView:

@@ -414,3 +414,43 @@ async def test_drafts_edit_and_delete_and_state_conflicts(world: World) -> None:
         (poll["id"], "ENDED", True),
         (other["id"], "DRAFT", False),
     ]
+
+
+async def test_draft_edits_and_deletions_are_announced_to_hosts_only(world: World) -> None:
+    host, m = await live_meeting(world)
+    (alice,) = await guests(world, m, 1)
+    start = (await host.client(SEQ, m=m["id"]))["meeting"]["eventSeq"]
+    async with (
+        host.client.subscribe(EVENTS, m=m["id"], after=start) as hs,
+        alice.client.subscribe(EVENTS, m=m["id"], after=start) as gs,
+    ):
+        draft = await create(host, m, "A", "B")
+        await host.client(UPDATE, p=draft["id"], i={"question": "Renamed?"})
+        await host.client(DELETE, p=draft["id"])
+        public = await create(host, m, "X", "Y")
+        await host.client(LAUNCH, p=public["id"])
+        seen = [(await hs.next())["meetingEvents"] for _ in range(5)]  # type: ignore[index]
+        first_for_alice = (await gs.next())["meetingEvents"]  # type: ignore[index]
+    assert [e["type"] for e in seen] == [
+        "POLL_CREATED",
+        "POLL_UPDATED",
+        "POLL_DELETED",
+        "POLL_CREATED",
+        "POLL_LAUNCHED",
+    ]
+    assert seen[1]["poll"]["question"] == "Renamed?" and seen[2]["poll"]["id"] == draft["id"]
+    assert first_for_alice["type"] == "POLL_LAUNCHED" and first_for_alice["seq"] == seen[4]["seq"]
+
+
+async def test_ending_the_meeting_ends_its_open_polls(world: World) -> None:
+    host, m = await live_meeting(world)
+    open_poll = await create(host, m, "A", "B")
+    await host.client(LAUNCH, p=open_poll["id"])
+    draft = await create(host, m, "C", "D")
+    start = (await host.client(SEQ, m=m["id"]))["meeting"]["eventSeq"]
+    async with host.client.subscribe(EVENTS, m=m["id"], after=start) as hs:
+        await host.client("mutation($m: ID!) { endMeeting(id: $m) { id } }", m=m["id"])
+        types = [(await hs.next())["meetingEvents"]["type"] for _ in range(2)]  # type: ignore[index]
+    assert types == ["POLL_ENDED", "POLL_VOTES_UPDATED"]
+    polls = {p["id"]: p["status"] for p in (await host.client(POLLS, m=m["id"]))["polls"]}
+    assert polls == {open_poll["id"]: "ENDED", draft["id"]: "DRAFT"}
