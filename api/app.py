@@ -15,6 +15,7 @@ from litestar.exceptions import HTTPException
 from litestar.static_files import create_static_files_router
 from strawberry.litestar import make_graphql_controller
 
+from api.breakouts.service import run_due_closes_forever
 from api.bus import Bus, MemoryBus, RedisBus
 from api.chat import http as chat_http
 from api.db import Database, make_engine
@@ -67,11 +68,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await migrate.upgrade(db.engine)
-        pruner = asyncio.create_task(prune_forever(services), name="event-log-pruner")
+        background = [
+            asyncio.create_task(prune_forever(services), name="event-log-pruner"),
+            asyncio.create_task(run_due_closes_forever(services), name="breakout-sweeper"),
+        ]
         try:
             yield
         finally:
-            pruner.cancel()
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
             await bus.close()
             await db.dispose()
 
