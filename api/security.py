@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import secrets
 import time
@@ -74,6 +75,11 @@ class Credentials:
         key = serialization.load_pem_private_key(pem, password=None)
         assert isinstance(key, Ed25519PrivateKey)
         self._join_key = key
+
+    def derive_key(self, purpose: bytes) -> bytes:
+        """A key for one purpose, derived from the deployment secret (the same on every API process): a MAC made
+        for one purpose can never be replayed as another (e.g. a file-URL signature as an access token)."""
+        return hmac.new(self._secret, b"meetmesh:" + purpose, hashlib.sha256).digest()
 
     # -- secrets at rest ---------------------------------------------------------------------------------
     def hash_secret(self, plain: str) -> str:

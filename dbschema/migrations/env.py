@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from dbschema.all import metadata
+from dbschema.all import include_object, metadata
 
 config = context.config
 connection = config.attributes.get("connection")
@@ -14,6 +14,7 @@ if connection is None:
 context.configure(
     connection=connection,
     target_metadata=metadata,
+    include_object=include_object,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
 )
