@@ -13,12 +13,12 @@ import sys
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
-from bench import fanout, graphql, results
+from bench import chat, fanout, graphql, results
 from bench.loadgen import BenchFailed
 from bench.server import ApiStartError, running_api
 
 Benchmark = Callable[[str], Awaitable[Mapping[str, float]]]
-BENCHMARKS: dict[str, Benchmark] = {"graphql": graphql.run}
+BENCHMARKS: dict[str, Benchmark] = {"graphql": graphql.run, "chat": chat.run}
 # Benchmarks that start the API processes they need themselves (e.g. one embedded, one on Redis).
 STANDALONE: dict[str, Callable[[], Mapping[str, float]]] = {"fanout": fanout.run}
 

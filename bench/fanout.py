@@ -31,8 +31,11 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 
 JOIN = "mutation($i: JoinMeetingInput!) { joinMeeting(input: $i) { eventSeq participant { id } } }"
 SUBSCRIBE = """subscription($m: ID!, $after: Int) { meetingEvents(meetingId: $m, afterSeq: $after) {
-  seq type actorId ... on ParticipantEvent { participant { id displayName audioMuted } } } }"""
+  seq type actorId
+  ... on ParticipantEvent { participant { id displayName audioMuted } }
+  ... on ChatMessageEvent { message { id text senderId senderName } } } }"""
 TOGGLE = "mutation($m: ID!, $muted: Boolean!) { updateMyMedia(meetingId: $m, input: {audioMuted: $muted}) { id } }"
+SEND = "mutation($i: SendChatMessageInput!) { sendChatMessage(input: $i) { id } }"
 
 Trigger = Callable[[httpx.AsyncClient, str, str, int], Awaitable[None]]
 """Send one event-producing mutation: (http, token, meeting id, k)."""
@@ -40,6 +43,10 @@ Trigger = Callable[[httpx.AsyncClient, str, str, int], Awaitable[None]]
 
 async def toggle_mute(http: httpx.AsyncClient, token: str, meeting_id: str, k: int) -> None:
     await gql(http, TOGGLE, {"m": meeting_id, "muted": k % 2 == 0}, token)
+
+
+async def send_chat(http: httpx.AsyncClient, token: str, meeting_id: str, k: int) -> None:
+    await gql(http, SEND, {"i": {"meetingId": meeting_id, "text": f"fan-out message {k}"}}, token)
 
 
 @dataclass
@@ -140,7 +147,7 @@ async def _summarise(label: str, latencies: list[float], suffix: str, key: str) 
     return {f"{key}_p50_ms{suffix}": p50, f"{key}_p99_ms{suffix}": p99}
 
 
-def run(trigger: Trigger = toggle_mute, key: str = "event_fanout_1000") -> dict[str, float]:
+def run(trigger: Trigger = send_chat, key: str = "chat_fanout_1000") -> dict[str, float]:
     """Embedded and Redis modes, one after the other in this run."""
     out: dict[str, float] = {}
     for label, suffix, env in [

@@ -89,3 +89,31 @@ async def test_subscriber_on_one_process_hears_writes_through_the_other(
             await asyncio.gather(*joins)
             seen = [(await sub2.next(10) or {})["meetingEvents"]["seq"] for _ in range(20)]
         assert seen == list(range(got[-1]["seq"] + 1, got[-1]["seq"] + 21))
+
+
+CHAT_EVENTS = """subscription($m: ID!, $after: Int) { meetingEvents(meetingId: $m, afterSeq: $after) {
+  seq type ... on ChatMessageEvent { message { text senderName } } } }"""
+SEND = "mutation($i: SendChatMessageInput!) { sendChatMessage(input: $i) { id } }"
+
+
+async def test_chat_sent_through_one_process_arrives_in_order_on_the_other(
+    api_pair: tuple[ApiProcess, ApiProcess],
+) -> None:
+    a, b = api_pair
+    async with httpx.AsyncClient(timeout=30) as http:
+        world_a, world_b = World(Client(a.url, http)), World(Client(b.url, http))
+        host = await world_a.user("Host")
+        m = await world_a.meeting(host, maxParticipants=100)
+        await world_a.join(host, m)
+        senders = []
+        for name in ("Alice", "Bob", "Carol", "Dan", "Erin"):
+            person, joined = await world_b.join(None, m, name=name)
+            senders.append(person)
+        async with host.client.subscribe(CHAT_EVENTS, m=m["id"], after=joined["eventSeq"]) as sub:
+            texts = [f"message {i}" for i in range(30)]  # 6 each: under the 10 a second per participant
+            for i, text in enumerate(texts):  # taking turns, all through process B
+                await senders[i % 5].client(SEND, i={"meetingId": m["id"], "text": text})
+            got = [(await sub.next(10) or {})["meetingEvents"] for _ in texts]
+    assert [e["message"]["text"] for e in got] == texts
+    assert [e["message"]["senderName"] for e in got][:5] == ["Alice", "Bob", "Carol", "Dan", "Erin"]
+    assert [e["seq"] for e in got] == sorted(e["seq"] for e in got)
