@@ -185,12 +185,7 @@ class BreakoutHelpRequestedEvent(MeetingEvent):
 def _rooms_event(ev: BusEvent, c: Common) -> BreakoutRoomsEvent:
     plan = ev.data.get("assignments")
     return BreakoutRoomsEvent(
-        seq=c.seq,
-        type=c.type,
-        meeting_id=c.meeting_id,
-        at=c.at,
-        actor_id=c.actor_id,
-        room_id=c.room_id,
+        **c,
         breakouts=BreakoutState.from_snapshot(ev.data),
         assignments=None
         if plan is None
@@ -203,12 +198,7 @@ def _rooms_event(ev: BusEvent, c: Common) -> BreakoutRoomsEvent:
 
 def _broadcast_event(ev: BusEvent, c: Common) -> BreakoutBroadcastEvent:
     return BreakoutBroadcastEvent(
-        seq=c.seq,
-        type=c.type,
-        meeting_id=c.meeting_id,
-        at=c.at,
-        actor_id=c.actor_id,
-        room_id=c.room_id,
+        **c,
         message=ev.data["message"],
         sender_name=ev.data.get("senderName"),
     )
@@ -217,12 +207,7 @@ def _broadcast_event(ev: BusEvent, c: Common) -> BreakoutBroadcastEvent:
 def _help_event(ev: BusEvent, c: Common) -> BreakoutHelpRequestedEvent:
     assert ev.participant is not None  # the asker's snapshot travels with every help request
     return BreakoutHelpRequestedEvent(
-        seq=c.seq,
-        type=c.type,
-        meeting_id=c.meeting_id,
-        at=c.at,
-        actor_id=c.actor_id,
-        room_id=c.room_id,
+        **c,
         participant=Participant.from_snapshot(ev.participant),
         room_name=ev.data["roomName"],
     )

@@ -35,24 +35,14 @@ class ReactionEvent(MeetingEvent):
 
 def _message(ev: BusEvent, c: Common) -> ChatMessageEvent:
     return ChatMessageEvent(
-        seq=c.seq,
-        type=c.type,
-        meeting_id=c.meeting_id,
-        at=c.at,
-        actor_id=c.actor_id,
-        room_id=c.room_id,
+        **c,
         message=ChatMessage.from_snapshot(ev.data["message"]),
     )
 
 
 def _chat_reaction(ev: BusEvent, c: Common) -> ChatReactionEvent:
     return ChatReactionEvent(
-        seq=c.seq,
-        type=c.type,
-        meeting_id=c.meeting_id,
-        at=c.at,
-        actor_id=c.actor_id,
-        room_id=c.room_id,
+        **c,
         message_id=strawberry.ID(ev.data["messageId"]),
         emoji=ev.data["emoji"],
         added=ev.data["added"],
@@ -62,12 +52,7 @@ def _chat_reaction(ev: BusEvent, c: Common) -> ChatReactionEvent:
 
 def _reaction(ev: BusEvent, c: Common) -> ReactionEvent:
     return ReactionEvent(
-        seq=c.seq,
-        type=c.type,
-        meeting_id=c.meeting_id,
-        at=c.at,
-        actor_id=c.actor_id,
-        room_id=c.room_id,
+        **c,
         participant_id=strawberry.ID(ev.data["participantId"]),
         emoji=ev.data["emoji"],
     )

@@ -4,8 +4,8 @@ the bus event types they own (see `register`), and their GraphQL types join `EVE
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypedDict
 
 import strawberry
 
@@ -45,9 +45,8 @@ class BulkParticipantEvent(MeetingEvent):
     meeting: MeetingState | None
 
 
-@dataclass(frozen=True, slots=True)
-class Common:
-    """The interface's fields for one bus event: ``SomeEvent(**common(ev).kwargs(), extra=…)``."""
+class Common(TypedDict):
+    """The interface's fields for one bus event: ``SomeEvent(**c, extra=…)``."""
 
     seq: int
     type: BusEventType
@@ -103,33 +102,18 @@ def _build(ev: BusEvent) -> MeetingEvent:
         return convert(ev, c)
     if ev.participant is not None:
         return ParticipantEvent(
-            seq=c.seq,
-            type=c.type,
-            meeting_id=c.meeting_id,
-            at=c.at,
-            actor_id=c.actor_id,
-            room_id=c.room_id,
+            **c,
             participant=Participant.from_snapshot(ev.participant),
         )
     if "participantIds" in ev.data:
         return BulkParticipantEvent(
-            seq=c.seq,
-            type=c.type,
-            meeting_id=c.meeting_id,
-            at=c.at,
-            actor_id=c.actor_id,
-            room_id=c.room_id,
+            **c,
             participant_ids=[strawberry.ID(i) for i in ev.data["participantIds"]],
             meeting=MeetingState.from_snapshot(ev.meeting) if ev.meeting else None,
         )
     if ev.meeting is None:
         raise ValueError(f"no GraphQL shape for event {ev.type} (register a converter)")
     return MeetingStateEvent(
-        seq=c.seq,
-        type=c.type,
-        meeting_id=c.meeting_id,
-        at=c.at,
-        actor_id=c.actor_id,
-        room_id=c.room_id,
+        **c,
         meeting=MeetingState.from_snapshot(ev.meeting),
     )

@@ -28,24 +28,14 @@ class PollResultsEvent(MeetingEvent):
 
 def _poll_event(ev: BusEvent, c: Common) -> PollEvent:
     return PollEvent(
-        seq=c.seq,
-        type=c.type,
-        meeting_id=c.meeting_id,
-        at=c.at,
-        actor_id=c.actor_id,
-        room_id=c.room_id,
+        **c,
         poll=PollState.from_snapshot(ev.data["poll"]),
     )
 
 
 def _results_event(ev: BusEvent, c: Common) -> PollResultsEvent:
     return PollResultsEvent(
-        seq=c.seq,
-        type=c.type,
-        meeting_id=c.meeting_id,
-        at=c.at,
-        actor_id=c.actor_id,
-        room_id=c.room_id,
+        **c,
         results=PollResults.from_snapshot(ev.data["results"]),
     )
 
