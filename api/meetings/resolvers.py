@@ -36,6 +36,18 @@ def _settings(s: MeetingSettingsInput | None) -> service.MeetingSettings:
     )
 
 
+def _draft(input: CreateMeetingInput | UpdateMeetingInput) -> service.MeetingDraft:
+    return service.MeetingDraft(
+        title=input.title,
+        description=input.description,
+        starts_at=input.starts_at,
+        duration_minutes=input.duration_minutes,
+        timezone=input.timezone,
+        recurrence=input.recurrence,
+        passcode=input.passcode,
+    )
+
+
 def as_host(m: MeetingRow) -> Meeting:
     return Meeting(row=m, viewer=Access(m, Role.HOST, None, None))
 
@@ -87,15 +99,7 @@ class MeetingQuery:
 class MeetingMutation:
     @strawberry.mutation(description="Create an instant meeting (no startsAt) or a scheduled one.")
     async def create_meeting(self, info: strawberry.Info, input: CreateMeetingInput) -> Meeting:
-        draft = service.MeetingDraft(
-            title=input.title,
-            description=input.description,
-            starts_at=input.starts_at,
-            duration_minutes=input.duration_minutes,
-            timezone=input.timezone,
-            recurrence=input.recurrence,
-            passcode=input.passcode,
-        )
+        draft = _draft(input)
         m = await service.create(
             ctx(info).services,
             ctx(info).principal,
@@ -107,15 +111,7 @@ class MeetingMutation:
 
     @strawberry.mutation
     async def update_meeting(self, info: strawberry.Info, id: strawberry.ID, input: UpdateMeetingInput) -> Meeting:
-        draft = service.MeetingDraft(
-            title=input.title,
-            description=input.description,
-            starts_at=input.starts_at,
-            duration_minutes=input.duration_minutes,
-            timezone=input.timezone,
-            recurrence=input.recurrence,
-            passcode=input.passcode,
-        )
+        draft = _draft(input)
         m = await service.update(ctx(info).services, ctx(info).principal, id, draft, _settings(input.settings))
         return as_host(m)
 
