@@ -22,10 +22,11 @@ bench:
     uv sync --frozen --quiet
     uv run --frozen python -m bench
 
-# Bounded Locust smoke run (headless) against a server it starts itself.
-loadtest users="20" seconds="15":
+# Bounded headless Locust run against a server it starts itself. scenario: join (sign up, create, join, leave)
+# or chat (guests chatting in one meeting, timing delivery of their own messages on their subscriptions).
+loadtest users="20" seconds="15" scenario="join":
     uv sync --frozen --quiet
-    uv run --frozen python -m loadtests.smoke --users {{users}} --seconds {{seconds}}
+    uv run --frozen python -m loadtests.smoke --scenario {{scenario}} --users {{users}} --seconds {{seconds}}
 
 # Lint, format check and types.
 lint:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from locust import HttpUser, between, task
 from locust.exception import StopUser
+
+from loadtests.graphql import Check, gql
 
 SIGN_UP = "mutation($i: SignUpInput!) { signUp(input: $i) { accessToken refreshToken expiresIn } }"
 REFRESH = "mutation($t: String!) { refreshTokens(refreshToken: $t) { accessToken refreshToken expiresIn } }"
@@ -21,8 +22,6 @@ CREATE = "mutation($i: CreateMeetingInput!) { createMeeting(input: $i) { id numb
 JOIN = "mutation($i: JoinMeetingInput!) { joinMeeting(input: $i) { status meetingId joinToken { token } } }"
 LEAVE = "mutation($id: ID!) { leaveMeeting(meetingId: $id) { id state } }"
 
-Check = Callable[[dict[str, Any]], str | None]
-"""Looks at a successful answer's data; returns what is wrong with it, or None."""
 
 REFRESH_MARGIN_S = 60  # renew the access token this long before it expires, so long runs do not go UNAUTHENTICATED
 
@@ -81,34 +80,4 @@ class MeetingHost(HttpUser):
         self, name: str, query: str, variables: dict[str, Any], check: Check | None = None
     ) -> dict[str, Any] | None:
         """POST one operation named ``name`` in the stats; return ``data``, or None after reporting a failure."""
-        headers = {"authorization": f"Bearer {self.token}"} if self.token else {}
-        with self.client.post(
-            "/graphql",
-            json={"query": query, "variables": variables},
-            headers=headers,
-            name=f"graphql {name}",
-            catch_response=True,
-        ) as res:
-            if res.status_code != 200:
-                res.failure(f"HTTP {res.status_code}: {res.text[:200]}")
-                return None
-            try:
-                body = res.json()
-            except ValueError:
-                res.failure("answer is not JSON")
-                return None
-            if body.get("errors"):
-                res.failure(
-                    "; ".join(f"{e.get('extensions', {}).get('code')}: {e.get('message')}" for e in body["errors"])
-                )
-                return None
-            data = body.get("data")
-            if not isinstance(data, dict) or not data:
-                res.failure("answer has no data")
-                return None
-            problem = check(data) if check else None
-            if problem:
-                res.failure(problem)
-                return None
-            res.success()
-            return data
+        return gql(self.client, name, query, variables, self.token, check)
