@@ -5,7 +5,7 @@ set dotenv-load := false
 # Start the whole stack with embedded defaults (SQLite under ./var, in-process bus) and print the URL.
 up:
     uv sync --frozen --quiet
-    uv run --frozen python -m api
+    uv run --frozen python -m stack
 
 # Run the full test suite (SQLite and PostgreSQL, real servers and sockets).
 test *ARGS:
@@ -32,7 +32,7 @@ loadtest users="20" seconds="15" scenario="join":
 lint:
     uv run --frozen ruff check .
     uv run --frozen ruff format --check .
-    uv run --frozen mypy protocol api dbschema
+    uv run --frozen mypy protocol api dbschema edge
 
 # Regenerate api/schema.graphql from the code.
 schema:

@@ -1,1 +1,2 @@
-"""Media edge: an SFU on aiortc that forwards encoded RTP (issue: media edge). Not built yet."""
+"""Media edge: an SFU on aiortc. Built so far: the signalling front door (``signalling``: WebSocket at
+/edge/signal, join tokens verified with the API's Ed25519 public key in ``tokens``); media comes next."""

@@ -1,0 +1,29 @@
+"""``python -m edge``: serve the edge's signalling WebSocket (``/edge/signal``) on ``EDGE_HOST:EDGE_PORT``."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from edge.settings import Settings
+from edge.signalling import SIGNAL_PATH, create_app
+
+
+def main() -> None:
+    settings = Settings.from_env()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app(settings)
+    print(f"\n  meetmesh edge: ws://{settings.host}:{settings.port}{SIGNAL_PATH}\n", flush=True)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        ws="websockets-sansio",
+        ws_max_size=settings.max_message_bytes,
+    )
+
+
+if __name__ == "__main__":
+    main()

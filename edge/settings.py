@@ -1,0 +1,58 @@
+"""Edge settings, read once from the environment (``EDGE_`` prefix). No other edge module reads ``os.environ``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_JOIN_KEY_URL = "http://127.0.0.1:8000/.well-known/meetmesh/join-token-key"
+"""The API's well-known public-key URL with the API's own defaults (``API_HOST``/``API_PORT``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8001
+    """Not the API's 8000: run separately, point ``API_EDGE_URL`` at ``ws://host:port/edge/signal``."""
+    join_key_url: str = DEFAULT_JOIN_KEY_URL
+    """Where to fetch the API's Ed25519 public key (PEM) when ``join_key_file`` is not set."""
+    join_key_file: Path | None = None
+    """A PEM file with the API's public key; takes precedence over ``join_key_url`` (no network at start)."""
+    join_key_fetch_timeout_s: float = 5.0
+    join_timeout_s: float = 10.0
+    """How long a new connection may take to send a valid ``join`` before it is closed with 4408."""
+    token_leeway_s: int = 5
+    """Clock skew tolerated between API and edge when checking a join token's ``exp``/``iat``."""
+    max_message_bytes: int = 256 * 1024
+    """Largest WebSocket frame accepted (the web server closes with 1009 beyond it). SDP for a large meeting
+    is tens of KiB; the server's 16 MiB default would let one client make the edge parse 16 MiB of JSON."""
+    log_level: str = "info"
+
+    def __post_init__(self) -> None:
+        if not 0 < self.port < 65536:
+            raise ValueError(f"EDGE_PORT must be 1..65535 (got {self.port})")
+        if self.join_timeout_s <= 0:
+            raise ValueError(f"EDGE_JOIN_TIMEOUT_S must be > 0 (got {self.join_timeout_s})")
+        if self.token_leeway_s < 0:
+            raise ValueError(f"EDGE_TOKEN_LEEWAY_S must be >= 0 (got {self.token_leeway_s})")
+        if self.max_message_bytes < 1024:
+            raise ValueError(f"EDGE_MAX_MESSAGE_BYTES must be >= 1024 (got {self.max_message_bytes})")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        e = os.environ if env is None else env
+        d = cls()
+        key_file = e.get("EDGE_JOIN_KEY_FILE", "")
+        return cls(
+            host=e.get("EDGE_HOST", d.host),
+            port=int(e.get("EDGE_PORT", d.port)),
+            join_key_url=e.get("EDGE_JOIN_KEY_URL", d.join_key_url),
+            join_key_file=Path(key_file) if key_file else None,
+            join_key_fetch_timeout_s=float(e.get("EDGE_JOIN_KEY_FETCH_TIMEOUT_S", d.join_key_fetch_timeout_s)),
+            join_timeout_s=float(e.get("EDGE_JOIN_TIMEOUT_S", d.join_timeout_s)),
+            token_leeway_s=int(e.get("EDGE_TOKEN_LEEWAY_S", d.token_leeway_s)),
+            max_message_bytes=int(e.get("EDGE_MAX_MESSAGE_BYTES", d.max_message_bytes)),
+            log_level=e.get("EDGE_LOG_LEVEL", d.log_level),
+        )

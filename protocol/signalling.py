@@ -1,0 +1,285 @@
+"""Signalling between a client and the media edge: JSON text frames on the edge's WebSocket (``/edge/signal``).
+
+Every frame is one JSON object with a ``type``; other keys are camelCase, as on the GraphQL API. The session:
+
+1. the client connects and, within the edge's join timeout, sends ``join`` with the join token from
+   ``joinMeeting``/``refreshJoinToken``;
+2. the edge verifies it and answers ``joined`` (or closes with a code from :class:`CloseCode`);
+3. both sides then exchange ``offer``/``answer``/``candidate`` (SDP and ICE, RFC 8829 JSEP) until the client
+   sends ``leave`` or either side closes.
+
+A frame the edge cannot use is answered with ``error`` (code ``BAD_INPUT``) and the socket stays open; problems
+with the session itself (token, timeout, replacement) close it with a code from :class:`CloseCode`, whose
+reason text is human-readable and never needed by a program.
+
+==== ======================= =====================================================================
+code name                    meaning
+==== ======================= =====================================================================
+1000 NORMAL                  the client sent ``leave``, or the session ended normally
+1011 INTERNAL                unexpected edge failure (logged there); reconnect
+1012 SERVICE_RESTART         the edge process is stopping (sent by its web server); reconnect
+1013 TRY_AGAIN_LATER         the edge cannot verify tokens yet (no API key); retry after a pause
+4400 BAD_INPUT               the session cannot continue because of what the client sent
+4401 UNAUTHENTICATED         join token missing, malformed, badly signed, expired, wrong audience/issuer
+4403 FORBIDDEN               the token is valid but does not allow this (e.g. removed from the meeting)
+4408 JOIN_TIMEOUT            no valid ``join`` within the edge's join timeout
+4409 REPLACED                a newer connection joined as the same participant; do not reconnect
+4410 MEETING_ENDED           the meeting ended; do not reconnect
+==== ======================= =====================================================================
+
+4000-4999 is the range RFC 6455 section 7.4.2 leaves to applications; the last three digits follow the
+HTTP status with the same meaning so they are easy to remember. Clients should reconnect (with a fresh token
+if it expired) on 1011, 1012, 1013 and 4401-after-expiry, and should not on 4403, 4409 and 4410.
+
+Standard library only: the edge, the web SDK's tests and ``loadtests`` all import this.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any, ClassVar
+
+from protocol.errors import ErrorCode
+
+MAX_CLOSE_REASON_BYTES = 123
+"""RFC 6455 section 5.5: a control frame's payload is at most 125 bytes, two of which are the close code."""
+
+
+class CloseCode(IntEnum):
+    """WebSocket close codes the edge uses; see the table in this module's docstring."""
+
+    NORMAL = 1000
+    INTERNAL = 1011
+    SERVICE_RESTART = 1012
+    TRY_AGAIN_LATER = 1013
+    BAD_INPUT = 4400
+    UNAUTHENTICATED = 4401
+    FORBIDDEN = 4403
+    JOIN_TIMEOUT = 4408
+    REPLACED = 4409
+    MEETING_ENDED = 4410
+
+
+RECONNECTABLE = frozenset({CloseCode.INTERNAL, CloseCode.SERVICE_RESTART, CloseCode.TRY_AGAIN_LATER})
+"""Codes after which a client should reconnect with its (or a refreshed) token."""
+
+
+def close_reason(text: str) -> str:
+    """``text`` cut to fit a close frame (UTF-8, without splitting a character)."""
+    data = text.encode()
+    if len(data) <= MAX_CLOSE_REASON_BYTES:
+        return text
+    return data[: MAX_CLOSE_REASON_BYTES - 3].decode(errors="ignore") + "..."
+
+
+class SignallingMessageError(ValueError):
+    """A frame is not a valid signalling message; the text says why and is safe to send back."""
+
+
+# -- messages ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Join:
+    """Client → edge, first frame: authenticate with a join token."""
+
+    TYPE: ClassVar[str] = "join"
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class Leave:
+    """Client → edge: the participant leaves; the edge closes with 1000."""
+
+    TYPE: ClassVar[str] = "leave"
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """Either direction: an SDP offer (RFC 8829 section 5.2)."""
+
+    TYPE: ClassVar[str] = "offer"
+    sdp: str
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """Either direction: an SDP answer (RFC 8829 section 5.3)."""
+
+    TYPE: ClassVar[str] = "answer"
+    sdp: str
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """Either direction: one trickled ICE candidate (RFC 8838); ``candidate`` empty means end of candidates."""
+
+    TYPE: ClassVar[str] = "candidate"
+    candidate: str
+    sdp_mid: str | None = None
+    sdp_mline_index: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Joined:
+    """Edge → client: the token was accepted; what the edge now knows the participant as."""
+
+    TYPE: ClassVar[str] = "joined"
+    participant_id: str
+    meeting_id: str
+    role: str
+    publish: tuple[str, ...]
+    """Media kinds the participant may publish (``protocol.tokens.PublishKind`` values)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Error:
+    """Edge → client: a frame was refused; the session goes on."""
+
+    TYPE: ClassVar[str] = "error"
+    code: str
+    """A ``protocol.errors.ErrorCode`` value."""
+    message: str
+
+
+ClientMessage = Join | Leave | Offer | Answer | Candidate
+EdgeMessage = Joined | Offer | Answer | Candidate | Error
+Message = Join | Leave | Offer | Answer | Candidate | Joined | Error
+
+
+def bad_input(message: str) -> Error:
+    return Error(code=ErrorCode.BAD_INPUT.value, message=message)
+
+
+# -- encoding ----------------------------------------------------------------------------------------------
+
+
+def to_dict(msg: Message) -> dict[str, Any]:
+    """The wire form of ``msg`` (a JSON object)."""
+    match msg:
+        case Join(token=token):
+            return {"type": Join.TYPE, "token": token}
+        case Leave():
+            return {"type": Leave.TYPE}
+        case Offer(sdp=sdp) | Answer(sdp=sdp):
+            return {"type": msg.TYPE, "sdp": sdp}
+        case Candidate():
+            return {
+                "type": Candidate.TYPE,
+                "candidate": msg.candidate,
+                "sdpMid": msg.sdp_mid,
+                "sdpMLineIndex": msg.sdp_mline_index,
+            }
+        case Joined():
+            return {
+                "type": Joined.TYPE,
+                "participantId": msg.participant_id,
+                "meetingId": msg.meeting_id,
+                "role": msg.role,
+                "publish": list(msg.publish),
+            }
+        case Error(code=code, message=message):
+            return {"type": Error.TYPE, "code": code, "message": message}
+    raise TypeError(f"not a signalling message: {msg!r}")  # pragma: no cover - exhaustive above
+
+
+def encode(msg: Message) -> str:
+    """One text frame for ``msg``."""
+    return json.dumps(to_dict(msg), separators=(",", ":"), ensure_ascii=False)
+
+
+# -- decoding ----------------------------------------------------------------------------------------------
+
+
+def _str(obj: dict[str, Any], key: str) -> str:
+    value = obj.get(key)
+    if not isinstance(value, str):
+        raise SignallingMessageError(f"{obj['type']}.{key} must be a string (got {type(value).__name__})")
+    return value
+
+
+def _opt_str(obj: dict[str, Any], key: str) -> str | None:
+    value = obj.get(key)
+    if value is not None and not isinstance(value, str):
+        raise SignallingMessageError(f"{obj['type']}.{key} must be a string or null (got {type(value).__name__})")
+    return value
+
+
+def _opt_int(obj: dict[str, Any], key: str) -> int | None:
+    value = obj.get(key)
+    # bool is an int subclass in Python, but `true` is not an m-line index.
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+        raise SignallingMessageError(f"{obj['type']}.{key} must be an integer or null (got {type(value).__name__})")
+    return value
+
+
+def _str_list(obj: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = obj.get(key)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SignallingMessageError(f"{obj['type']}.{key} must be a list of strings")
+    return tuple(value)
+
+
+def _load(text: str | bytes) -> dict[str, Any]:
+    try:
+        obj = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SignallingMessageError(f"frame is not JSON: {exc}") from None
+    except RecursionError:
+        # json recurses per nesting level: a frame of 100,000 "[" must be refused, not crash the reader.
+        raise SignallingMessageError("frame is nested too deeply") from None
+    if not isinstance(obj, dict):
+        raise SignallingMessageError(f"frame must be a JSON object (got {type(obj).__name__})")
+    if not isinstance(obj.get("type"), str):
+        raise SignallingMessageError("frame has no string 'type'")
+    return obj
+
+
+def _from_dict_common(obj: dict[str, Any]) -> Offer | Answer | Candidate | None:
+    kind = obj["type"]
+    if kind == Offer.TYPE:
+        return Offer(sdp=_str(obj, "sdp"))
+    if kind == Answer.TYPE:
+        return Answer(sdp=_str(obj, "sdp"))
+    if kind == Candidate.TYPE:
+        return Candidate(
+            candidate=_str(obj, "candidate"),
+            sdp_mid=_opt_str(obj, "sdpMid"),
+            sdp_mline_index=_opt_int(obj, "sdpMLineIndex"),
+        )
+    return None
+
+
+def parse_client_message(text: str | bytes) -> ClientMessage:
+    """Decode a frame the client sent (what the edge reads). Unknown keys are ignored so clients can be newer."""
+    obj = _load(text)
+    kind = obj["type"]
+    if kind == Join.TYPE:
+        return Join(token=_str(obj, "token"))
+    if kind == Leave.TYPE:
+        return Leave()
+    common = _from_dict_common(obj)
+    if common is None:
+        raise SignallingMessageError(f"unknown message type {kind!r}")
+    return common
+
+
+def parse_edge_message(text: str | bytes) -> EdgeMessage:
+    """Decode a frame the edge sent (what clients, tests and load tests read)."""
+    obj = _load(text)
+    kind = obj["type"]
+    if kind == Joined.TYPE:
+        return Joined(
+            participant_id=_str(obj, "participantId"),
+            meeting_id=_str(obj, "meetingId"),
+            role=_str(obj, "role"),
+            publish=_str_list(obj, "publish"),
+        )
+    if kind == Error.TYPE:
+        return Error(code=_str(obj, "code"), message=_str(obj, "message"))
+    common = _from_dict_common(obj)
+    if common is None:
+        raise SignallingMessageError(f"unknown message type {kind!r}")
+    return common

@@ -1,0 +1,1 @@
+"""`python -m stack`: the whole embedded stack as one process group (what `just up` runs)."""
