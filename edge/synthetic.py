@@ -1,0 +1,183 @@
+"""A synthetic participant: an aiortc peer that publishes pre-encoded VP8 and Opus and subscribes to tracks.
+
+The packets are encoded once with PyAV (libvpx, libopus) at setup, then looped in real time with fresh
+timestamps, so publishing costs no encoding (aiortc only packetizes ``av.Packet`` objects). Useful for bots,
+load tests and the edge's own tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import av
+from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver
+from aiortc.mediastreams import MediaStreamError
+
+VIDEO_CLOCK_RATE = 90_000
+OPUS_CLOCK_RATE = 48_000  # RFC 7587 section 4.1: always 48 kHz
+OPUS_FRAME_SAMPLES = 960  # 20 ms
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedClip:
+    """Pre-encoded frames (bytes, is_keyframe) of one kind, each ``frame_ticks`` long at ``clock_rate``."""
+
+    kind: str
+    mime_type: str
+    frames: tuple[tuple[bytes, bool], ...]
+    clock_rate: int
+    frame_ticks: int
+
+
+def encode_vp8_clip(frames: int = 30, fps: int = 15, width: int = 320, height: int = 240, gop: int = 15) -> EncodedClip:
+    """Encode a moving test pattern once with libvpx; every ``gop``-th frame is a keyframe."""
+    codec = av.CodecContext.create("libvpx", "w")
+    assert isinstance(codec, av.VideoCodecContext)
+    codec.width, codec.height, codec.pix_fmt = width, height, "yuv420p"
+    codec.time_base = fractions.Fraction(1, fps)
+    codec.framerate = fractions.Fraction(fps, 1)
+    codec.bit_rate = 300_000
+    codec.gop_size = gop
+    codec.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
+    out: list[tuple[bytes, bool]] = []
+    for i in range(frames):
+        frame = _test_pattern(width, height, i)
+        frame.pts = i
+        frame.time_base = codec.time_base
+        for packet in codec.encode(frame):
+            out.append((bytes(packet), bool(packet.is_keyframe)))
+    for packet in codec.encode(None):
+        out.append((bytes(packet), bool(packet.is_keyframe)))
+    if not out or not out[0][1]:
+        raise RuntimeError(f"libvpx produced no leading keyframe ({len(out)} packets)")
+    return EncodedClip("video", "video/VP8", tuple(out), VIDEO_CLOCK_RATE, VIDEO_CLOCK_RATE // fps)
+
+
+def encode_opus_clip(frames: int = 50, tone_hz: float = 440.0) -> EncodedClip:
+    """Encode a stereo sine tone once with libopus, 20 ms per packet."""
+    codec = av.CodecContext.create("libopus", "w")
+    assert isinstance(codec, av.AudioCodecContext)
+    codec.sample_rate = OPUS_CLOCK_RATE
+    codec.layout = "stereo"
+    codec.format = "s16"
+    codec.bit_rate = 32_000
+    codec.time_base = fractions.Fraction(1, OPUS_CLOCK_RATE)
+    out: list[tuple[bytes, bool]] = []
+    for i in range(frames):
+        frame = av.AudioFrame(format="s16", layout="stereo", samples=OPUS_FRAME_SAMPLES)
+        frame.sample_rate = OPUS_CLOCK_RATE
+        frame.pts = i * OPUS_FRAME_SAMPLES
+        frame.time_base = codec.time_base
+        start = i * OPUS_FRAME_SAMPLES
+        frame.planes[0].update(
+            b"".join(
+                int(8000 * math.sin(2 * math.pi * tone_hz * (start + n) / OPUS_CLOCK_RATE)).to_bytes(
+                    2, "little", signed=True
+                )
+                * 2
+                for n in range(OPUS_FRAME_SAMPLES)
+            )
+        )
+        out.extend((bytes(packet), True) for packet in codec.encode(frame))
+    out.extend((bytes(packet), True) for packet in codec.encode(None))
+    return EncodedClip("audio", "audio/opus", tuple(out), OPUS_CLOCK_RATE, OPUS_FRAME_SAMPLES)
+
+
+def _test_pattern(width: int, height: int, index: int) -> av.VideoFrame:
+    """A diagonal luma ramp that moves with ``index`` (so every frame differs), flat grey chroma."""
+    frame = av.VideoFrame(width, height, "yuv420p")
+    for plane_index, plane in enumerate(frame.planes):
+        rows = height if plane_index == 0 else height // 2
+        if plane_index == 0:
+            data = b"".join(bytes((x + y + 4 * index) & 0xFF for x in range(plane.line_size)) for y in range(rows))
+        else:
+            data = bytes([128]) * (plane.line_size * rows)
+        plane.update(data)
+    return frame
+
+
+class EncodedTrack(MediaStreamTrack):
+    """A track whose ``recv`` returns ``av.Packet`` (already encoded), looping a clip in real time."""
+
+    def __init__(self, clip: EncodedClip) -> None:
+        super().__init__()
+        self.kind = clip.kind
+        self._clip = clip
+        self._time_base = fractions.Fraction(1, clip.clock_rate)
+        self._index = 0
+        self._start: float | None = None
+        self.sent = 0
+
+    async def recv(self) -> av.Packet[Any]:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._start is None:
+            self._start = time.monotonic()
+        due = self._start + self.sent * self._clip.frame_ticks / self._clip.clock_rate
+        delay = due - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        data, _ = self._clip.frames[self._index]
+        self._index = (self._index + 1) % len(self._clip.frames)
+        packet = av.Packet(data)
+        packet.pts = self.sent * self._clip.frame_ticks
+        packet.time_base = self._time_base
+        self.sent += 1
+        return packet
+
+
+@dataclass(eq=False)
+class SyntheticParticipant:
+    """One aiortc peer connection: publishes looped clips and/or decodes what it receives, counting frames."""
+
+    pc: RTCPeerConnection = field(default_factory=RTCPeerConnection)
+    published: list[EncodedTrack] = field(default_factory=list)
+    frames_received: dict[str, int] = field(default_factory=lambda: {"audio": 0, "video": 0})
+    _consumers: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # Every remote track is decoded (this is the client side) and its frames counted.
+        @self.pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            self._consumers.append(asyncio.ensure_future(self._consume(track)))
+
+    def publish(self, clip: EncodedClip) -> RTCRtpSender:
+        track = EncodedTrack(clip)
+        self.published.append(track)
+        transceiver = self.pc.addTransceiver(track, direction="sendonly")
+        prefer_codec(transceiver, clip.mime_type)
+        return transceiver.sender
+
+    def subscribe(self, kind: str, mime_type: str) -> RTCRtpTransceiver:
+        """Add a receive-only transceiver (for when this peer makes the offer)."""
+        transceiver = self.pc.addTransceiver(kind, direction="recvonly")
+        prefer_codec(transceiver, mime_type)
+        return transceiver
+
+    async def _consume(self, track: MediaStreamTrack) -> None:
+        try:
+            while True:
+                await track.recv()
+                self.frames_received[track.kind] += 1
+        except MediaStreamError:
+            return
+
+    async def close(self) -> None:
+        for task in self._consumers:
+            task.cancel()
+        await asyncio.gather(*self._consumers, return_exceptions=True)
+        await self.pc.close()
+
+
+def prefer_codec(transceiver: RTCRtpTransceiver, mime_type: str) -> None:
+    """Negotiate one codec only: the forwarder passes payloads through, so both sides must agree on it."""
+    kind = mime_type.split("/")[0]
+    codecs = [c for c in RTCRtpSender.getCapabilities(kind).codecs if c.mimeType.lower() == mime_type.lower()]
+    if not codecs:
+        raise ValueError(f"aiortc cannot negotiate {mime_type}")
+    transceiver.setCodecPreferences(codecs)

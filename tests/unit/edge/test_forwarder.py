@@ -1,0 +1,195 @@
+"""The forwarding hot path without I/O: RTP header rewrite, continuity across source switches, wraparound."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+from edge.forwarder import (
+    DownTrack,
+    Forwarder,
+    RtpFormatError,
+    build_pli,
+    payload_offset,
+    rtp_ssrc,
+    vp8_keyframe_start,
+)
+
+VP8_KEY = bytes([0x90, 0x80, 0x12, 0x00])  # X=1 S=1 PID=0, I=1, 7-bit PictureID, P=0 (key frame)
+VP8_DELTA = bytes([0x90, 0x80, 0x13, 0x01])  # same descriptor, P=1 (inter frame)
+
+
+def rtp(
+    seq: int,
+    ts: int,
+    ssrc: int,
+    *,
+    pt: int = 96,
+    marker: bool = False,
+    payload: bytes = b"payload",
+    csrcs: tuple[int, ...] = (),
+    extension: bytes | None = None,
+) -> bytes:
+    first = 0x80 | len(csrcs) | (0x10 if extension is not None else 0)
+    header = struct.pack("!BBHII", first, (0x80 if marker else 0) | pt, seq, ts, ssrc)
+    header += b"".join(struct.pack("!I", c) for c in csrcs)
+    if extension is not None:
+        header += struct.pack("!HH", 0xBEDE, len(extension) // 4) + extension
+    return header + payload
+
+
+def fields(packet: bytes) -> tuple[int, bool, int, int, int]:
+    """(payload type, marker, seq, ts, ssrc)"""
+    _, b1, seq, ts, ssrc = struct.unpack_from("!BBHII", packet)
+    return b1 & 0x7F, bool(b1 & 0x80), seq, ts, ssrc
+
+
+def test_rewrites_ssrc_payload_type_and_offsets_keeping_marker_and_payload() -> None:
+    down = DownTrack(ssrc=0xCAFE, payload_type=120, first_sequence=1000, first_timestamp=5000)
+    out = down.rewrite(rtp(40, 90_000, 0x1111, pt=96, marker=True, payload=b"abc"), now=0.0)
+    assert out is not None
+    assert fields(out) == (120, True, 1000, 5000, 0xCAFE)
+    assert out[12:] == b"abc"
+    out = down.rewrite(rtp(41, 93_000, 0x1111), now=0.03)
+    assert out is not None and fields(out)[2:4] == (1001, 8000)
+
+
+def test_reordered_and_lost_packets_keep_their_distance() -> None:
+    down = DownTrack(ssrc=1, payload_type=96, first_sequence=0, first_timestamp=0)
+    seqs = []
+    for seq in (10, 12, 11, 15):
+        out = down.rewrite(rtp(seq, 0, 7), now=0.0)
+        assert out is not None
+        seqs.append(fields(out)[2])
+    assert seqs == [0, 2, 1, 5]  # a gap stays a gap, so the subscriber can still NACK it
+
+
+def test_csrcs_are_kept_and_header_extensions_dropped() -> None:
+    down = DownTrack(ssrc=2, payload_type=111)
+    packet = rtp(1, 2, 3, csrcs=(0xAAAA, 0xBBBB), extension=b"\x10\xff\x00\x00", payload=b"opus")
+    out = down.rewrite(packet, now=0.0)
+    assert out is not None
+    assert out[0] == 0x82  # V=2, X cleared, CC=2
+    assert out[12:20] == struct.pack("!II", 0xAAAA, 0xBBBB)
+    assert out[20:] == b"opus"
+    assert payload_offset(out) == 20
+
+
+@pytest.mark.parametrize(
+    ("first_sequence", "first_timestamp"),
+    [(0xFFFE, 0xFFFF_FFF0), (0xFFFF, 0xFFFF_FFFF), (0, 0)],
+)
+def test_sequence_and_timestamp_wrap_at_2_16_and_2_32(first_sequence: int, first_timestamp: int) -> None:
+    down = DownTrack(ssrc=9, payload_type=96, first_sequence=first_sequence, first_timestamp=first_timestamp)
+    outs = [down.rewrite(rtp(100 + i, 3000 * i, 5), now=i / 30) for i in range(4)]
+    got = [fields(o)[2:4] for o in outs if o is not None]
+    assert got == [((first_sequence + i) % 2**16, (first_timestamp + 3000 * i) % 2**32) for i in range(4)]
+
+
+def test_input_wraparound_maps_to_continuous_output() -> None:
+    down = DownTrack(ssrc=9, payload_type=96, first_sequence=500, first_timestamp=1000)
+    outs = [down.rewrite(rtp(s, t, 5), now=0.0) for s, t in ((0xFFFF, 0xFFFF_FF00), (0, 0x0000_0B00))]
+    assert [fields(o)[2:4] for o in outs if o is not None] == [(500, 1000), (501, 1000 + 0xC00)]
+
+
+def test_source_switch_continues_sequence_and_advances_timestamp_by_elapsed_time() -> None:
+    down = DownTrack(ssrc=0xD0, payload_type=96, clock_rate=90_000, first_sequence=0xFFFE, first_timestamp=0)
+    a, b = Forwarder(source_ssrc=0xA), Forwarder(source_ssrc=0xB)
+    a.subscribe(down)
+    sent = [a.forward(rtp(7000 + i, 1_000_000 + 3000 * i, 0xA), now=1.0 + i / 30) for i in range(3)]
+    assert [fields(p)[2] for ((_, p),) in sent] == [0xFFFE, 0xFFFF, 0]
+    last_ts = fields(sent[-1][0][1])[3]
+
+    a.unsubscribe(down)
+    b.subscribe(down)
+    assert a.forward(rtp(7003, 1_009_000, 0xA), now=1.1) == []  # the old source no longer reaches it
+    # The new source has unrelated numbering; 0.5 s after the last packet sent.
+    ((_, first),) = b.forward(rtp(123, 4_000_000_000, 0xB), now=1.0 + 2 / 30 + 0.5)
+    ((_, second),) = b.forward(rtp(124, 4_000_003_000, 0xB), now=1.6)
+    assert fields(first)[2:] == (1, (last_ts + 45_000) % 2**32, 0xD0)
+    assert fields(second)[2:] == (2, (last_ts + 48_000) % 2**32, 0xD0)
+
+
+def test_timestamps_advance_across_an_immediate_switch() -> None:
+    down = DownTrack(ssrc=1, payload_type=96, first_timestamp=2**32 - 1)
+    down.rewrite(rtp(1, 50, 0xA), now=3.0)
+    down.switch_source()
+    out = down.rewrite(rtp(9, 77, 0xB), now=3.0)  # same instant: still a new frame time
+    assert out is not None and fields(out)[2:4] == (1, 0)
+
+
+def test_late_packet_from_the_previous_source_is_dropped() -> None:
+    down = DownTrack(ssrc=1, payload_type=96)
+    down.rewrite(rtp(1, 0, 0xA), now=0.0)
+    down.switch_source()
+    down.rewrite(rtp(50, 0, 0xB), now=0.1)
+    assert down.rewrite(rtp(2, 0, 0xA), now=0.1) is None
+
+
+def test_waits_for_a_key_frame_after_start_and_after_a_switch() -> None:
+    down = DownTrack(ssrc=1, payload_type=96, first_sequence=10, keyframe_start=vp8_keyframe_start)
+    assert down.rewrite(rtp(1, 0, 0xA, payload=VP8_DELTA), now=0.0) is None
+    out = down.rewrite(rtp(2, 0, 0xA, payload=VP8_KEY), now=0.0)
+    assert out is not None and fields(out)[2] == 10
+    assert down.rewrite(rtp(3, 0, 0xA, payload=VP8_DELTA), now=0.0) is not None
+    down.switch_source()
+    assert down.rewrite(rtp(70, 0, 0xB, payload=VP8_DELTA), now=0.1) is None
+    out = down.rewrite(rtp(71, 0, 0xB, payload=VP8_KEY), now=0.1)
+    assert out is not None and fields(out)[2] == 12  # no gap for what was held back
+    assert down.waiting_drops == 2
+
+
+@pytest.mark.parametrize(
+    ("payload", "is_key"),
+    [
+        (bytes([0x10, 0x00]), True),  # no extension, S=1, key
+        (bytes([0x10, 0x01]), False),  # inter frame
+        (bytes([0x00, 0x00]), False),  # not the start of a partition
+        (bytes([0x11, 0x00]), False),  # partition 1, not the frame start
+        (bytes([0x90, 0xE0, 0x81, 0x02, 0x03, 0x40, 0x00]), True),  # I (15-bit PictureID), L, T/K, key
+        (bytes([0x90, 0xE0, 0x81, 0x02, 0x03, 0x40, 0x01]), False),  # same, inter frame
+        (bytes([0x90, 0x80, 0x81]), False),  # truncated
+        (b"", False),
+    ],
+)
+def test_vp8_keyframe_detection(payload: bytes, is_key: bool) -> None:
+    assert vp8_keyframe_start(payload, 0) is is_key
+
+
+def test_fan_out_rewrites_once_per_subscriber() -> None:
+    forwarder = Forwarder(source_ssrc=0xA)
+    downs = [DownTrack(ssrc=100 + i, payload_type=96 + i, first_sequence=i) for i in range(3)]
+    for down in downs:
+        forwarder.subscribe(down)
+    out = forwarder.forward(rtp(5, 5, 0xA), now=0.0)
+    assert [(d, fields(p)[0], fields(p)[2], fields(p)[4]) for d, p in out] == [
+        (downs[i], 96 + i, i, 100 + i) for i in range(3)
+    ]
+    assert forwarder.forward(b"\x80\x00", now=0.0) == [] and forwarder.dropped == 1
+
+
+def test_malformed_packets_are_rejected() -> None:
+    with pytest.raises(RtpFormatError):
+        payload_offset(b"\x40" + bytes(11))  # version 1
+    with pytest.raises(RtpFormatError):
+        payload_offset(rtp(1, 1, 1, extension=b"\x00" * 4)[:14])
+    with pytest.raises(RtpFormatError):
+        rtp_ssrc(b"\x80")
+    assert rtp_ssrc(rtp(1, 1, 0xDEADBEEF)) == 0xDEADBEEF
+
+
+def test_keyframe_requests_are_throttled() -> None:
+    forwarder = Forwarder(source_ssrc=1, keyframe_interval=0.5)
+    assert [forwarder.request_keyframe(t) for t in (10.0, 10.1, 10.49, 10.5, 10.6)] == [
+        True,
+        False,
+        False,
+        True,
+        False,
+    ]
+
+
+def test_pli_layout() -> None:
+    # RFC 4585 section 6.1: V=2, FMT=1, PT=206, length 2 (words minus one), sender SSRC, media SSRC.
+    assert build_pli(0x01020304, 0x0A0B0C0D) == bytes.fromhex("81ce0002010203040a0b0c0d")
