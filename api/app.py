@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             for task in background:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
+            await services.rate.close()
             await bus.close()
             await db.dispose()
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from api.bus import Bus
 from api.db import Database
 from api.errors import RateLimitedError
-from api.ratelimit import SlidingWindow
+from api.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from api.security import Credentials
 from api.settings import Settings
 
@@ -18,9 +18,8 @@ class Services:
     db: Database
     bus: Bus
     creds: Credentials
-    passcode_failures: SlidingWindow
-    limits: dict[str, SlidingWindow]
-    """Per-process rate limits by name (e.g. "chat"), created on first use by `limit`."""
+    rate: RateLimiter
+    """Named rate limits: per process, or shared by all processes through Redis when REDIS_URL is set."""
 
     @classmethod
     def build(cls, settings: Settings, db: Database, bus: Bus) -> Services:
@@ -29,19 +28,18 @@ class Services:
             db=db,
             bus=bus,
             creds=Credentials(settings),
-            passcode_failures=SlidingWindow(settings.passcode_attempts, settings.passcode_window_s),
-            limits={},
+            rate=(
+                RedisRateLimiter(settings.redis_url, settings.redis_prefix)
+                if settings.redis_url
+                else MemoryRateLimiter()
+            ),
         )
 
-    def limit(self, name: str, key: str, *, limit: int, window_s: float) -> None:
+    async def limit(self, name: str, key: str, *, limit: int, window_s: float) -> None:
         """Count one action for ``key`` under the named limit; RATE_LIMITED when over ``limit`` per ``window_s``."""
-        window = self.limits.get(name)
-        if window is None:
-            window = self.limits[name] = SlidingWindow(limit, window_s)
-        wait = window.blocked_for(key)
+        wait = await self.rate.take(name, key, limit, window_s)
         if wait > 0:
             raise RateLimitedError(
                 f"slow down: at most {limit} per {window_s:g} s; try again in {wait:.1f} s",
                 retry_after_s=round(wait, 2),
             )
-        window.hit(key)

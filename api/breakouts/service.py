@@ -521,7 +521,7 @@ async def ask_for_help(svc: Services, principal: Principal | None, meeting_id: s
         if p.breakout_room_id is None:
             raise ConflictError("you are in the main room; ask for help from inside a breakout room")
         r = await _room_of(tx.session, a.meeting.id, p.breakout_room_id)
-        svc.limit("breakout_help", p.id, limit=HELP_LIMIT, window_s=HELP_WINDOW_S)
+        await svc.limit("breakout_help", p.id, limit=HELP_LIMIT, window_s=HELP_WINDOW_S)
         return await tx.emit(
             a.meeting.id,
             EventType.BREAKOUT_HELP_REQUESTED,

@@ -171,7 +171,7 @@ async def send(
         sender = _speaker(a)
         recipient = await _recipient(tx, a, sender, to_participant_id) if to_participant_id is not None else None
         policy.check_send(a.role, *_settings(a.meeting), Role(recipient.role) if recipient else None)
-        svc.limit("chat", sender.id, limit=SEND_LIMIT[0], window_s=SEND_LIMIT[1])
+        await svc.limit("chat", sender.id, limit=SEND_LIMIT[0], window_s=SEND_LIMIT[1])
         # A private message is addressed to a person, not a room (`recipients` narrows it further than any
         # room would); everything else said in a breakout room stays in that room.
         room = None if recipient is not None else sender.breakout_room_id
@@ -256,7 +256,7 @@ async def edit(svc: Services, principal: Principal | None, message_id: str, text
             raise ConflictError("this message was deleted")
         new_text = policy.message_text(text, allow_empty=m.attachment_id is not None)
         await _check_audience(tx, a, m, "edit messages")
-        svc.limit("chat", me.id, limit=SEND_LIMIT[0], window_s=SEND_LIMIT[1])
+        await svc.limit("chat", me.id, limit=SEND_LIMIT[0], window_s=SEND_LIMIT[1])
         m.text = new_text
         m.edited_at = utcnow()
         await tx.session.flush()
@@ -308,7 +308,7 @@ async def toggle_reaction(svc: Services, principal: Principal | None, message_id
         if m.deleted_at is not None:
             raise ConflictError("this message was deleted")
         await _check_audience(tx, a, m, "react to messages")
-        svc.limit("chat-reaction", me.id, limit=CHAT_REACTION_LIMIT[0], window_s=CHAT_REACTION_LIMIT[1])
+        await svc.limit("chat-reaction", me.id, limit=CHAT_REACTION_LIMIT[0], window_s=CHAT_REACTION_LIMIT[1])
         existing = await store.reaction(tx.session, m.id, me.id, emoji)
         if existing is not None:
             await tx.session.delete(existing)
@@ -332,7 +332,7 @@ async def send_meeting_reaction(svc: Services, principal: Principal | None, meet
         a = await acting(tx, meeting_id, principal)
         ensure_running(a.meeting)
         me = _speaker(a)
-        svc.limit("reaction", me.id, limit=MEETING_REACTION_LIMIT[0], window_s=MEETING_REACTION_LIMIT[1])
+        await svc.limit("reaction", me.id, limit=MEETING_REACTION_LIMIT[0], window_s=MEETING_REACTION_LIMIT[1])
         await tx.emit(
             a.meeting.id,
             EventType.REACTION_SENT,
@@ -475,7 +475,7 @@ async def upload_allowed(svc: Services, principal: Principal | None, meeting_id:
         raise ForbiddenError("join the meeting to share files")
     if not policy.may_chat_at_all(Role(p.role), ChatPolicy(access.meeting.chat_policy)):
         raise ForbiddenError("the host has turned chat off; you cannot share files")
-    svc.limit("chat-upload", p.id, limit=UPLOAD_LIMIT[0], window_s=UPLOAD_LIMIT[1])
+    await svc.limit("chat-upload", p.id, limit=UPLOAD_LIMIT[0], window_s=UPLOAD_LIMIT[1])
     return p
 
 

@@ -216,13 +216,14 @@ async def join(
     # Passcode: the owner and people already let in are not asked again.
     if m.passcode_hash and not is_owner and not (existing and existing.state in LIVE_STATES):
         rl_key = f"{client_key}|{m.id}"
-        wait = svc.passcode_failures.blocked_for(rl_key)
+        attempts, window = svc.settings.passcode_attempts, svc.settings.passcode_window_s
+        wait = await svc.rate.blocked_for("passcode", rl_key, attempts, window)
         if wait > 0:
             raise RateLimitedError(
                 f"too many wrong passcodes; try again in {int(wait) + 1} s", retry_after_s=round(wait, 1)
             )
         if not passcode or not await asyncio.to_thread(svc.creds.verify_secret, m.passcode_hash, passcode):
-            svc.passcode_failures.hit(rl_key)
+            await svc.rate.hit("passcode", rl_key, window)
             raise BadPasscodeError("wrong passcode" if passcode else "this meeting needs a passcode")
 
     if principal is None:

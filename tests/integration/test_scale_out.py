@@ -117,3 +117,23 @@ async def test_chat_sent_through_one_process_arrives_in_order_on_the_other(
     assert [e["message"]["text"] for e in got] == texts
     assert [e["message"]["senderName"] for e in got][:5] == ["Alice", "Bob", "Carol", "Dan", "Erin"]
     assert [e["seq"] for e in got] == sorted(e["seq"] for e in got)
+
+
+async def test_a_rate_limit_holds_across_processes(api_pair: tuple[ApiProcess, ApiProcess]) -> None:
+    a, b = api_pair
+    async with httpx.AsyncClient(timeout=30) as http:
+        world_a = World(Client(a.url, http))
+        host = await world_a.user("Host")
+        m = await world_a.meeting(host, maxParticipants=100)
+        await world_a.join(host, m)
+        guest, _ = await world_a.join(None, m, name="Chatty")
+        on_b = Client(b.url, http, guest.client.token)
+
+        async def send(i: int) -> str:
+            client = guest.client if i % 2 == 0 else on_b
+            body = await client.raw(SEND, i={"meetingId": m["id"], "text": f"hello {i}"})
+            return str(body["errors"][0]["extensions"]["code"]) if body.get("errors") else "OK"
+
+        # 14 at once, 7 through each process: all land within the limit's one-second window.
+        results = await asyncio.gather(*(send(i) for i in range(14)))
+    assert results.count("OK") == 10 and results.count("RATE_LIMITED") == 4, results

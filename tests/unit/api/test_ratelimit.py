@@ -80,3 +80,20 @@ def test_default_clock_is_monotonic_time() -> None:
     assert w.blocked_for("k") == 0.0
     w.hit("k")
     assert 3599.0 < w.blocked_for("k") <= 3600.0
+
+
+async def test_memory_limiter_take_counts_only_what_it_allows() -> None:
+    from api.ratelimit import MemoryRateLimiter
+
+    rl = MemoryRateLimiter()
+    assert [await rl.take("chat", "p1", 3, 60) for _ in range(3)] == [0, 0, 0]
+    wait = await rl.take("chat", "p1", 3, 60)
+    assert 59 < wait <= 60
+    assert await rl.take("chat", "p2", 3, 60) == 0  # per key
+    assert await rl.take("other", "p1", 3, 60) == 0  # per name
+    # blocked_for counts nothing; hit counts without checking.
+    assert await rl.blocked_for("passcode", "k", 2, 300) == 0
+    await rl.hit("passcode", "k", 300)
+    assert await rl.blocked_for("passcode", "k", 2, 300) == 0
+    await rl.hit("passcode", "k", 300)
+    assert await rl.blocked_for("passcode", "k", 2, 300) > 0
