@@ -51,7 +51,7 @@ def _load_or_create(path: Path, make: Any) -> bytes:
     try:
         os.link(tmp, path)
     except FileExistsError:
-        pass
+        pass  # another process created it first: everyone reads that one below
     finally:
         tmp.unlink()
     return path.read_bytes()
