@@ -1,4 +1,5 @@
-"""Media edge: an SFU on aiortc. Built so far: the signalling front door (``signalling``: WebSocket at
-/edge/signal, join tokens verified with the API's Ed25519 key in ``tokens``) and packet-level RTP forwarding
-with no decode or encode (``forwarder``, sans-I/O; ``rtp_hooks``, the aiortc 1.16 glue; ``ice``, which
-addresses media may use), plus a synthetic participant (``synthetic``). Rooms wiring them together come next."""
+"""Media edge: an SFU on aiortc. Clients join over the signalling WebSocket (``signalling``; join tokens checked
+in ``tokens``), publish with an offer, and receive everyone else's tracks through edge-initiated renegotiation
+(``rooms``, ``room``, ``session``). Media is forwarded as RTP packets with no decode or encode (``forwarder``,
+sans-I/O; ``rtp_hooks``, the aiortc 1.16 glue; ``rtcp``, NACK answering not yet wired). ``ice`` chooses the
+addresses media may use; ``synthetic`` is a low-CPU test participant."""

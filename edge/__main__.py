@@ -6,6 +6,7 @@ import logging
 
 import uvicorn
 
+from edge.rooms import Rooms
 from edge.settings import Settings
 from edge.signalling import SIGNAL_PATH, create_app
 
@@ -13,7 +14,7 @@ from edge.signalling import SIGNAL_PATH, create_app
 def main() -> None:
     settings = Settings.from_env()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(settings)
+    app = create_app(settings, hooks=Rooms())  # rooms make it an SFU; create_app alone refuses media
     print(f"\n  meetmesh edge: ws://{settings.host}:{settings.port}{SIGNAL_PATH}\n", flush=True)
     uvicorn.run(
         app,

@@ -18,6 +18,8 @@ import av
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver
 from aiortc.mediastreams import MediaStreamError
 
+from edge.codecs import prefer_codec
+
 VIDEO_CLOCK_RATE = 90_000
 OPUS_CLOCK_RATE = 48_000  # RFC 7587 section 4.1: always 48 kHz
 OPUS_FRAME_SAMPLES = 960  # 20 ms
@@ -138,6 +140,8 @@ class SyntheticParticipant:
     pc: RTCPeerConnection = field(default_factory=RTCPeerConnection)
     published: list[EncodedTrack] = field(default_factory=list)
     frames_received: dict[str, int] = field(default_factory=lambda: {"audio": 0, "video": 0})
+    frames_by_track: dict[str, int] = field(default_factory=dict)
+    """Decoded frames per remote track id (the sender's msid track id), to tell several remote tracks apart."""
     _consumers: list[asyncio.Task[None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -164,6 +168,7 @@ class SyntheticParticipant:
             while True:
                 await track.recv()
                 self.frames_received[track.kind] += 1
+                self.frames_by_track[track.id] = self.frames_by_track.get(track.id, 0) + 1
         except MediaStreamError:
             return
 
@@ -172,12 +177,3 @@ class SyntheticParticipant:
             task.cancel()
         await asyncio.gather(*self._consumers, return_exceptions=True)
         await self.pc.close()
-
-
-def prefer_codec(transceiver: RTCRtpTransceiver, mime_type: str) -> None:
-    """Negotiate one codec only: the forwarder passes payloads through, so both sides must agree on it."""
-    kind = mime_type.split("/")[0]
-    codecs = [c for c in RTCRtpSender.getCapabilities(kind).codecs if c.mimeType.lower() == mime_type.lower()]
-    if not codecs:
-        raise ValueError(f"aiortc cannot negotiate {mime_type}")
-    transceiver.setCodecPreferences(codecs)

@@ -21,8 +21,9 @@ import aiortc.rtcrtpsender
 import pytest
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender
 
+from edge.codecs import prefer_codec
 from edge.rtp_hooks import PublishedTrack, SubscribedTrack, link, tap_receiver, tap_sender
-from edge.synthetic import EncodedClip, SyntheticParticipant, encode_opus_clip, encode_vp8_clip, prefer_codec
+from edge.synthetic import EncodedClip, SyntheticParticipant, encode_opus_clip, encode_vp8_clip
 from tests.support.gql import eventually
 
 pytestmark = pytest.mark.timeout(30)

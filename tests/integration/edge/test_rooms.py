@@ -1,0 +1,149 @@
+"""Rooms end to end: the real API issues join tokens, the edge (``create_app`` with :class:`edge.rooms.Rooms`)
+runs under uvicorn on loopback, and three synthetic aiortc participants publish VP8 over the signalling socket
+and decode each other's video through the edge."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pytest
+from aiortc import RTCSessionDescription
+from websockets.asyncio.client import ClientConnection, connect
+
+from edge.rooms import Rooms
+from edge.settings import Settings
+from edge.signalling import create_app
+from edge.synthetic import SyntheticParticipant, encode_vp8_clip
+from protocol.signalling import Answer, Join, Joined, Leave, Offer, encode, parse_edge_message
+from tests.conftest import RunningServer, _free_port
+from tests.integration.edge.test_packet_forwarding import CodecSpy, codec_spy  # noqa: F401 - fixture
+from tests.integration.edge.test_signalling import KEY_PATH, RunningEdge
+from tests.support.gql import eventually
+from tests.support.world import World
+
+pytestmark = pytest.mark.timeout(30)
+
+
+@dataclass(eq=False)
+class Client:
+    """A synthetic participant speaking the signalling protocol: offers what it publishes, answers edge offers."""
+
+    ws: ClientConnection
+    peer: SyntheticParticipant = field(default_factory=SyntheticParticipant)
+    errors: list[Any] = field(default_factory=list)
+    _reader: asyncio.Task[None] | None = None
+
+    async def start(self, token: str) -> None:
+        await self.ws.send(encode(Join(token=token)))
+        assert isinstance(parse_edge_message(await asyncio.wait_for(self.ws.recv(), 5)), Joined)
+        self.peer.publish(encode_vp8_clip(frames=30, fps=15, gop=15))
+        await self.peer.pc.setLocalDescription(await self.peer.pc.createOffer())
+        await self.ws.send(encode(Offer(sdp=self.peer.pc.localDescription.sdp)))
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        pc = self.peer.pc
+        async for text in self.ws:
+            msg = parse_edge_message(text)
+            if isinstance(msg, Answer):
+                await pc.setRemoteDescription(RTCSessionDescription(sdp=msg.sdp, type="answer"))
+            elif isinstance(msg, Offer):
+                await pc.setRemoteDescription(RTCSessionDescription(sdp=msg.sdp, type="offer"))
+                await pc.setLocalDescription(await pc.createAnswer())
+                await self.ws.send(encode(Answer(sdp=pc.localDescription.sdp)))
+            else:
+                self.errors.append(msg)
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.ws.send(encode(Leave()))
+        if self._reader is not None:
+            self._reader.cancel()
+            await asyncio.gather(self._reader, return_exceptions=True)
+        await self.peer.close()
+
+
+@contextlib.asynccontextmanager
+async def rooms_edge(api: RunningServer) -> AsyncIterator[tuple[RunningEdge, Rooms]]:
+    settings = replace(Settings(port=_free_port(), join_key_url=api.url + KEY_PATH, join_timeout_s=5))
+    edge = RunningEdge(settings)
+    rooms = Rooms()
+    # RunningEdge builds the default app; rebuild it with the rooms hooks on the same config.
+    edge.app = create_app(settings, hooks=rooms)
+    edge.server.config.app = edge.app
+    task = asyncio.create_task(edge.server.serve())
+    try:
+        await eventually(lambda: edge.server.started or task.done(), timeout=5, interval=0.01)
+        if task.done():
+            task.result()
+        yield edge, rooms
+    finally:
+        edge.server.should_exit = True
+        await task
+
+
+def video_counts(client: Client) -> dict[str, int]:
+    return dict(client.peer.frames_by_track)
+
+
+async def test_three_participants_receive_each_other_and_a_leaver_stops(
+    server: RunningServer,
+    world: World,
+    codec_spy: CodecSpy,  # noqa: F811
+) -> None:
+    host = await world.user()
+    meeting = await world.meeting(host)
+    people = [host, await world.user(), await world.user()]
+    tokens = []
+    for person in people:
+        _, data = await world.join(person, meeting)
+        assert data["status"] == "ADMITTED", data
+        tokens.append(str(data["joinToken"]["token"]))
+
+    async with rooms_edge(server) as (edge, rooms):
+        clients = [Client(await connect(edge.url)) for _ in tokens]
+        try:
+            for client, token in zip(clients, tokens, strict=True):
+                await client.start(token)
+            # Each decodes a rising number of frames from both others.
+            await eventually(
+                lambda: all(
+                    len(c.peer.frames_by_track) == 2 and min(c.peer.frames_by_track.values()) >= 5 for c in clients
+                ),
+                timeout=15,
+            )
+            before = [video_counts(c) for c in clients]
+            await eventually(
+                lambda: all(
+                    all(n >= before[i][t] + 5 for t, n in video_counts(c).items()) for i, c in enumerate(clients)
+                ),
+                timeout=5,
+            )
+            # The edge neither decoded nor encoded: decoders only in the clients (2 each), encoders only for the
+            # clients' packetizers (1 each).
+            client_pcs = {id(t.sender) for c in clients for t in c.peer.pc.getTransceivers()}
+            assert all(id(s) in client_pcs for s in codec_spy.encoder_senders)
+            for session in rooms.sessions.values():
+                for published in session.published.values():
+                    assert codec_spy.decoders_for(published.receiver) == 0
+                    assert published.not_forwarded == 0
+            assert len(codec_spy.decoder_threads) == 6
+
+            # The third leaves: the other two stop receiving its track but keep receiving each other.
+            leaver = clients.pop()
+            await leaver.close()
+            await asyncio.sleep(1.0)  # let in-flight packets drain
+            stalled = [video_counts(c) for c in clients]
+            await asyncio.sleep(1.0)
+            after = [video_counts(c) for c in clients]
+            for s, a in zip(stalled, after, strict=True):
+                rising = [t for t in a if a[t] > s[t]]
+                assert len(rising) == 1, (s, a)
+            assert all(not c.errors for c in clients), [c.errors for c in clients]
+            assert len(rooms.sessions) == 2
+        finally:
+            await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
