@@ -218,6 +218,17 @@ def _view(a: Acting, poll: Poll, options: list[PollOption], my_vote: MyVote | No
 # -- writes ------------------------------------------------------------------------------------------------
 
 
+async def _announce_draft(tx: Tx, a: Acting, type: EventType, snapshot: dict[str, Any]) -> None:
+    """Drafts are the hosts' business: created, edited and deleted drafts are announced to hosts only."""
+    await tx.emit(
+        a.meeting.id,
+        type,
+        audience=Audience.HOSTS,
+        actor_id=a.participant.id if a.participant else None,
+        data={"poll": snapshot},
+    )
+
+
 async def create(svc: Services, principal: Principal | None, meeting_id: str, draft: PollDraft) -> PollView:
     if draft.question is None or draft.options is None:
         raise BadInputError("question" if draft.question is None else "options", "a poll needs a question and options")
@@ -245,13 +256,7 @@ async def create(svc: Services, principal: Principal | None, meeting_id: str, dr
         tx.session.add(poll)
         await tx.session.flush()  # the options refer to it
         options = store.add_options(tx.session, poll, [new_id() for _ in texts], texts)
-        await tx.emit(
-            poll.meeting_id,
-            EventType.POLL_CREATED,
-            audience=Audience.HOSTS,
-            actor_id=a.participant.id if a.participant else None,
-            data={"poll": poll_snapshot(poll, options)},
-        )
+        await _announce_draft(tx, a, EventType.POLL_CREATED, poll_snapshot(poll, options))
     return _view(a, poll, options)
 
 
@@ -274,13 +279,7 @@ async def update(svc: Services, principal: Principal | None, poll_id: str, draft
             await store.drop_options(tx.session, poll.id)
             options = store.add_options(tx.session, poll, [new_id() for _ in texts], texts)
         poll.updated_at = utcnow()
-        await tx.emit(
-            poll.meeting_id,
-            EventType.POLL_UPDATED,
-            audience=Audience.HOSTS,
-            actor_id=a.participant.id if a.participant else None,
-            data={"poll": poll_snapshot(poll, options)},
-        )
+        await _announce_draft(tx, a, EventType.POLL_UPDATED, poll_snapshot(poll, options))
     return _view(a, poll, options)
 
 
@@ -291,13 +290,7 @@ async def delete(svc: Services, principal: Principal | None, poll_id: str) -> st
             raise ConflictError(f"poll {poll_id} is {poll.status}; only drafts can be deleted")
         snapshot = poll_snapshot(poll, options)
         await store.delete_poll(tx.session, poll.id)
-        await tx.emit(
-            poll.meeting_id,
-            EventType.POLL_DELETED,
-            audience=Audience.HOSTS,
-            actor_id=a.participant.id if a.participant else None,
-            data={"poll": snapshot},
-        )
+        await _announce_draft(tx, a, EventType.POLL_DELETED, snapshot)
     return poll_id
 
 
