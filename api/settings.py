@@ -30,6 +30,9 @@ class Settings:
     """Base URL browsers use to reach the API; derived from host/port when empty."""
     edge_url: str = ""
     """Signalling URL of the media edge handed out with join tokens; derived when empty."""
+    edge_secret: str = ""
+    """Shared secret media edges present on the control feed (``/internal/edge/feed``) to learn host mutes,
+    removals and meeting ends. Empty: the feed refuses every edge, and media does not enforce host controls."""
     secret_key: str = ""
     """HMAC key for access/guest tokens; generated into ``data_dir/secret.key`` when empty."""
     access_token_ttl_s: int = 15 * 60
@@ -84,6 +87,7 @@ class Settings:
             port=int(e.get("API_PORT", d.port)),
             public_url=e.get("API_PUBLIC_URL", d.public_url).rstrip("/"),
             edge_url=e.get("API_EDGE_URL", d.edge_url),
+            edge_secret=e.get("API_EDGE_SECRET", d.edge_secret),
             secret_key=e.get("API_SECRET_KEY", d.secret_key),
             access_token_ttl_s=int(e.get("API_ACCESS_TOKEN_TTL", d.access_token_ttl_s)),
             refresh_token_ttl_s=int(e.get("API_REFRESH_TOKEN_TTL", d.refresh_token_ttl_s)),

@@ -28,7 +28,20 @@ class Settings:
     max_message_bytes: int = 256 * 1024
     """Largest WebSocket frame accepted (the web server closes with 1009 beyond it). SDP for a large meeting
     is tens of KiB; the server's 16 MiB default would let one client make the edge parse 16 MiB of JSON."""
+    control_url: str = ""
+    """The API's control feed (``ws://api/internal/edge/feed``), where the edge learns host mutes, removals and
+    meeting ends; empty: derived from ``join_key_url``'s origin."""
+    control_secret: str = ""
+    """Must equal the API's ``API_EDGE_SECRET``. Empty: no control feed - media then ignores host controls."""
     log_level: str = "info"
+
+    @property
+    def control_feed_url(self) -> str:
+        if self.control_url:
+            return self.control_url
+        scheme, _, rest = self.join_key_url.partition("://")
+        origin = rest.split("/", 1)[0]
+        return f"{'wss' if scheme == 'https' else 'ws'}://{origin}/internal/edge/feed"
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -54,5 +67,7 @@ class Settings:
             join_timeout_s=float(e.get("EDGE_JOIN_TIMEOUT_S", d.join_timeout_s)),
             token_leeway_s=int(e.get("EDGE_TOKEN_LEEWAY_S", d.token_leeway_s)),
             max_message_bytes=int(e.get("EDGE_MAX_MESSAGE_BYTES", d.max_message_bytes)),
+            control_url=e.get("EDGE_CONTROL_URL", d.control_url),
+            control_secret=e.get("EDGE_CONTROL_SECRET", d.control_secret),
             log_level=e.get("EDGE_LOG_LEVEL", d.log_level),
         )

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from litestar import Litestar, MediaType, WebSocket, get, websocket
 from litestar.exceptions import WebSocketDisconnect
 
+from edge.control import ControlFeed
 from edge.settings import Settings
 from edge.tokens import JoinKeyError, JoinTokenError, JoinTokenVerifier
 from protocol.errors import ErrorCode
@@ -332,8 +333,11 @@ async def _receive_text(socket: WebSocket[Any, Any, Any]) -> str | None:
     return text if isinstance(text, str) else None
 
 
-def create_app(settings: Settings | None = None, hooks: RoomHooks | None = None) -> Litestar:
-    """The edge's ASGI app; production (``python -m edge``) and tests build it here."""
+def create_app(
+    settings: Settings | None = None, hooks: RoomHooks | None = None, control: ControlFeed | None = None
+) -> Litestar:
+    """The edge's ASGI app; production (``python -m edge``) and tests build it here. ``control`` (the API's
+    control feed) runs for the app's lifetime."""
     settings = settings or Settings.from_env()
     server = SignallingServer(settings, hooks)
 
@@ -343,14 +347,21 @@ def create_app(settings: Settings | None = None, hooks: RoomHooks | None = None)
 
     @get("/healthz", media_type=MediaType.JSON)
     async def healthz() -> dict[str, Any]:
-        return {"status": "ok", "meetings": len(server.registry.meetings())}
+        feed = "off" if control is None else "connected" if control.connected.is_set() else "connecting"
+        return {"status": "ok", "meetings": len(server.registry.meetings()), "controlFeed": feed}
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         # Load the key early so the first join is fast; if the API is not up yet, the first join retries.
         with suppress(JoinKeyUnavailableError):  # logged by JoinKeySource
             await server.keys.verifier()
-        yield
+        feed = asyncio.create_task(control.run(), name="control-feed") if control is not None else None
+        try:
+            yield
+        finally:
+            if feed is not None:
+                feed.cancel()
+                await asyncio.gather(feed, return_exceptions=True)
 
     app = Litestar(route_handlers=[signal, healthz], lifespan=[lifespan])
     app.state.signalling = server

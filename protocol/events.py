@@ -37,6 +37,8 @@ class EventType(StrEnum):
     """Lock, waiting room, spotlight, self-unmute permission, host or title changed."""
     MEETING_STARTED = "MEETING_STARTED"
     MEETING_ENDED = "MEETING_ENDED"
+    ACTIVE_SPEAKER_CHANGED = "ACTIVE_SPEAKER_CHANGED"
+    """Reported by the media edge: ``data.participantId`` is the dominant speaker now (None: silence)."""
 
     # Chat (api/chat)
     CHAT_MESSAGE_SENT = "CHAT_MESSAGE_SENT"

@@ -8,6 +8,7 @@ when they exist.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -25,6 +26,10 @@ def _env() -> dict[str, str]:
     edge_port = env.setdefault("EDGE_PORT", str(int(api_port) + 1))
     env.setdefault("API_EDGE_URL", f"ws://{edge_host}:{edge_port}/edge/signal")
     env.setdefault("EDGE_JOIN_KEY_URL", f"http://{api_host}:{api_port}/.well-known/meetmesh/join-token-key")
+    # One secret per run unless configured: the edge's credential on the API's control feed (host controls).
+    secret = env.get("API_EDGE_SECRET") or env.get("EDGE_CONTROL_SECRET") or secrets.token_urlsafe(32)
+    env.setdefault("API_EDGE_SECRET", secret)
+    env.setdefault("EDGE_CONTROL_SECRET", secret)
     env["PYTHONUNBUFFERED"] = "1"
     return env
 

@@ -68,6 +68,10 @@ def pg_database() -> Iterator[str]:
         _run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+EDGE_SECRET = "test-edge-secret"
+"""The API's ``API_EDGE_SECRET`` in tests: edges present it on the control feed."""
+
+
 def make_settings(data_dir: Path, database_url: str = "", **overrides: object) -> Settings:
     port = _free_port()
     base = Settings(data_dir=data_dir, database_url=database_url, port=port)
@@ -109,7 +113,7 @@ async def server(
     url = ""
     if request.param == "postgres":
         url = request.getfixturevalue("pg_database")
-    srv = RunningServer(make_settings(data_dir, url))
+    srv = RunningServer(make_settings(data_dir, url, edge_secret=EDGE_SECRET))
     await srv.start()
     yield srv
     await srv.stop()

@@ -19,6 +19,7 @@ from api.events.resolvers import EventSubscription
 from api.events.types import EVENT_TYPES
 from api.graphql.errors import map_error
 from api.graphql.shared_events import SharedEventExecutionContext
+from api.media import events as _media_events  # noqa: F401  (registers ActiveSpeakerEvent)
 from api.meetings.resolvers import MeetingMutation, MeetingQuery
 from api.participants.resolvers import ParticipantMutation
 from api.polls import resolvers as polls

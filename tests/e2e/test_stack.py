@@ -87,3 +87,14 @@ async def test_a_join_token_from_the_api_opens_a_session_on_the_edge(stack: str)
         reply = json.loads(await ws.recv())
     assert reply["type"] == "joined" and reply["participantId"] == join["participant"]["id"]  # type: ignore[index]
     assert reply["role"] == "host"
+
+
+@pytest.mark.slow
+def test_the_edge_is_on_the_apis_control_feed(stack: str, tmp_path: Path) -> None:
+    """`just up` generates one control secret for both parts, so host controls bind media out of the box."""
+    log = (tmp_path / "stack.log").read_text()
+    port = int(log.split("/edge/signal", 1)[0].rsplit(":", 1)[1])  # stack prints "media edge: ws://host:port/…"
+    deadline = time.monotonic() + 10
+    while (feed := httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).json()["controlFeed"]) != "connected":
+        assert time.monotonic() < deadline, (feed, (tmp_path / "stack.log").read_text())
+        time.sleep(0.1)

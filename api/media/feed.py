@@ -1,0 +1,138 @@
+"""The control feed's WebSocket (``protocol.media_control``): edges watch meetings here and report speakers.
+
+One socket per edge. Each watched meeting is one task that subscribes to the bus *before* reading the
+meeting's state from the database, so no event can fall between the two; a gap in sequence numbers (a full
+queue, a lost pub/sub message) is repaired by re-reading the state and sending a fresh ``mediaState``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import hmac
+import logging
+from typing import Any
+
+from litestar import WebSocket, websocket
+from litestar.datastructures import State
+from litestar.exceptions import WebSocketDisconnect
+
+from api.errors import AppError
+from api.media.service import load_media_state, report_dominant_speaker
+from api.services import Services
+from protocol.errors import ErrorCode
+from protocol.media_control import (
+    FEED_PATH,
+    UNAUTHENTICATED_CLOSE,
+    ApiToEdge,
+    ControlMessageError,
+    DominantSpeaker,
+    FeedError,
+    Unwatch,
+    Watch,
+    encode,
+    parse_edge_to_api,
+)
+
+log = logging.getLogger("meetmesh.media.feed")
+
+MAX_WATCHES = 10_000
+"""Meetings one edge may watch at once: a bound on the tasks a misbehaving edge can make this process run."""
+
+
+class _Feed:
+    def __init__(self, socket: WebSocket[Any, Any, Any], svc: Services) -> None:
+        self.socket = socket
+        self.svc = svc
+        self.watches: dict[str, asyncio.Task[None]] = {}
+        self._send_lock = asyncio.Lock()
+
+    async def send(self, msg: ApiToEdge) -> None:
+        async with self._send_lock:
+            await self.socket.send_text(encode(msg))
+
+    async def run(self) -> None:
+        try:
+            while True:
+                event: Any = await self.socket.receive()
+                if event["type"] == "websocket.disconnect":
+                    return
+                text = event.get("text")
+                if not isinstance(text, str):
+                    await self.send(FeedError(ErrorCode.BAD_INPUT.value, "binary frames are not accepted"))
+                    continue
+                try:
+                    msg = parse_edge_to_api(text)
+                except ControlMessageError as exc:
+                    await self.send(FeedError(ErrorCode.BAD_INPUT.value, str(exc)))
+                    continue
+                await self.handle(msg)
+        finally:
+            for task in self.watches.values():
+                task.cancel()
+            await asyncio.gather(*self.watches.values(), return_exceptions=True)
+
+    async def handle(self, msg: Watch | Unwatch | DominantSpeaker) -> None:
+        if isinstance(msg, Watch):
+            if msg.meeting_id in self.watches:
+                return  # already watching: the edge has (or is about to get) the state
+            if len(self.watches) >= MAX_WATCHES:
+                await self.send(FeedError(ErrorCode.RATE_LIMITED.value, f"at most {MAX_WATCHES} watched meetings"))
+                return
+            task = asyncio.create_task(self._watch(msg.meeting_id), name=f"edge-watch-{msg.meeting_id}")
+            self.watches[msg.meeting_id] = task
+            task.add_done_callback(functools.partial(self._watch_done, msg.meeting_id))
+        elif isinstance(msg, Unwatch):
+            watching = self.watches.pop(msg.meeting_id, None)
+            if watching is not None:
+                watching.cancel()
+        else:
+            try:
+                await report_dominant_speaker(self.svc, msg.meeting_id, msg.participant_id)
+            except AppError as exc:
+                await self.send(FeedError(exc.code.value, exc.message))
+
+    def _watch_done(self, meeting_id: str, task: asyncio.Task[None]) -> None:
+        if self.watches.get(meeting_id) is task:
+            del self.watches[meeting_id]
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("watching meeting %s for an edge failed", meeting_id, exc_info=exc)
+
+    async def _watch(self, meeting_id: str) -> None:
+        with contextlib.suppress(WebSocketDisconnect, OSError, RuntimeError):  # the edge went away meanwhile
+            await self._follow(meeting_id)
+
+    async def _follow(self, meeting_id: str) -> None:
+        with await self.svc.bus.subscribe(meeting_id) as sub:
+            try:
+                state = await load_media_state(self.svc, meeting_id)
+            except AppError as exc:
+                await self.send(FeedError(exc.code.value, exc.message))
+                return
+            await self.send(state.snapshot())
+            while True:
+                ev = await sub.get()
+                if ev.seq <= state.seq:
+                    continue  # already in the state we read
+                if ev.seq > state.seq + 1:
+                    state = await load_media_state(self.svc, meeting_id)
+                    await self.send(state.snapshot())
+                    continue
+                for msg in state.apply(ev):
+                    await self.send(msg)
+
+
+@websocket(FEED_PATH, include_in_schema=False)
+async def edge_feed(socket: WebSocket[Any, Any, Any], state: State) -> None:
+    svc: Services = state.services
+    await socket.accept()
+    secret = svc.settings.edge_secret
+    given = socket.headers.get("authorization", "")
+    if not secret or not hmac.compare_digest(given.encode(), f"Bearer {secret}".encode()):
+        why = "edge feed is disabled (API_EDGE_SECRET unset)" if not secret else "bad edge secret"
+        await socket.close(code=UNAUTHENTICATED_CLOSE, reason=why)
+        return
+    feed = _Feed(socket, svc)
+    with contextlib.suppress(WebSocketDisconnect):
+        await feed.run()

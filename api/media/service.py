@@ -1,0 +1,112 @@
+"""What an edge must enforce in a meeting, and the edge's reports. No Litestar, no Strawberry.
+
+The edge is told facts, not events: :class:`MeetingMedia` folds the meeting's bus events into "who is muted by a
+host, who is removed, has it ended" and yields a control message only when one of those facts changes, so an
+edge never sees chat or polls and a burst of unrelated events costs it nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from api.db import Tx
+from api.errors import NotFoundError
+from api.services import Services
+from dbschema.models import Meeting, Participant
+from protocol.events import EventType
+from protocol.events import MeetingEvent as BusEvent
+from protocol.media_control import ApiToEdge, MediaState, MeetingEnded, ParticipantMedia
+
+LIVE = ("admitted",)
+
+
+@dataclass(slots=True)
+class MeetingMedia:
+    """One meeting's enforceable facts as of event ``seq``."""
+
+    meeting_id: str
+    seq: int
+    ended: bool = False
+    audio_blocked: set[str] = field(default_factory=set)
+    removed: set[str] = field(default_factory=set)
+
+    def snapshot(self) -> MediaState:
+        return MediaState(self.meeting_id, self.ended, tuple(sorted(self.audio_blocked)), tuple(sorted(self.removed)))
+
+    def apply(self, ev: BusEvent) -> list[ApiToEdge]:
+        """Fold ``ev`` in; returns the messages that tell an edge what changed (usually none)."""
+        self.seq = ev.seq
+        out: list[ApiToEdge] = []
+        if ev.type is EventType.MEETING_ENDED or (ev.meeting and ev.meeting.get("status") == "ended"):
+            if not self.ended:
+                self.ended = True
+                out.append(MeetingEnded(self.meeting_id))
+            return out
+        if ev.participant is not None:
+            p = ev.participant
+            self._set(out, p["id"], blocked=bool(p.get("mutedByHost")), removed=p.get("state") == "removed")
+        if ev.type is EventType.ALL_MUTED:
+            for pid in ev.data.get("participantIds", ()):
+                self._set(out, pid, blocked=True, removed=pid in self.removed)
+        return out
+
+    def _set(self, out: list[ApiToEdge], pid: str, *, blocked: bool, removed: bool) -> None:
+        if (pid in self.audio_blocked) == blocked and (pid in self.removed) == removed:
+            return
+        (self.audio_blocked.add if blocked else self.audio_blocked.discard)(pid)
+        (self.removed.add if removed else self.removed.discard)(pid)
+        out.append(ParticipantMedia(self.meeting_id, pid, blocked, removed))
+
+
+async def load_media_state(svc: Services, meeting_id: str) -> MeetingMedia:
+    """The meeting's facts from the database, with the sequence number of the last event they include."""
+    async with svc.db.read() as session:
+        m = await session.get(Meeting, meeting_id)
+        if m is None:
+            raise NotFoundError(f"meeting {meeting_id} does not exist")
+        rows = await session.execute(
+            select(Participant.id, Participant.state, Participant.muted_by_host).where(
+                Participant.meeting_id == meeting_id,
+                (Participant.state == "removed") | ((Participant.state == "admitted") & Participant.muted_by_host),
+            )
+        )
+        state = MeetingMedia(meeting_id, seq=m.event_seq, ended=m.status == "ended")
+        for pid, pstate, muted in rows:
+            if pstate == "removed":
+                state.removed.add(pid)
+            elif muted:
+                state.audio_blocked.add(pid)
+        return state
+
+
+async def report_dominant_speaker(svc: Services, meeting_id: str, participant_id: str | None) -> bool:
+    """An edge saw the dominant speaker change: tell the meeting (``ACTIVE_SPEAKER_CHANGED``). False when the
+    report is stale (meeting over, speaker no longer admitted) and was dropped - edges race with the API."""
+    async with svc.db.write() as tx:
+        m = await _meeting(tx, meeting_id)
+        if m.status != "live":
+            return False
+        if participant_id is not None:
+            p = await tx.session.get(Participant, participant_id)
+            if p is None or p.meeting_id != meeting_id or p.state not in LIVE:
+                return False
+            room = p.breakout_room_id
+        else:
+            room = None
+        await tx.emit(
+            meeting_id,
+            EventType.ACTIVE_SPEAKER_CHANGED,
+            subject_id=participant_id,
+            data={"participantId": participant_id},
+            room_id=room,  # a breakout room's speaker matters to that room (and hosts) only
+        )
+        return True
+
+
+async def _meeting(tx: Tx, meeting_id: str) -> Meeting:
+    m = await tx.session.get(Meeting, meeting_id)
+    if m is None:
+        raise NotFoundError(f"meeting {meeting_id} does not exist")
+    return m

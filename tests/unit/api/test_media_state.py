@@ -1,0 +1,50 @@
+"""How bus events fold into the facts an edge enforces (api.media.service.MeetingMedia)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.media.service import MeetingMedia
+from protocol.events import Audience, EventType, MeetingEvent
+from protocol.media_control import MediaState, MeetingEnded, ParticipantMedia
+
+
+def event(seq: int, type: EventType, participant: dict[str, Any] | None = None, **kw: Any) -> MeetingEvent:
+    return MeetingEvent("m", seq, type, Audience.ALL, 0.0, participant=participant, **kw)
+
+
+def p(pid: str, state: str = "admitted", muted_by_host: bool = False) -> dict[str, Any]:
+    return {"id": pid, "state": state, "mutedByHost": muted_by_host, "audioMuted": muted_by_host}
+
+
+def test_only_changes_of_enforced_facts_produce_messages() -> None:
+    s = MeetingMedia("m", seq=3)
+    assert s.apply(event(4, EventType.PARTICIPANT_ADMITTED, p("a"))) == []
+    assert s.apply(event(5, EventType.CHAT_MESSAGE_SENT, data={"message": {}})) == []
+    assert s.apply(event(6, EventType.PARTICIPANT_UPDATED, p("a", muted_by_host=True))) == [
+        ParticipantMedia("m", "a", True, False)
+    ]
+    # The same fact again (e.g. a rename while muted) says nothing new.
+    assert s.apply(event(7, EventType.PARTICIPANT_UPDATED, p("a", muted_by_host=True))) == []
+    assert s.apply(event(8, EventType.PARTICIPANT_REMOVED, p("a", state="removed", muted_by_host=True))) == [
+        ParticipantMedia("m", "a", True, True)
+    ]
+    assert s.seq == 8
+    assert s.snapshot() == MediaState("m", False, ("a",), ("a",))
+
+
+def test_mute_all_blocks_everyone_it_names() -> None:
+    s = MeetingMedia("m", seq=0, removed={"c"})
+    out = s.apply(event(1, EventType.ALL_MUTED, data={"participantIds": ["a", "b", "c"]}))
+    assert out == [
+        ParticipantMedia("m", "a", True, False),
+        ParticipantMedia("m", "b", True, False),
+        ParticipantMedia("m", "c", True, True),
+    ]
+
+
+def test_the_end_is_said_once() -> None:
+    s = MeetingMedia("m", seq=0)
+    assert s.apply(event(1, EventType.MEETING_ENDED, meeting={"status": "ended"})) == [MeetingEnded("m")]
+    assert s.apply(event(2, EventType.MEETING_UPDATED, meeting={"status": "ended"})) == []
+    assert s.snapshot().ended

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from protocol.media_control import (
+    ControlMessageError,
+    DominantSpeaker,
+    FeedError,
+    MediaState,
+    MeetingEnded,
+    ParticipantMedia,
+    Unwatch,
+    Watch,
+    encode,
+    parse_api_to_edge,
+    parse_edge_to_api,
+)
+
+EDGE_TO_API = [Watch("m1"), Unwatch("m1"), DominantSpeaker("m1", "p1"), DominantSpeaker("m1", None)]
+API_TO_EDGE = [
+    MediaState("m1", False, ("p1", "p2"), ()),
+    MediaState("m1", True, (), ("p3",)),
+    ParticipantMedia("m1", "p1", True, False),
+    MeetingEnded("m1"),
+    FeedError("NOT_FOUND", "meeting m9 does not exist"),
+]
+
+
+@pytest.mark.parametrize("msg", EDGE_TO_API, ids=repr)
+def test_edge_messages_round_trip(msg: object) -> None:
+    assert parse_edge_to_api(encode(msg)) == msg  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("msg", API_TO_EDGE, ids=repr)
+def test_api_messages_round_trip(msg: object) -> None:
+    assert parse_api_to_edge(encode(msg)) == msg  # type: ignore[arg-type]
+
+
+def test_wire_form_is_camel_case() -> None:
+    assert json.loads(encode(ParticipantMedia("m", "p", True, False))) == {
+        "type": "participantMedia",
+        "meetingId": "m",
+        "participantId": "p",
+        "audioBlocked": True,
+        "removed": False,
+    }
+
+
+@pytest.mark.parametrize(
+    ("frame", "why"),
+    [
+        ("{", "not JSON"),
+        ("[]", "JSON object"),
+        ('{"type": "watch"}', "watch.meetingId"),
+        ('{"type": "watch", "meetingId": ""}', "non-empty"),
+        ('{"type": "dominantSpeaker", "meetingId": "m", "participantId": 5}', "participantId"),
+        ('{"type": "mediaState"}', "unknown message type"),  # an API message sent the wrong way
+        ("[" * 100_000, "nested too deeply"),
+    ],
+)
+def test_bad_edge_frames_say_why(frame: str, why: str) -> None:
+    with pytest.raises(ControlMessageError, match=why):
+        parse_edge_to_api(frame)
+
+
+@pytest.mark.parametrize(
+    ("frame", "why"),
+    [
+        ('{"type": "mediaState", "meetingId": "m", "ended": 1, "audioBlocked": [], "removed": []}', "true or false"),
+        ('{"type": "mediaState", "meetingId": "m", "ended": false, "audioBlocked": [1], "removed": []}', "strings"),
+        ('{"type": "watch", "meetingId": "m"}', "unknown message type"),
+    ],
+)
+def test_bad_api_frames_say_why(frame: str, why: str) -> None:
+    with pytest.raises(ControlMessageError, match=why):
+        parse_api_to_edge(frame)
