@@ -21,7 +21,7 @@ def main() -> None:
             "EDGE_CONTROL_SECRET is unset: no control feed, so media will not enforce host mutes, removals or ends"
         )
     # Rooms make it an SFU (create_app alone refuses media); the control feed makes media obey host controls.
-    app = create_app(settings, hooks=Rooms(control), control=control)
+    app = create_app(settings, hooks=Rooms(control, settings), control=control)
     print(f"\n  meetmesh edge: ws://{settings.host}:{settings.port}{SIGNAL_PATH}\n", flush=True)
     uvicorn.run(
         app,

@@ -15,21 +15,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
 from edge.control import ControlFeed
-from edge.room import Room, TrackRef
+from edge.room import Changes, Room, TrackRef
 from edge.session import NEGOTIATION_TIMEOUT_S, Session, SessionError
+from edge.settings import Settings
 from edge.signalling import Connection
-from protocol.media_control import ApiToEdge, MediaState, MeetingEnded, ParticipantMedia
+from edge.speakers import SpeakerConfig, SpeakerDetector
+from protocol.media_control import ApiToEdge, DominantSpeaker, MediaState, MeetingEnded, ParticipantMedia
 from protocol.signalling import Answer, Candidate, CloseCode, Offer, bad_input
 
 log = logging.getLogger("meetmesh.edge.rooms")
 
 WATCH_TIMEOUT_S = 2.0
 """How long a first join waits for the meeting's state from the API before media starts unpoliced."""
+SPEAKER_TICK_S = 0.2
+"""How often each room's speaker detector is asked for changes (last-N, top-N audio, dominant speaker)."""
+
+RoomKey = tuple[str, str | None]
+"""(meeting, breakout room or None for the main room)."""
 
 
 @dataclass(slots=True)
@@ -41,12 +49,26 @@ class Enforced:
     removed: set[str] = field(default_factory=set)
 
 
+@dataclass(eq=False)
+class LiveRoom:
+    """A :class:`Room` policy with what runs it: the speaker detector, its ticker, and one queue of
+    subscription changes per member (a member's changes must apply in order: an unsubscribe that overtook its
+    subscribe would leave the track forwarded)."""
+
+    key: RoomKey
+    policy: Room
+    speakers: SpeakerDetector
+    ticker: asyncio.Task[None] | None = None
+    queues: dict[str, asyncio.Queue[tuple[str, TrackRef]]] = field(default_factory=dict)
+    workers: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+
+
 class Rooms:
     """Every meeting on this edge, and each joined participant's session."""
 
-    def __init__(self, control: ControlFeed | None = None) -> None:
-        self.rooms: dict[tuple[str, str | None], Room] = {}
-        """By (meeting, breakout room or None for the main room)."""
+    def __init__(self, control: ControlFeed | None = None, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self.rooms: dict[RoomKey, LiveRoom] = {}
         self.sessions: dict[tuple[str, str], Session] = {}
         self.conns: dict[tuple[str, str], Connection] = {}
         self.enforced: dict[str, Enforced] = {}
@@ -60,7 +82,7 @@ class Rooms:
     async def on_joined(self, conn: Connection, replaced: Connection | None) -> None:
         # A replacing connection starts media afresh: the old peer connection belongs to the old socket.
         meeting_id, pid = conn.meeting_id, conn.participant_id
-        await self._drop(conn.meeting_id, conn.participant_id)
+        await self._drop(meeting_id, pid)
         if self.control is not None and meeting_id not in self.enforced:
             self.enforced[meeting_id] = Enforced()
             if not await self.control.watch(meeting_id, WATCH_TIMEOUT_S):
@@ -74,7 +96,7 @@ class Rooms:
             return
         if conn.closed:
             return
-        self.rooms.setdefault(self._room_key(conn), Room(meeting_id))
+        self._room(self._room_key(conn))
         self.sessions[(meeting_id, pid)] = Session(pid, conn.send)
         self.conns[(meeting_id, pid)] = conn
 
@@ -97,12 +119,13 @@ class Rooms:
         except ValueError as exc:  # aiortc rejects malformed SDP with ValueError
             await conn.send(bad_input(f"offer refused: {exc}"))
             return
-        room = self.rooms[self._room_key(conn)]
+        live = self.rooms.get(self._room_key(conn))
+        if live is None:
+            return
         for mid, kind, published in new:
-            self._spawn(self._published(room, TrackRef(conn.participant_id, mid, kind), published.ready))
-        if conn.participant_id not in room.members:
-            for track in room.add_member(conn.participant_id):
-                self._spawn(self._subscribe(room, conn.participant_id, track))
+            track = TrackRef(conn.participant_id, mid, kind)
+            self._spawn(self._published(live, track, published.ready))
+        self._apply(live, live.policy.admit(conn.participant_id))
 
     async def on_left(self, conn: Connection) -> None:
         await self._drop(conn.meeting_id, conn.participant_id)
@@ -141,12 +164,19 @@ class Rooms:
                 await self._end(msg.meeting_id)
 
     def _enforce_audio(self, meeting_id: str, pid: str) -> None:
-        """Pause or resume ``pid``'s audio forwarders to match what the host decided."""
+        """Pause or resume ``pid``'s audio forwarders to match what the host decided. Pausing (not
+        unsubscribing) stops the audio at once and costs no renegotiation with every member; the detector is
+        told too, so a muted participant never counts as a speaker."""
         session = self.sessions.get((meeting_id, pid))
         facts = self.enforced.get(meeting_id)
-        if session is None or facts is None:
+        if facts is None:
             return
         blocked = pid in facts.audio_blocked
+        for live in self.rooms.values():
+            if live.key[0] == meeting_id:
+                live.speakers.set_muted(pid, blocked)
+        if session is None:
+            return
         for published in session.published.values():
             forwarder = published.forwarder
             if forwarder is not None and published.codec is not None and published.codec.mimeType.startswith("audio/"):
@@ -163,48 +193,133 @@ class Rooms:
             if m == meeting_id:
                 await conn.close(CloseCode.MEETING_ENDED, "the meeting has ended")
 
-    # -- media ------------------------------------------------------------------------------------------------
+    # -- rooms and speakers -----------------------------------------------------------------------------------
 
     @staticmethod
-    def _room_key(conn: Connection) -> tuple[str, str | None]:
+    def _room_key(conn: Connection) -> RoomKey:
         return (conn.meeting_id, conn.claims.room)
+
+    def _room(self, key: RoomKey) -> LiveRoom:
+        live = self.rooms.get(key)
+        if live is None:
+            s = self.settings
+            policy = Room(
+                key[0],
+                last_n=s.last_n,
+                top_audio_threshold=s.top_audio_threshold,
+                top_audio_n=s.top_audio_n,
+                audio_hang_s=s.audio_hang_s,
+            )
+            live = LiveRoom(key, policy, SpeakerDetector(SpeakerConfig(top_k=s.top_audio_n)))
+            facts = self.enforced.get(key[0])
+            for pid in facts.audio_blocked if facts else ():
+                live.speakers.set_muted(pid, True)
+            live.ticker = asyncio.create_task(self._tick_forever(live), name=f"speakers-{key}")
+            self.rooms[key] = live
+        return live
+
+    async def _tick_forever(self, live: LiveRoom) -> None:
+        meeting_id = live.key[0]
+        while True:
+            await asyncio.sleep(SPEAKER_TICK_S)
+            now = time.monotonic()
+            update = live.speakers.tick(now)
+            # Every tick, changed or not: the policy's audio hang time runs on it.
+            self._apply(live, live.policy.update_speakers(update.recent, update.loudest, now))
+            if update.dominant_changed and self.control is not None and live.key[1] is None:
+                await self.control.report(DominantSpeaker(meeting_id, update.dominant))
+
+    def _audio_level_sink(self, live: LiveRoom, pid: str) -> Callable[[int, bool], None]:
+        observe = live.speakers.observe
+        clock = time.monotonic
+
+        def on_level(level: int, voice: bool) -> None:  # per audio packet: keep it to one call
+            observe(pid, level, clock())
+
+        return on_level
+
+    def _apply(self, live: LiveRoom, changes: Changes) -> None:
+        """Queue each member's subscription changes; its worker applies them one at a time, in order."""
+        for member, diff in changes.items():
+            queue = live.queues.get(member)
+            if queue is None:
+                queue = live.queues[member] = asyncio.Queue()
+                live.workers[member] = asyncio.create_task(self._member_worker(live, member, queue))
+            # A swap (another speaker's camera in a last-N slot) is a remove then an add for now: the new track
+            # is renegotiated so the client learns whose it is.
+            for track in diff.remove:
+                queue.put_nowait(("remove", track))
+            for track in diff.add:
+                queue.put_nowait(("add", track))
+
+    async def _member_worker(self, live: LiveRoom, member: str, queue: asyncio.Queue[tuple[str, TrackRef]]) -> None:
+        meeting_id = live.key[0]
+        while True:
+            op, track = await queue.get()
+            session = self.sessions.get((meeting_id, member))
+            if session is None:
+                continue
+            try:
+                if op == "remove":
+                    await session.unsubscribe(track)
+                elif live.policy.subscribed(member, track):  # not taken back by a later change meanwhile
+                    publisher = self.sessions.get((meeting_id, track.publisher_id))
+                    if publisher is not None and track.mid in publisher.published:
+                        await session.subscribe(track, publisher.published[track.mid], track.kind)
+            except (SessionError, TimeoutError, ConnectionError) as exc:
+                log.warning("media negotiation with %s failed: %s", member, exc)
+            except Exception:
+                # The task boundary for one member's negotiations: log with ids, keep serving it.
+                log.exception("media negotiation with %s in meeting %s failed", member, meeting_id)
+
+    # -- media ------------------------------------------------------------------------------------------------
 
     async def _drop(self, meeting_id: str, participant_id: str) -> None:
         session = self.sessions.pop((meeting_id, participant_id), None)
         self.conns.pop((meeting_id, participant_id), None)
-        for key, room in list(self.rooms.items()):
+        for key, live in list(self.rooms.items()):
             if key[0] != meeting_id:
                 continue
-            drops = room.remove(participant_id)
-            for member, tracks in drops.items():
-                other = self.sessions.get((meeting_id, member))
-                if other is not None:
-                    for track in tracks:
-                        self._spawn(other.unsubscribe(track))
-            if room.empty:
-                del self.rooms[key]
+            self._apply(live, live.policy.leave(participant_id))
+            live.speakers.remove(participant_id)
+            worker = live.workers.pop(participant_id, None)
+            live.queues.pop(participant_id, None)
+            if worker is not None:
+                worker.cancel()
+            if live.policy.empty:
+                await self._close_room(live)
         if session is not None:
             await session.close()
-        if not any(key[0] == meeting_id for key in self.rooms) and meeting_id in self.enforced:
-            if not any(m == meeting_id for m, _ in self.sessions):
+        if meeting_id in self.enforced and not any(m == meeting_id for m, _ in self.sessions):
+            if not any(key[0] == meeting_id for key in self.rooms):
                 del self.enforced[meeting_id]
                 if self.control is not None:
                     await self.control.unwatch(meeting_id)
 
-    async def _published(self, room: Room, track: TrackRef, ready: asyncio.Event) -> None:
+    async def _close_room(self, live: LiveRoom) -> None:
+        del self.rooms[live.key]
+        tasks = [t for t in (live.ticker, *live.workers.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def close(self) -> None:
+        """Stop every room's tasks (the app is shutting down)."""
+        for live in list(self.rooms.values()):
+            await self._close_room(live)
+
+    async def _published(self, live: LiveRoom, track: TrackRef, ready: asyncio.Event) -> None:
         # The forwarder exists once DTLS is up and aiortc starts the receiver; only then can others link to it.
         await asyncio.wait_for(ready.wait(), NEGOTIATION_TIMEOUT_S)
-        if track.kind == "audio":
-            self._enforce_audio(room.meeting_id, track.publisher_id)  # muted before its audio started flowing
-        for member in room.add_track(track):
-            self._spawn(self._subscribe(room, member, track))
-
-    async def _subscribe(self, room: Room, member: str, track: TrackRef) -> None:
-        session = self.sessions.get((room.meeting_id, member))
-        publisher = self.sessions.get((room.meeting_id, track.publisher_id))
-        if session is None or publisher is None or not room.subscribed(member, track):
+        if self.rooms.get(live.key) is not live:
             return
-        await session.subscribe(track, publisher.published[track.mid], track.kind)
+        session = self.sessions.get((live.key[0], track.publisher_id))
+        if session is None:
+            return
+        if track.kind == "audio":
+            self._enforce_audio(live.key[0], track.publisher_id)  # muted before its audio started flowing
+            session.published[track.mid].on_audio_level = self._audio_level_sink(live, track.publisher_id)
+        self._apply(live, live.policy.publish(track))
 
     def _spawn(self, coro: Coroutine[Any, Any, object]) -> None:
         task: asyncio.Task[object] = asyncio.ensure_future(coro)

@@ -33,6 +33,14 @@ class Settings:
     meeting ends; empty: derived from ``join_key_url``'s origin."""
     control_secret: str = ""
     """Must equal the API's ``API_EDGE_SECRET``. Empty: no control feed - media then ignores host controls."""
+    last_n: int = 25
+    """Camera videos each participant receives: those of the most recent speakers (0: none)."""
+    top_audio_threshold: int = 50
+    """Above this many participants in a room, only the loudest speakers' audio is forwarded."""
+    top_audio_n: int = 3
+    """How many of the loudest speakers are heard in a room above ``top_audio_threshold``."""
+    audio_hang_s: float = 2.0
+    """How long a speaker who left the loudest ``top_audio_n`` stays heard, so pauses do not cut it."""
     log_level: str = "info"
 
     @property
@@ -52,6 +60,14 @@ class Settings:
             raise ValueError(f"EDGE_TOKEN_LEEWAY_S must be >= 0 (got {self.token_leeway_s})")
         if self.max_message_bytes < 1024:
             raise ValueError(f"EDGE_MAX_MESSAGE_BYTES must be >= 1024 (got {self.max_message_bytes})")
+        if self.last_n < 0:
+            raise ValueError(f"EDGE_LAST_N must be >= 0 (got {self.last_n})")
+        if self.top_audio_threshold < 0:
+            raise ValueError(f"EDGE_TOP_AUDIO_THRESHOLD must be >= 0 (got {self.top_audio_threshold})")
+        if self.top_audio_n < 1:
+            raise ValueError(f"EDGE_TOP_AUDIO_N must be >= 1 (got {self.top_audio_n})")
+        if self.audio_hang_s < 0:
+            raise ValueError(f"EDGE_AUDIO_HANG_S must be >= 0 (got {self.audio_hang_s})")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -69,5 +85,9 @@ class Settings:
             max_message_bytes=int(e.get("EDGE_MAX_MESSAGE_BYTES", d.max_message_bytes)),
             control_url=e.get("EDGE_CONTROL_URL", d.control_url),
             control_secret=e.get("EDGE_CONTROL_SECRET", d.control_secret),
+            last_n=int(e.get("EDGE_LAST_N", d.last_n)),
+            top_audio_threshold=int(e.get("EDGE_TOP_AUDIO_THRESHOLD", d.top_audio_threshold)),
+            top_audio_n=int(e.get("EDGE_TOP_AUDIO_N", d.top_audio_n)),
+            audio_hang_s=float(e.get("EDGE_AUDIO_HANG_S", d.audio_hang_s)),
             log_level=e.get("EDGE_LOG_LEVEL", d.log_level),
         )

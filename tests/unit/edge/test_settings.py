@@ -43,3 +43,26 @@ def test_environment_overrides() -> None:
 def test_nonsense_is_refused(var: str, value: str, why: str) -> None:
     with pytest.raises(ValueError, match=why):
         Settings.from_env({var: value})
+
+
+def test_speaker_policy_defaults_and_overrides() -> None:
+    d = Settings.from_env({})
+    assert (d.last_n, d.top_audio_threshold, d.top_audio_n, d.audio_hang_s) == (25, 50, 3, 2.0)
+    s = Settings.from_env(
+        {"EDGE_LAST_N": "0", "EDGE_TOP_AUDIO_THRESHOLD": "100", "EDGE_TOP_AUDIO_N": "5", "EDGE_AUDIO_HANG_S": "0.5"}
+    )
+    assert (s.last_n, s.top_audio_threshold, s.top_audio_n, s.audio_hang_s) == (0, 100, 5, 0.5)
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "why"),
+    [
+        ("EDGE_LAST_N", "-1", r"EDGE_LAST_N must be >= 0 \(got -1\)"),
+        ("EDGE_TOP_AUDIO_THRESHOLD", "-5", r"EDGE_TOP_AUDIO_THRESHOLD must be >= 0 \(got -5\)"),
+        ("EDGE_TOP_AUDIO_N", "0", r"EDGE_TOP_AUDIO_N must be >= 1 \(got 0\)"),
+        ("EDGE_AUDIO_HANG_S", "-0.1", r"EDGE_AUDIO_HANG_S must be >= 0 \(got -0.1\)"),
+    ],
+)
+def test_nonsense_speaker_policy_is_refused(var: str, value: str, why: str) -> None:
+    with pytest.raises(ValueError, match=why):
+        Settings.from_env({var: value})
