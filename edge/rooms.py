@@ -26,7 +26,14 @@ from edge.session import NEGOTIATION_TIMEOUT_S, Session, SessionError
 from edge.settings import Settings
 from edge.signalling import Connection
 from edge.speakers import SpeakerConfig, SpeakerDetector
-from protocol.media_control import ApiToEdge, DominantSpeaker, MediaState, MeetingEnded, ParticipantMedia
+from protocol.media_control import (
+    ApiToEdge,
+    DominantSpeaker,
+    MediaState,
+    MeetingEnded,
+    ParticipantMedia,
+    RecordingChanged,
+)
 from protocol.signalling import Answer, Candidate, CloseCode, Offer, bad_input
 
 log = logging.getLogger("meetmesh.edge.rooms")
@@ -47,6 +54,8 @@ class Enforced:
     ended: bool = False
     audio_blocked: set[str] = field(default_factory=set)
     removed: set[str] = field(default_factory=set)
+    recording_id: str | None = None
+    """The recording capturing now (the edge's recording taps write under its id)."""
 
 
 @dataclass(eq=False)
@@ -141,6 +150,7 @@ class Rooms:
             before = facts.audio_blocked
             facts.audio_blocked = set(msg.audio_blocked)
             facts.removed = set(msg.removed)
+            facts.recording_id = msg.recording_id
             if facts.ended:
                 await self._end(msg.meeting_id)
                 return
@@ -157,6 +167,10 @@ class Rooms:
             self._enforce_audio(msg.meeting_id, msg.participant_id)
             if msg.removed:
                 await self._remove(msg.meeting_id, msg.participant_id)
+        elif isinstance(msg, RecordingChanged):
+            facts = self.enforced.get(msg.meeting_id)
+            if facts is not None:
+                facts.recording_id = msg.recording_id
         elif isinstance(msg, MeetingEnded):
             facts = self.enforced.get(msg.meeting_id)
             if facts is not None:

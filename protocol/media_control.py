@@ -8,11 +8,13 @@ socket to an API process (any one: with ``REDIS_URL`` every API process sees eve
 what changes; the edge sends back what only it can observe (the dominant speaker).
 
 Edge → API                                   API → edge
-- ``watch {meetingId}``                      - ``mediaState {meetingId, ended, audioBlocked[], removed[]}``
+- ``watch {meetingId}``                      - ``mediaState {meetingId, ended, audioBlocked[], removed[],
+                                               recordingId}``
 - ``unwatch {meetingId}``                      (after ``watch``, and again whenever the API may have missed
 - ``dominantSpeaker {meetingId,                 events: the edge replaces its state with it)
   participantId|null}``                      - ``participantMedia {meetingId, participantId, audioBlocked,
                                                removed}`` (one participant's facts changed)
+                                             - ``recording {meetingId, recordingId|null}`` (capture on/off)
                                              - ``meetingEnded {meetingId}``
                                              - ``error {code, message}`` (a frame was refused; feed goes on)
 
@@ -73,6 +75,17 @@ class MediaState:
     """Participants muted by a host: their audio must not be forwarded."""
     removed: tuple[str, ...]
     """Participants removed from the meeting: disconnect them and refuse them again."""
+    recording_id: str | None = None
+    """The recording capturing now (None: not recording, or paused): the edge writes tracks under its id."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingChanged:
+    """API → edge: capture started, paused, resumed or stopped (``recording_id`` None: do not capture)."""
+
+    TYPE: ClassVar[str] = "recording"
+    meeting_id: str
+    recording_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +120,7 @@ class FeedError:
 
 
 EdgeToApi = Watch | Unwatch | DominantSpeaker
-ApiToEdge = MediaState | ParticipantMedia | MeetingEnded | FeedError
+ApiToEdge = MediaState | ParticipantMedia | RecordingChanged | MeetingEnded | FeedError
 ControlMessage = EdgeToApi | ApiToEdge
 
 
@@ -124,7 +137,10 @@ def encode(msg: ControlMessage) -> str:
                 "ended": msg.ended,
                 "audioBlocked": list(msg.audio_blocked),
                 "removed": list(msg.removed),
+                "recordingId": msg.recording_id,
             }
+        case RecordingChanged():
+            d = {"type": msg.TYPE, "meetingId": msg.meeting_id, "recordingId": msg.recording_id}
         case ParticipantMedia():
             d = {
                 "type": msg.TYPE,
@@ -194,8 +210,14 @@ def parse_api_to_edge(text: str | bytes) -> ApiToEdge:
     kind = obj["type"]
     if kind == MediaState.TYPE:
         return MediaState(
-            _str(obj, "meetingId"), _bool(obj, "ended"), _strs(obj, "audioBlocked"), _strs(obj, "removed")
+            _str(obj, "meetingId"),
+            _bool(obj, "ended"),
+            _strs(obj, "audioBlocked"),
+            _strs(obj, "removed"),
+            _opt_str(obj, "recordingId"),
         )
+    if kind == RecordingChanged.TYPE:
+        return RecordingChanged(_str(obj, "meetingId"), _opt_str(obj, "recordingId"))
     if kind == ParticipantMedia.TYPE:
         return ParticipantMedia(
             _str(obj, "meetingId"), _str(obj, "participantId"), _bool(obj, "audioBlocked"), _bool(obj, "removed")

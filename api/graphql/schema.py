@@ -23,8 +23,9 @@ from api.media import events as _media_events  # noqa: F401  (registers ActiveSp
 from api.meetings.resolvers import MeetingMutation, MeetingQuery
 from api.participants.resolvers import ParticipantMutation
 from api.polls import resolvers as polls
+from api.recordings import resolvers as recordings
 
-_DOMAINS = (chat, polls, breakouts)
+_DOMAINS = (chat, polls, breakouts, recordings)
 Query = merge_types("Query", (AccountQuery, MeetingQuery, *(q for d in _DOMAINS for q in d.QUERIES)))
 Mutation = merge_types(
     "Mutation", (AccountMutation, MeetingMutation, ParticipantMutation, *(m for d in _DOMAINS for m in d.MUTATIONS))

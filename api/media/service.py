@@ -15,11 +15,20 @@ from api.db import Tx
 from api.errors import NotFoundError
 from api.services import Services
 from dbschema.models import Meeting, Participant
+from dbschema.recordings import Recording
 from protocol.events import EventType
 from protocol.events import MeetingEvent as BusEvent
-from protocol.media_control import ApiToEdge, MediaState, MeetingEnded, ParticipantMedia
+from protocol.media_control import ApiToEdge, MediaState, MeetingEnded, ParticipantMedia, RecordingChanged
 
 LIVE = ("admitted",)
+_RECORDING_EVENTS = frozenset(
+    {
+        EventType.RECORDING_STARTED,
+        EventType.RECORDING_PAUSED,
+        EventType.RECORDING_RESUMED,
+        EventType.RECORDING_STOPPED,
+    }
+)
 
 
 @dataclass(slots=True)
@@ -31,9 +40,11 @@ class MeetingMedia:
     ended: bool = False
     audio_blocked: set[str] = field(default_factory=set)
     removed: set[str] = field(default_factory=set)
+    recording_id: str | None = None
 
     def snapshot(self) -> MediaState:
-        return MediaState(self.meeting_id, self.ended, tuple(sorted(self.audio_blocked)), tuple(sorted(self.removed)))
+        blocked, removed = tuple(sorted(self.audio_blocked)), tuple(sorted(self.removed))
+        return MediaState(self.meeting_id, self.ended, blocked, removed, self.recording_id)
 
     def apply(self, ev: BusEvent) -> list[ApiToEdge]:
         """Fold ``ev`` in; returns the messages that tell an edge what changed (usually none)."""
@@ -44,6 +55,15 @@ class MeetingMedia:
                 self.ended = True
                 out.append(MeetingEnded(self.meeting_id))
             return out
+        if ev.type is EventType.MEETING_STARTED and self.ended:
+            self.ended = False  # the next occurrence of a recurring meeting
+            return [self.snapshot()]
+        if ev.type in _RECORDING_EVENTS:
+            rec = ev.data["recording"]
+            capturing = rec["id"] if rec["status"] == "recording" else None
+            if capturing != self.recording_id:
+                self.recording_id = capturing
+                out.append(RecordingChanged(self.meeting_id, capturing))
         if ev.participant is not None:
             p = ev.participant
             self._set(out, p["id"], blocked=bool(p.get("mutedByHost")), removed=p.get("state") == "removed")
@@ -72,7 +92,10 @@ async def load_media_state(svc: Services, meeting_id: str) -> MeetingMedia:
                 (Participant.state == "removed") | ((Participant.state == "admitted") & Participant.muted_by_host),
             )
         )
-        state = MeetingMedia(meeting_id, seq=m.event_seq, ended=m.status == "ended")
+        recording = await session.scalar(
+            select(Recording.id).where(Recording.meeting_id == meeting_id, Recording.status == "recording").limit(1)
+        )
+        state = MeetingMedia(meeting_id, seq=m.event_seq, ended=m.status == "ended", recording_id=recording)
         for pid, pstate, muted in rows:
             if pstate == "removed":
                 state.removed.add(pid)

@@ -297,9 +297,7 @@ async def _join_tx(tx: Tx, principal: Principal, meeting_id: str, user: User | N
     p.video_on = p.video_stopped_by_host = p.sharing = False
 
     if role is Role.HOST:
-        if m.status != "live":
-            m.status, m.started_at = "live", utcnow()
-            await emit_meeting(tx, m, EventType.MEETING_STARTED, None)
+        await _go_live(tx, m)
         await _admit(tx, m, p, None)
         # Those who arrived before the host (and had no waiting room to pass) come in with the host, as far as
         # capacity allows; the rest stay waiting for the host to admit them.
@@ -318,11 +316,18 @@ async def _join_tx(tx: Tx, principal: Principal, meeting_id: str, user: User | N
         p.waiting_reason = reason
         await emit_participant(tx, p, EventType.PARTICIPANT_WAITING, audience=Audience.HOSTS)
         return _Joined(p, m, "waiting")
-    if m.status != "live":
-        m.status, m.started_at = "live", utcnow()
-        await emit_meeting(tx, m, EventType.MEETING_STARTED, None)
+    await _go_live(tx, m)
     await _admit(tx, m, p, None)
     return _Joined(p, m, "admitted")
+
+
+async def _go_live(tx: Tx, m: Meeting) -> None:
+    if m.status == "live":
+        return
+    m.status, m.started_at = "live", utcnow()
+    await emit_meeting(tx, m, EventType.MEETING_STARTED, None)
+    for hook in meeting_start_hooks:
+        await hook(tx, m)
 
 
 async def refresh_ticket(svc: Services, principal: Principal | None, meeting_id: str) -> JoinTicket:
@@ -658,6 +663,11 @@ async def _h_end(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: st
     await end_in_tx(tx, a.meeting, a.participant)
     return a.meeting
 
+
+MeetingStartHook = Callable[[Tx, Meeting], Awaitable[None]]
+meeting_start_hooks: list[MeetingStartHook] = []
+"""Domains register here what a meeting going live means for them (auto-recording); hooks run in the starting
+transaction, after MEETING_STARTED is emitted."""
 
 MeetingEndHook = Callable[[Tx, Meeting, Participant | None], Awaitable[None]]
 meeting_end_hooks: list[MeetingEndHook] = []

@@ -1,0 +1,1 @@
+"""Cloud recordings of meetings: capture control, listing, sharing (media files come from the edge and workers)."""

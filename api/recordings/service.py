@@ -1,0 +1,321 @@
+"""Cloud recording: start / pause / resume / stop (host and co-hosts), auto-record, listing, rename, delete and
+share links. No Strawberry here.
+
+Rules:
+- at most one recording is capturing or paused per meeting; starting another while one is open is CONFLICT;
+- every state change is announced to everyone in the meeting (``RECORDING_*`` events), so clients can show
+  the "recording" indicator (consent), and the edges learn through the control feed when to tap media;
+- a meeting with ``auto_record`` starts recording when it goes live; ending the meeting stops its recording;
+- anyone who may read the meeting (admitted now or before, or its owner) may list and watch its recordings;
+  hosts and co-hosts rename, delete and share them (after the meeting, that is its owner);
+- a share link is a 128-bit random id, valid until it expires, optionally behind a passcode (argon2 hash).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from api import validation
+from api.db import Tx
+from api.errors import BadPasscodeError, ConflictError, ForbiddenError, NotFoundError, RateLimitedError
+from api.meetings import service as meetings_service
+from api.participants.permissions import HOSTS
+from api.participants.service import (
+    Acting,
+    acting,
+    ensure_running,
+    meeting_end_hooks,
+    meeting_start_hooks,
+)
+from api.security import Principal
+from api.services import Services
+from dbschema.models import Meeting, Participant, utcnow
+from dbschema.recordings import Recording, RecordingShare
+from protocol.events import EventType
+from protocol.ids import new_id
+
+CAPTURING = "recording"
+PAUSED = "paused"
+STOPPED = "stopped"
+OPEN = (CAPTURING, PAUSED)
+TITLE_MAX = 200
+SHARE_MAX_HOURS = 24 * 365
+
+
+def recording_snapshot(r: Recording) -> dict[str, Any]:
+    """What everyone who may see the recording may know (events carry it; GraphQL types are built from it)."""
+    return {
+        "id": r.id,
+        "meetingId": r.meeting_id,
+        "title": r.title,
+        "status": r.status,
+        "startedBy": r.started_by,
+        "startedAt": r.started_at.timestamp(),
+        "stoppedAt": r.stopped_at.timestamp() if r.stopped_at else None,
+        "recordedSeconds": round(recorded_seconds(r), 3),
+        "progress": r.progress,
+        "error": r.error,
+        "views": r.views,
+    }
+
+
+def recorded_seconds(r: Recording, now: datetime | None = None) -> float:
+    running = 0.0
+    if r.capturing_since is not None:
+        running = max(0.0, ((now or utcnow()) - r.capturing_since).total_seconds())
+    return r.recorded_s + running
+
+
+def recording_dir(svc: Services, recording_id: str) -> Path:
+    """Where a recording's files live (per-track captures, then composed media)."""
+    return svc.settings.data_dir / "recordings" / recording_id
+
+
+@dataclass(frozen=True, slots=True)
+class ShareLink:
+    id: str
+    recording_id: str
+    url: str
+    expires_at: datetime
+    passcode_protected: bool
+
+
+# -- capture control ---------------------------------------------------------------------------------------
+
+
+async def _open_recording(tx: Tx, meeting_id: str) -> Recording | None:
+    result = await tx.session.execute(
+        select(Recording).where(Recording.meeting_id == meeting_id, Recording.status.in_(OPEN)).limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
+def _require_host(a: Acting, doing: str) -> None:
+    if a.role not in HOSTS:
+        raise ForbiddenError(f"a {a.role.value} may not {doing}; only the host and co-hosts may")
+
+
+async def _emit(tx: Tx, r: Recording, type: EventType, actor: Participant | None) -> None:
+    await tx.emit(r.meeting_id, type, actor_id=actor.id if actor else None, data={"recording": recording_snapshot(r)})
+
+
+async def _begin(tx: Tx, m: Meeting, actor: Participant | None) -> Recording:
+    now = utcnow()
+    r = Recording(
+        id=new_id(),
+        meeting_id=m.id,
+        title=f"{m.title} - {now:%Y-%m-%d %H:%M} UTC"[:TITLE_MAX],
+        status=CAPTURING,
+        started_by=actor.id if actor else None,
+        started_at=now,
+        capturing_since=now,
+        recorded_s=0.0,
+        progress=0,
+        views=0,
+    )
+    tx.session.add(r)
+    await tx.session.flush()
+    await _emit(tx, r, EventType.RECORDING_STARTED, actor)
+    return r
+
+
+async def start(svc: Services, principal: Principal | None, meeting_id: str) -> Recording:
+    async with svc.db.write() as tx:
+        a = await acting(tx, meeting_id, principal)
+        _require_host(a, "start recording")
+        ensure_running(a.meeting)
+        if a.meeting.status != "live":
+            raise ConflictError("the meeting has not started; recording starts once someone is in it")
+        if await _open_recording(tx, meeting_id) is not None:
+            raise ConflictError("this meeting is already being recorded")
+        return await _begin(tx, a.meeting, a.participant)
+
+
+async def pause(svc: Services, principal: Principal | None, meeting_id: str) -> Recording:
+    async with svc.db.write() as tx:
+        a, r = await _open_for(tx, principal, meeting_id, "pause recording")
+        if r.status != CAPTURING:
+            raise ConflictError("the recording is already paused")
+        _close_period(r)
+        r.status = PAUSED
+        await _emit(tx, r, EventType.RECORDING_PAUSED, a.participant)
+        return r
+
+
+async def resume(svc: Services, principal: Principal | None, meeting_id: str) -> Recording:
+    async with svc.db.write() as tx:
+        a, r = await _open_for(tx, principal, meeting_id, "resume recording")
+        if r.status != PAUSED:
+            raise ConflictError("the recording is not paused")
+        r.status, r.capturing_since = CAPTURING, utcnow()
+        await _emit(tx, r, EventType.RECORDING_RESUMED, a.participant)
+        return r
+
+
+async def stop(svc: Services, principal: Principal | None, meeting_id: str) -> Recording:
+    async with svc.db.write() as tx:
+        a, r = await _open_for(tx, principal, meeting_id, "stop recording")
+        await _stop(tx, r, a.participant)
+        return r
+
+
+async def _stop(tx: Tx, r: Recording, actor: Participant | None) -> None:
+    _close_period(r)
+    r.status, r.stopped_at = STOPPED, utcnow()
+    await _emit(tx, r, EventType.RECORDING_STOPPED, actor)
+
+
+def _close_period(r: Recording) -> None:
+    now = utcnow()
+    r.recorded_s = recorded_seconds(r, now)
+    r.capturing_since = None
+
+
+async def _open_for(tx: Tx, principal: Principal | None, meeting_id: str, doing: str) -> tuple[Acting, Recording]:
+    a = await acting(tx, meeting_id, principal)
+    _require_host(a, doing)
+    ensure_running(a.meeting)
+    r = await _open_recording(tx, meeting_id)
+    if r is None:
+        raise ConflictError("this meeting is not being recorded")
+    return a, r
+
+
+async def _auto_start(tx: Tx, m: Meeting) -> None:
+    if m.auto_record and await _open_recording(tx, m.id) is None:
+        await _begin(tx, m, None)
+
+
+async def _stop_on_end(tx: Tx, m: Meeting, actor: Participant | None) -> None:
+    r = await _open_recording(tx, m.id)
+    if r is not None:
+        await _stop(tx, r, actor)
+
+
+meeting_start_hooks.append(_auto_start)
+meeting_end_hooks.append(_stop_on_end)
+
+
+# -- reading and managing ----------------------------------------------------------------------------------
+
+
+async def _reader_role(svc: Services, principal: Principal | None, meeting_id: str) -> None:
+    access = await meetings_service.access(svc, principal, meeting_id)
+    if access.role is None:
+        raise ForbiddenError("you are not a participant of this meeting")
+
+
+async def list_for(svc: Services, principal: Principal | None, meeting_id: str) -> list[Recording]:
+    await _reader_role(svc, principal, meeting_id)
+    async with svc.db.read() as session:
+        rows = await session.execute(
+            select(Recording).where(Recording.meeting_id == meeting_id).order_by(Recording.started_at, Recording.id)
+        )
+        return list(rows.scalars())
+
+
+async def get(svc: Services, principal: Principal | None, recording_id: str) -> Recording:
+    async with svc.db.read() as session:
+        r = await session.get(Recording, recording_id)
+    if r is None:
+        raise NotFoundError(f"recording {recording_id} does not exist")
+    await _reader_role(svc, principal, r.meeting_id)
+    return r
+
+
+async def _managed(tx: Tx, principal: Principal | None, recording_id: str, doing: str) -> tuple[Acting, Recording]:
+    r = await tx.session.get(Recording, recording_id)
+    if r is None:
+        raise NotFoundError(f"recording {recording_id} does not exist")
+    a = await acting(tx, r.meeting_id, principal)
+    _require_host(a, doing)
+    return a, r
+
+
+async def rename(svc: Services, principal: Principal | None, recording_id: str, title: str) -> Recording:
+    title = validation.text("title", title, max_len=TITLE_MAX)
+    async with svc.db.write() as tx:
+        a, r = await _managed(tx, principal, recording_id, "rename recordings")
+        r.title = title
+        await _emit(tx, r, EventType.RECORDING_UPDATED, a.participant)
+        return r
+
+
+async def delete(svc: Services, principal: Principal | None, recording_id: str) -> str:
+    """Delete a recording and its files. An open recording must be stopped first (CONFLICT)."""
+    async with svc.db.write() as tx:
+        a, r = await _managed(tx, principal, recording_id, "delete recordings")
+        if r.status in OPEN:
+            raise ConflictError("stop the recording before deleting it")
+        snapshot = recording_snapshot(r)
+        await tx.session.delete(r)
+        await tx.emit(
+            r.meeting_id,
+            EventType.RECORDING_DELETED,
+            actor_id=a.participant.id if a.participant else None,
+            data={"recording": snapshot},
+        )
+    # After the commit: a crash here leaves orphan files (harmless), never a row pointing at deleted files.
+    shutil.rmtree(recording_dir(svc, recording_id), ignore_errors=True)
+    return recording_id
+
+
+async def share(
+    svc: Services, principal: Principal | None, recording_id: str, *, expires_in_hours: int, passcode: str | None
+) -> ShareLink:
+    validation.int_range("expiresInHours", expires_in_hours, 1, SHARE_MAX_HOURS)
+    passcode_hash = None
+    if passcode is not None:
+        passcode = validation.passcode("passcode", passcode)
+        passcode_hash = await asyncio.to_thread(svc.creds.hash_secret, passcode)  # argon2: off the event loop
+    async with svc.db.write() as tx:
+        a, r = await _managed(tx, principal, recording_id, "share recordings")
+        link = RecordingShare(
+            id=secrets.token_urlsafe(16),
+            recording_id=r.id,
+            passcode_hash=passcode_hash,
+            expires_at=utcnow() + timedelta(hours=expires_in_hours),
+            created_by=a.participant.id if a.participant else None,
+        )
+        tx.session.add(link)
+    return ShareLink(
+        id=link.id,
+        recording_id=recording_id,
+        url=f"{svc.settings.base_url}/r/{link.id}",
+        expires_at=link.expires_at,
+        passcode_protected=passcode is not None,
+    )
+
+
+SHARE_PASSCODE_ATTEMPTS = (5, 300.0)
+"""Wrong passcodes allowed per share link in a window (seconds) before RATE_LIMITED."""
+
+
+async def open_share(svc: Services, share_id: str, passcode: str | None) -> Recording:
+    """The recording behind a share link, if the link is valid (and the passcode right)."""
+    async with svc.db.read() as session:
+        link = await session.get(RecordingShare, share_id)
+        r = await session.get(Recording, link.recording_id) if link is not None else None
+    if link is None or r is None:
+        raise NotFoundError("this share link does not exist")
+    if link.expires_at <= utcnow():
+        raise ForbiddenError("this share link has expired")
+    if link.passcode_hash is not None:
+        if not passcode:
+            raise BadPasscodeError("this recording is protected by a passcode")
+        attempts, window = SHARE_PASSCODE_ATTEMPTS
+        wait = await svc.rate.blocked_for("share-passcode", share_id, attempts, window)
+        if wait > 0:
+            raise RateLimitedError(f"too many wrong passcodes; try again in {wait:.0f} s", retry_after_s=round(wait, 2))
+        if not await asyncio.to_thread(svc.creds.verify_secret, link.passcode_hash, passcode):
+            await svc.rate.hit("share-passcode", share_id, window)
+            raise BadPasscodeError("wrong passcode for this recording")
+    return r

@@ -1,0 +1,162 @@
+"""Cloud recording control through GraphQL on both databases: who may start/pause/resume/stop, what everyone
+hears, auto-recording, listing, rename/delete, share links, and what the edges are told."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from dbschema.models import utcnow
+from dbschema.recordings import RecordingShare
+from protocol.media_control import MediaState, RecordingChanged, Watch, encode
+from tests.conftest import RunningServer
+from tests.integration.test_edge_feed import feed, recv
+from tests.integration.test_events import live_meeting, seq
+from tests.support.world import Person, World
+
+pytestmark = pytest.mark.timeout(60)
+
+FIELDS = "id meetingId title status startedById recordedSeconds stoppedAt views"
+START = f"mutation($m: ID!) {{ startRecording(meetingId: $m) {{ {FIELDS} }} }}"
+PAUSE = f"mutation($m: ID!) {{ pauseRecording(meetingId: $m) {{ {FIELDS} }} }}"
+RESUME = f"mutation($m: ID!) {{ resumeRecording(meetingId: $m) {{ {FIELDS} }} }}"
+STOP = f"mutation($m: ID!) {{ stopRecording(meetingId: $m) {{ {FIELDS} }} }}"
+LIST = f"query($m: ID!) {{ recordings(meetingId: $m) {{ {FIELDS} }} }}"
+RENAME = "mutation($id: ID!, $t: String!) { renameRecording(id: $id, title: $t) { id title } }"
+DELETE = "mutation($id: ID!) { deleteRecording(id: $id) }"
+SHARE = """mutation($id: ID!, $h: Int!, $p: String) { shareRecording(id: $id, expiresInHours: $h, passcode: $p) {
+  id url recordingId passcodeProtected expiresAt } }"""
+SHARED = "query($s: ID!, $p: String) { sharedRecording(shareId: $s, passcode: $p) { id title } }"
+EVENTS = """subscription($m: ID!, $after: Int) { meetingEvents(meetingId: $m, afterSeq: $after) {
+  __typename type ... on RecordingEvent { recording { id status title } } } }"""
+
+
+async def three(world: World) -> tuple[Person, Person, dict[str, Any]]:
+    host, m = await live_meeting(world)
+    alice, _ = await world.join(await world.user("Alice"), m)
+    return host, alice, m
+
+
+async def test_host_controls_the_recording_and_everyone_hears_it(world: World) -> None:
+    host, alice, m = await three(world)
+    async with alice.client.subscribe(EVENTS, m=m["id"], after=await seq(host, m)) as sub:
+        assert (await alice.client.error(START, m=m["id"])).code == "FORBIDDEN"
+        started = (await host.client(START, m=m["id"]))["startRecording"]
+        assert started["status"] == "RECORDING" and started["startedById"] == host.participant_id
+        assert (await host.client.error(START, m=m["id"])).code == "CONFLICT"
+        assert (await alice.client.error(PAUSE, m=m["id"])).code == "FORBIDDEN"
+
+        await asyncio.sleep(0.3)
+        paused = (await host.client(PAUSE, m=m["id"]))["pauseRecording"]
+        assert paused["status"] == "PAUSED" and paused["recordedSeconds"] >= 0.3
+        assert (await host.client.error(PAUSE, m=m["id"])).code == "CONFLICT"
+        await asyncio.sleep(0.3)  # paused time is not recorded time
+        assert (await host.client(LIST, m=m["id"]))["recordings"][0]["recordedSeconds"] == paused["recordedSeconds"]
+        resumed = (await host.client(RESUME, m=m["id"]))["resumeRecording"]
+        assert resumed["status"] == "RECORDING"
+        stopped = (await host.client(STOP, m=m["id"]))["stopRecording"]
+        assert stopped["status"] == "STOPPED" and stopped["stoppedAt"]
+        assert paused["recordedSeconds"] <= stopped["recordedSeconds"] < paused["recordedSeconds"] + 0.3 + 1.0
+        assert (await host.client.error(STOP, m=m["id"])).code == "CONFLICT"
+
+        heard = []
+        for _ in range(4):
+            item = await sub.next()
+            assert item is not None
+            e = item["meetingEvents"]
+            heard.append((e["__typename"], e["type"], e["recording"]["status"]))
+    assert heard == [
+        ("RecordingEvent", "RECORDING_STARTED", "RECORDING"),
+        ("RecordingEvent", "RECORDING_PAUSED", "PAUSED"),
+        ("RecordingEvent", "RECORDING_RESUMED", "RECORDING"),
+        ("RecordingEvent", "RECORDING_STOPPED", "STOPPED"),
+    ]
+
+
+async def test_auto_record_starts_with_the_meeting_and_the_end_stops_it(world: World) -> None:
+    host = await world.user("Host")
+    m = await world.meeting(host, autoRecord=True)
+    assert (await host.client(LIST, m=m["id"]))["recordings"] == []
+    await world.join(host, m)
+    [rec] = (await host.client(LIST, m=m["id"]))["recordings"]
+    assert rec["status"] == "RECORDING" and rec["startedById"] is None
+    await host.client("mutation($m: ID!) { endMeeting(id: $m) { id } }", m=m["id"])
+    [rec] = (await host.client(LIST, m=m["id"]))["recordings"]
+    assert rec["status"] == "STOPPED"
+    assert (await host.client.error(START, m=m["id"])).code == "MEETING_ENDED"
+
+
+async def test_members_list_outsiders_do_not_hosts_manage(server: RunningServer, world: World) -> None:
+    host, alice, m = await three(world)
+    rec = (await host.client(START, m=m["id"]))["startRecording"]
+    outsider = await world.user("Otto")
+    assert (await outsider.client.error(LIST, m=m["id"])).code == "FORBIDDEN"
+    assert [r["id"] for r in (await alice.client(LIST, m=m["id"]))["recordings"]] == [rec["id"]]
+
+    assert (await alice.client.error(RENAME, id=rec["id"], t="Mine")).code == "FORBIDDEN"
+    assert (await host.client.error(RENAME, id=rec["id"], t="")).code == "BAD_INPUT"
+    assert (await host.client(RENAME, id=rec["id"], t="Weekly sync"))["renameRecording"]["title"] == "Weekly sync"
+
+    assert (await host.client.error(DELETE, id=rec["id"])).code == "CONFLICT"  # still recording
+    await host.client(STOP, m=m["id"])
+    files = server.settings.data_dir / "recordings" / rec["id"]
+    files.mkdir(parents=True)
+    (files / "track.webm").write_bytes(b"x" * 100)
+    assert (await alice.client.error(DELETE, id=rec["id"])).code == "FORBIDDEN"
+    assert files.exists()
+    assert (await host.client(DELETE, id=rec["id"]))["deleteRecording"] == rec["id"]
+    assert not files.exists()
+    assert (await host.client(LIST, m=m["id"]))["recordings"] == []
+    assert (await host.client.error(DELETE, id=rec["id"])).code == "NOT_FOUND"
+
+
+async def test_share_links_expire_and_can_need_a_passcode(server: RunningServer, world: World) -> None:
+    host, alice, m = await three(world)
+    rec = (await host.client(START, m=m["id"]))["startRecording"]
+    assert (await alice.client.error(SHARE, id=rec["id"], h=24, p=None)).code == "FORBIDDEN"
+    assert (await host.client.error(SHARE, id=rec["id"], h=0, p=None)).code == "BAD_INPUT"
+    open_link = (await host.client(SHARE, id=rec["id"], h=24, p=None))["shareRecording"]
+    assert open_link["url"] == f"{server.url}/r/{open_link['id']}" and not open_link["passcodeProtected"]
+    anon = world.anon
+    assert (await anon(SHARED, s=open_link["id"], p=None))["sharedRecording"]["id"] == rec["id"]
+    assert (await anon.error(SHARED, s="no-such-link", p=None)).code == "NOT_FOUND"
+
+    locked = (await host.client(SHARE, id=rec["id"], h=1, p="s3cret42"))["shareRecording"]
+    assert locked["passcodeProtected"]
+    assert (await anon.error(SHARED, s=locked["id"], p=None)).code == "BAD_PASSCODE"
+    assert (await anon(SHARED, s=locked["id"], p="s3cret42"))["sharedRecording"]["id"] == rec["id"]
+    for _ in range(5):
+        assert (await anon.error(SHARED, s=locked["id"], p="guess")).code == "BAD_PASSCODE"
+    limited = await anon.error(SHARED, s=locked["id"], p="s3cret42")
+    assert limited.code == "RATE_LIMITED", limited
+
+    # Expiry is checked on use (moved into the past in the database rather than waiting an hour).
+    db = server.app.state.services.db
+    async with db.write() as tx:
+        await tx.session.execute(
+            update(RecordingShare)
+            .where(RecordingShare.id == open_link["id"])
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+    assert (await anon.error(SHARED, s=open_link["id"], p=None)).code == "FORBIDDEN"
+
+
+async def test_edges_learn_when_to_capture(server: RunningServer, world: World) -> None:
+    host, _, m = await three(world)
+    async with feed(server) as ws:
+        await ws.send(encode(Watch(m["id"])))
+        state = await recv(ws)
+        assert isinstance(state, MediaState) and state.recording_id is None
+        rec = (await host.client(START, m=m["id"]))["startRecording"]
+        assert await recv(ws) == RecordingChanged(m["id"], rec["id"])
+        await host.client(PAUSE, m=m["id"])
+        assert await recv(ws) == RecordingChanged(m["id"], None)
+        await host.client(RESUME, m=m["id"])
+        assert await recv(ws) == RecordingChanged(m["id"], rec["id"])
+        await host.client(RENAME, id=rec["id"], t="Renamed")  # not a capture change: nothing sent
+        await host.client(STOP, m=m["id"])
+        assert await recv(ws) == RecordingChanged(m["id"], None)
