@@ -23,6 +23,7 @@ from api.events.retention import prune_forever
 from api.graphql.context import Context
 from api.graphql.schema import schema
 from api.media.feed import edge_feed
+from api.recordings import http as recordings_http
 from api.services import Services
 from api.settings import Settings
 from dbschema import migrate
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             landing,
             create_static_files_router(path="/static", directories=[STATIC]),
             *chat_http.ROUTES,
+            *recordings_http.ROUTES,
             edge_feed,
         ],
         state=State({"services": services}),

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from api import validation
 from api.db import Tx
@@ -293,6 +293,13 @@ async def share(
         expires_at=link.expires_at,
         passcode_protected=passcode is not None,
     )
+
+
+async def count_view(svc: Services, recording_id: str) -> None:
+    async with svc.db.write() as tx:
+        await tx.session.execute(
+            update(Recording).where(Recording.id == recording_id).values(views=Recording.views + 1)
+        )
 
 
 SHARE_PASSCODE_ATTEMPTS = (5, 300.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
@@ -9,7 +10,8 @@ from typing import Any
 import strawberry
 
 from api.events.types import Common, MeetingEvent, register
-from api.recordings import service
+from api.graphql.context import ctx
+from api.recordings import media, service
 from protocol.events import EventType
 from protocol.events import MeetingEvent as BusEvent
 
@@ -26,6 +28,14 @@ class RecordingStatus(Enum):
 
 def _time(ts: float | None) -> datetime | None:
     return datetime.fromtimestamp(ts, UTC) if ts is not None else None
+
+
+@strawberry.type(description="One file of a recording, with a signed URL that plays it (Range requests seek).")
+class RecordingMedia:
+    name: str = strawberry.field(description="recording.mp4, audio.m4a, captions.vtt, transcript.srt or poster.jpg")
+    content_type: str
+    size: int
+    url: str = strawberry.field(description="Valid for 6 hours; fetch the recording again for a fresh one.")
 
 
 @strawberry.type(description="One cloud recording of a meeting (one start-to-stop session, pauses excluded).")
@@ -57,6 +67,21 @@ class Recording:
             error=s["error"],
             views=s["views"],
         )
+
+    @strawberry.field(description="The files that exist so far (none until processing produced them).")
+    def media(self, info: strawberry.Info) -> list[RecordingMedia]:
+        svc = ctx(info).services
+        key = svc.creds.derive_key(media.KEY_PURPOSE)
+        exp = media.url_expiry(time.time())
+        return [
+            RecordingMedia(
+                name=f.name,
+                content_type=f.content_type,
+                size=f.size,
+                url=svc.settings.base_url + media.signed_path(key, str(self.id), f.name, exp),
+            )
+            for f in media.available(service.recording_dir(svc, str(self.id)))
+        ]
 
     @classmethod
     def of(cls, r: Any) -> Recording:

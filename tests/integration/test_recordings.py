@@ -160,3 +160,42 @@ async def test_edges_learn_when_to_capture(server: RunningServer, world: World) 
         await host.client(RENAME, id=rec["id"], t="Renamed")  # not a capture change: nothing sent
         await host.client(STOP, m=m["id"])
         assert await recv(ws) == RecordingChanged(m["id"], None)
+
+
+MEDIA = "query($id: ID!) { recording(id: $id) { views media { name contentType size url } } }"
+
+
+async def test_playback_serves_ranges_to_signed_urls_only(server: RunningServer, world: World, http: Any) -> None:
+    host, alice, m = await three(world)
+    rec = (await host.client(START, m=m["id"]))["startRecording"]
+    assert (await alice.client(MEDIA, id=rec["id"]))["recording"]["media"] == []  # nothing processed yet
+    body = bytes(range(256)) * 40  # 10,240 bytes standing in for a composed MP4
+    files = server.settings.data_dir / "recordings" / rec["id"]
+    files.mkdir(parents=True)
+    (files / "recording.mp4").write_bytes(body)
+    (files / "notes.txt").write_bytes(b"never served")
+
+    [mp4] = (await alice.client(MEDIA, id=rec["id"]))["recording"]["media"]
+    assert (mp4["name"], mp4["contentType"], mp4["size"]) == ("recording.mp4", "video/mp4", len(body))
+    whole = await http.get(mp4["url"])
+    assert whole.status_code == 200 and whole.content == body
+    assert whole.headers["accept-ranges"] == "bytes" and whole.headers["content-type"] == "video/mp4"
+
+    part = await http.get(mp4["url"], headers={"Range": "bytes=1000-1999"})
+    assert part.status_code == 206 and part.content == body[1000:2000]
+    assert part.headers["content-range"] == f"bytes 1000-1999/{len(body)}"
+    tail = await http.get(mp4["url"], headers={"Range": "bytes=-16"})
+    assert tail.status_code == 206 and tail.content == body[-16:]
+    past = await http.get(mp4["url"], headers={"Range": f"bytes={len(body)}-"})
+    assert past.status_code == 416 and past.headers["content-range"] == f"bytes */{len(body)}"
+
+    # The signature binds the recording, the file and the expiry.
+    assert (await http.get(mp4["url"].replace("recording.mp4", "audio.m4a"))).status_code == 403
+    assert (await http.get(mp4["url"].replace("sig=", "sig=x"))).status_code == 403
+    assert (await http.get(mp4["url"].split("?")[0])).status_code == 403
+    assert (await http.get(f"{server.url}/recordings/{rec['id']}/media/notes.txt")).status_code == 404
+    refused = await http.get(mp4["url"].replace("sig=", "sig=x"))
+    assert refused.json()["code"] == "FORBIDDEN"
+
+    # The play from the top was a view; the seeks and refusals were not.
+    assert (await alice.client(MEDIA, id=rec["id"]))["recording"]["views"] == 1
