@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import validation
+from api.analytics import service as analytics
 from api.chat import files, policy, search, store
 from api.chat.policy import ChatPolicy
 from api.chat.views import Names, message_snapshot
@@ -333,6 +334,7 @@ async def send_meeting_reaction(svc: Services, principal: Principal | None, meet
         ensure_running(a.meeting)
         me = _speaker(a)
         await svc.limit("reaction", me.id, limit=MEETING_REACTION_LIMIT[0], window_s=MEETING_REACTION_LIMIT[1])
+        await analytics.bump(tx, a.meeting.id, analytics.REACTIONS)
         await tx.emit(
             a.meeting.id,
             EventType.REACTION_SENT,

@@ -13,6 +13,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as max_de
 from strawberry.tools import merge_types
 
 from api.accounts.resolvers import AccountMutation, AccountQuery
+from api.analytics import resolvers as analytics
 from api.breakouts import resolvers as breakouts
 from api.chat import resolvers as chat
 from api.events.resolvers import EventSubscription
@@ -25,7 +26,7 @@ from api.participants.resolvers import ParticipantMutation
 from api.polls import resolvers as polls
 from api.recordings import resolvers as recordings
 
-_DOMAINS = (chat, polls, breakouts, recordings)
+_DOMAINS = (chat, polls, breakouts, recordings, analytics)
 Query = merge_types("Query", (AccountQuery, MeetingQuery, *(q for d in _DOMAINS for q in d.QUERIES)))
 Mutation = merge_types(
     "Mutation", (AccountMutation, MeetingMutation, ParticipantMutation, *(m for d in _DOMAINS for m in d.MUTATIONS))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from api.analytics import service as analytics
 from api.db import Tx
 from api.errors import NotFoundError
 from api.services import Services
@@ -118,6 +119,7 @@ async def report_dominant_speaker(svc: Services, meeting_id: str, participant_id
             room = p.breakout_room_id
         else:
             room = None
+        await analytics.speaker_changed(tx, meeting_id, participant_id)
         await tx.emit(
             meeting_id,
             EventType.ACTIVE_SPEAKER_CHANGED,
