@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dbschema.models import Base, UTCDateTime, utcnow
@@ -48,3 +48,29 @@ class RecordingShare(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+_POS = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class TranscriptSegment(Base):
+    """One timed line of a recording's speaker-labelled transcript (written by the transcription job).
+
+    Full-text search is dialect-specific and hand-written in migration 0008 (as for chat): an FTS5
+    external-content table over ``text`` with ``pos`` as rowid on SQLite, a generated tsvector on PostgreSQL.
+    """
+
+    __tablename__ = "transcript_segments"
+    pos: Mapped[int] = mapped_column(_POS, primary_key=True, autoincrement=True)
+    recording_id: Mapped[str] = mapped_column(ForeignKey("recordings.id", ondelete="CASCADE"))
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    start_s: Mapped[float] = mapped_column(Float)
+    end_s: Mapped[float] = mapped_column(Float)
+    participant_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    speaker_name: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_transcript_segments_recording_start", "recording_id", "start_s"),
+        Index("ix_transcript_segments_meeting", "meeting_id"),
+    )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import strawberry
 
+from api.chat.types import HighlightSegment
 from api.graphql.context import ctx
-from api.recordings import service
-from api.recordings.types import Recording, RecordingShareLink
+from api.recordings import service, transcripts
+from api.recordings.types import Recording, RecordingShareLink, TranscriptLine, TranscriptSearchHit
 
 
 @strawberry.type
@@ -29,6 +30,27 @@ class RecordingQuery:
         self, info: strawberry.Info, share_id: strawberry.ID, passcode: str | None = None
     ) -> Recording:
         return Recording.of(await service.open_share(ctx(info).services, share_id, passcode))
+
+    @strawberry.field(
+        description="Full-text search over recording transcripts: one meeting's, or every meeting you may read. "
+        "Words must all match; `word*` matches a prefix."
+    )
+    async def search_transcripts(
+        self, info: strawberry.Info, query: str, meeting_id: strawberry.ID | None = None, first: int = 20
+    ) -> list[TranscriptSearchHit]:
+        c = ctx(info)
+        hits = await transcripts.search_transcripts(c.services, c.principal, query, meeting_id=meeting_id, first=first)
+        return [
+            TranscriptSearchHit(
+                recording_id=strawberry.ID(h.segment.recording_id),
+                meeting_id=strawberry.ID(h.segment.meeting_id),
+                meeting_title=h.meeting_title,
+                line=TranscriptLine.of(h.segment),
+                rank=h.rank,
+                highlight=[HighlightSegment.from_segment(x) for x in h.highlight],
+            )
+            for h in hits
+        ]
 
 
 @strawberry.type

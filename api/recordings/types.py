@@ -9,9 +9,10 @@ from typing import Any
 
 import strawberry
 
+from api.chat.types import HighlightSegment
 from api.events.types import Common, MeetingEvent, register
 from api.graphql.context import ctx
-from api.recordings import media, service
+from api.recordings import media, service, transcripts
 from protocol.events import EventType
 from protocol.events import MeetingEvent as BusEvent
 
@@ -36,6 +37,26 @@ class RecordingMedia:
     content_type: str
     size: int
     url: str = strawberry.field(description="Valid for 6 hours; fetch the recording again for a fresh one.")
+
+
+@strawberry.type(description="One line of a speaker-labelled transcript.")
+class TranscriptLine:
+    start: float = strawberry.field(description="Seconds from the recording's start.")
+    end: float
+    speaker_id: strawberry.ID | None = strawberry.field(description="The participant speaking, if known.")
+    speaker_name: str
+    text: str
+
+    @classmethod
+    def of(cls, s: Any) -> TranscriptLine:
+        pid = s.participant_id
+        return cls(
+            start=s.start_s,
+            end=s.end_s,
+            speaker_id=strawberry.ID(pid) if pid else None,
+            speaker_name=s.speaker_name,
+            text=s.text,
+        )
 
 
 @strawberry.type(description="One cloud recording of a meeting (one start-to-stop session, pauses excluded).")
@@ -67,6 +88,11 @@ class Recording:
             error=s["error"],
             views=s["views"],
         )
+
+    @strawberry.field(description="The transcript, in time order (empty until transcription ran).")
+    async def transcript(self, info: strawberry.Info) -> list[TranscriptLine]:
+        c = ctx(info)
+        return [TranscriptLine.of(s) for s in await transcripts.read(c.services, c.principal, str(self.id))]
 
     @strawberry.field(description="The files that exist so far (none until processing produced them).")
     def media(self, info: strawberry.Info) -> list[RecordingMedia]:
@@ -123,3 +149,15 @@ register(
         )
     },
 )
+
+
+@strawberry.type
+class TranscriptSearchHit:
+    recording_id: strawberry.ID
+    meeting_id: strawberry.ID
+    meeting_title: str
+    line: TranscriptLine
+    rank: float = strawberry.field(description="Higher is better; comparable within one result list only.")
+    highlight: list[HighlightSegment] = strawberry.field(
+        description="An excerpt of the line around the matches, as plain-text segments (render `match` ones marked)."
+    )
