@@ -326,3 +326,40 @@ async def open_share(svc: Services, share_id: str, passcode: str | None) -> Reco
             await svc.rate.hit("share-passcode", share_id, window)
             raise BadPasscodeError("wrong passcode for this recording")
     return r
+
+
+# -- processing (called by the job runner, in-process or arq) ----------------------------------------------
+
+PROGRESS_STEP = 5
+"""Progress events at most every this many percent, so a long job does not flood subscribers."""
+
+
+async def processing(svc: Services, recording_id: str, percent: int) -> bool:
+    """A job reports progress. Returns False (and changes nothing) for a recording that is gone or finished, so
+    a late report from a retried job cannot undo READY."""
+    percent = max(0, min(100, percent))
+    async with svc.db.write() as tx:
+        r = await tx.session.get(Recording, recording_id)
+        if r is None or r.status in (*OPEN, "ready"):
+            return False
+        first = r.status != "processing"
+        if not first and percent < r.progress + PROGRESS_STEP and percent != 100:
+            return True
+        r.status, r.progress, r.error = "processing", max(r.progress if not first else 0, percent), None
+        await _emit(tx, r, EventType.RECORDING_PROCESSING, None)
+        return True
+
+
+async def finished(svc: Services, recording_id: str, *, error: str | None = None) -> bool:
+    """The jobs are done: READY, or FAILED with a reason people can read. False if the recording is gone."""
+    async with svc.db.write() as tx:
+        r = await tx.session.get(Recording, recording_id)
+        if r is None or r.status in OPEN:
+            return False
+        if error is None:
+            r.status, r.progress, r.error = "ready", 100, None
+            await _emit(tx, r, EventType.RECORDING_READY, None)
+        else:
+            r.status, r.error = "failed", error[:500]
+            await _emit(tx, r, EventType.RECORDING_FAILED, None)
+        return True

@@ -146,6 +146,9 @@ register(
             EventType.RECORDING_STOPPED,
             EventType.RECORDING_UPDATED,
             EventType.RECORDING_DELETED,
+            EventType.RECORDING_PROCESSING,
+            EventType.RECORDING_READY,
+            EventType.RECORDING_FAILED,
         )
     },
 )

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from api.recordings import service
 from dbschema.models import utcnow
 from dbschema.recordings import RecordingShare
 from protocol.media_control import MediaState, RecordingChanged, Watch, encode
@@ -199,3 +200,35 @@ async def test_playback_serves_ranges_to_signed_urls_only(server: RunningServer,
 
     # The play from the top was a view; the seeks and refusals were not.
     assert (await alice.client(MEDIA, id=rec["id"]))["recording"]["views"] == 1
+
+
+async def test_processing_progress_then_ready_or_failed(server: RunningServer, world: World) -> None:
+    host, alice, m = await three(world)
+    rec = (await host.client(START, m=m["id"]))["startRecording"]
+    svc = server.app.state.services
+    progress = "query($id: ID!) { recording(id: $id) { status progress error } }"
+    assert not await service.processing(svc, rec["id"], 10)  # still recording: jobs cannot touch it
+    await host.client(STOP, m=m["id"])
+    after = await seq(host, m)
+    async with alice.client.subscribe(EVENTS, m=m["id"], after=after) as sub:
+        for percent in (0, 2, 5, 7, 50, 100):
+            assert await service.processing(svc, rec["id"], percent)
+        assert await service.finished(svc, rec["id"])
+        assert (await alice.client(progress, id=rec["id"]))["recording"] == {
+            "status": "READY",
+            "progress": 100,
+            "error": None,
+        }
+        assert not await service.processing(svc, rec["id"], 30)  # a late report from a retried job
+        statuses = []
+        while True:
+            item = await sub.next()
+            assert item is not None
+            statuses.append(item["meetingEvents"]["type"])
+            if statuses[-1] == "RECORDING_READY":
+                break
+    # 0 starts processing; 2 is under the 5-point step; 5, 7?, 50, 100: 7 is under the step from 5.
+    assert statuses == ["RECORDING_PROCESSING"] * 4 + ["RECORDING_READY"]
+    assert await service.finished(svc, rec["id"], error="compose failed: no tracks were captured")
+    failed = (await alice.client(progress, id=rec["id"]))["recording"]
+    assert failed["status"] == "FAILED" and failed["error"] == "compose failed: no tracks were captured"
