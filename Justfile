@@ -28,6 +28,11 @@ loadtest users="20" seconds="15" scenario="join":
     uv sync --frozen --quiet
     uv run --frozen python -m loadtests.smoke --scenario {{scenario}} --users {{users}} --seconds {{seconds}}
 
+# Bounded media load: synthetic aiortc participants in one meeting through a throwaway API and edge; JSON report.
+media-load participants="4" seconds="10":
+    uv sync --frozen --quiet
+    uv run --frozen python -m loadtests.media_load --participants {{participants}} --seconds {{seconds}}
+
 # Lint, format check and types.
 lint:
     uv run --frozen ruff check .
