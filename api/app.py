@@ -26,6 +26,7 @@ from api.media.feed import edge_feed
 from api.recordings import http as recordings_http
 from api.services import Services
 from api.settings import Settings
+from api.web import ROUTES as WEB_ROUTES
 from dbschema import migrate
 
 log = logging.getLogger("meetmesh.api")
@@ -41,11 +42,6 @@ async def healthz() -> dict[str, str]:
 async def join_token_key(state: State) -> str:
     """Public key edges use to verify join tokens (PEM, Ed25519)."""
     return state.services.creds.join_public_key_pem  # type: ignore[no-any-return]
-
-
-@get("/", media_type=MediaType.HTML, include_in_schema=False)
-async def landing() -> Response[bytes]:
-    return Response((STATIC / "index.html").read_bytes(), media_type=MediaType.HTML)
 
 
 def _http_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
@@ -101,7 +97,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             GraphQLController,
             healthz,
             join_token_key,
-            landing,
+            *WEB_ROUTES,  # the browser client: / (landing), /m/{number}, /web/*
             create_static_files_router(path="/static", directories=[STATIC]),
             *chat_http.ROUTES,
             *recordings_http.ROUTES,

@@ -7,6 +7,7 @@ import logging
 import uvicorn
 
 from edge.control import ControlFeed
+from edge.ice import use_host_addresses
 from edge.rooms import Rooms
 from edge.settings import Settings
 from edge.signalling import SIGNAL_PATH, create_app
@@ -15,6 +16,7 @@ from edge.signalling import SIGNAL_PATH, create_app
 def main() -> None:
     settings = Settings.from_env()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    use_host_addresses(settings.ice_addresses)
     control = ControlFeed(settings.control_feed_url, settings.control_secret) if settings.control_secret else None
     if control is None:
         logging.getLogger("meetmesh.edge").warning(

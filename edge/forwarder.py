@@ -5,8 +5,15 @@ Bytes in, bytes out. A :class:`Forwarder` is one published track; it fans each R
 the subscriber sees one continuous stream even when the source behind it changes (RFC 3550 section 5.1;
 RFC 7667 section 3.7, "Media-Switching Mixer"). Nothing here knows rooms, sockets or aiortc.
 
-Header extensions are dropped on the way out: their ids are negotiated per peer connection, and forwarding
-the publisher's ``mid`` extension would mislead the subscriber's BUNDLE demultiplexer (RFC 8843 section 9.2).
+The publisher's header extensions are dropped on the way out: their ids are negotiated per peer connection, and
+forwarding the publisher's ``mid`` extension would mislead the subscriber's BUNDLE demultiplexer (RFC 8843
+section 9.2). The edge writes one of its own when the subscriber negotiated it: abs-send-time
+(http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time), the edge's send time, from which the subscriber
+estimates its downlink and sends REMB.
+
+Cost model (the reason for the shapes below): :meth:`Forwarder.fan_out` parses a packet once, then builds each
+subscriber's copy as a 12-byte packed header plus the shared body (one ``bytes`` concatenation: the only
+per-subscriber allocation besides SRTP's own output) and hands it to a synchronous ``send`` callback.
 """
 
 from __future__ import annotations
@@ -14,9 +21,14 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 RTP_HEADER_SIZE = 12
 _SEQ_TS_SSRC = struct.Struct("!HII")  # bytes 2..11 of the RTP fixed header (RFC 3550 section 5.1)
+_HEADER = struct.Struct("!BBHII")  # the whole fixed header, CSRCs excluded
+# RFC 8285 section 4.2 one-byte block holding abs-send-time: 0xBEDE, one word, (id, len-1 = 2), 24-bit time.
+_ABS_SEND_TIME_BLOCK = struct.Struct("!HHI")
+ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 _EXT_LENGTH = struct.Struct("!H")
 _PLI = struct.Struct("!BBHII")
 
@@ -82,6 +94,30 @@ def build_pli(sender_ssrc: int, media_ssrc: int) -> bytes:
     return _PLI.pack(0x80 | RTCP_PSFB_PLI, RTCP_PSFB, 2, sender_ssrc, media_ssrc)
 
 
+ParsedRtp = tuple[int, int, int, int, int, bytes, int]
+"""An RTP packet read once for every subscriber: (first octet with X cleared, marker bit, sequence number,
+timestamp, SSRC, CSRCs + payload, payload offset in the original packet)."""
+
+
+def parse_rtp(packet: bytes) -> ParsedRtp:
+    """Read the fields every :class:`DownTrack` needs; the header extension (if any) is cut out of the body."""
+    start = payload_offset(packet)
+    seq, ts, ssrc = _SEQ_TS_SSRC.unpack_from(packet, 2)
+    first = packet[0]
+    if first & 0x10:
+        csrc_end = RTP_HEADER_SIZE + 4 * (first & 0x0F)
+        body = packet[RTP_HEADER_SIZE:csrc_end] + packet[start:]
+    else:
+        body = packet[RTP_HEADER_SIZE:]
+    return first & 0xEF, packet[1] & 0x80, seq, ts, ssrc, body, start
+
+
+class PacketHistory(Protocol):
+    """What a :class:`DownTrack` records each sent packet into (e.g. :class:`edge.rtcp.SendHistory`)."""
+
+    def record(self, seq: int, packet: bytes) -> None: ...
+
+
 @dataclass(slots=True)
 class DownTrack:
     """One subscriber's view of a forwarded track: the SSRC and payload type negotiated with that subscriber,
@@ -102,8 +138,14 @@ class DownTrack:
     keyframe_start: Callable[[bytes, int], bool] | None = None
     """Codec-specific key frame test (e.g. :func:`vp8_keyframe_start`). When set, packets are held back after
     a (re)start until a key frame begins, so the subscriber's decoder never sees a frame it cannot decode."""
+    abs_send_time_id: int | None = None
+    """Header extension id the subscriber negotiated for abs-send-time (None: send no extension)."""
+    history: PacketHistory | None = None
+    """Where each rewritten packet is recorded by outgoing sequence number, to answer NACKs (RFC 4585)."""
     packets: int = 0
     """Packets rewritten so far."""
+    octets: int = 0
+    """Payload octets rewritten so far (CSRCs and payload, as the RTCP SR octet count wants, RFC 3550 6.4.1)."""
     waiting_drops: int = 0
     """Packets dropped while waiting for a key frame."""
 
@@ -115,6 +157,37 @@ class DownTrack:
     _last_ts: int = field(default=0, repr=False)
     _last_now: float = field(default=0.0, repr=False)
 
+    @property
+    def waiting_for_keyframe(self) -> bool:
+        """True while packets are held back until a key frame starts (after a start, switch or resume)."""
+        return self._resync and self.keyframe_start is not None
+
+    @property
+    def started(self) -> bool:
+        """Whether the outgoing stream has begun (and :meth:`timestamp_out` means something)."""
+        return self.packets > 0
+
+    @property
+    def last_sent(self) -> tuple[int, int, float]:
+        """(sequence number, timestamp, ``now``) of the highest packet sent."""
+        return self._last_seq, self._last_ts, self._last_now
+
+    @property
+    def seq_offset(self) -> int:
+        """Outgoing minus source sequence number (mod 2^16) for the current source."""
+        return self._seq_offset
+
+    def source_sequence(self, out_seq: int) -> int:
+        """The current source's sequence number behind outgoing ``out_seq`` (to ask the publisher for it)."""
+        return (out_seq - self._seq_offset) & 0xFFFF
+
+    def timestamp_out(self, source_ts: int) -> int:
+        """The outgoing timestamp for the current source's ``source_ts`` (e.g. from its RTCP SR)."""
+        return (source_ts + self._ts_offset) & 0xFFFFFFFF
+
+    def is_from_current_source(self, ssrc: int) -> bool:
+        return not self._resync and ssrc == self._source_ssrc
+
     def switch_source(self) -> None:
         """The next packet comes from a different source: re-anchor the offsets on it. Packets from the old
         source that arrive later are dropped, so the outgoing stream stays continuous."""
@@ -122,8 +195,11 @@ class DownTrack:
 
     def rewrite(self, packet: bytes, now: float) -> bytes | None:
         """Return ``packet`` rewritten for this subscriber, or ``None`` to drop it. ``now`` is in seconds."""
-        start = payload_offset(packet)
-        seq, ts, ssrc = _SEQ_TS_SSRC.unpack_from(packet, 2)
+        return self.rewrite_parsed(packet, parse_rtp(packet), now)
+
+    def rewrite_parsed(self, packet: bytes, parsed: ParsedRtp, now: float) -> bytes | None:
+        """:meth:`rewrite` for a packet :func:`parse_rtp` already read (once for all subscribers)."""
+        first, marker, seq, ts, ssrc, body, start = parsed
         if self._resync:
             if self.keyframe_start is not None and not self.keyframe_start(packet, start):
                 self.waiting_drops += 1
@@ -138,14 +214,21 @@ class DownTrack:
             self._last_seq = out_seq
             self._last_ts = out_ts
             self._last_now = now
-        csrc_end = RTP_HEADER_SIZE + 4 * (packet[0] & 0x0F)
-        out = bytearray(packet[:csrc_end])
-        out += memoryview(packet)[start:]
-        out[0] = packet[0] & 0xEF  # clear X: extensions are not forwarded (see module docstring)
-        out[1] = (packet[1] & 0x80) | self.payload_type  # keep the marker bit
-        _SEQ_TS_SSRC.pack_into(out, 2, out_seq, out_ts, self.ssrc)
+        # X is cleared in `first` (extensions are not forwarded, see the module docstring); marker kept.
+        ext_id = self.abs_send_time_id
+        if ext_id is None:
+            out = _HEADER.pack(first, marker | self.payload_type, out_seq, out_ts, self.ssrc) + body
+        else:
+            # 6.18 fixed-point seconds, 24 bits: any clock will do, the receiver only uses differences.
+            block = _ABS_SEND_TIME_BLOCK.pack(0xBEDE, 1, (ext_id << 28) | (2 << 24) | (int(now * 262_144) & 0xFFFFFF))
+            header = _HEADER.pack(first | 0x10, marker | self.payload_type, out_seq, out_ts, self.ssrc)
+            csrcs = 4 * (first & 0x0F)  # the extension follows the CSRC list (RFC 3550 section 5.3.1)
+            out = header + block + body if not csrcs else header + body[:csrcs] + block + body[csrcs:]
         self.packets += 1
-        return bytes(out)
+        self.octets += len(body)
+        if self.history is not None:
+            self.history.record(out_seq, out)
+        return out
 
     def _anchor(self, seq: int, ts: int, ssrc: int, now: float) -> None:
         if self.packets == 0:
@@ -174,7 +257,32 @@ class Forwarder:
     subscriber, a loss burst) cost the publisher one keyframe, not N."""
     packets_in: int = 0
     dropped: int = 0
+    """Packets that were not RTP this forwarder can rewrite."""
+    paused_drops: int = 0
+    """Packets not forwarded because the track was paused."""
+    _paused: bool = field(default=False, repr=False)
     _last_keyframe_request: float = field(default=float("-inf"), repr=False)
+
+    @property
+    def paused(self) -> bool:
+        """While paused nothing reaches any subscriber (e.g. a host mute the client ignores). On resume every
+        subscriber's stream continues where it stopped: the next sequence number follows the last one sent (no
+        hole to NACK) and the timestamp advances by the time that passed; video waits for a key frame (the I/O
+        layer requests one while :meth:`fan_out` reports a subscriber waiting)."""
+        return self._paused
+
+    @paused.setter
+    def paused(self, value: bool) -> None:
+        if self._paused and not value:
+            for down_track in self.down_tracks:
+                down_track.switch_source()  # same re-anchoring as a source switch
+        self._paused = value
+
+    def pause(self) -> None:
+        self.paused = True
+
+    def resume(self) -> None:
+        self.paused = False
 
     def subscribe(self, down_track: DownTrack) -> None:
         """Add a subscriber; it starts (or resumes, after a switch) at the next key frame, so the caller should
@@ -192,16 +300,29 @@ class Forwarder:
     def unsubscribe(self, down_track: DownTrack) -> None:
         self.down_tracks.remove(down_track)
 
-    def forward(self, packet: bytes, now: float) -> list[tuple[DownTrack, bytes]]:
-        """Rewrite ``packet`` once per subscriber; the caller sends each result to ``down_track.sink``."""
+    def fan_out(self, packet: bytes, now: float, send: Callable[[DownTrack, bytes], object]) -> bool:
+        """Rewrite ``packet`` once per subscriber and call ``send(down_track, rewritten)`` for each, with no
+        intermediate list. Returns True if a subscriber is waiting for a key frame (ask the publisher for one)."""
         self.packets_in += 1
-        out: list[tuple[DownTrack, bytes]] = []
+        if self._paused:
+            self.paused_drops += 1
+            return False
         try:
-            for down_track in self.down_tracks:
-                rewritten = down_track.rewrite(packet, now)
-                if rewritten is not None:
-                    out.append((down_track, rewritten))
+            parsed = parse_rtp(packet)
         except RtpFormatError:
             self.dropped += 1
-            return []
+            return False
+        waiting = False
+        for down_track in self.down_tracks:
+            rewritten = down_track.rewrite_parsed(packet, parsed, now)
+            if rewritten is not None:
+                send(down_track, rewritten)
+            elif down_track._resync:
+                waiting = True
+        return waiting
+
+    def forward(self, packet: bytes, now: float) -> list[tuple[DownTrack, bytes]]:
+        """Rewrite ``packet`` once per subscriber; the caller sends each result to ``down_track.sink``."""
+        out: list[tuple[DownTrack, bytes]] = []
+        self.fan_out(packet, now, lambda down_track, rewritten: out.append((down_track, rewritten)))
         return out

@@ -85,17 +85,25 @@ class Rooms:
         if control is not None:
             control.handler = self
         self._tasks: set[asyncio.Task[object]] = set()
+        self._joining: dict[str, int] = {}
+        """Joins in progress per meeting (waiting for its state): the meeting stays watched meanwhile."""
 
     # -- signalling hooks -----------------------------------------------------------------------------------
 
     async def on_joined(self, conn: Connection, replaced: Connection | None) -> None:
         # A replacing connection starts media afresh: the old peer connection belongs to the old socket.
         meeting_id, pid = conn.meeting_id, conn.participant_id
-        await self._drop(meeting_id, pid)
-        if self.control is not None and meeting_id not in self.enforced:
-            self.enforced[meeting_id] = Enforced()
-            if not await self.control.watch(meeting_id, WATCH_TIMEOUT_S):
-                log.warning("no media state for meeting %s from the API yet; serving it unpoliced", meeting_id)
+        self._joining[meeting_id] = self._joining.get(meeting_id, 0) + 1
+        try:
+            await self._drop(meeting_id, pid)
+            if self.control is not None and meeting_id not in self.enforced:
+                self.enforced[meeting_id] = Enforced()
+                if not await self.control.watch(meeting_id, WATCH_TIMEOUT_S):
+                    log.warning("no media state for meeting %s from the API yet; serving it unpoliced", meeting_id)
+        finally:
+            self._joining[meeting_id] -= 1
+            if not self._joining[meeting_id]:
+                del self._joining[meeting_id]
         facts = self.enforced.get(meeting_id)
         if facts is not None and facts.ended:
             await conn.close(CloseCode.MEETING_ENDED, "the meeting has ended")
@@ -124,7 +132,7 @@ class Rooms:
             await session.handle_candidate(msg)
             return
         try:
-            new = await session.handle_offer(msg.sdp)
+            new = await session.handle_offer(msg.sdp, msg.tracks)
         except ValueError as exc:  # aiortc rejects malformed SDP with ValueError
             await conn.send(bad_input(f"offer refused: {exc}"))
             return
@@ -132,8 +140,10 @@ class Rooms:
         if live is None:
             return
         for mid, kind, published in new:
-            track = TrackRef(conn.participant_id, mid, kind)
+            track = TrackRef(conn.participant_id, mid, kind, session.sources.get(mid, ""))
             self._spawn(self._published(live, track, published.ready))
+        for mid, kind, source in session.take_stopped():  # e.g. a screen share ended: subscribers drop it
+            self._apply(live, live.policy.unpublish(TrackRef(conn.participant_id, mid, kind, source)))
         self._apply(live, live.policy.admit(conn.participant_id))
 
     async def on_left(self, conn: Connection) -> None:
@@ -304,8 +314,9 @@ class Rooms:
                 await self._close_room(live)
         if session is not None:
             await session.close()
-        if meeting_id in self.enforced and not any(m == meeting_id for m, _ in self.sessions):
-            if not any(key[0] == meeting_id for key in self.rooms):
+        # Stop watching once nobody is here or on the way in (a join may be waiting for the meeting's state).
+        if meeting_id in self.enforced and meeting_id not in self._joining:
+            if not any(m == meeting_id for m, _ in self.sessions) and not any(k[0] == meeting_id for k in self.rooms):
                 del self.enforced[meeting_id]
                 if self.control is not None:
                     await self.control.unwatch(meeting_id)

@@ -1,55 +1,226 @@
 """The only module that touches aiortc internals: packet-level forwarding between peer connections.
 
-Targets aiortc 1.16.0 (checked at import). aiortc has no public API for forwarding encoded RTP, so this
-module patches *instances* (never classes) at three points:
+Targets aiortc 1.16.0 (checked at import) and the aioice it ships with. aiortc has no public API for
+forwarding encoded RTP, so this module patches *instances* (never classes):
 
 1. ``RTCRtpReceiver.receive`` (the peer connection calls it once DTLS is up): replaced so the receiver
    registers with its ``RTCDtlsTransport`` router but starts **no decoder thread**. Its
-   ``_handle_rtp_packet`` becomes a drop counter, so nothing reaches the jitter buffer or a decoder.
-2. ``RTCDtlsTransport._handle_rtp_data`` (called with each SRTP-decrypted RTP packet, as bytes): wrapped so
-   packets whose SSRC belongs to a tapped receiver go straight to that track's :class:`Forwarder`, unparsed;
-   other packets take aiortc's normal path.
-3. ``RTCRtpSender.send`` (wrapped to learn the negotiated payload type and to register the sender for RTCP)
-   and ``RTCRtpSender._handle_rtcp_packet`` (wrapped to catch PLI/FIR from the subscriber). The sender keeps
-   no track, so its own RTP loop idles and never creates an encoder; rewritten packets go out through
-   ``RTCDtlsTransport._send_rtp``, which SRTP-protects them with the subscriber's keys.
+   ``_handle_rtp_packet`` becomes a drop counter, so nothing reaches the jitter buffer or a decoder; its
+   ``_handle_rtcp_packet`` also records the publisher's sender reports (NTP ↔ RTP mapping, for lip-sync).
+2. The receive path: once DTLS is up, each aioice socket protocol's ``datagram_received`` of the publisher's
+   connection is wrapped so SRTP packets of a tapped SSRC are unprotected and forwarded right in the socket
+   callback (no STUN parse attempt, queue or coroutine wake-up; see :func:`_fast_receive`). As a fallback
+   (packets queued before that), ``RTCDtlsTransport._handle_rtp_data`` is wrapped the same way. Both send
+   packets whose SSRC belongs to a tapped receiver (its media SSRC, or its RTX SSRC, unwrapped per RFC 4588)
+   to that track's :class:`Forwarder`; other packets take aiortc's normal path. The RFC 6464 audio level is
+   read there for audio tracks (:attr:`PublishedTrack.on_audio_level`).
+3. ``RTCRtpSender``: ``send`` (wrapped to learn the negotiated codecs, RTX included), ``_handle_rtcp_packet``
+   (PLI/FIR go to the publisher; generic NACKs are answered from the down track's history; receiver reports
+   and REMB feed :attr:`SubscribedTrack.estimate`), ``_run_rtp`` (replaced by an idle task: the sender has no
+   track, so aiortc's loop would only poll every 20 ms) and ``_run_rtcp`` (replaced: SRs carry the forwarded
+   counts and the publisher's NTP ↔ RTP mapping through the down track's timestamp offset, RFC 3550 6.4.1).
+
+The send path (:class:`_FastPath`): aiortc's ``RTCDtlsTransport._send_rtp`` is a coroutine chain (DTLS →
+ICE transport → aioice connection → protocol) per packet. Once a subscriber's DTLS transport is connected, the
+fast path resolves its SRTP session's ``protect`` and aioice's nominated candidate pair (datagram transport,
+remote address) and sends synchronously; it re-resolves when the DTLS state or the nominated pair changes
+(consent expiry and close clear aioice's nominated pairs, so nothing is sent on a dead pair). While nothing is
+resolvable (not connected yet, or closed) the packet is dropped and counted, exactly where ``_send_rtp`` would
+have raised ``ConnectionError``. The DTLS transport's own ``getStats`` byte/packet counters therefore omit
+forwarded packets in both directions; the forwarders and down tracks count them.
 
 Install the taps after ``setRemoteDescription``/``addTransceiver`` (the transceiver exists) and before the
 connection completes. The publisher's SDP must carry ``a=ssrc`` (aiortc and browsers do without simulcast).
 
-Known gaps: the edge sends the publisher no RTCP RR (the receiver's statistics are bypassed); the idle sender
-polls every 20 ms and emits its own RTCP SR with zero counts instead of translated ones; RTX, NACK, REMB,
-simulcast and header extensions (audio level, abs-send-time) are not forwarded.
+The edge also sends each publisher RTCP receiver reports from its own receive statistics (aiortc's are
+bypassed with the decoder), so the publisher sees its uplink loss, jitter and RTT.
+
+Known gaps: the edge sends publishers no REMB (their own estimate rests on the edge's receiver reports);
+transport-wide congestion control (TWCC) and simulcast receive are not wired.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
+import struct
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiortc
 import pylibsrtp
-from aiortc import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
+from aiortc import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver, clock
 from aiortc.rtcdtlstransport import RTCDtlsTransport
+from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpReceiveParameters, RTCRtpSendParameters
-from aiortc.rtp import RTCP_PSFB_FIR, RTCP_PSFB_PLI, AnyRtcpPacket, RtcpPsfbPacket, RtpPacket
+from aiortc.rtp import (
+    RTCP_PSFB_APP,
+    RTCP_PSFB_FIR,
+    RTCP_PSFB_PLI,
+    RTCP_RTPFB_NACK,
+    AnyRtcpPacket,
+    RtcpByePacket,
+    RtcpPsfbPacket,
+    RtcpReceiverInfo,
+    RtcpRrPacket,
+    RtcpRtpfbPacket,
+    RtcpSdesPacket,
+    RtcpSenderInfo,
+    RtcpSourceInfo,
+    RtcpSrPacket,
+    RtpPacket,
+    unpack_remb_fci,
+)
 
-from edge.forwarder import DownTrack, Forwarder, build_pli, vp8_keyframe_start
+from edge.audio_level import AUDIO_LEVEL_URI, NO_LEVEL, read_audio_level
+from edge.bandwidth import BandwidthEstimate
+from edge.forwarder import (
+    ABS_SEND_TIME_URI,
+    DownTrack,
+    Forwarder,
+    RtpFormatError,
+    build_pli,
+    payload_offset,
+    vp8_keyframe_start,
+)
+from edge.rtcp import (
+    NackThrottle,
+    ReceiveStatistics,
+    SenderClock,
+    SendHistory,
+    answer_nack,
+    build_nack,
+    unwrap_rtx,
+    wrap_rtx,
+)
+
+log = logging.getLogger("meetmesh.edge.rtp_hooks")
 
 AIORTC_VERSION = "1.16.0"
 if aiortc.__version__ != AIORTC_VERSION:  # the internals patched here change between releases
     raise ImportError(f"edge.rtp_hooks targets aiortc {AIORTC_VERSION} (got {aiortc.__version__})")
 
 _TAPS_ATTR = "_meetmesh_rtp_taps"
+_RECEIVE_PATCHED_ATTR = "_meetmesh_fast_receive"
+_FAST_PATH_ATTR = "_meetmesh_fast_path"
+_SEQ_TS = struct.Struct("!HI")
+_RTP_COMPONENT = 1  # ICE component carrying RTP and RTCP (rtcp-mux, RFC 5761)
 # Codecs whose key frames the forwarder can spot; other codecs are forwarded from the first packet.
 _KEYFRAME_START: dict[str, Callable[[bytes, int], bool]] = {"video/vp8": vp8_keyframe_start}
 
 
 class TrackLinkError(ValueError):
     """A published track cannot be forwarded to this subscriber (e.g. no common codec)."""
+
+
+class _FastPath:
+    """Synchronous SRTP-protect + UDP send for one DTLS transport (shared by every track on a BUNDLE)."""
+
+    __slots__ = (
+        "_addr",
+        "_nominated",
+        "_pair",
+        "_protect",
+        "_protect_rtcp",
+        "_sendto",
+        "_transport_sendto",
+        "dtls",
+        "send_errors",
+        "sent",
+        "unsent",
+    )
+
+    def __init__(self, dtls: RTCDtlsTransport) -> None:
+        self.dtls = dtls
+        self.sent = 0
+        """Packets handed to the socket."""
+        self.unsent = 0
+        """Packets dropped because the transport was not (or no longer) connected."""
+        self.send_errors = 0
+        """Packets the socket refused (e.g. ``ENETUNREACH``), dropped."""
+        self._pair: Any = None
+        self._nominated: dict[int, Any] = {}
+        self._protect: Callable[[bytes], bytes] = _unresolved
+        self._protect_rtcp: Callable[[bytes], bytes] = _unresolved
+        self._sendto: Callable[[bytes, Any], Any] = _unresolved_send
+        self._transport_sendto: Callable[[bytes, Any], None] = _unresolved_send
+        self._addr: Any = None
+        dtls.on("statechange", self._invalidate)
+
+    def _invalidate(self) -> None:
+        self._pair = None
+
+    def _resolve(self) -> bool:
+        dtls = self.dtls
+        srtp = dtls._tx_srtp
+        if dtls._state != DtlsState.CONNECTED or srtp is None:
+            return False
+        nominated: dict[int, Any] = dtls.transport._connection._nominated
+        pair = nominated.get(_RTP_COMPONENT)
+        if pair is None or pair.protocol.transport is None:
+            return False
+        self._nominated = nominated
+        self._protect = srtp.protect
+        self._protect_rtcp = srtp.protect_rtcp
+        transport = pair.protocol.transport
+        self._transport_sendto = transport.sendto
+        # asyncio's selector transport checks and buffers in Python before the same socket.sendto; call the
+        # socket directly and hand the packet to the transport only when the socket would block (so it is
+        # queued, as before). Other transports (aioice's TURN relay) keep their own sendto.
+        sock = getattr(transport, "_sock", None)
+        self._sendto = sock.sendto if sock is not None else transport.sendto
+        self._addr = pair.remote_addr
+        self._pair = pair
+        return True
+
+    def send(self, packet: bytes) -> None:
+        """SRTP-protect and send one RTP packet now. Raises ``pylibsrtp.Error`` if libsrtp refuses it."""
+        pair = self._pair
+        # One dict lookup per packet notices a new nominated pair (or none: consent lost, closed).
+        if (pair is None or self._nominated.get(_RTP_COMPONENT) is not pair) and not self._resolve():
+            self.unsent += 1
+            return
+        data = self._protect(packet)
+        try:
+            self._sendto(data, self._addr)
+        except (BlockingIOError, InterruptedError):
+            self._transport_sendto(data, self._addr)
+        except OSError:
+            self.send_errors += 1
+            return
+        self.sent += 1
+
+    def send_rtcp(self, packet: bytes) -> None:
+        pair = self._pair
+        if (pair is None or self._nominated.get(_RTP_COMPONENT) is not pair) and not self._resolve():
+            self.unsent += 1
+            return
+        data = self._protect_rtcp(packet)
+        try:
+            self._sendto(data, self._addr)
+        except (BlockingIOError, InterruptedError):
+            self._transport_sendto(data, self._addr)
+        except OSError:
+            self.send_errors += 1
+
+
+def _unresolved(packet: bytes) -> bytes:
+    raise ConnectionError("fast path used before it was resolved")
+
+
+def _unresolved_send(data: bytes, addr: Any) -> None:
+    raise ConnectionError("fast path used before it was resolved")
+
+
+def _fast_path(dtls: RTCDtlsTransport) -> _FastPath:
+    path: _FastPath | None = getattr(dtls, _FAST_PATH_ATTR, None)
+    if path is None:
+        path = _FastPath(dtls)
+        setattr(dtls, _FAST_PATH_ATTR, path)
+    return path
 
 
 @dataclass(eq=False)
@@ -62,22 +233,138 @@ class PublishedTrack:
     forwarder: Forwarder | None = None
     codec: RTCRtpCodecParameters | None = None
     ready: asyncio.Event = field(default_factory=asyncio.Event)
+    on_audio_level: Callable[[int, bool], None] | None = None
+    """Called with (level 0..127 in -dBov, voice activity) for each audio packet carrying the RFC 6464
+    extension, paused or not (whoever listens decides what a muted participant's level means)."""
+    audio_level: int | None = None
+    """Latest RFC 6464 level (0 loudest .. 127 silence), None before any."""
+    voice_activity: bool = False
+    """Latest RFC 6464 voice activity flag."""
+    audio_level_id: int | None = None
+    """The extension id the publisher negotiated for the audio level (None: not negotiated)."""
+    clock: SenderClock | None = None
+    """The publisher's NTP ↔ RTP mapping from its latest sender report."""
+    stats: ReceiveStatistics | None = None
+    """What the edge received from the publisher, for the receiver reports it sends back."""
+    receiver_reports_sent: int = 0
+    audio_level_errors: int = 0
+    """Exceptions raised by :attr:`on_audio_level` (logged once, then counted)."""
+    rtx_ssrc: int | None = None
+    """The publisher's RTX SSRC (RFC 4588), if it negotiated RTX."""
     not_forwarded: int = 0
-    """Packets that took aiortc's normal path to this receiver (e.g. RTX) and were dropped."""
+    """Packets that took aiortc's normal path to this receiver and were dropped."""
     keyframe_requests_sent: int = 0
+    nacks_sent: int = 0
+    """Generic NACKs sent to the publisher for packets no subscriber history held."""
+    retransmissions_received: int = 0
+    """RTX packets from the publisher, unwrapped and forwarded."""
     send_failures: int = 0
     """Rewritten packets SRTP refused to protect (too old for its replay window), dropped."""
+    _nack_throttle: NackThrottle = field(default_factory=NackThrottle)
+    _lsr: int = 0
+    _lsr_at: float = 0.0
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def receiver_report(self, now: float) -> bytes | None:
+        """An RTCP RR about the publisher's stream (RFC 3550 section 6.4.2), so its congestion control sees the
+        loss and jitter on its uplink and its RTT (LSR/DLSR) — aiortc's own receiver statistics are bypassed."""
+        if self.forwarder is None or self.stats is None:
+            return None
+        block = self.stats.report_block()
+        if block is None:
+            return None
+        fraction, lost, extended, jitter = block
+        dlsr = round((now - self._lsr_at) * 65536) if self._lsr else 0
+        report = RtcpReceiverInfo(
+            ssrc=self.forwarder.source_ssrc,
+            fraction_lost=fraction,
+            packets_lost=lost,
+            highest_sequence=extended,
+            jitter=jitter,
+            lsr=self._lsr,
+            dlsr=dlsr,
+        )
+        self.receiver_reports_sent += 1
+        return bytes(RtcpRrPacket(ssrc=self.rtcp_ssrc, reports=[report]))
+
+    def sender_report_received(self, ntp_timestamp: int, rtp_timestamp: int, now: float) -> None:
+        if self.clock is not None:
+            self.clock.update(ntp_timestamp, rtp_timestamp, now)
+        self._lsr = (ntp_timestamp >> 16) & 0xFFFFFFFF
+        self._lsr_at = now
+
+    async def _run_receiver_reports(self) -> None:
+        transport = self.receiver.transport
+        while True:
+            # RFC 3550 section 6.3.1: randomised around one second.
+            await asyncio.sleep(0.5 + random.random())
+            report = self.receiver_report(time.monotonic())
+            if report is not None:
+                _fast_path(transport).send_rtcp(report)
 
     def request_keyframe(self) -> None:
         """Send an RTCP PLI to the publisher (RFC 4585 section 6.3.1), throttled, without blocking the caller."""
         if self.forwarder is None or not self.forwarder.request_keyframe(time.monotonic()):
             return
-        packet = build_pli(self.rtcp_ssrc, self.forwarder.source_ssrc)
-        task = asyncio.ensure_future(_send_quietly(self.receiver.transport, packet))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        _fast_path(self.receiver.transport).send_rtcp(build_pli(self.rtcp_ssrc, self.forwarder.source_ssrc))
         self.keyframe_requests_sent += 1
+
+    def request_retransmission(self, seqs: list[int]) -> None:
+        """Ask the publisher to resend these (publisher-numbered) packets: one generic NACK (RFC 4585 section
+        6.2.1), each number at most once per throttle interval however many subscribers lost it."""
+        if self.forwarder is None:
+            return
+        fresh = self._nack_throttle.filter(seqs, time.monotonic())
+        if fresh:
+            _fast_path(self.receiver.transport).send_rtcp(build_nack(self.rtcp_ssrc, self.forwarder.source_ssrc, fresh))
+            self.nacks_sent += 1
+
+    def _send(self, down_track: DownTrack, packet: bytes) -> None:
+        # The fan-out callback: no await, no allocation beyond SRTP's output.
+        try:
+            down_track.sink.send(packet)  # type: ignore[attr-defined]
+        except pylibsrtp.Error:
+            # libsrtp refuses an index older than its 1024-packet window (a very late or replayed input
+            # packet). Raising here would end the *publisher's* DTLS transport loop, so drop and count.
+            self.send_failures += 1
+
+    def handle_packet(self, data: bytes, ssrc: int) -> None:
+        """One decrypted RTP packet from the publisher (media or RTX SSRC)."""
+        forwarder = self.forwarder
+        if forwarder is None:
+            return
+        if ssrc != forwarder.source_ssrc:
+            # RFC 4588 section 4: an RTX packet carries the original sequence number first in its payload.
+            try:
+                start = payload_offset(data)
+            except RtpFormatError:
+                forwarder.dropped += 1
+                return
+            original = unwrap_rtx(data, data[1] & 0x7F, forwarder.source_ssrc, start)
+            if original is None:
+                return  # padding-only probe
+            data = original
+            self.retransmissions_received += 1
+        now = time.monotonic()
+        if self.stats is not None:
+            seq, ts = _SEQ_TS.unpack_from(data, 2)
+            self.stats.add(seq, ts, now)
+        if forwarder.fan_out(data, now, self._send):
+            self.request_keyframe()  # a subscriber waits for a key frame (start, resume): throttled PLI
+        level_id = self.audio_level_id
+        if level_id is not None:
+            level = read_audio_level(data, level_id)
+            if level != NO_LEVEL:
+                self.audio_level = level & 0x7F
+                self.voice_activity = level > 0x7F
+                if self.on_audio_level is not None:
+                    try:
+                        self.on_audio_level(level & 0x7F, level > 0x7F)
+                    except Exception:
+                        # A listener's bug must not stop forwarding; log it once per track, not per packet.
+                        self.audio_level_errors += 1
+                        if self.audio_level_errors == 1:
+                            log.exception("on_audio_level listener failed (further failures are only counted)")
 
 
 @dataclass(eq=False)
@@ -89,7 +376,93 @@ class SubscribedTrack:
     down_track: DownTrack | None = None
     source: PublishedTrack | None = None
     ready: asyncio.Event = field(default_factory=asyncio.Event)
+    estimate: BandwidthEstimate = field(default_factory=BandwidthEstimate)
+    """What this subscriber can receive, from its receiver reports and REMB (for layer selection)."""
+    rtx_payload_type: int | None = None
+    """RTX payload type negotiated with this subscriber for the linked codec (None: plain retransmission)."""
+    abs_send_time_id: int | None = None
+    """abs-send-time extension id negotiated with this subscriber (the edge stamps its packets with it)."""
     keyframe_requests_received: int = 0
+    nacks_received: int = 0
+    retransmitted: int = 0
+    """Packets resent to this subscriber from its history."""
+    sender_reports_sent: int = 0
+    _rtx_seq: int = field(default_factory=lambda: random.getrandbits(16), repr=False)
+
+    def handle_nack(self, lost: list[int]) -> None:
+        """RFC 4585 section 6.2.1 from the subscriber: resend what the history holds (as RTX if negotiated, RFC
+        4588), ask the publisher for the rest."""
+        self.nacks_received += 1
+        down_track = self.down_track
+        if down_track is None or not isinstance(down_track.history, SendHistory):
+            return
+        # Resend a packet at most once per round trip (aiortc and browsers repeat NACKs while a hole stays open).
+        rtt = self.estimate.rtt_s
+        min_interval = 0.05 if rtt is None else max(0.01, min(rtt, 0.5))
+        resend, upstream = answer_nack(lost, down_track.history, down_track.seq_offset, time.monotonic(), min_interval)
+        sink: _FastPath = down_track.sink  # type: ignore[assignment]
+        for packet in resend:
+            if self.rtx_payload_type is not None:
+                packet = wrap_rtx(packet, self.rtx_payload_type, self._rtx_seq, self.sender._rtx_ssrc)
+                self._rtx_seq = (self._rtx_seq + 1) & 0xFFFF
+            try:
+                sink.send(packet)
+            except pylibsrtp.Error:
+                continue
+            self.retransmitted += 1
+        if upstream and self.source is not None:
+            self.source.request_retransmission(upstream)
+
+    def handle_report(self, packet: RtcpRrPacket | RtcpSrPacket) -> None:
+        down_track = self.down_track
+        clock_rate = down_track.clock_rate if down_track is not None else 90_000
+        now = time.monotonic()
+        for report in packet.reports:
+            if report.ssrc == self.sender._ssrc:
+                self.estimate.on_receiver_report(
+                    report.fraction_lost, report.jitter, clock_rate, report.lsr, report.dlsr, now
+                )
+
+    def sender_report(self, now: float) -> bytes | None:
+        """The compound RTCP (SR + SDES CNAME, RFC 3550 section 6.1) for this subscriber, or None before the
+        first forwarded packet. The NTP ↔ RTP pair is the publisher's (so a participant's audio and video
+        stay in sync at the subscriber), its RTP timestamp mapped through the down track's offset."""
+        down_track = self.down_track
+        if down_track is None or not down_track.started:
+            return None
+        source = self.source
+        mapped = source.clock.at(now) if source is not None and source.clock is not None else None
+        if (
+            mapped is not None
+            and source is not None
+            and source.forwarder is not None
+            and (down_track.is_from_current_source(source.forwarder.source_ssrc))
+        ):
+            ntp, source_ts = mapped
+            rtp_ts = down_track.timestamp_out(source_ts)
+        else:
+            # No SR from the publisher yet: the edge's clock against the last packet sent (no lip-sync).
+            _, last_ts, last_now = down_track.last_sent
+            ntp = clock.current_ntp_time()
+            rtp_ts = (last_ts + round((now - last_now) * down_track.clock_rate)) & 0xFFFFFFFF
+        ssrc = self.sender._ssrc
+        data = bytes(
+            RtcpSrPacket(
+                ssrc=ssrc,
+                sender_info=RtcpSenderInfo(
+                    ntp_timestamp=ntp,
+                    rtp_timestamp=rtp_ts,
+                    packet_count=down_track.packets & 0xFFFFFFFF,
+                    octet_count=down_track.octets & 0xFFFFFFFF,
+                ),
+            )
+        )
+        cname: str | None = getattr(self.sender, "_RTCRtpSender__cname", None)
+        if cname:
+            data += bytes(RtcpSdesPacket(chunks=[RtcpSourceInfo(ssrc=ssrc, items=[(1, cname.encode())])]))
+        self.estimate.sender_report_sent(ntp, now)
+        self.sender_reports_sent += 1
+        return data
 
 
 async def _send_quietly(transport: RTCDtlsTransport, data: bytes) -> None:
@@ -108,29 +481,56 @@ def _transport_taps(transport: RTCDtlsTransport) -> dict[int, PublishedTrack]:
     original: Callable[[bytes, int], Awaitable[None]] = transport._handle_rtp_data
 
     async def handle_rtp_data(data: bytes, arrival_time_ms: int) -> None:
-        published = taps.get(int.from_bytes(data[8:12], "big")) if len(data) >= 12 else None
-        if published is None or published.forwarder is None:
+        ssrc = int.from_bytes(data[8:12], "big")
+        published = taps.get(ssrc) if len(data) >= 12 else None
+        if published is None:
             await original(data, arrival_time_ms)
             return
-        for down_track, packet in published.forwarder.forward(data, time.monotonic()):
-            sink: RTCDtlsTransport = down_track.sink  # type: ignore[assignment]
-            try:
-                await sink._send_rtp(packet)
-            except ConnectionError:
-                pass  # that subscriber is gone; the others still get the packet
-            except pylibsrtp.Error:
-                # libsrtp refuses an index older than its 1024-packet window (a very late or replayed input
-                # packet). Raising here would end the *publisher's* DTLS transport loop, so drop and count.
-                published.send_failures += 1
+        published.handle_packet(data, ssrc)
 
     setattr(transport, "_handle_rtp_data", handle_rtp_data)  # noqa: B010 - instance patch, see module docstring
     return taps
+
+
+def _fast_receive(transport: RTCDtlsTransport, taps: dict[int, PublishedTrack]) -> None:
+    """Hand tapped SRTP packets to their forwarder from the socket callback itself.
+
+    aiortc's receive path per datagram: aioice tries to parse it as STUN, queues it, wakes the DTLS transport's
+    reader coroutine, which unprotects it and awaits the router. For a tapped media SSRC (in clear in the SRTP
+    header, RFC 3711 section 3.1) this does the same work synchronously in ``datagram_received``; every other
+    datagram (STUN, DTLS, RTCP, untapped RTP) takes aiortc's path unchanged. Packets already queued when this is
+    installed are still delivered by aiortc's loop (at most a few reordered packets, which RTP tolerates)."""
+    srtp = transport._rx_srtp
+    if srtp is None or getattr(transport, _RECEIVE_PATCHED_ATTR, False):
+        return  # not connected (aiortc's path still works), or already patched for another track
+    setattr(transport, _RECEIVE_PATCHED_ATTR, True)
+    unprotect = srtp.unprotect
+    for protocol in transport.transport._connection._protocols:
+        original: Callable[[bytes, Any], None] = protocol.datagram_received
+
+        def datagram_received(data: bytes, addr: Any, original: Callable[[bytes, Any], None] = original) -> None:
+            # RTP (RFC 7983 section 7: first byte 128..191), not RTCP (RFC 5761 section 4: PT 192..223).
+            if len(data) >= 12 and 127 < data[0] < 192 and not 191 < data[1] < 224:
+                ssrc = int.from_bytes(data[8:12], "big")
+                published = taps.get(ssrc)
+                if published is not None and transport._state == DtlsState.CONNECTED:
+                    try:
+                        plain = unprotect(data)
+                    except pylibsrtp.Error:
+                        return  # replayed or forged: aiortc drops these too
+                    published.handle_packet(plain, ssrc)
+                    return
+            original(data, addr)
+
+        setattr(protocol, "datagram_received", datagram_received)  # noqa: B010
 
 
 def tap_receiver(transceiver: RTCRtpTransceiver) -> PublishedTrack:
     """Forward this transceiver's incoming RTP instead of decoding it (no decoder thread is started)."""
     receiver = transceiver.receiver
     published = PublishedTrack(receiver=receiver, rtcp_ssrc=transceiver.sender._ssrc)
+    original_rtcp: Callable[[AnyRtcpPacket], Awaitable[None]] = receiver._handle_rtcp_packet
+    original_stop: Callable[[], Awaitable[None]] = receiver.stop
 
     async def receive(parameters: RTCRtpReceiveParameters) -> None:
         if published.ready.is_set():
@@ -138,19 +538,49 @@ def tap_receiver(transceiver: RTCRtpTransceiver) -> PublishedTrack:
         ssrcs = [encoding.ssrc for encoding in parameters.encodings if encoding.ssrc]
         if not ssrcs or not parameters.codecs:
             raise TrackLinkError(f"remote description gives no SSRC or codec for mid {parameters.muxId}")
-        published.codec = parameters.codecs[0]
+        codec = parameters.codecs[0]
+        published.codec = codec
+        published.clock = SenderClock(codec.clockRate)
+        published.stats = ReceiveStatistics(codec.clockRate)
         published.forwarder = Forwarder(source_ssrc=ssrcs[0])
+        published.audio_level_id = next(
+            (ext.id for ext in parameters.headerExtensions if ext.uri == AUDIO_LEVEL_URI), None
+        )
         transport = receiver.transport
-        _transport_taps(transport)[ssrcs[0]] = published
-        # Registered so RTCP (SR, BYE) and untapped packets (RTX) still find this receiver.
+        taps = _transport_taps(transport)
+        taps[ssrcs[0]] = published
+        rtx = parameters.encodings[0].rtx
+        if rtx is not None and rtx.ssrc:
+            published.rtx_ssrc = rtx.ssrc
+            taps[rtx.ssrc] = published
+        # Registered so RTCP (SR, BYE) and untapped packets still find this receiver.
         transport._register_rtp_receiver(receiver, parameters)
+        _fast_receive(transport, taps)
+        task = asyncio.ensure_future(published._run_receiver_reports())
+        published._tasks.add(task)
+        task.add_done_callback(published._tasks.discard)
         published.ready.set()
+
+    async def stop() -> None:
+        for task in list(published._tasks):
+            task.cancel()
+        await asyncio.gather(*published._tasks, return_exceptions=True)
+        await original_stop()
 
     async def handle_rtp_packet(packet: RtpPacket, arrival_time_ms: int) -> None:
         published.not_forwarded += 1
 
+    async def handle_rtcp_packet(packet: AnyRtcpPacket) -> None:
+        forwarder = published.forwarder
+        if isinstance(packet, RtcpSrPacket) and forwarder is not None and packet.ssrc == forwarder.source_ssrc:
+            info = packet.sender_info
+            published.sender_report_received(info.ntp_timestamp, info.rtp_timestamp, time.monotonic())
+        await original_rtcp(packet)
+
     setattr(receiver, "receive", receive)  # noqa: B010
     setattr(receiver, "_handle_rtp_packet", handle_rtp_packet)  # noqa: B010
+    setattr(receiver, "_handle_rtcp_packet", handle_rtcp_packet)  # noqa: B010
+    setattr(receiver, "stop", stop)  # noqa: B010
     return published
 
 
@@ -162,23 +592,70 @@ def tap_sender(transceiver: RTCRtpTransceiver) -> SubscribedTrack:
     subscribed = SubscribedTrack(sender=sender)
     original_send = sender.send
     original_rtcp: Callable[[AnyRtcpPacket], Awaitable[None]] = sender._handle_rtcp_packet
+    # aiortc's stop() waits for these events around cancelling the two tasks send() starts.
+    rtp_started: asyncio.Event = getattr(sender, "_RTCRtpSender__rtp_started")  # noqa: B009
+    rtp_exited: asyncio.Event = getattr(sender, "_RTCRtpSender__rtp_exited")  # noqa: B009
+    rtcp_started: asyncio.Event = getattr(sender, "_RTCRtpSender__rtcp_started")  # noqa: B009
+    rtcp_exited: asyncio.Event = getattr(sender, "_RTCRtpSender__rtcp_exited")  # noqa: B009
 
     async def send(parameters: RTCRtpSendParameters) -> None:
         if not subscribed.ready.is_set():
             subscribed.codecs = list(parameters.codecs)
+            subscribed.abs_send_time_id = next(
+                (ext.id for ext in parameters.headerExtensions if ext.uri == ABS_SEND_TIME_URI), None
+            )
         await original_send(parameters)
         subscribed.ready.set()
 
+    async def run_rtp(codec: RTCRtpCodecParameters) -> None:
+        # No track, no encoder: forwarded packets bypass this loop, which would otherwise poll every 20 ms.
+        rtp_started.set()
+        try:
+            await asyncio.get_running_loop().create_future()
+        except asyncio.CancelledError:
+            pass
+        rtp_exited.set()
+
+    async def run_rtcp() -> None:
+        rtcp_started.set()
+        try:
+            while True:
+                # RFC 3550 section 6.3.1: vary the interval over [0.5, 1.5] times the nominal second.
+                await asyncio.sleep(0.5 + random.random())
+                report = subscribed.sender_report(time.monotonic())
+                if report is not None:
+                    await _send_quietly(sender.transport, report)
+        except asyncio.CancelledError:
+            pass
+        await _send_quietly(sender.transport, bytes(RtcpByePacket(sources=[sender._ssrc])))
+        rtcp_exited.set()
+
     async def handle_rtcp_packet(packet: AnyRtcpPacket) -> None:
-        if isinstance(packet, RtcpPsfbPacket) and packet.fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):
-            # RFC 4585 section 6.3.1: the edge cannot make a keyframe; pass the request to the publisher.
-            subscribed.keyframe_requests_received += 1
-            if subscribed.source is not None:
-                subscribed.source.request_keyframe()
+        if isinstance(packet, RtcpPsfbPacket):
+            if packet.fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):
+                # RFC 4585 section 6.3.1: the edge cannot make a keyframe; pass the request to the publisher.
+                subscribed.keyframe_requests_received += 1
+                if subscribed.source is not None:
+                    subscribed.source.request_keyframe()
+                return
+            if packet.fmt == RTCP_PSFB_APP:
+                try:
+                    bitrate, ssrcs = unpack_remb_fci(packet.fci)
+                except ValueError:
+                    return
+                if sender._ssrc in ssrcs:
+                    subscribed.estimate.on_remb(bitrate)
+                return
+        elif isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
+            subscribed.handle_nack(packet.lost)
             return
+        elif isinstance(packet, (RtcpRrPacket, RtcpSrPacket)):
+            subscribed.handle_report(packet)
         await original_rtcp(packet)
 
     setattr(sender, "send", send)  # noqa: B010
+    setattr(sender, "_run_rtp", run_rtp)  # noqa: B010
+    setattr(sender, "_run_rtcp", run_rtcp)  # noqa: B010
     setattr(sender, "_handle_rtcp_packet", handle_rtcp_packet)  # noqa: B010
     return subscribed
 
@@ -194,6 +671,15 @@ def link(published: PublishedTrack, subscribed: SubscribedTrack, *, first_sequen
     if codec is None or codec.payloadType is None:
         offered = ", ".join(c.mimeType for c in subscribed.codecs)
         raise TrackLinkError(f"subscriber did not negotiate {published.codec.mimeType} (got {offered})")
+    # RFC 4588 section 8.6: the RTX payload type whose apt names this codec.
+    subscribed.rtx_payload_type = next(
+        (
+            c.payloadType
+            for c in subscribed.codecs
+            if c.mimeType.lower().endswith("/rtx") and str(c.parameters.get("apt")) == str(codec.payloadType)
+        ),
+        None,
+    )
     down_track = subscribed.down_track
     if down_track is None:
         down_track = DownTrack(
@@ -202,14 +688,17 @@ def link(published: PublishedTrack, subscribed: SubscribedTrack, *, first_sequen
             clock_rate=codec.clockRate,
             first_sequence=random.getrandbits(16) if first_sequence is None else first_sequence,
             first_timestamp=random.getrandbits(32),
-            sink=subscribed.sender.transport,
+            sink=_fast_path(subscribed.sender.transport),
             keyframe_start=_KEYFRAME_START.get(mime),
+            abs_send_time_id=subscribed.abs_send_time_id,
+            history=SendHistory(),
         )
         subscribed.down_track = down_track
     else:
         down_track.payload_type = codec.payloadType
     if subscribed.source is not None and subscribed.source.forwarder is not None:
-        subscribed.source.forwarder.unsubscribe(down_track)
+        if down_track in subscribed.source.forwarder.down_tracks:
+            subscribed.source.forwarder.unsubscribe(down_track)
     subscribed.source = published
     published.forwarder.subscribe(down_track)
     published.request_keyframe()

@@ -41,6 +41,9 @@ class Settings:
     """How many of the loudest speakers are heard in a room above ``top_audio_threshold``."""
     audio_hang_s: float = 2.0
     """How long a speaker who left the loudest ``top_audio_n`` stays heard, so pauses do not cut it."""
+    ice_addresses: tuple[str, ...] = ()
+    """Host candidates ICE offers (``EDGE_ICE_ADDRESSES``, comma-separated); empty: every interface but loopback.
+    ``127.0.0.1`` keeps media on loopback (tests, single-machine use with browsers on the same host)."""
     log_level: str = "info"
 
     @property
@@ -89,5 +92,6 @@ class Settings:
             top_audio_threshold=int(e.get("EDGE_TOP_AUDIO_THRESHOLD", d.top_audio_threshold)),
             top_audio_n=int(e.get("EDGE_TOP_AUDIO_N", d.top_audio_n)),
             audio_hang_s=float(e.get("EDGE_AUDIO_HANG_S", d.audio_hang_s)),
+            ice_addresses=tuple(a.strip() for a in e.get("EDGE_ICE_ADDRESSES", "").split(",") if a.strip()),
             log_level=e.get("EDGE_LOG_LEVEL", d.log_level),
         )

@@ -8,17 +8,21 @@ load tests and the edge's own tests.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fractions
 import math
 import time
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import av
-from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver
+from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
+from aiortc.sdp import SessionDescription
 
 from edge.codecs import prefer_codec
+from protocol.signalling import Answer, Offer, TrackInfo
 
 VIDEO_CLOCK_RATE = 90_000
 OPUS_CLOCK_RATE = 48_000  # RFC 7587 section 4.1: always 48 kHz
@@ -177,3 +181,109 @@ class SyntheticParticipant:
             task.cancel()
         await asyncio.gather(*self._consumers, return_exceptions=True)
         await self.pc.close()
+
+
+class PoliteNegotiator:
+    """The client side of "perfect negotiation" (W3C webrtc-pc section 10.7) for an aiortc peer, the polite one.
+
+    aiortc has no ``rollback``, so after the first negotiation an offer is sent *without* being applied locally
+    (``createOffer`` only) and applied when the edge answers it. If the edge's own offer arrives first (glare;
+    the impolite edge ignores ours) the unapplied offer is simply dropped - that is the rollback - the edge's is
+    answered and ours is made again. Offers wait (queue) while an edge offer is being answered.
+    """
+
+    def __init__(self, pc: RTCPeerConnection, send: Callable[[Offer | Answer], Awaitable[object]]) -> None:
+        self.pc = pc
+        self._send = send
+        self._lock = asyncio.Lock()
+        self._pending: RTCSessionDescription | None = None
+        """Our offer as sent, not yet applied (None once applied, or when the first offer was applied at once)."""
+        self._awaiting_answer = False
+        self._sources: dict[RTCRtpTransceiver, str] = {}
+        self.collisions = 0
+        """Edge offers that overtook one of ours (ours was dropped and made again)."""
+        self.remote_tracks: dict[str, TrackInfo] = {}
+        """What the edge said each of its mids carries (participant and source)."""
+
+    def label(self, transceiver: RTCRtpTransceiver, source: str) -> None:
+        """Announce ``transceiver``'s track as ``source`` (``camera``/``microphone``/``screen``) in our offers."""
+        self._sources[transceiver] = source
+
+    async def offer(self) -> None:
+        async with self._lock:
+            await self._offer()
+
+    async def _offer(self) -> None:
+        if self.pc.localDescription is None:
+            # First negotiation: apply at once so ICE gathers and the SDP carries our candidates. The edge makes
+            # no offer before answering this one, so it cannot collide.
+            await self.pc.setLocalDescription(await self.pc.createOffer())
+            sdp = self.pc.localDescription.sdp
+            self._pending = None
+        else:
+            self._pending = await self.pc.createOffer()
+            sdp = self._pending.sdp
+        self._awaiting_answer = True
+        await self._send(Offer(sdp=sdp, tracks=self._track_map(sdp)))
+
+    def _track_map(self, sdp: str) -> dict[str, TrackInfo]:
+        # Mids of new transceivers exist only in the SDP until it is applied: aiortc lists m-lines of existing
+        # transceivers by their index and appends new ones in transceiver order.
+        media = SessionDescription.parse(sdp).media
+        fresh = iter(m.rtp.muxId for m in media if m.rtp.muxId not in {t.mid for t in self.pc.getTransceivers()})
+        out: dict[str, TrackInfo] = {}
+        for transceiver in self.pc.getTransceivers():
+            mid = transceiver.mid if transceiver.mid is not None else next(fresh, None)
+            source = self._sources.get(transceiver)
+            if mid is not None and source is not None:
+                out[mid] = TrackInfo(source=source)
+        return out
+
+    async def handle(self, msg: Offer | Answer) -> None:
+        """Apply an edge ``offer`` or ``answer``."""
+        reoffer = False
+        async with self._lock:
+            if isinstance(msg, Offer):
+                if self._awaiting_answer:
+                    if self._pending is None:
+                        raise RuntimeError("edge offer collided with our first offer, which cannot be rolled back")
+                    self.collisions += 1
+                    self._pending, self._awaiting_answer, reoffer = None, False, True
+                self.remote_tracks = dict(msg.tracks)
+                with _unassociated_hidden(self.pc):
+                    await self.pc.setRemoteDescription(RTCSessionDescription(sdp=msg.sdp, type="offer"))
+                    await self.pc.setLocalDescription(await self.pc.createAnswer())
+                await self._send(Answer(sdp=self.pc.localDescription.sdp))
+                if reoffer:
+                    await self._offer()
+            else:
+                if not self._awaiting_answer:
+                    return  # the answer to an offer we dropped; cannot happen with an impolite edge, harmless
+                if self._pending is not None:
+                    await self.pc.setLocalDescription(self._pending)
+                    self._pending = None
+                self._awaiting_answer = False
+                await self.pc.setRemoteDescription(RTCSessionDescription(sdp=msg.sdp, type="answer"))
+
+    @property
+    def stable(self) -> bool:
+        return not self._awaiting_answer and self.pc.signalingState == "stable"
+
+
+@contextlib.contextmanager
+def _unassociated_hidden(pc: RTCPeerConnection) -> Iterator[None]:
+    """Keep our not-yet-negotiated transceivers out of a remote offer's m-line matching.
+
+    RFC 8829 section 5.10 lets a new remote m-section take over only a transceiver created by ``addTrack``;
+    aiortc gives it any same-kind transceiver without a mid, so the edge's offer of someone's camera would
+    capture the screen share we are about to offer (and make it a sender for the wrong m-line); applying the
+    answer then trips over its missing offer direction. aiortc has no option for this, so the list it searches
+    is trimmed while the edge's offer is applied and answered, and restored after."""
+    transceivers: list[RTCRtpTransceiver] = pc._RTCPeerConnection__transceivers  # type: ignore[attr-defined]
+    hidden = [t for t in transceivers if t.mid is None]
+    for t in hidden:
+        transceivers.remove(t)
+    try:
+        yield
+    finally:
+        transceivers.extend(hidden)

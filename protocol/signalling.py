@@ -8,6 +8,19 @@ Every frame is one JSON object with a ``type``; other keys are camelCase, as on 
 3. both sides then exchange ``offer``/``answer``/``candidate`` (SDP and ICE, RFC 8829 JSEP) until the client
    sends ``leave`` or either side closes.
 
+What a track *is* travels beside the SDP, in an ``offer``'s optional ``tracks`` object keyed by mid (SDP cannot say
+"this video is a screen share", and msid stream ids are the sender's to choose):
+
+* client → edge: ``{"tracks": {"1": {"source": "screen"}}}`` - the source of each track the client publishes
+  (``camera``, ``microphone`` or ``screen``); a mid left out means the kind's usual source (camera/microphone);
+* edge → client: ``{"tracks": {"4": {"source": "camera", "participantId": "…"}}}`` - whose track each edge
+  send-only mid carries, so the client can put it in the right tile. Mids of ended (inactive) tracks are absent.
+
+Renegotiation follows the "perfect negotiation" pattern (W3C webrtc-pc section 10.7 example; RFC 8829 section
+4.1.8.1 on glare): the edge is the *impolite* peer and ignores a client ``offer`` that collides with its own
+outstanding one (without blocking the socket); clients are *polite*: on an edge offer while their own is pending
+they roll back, answer the edge's, then offer again.
+
 A frame the edge cannot use is answered with ``error`` (code ``BAD_INPUT``) and the socket stays open; problems
 with the session itself (token, timeout, replacement) close it with a code from :class:`CloseCode`, whose
 reason text is human-readable and never needed by a program.
@@ -37,7 +50,8 @@ Standard library only: the edge, the web SDK's tests and ``loadtests`` all impor
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, ClassVar
 
@@ -96,12 +110,27 @@ class Leave:
     TYPE: ClassVar[str] = "leave"
 
 
+TRACK_SOURCES = ("camera", "microphone", "screen")
+"""What a published track shows; a screen share's audio is also ``screen``."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrackInfo:
+    """What one m-line (mid) carries, sent beside the SDP in an ``offer``."""
+
+    source: str
+    """One of :data:`TRACK_SOURCES`."""
+    participant_id: str | None = None
+    """Edge → client only: whose track it is."""
+
+
 @dataclass(frozen=True, slots=True)
 class Offer:
-    """Either direction: an SDP offer (RFC 8829 section 5.2)."""
+    """Either direction: an SDP offer (RFC 8829 section 5.2), with what its mids carry (see module docstring)."""
 
     TYPE: ClassVar[str] = "offer"
     sdp: str
+    tracks: Mapping[str, TrackInfo] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,8 +192,13 @@ def to_dict(msg: Message) -> dict[str, Any]:
             return {"type": Join.TYPE, "token": token}
         case Leave():
             return {"type": Leave.TYPE}
-        case Offer(sdp=sdp) | Answer(sdp=sdp):
-            return {"type": msg.TYPE, "sdp": sdp}
+        case Offer(sdp=sdp, tracks=tracks):
+            out: dict[str, Any] = {"type": Offer.TYPE, "sdp": sdp}
+            if tracks:
+                out["tracks"] = {mid: _track_to_dict(info) for mid, info in tracks.items()}
+            return out
+        case Answer(sdp=sdp):
+            return {"type": Answer.TYPE, "sdp": sdp}
         case Candidate():
             return {
                 "type": Candidate.TYPE,
@@ -183,6 +217,13 @@ def to_dict(msg: Message) -> dict[str, Any]:
         case Error(code=code, message=message):
             return {"type": Error.TYPE, "code": code, "message": message}
     raise TypeError(f"not a signalling message: {msg!r}")  # pragma: no cover - exhaustive above
+
+
+def _track_to_dict(info: TrackInfo) -> dict[str, str]:
+    out = {"source": info.source}
+    if info.participant_id is not None:
+        out["participantId"] = info.participant_id
+    return out
 
 
 def encode(msg: Message) -> str:
@@ -237,10 +278,27 @@ def _load(text: str | bytes) -> dict[str, Any]:
     return obj
 
 
+def _tracks(obj: dict[str, Any]) -> dict[str, TrackInfo]:
+    value = obj.get("tracks")
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise SignallingMessageError(f"offer.tracks must be an object keyed by mid (got {type(value).__name__})")
+    out: dict[str, TrackInfo] = {}
+    for mid, info in value.items():
+        if not isinstance(info, dict) or info.get("source") not in TRACK_SOURCES:
+            raise SignallingMessageError(f"offer.tracks[{mid!r}].source must be one of {', '.join(TRACK_SOURCES)}")
+        pid = info.get("participantId")
+        if pid is not None and not isinstance(pid, str):
+            raise SignallingMessageError(f"offer.tracks[{mid!r}].participantId must be a string")
+        out[mid] = TrackInfo(source=info["source"], participant_id=pid)
+    return out
+
+
 def _from_dict_common(obj: dict[str, Any]) -> Offer | Answer | Candidate | None:
     kind = obj["type"]
     if kind == Offer.TYPE:
-        return Offer(sdp=_str(obj, "sdp"))
+        return Offer(sdp=_str(obj, "sdp"), tracks=_tracks(obj))
     if kind == Answer.TYPE:
         return Answer(sdp=_str(obj, "sdp"))
     if kind == Candidate.TYPE:

@@ -6,7 +6,9 @@ their behaviour; calls are attributed to the receiver or sender that made them).
 
 from __future__ import annotations
 
+import array
 import asyncio
+import math
 import struct
 import sys
 import threading
@@ -19,9 +21,14 @@ from unittest import mock
 import aiortc.rtcrtpreceiver
 import aiortc.rtcrtpsender
 import pytest
-from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender
+from aioice.ice import CandidatePair
+from aiortc import AudioStreamTrack, MediaStreamTrack, RTCPeerConnection, RTCRtpReceiver, RTCRtpSender
+from aiortc.rtp import RtcpSrPacket
+from av import AudioFrame
 
+from edge.audio_level import AUDIO_LEVEL_URI
 from edge.codecs import prefer_codec
+from edge.forwarder import payload_offset, vp8_keyframe_start
 from edge.rtp_hooks import PublishedTrack, SubscribedTrack, link, tap_receiver, tap_sender
 from edge.synthetic import EncodedClip, SyntheticParticipant, encode_opus_clip, encode_vp8_clip
 from tests.support.gql import eventually
@@ -91,10 +98,19 @@ class Call:
 
 
 @asynccontextmanager
-async def forwarded_call(clip: EncodedClip) -> AsyncIterator[Call]:
-    """Publisher ⇄ edge A and edge B ⇄ subscriber, connected, with A's track linked to B's sender."""
+async def forwarded_call(
+    clip: EncodedClip, *, track: MediaStreamTrack | None = None, rtx: bool = False
+) -> AsyncIterator[Call]:
+    """Publisher ⇄ edge A and edge B ⇄ subscriber, connected, with A's track linked to B's sender. ``track``
+    replaces the clip with a live track the publisher encodes (its kind and codec still come from ``clip``);
+    ``rtx`` negotiates RTX (RFC 4588) between edge B and the subscriber."""
     publisher = SyntheticParticipant()
-    publisher_sender = publisher.publish(clip)
+    if track is None:
+        publisher_sender = publisher.publish(clip)
+    else:
+        publisher_transceiver = publisher.pc.addTransceiver(track, direction="sendonly")
+        prefer_codec(publisher_transceiver, clip.mime_type)
+        publisher_sender = publisher_transceiver.sender
     subscriber = SyntheticParticipant()
     edge_a = RTCPeerConnection()
     edge_b = RTCPeerConnection()
@@ -110,6 +126,11 @@ async def forwarded_call(clip: EncodedClip) -> AsyncIterator[Call]:
         # Edge B offers a send-only track with no MediaStreamTrack behind it.
         transceiver_b = edge_b.addTransceiver(clip.kind, direction="sendonly")
         prefer_codec(transceiver_b, clip.mime_type)
+        if rtx:
+            capabilities = RTCRtpSender.getCapabilities(clip.kind).codecs
+            transceiver_b.setCodecPreferences(
+                [c for c in capabilities if c.mimeType.lower() in (clip.mime_type.lower(), f"{clip.kind}/rtx")]
+            )
         taps["subscribed"] = tap_sender(transceiver_b)
         await _negotiate(edge_b, subscriber.pc, lambda: None)
 
@@ -205,3 +226,187 @@ async def test_very_late_packet_from_publisher_is_dropped_without_breaking_the_c
     before = call.subscriber.frames_received["video"]
     await eventually(lambda: call.subscriber.frames_received["video"] >= before + 3, timeout=5)
     assert transport.state == "connected"
+
+
+class ToneTrack(AudioStreamTrack):
+    """aiortc's paced 20 ms audio track with a sine tone instead of silence: the publisher encodes it and, as
+    every aiortc audio sender does, computes its RFC 6464 level into the header extension."""
+
+    def __init__(self, amplitude: float) -> None:
+        super().__init__()
+        self.amplitude = amplitude
+        self._phase = 0
+
+    async def recv(self) -> AudioFrame:
+        frame = await super().recv()  # silence, s16 interleaved, paced in real time
+        assert isinstance(frame, AudioFrame)
+        channels, rate = len(frame.layout.channels), frame.sample_rate
+        tone = array.array(
+            "h",
+            (
+                round(self.amplitude * 32767 * math.sin(2 * math.pi * 440 * (self._phase + i // channels) / rate))
+                for i in range(frame.samples * channels)
+            ),
+        ).tobytes()
+        self._phase += frame.samples
+        plane = frame.planes[0]
+        plane.update(tone + bytes(plane.buffer_size - len(tone)))
+        return frame
+
+
+async def test_audio_level_extension_is_negotiated_and_read_from_forwarded_packets(codec_spy: CodecSpy) -> None:
+    levels: list[tuple[int, bool]] = []
+    async with forwarded_call(encode_opus_clip(frames=5), track=ToneTrack(amplitude=0.5)) as call:
+        # aiortc offers the extension; the edge answered it and reads its negotiated id.
+        assert call.published.audio_level_id is not None
+        assert f"a=extmap:{call.published.audio_level_id} {AUDIO_LEVEL_URI}" in call.edge_a.localDescription.sdp
+        call.published.on_audio_level = lambda level, voice: levels.append((level, voice))
+        await eventually(lambda: len(levels) >= 20, timeout=10)
+        # A full-scale-0.5 sine has an RMS of -9 dBov (RFC 6465 appendix A); aiortc sets no voice flag.
+        assert {level for level, _ in levels[5:]} <= {8, 9, 10}
+        assert not any(voice for _, voice in levels)
+        assert call.published.audio_level in (8, 9, 10)
+        # Levels are read in the tap: still no decoder or encoder at the edge.
+        await eventually(lambda: call.subscriber.frames_received["audio"] >= 5, timeout=10)
+        assert codec_spy.decoders_for(call.published.receiver) == 0
+        assert codec_spy.encoders_for(call.subscribed.sender) == 0
+
+
+async def test_paused_video_stops_then_resumes_at_a_key_frame_without_a_sequence_gap(call: Call) -> None:
+    await eventually(lambda: call.subscriber.frames_received["video"] >= 3, timeout=10)
+    forwarder, down_track = call.published.forwarder, call.subscribed.down_track
+    assert forwarder is not None and down_track is not None
+    forwarder.paused = True
+    await asyncio.sleep(0.2)  # packets in flight arrive
+    frames, sent = call.subscriber.frames_received["video"], down_track.packets
+    last_seq = down_track.last_sent[0]
+    await eventually(lambda: forwarder.paused_drops >= 10, timeout=5)
+    assert down_track.packets == sent and call.subscriber.frames_received["video"] == frames
+    requests = call.published.keyframe_requests_sent
+    nacks = call.subscribed.nacks_received
+
+    forwarder.paused = False
+    await eventually(lambda: call.subscriber.frames_received["video"] >= frames + 5, timeout=10)
+    assert call.published.keyframe_requests_sent > requests  # the edge asked the publisher for a key frame
+    # The first packet after the pause followed the last one before it: the subscriber saw no hole to NACK.
+    assert down_track.history is not None
+    first_after = down_track.history.get((last_seq + 1) & 0xFFFF)  # type: ignore[attr-defined]
+    assert first_after is not None and vp8_keyframe_start(first_after, payload_offset(first_after))
+    assert call.subscribed.nacks_received == nacks
+
+
+@dataclass
+class LossySink:
+    """Stands between a down track and its real send path: drops each chosen sequence number the first time
+    it is sent (real packets, real peers; the edge's retransmission goes through the same path)."""
+
+    inner: Any
+    media_ssrc: int
+    drop_every: int
+    dropped: set[int] = field(default_factory=set)
+    retransmissions: int = 0
+    """Packets sent again: RTX (another SSRC) or a dropped sequence number sent a second time."""
+
+    def send(self, packet: bytes) -> None:
+        seq, ssrc = struct.unpack_from("!H4xI", packet, 2)
+        media = ssrc == self.media_ssrc
+        if media and seq % self.drop_every == 0 and seq not in self.dropped:
+            self.dropped.add(seq)
+            return
+        if not media or seq in self.dropped:
+            self.retransmissions += 1
+        self.inner.send(packet)
+
+
+@pytest.mark.parametrize("rtx", [False, True], ids=["plain", "rtx"])
+async def test_subscriber_nacks_are_answered_from_the_edge_history(codec_spy: CodecSpy, rtx: bool) -> None:
+    async with forwarded_call(encode_vp8_clip(frames=30, fps=15, gop=15), rtx=rtx) as call:
+        down_track = call.subscribed.down_track
+        assert down_track is not None
+        assert (call.subscribed.rtx_payload_type is not None) is rtx
+        await eventually(lambda: call.subscriber.frames_received["video"] >= 3, timeout=10)
+        lossy = LossySink(inner=down_track.sink, drop_every=7, media_ssrc=down_track.ssrc)
+        down_track.sink = lossy
+        frames = call.subscriber.frames_received["video"]
+        plis = call.subscribed.keyframe_requests_received
+        await eventually(lambda: len(lossy.dropped) >= 10, timeout=10)
+        # The subscriber's own aiortc receiver saw the holes, NACKed them, and the edge resent each from history.
+        await eventually(lambda: call.subscribed.retransmitted >= len(lossy.dropped) - 1, timeout=5)
+        assert call.subscribed.nacks_received >= 1
+        assert lossy.retransmissions >= 9
+        await eventually(lambda: call.subscriber.frames_received["video"] >= frames + 15, timeout=10)
+        # Recovered by retransmission, not by key frames: no PLI storm (at most one racing a late resend).
+        assert call.subscribed.keyframe_requests_received - plis <= 1
+        assert codec_spy.encoders_for(call.subscribed.sender) == 0
+
+
+async def test_subscriber_gets_translated_sender_reports_and_its_reports_feed_the_estimate(call: Call) -> None:
+    (sub_receiver,) = [t.receiver for t in call.subscriber.pc.getTransceivers()]
+    reports: list[RtcpSrPacket] = []
+    original = sub_receiver._handle_rtcp_packet
+
+    async def capture(packet: Any) -> None:
+        if isinstance(packet, RtcpSrPacket):
+            reports.append(packet)
+        await original(packet)
+
+    sub_receiver._handle_rtcp_packet = capture  # type: ignore[method-assign]
+    published, subscribed = call.published, call.subscribed
+    assert published.clock is not None and subscribed.down_track is not None
+    # aiortc's publisher sends an SR every 0.5-1.5 s; the edge's next SR to the subscriber is translated from it.
+    await eventually(lambda: published.clock is not None and published.clock.known, timeout=5)
+    await eventually(lambda: len(reports) >= 2, timeout=6)
+    sr = reports[-1]
+    down_track = subscribed.down_track
+    assert sr.ssrc == subscribed.sender._ssrc
+    assert 0 < sr.sender_info.packet_count <= down_track.packets
+    assert 0 < sr.sender_info.octet_count <= down_track.octets
+    # RFC 3550 section 6.4.1: the (NTP, RTP) pair is the publisher's mapping, the RTP timestamp moved by the
+    # down track's offset: extrapolating the publisher's own SR to the edge's NTP time gives the same timestamp.
+    pub_ntp, pub_rtp = published.clock.reported  # type: ignore[misc]
+    elapsed = (sr.sender_info.ntp_timestamp - pub_ntp) / 2**32
+    expected = down_track.timestamp_out(round(pub_rtp + elapsed * down_track.clock_rate))
+    assert abs(((sr.sender_info.rtp_timestamp - expected + 2**31) % 2**32) - 2**31) <= 2
+    # The subscriber's receiver reports (aiortc sends them with LSR/DLSR) reach the estimate with an RTT, and
+    # its REMB (estimated from the abs-send-time the edge stamps on each packet) gives the bitrate.
+    await eventually(lambda: subscribed.estimate.rtt_s is not None, timeout=6)
+    assert subscribed.estimate.reports >= 1 and 0 <= subscribed.estimate.rtt_s < 0.5  # type: ignore[operator]
+    assert subscribed.estimate.fraction_lost == 0
+    assert subscribed.abs_send_time_id is not None and down_track.abs_send_time_id == subscribed.abs_send_time_id
+    await eventually(lambda: subscribed.estimate.remb_bps is not None, timeout=6)
+    assert subscribed.estimate.bitrate_bps == subscribed.estimate.remb_bps > 0
+
+
+async def test_publisher_gets_receiver_reports_from_the_edge(call: Call) -> None:
+    # aiortc's publisher-side sender handles the RR: its remote-inbound-rtp stats and RTT come from the edge.
+    await eventually(lambda: call.published.receiver_reports_sent >= 2, timeout=6)
+
+    async def publisher_saw_report() -> bool:
+        stats = await call.publisher_sender.getStats()
+        remote = [s for s in stats.values() if s.type == "remote-inbound-rtp"]
+        return bool(remote) and remote[0].packetsLost == 0 and remote[0].roundTripTime is not None
+
+    await eventually(publisher_saw_report, timeout=6, interval=0.2)
+
+
+async def test_send_path_follows_a_new_ice_pair_and_stops_cleanly_without_one(call: Call) -> None:
+    await eventually(lambda: call.subscriber.frames_received["video"] >= 2, timeout=10)
+    down_track = call.subscribed.down_track
+    assert down_track is not None
+    sink = down_track.sink
+    connection = call.subscribed.sender.transport.transport._connection
+    old_pair = connection._nominated[1]
+    # aioice nominates a new pair (same sockets here: what matters is that the edge notices the change).
+    new_pair = CandidatePair(old_pair.protocol, old_pair.remote_candidate)
+    connection._nominated[1] = new_pair
+    frames = call.subscriber.frames_received["video"]
+    await eventually(lambda: call.subscriber.frames_received["video"] >= frames + 3, timeout=5)
+    assert sink._pair is new_pair
+    # Consent lost / closing: aioice drops its nominated pairs. Forwarding goes on without raising; packets
+    # for that subscriber are counted as unsent.
+    connection._nominated.clear()
+    unsent = sink.unsent
+    await eventually(lambda: sink.unsent >= unsent + 5, timeout=5)
+    connection._nominated[1] = old_pair
+    frames = call.subscriber.frames_received["video"]
+    await eventually(lambda: call.subscriber.frames_received["video"] >= frames + 3, timeout=10)

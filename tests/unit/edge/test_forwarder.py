@@ -5,12 +5,16 @@ from __future__ import annotations
 import struct
 
 import pytest
+from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
+from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 
 from edge.forwarder import (
+    ABS_SEND_TIME_URI,
     DownTrack,
     Forwarder,
     RtpFormatError,
     build_pli,
+    parse_rtp,
     payload_offset,
     rtp_ssrc,
     vp8_keyframe_start,
@@ -193,3 +197,72 @@ def test_keyframe_requests_are_throttled() -> None:
 def test_pli_layout() -> None:
     # RFC 4585 section 6.1: V=2, FMT=1, PT=206, length 2 (words minus one), sender SSRC, media SSRC.
     assert build_pli(0x01020304, 0x0A0B0C0D) == bytes.fromhex("81ce0002010203040a0b0c0d")
+
+
+def test_pause_forwards_nothing_and_audio_resumes_without_a_sequence_gap() -> None:
+    forwarder = Forwarder(source_ssrc=0xA)
+    down = DownTrack(ssrc=1, payload_type=111, clock_rate=48_000, first_sequence=100, first_timestamp=0)
+    forwarder.subscribe(down)
+    assert [fields(p)[2:4] for _, p in forwarder.forward(rtp(10, 960, 0xA), now=1.0)] == [(100, 0)]
+    forwarder.pause()
+    assert forwarder.paused
+    assert all(forwarder.forward(rtp(11 + i, 960 * (2 + i), 0xA), now=1.02 + i / 50) == [] for i in range(50))
+    assert forwarder.paused_drops == 50
+    forwarder.resume()
+    # 2 s later the stream goes on at sequence 101 (nothing to NACK), its clock advanced by the 2 s paused.
+    ((_, out),) = forwarder.forward(rtp(111, 960 * 102, 0xA), now=3.0)
+    assert fields(out)[2:4] == (101, 96_000)
+    ((_, out),) = forwarder.forward(rtp(112, 960 * 103, 0xA), now=3.02)
+    assert fields(out)[2:4] == (102, 96_960)
+
+
+def test_resumed_video_waits_for_a_key_frame_and_reports_the_wait() -> None:
+    forwarder = Forwarder(source_ssrc=0xA)
+    down = DownTrack(ssrc=1, payload_type=96, first_sequence=7, keyframe_start=vp8_keyframe_start)
+    forwarder.subscribe(down)
+    sent: list[bytes] = []
+    assert forwarder.fan_out(rtp(1, 0, 0xA, payload=VP8_DELTA), 0.0, lambda d, p: sent.append(p)) is True
+    assert forwarder.fan_out(rtp(2, 0, 0xA, payload=VP8_KEY), 0.0, lambda d, p: sent.append(p)) is False
+    forwarder.paused = True
+    forwarder.paused = True  # idempotent
+    assert forwarder.fan_out(rtp(3, 0, 0xA, payload=VP8_KEY), 0.1, lambda d, p: sent.append(p)) is False
+    forwarder.paused = False
+    assert down.waiting_for_keyframe
+    assert forwarder.fan_out(rtp(4, 3000, 0xA, payload=VP8_DELTA), 0.2, lambda d, p: sent.append(p)) is True
+    assert forwarder.fan_out(rtp(5, 6000, 0xA, payload=VP8_KEY), 0.3, lambda d, p: sent.append(p)) is False
+    assert [fields(p)[2] for p in sent] == [7, 8]
+
+
+def test_history_records_what_was_sent_and_counts_octets() -> None:
+    recorded: dict[int, bytes] = {}
+
+    class History:
+        def record(self, seq: int, packet: bytes) -> None:
+            recorded[seq] = packet
+
+    down = DownTrack(ssrc=1, payload_type=96, first_sequence=0xFFFF, history=History())
+    outs = [down.rewrite(rtp(5 + i, 0, 0xA, csrcs=(9,), payload=b"xy"), now=0.0) for i in range(2)]
+    assert recorded == {0xFFFF: outs[0], 0: outs[1]}
+    assert down.octets == 2 * (4 + 2)  # CSRC + payload
+    assert down.source_sequence(0) == 6 and down.timestamp_out(0) == 0
+
+
+def test_parsing_once_matches_rewrite_with_an_extension() -> None:
+    packet = rtp(1, 2, 3, csrcs=(0xAAAA,), extension=b"\x10\xff\x00\x00", payload=b"opus", marker=True)
+    first, marker, seq, ts, ssrc, body, start = parse_rtp(packet)
+    assert (first, marker, seq, ts, ssrc, start) == (0x81, 0x80, 1, 2, 3, 24)
+    assert body == struct.pack("!I", 0xAAAA) + b"opus"
+
+
+@pytest.mark.parametrize("csrcs", [(), (0xAAAA, 0xBBBB)])
+def test_abs_send_time_is_written_where_aiortc_reads_it(csrcs: tuple[int, ...]) -> None:
+    ext_map = HeaderExtensionsMap()
+    ext_map.configure(RTCRtpParameters(headerExtensions=[RTCRtpHeaderExtensionParameters(id=3, uri=ABS_SEND_TIME_URI)]))
+    down = DownTrack(ssrc=5, payload_type=96, first_sequence=1, abs_send_time_id=3)
+    packet = rtp(9, 90, 0xA, csrcs=csrcs, extension=b"\x10\xff\x00\x00", payload=b"vp8!")
+    out = down.rewrite(packet, now=70.25)
+    assert out is not None
+    parsed = RtpPacket.parse(out, ext_map)  # an independent parser
+    assert parsed.extensions.abs_send_time == int(70.25 * 2**18) & 0xFFFFFF
+    assert (parsed.sequence_number, parsed.ssrc, parsed.csrc, parsed.payload) == (1, 5, list(csrcs), b"vp8!")
+    assert payload_offset(out) == 12 + 4 * len(csrcs) + 8

@@ -1,0 +1,139 @@
+"""What the browser tests share: the real stack (``python -m stack``) with media on loopback, headless Debian
+Chromium with fake camera/microphone, and small GraphQL helpers for setting a meeting up."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from playwright.async_api import Browser, Page, async_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--use-fake-device-for-media-stream",  # a test pattern camera and a beeping microphone
+    "--use-fake-ui-for-media-stream",  # grant getUserMedia/getDisplayMedia without a prompt
+    "--auto-select-desktop-capture-source=Entire screen",
+    "--autoplay-policy=no-user-gesture-required",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--allow-loopback-in-peer-connection",  # gather 127.0.0.1: the edge offers only loopback candidates
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Stack:
+    url: str
+    edge_url: str
+    log: Path
+
+
+@contextmanager
+def run_stack(tmp: Path) -> Iterator[Stack]:
+    """``python -m stack`` (API and edge processes, wired by their control feed) on free ports, media on
+    127.0.0.1 only (``EDGE_ICE_ADDRESSES``)."""
+    api_port, edge_port = _free_port(), _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("API_", "EDGE_")) and k != "DATABASE_URL"}
+    env |= {
+        "API_PORT": str(api_port),
+        "EDGE_PORT": str(edge_port),
+        "API_DATA_DIR": str(tmp / "var"),
+        "EDGE_ICE_ADDRESSES": "127.0.0.1",
+        "API_LOG_LEVEL": "warning",
+        "EDGE_LOG_LEVEL": "warning",
+    }
+    log_path = tmp / "stack.log"
+    log = log_path.open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "stack"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    stack = Stack(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{edge_port}", log_path)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None, log_path.read_text()
+            try:
+                if (
+                    httpx.get(f"{stack.url}/healthz", timeout=1).status_code == 200
+                    and httpx.get(f"{stack.edge_url}/healthz", timeout=1).json().get("controlFeed") == "connected"
+                ):
+                    break
+            except (httpx.TransportError, ValueError):
+                pass
+            assert time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.1)
+        yield stack
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(15)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            log.close()
+
+
+@asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+async def gql(base_url: str, query: str, token: str | None = None, **variables: Any) -> dict[str, Any]:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
+        body = (await http.post("/graphql", json={"query": query, "variables": variables}, headers=headers)).json()
+    assert not body.get("errors"), body
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+async def host_with_meeting(base_url: str, email: str = "host@example.test") -> tuple[str, str]:
+    """Sign a host up and create an instant meeting (no waiting room); returns (access token, number)."""
+    signed = await gql(
+        base_url,
+        "mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }",
+        i={"email": email, "password": "correct horse battery", "displayName": "Host"},
+    )
+    token = signed["signUp"]["accessToken"]
+    created = await gql(
+        base_url,
+        'mutation { createMeeting(input: {title: "Browser test", settings: {waitingRoom: false}}) { number } }',
+        token,
+    )
+    return token, created["createMeeting"]["number"]
+
+
+ROOM = "document.querySelector('meetmesh-room').room"
+
+
+async def remote_stats(page: Page) -> list[dict[str, Any]]:
+    """Inbound RTP stats per remote track, as the SDK maps them to participants and sources."""
+    stats: list[dict[str, Any]] = await page.evaluate(f"{ROOM}.stats()")
+    return stats
+
+
+def by_source(stats: list[dict[str, Any]], kind: str, source: str) -> dict[str, dict[str, Any]]:
+    """``{participantId: stat}`` for one kind and source."""
+    return {s["participantId"]: s for s in stats if s["kind"] == kind and s["source"] == source}

@@ -1,0 +1,159 @@
+"""Host controls bind media: the real API's control feed tells the real edge, which stops forwarding a muted
+participant's audio (whatever its client does), disconnects a removed one and refuses its old token, and
+closes everyone when the meeting ends. Synthetic aiortc participants publish Opus through the edge."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from edge.control import ControlFeed
+from edge.room import TrackRef
+from edge.rooms import Rooms
+from edge.settings import Settings
+from edge.signalling import create_app
+from edge.synthetic import encode_opus_clip
+from protocol.media_control import FEED_PATH
+from protocol.signalling import Join, Joined, Offer, encode, parse_edge_message
+from tests.conftest import EDGE_SECRET, RunningServer, _free_port
+from tests.integration.edge.test_rooms import Client
+from tests.integration.edge.test_signalling import KEY_PATH, RunningEdge
+from tests.integration.test_events import live_meeting
+from tests.support.gql import eventually
+from tests.support.world import Person, World
+
+pytestmark = pytest.mark.timeout(60)
+
+MUTE = "mutation($p: ID!) { muteParticipant(participantId: $p) { id } }"
+UNMUTE_SELF = "mutation($m: ID!) { updateMyMedia(meetingId: $m, input: {audioMuted: false}) { id } }"
+REMOVE = "mutation($p: ID!) { removeParticipant(participantId: $p, block: true) { id } }"
+END = "mutation($m: ID!) { endMeeting(id: $m) { id } }"
+
+
+@contextlib.asynccontextmanager
+async def policed_edge(api: RunningServer) -> AsyncIterator[tuple[RunningEdge, Rooms, ControlFeed]]:
+    """The edge as ``python -m edge`` builds it: rooms plus the control feed to the API."""
+    settings = replace(
+        Settings(port=_free_port(), join_key_url=api.url + KEY_PATH, join_timeout_s=5),
+        control_secret=EDGE_SECRET,
+    )
+    assert settings.control_feed_url == api.url.replace("http", "ws", 1) + FEED_PATH
+    control = ControlFeed(settings.control_feed_url, settings.control_secret)
+    rooms = Rooms(control)
+    edge = RunningEdge(settings)
+    edge.app = create_app(settings, hooks=rooms, control=control)
+    edge.server.config.app = edge.app
+    task = asyncio.create_task(edge.server.serve())
+    try:
+        await eventually(lambda: edge.server.started or task.done(), timeout=5, interval=0.01)
+        if task.done():
+            task.result()
+        await asyncio.wait_for(control.connected.wait(), 5)
+        yield edge, rooms, control
+    finally:
+        edge.server.should_exit = True
+        await task
+
+
+class AudioClient(Client):
+    """Publishes an Opus tone instead of video."""
+
+    async def start(self, token: str) -> None:
+        await self.ws.send(encode(Join(token=token)))
+        assert isinstance(parse_edge_message(await asyncio.wait_for(self.ws.recv(), 5)), Joined)
+        self.peer.publish(encode_opus_clip(frames=50))
+        await self.peer.pc.setLocalDescription(await self.peer.pc.createOffer())
+        await self.ws.send(encode(Offer(sdp=self.peer.pc.localDescription.sdp)))
+        self._reader = asyncio.create_task(self._read())
+
+    async def closed(self, timeout: float = 5) -> int | None:
+        """The close code the edge ended this session with (waits for the reader to see the close)."""
+        assert self._reader is not None
+        with contextlib.suppress(ConnectionClosed):  # the reader ends with the close it saw
+            await asyncio.wait_for(asyncio.shield(self._reader), timeout)
+        return self.ws.close_code
+
+
+def audio_from(rooms: Rooms, meeting_id: str, listener: str, speaker: str, client: Client) -> int:
+    """Audio frames ``client`` (``listener``) decoded from ``speaker``'s track, matched through the edge's mid."""
+    session = rooms.sessions.get((meeting_id, listener))
+    if session is None:
+        return 0
+    for key, (transceiver, _) in session.subscribed.items():
+        if isinstance(key, TrackRef) and key.publisher_id == speaker and key.kind == "audio":
+            for t in client.peer.pc.getTransceivers():
+                if t.mid == transceiver.mid and t.receiver.track is not None:
+                    return client.peer.frames_by_track.get(t.receiver.track.id, 0)
+    return 0
+
+
+async def refused_with(ws: ClientConnection, timeout: float = 5) -> int | None:
+    with contextlib.suppress(ConnectionClosed):
+        while True:
+            await asyncio.wait_for(ws.recv(), timeout)
+    return ws.close_code
+
+
+async def test_mute_remove_and_end_bind_media(server: RunningServer, world: World) -> None:
+    host, m = await live_meeting(world, allowSelfUnmute=True)
+    alice, alice_join = await world.join(await world.user("Alice"), m)
+    bob, bob_join = await world.join(await world.user("Bob"), m)
+    host_token = str(
+        (await host.client("mutation($m: ID!) { refreshJoinToken(meetingId: $m) { token } }", m=m["id"]))[
+            "refreshJoinToken"
+        ]["token"]
+    )
+    people: list[tuple[Person, str]] = [
+        (host, host_token),
+        (alice, str(alice_join["joinToken"]["token"])),
+        (bob, str(bob_join["joinToken"]["token"])),
+    ]
+    ids = [str(p.participant_id) for p, _ in people]
+    h, a, b = ids
+
+    async with policed_edge(server) as (edge, rooms, _control):
+        clients = [AudioClient(await connect(edge.url)) for _ in people]
+        try:
+            for client, (_, token) in zip(clients, people, strict=True):
+                await client.start(token)
+            ch, ca, cb = clients
+
+            def heard(listener: str, speaker: str, client: Client) -> int:
+                return audio_from(rooms, m["id"], listener, speaker, client)
+
+            await eventually(lambda: heard(b, a, cb) >= 10 and heard(b, h, cb) >= 10 and heard(h, a, ch) >= 10, 15)
+
+            # Muted by the host: Alice's client keeps sending, but nobody receives her audio any more.
+            await host.client(MUTE, p=a)
+            await asyncio.sleep(0.6)  # the feed's hop plus packets already in flight
+            stalled = (heard(b, a, cb), heard(h, a, ch), heard(b, h, cb))
+            await asyncio.sleep(1.0)
+            assert heard(b, a, cb) == stalled[0] and heard(h, a, ch) == stalled[1], "muted audio was forwarded"
+            assert heard(b, h, cb) >= stalled[2] + 20, "the host's own audio must keep flowing"
+            assert ca.peer.published[0].sent > 0
+
+            # She unmutes herself (allowed here): her audio flows again.
+            await alice.client(UNMUTE_SELF, m=m["id"])
+            await eventually(lambda: heard(b, a, cb) >= stalled[0] + 10, 5)
+
+            # Removed: Bob's socket closes with 4403, and his still-valid token no longer gets him in.
+            await host.client(REMOVE, p=b)
+            assert await cb.closed() == 4403
+            async with connect(edge.url) as again:
+                await again.send(encode(Join(token=people[2][1])))
+                assert await refused_with(again) == 4403
+            await eventually(lambda: (m["id"], b) not in rooms.sessions, 5)
+
+            # Ended: everyone still there is closed with 4410.
+            await host.client(END, m=m["id"])
+            assert await ch.closed() == 4410
+            assert await ca.closed() == 4410
+            await eventually(lambda: not rooms.sessions and m["id"] not in rooms.enforced, 5)
+        finally:
+            await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)

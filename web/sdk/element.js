@@ -1,0 +1,392 @@
+// <meetmesh-room>: the whole meeting UI in one embeddable element (open shadow DOM).
+//
+//   <meetmesh-room number="12345678901" api="https://meet.example.com" name="Ada"></meetmesh-room>
+//
+// Attributes: number (required), api (default: this page's origin), name, passcode, token (an access token;
+// default: localStorage "meetmesh.accessToken"), autojoin (skip the pre-join page). Property `room` is the
+// Room (SDK) once joining starts; DOM events "meetmesh:<event>" mirror the Room's.
+
+import { GraphQLClient } from "./graphql.js";
+import { Room } from "./room.js";
+
+const STYLE = `
+:host { display: block; font: 14px/1.4 system-ui, sans-serif; color: #eee; background: #111; min-height: 360px; }
+section { padding: 16px; } [hidden] { display: none !important; }
+button, select, input { font: inherit; padding: 6px 10px; border-radius: 6px; border: 1px solid #444; background: #222; color: #eee; }
+button[aria-pressed="true"] { background: #a33; }
+.preview { width: 320px; aspect-ratio: 4/3; background: #000; border-radius: 8px; }
+.prejoin label { display: block; margin: 8px 0; }
+.stage { display: flex; gap: 12px; }
+.main { flex: 1; }
+.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); gap: 8px; }
+.tile { position: relative; background: #000; border-radius: 8px; overflow: hidden; aspect-ratio: 4/3; outline: 3px solid transparent; }
+.tile.speaking { outline-color: #4c8; }
+.tile video { width: 100%; height: 100%; object-fit: cover; }
+.tile .label { position: absolute; left: 6px; bottom: 6px; background: #0008; padding: 2px 6px; border-radius: 4px; }
+.screens video { width: 100%; max-height: 60vh; background: #000; border-radius: 8px; }
+.toolbar { display: flex; gap: 8px; margin-top: 12px; }
+aside { width: 260px; background: #1a1a1a; border-radius: 8px; padding: 8px; }
+aside li { display: flex; gap: 6px; align-items: center; margin: 4px 0; } aside li span { flex: 1; }
+.chat-log { height: 200px; overflow: auto; } .chat-log p { margin: 4px 0; }
+.error { color: #f77; }
+`;
+
+const TEMPLATE = `
+<style>${STYLE}</style>
+<section class="prejoin" data-page="prejoin">
+  <h2 data-role="title">Join meeting</h2>
+  <video class="preview" data-role="preview" autoplay muted playsinline></video>
+  <label>Camera <select data-role="camera"></select></label>
+  <label>Microphone <select data-role="microphone"></select></label>
+  <label>Your name <input data-role="name" autocomplete="name"></label>
+  <label data-role="passcode-row" hidden>Passcode <input data-role="passcode" type="password"></label>
+  <button data-action="join">Join</button>
+  <p class="error" data-role="error"></p>
+</section>
+<section data-page="waiting" hidden><h2>Waiting for the host to let you in…</h2></section>
+<section data-page="meeting" hidden>
+  <div class="stage">
+    <div class="main">
+      <div class="screens" data-role="screens"></div>
+      <div class="grid" data-role="grid"></div>
+      <div class="toolbar">
+        <button data-action="mic" aria-pressed="false">Mute</button>
+        <button data-action="camera" aria-pressed="false">Stop video</button>
+        <button data-action="share" aria-pressed="false">Share screen</button>
+        <button data-action="people">Participants</button>
+        <button data-action="chat">Chat</button>
+        <button data-action="leave">Leave</button>
+      </div>
+    </div>
+    <aside data-panel="people" hidden><h3>Participants</h3><ul data-role="people"></ul></aside>
+    <aside data-panel="chat" hidden>
+      <h3>Chat</h3><div class="chat-log" data-role="chat-log"></div>
+      <form data-role="chat-form"><input data-role="chat-input" maxlength="4096"><button>Send</button></form>
+    </aside>
+  </div>
+</section>
+<section data-page="left" hidden><h2 data-role="left-text">You left the meeting.</h2><button data-action="rejoin">Rejoin</button></section>
+`;
+
+export class MeetMeshRoomElement extends HTMLElement {
+  constructor() {
+    super();
+    this.attachShadow({ mode: "open" }).innerHTML = TEMPLATE;
+    this.room = null;
+    this._preview = null; // MediaStream
+    this._tiles = new Map(); // participantId -> tile element
+  }
+
+  $(selector) {
+    return this.shadowRoot.querySelector(selector);
+  }
+
+  get apiUrl() {
+    return this.getAttribute("api") || location.origin;
+  }
+
+  connectedCallback() {
+    const s = this.shadowRoot;
+    this.$('[data-role="name"]').value = this.getAttribute("name") || localStorage.getItem("meetmesh.displayName") || "";
+    this.$('[data-role="passcode"]').value = this.getAttribute("passcode") || "";
+    s.addEventListener("click", (ev) => this._onClick(ev));
+    this.$('[data-role="chat-form"]').addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const input = this.$('[data-role="chat-input"]');
+      if (input.value.trim()) this.room?.sendChat(input.value).then(() => (input.value = ""), (err) => this._error(err));
+    });
+    for (const kind of ["camera", "microphone"]) this.$(`[data-role="${kind}"]`).addEventListener("change", () => this._startPreview());
+    this._loadLobby();
+    if (this.hasAttribute("autojoin")) this.join();
+    else this._startPreview();
+  }
+
+  disconnectedCallback() {
+    this.room?.leave();
+    this._preview?.getTracks().forEach((t) => t.stop());
+  }
+
+  async _loadLobby() {
+    const number = this.getAttribute("number");
+    try {
+      const lobby = (await new GraphQLClient(this.apiUrl).request(`query($n: String!) { meetingLobby(number: $n) { title hasPasscode } }`, { n: number })).meetingLobby;
+      this.$('[data-role="title"]').textContent = lobby.title;
+      this.$('[data-role="passcode-row"]').hidden = !lobby.hasPasscode;
+    } catch (err) {
+      this._error(err);
+    }
+  }
+
+  async _startPreview() {
+    const camera = this.$('[data-role="camera"]').value;
+    const microphone = this.$('[data-role="microphone"]').value;
+    this._preview?.getTracks().forEach((t) => t.stop());
+    try {
+      this._preview = await navigator.mediaDevices.getUserMedia({
+        video: camera ? { deviceId: { exact: camera } } : true,
+        audio: microphone ? { deviceId: { exact: microphone } } : true,
+      });
+    } catch (err) {
+      this._preview = null;
+      this._error(new Error(`camera/microphone unavailable: ${err.message}`));
+      return null;
+    }
+    this.$('[data-role="preview"]').srcObject = this._preview;
+    await this._listDevices();
+    return this._preview;
+  }
+
+  async _listDevices() {
+    const devices = await navigator.mediaDevices.enumerateDevices();
+    for (const [kind, role] of [["videoinput", "camera"], ["audioinput", "microphone"]]) {
+      const select = this.$(`[data-role="${role}"]`);
+      const current = this._preview?.getTracks().find((t) => t.kind === (role === "camera" ? "video" : "audio"))?.getSettings().deviceId;
+      select.replaceChildren(...devices.filter((d) => d.kind === kind).map((d, i) => new Option(d.label || `${role} ${i + 1}`, d.deviceId, false, d.deviceId === current)));
+    }
+  }
+
+  /** Join with what the pre-join page says. */
+  async join() {
+    const name = this.$('[data-role="name"]').value.trim() || this.getAttribute("name") || "Guest";
+    localStorage.setItem("meetmesh.displayName", name);
+    const stream = this._preview || (await this._startPreview());
+    const room = (this.room = new Room({
+      apiUrl: this.apiUrl,
+      number: this.getAttribute("number"),
+      displayName: name,
+      passcode: this.$('[data-role="passcode"]').value || null,
+      token: this.getAttribute("token") || localStorage.getItem("meetmesh.accessToken"),
+      stream,
+    }));
+    this._bind(room);
+    try {
+      await room.join();
+    } catch (err) {
+      if (room.state !== "ended") {
+        this._show("prejoin");
+        this._error(err);
+      }
+    }
+    return room;
+  }
+
+  _bind(room) {
+    const relay = (type, fn) =>
+      room.addEventListener(type, (ev) => {
+        fn?.(ev.detail);
+        this.dispatchEvent(new CustomEvent(`meetmesh:${type}`, { detail: ev.detail, bubbles: true, composed: true }));
+      });
+    relay("waiting", () => this._show("waiting"));
+    relay("admitted");
+    relay("connected", () => {
+      this._show("meeting");
+      this._tile(room.me.id, room.me.displayName, true).querySelector("video").srcObject = room.stream;
+    });
+    relay("participants", (list) => list.forEach((p) => p.id !== room.me.id && this._tile(p.id, p.displayName)));
+    relay("participantjoined", (p) => p.id !== room.me.id && this._tile(p.id, p.displayName));
+    relay("participantupdated", () => this._renderPeople());
+    relay("participantwaiting", () => this._renderPeople());
+    relay("participantleft", (p) => this._dropTile(p.id));
+    relay("track", (t) => this._attach(t));
+    relay("trackended", (t) => this._detach(t));
+    relay("activespeaker", ({ participantId }) => this._tiles.forEach((el, id) => el.classList.toggle("speaking", id === participantId)));
+    relay("chat", (m) => {
+      const p = document.createElement("p");
+      p.textContent = `${m.senderName}: ${m.text ?? ""}`; // text, never HTML
+      this.$('[data-role="chat-log"]').append(p);
+    });
+    relay("mutedbyhost", () => this._syncButtons());
+    relay("screenshare", () => this._syncButtons());
+    relay("firstframe");
+    relay("left", () => this._finish("You left the meeting."));
+    relay("ended", ({ reason }) => this._finish(reason === "removed" ? "You were removed from the meeting." : reason === "denied" ? "The host did not let you in." : "The meeting has ended."));
+  }
+
+  _tile(participantId, name, self = false) {
+    let tile = this._tiles.get(participantId);
+    if (!tile) {
+      tile = document.createElement("div");
+      tile.className = self ? "tile self" : "tile remote";
+      tile.dataset.participantId = participantId;
+      const video = document.createElement("video");
+      Object.assign(video, { autoplay: true, playsInline: true, muted: true });
+      const label = document.createElement("span");
+      label.className = "label";
+      tile.append(video, label);
+      this.$('[data-role="grid"]').append(tile);
+      this._tiles.set(participantId, tile);
+    }
+    tile.querySelector(".label").textContent = self ? `${name} (you)` : name;
+    this._renderPeople();
+    return tile;
+  }
+
+  _dropTile(participantId) {
+    this._tiles.get(participantId)?.remove();
+    this._tiles.delete(participantId);
+    this.$(`[data-role="screens"] [data-participant-id="${CSS.escape(participantId)}"]`)?.remove();
+    this._renderPeople();
+  }
+
+  _attach({ participantId, source, track }) {
+    const p = this.room.participants.get(participantId);
+    if (source === "screen" && track.kind === "video") {
+      const video = document.createElement("video");
+      Object.assign(video, { autoplay: true, playsInline: true, muted: true, srcObject: new MediaStream([track]) });
+      video.dataset.participantId = participantId;
+      video.dataset.source = "screen";
+      this.$('[data-role="screens"]').append(video);
+      return;
+    }
+    const tile = this._tile(participantId, p?.displayName ?? "…");
+    if (track.kind === "video") {
+      tile.querySelector("video").srcObject = new MediaStream([track]);
+    } else {
+      const audio = document.createElement("audio");
+      audio.autoplay = true;
+      audio.dataset.source = source;
+      audio.srcObject = new MediaStream([track]);
+      tile.append(audio);
+    }
+  }
+
+  _detach({ participantId, source, track }) {
+    if (source === "screen" && track?.kind === "video") {
+      this.$(`[data-role="screens"] [data-participant-id="${CSS.escape(participantId)}"]`)?.remove();
+      return;
+    }
+    const tile = this._tiles.get(participantId);
+    if (!tile) return;
+    if (track?.kind === "video") tile.querySelector("video").srcObject = null;
+    else tile.querySelectorAll("audio").forEach((a) => a.srcObject?.getTracks().includes(track) && a.remove());
+  }
+
+  _renderPeople() {
+    const room = this.room;
+    const list = this.$('[data-role="people"]');
+    if (!room) return;
+    const waiting = room.isHost
+      ? [...room.waiting.values()].map((p) => {
+          const li = document.createElement("li");
+          li.dataset.participantId = p.id;
+          li.dataset.state = "waiting";
+          const name = document.createElement("span");
+          name.textContent = `${p.displayName} (waiting)`;
+          li.append(name);
+          for (const [action, label] of [["admit-participant", "Admit"], ["deny-participant", "Deny"]]) {
+            const b = document.createElement("button");
+            b.dataset.action = action;
+            b.textContent = label;
+            li.append(b);
+          }
+          return li;
+        })
+      : [];
+    list.replaceChildren(
+      ...waiting,
+      ...[...room.participants.values()].map((p) => {
+        const li = document.createElement("li");
+        li.dataset.participantId = p.id;
+        const name = document.createElement("span");
+        name.textContent = `${p.displayName}${p.id === room.me.id ? " (you)" : ""}${p.audioMuted ? " 🔇" : ""}`;
+        li.append(name);
+        if (room.isHost && p.id !== room.me.id) {
+          for (const [action, label] of [["mute-participant", "Mute"], ["remove-participant", "Remove"]]) {
+            const b = document.createElement("button");
+            b.dataset.action = action;
+            b.textContent = label;
+            b.disabled = action === "mute-participant" && p.audioMuted;
+            li.append(b);
+          }
+        }
+        return li;
+      }),
+    );
+  }
+
+  _syncButtons() {
+    const room = this.room;
+    const mic = this.$('[data-action="mic"]');
+    mic.setAttribute("aria-pressed", String(!room.micEnabled));
+    mic.textContent = room.micEnabled ? "Mute" : "Unmute";
+    const cam = this.$('[data-action="camera"]');
+    cam.setAttribute("aria-pressed", String(!room.cameraEnabled));
+    cam.textContent = room.cameraEnabled ? "Stop video" : "Start video";
+    const share = this.$('[data-action="share"]');
+    share.setAttribute("aria-pressed", String(room.sharing));
+    share.textContent = room.sharing ? "Stop sharing" : "Share screen";
+  }
+
+  async _onClick(ev) {
+    const button = ev.target.closest("button[data-action]");
+    if (!button) return;
+    const room = this.room;
+    const pid = button.closest("[data-participant-id]")?.dataset.participantId;
+    try {
+      switch (button.dataset.action) {
+        case "join":
+        case "rejoin":
+          this._tiles.forEach((t) => t.remove());
+          this._tiles.clear();
+          this.$('[data-role="screens"]').replaceChildren();
+          await this.join();
+          break;
+        case "mic":
+          await room.setMicEnabled(!room.micEnabled);
+          break;
+        case "camera":
+          await room.setCameraEnabled(!room.cameraEnabled);
+          break;
+        case "share":
+          await (room.sharing ? room.stopScreenShare() : room.shareScreen());
+          break;
+        case "people":
+        case "chat":
+          {
+            const panel = this.$(`[data-panel="${button.dataset.action}"]`);
+            panel.hidden = !panel.hidden;
+          }
+          break;
+        case "leave":
+          await room.leave();
+          break;
+        case "mute-participant":
+          await room.muteParticipant(pid);
+          break;
+        case "admit-participant":
+          await room.admitParticipant(pid);
+          break;
+        case "deny-participant":
+          await room.denyParticipant(pid);
+          break;
+        case "remove-participant":
+          await room.removeParticipant(pid);
+          break;
+      }
+    } catch (err) {
+      this._error(err);
+    } finally {
+      if (room) this._syncButtons();
+    }
+  }
+
+  _finish(text) {
+    this.$('[data-role="left-text"]').textContent = text;
+    this._show("left");
+    this._tiles.forEach((t) => t.remove());
+    this._tiles.clear();
+    this._preview?.getTracks().forEach((t) => t.stop());
+    this._preview = null;
+  }
+
+  _show(page) {
+    for (const el of this.shadowRoot.querySelectorAll("[data-page]")) el.hidden = el.dataset.page !== page;
+  }
+
+  _error(err) {
+    console.warn("meetmesh:", err);
+    this.$('[data-role="error"]').textContent = err.message;
+  }
+}
+
+if (!customElements.get("meetmesh-room")) customElements.define("meetmesh-room", MeetMeshRoomElement);

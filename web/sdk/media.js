@@ -1,0 +1,206 @@
+// One RTCPeerConnection to the media edge, signalled over the edge's WebSocket (protocol/signalling.py).
+//
+// The client publishes by offering; the edge adds send-only transceivers for others' media and offers them
+// to us. Glare follows "perfect negotiation" (W3C webrtc-pc section 10.7): we are the *polite* peer - an edge
+// offer that collides with ours wins: we roll ours back, answer, and the browser fires negotiationneeded
+// again so we re-offer. The edge, impolite, ignores our colliding offer without blocking.
+
+const SOURCES = new Set(["camera", "microphone", "screen"]);
+
+export class MediaSession extends EventTarget {
+  /**
+   * Events: "joined" (detail: joined frame), "track" ({mid, track, participantId, source}),
+   * "trackended" ({mid, participantId, source}), "closed" ({code, reason}).
+   */
+  constructor(edgeUrl, joinToken) {
+    super();
+    this.edgeUrl = edgeUrl;
+    this.joinToken = joinToken;
+    this.pc = new RTCPeerConnection({ bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" });
+    this.ws = null;
+    this.makingOffer = false;
+    this.collisions = 0; // edge offers that arrived while ours was pending (rolled back)
+    this.published = new Map(); // RTCRtpTransceiver -> source
+    this.remote = new Map(); // mid -> {participantId, source, track}
+    this._queue = Promise.resolve(); // signalling messages are applied one at a time, in order
+    this._closed = false;
+
+    this.pc.onnegotiationneeded = () => this._offer();
+    this.pc.ontrack = (ev) => this._ontrack(ev);
+  }
+
+  /** Open the socket, send `join`, resolve with the `joined` frame. */
+  connect() {
+    return new Promise((resolve, reject) => {
+      const ws = (this.ws = new WebSocket(this.edgeUrl));
+      let joined = false;
+      ws.onopen = () => ws.send(JSON.stringify({ type: "join", token: this.joinToken }));
+      ws.onmessage = (ev) => {
+        const msg = JSON.parse(ev.data);
+        if (msg.type === "joined" && !joined) {
+          joined = true;
+          this.dispatchEvent(new CustomEvent("joined", { detail: msg }));
+          resolve(msg);
+          return;
+        }
+        this._queue = this._queue.then(() => this._handle(msg)).catch((err) => console.error("meetmesh: signalling", err));
+      };
+      ws.onclose = (ev) => {
+        if (!joined) reject(new Error(`edge refused the join: ${ev.code} ${ev.reason}`));
+        this._closed = true;
+        this.dispatchEvent(new CustomEvent("closed", { detail: { code: ev.code, reason: ev.reason } }));
+      };
+    });
+  }
+
+  /** Start sending `track` as `source`; returns its transceiver (negotiation follows by itself). */
+  publish(track, source, stream = null) {
+    if (!SOURCES.has(source)) throw new Error(`unknown source ${source}`);
+    const transceiver = this.pc.addTransceiver(track, { direction: "sendonly", streams: stream ? [stream] : [] });
+    this.published.set(transceiver, source);
+    return transceiver;
+  }
+
+  /** Stop sending on `transceiver` for good (a screen share ended). */
+  unpublish(transceiver) {
+    this.published.delete(transceiver);
+    transceiver.sender.replaceTrack(null);
+    transceiver.direction = "inactive"; // negotiationneeded re-offers
+  }
+
+  leave() {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ type: "leave" }));
+    this.close();
+  }
+
+  close() {
+    this._closed = true;
+    this.pc.close();
+    if (this.ws && this.ws.readyState <= WebSocket.OPEN) this.ws.close(1000);
+  }
+
+  _send(msg) {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(msg));
+  }
+
+  _trackMap() {
+    const tracks = {};
+    for (const [t, source] of this.published) if (t.mid !== null) tracks[t.mid] = { source };
+    return tracks;
+  }
+
+  async _offer() {
+    if (this._closed) return;
+    try {
+      this.makingOffer = true;
+      await this.pc.setLocalDescription();
+      if (this.pc.signalingState !== "have-local-offer") return; // an edge offer overtook us
+      await this._iceGathered();
+      this._send({ type: "offer", sdp: this.pc.localDescription.sdp, tracks: this._trackMap() });
+    } catch (err) {
+      console.error("meetmesh: offer failed", err);
+    } finally {
+      this.makingOffer = false;
+    }
+  }
+
+  // The first offer carries every host candidate instead of trickling them: on a LAN or loopback gathering
+  // takes milliseconds, and the edge (aiortc) answers with all of its own in the SDP too.
+  _iceGathered() {
+    if (this.pc.iceGatheringState === "complete") return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        if (this.pc.iceGatheringState !== "complete") return;
+        this.pc.removeEventListener("icegatheringstatechange", done);
+        resolve();
+      };
+      this.pc.addEventListener("icegatheringstatechange", done);
+      setTimeout(resolve, 2000);
+    });
+  }
+
+  async _handle(msg) {
+    if (this._closed) return;
+    if (msg.type === "offer") {
+      const collision = this.makingOffer || this.pc.signalingState !== "stable";
+      if (collision) {
+        this.collisions += 1;
+        await this.pc.setLocalDescription({ type: "rollback" });
+      }
+      this._noteRemoteTracks(msg.tracks || {});
+      await this.pc.setRemoteDescription({ type: "offer", sdp: msg.sdp });
+      await this.pc.setLocalDescription();
+      this._send({ type: "answer", sdp: this.pc.localDescription.sdp });
+      this._endInactive();
+    } else if (msg.type === "answer") {
+      if (this.pc.signalingState !== "have-local-offer") return; // answer to an offer we rolled back
+      await this.pc.setRemoteDescription({ type: "answer", sdp: msg.sdp });
+    } else if (msg.type === "candidate") {
+      if (msg.candidate) await this.pc.addIceCandidate({ candidate: msg.candidate, sdpMid: msg.sdpMid, sdpMLineIndex: msg.sdpMLineIndex }).catch(() => {});
+    } else if (msg.type === "error") {
+      console.warn("meetmesh: edge error", msg.code, msg.message);
+      this.dispatchEvent(new CustomEvent("edgeerror", { detail: msg }));
+    }
+  }
+
+  _noteRemoteTracks(tracks) {
+    for (const [mid, info] of Object.entries(tracks)) {
+      const known = this.remote.get(mid);
+      if (known && known.participantId === info.participantId && known.source === info.source) continue;
+      const entry = { participantId: info.participantId, source: info.source, track: known?.track ?? null };
+      this.remote.set(mid, entry);
+      if (known?.track) {
+        // The edge moved this sender to another publisher (no renegotiation of the m-line itself).
+        this._emitEnded(mid, known);
+        this.dispatchEvent(new CustomEvent("track", { detail: { mid, ...entry } }));
+      }
+    }
+    this._pendingInfo = tracks;
+  }
+
+  // Mids the edge stopped sending on (inactive, absent from its map) end their tiles.
+  _endInactive() {
+    for (const t of this.pc.getTransceivers()) {
+      if (t.mid === null || this.published.has(t)) continue;
+      const info = this.remote.get(t.mid);
+      if (!info) continue;
+      if (t.currentDirection === "inactive" || !(t.mid in (this._pendingInfo || {}))) {
+        this.remote.delete(t.mid);
+        if (info.track) this._emitEnded(t.mid, info);
+      }
+    }
+  }
+
+  _emitEnded(mid, info) {
+    this.dispatchEvent(new CustomEvent("trackended", { detail: { mid, participantId: info.participantId, source: info.source, track: info.track } }));
+  }
+
+  _ontrack(ev) {
+    const mid = ev.transceiver.mid;
+    const info = this.remote.get(mid);
+    if (!info) return;
+    info.track = ev.track;
+    this.dispatchEvent(new CustomEvent("track", { detail: { mid, track: ev.track, participantId: info.participantId, source: info.source } }));
+  }
+
+  /** Inbound RTP stats per remote mid: {mid, kind, participantId, source, framesDecoded, packetsReceived, totalAudioEnergy}. */
+  async inboundStats() {
+    const stats = await this.pc.getStats();
+    const out = [];
+    stats.forEach((s) => {
+      if (s.type !== "inbound-rtp") return;
+      const info = this.remote.get(s.mid);
+      if (!info) return;
+      out.push({
+        mid: s.mid,
+        kind: s.kind,
+        participantId: info.participantId,
+        source: info.source,
+        framesDecoded: s.framesDecoded ?? 0,
+        packetsReceived: s.packetsReceived ?? 0,
+        totalAudioEnergy: s.totalAudioEnergy ?? 0,
+      });
+    });
+    return out;
+  }
+}

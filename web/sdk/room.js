@@ -1,0 +1,312 @@
+// A meeting as one object: join (GraphQL) → waiting room → media (edge) → live events, and the controls.
+
+import { GraphQLClient } from "./graphql.js";
+import { MediaSession } from "./media.js";
+
+const PARTICIPANT = "id displayName role state audioMuted mutedByHost videoOn sharing";
+const JOIN = `mutation($i: JoinMeetingInput!) { joinMeeting(input: $i) {
+  status meetingId guestToken eventSeq participant { ${PARTICIPANT} } joinToken { token edgeUrl } } }`;
+const EVENTS = `subscription($m: ID!, $after: Int) { meetingEvents(meetingId: $m, afterSeq: $after) {
+  seq type actorId
+  ... on ParticipantEvent { participant { ${PARTICIPANT} } }
+  ... on BulkParticipantEvent { participantIds }
+  ... on ActiveSpeakerEvent { participantId }
+  ... on ChatMessageEvent { message { id senderId senderName text createdAt isPrivate } }
+} }`;
+const MY_EVENTS = `subscription($m: ID!, $after: Int) { myEvents(meetingId: $m, afterSeq: $after) {
+  seq type ... on ParticipantEvent { participant { ${PARTICIPANT} } } } }`;
+const GONE = new Set(["PARTICIPANT_LEFT", "PARTICIPANT_REMOVED", "PARTICIPANT_DENIED"]);
+// Edge close codes after which reconnecting is pointless (protocol/signalling.py).
+const FINAL_CLOSE = { 4403: "removed", 4409: "replaced", 4410: "ended" };
+
+/**
+ * Events (CustomEvent, details in brackets):
+ *   waiting, admitted, connected [{participantId}], participants [Participant[]],
+ *   participantjoined / participantupdated / participantleft / participantwaiting [Participant],
+ *   track [{participantId, source, track}], trackended [{participantId, source, track}],
+ *   activespeaker [{participantId}], chat [ChatMessage], mutedbyhost, left, ended [{reason}].
+ */
+export class Room extends EventTarget {
+  constructor({ apiUrl = location.origin, number, displayName = null, passcode = null, token = null, stream = null } = {}) {
+    super();
+    if (!number) throw new Error("number is required");
+    this.gql = new GraphQLClient(apiUrl, token);
+    this.number = String(number);
+    this.displayName = displayName;
+    this.passcode = passcode;
+    this.stream = stream; // camera + microphone to publish (null: publish nothing)
+    this.meetingId = null;
+    this.me = null;
+    this.participants = new Map();
+    this.waiting = new Map(); // people in the waiting room (hosts and co-hosts are told about them)
+    this.state = "idle"; // idle | joining | waiting | connected | left | ended
+    this.media = null;
+    this.micEnabled = true;
+    this.cameraEnabled = true;
+    this.timing = { joinRequestAt: null, admittedAt: null, connectedAt: null, firstFrameAt: null, joinToFirstFrameMs: null };
+    this._mic = null; // transceivers
+    this._camera = null;
+    this._screen = null;
+    this._unsubscribe = [];
+  }
+
+  /** Join the meeting; resolves once media is connected (after the waiting room, if any). */
+  async join() {
+    try {
+      await this._join();
+    } catch (err) {
+      if (this.state !== "ended") {
+        this._stop();
+        this.media?.close();
+        this.state = "idle";
+      }
+      throw err;
+    }
+    return this;
+  }
+
+  async _join() {
+    this.state = "joining";
+    this.timing.joinRequestAt = performance.now();
+    const r = (await this.gql.request(JOIN, { i: { number: this.number, passcode: this.passcode || null, displayName: this.displayName } })).joinMeeting;
+    if (r.guestToken) this.gql.token = r.guestToken;
+    this.meetingId = r.meetingId;
+    this.me = r.participant;
+    let joinToken = r.joinToken;
+    let seq = r.eventSeq;
+    if (r.status === "WAITING") {
+      this.state = "waiting";
+      this._emit("waiting", this.me);
+      ({ joinToken, seq } = await this._waitForAdmission(seq));
+    }
+    this.timing.admittedAt = performance.now();
+    this._emit("admitted", this.me);
+    await this._connect(joinToken, seq);
+  }
+
+  _waitForAdmission(afterSeq) {
+    return new Promise((resolve, reject) => {
+      const close = this.gql.subscribe(MY_EVENTS, { m: this.meetingId, after: afterSeq }, async (data) => {
+        const ev = data.myEvents;
+        if (ev.type === "PARTICIPANT_ADMITTED" && ev.participant?.id === this.me.id) {
+          close();
+          try {
+            const t = (await this.gql.request(`mutation($m: ID!) { refreshJoinToken(meetingId: $m) { token edgeUrl } }`, { m: this.meetingId })).refreshJoinToken;
+            resolve({ joinToken: t, seq: ev.seq });
+          } catch (err) {
+            reject(err);
+          }
+        } else if (ev.type === "PARTICIPANT_DENIED" || ev.type === "MEETING_ENDED") {
+          close();
+          this._end(ev.type === "MEETING_ENDED" ? "ended" : "denied");
+          reject(new Error(ev.type === "MEETING_ENDED" ? "the meeting ended" : "the host did not let you in"));
+        }
+      }, { resume: (data) => ({ after: data.myEvents.seq }) });
+      this._unsubscribe.push(close);
+    });
+  }
+
+  async _connect(joinToken, seq) {
+    const media = (this.media = new MediaSession(joinToken.edgeUrl, joinToken.token));
+    media.addEventListener("track", (ev) => this._emit("track", ev.detail));
+    media.addEventListener("trackended", (ev) => this._emit("trackended", ev.detail));
+    media.addEventListener("closed", (ev) => {
+      if (this.state === "connected" && FINAL_CLOSE[ev.detail.code]) this._end(FINAL_CLOSE[ev.detail.code]);
+    });
+    // Subscribe before fetching the list, from the join's sequence: nothing is missed in between.
+    this._unsubscribe.push(
+      this.gql.subscribe(EVENTS, { m: this.meetingId, after: seq }, (data) => this._onEvent(data.meetingEvents), {
+        resume: (data) => ({ after: data.meetingEvents.seq }),
+      }),
+    );
+    const list = (await this.gql.request(`query($m: ID!) { meeting(id: $m) { participants(states: [ADMITTED]) { ${PARTICIPANT} } } }`, { m: this.meetingId })).meeting.participants;
+    for (const p of list) this.participants.set(p.id, p);
+    this._emit("participants", [...this.participants.values()]);
+    await media.connect();
+    if (this.stream) {
+      const audio = this.stream.getAudioTracks()[0];
+      const video = this.stream.getVideoTracks()[0];
+      if (audio) this._mic = media.publish(audio, "microphone", this.stream);
+      if (video) this._camera = media.publish(video, "camera", this.stream);
+      if (this.me.audioMuted) this._applyMic(false);
+    }
+    this.state = "connected";
+    this.timing.connectedAt = performance.now();
+    this._emit("connected", { participantId: this.me.id });
+    this._watchFirstFrame();
+  }
+
+  // Join time as users feel it: the joinMeeting request → the first remote video frame decoded.
+  _watchFirstFrame() {
+    const poll = async () => {
+      if (this.state !== "connected" || this.timing.firstFrameAt !== null) return;
+      const stats = await this.media.inboundStats();
+      if (stats.some((s) => s.kind === "video" && s.framesDecoded > 0)) {
+        this.timing.firstFrameAt = performance.now();
+        this.timing.joinToFirstFrameMs = this.timing.firstFrameAt - this.timing.joinRequestAt;
+        this._emit("firstframe", { ...this.timing });
+        return;
+      }
+      setTimeout(poll, 50);
+    };
+    poll();
+  }
+
+  _onEvent(ev) {
+    const p = ev.participant;
+    if (p && ev.type !== "PARTICIPANT_UPDATED") this.waiting.delete(p.id);
+    if (ev.type === "PARTICIPANT_WAITING" && p) {
+      this.waiting.set(p.id, p);
+      this._emit("participantwaiting", p);
+    } else if (ev.type === "PARTICIPANT_ADMITTED" && p) {
+      this.participants.set(p.id, p);
+      this._emit("participantjoined", p);
+    } else if (GONE.has(ev.type) && p) {
+      this.participants.delete(p.id);
+      this.waiting.delete(p.id);
+      this._emit("participantleft", p);
+      if (p.id === this.me.id && ev.type === "PARTICIPANT_REMOVED") this._end("removed");
+    } else if (ev.type === "PARTICIPANT_UPDATED" && p) {
+      if (this.participants.has(p.id) || p.state === "ADMITTED") this.participants.set(p.id, p);
+      if (p.id === this.me.id) {
+        const wasMuted = this.me.audioMuted;
+        this.me = p;
+        // Obey the host: a mute arrives as our own update with mutedByHost (the edge also stops forwarding).
+        if (p.audioMuted && !wasMuted && this.micEnabled) {
+          this._applyMic(false);
+          this._emit("mutedbyhost", p);
+        }
+      }
+      this._emit("participantupdated", p);
+    } else if (ev.type === "ALL_MUTED" && ev.participantIds?.includes(this.me.id)) {
+      this._applyMic(false);
+      this._emit("mutedbyhost", this.me);
+    } else if (ev.type === "ACTIVE_SPEAKER_CHANGED") {
+      this._emit("activespeaker", { participantId: ev.participantId });
+    } else if (ev.type === "CHAT_MESSAGE_SENT" && ev.message) {
+      this._emit("chat", ev.message);
+    } else if (ev.type === "MEETING_ENDED") {
+      this._end("ended");
+    }
+  }
+
+  // Muting sends nothing at all (replaceTrack(null)), not silence: no packets, no bandwidth.
+  _applyMic(enabled) {
+    this.micEnabled = enabled;
+    const track = this.stream?.getAudioTracks()[0];
+    if (track) track.enabled = enabled;
+    this._mic?.sender.replaceTrack(enabled ? track : null);
+  }
+
+  async setMicEnabled(enabled) {
+    if (!enabled) this._applyMic(false);
+    await this._updateMyMedia({ audioMuted: !enabled }); // unmuting may be refused (host forbids self-unmute)
+    if (enabled) this._applyMic(true);
+  }
+
+  async setCameraEnabled(enabled) {
+    this.cameraEnabled = enabled;
+    const track = this.stream?.getVideoTracks()[0];
+    if (track) track.enabled = enabled;
+    await this._camera?.sender.replaceTrack(enabled ? track : null);
+    await this._updateMyMedia({ videoOn: enabled });
+  }
+
+  /** Share the screen (getDisplayMedia), or `track` when given (a canvas, another capture). */
+  async shareScreen(track = null) {
+    if (this._screen) return this._screen.sender.track;
+    if (!track) {
+      const display = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+      track = display.getVideoTracks()[0];
+    }
+    track.addEventListener("ended", () => this.stopScreenShare());
+    this._screen = this.media.publish(track, "screen", new MediaStream([track]));
+    this._emit("screenshare", { active: true, track });
+    await this._updateMyMedia({ sharing: true });
+    return track;
+  }
+
+  async stopScreenShare() {
+    if (!this._screen) return;
+    const track = this._screen.sender.track;
+    this.media.unpublish(this._screen);
+    track?.stop();
+    this._screen = null;
+    this._emit("screenshare", { active: false, track: null });
+    await this._updateMyMedia({ sharing: false });
+  }
+
+  get sharing() {
+    return this._screen !== null;
+  }
+
+  get isHost() {
+    return this.me?.role === "HOST" || this.me?.role === "COHOST";
+  }
+
+  async sendChat(text) {
+    await this.gql.request(`mutation($i: SendChatMessageInput!) { sendChatMessage(input: $i) { id } }`, { i: { meetingId: this.meetingId, text } });
+  }
+
+  async muteParticipant(participantId) {
+    await this.gql.request(`mutation($p: ID!) { muteParticipant(participantId: $p) { id } }`, { p: participantId });
+  }
+
+  async admitParticipant(participantId) {
+    await this.gql.request(`mutation($p: ID!) { admitParticipant(participantId: $p) { id } }`, { p: participantId });
+  }
+
+  async denyParticipant(participantId) {
+    await this.gql.request(`mutation($p: ID!) { denyParticipant(participantId: $p) { id } }`, { p: participantId });
+  }
+
+  async removeParticipant(participantId) {
+    await this.gql.request(`mutation($p: ID!) { removeParticipant(participantId: $p) { id } }`, { p: participantId });
+  }
+
+  async leave() {
+    if (this.state === "left" || this.state === "ended") return;
+    this.media?.leave();
+    try {
+      if (this.meetingId) await this.gql.request(`mutation($m: ID!) { leaveMeeting(meetingId: $m) { id } }`, { m: this.meetingId });
+    } finally {
+      this._stop();
+      this.state = "left";
+      this._emit("left", {});
+    }
+  }
+
+  /** Inbound media stats per remote track (see MediaSession.inboundStats). */
+  async stats() {
+    return this.media ? this.media.inboundStats() : [];
+  }
+
+  async _updateMyMedia(input) {
+    if (this.state !== "connected") return;
+    await this.gql.request(`mutation($m: ID!, $i: UpdateMyMediaInput!) { updateMyMedia(meetingId: $m, input: $i) { id } }`, { m: this.meetingId, i: input });
+  }
+
+  _end(reason) {
+    if (this.state === "ended" || this.state === "left") return;
+    this._stop();
+    this.media?.close();
+    this.state = "ended";
+    this._emit("ended", { reason });
+  }
+
+  _stop() {
+    for (const close of this._unsubscribe.splice(0)) close();
+    this._screen?.sender.track?.stop();
+  }
+
+  _emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+}
+
+/** Join a meeting: `await join({number, displayName, stream})` → a connected Room. */
+export async function join(options) {
+  const room = new Room(options);
+  await room.join();
+  return room;
+}

@@ -1,0 +1,26 @@
+"""The job functions by name, and the retry policy both runners apply."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from protocol.jobs import COMPOSE_RECORDING, TRANSCRIBE_RECORDING
+from workers.compose import ComposeError, compose_recording
+from workers.tracks import TrackError
+from workers.transcribe import TranscribeError, transcribe_recording
+
+JobFunction = Callable[..., Awaitable[Any]]
+
+JOBS: dict[str, JobFunction] = {
+    COMPOSE_RECORDING: compose_recording,
+    TRANSCRIBE_RECORDING: transcribe_recording,
+}
+
+PERMANENT_ERRORS: tuple[type[BaseException], ...] = (ComposeError, TranscribeError, TrackError, TypeError, ValueError)
+"""Bad inputs: retrying gives the same failure. Anything else (I/O, a dead Redis, memory) is retried."""
+
+
+def backoff_s(job_try: int, base_s: float = 2.0, cap_s: float = 300.0) -> float:
+    """Exponential backoff before try `job_try + 1`: 2, 4, 8 … seconds, capped at 5 minutes."""
+    return float(min(cap_s, base_s * 2 ** max(0, job_try - 1)))
