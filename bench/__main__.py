@@ -28,8 +28,19 @@ def _media() -> Mapping[str, results.Value]:
     return media.run()
 
 
+def _media_jobs() -> Mapping[str, results.Value]:
+    # Imported on use: PyAV and faster-whisper.
+    from bench import media_jobs
+
+    return media_jobs.run()
+
+
 # Benchmarks that start the processes they need themselves (e.g. one embedded API, one on Redis; the media edge).
-STANDALONE: dict[str, Callable[[], Mapping[str, results.Value]]] = {"fanout": fanout.run, "media": _media}
+STANDALONE: dict[str, Callable[[], Mapping[str, results.Value]]] = {
+    "fanout": fanout.run,
+    "media": _media,
+    "media_jobs": _media_jobs,
+}
 
 
 def _notes() -> str:
@@ -70,7 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"BENCH FAILED: {exc}", file=sys.stderr)
         return 1
     common: dict[str, results.Value] = {"cpu_count": os.cpu_count() or 0, "date": dt.date.today().isoformat()}
-    if set(names) - {"media"}:  # the notes describe the API benchmarks; media carries its own (media_bench_params)
+    if set(names) - {
+        "media",
+        "media_jobs",
+    }:  # the notes describe the API benchmarks; media carries its own (media_bench_params)
         common["notes"] = _notes()
     merged = results.merge({**metrics, **common}, args.output)
     print(f"wrote {args.output}:")
