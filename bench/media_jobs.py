@@ -1,6 +1,6 @@
 """Recording jobs: composition speed (720p, one core) and transcription real-time factor and word error rate.
 
-Inputs are synthetic recordings written through `workers.tracks.TrackWriter` (what the edge's taps will write):
+Inputs are synthetic recordings written through `capture.tracks.TrackWriter` (what the edge's taps will write):
 10 s of 640x360 25 fps VP8 cameras per participant (a flat colour under a panning random texture, so the
 encoder has picture detail and motion to code) plus Opus speech (espeak-ng). Generating them is not timed.
 
@@ -73,7 +73,7 @@ def _transcribe(tmp: Path) -> tuple[float, float]:
         ParticipantSpec("b", "Ben", audio=AudioSpec(start=16.0, text=SPEECH[1])),
     ]
     rec = write_recording(tmp / "speech", people)
-    from workers.tracks import read_recording
+    from capture.tracks import read_recording
 
     speech_s = sum(t.end - t.start for t in read_recording(rec))
     model = load_model()

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
 from edge.control import ControlFeed
+from edge.recorder import TrackTap, open_tap, recordable
 from edge.room import Changes, Room, TrackRef
 from edge.session import NEGOTIATION_TIMEOUT_S, Session, SessionError
 from edge.settings import Settings
@@ -85,6 +87,8 @@ class Rooms:
         if control is not None:
             control.handler = self
         self._tasks: set[asyncio.Task[object]] = set()
+        self.recording: dict[str, tuple[str, dict[tuple[str, str], TrackTap]]] = {}
+        """Per meeting being recorded on this edge: the recording id and its taps by (participant, mid)."""
         self._joining: dict[str, int] = {}
         """Joins in progress per meeting (waiting for its state): the meeting stays watched meanwhile."""
 
@@ -161,6 +165,7 @@ class Rooms:
             facts.audio_blocked = set(msg.audio_blocked)
             facts.removed = set(msg.removed)
             facts.recording_id = msg.recording_id
+            self._sync_recording(msg.meeting_id)
             if facts.ended:
                 await self._end(msg.meeting_id)
                 return
@@ -181,6 +186,7 @@ class Rooms:
             facts = self.enforced.get(msg.meeting_id)
             if facts is not None:
                 facts.recording_id = msg.recording_id
+                self._sync_recording(msg.meeting_id)
         elif isinstance(msg, MeetingEnded):
             facts = self.enforced.get(msg.meeting_id)
             if facts is not None:
@@ -216,6 +222,60 @@ class Rooms:
         for (m, _pid), conn in list(self.conns.items()):
             if m == meeting_id:
                 await conn.close(CloseCode.MEETING_ENDED, "the meeting has ended")
+
+    # -- recording ----------------------------------------------------------------------------------------------
+
+    def _sync_recording(self, meeting_id: str) -> None:
+        """Make the taps match what should be recorded now: every flowing, recordable track of everyone in the
+        meeting while the API says a recording captures, nothing otherwise."""
+        facts = self.enforced.get(meeting_id)
+        want = facts.recording_id if facts is not None else None
+        current = self.recording.get(meeting_id)
+        if current is not None and current[0] != want:
+            for (pid, mid), tap in current[1].items():
+                session = self.sessions.get((meeting_id, pid))
+                if session is not None and mid in session.published:
+                    session.published[mid].on_rtp = None
+                tap.close()
+            del self.recording[meeting_id]
+            current = None
+        if want is None:
+            return
+        if current is None:
+            current = self.recording[meeting_id] = (want, {})
+        taps = current[1]
+        for (pid, mid), tap in list(taps.items()):
+            session = self.sessions.get((meeting_id, pid))
+            if session is None or mid not in session.published:
+                tap.close()  # the participant left or the track ended
+                del taps[(pid, mid)]
+        directory = self.settings.recordings_dir / want
+        for (m, pid), session in self.sessions.items():
+            if m != meeting_id:
+                continue
+            conn = self.conns.get((m, pid))
+            for mid, published in session.published.items():
+                if (pid, mid) in taps or published.forwarder is None or published.codec is None:
+                    continue
+                if not recordable(published.codec.mimeType):
+                    continue
+                track_id = f"{pid}-{mid}-{secrets.token_hex(3)}"  # a reconnect reuses mids: keep files apart
+                mime = published.codec.mimeType
+                source = session.sources.get(mid, "") or ("microphone" if mime.startswith("audio") else "camera")
+                try:
+                    tap = open_tap(
+                        directory,
+                        track_id,
+                        mime,
+                        pid,
+                        conn.claims.display_name if conn is not None else pid,
+                        source,
+                    )
+                except (OSError, ValueError) as exc:
+                    log.error("cannot record track %s of %s in meeting %s: %s", mid, pid, meeting_id, exc)
+                    continue
+                taps[(pid, mid)] = tap
+                published.on_rtp = tap.on_rtp
 
     # -- rooms and speakers -----------------------------------------------------------------------------------
 
@@ -301,6 +361,7 @@ class Rooms:
     async def _drop(self, meeting_id: str, participant_id: str) -> None:
         session = self.sessions.pop((meeting_id, participant_id), None)
         self.conns.pop((meeting_id, participant_id), None)
+        self._sync_recording(meeting_id)  # its taps close with it
         for key, live in list(self.rooms.items()):
             if key[0] != meeting_id:
                 continue
@@ -345,6 +406,7 @@ class Rooms:
             self._enforce_audio(live.key[0], track.publisher_id)  # muted before its audio started flowing
             session.published[track.mid].on_audio_level = self._audio_level_sink(live, track.publisher_id)
         self._apply(live, live.policy.publish(track))
+        self._sync_recording(live.key[0])
 
     def _spawn(self, coro: Coroutine[Any, Any, object]) -> None:
         task: asyncio.Task[object] = asyncio.ensure_future(coro)

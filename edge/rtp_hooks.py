@@ -236,6 +236,8 @@ class PublishedTrack:
     on_audio_level: Callable[[int, bool], None] | None = None
     """Called with (level 0..127 in -dBov, voice activity) for each audio packet carrying the RFC 6464
     extension, paused or not (whoever listens decides what a muted participant's level means)."""
+    on_rtp: Callable[[bytes], None] | None = None
+    """Called with each forwarded packet (not while paused): the recording tap (``edge.recorder``)."""
     audio_level: int | None = None
     """Latest RFC 6464 level (0 loudest .. 127 silence), None before any."""
     voice_activity: bool = False
@@ -351,6 +353,8 @@ class PublishedTrack:
             self.stats.add(seq, ts, now)
         if forwarder.fan_out(data, now, self._send):
             self.request_keyframe()  # a subscriber waits for a key frame (start, resume): throttled PLI
+        if self.on_rtp is not None and not forwarder.paused:
+            self.on_rtp(data)
         level_id = self.audio_level_id
         if level_id is not None:
             level = read_audio_level(data, level_id)

@@ -31,6 +31,9 @@ class Settings:
     control_url: str = ""
     """The API's control feed (``ws://api/internal/edge/feed``), where the edge learns host mutes, removals and
     meeting ends; empty: derived from ``join_key_url``'s origin."""
+    recordings_dir: Path = Path("var/recordings")
+    """Where recording taps write per-track capture files (``<recording id>/<track>.mkv``): the API's
+    ``$API_DATA_DIR/recordings`` when both share a disk (``just up`` sets that), else storage the workers read."""
     control_secret: str = ""
     """Must equal the API's ``API_EDGE_SECRET``. Empty: no control feed - media then ignores host controls."""
     last_n: int = 25
@@ -88,6 +91,7 @@ class Settings:
             max_message_bytes=int(e.get("EDGE_MAX_MESSAGE_BYTES", d.max_message_bytes)),
             control_url=e.get("EDGE_CONTROL_URL", d.control_url),
             control_secret=e.get("EDGE_CONTROL_SECRET", d.control_secret),
+            recordings_dir=Path(e.get("EDGE_RECORDINGS_DIR", str(d.recordings_dir))),
             last_n=int(e.get("EDGE_LAST_N", d.last_n)),
             top_audio_threshold=int(e.get("EDGE_TOP_AUDIO_THRESHOLD", d.top_audio_threshold)),
             top_audio_n=int(e.get("EDGE_TOP_AUDIO_N", d.top_audio_n)),

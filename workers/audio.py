@@ -5,7 +5,7 @@ from __future__ import annotations
 import av
 import numpy as np
 
-from workers.tracks import Track
+from capture.tracks import Track
 
 
 def decode_audio(track: Track, t0: float, total_samples: int, rate: int, out: np.ndarray | None = None) -> np.ndarray:

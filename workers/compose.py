@@ -25,11 +25,11 @@ from typing import Any
 import av
 import numpy as np
 
+from capture.tracks import Track, TrackFileInvalidError, read_recording
 from protocol.jobs import Layout
 from workers.audio import decode_audio
 from workers.layout import Rect, featured, fit, gallery
 from workers.progress import progress_reporter
-from workers.tracks import Track, TrackFileInvalidError, read_recording
 
 COMPOSE_VERSION = 1
 """Bump when the output for the same inputs changes, so cached outputs are recomposed."""

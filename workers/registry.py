@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from capture.tracks import TrackError
 from protocol.jobs import COMPOSE_RECORDING, TRANSCRIBE_RECORDING
 from workers.compose import ComposeError, compose_recording
-from workers.tracks import TrackError
 from workers.transcribe import TranscribeError, transcribe_recording
 
 JobFunction = Callable[..., Awaitable[Any]]

@@ -15,8 +15,8 @@ from pathlib import Path
 import av
 import numpy as np
 
+from capture.tracks import TrackWriter
 from protocol.jobs import TrackMeta
-from workers.tracks import TrackWriter
 
 VIDEO_CLOCK = 90000
 AUDIO_CLOCK = 48000

@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 from faster_whisper import WhisperModel
 
+from capture.tracks import Track, TrackFileInvalidError, read_recording
 from workers.audio import decode_audio
 from workers.captions import Segment, merge, to_json, to_srt, to_webvtt
 from workers.progress import progress_reporter
-from workers.tracks import Track, TrackFileInvalidError, read_recording
 
 WHISPER_RATE = 16000
 TRANSCRIBE_VERSION = 1

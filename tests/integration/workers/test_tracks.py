@@ -10,7 +10,7 @@ from pathlib import Path
 import av
 
 from protocol.jobs import TrackMeta
-from workers.tracks import iter_packets, read_recording, read_track
+from capture.tracks import iter_packets, read_recording, read_track
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -41,7 +41,7 @@ WRITER = textwrap.dedent(
     from pathlib import Path
     from protocol.jobs import TrackMeta
     from workers.synthetic import VideoSpec, _video_frames
-    from workers.tracks import TrackWriter
+    from capture.tracks import TrackWriter
     import av
     from fractions import Fraction
 
