@@ -9,8 +9,8 @@ from pathlib import Path
 
 import av
 
-from protocol.jobs import TrackMeta
 from capture.tracks import iter_packets, read_recording, read_track
+from protocol.jobs import TrackMeta
 
 ROOT = Path(__file__).resolve().parents[3]
 
