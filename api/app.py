@@ -24,6 +24,7 @@ from api.graphql.context import Context
 from api.graphql.schema import schema
 from api.media.feed import edge_feed
 from api.recordings import http as recordings_http
+from api.recordings.processing import load_processor, run_processing_forever
 from api.services import Services
 from api.settings import Settings
 from api.web import ROUTES as WEB_ROUTES
@@ -70,6 +71,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             asyncio.create_task(prune_forever(services), name="event-log-pruner"),
             asyncio.create_task(run_due_closes_forever(services), name="breakout-sweeper"),
         ]
+        processor = load_processor(settings.recording_processor)
+        if processor is not None:
+            background.append(asyncio.create_task(run_processing_forever(services, processor), name="recordings"))
         try:
             yield
         finally:

@@ -30,6 +30,9 @@ class Settings:
     """Base URL browsers use to reach the API; derived from host/port when empty."""
     edge_url: str = ""
     """Signalling URL of the media edge handed out with join tokens; derived when empty."""
+    recording_processor: str = "stack.jobs:EmbeddedProcessor"
+    """What processes stopped recordings (``module:Class``): by default the worker job functions run in this
+    process; empty: recordings stay STOPPED (a deployment processing them elsewhere)."""
     edge_secret: str = ""
     """Shared secret media edges present on the control feed (``/internal/edge/feed``) to learn host mutes,
     removals and meeting ends. Empty: the feed refuses every edge, and media does not enforce host controls."""
@@ -88,6 +91,7 @@ class Settings:
             public_url=e.get("API_PUBLIC_URL", d.public_url).rstrip("/"),
             edge_url=e.get("API_EDGE_URL", d.edge_url),
             edge_secret=e.get("API_EDGE_SECRET", d.edge_secret),
+            recording_processor=e.get("API_RECORDING_PROCESSOR", d.recording_processor),
             secret_key=e.get("API_SECRET_KEY", d.secret_key),
             access_token_ttl_s=int(e.get("API_ACCESS_TOKEN_TTL", d.access_token_ttl_s)),
             refresh_token_ttl_s=int(e.get("API_REFRESH_TOKEN_TTL", d.refresh_token_ttl_s)),

@@ -74,7 +74,8 @@ EDGE_SECRET = "test-edge-secret"
 
 def make_settings(data_dir: Path, database_url: str = "", **overrides: object) -> Settings:
     port = _free_port()
-    base = Settings(data_dir=data_dir, database_url=database_url, port=port)
+    # No recording processing unless a test asks for it: most tests check STOPPED recordings themselves.
+    base = Settings(data_dir=data_dir, database_url=database_url, port=port, recording_processor="")
     return Settings(**{**{f: getattr(base, f) for f in base.__dataclass_fields__}, **overrides})  # type: ignore[arg-type]
 
 

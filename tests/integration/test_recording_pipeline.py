@@ -1,0 +1,77 @@
+"""A stopped recording is processed by the API's embedded processor (the workers' job functions in-process):
+composed, transcribed, its files served with Range, its transcript stored; nothing captured means FAILED."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import RunningServer, make_settings
+from tests.support.gql import Client, eventually
+from tests.support.world import World
+from workers.synthetic import AudioSpec, ParticipantSpec, VideoSpec, write_recording
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
+
+START = "mutation($m: ID!) { startRecording(meetingId: $m) { id } }"
+STOP = "mutation($m: ID!) { stopRecording(meetingId: $m) { id } }"
+STATE = """query($id: ID!) { recording(id: $id) { status progress error media { name size url }
+  transcript { speakerName text } } }"""
+
+
+@pytest.fixture
+async def processing_api(tmp_path: Path) -> AsyncIterator[RunningServer]:
+    srv = RunningServer(make_settings(tmp_path, recording_processor="stack.jobs:EmbeddedProcessor"))
+    await srv.start()
+    yield srv
+    await srv.stop()
+
+
+async def test_stopped_recordings_become_ready_with_media_and_transcript(processing_api: RunningServer) -> None:
+    async with httpx.AsyncClient(timeout=30) as http:
+        world = World(Client(processing_api.url, http))
+        host = await world.user("Host")
+        m = await world.meeting(host, "Pipeline")
+        await world.join(host, m)
+        rec = (await host.client(START, m=m["id"]))["startRecording"]
+        # What the edge's taps would have written for two participants.
+        ada_says = "the quick brown fox jumps over the lazy dog"
+        bob_says = "we will meet again tomorrow morning at the station"
+        ada = ParticipantSpec("p-ada", "Ada", VideoSpec((200, 40, 40), 0.0, 5.0), AudioSpec(0.0, text=ada_says))
+        bob = ParticipantSpec("p-bob", "Bob", VideoSpec((40, 40, 200), 0.5, 5.0), AudioSpec(4.0, text=bob_says))
+        write_recording(processing_api.settings.data_dir / "recordings" / rec["id"], [ada, bob])
+        await host.client(STOP, m=m["id"])
+
+        state: dict[str, Any] = {}
+
+        async def ready() -> bool:
+            state.update((await host.client(STATE, id=rec["id"]))["recording"])
+            return state["status"] in ("READY", "FAILED")
+
+        await eventually(ready, timeout=150, interval=0.5)
+        assert state["status"] == "READY" and state["progress"] == 100, state
+        media = {f["name"]: f for f in state["media"]}
+        assert set(media) == {"recording.mp4", "audio.m4a", "poster.jpg", "captions.vtt", "transcript.srt"}
+        speakers = {line["speakerName"] for line in state["transcript"]}
+        words = " ".join(line["text"].lower() for line in state["transcript"])
+        assert speakers == {"Ada", "Bob"} and "lazy dog" in words and "tomorrow morning" in words, state["transcript"]
+        vtt = await http.get(media["captions.vtt"]["url"])
+        assert vtt.text.startswith("WEBVTT")
+        part = await http.get(media["recording.mp4"]["url"], headers={"Range": "bytes=0-7"})
+        assert part.status_code == 206 and part.content[4:8] == b"ftyp"  # an MP4 from its first box
+
+        # Nothing captured: FAILED with a reason, not a crash.
+        empty = (await host.client(START, m=m["id"]))["startRecording"]
+        await host.client(STOP, m=m["id"])
+        state.clear()
+        await eventually(lambda: _status(host.client, empty["id"], state), timeout=30, interval=0.3)
+        assert state["status"] == "FAILED" and "nothing was captured" in state["error"]
+
+
+async def _status(client: Client, recording_id: str, state: dict[str, Any]) -> bool:
+    state.update((await client(STATE, id=recording_id))["recording"])
+    return state["status"] in ("READY", "FAILED")
