@@ -32,6 +32,9 @@ class Recording(Base):
     progress: Mapped[int] = mapped_column(Integer, default=0)
     """Processing percent (0..100) once stopped."""
     error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """While processing: the claiming API process holds the recording until then (and renews it as it works);
+    a recording processing past its lease is claimed again (its process died)."""
     views: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

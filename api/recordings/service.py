@@ -356,6 +356,7 @@ async def finished(svc: Services, recording_id: str, *, error: str | None = None
         r = await tx.session.get(Recording, recording_id)
         if r is None or r.status in OPEN:
             return False
+        r.lease_until = None
         if error is None:
             r.status, r.progress, r.error = "ready", 100, None
             await _emit(tx, r, EventType.RECORDING_READY, None)

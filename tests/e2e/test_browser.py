@@ -161,15 +161,20 @@ async def test_three_browsers_meet_mute_share_leave_and_embed(tmp_path: Path) ->
                     if (msg.type === 'offer' && window.collision === null) {{
                       window.collision = {{at: performance.now()}};
                       room.shareScreen(canvas.captureStream(15).getVideoTracks()[0]);
-                      await new Promise(r => setTimeout(r, 300));  // our offer goes out meanwhile
+                      // Hold the edge's offer until ours has gone out (seconds on a loaded 2-core machine).
+                      const until = performance.now() + 8000;
+                      while (media.pc.signalingState !== 'have-local-offer' && performance.now() < until) {{
+                        await new Promise(r => setTimeout(r, 10));
+                      }}
                       window.collision.stateBefore = media.pc.signalingState;
+                      window.collision.at = performance.now();
                     }}
                     return handle(msg);
                   }};
                 }})()"""
             )
             await cleo.click("meetmesh-room [data-action=share]")
-            await eventually(lambda: host.evaluate("window.collision && window.collision.stateBefore"), timeout=10)
+            await eventually(lambda: host.evaluate("window.collision && window.collision.stateBefore"), timeout=15)
             assert await host.evaluate("window.collision.stateBefore") == "have-local-offer"
             for page, sharers in ((host, {pids[2]}), (bob, {pids[0], pids[2]}), (cleo, {pids[0]})):
                 await _rising(page, "video", "screen", "framesDecoded", sharers, timeout=15)

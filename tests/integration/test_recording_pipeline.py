@@ -3,13 +3,22 @@ composed, transcribed, its files served with Range, its transcript stored; nothi
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from arq.constants import in_progress_key_prefix, job_key_prefix, result_key_prefix, retry_key_prefix
+from redis.asyncio import Redis
+from sqlalchemy import select
 
+from dbschema.recordings import Recording
+from protocol.jobs import PROGRESS_KEY_PREFIX
 from tests.conftest import RunningServer, make_settings
 from tests.support.gql import Client, eventually
 from tests.support.world import World
@@ -23,12 +32,47 @@ STATE = """query($id: ID!) { recording(id: $id) { status progress error media { 
   transcript { speakerName text } } }"""
 
 
-@pytest.fixture
-async def processing_api(tmp_path: Path) -> AsyncIterator[RunningServer]:
-    srv = RunningServer(make_settings(tmp_path, recording_processor="stack.jobs:EmbeddedProcessor"))
+REDIS_URL = "redis://127.0.0.1:6379/0"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(params=["embedded", "arq"])
+async def processing_api(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[RunningServer]:
+    """The API with the embedded processor, or (scaled mode) the arq one and a `python -m workers` process on a
+    queue of this test's own."""
+    worker: subprocess.Popen[bytes] | None = None
+    queue = f"test-pipeline-{uuid.uuid4().hex}"
+    if request.param == "arq":
+        monkeypatch.setenv("REDIS_URL", REDIS_URL)
+        monkeypatch.setenv("WORKER_QUEUE", queue)
+        worker = subprocess.Popen([sys.executable, "-m", "workers"], cwd=ROOT, env={**os.environ})  # noqa: ASYNC220
+        processor = "stack.jobs:ArqProcessor"
+    else:
+        processor = "stack.jobs:EmbeddedProcessor"
+    srv = RunningServer(make_settings(tmp_path, recording_processor=processor))
     await srv.start()
-    yield srv
-    await srv.stop()
+    try:
+        yield srv
+    finally:
+        async with srv.app.state.services.db.read() as session:
+            recordings = list(await session.scalars(select(Recording.id)))
+        await srv.stop()
+        if worker is not None:
+            worker.terminate()
+            worker.wait(15)
+            redis = Redis.from_url(REDIS_URL)
+            jobs = [f"{job}-{r}" for r in recordings for job in ("compose", "transcribe")]
+            prefixes = (
+                job_key_prefix,
+                result_key_prefix,
+                retry_key_prefix,
+                in_progress_key_prefix,
+                PROGRESS_KEY_PREFIX,
+            )
+            await redis.delete(queue, f"{queue}:health-check", *(p + j for j in jobs for p in prefixes))
+            await redis.aclose()
 
 
 async def test_stopped_recordings_become_ready_with_media_and_transcript(processing_api: RunningServer) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from api.recordings import service
+from api.recordings import processing, service
 from dbschema.models import utcnow
 from dbschema.recordings import RecordingShare
 from protocol.media_control import MediaState, RecordingChanged, Watch, encode
@@ -232,3 +232,48 @@ async def test_processing_progress_then_ready_or_failed(server: RunningServer, w
     assert await service.finished(svc, rec["id"], error="compose failed: no tracks were captured")
     failed = (await alice.client(progress, id=rec["id"]))["recording"]
     assert failed["status"] == "FAILED" and failed["error"] == "compose failed: no tracks were captured"
+
+
+class _SlowProcessor:
+    """A processor plugin that takes its time and writes no media (what it makes is not the point here)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.runs: list[str] = []
+
+    async def process(self, recording_id: str, directory: Any, progress: Any) -> list[Any]:
+        self.runs.append(recording_id)
+        await asyncio.sleep(self.seconds)
+        return []
+
+
+async def test_a_processing_claim_is_a_lease_renewed_while_working_and_taken_over_when_it_lapses(
+    server: RunningServer, world: World
+) -> None:
+    host, _, m = await three(world)
+    rec = (await host.client(START, m=m["id"]))["startRecording"]
+    await host.client(STOP, m=m["id"])
+    svc = server.app.state.services
+    status = "query($id: ID!) { recording(id: $id) { status } }"
+
+    # An API process claims it, then dies without a word: nobody else may take it while the lease runs ...
+    claimed = await processing._claim(svc, lease_s=0.6)
+    assert claimed is not None and claimed.id == rec["id"]
+    assert await processing._claim(svc, lease_s=0.6) is None
+    assert (await host.client(status, id=rec["id"]))["recording"]["status"] == "PROCESSING"
+    # ... and once it lapses, another process takes the recording over and finishes it.
+    await asyncio.sleep(0.8)
+    again = await processing._claim(svc, lease_s=0.6)
+    assert again is not None and again.id == rec["id"]
+
+    # While a processor works (longer than the lease), the lease is renewed: no second claim.
+    slow = _SlowProcessor(2.0)
+    work = asyncio.create_task(processing.process_one(svc, slow, rec["id"], lease_s=0.6))
+    for _ in range(8):
+        await asyncio.sleep(0.25)
+        assert await processing._claim(svc, lease_s=0.6) is None
+    await work
+    assert slow.runs == [rec["id"]]
+    assert (await host.client(status, id=rec["id"]))["recording"]["status"] == "READY"
+    await asyncio.sleep(0.8)  # a finished recording's lease is gone: it is never claimed again
+    assert await processing._claim(svc, lease_s=0.6) is None

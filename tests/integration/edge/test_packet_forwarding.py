@@ -405,8 +405,12 @@ async def test_send_path_follows_a_new_ice_pair_and_stops_cleanly_without_one(ca
     # Consent lost / closing: aioice drops its nominated pairs. Forwarding goes on without raising; packets
     # for that subscriber are counted as unsent.
     connection._nominated.clear()
-    unsent = sink.unsent
+    unsent, sent = sink.unsent, sink.sent
+    forwarder = call.published.forwarder
+    assert forwarder is not None
+    packets_in = forwarder.packets_in
     await eventually(lambda: sink.unsent >= unsent + 5, timeout=5)
-    connection._nominated[1] = old_pair
-    frames = call.subscriber.frames_received["video"]
-    await eventually(lambda: call.subscriber.frames_received["video"] >= frames + 3, timeout=10)
+    assert sink.sent == sent
+    assert forwarder.packets_in > packets_in  # the publisher's stream is still forwarded (to whoever can take it)
+    # Not restored: aioice empties its nominated pairs only when the connection is closing (consent expired,
+    # close()), and then the next receive ends the DTLS transport for good; a peer comes back by joining again.
