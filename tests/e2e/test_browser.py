@@ -260,3 +260,74 @@ async def test_three_browsers_meet_mute_share_leave_and_embed(tmp_path: Path) ->
     out = ROOT / "var" / "join_to_first_frame_ms.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+async def test_the_sdk_reconnects_when_its_edge_connection_drops_and_speakers_are_highlighted(tmp_path: Path) -> None:
+    with run_stack(tmp_path) as stack:
+        token, number = await host_with_meeting(stack.url)
+        meeting_url = f"{stack.url}/m/{number}"
+        async with chromium() as browser:
+            contexts = [await browser.new_context() for _ in range(2)]
+            await contexts[0].add_init_script(f"localStorage.setItem('meetmesh.accessToken', {json.dumps(token)})")
+            host = await _join_via_ui(contexts[0], meeting_url, "Ada")
+            bob = await _join_via_ui(contexts[1], meeting_url, "Bob")
+            host_id, bob_id = await _pid(host), await _pid(bob)
+            await _rising(host, "video", "camera", "framesDecoded", {bob_id}, timeout=20)
+            await _rising(bob, "video", "camera", "framesDecoded", {host_id}, timeout=20)
+
+            # Bob talks (a steady tone instead of the fake device's short beeps; a click first so his page may
+            # start audio): the edge names him the dominant speaker and his tile lights up on the host's page.
+            await bob.click("meetmesh-room [data-role=grid]")
+            await bob.evaluate(
+                f"""(async () => {{
+                  const ctx = new AudioContext(); await ctx.resume();
+                  const osc = ctx.createOscillator(); const out = ctx.createMediaStreamDestination();
+                  osc.connect(out); osc.start(); window.tone = out.stream.getAudioTracks()[0];
+                  await {ROOM}._mic.sender.replaceTrack(window.tone);
+                }})()"""
+            )
+            speaking = await eventually(
+                lambda: host.eval_on_selector_all(
+                    "meetmesh-room .tile.speaking", "els => els.map(e => e.dataset.participantId)"
+                ),
+                timeout=20,
+            )
+            assert speaking == [bob_id]
+
+            # Bob's signalling socket drops (as on a network change): the SDK gets a fresh join token, opens a
+            # new session, publishes again; media flows both ways once more, and the notice comes and goes.
+            await bob.evaluate(
+                f"""(() => {{
+                  const room = {ROOM}; window.reconnects = [];
+                  for (const t of ['reconnecting', 'reconnected']) room.addEventListener(t, () => reconnects.push(t));
+                  window.oldPc = room.media.pc;
+                  room.media.ws.close(4000, 'test: network drop');
+                }})()"""
+            )
+            await eventually(lambda: bob.evaluate("window.reconnects.includes('reconnected')"), timeout=20)
+            assert await bob.evaluate("window.reconnects") == ["reconnecting", "reconnected"]
+            assert await bob.evaluate(f"{ROOM}.state") == "connected"
+            assert await bob.evaluate(f"window.oldPc !== {ROOM}.media.pc && window.oldPc.connectionState === 'closed'")
+            await _rising(bob, "video", "camera", "framesDecoded", {host_id}, timeout=20)
+            await _rising(host, "video", "camera", "framesDecoded", {bob_id}, timeout=20)
+            await _rising(host, "audio", "microphone", "packetsReceived", {bob_id}, timeout=20)
+            assert await bob.evaluate(
+                "document.querySelector('meetmesh-room').shadowRoot.querySelector('[data-role=notice]').hidden"
+            )
+            # Still one tile per person on both sides (the old session's tracks ended, the new ones took over).
+            for page, other in ((host, bob_id), (bob, host_id)):
+                tiles = await page.eval_on_selector_all(
+                    "meetmesh-room .tile.remote", "els => els.map(e => e.dataset.participantId)"
+                )
+                assert tiles == [other]
+
+            # Our own leave is not a drop: no reconnect follows it.
+            await bob.click("meetmesh-room [data-action=leave]")
+            await bob.wait_for_selector("meetmesh-room [data-page=left]:not([hidden])")
+            await asyncio.sleep(1.0)
+            assert await bob.evaluate("window.reconnects") == ["reconnecting", "reconnected"]
+            assert await bob.evaluate(f"{ROOM}.state") == "left"
+            for context in contexts:
+                await context.close()

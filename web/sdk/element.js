@@ -29,6 +29,7 @@ aside { width: 260px; background: #1a1a1a; border-radius: 8px; padding: 8px; }
 aside li { display: flex; gap: 6px; align-items: center; margin: 4px 0; } aside li span { flex: 1; }
 .chat-log { height: 200px; overflow: auto; } .chat-log p { margin: 4px 0; }
 .error { color: #f77; }
+.notice { background: #553; padding: 6px 10px; border-radius: 6px; }
 `;
 
 const TEMPLATE = `
@@ -47,6 +48,7 @@ const TEMPLATE = `
 <section data-page="meeting" hidden>
   <div class="stage">
     <div class="main">
+      <p class="notice" data-role="notice" hidden></p>
       <div class="screens" data-role="screens"></div>
       <div class="grid" data-role="grid"></div>
       <div class="toolbar">
@@ -198,8 +200,10 @@ export class MeetMeshRoomElement extends HTMLElement {
     relay("mutedbyhost", () => this._syncButtons());
     relay("screenshare", () => this._syncButtons());
     relay("firstframe");
+    relay("reconnecting", () => Object.assign(this.$('[data-role="notice"]'), { hidden: false, textContent: "Connection lost - reconnecting…" }));
+    relay("reconnected", () => (this.$('[data-role="notice"]').hidden = true));
     relay("left", () => this._finish("You left the meeting."));
-    relay("ended", ({ reason }) => this._finish(reason === "removed" ? "You were removed from the meeting." : reason === "denied" ? "The host did not let you in." : "The meeting has ended."));
+    relay("ended", ({ reason }) => this._finish(reason === "removed" ? "You were removed from the meeting." : reason === "denied" ? "The host did not let you in." : reason === "connection lost" ? "The connection was lost." : "The meeting has ended."));
   }
 
   _tile(participantId, name, self = false) {

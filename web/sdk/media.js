@@ -10,7 +10,8 @@ const SOURCES = new Set(["camera", "microphone", "screen"]);
 export class MediaSession extends EventTarget {
   /**
    * Events: "joined" (detail: joined frame), "track" ({mid, track, participantId, source}),
-   * "trackended" ({mid, participantId, source}), "closed" ({code, reason}).
+   * "trackended" ({mid, participantId, source}), "closed" ({code, reason, requested}): the signalling socket
+   * closed (`requested`: by our own close()/leave()), "failed": the media connection failed (ICE/DTLS).
    */
   constructor(edgeUrl, joinToken) {
     super();
@@ -24,9 +25,13 @@ export class MediaSession extends EventTarget {
     this.remote = new Map(); // mid -> {participantId, source, track}
     this._queue = Promise.resolve(); // signalling messages are applied one at a time, in order
     this._closed = false;
+    this._closeRequested = false;
 
     this.pc.onnegotiationneeded = () => this._offer();
     this.pc.ontrack = (ev) => this._ontrack(ev);
+    this.pc.onconnectionstatechange = () => {
+      if (this.pc.connectionState === "failed" && !this._closed) this.dispatchEvent(new CustomEvent("failed"));
+    };
   }
 
   /** Open the socket, send `join`, resolve with the `joined` frame. */
@@ -48,7 +53,7 @@ export class MediaSession extends EventTarget {
       ws.onclose = (ev) => {
         if (!joined) reject(new Error(`edge refused the join: ${ev.code} ${ev.reason}`));
         this._closed = true;
-        this.dispatchEvent(new CustomEvent("closed", { detail: { code: ev.code, reason: ev.reason } }));
+        this.dispatchEvent(new CustomEvent("closed", { detail: { code: ev.code, reason: ev.reason, requested: this._closeRequested } }));
       };
     });
   }
@@ -74,6 +79,7 @@ export class MediaSession extends EventTarget {
   }
 
   close() {
+    this._closeRequested = true;
     this._closed = true;
     this.pc.close();
     if (this.ws && this.ws.readyState <= WebSocket.OPEN) this.ws.close(1000);
@@ -169,6 +175,12 @@ export class MediaSession extends EventTarget {
         if (info.track) this._emitEnded(t.mid, info);
       }
     }
+  }
+
+  /** End every remote track (tiles go) - this session is being replaced by a new one. */
+  endRemoteTracks() {
+    for (const [mid, info] of this.remote) if (info.track) this._emitEnded(mid, info);
+    this.remote.clear();
   }
 
   _emitEnded(mid, info) {

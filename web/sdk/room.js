@@ -18,13 +18,16 @@ const MY_EVENTS = `subscription($m: ID!, $after: Int) { myEvents(meetingId: $m, 
 const GONE = new Set(["PARTICIPANT_LEFT", "PARTICIPANT_REMOVED", "PARTICIPANT_DENIED"]);
 // Edge close codes after which reconnecting is pointless (protocol/signalling.py).
 const FINAL_CLOSE = { 4403: "removed", 4409: "replaced", 4410: "ended" };
+const RECONNECT_FOR_MS = 60_000;
 
 /**
  * Events (CustomEvent, details in brackets):
  *   waiting, admitted, connected [{participantId}], participants [Participant[]],
  *   participantjoined / participantupdated / participantleft / participantwaiting [Participant],
  *   track [{participantId, source, track}], trackended [{participantId, source, track}],
- *   activespeaker [{participantId}], chat [ChatMessage], mutedbyhost, left, ended [{reason}].
+ *   activespeaker [{participantId}], chat [ChatMessage], mutedbyhost, left, ended [{reason}],
+ *   reconnecting [{attempt}], reconnected: the media connection dropped (signalling socket or ICE) and is
+ *   being re-established with a fresh join token; what we published is published again.
  */
 export class Room extends EventTarget {
   constructor({ apiUrl = location.origin, number, displayName = null, passcode = null, token = null, stream = null } = {}) {
@@ -39,7 +42,7 @@ export class Room extends EventTarget {
     this.me = null;
     this.participants = new Map();
     this.waiting = new Map(); // people in the waiting room (hosts and co-hosts are told about them)
-    this.state = "idle"; // idle | joining | waiting | connected | left | ended
+    this.state = "idle"; // idle | joining | waiting | connected | reconnecting | left | ended
     this.media = null;
     this.micEnabled = true;
     this.cameraEnabled = true;
@@ -107,12 +110,6 @@ export class Room extends EventTarget {
   }
 
   async _connect(joinToken, seq) {
-    const media = (this.media = new MediaSession(joinToken.edgeUrl, joinToken.token));
-    media.addEventListener("track", (ev) => this._emit("track", ev.detail));
-    media.addEventListener("trackended", (ev) => this._emit("trackended", ev.detail));
-    media.addEventListener("closed", (ev) => {
-      if (this.state === "connected" && FINAL_CLOSE[ev.detail.code]) this._end(FINAL_CLOSE[ev.detail.code]);
-    });
     // Subscribe before fetching the list, from the join's sequence: nothing is missed in between.
     this._unsubscribe.push(
       this.gql.subscribe(EVENTS, { m: this.meetingId, after: seq }, (data) => this._onEvent(data.meetingEvents), {
@@ -122,18 +119,72 @@ export class Room extends EventTarget {
     const list = (await this.gql.request(`query($m: ID!) { meeting(id: $m) { participants(states: [ADMITTED]) { ${PARTICIPANT} } } }`, { m: this.meetingId })).meeting.participants;
     for (const p of list) this.participants.set(p.id, p);
     this._emit("participants", [...this.participants.values()]);
+    await this._connectMedia(joinToken);
+    if (this.me.audioMuted) this._applyMic(false);
+    this.state = "connected";
+    this.timing.connectedAt = performance.now();
+    this._emit("connected", { participantId: this.me.id });
+    this._watchFirstFrame();
+  }
+
+  // One media session (signalling socket + peer connection); a reconnect makes a new one and publishes again.
+  async _connectMedia(joinToken) {
+    const media = (this.media = new MediaSession(joinToken.edgeUrl, joinToken.token));
+    media.addEventListener("track", (ev) => this._emit("track", ev.detail));
+    media.addEventListener("trackended", (ev) => this._emit("trackended", ev.detail));
+    media.addEventListener("closed", (ev) => this._onMediaLost(media, ev.detail));
+    media.addEventListener("failed", () => this._onMediaLost(media, { code: 0, reason: "media connection failed" }));
     await media.connect();
+    const screen = this._screen?.sender.track;
+    this._mic = this._camera = this._screen = null;
     if (this.stream) {
       const audio = this.stream.getAudioTracks()[0];
       const video = this.stream.getVideoTracks()[0];
       if (audio) this._mic = media.publish(audio, "microphone", this.stream);
       if (video) this._camera = media.publish(video, "camera", this.stream);
-      if (this.me.audioMuted) this._applyMic(false);
+      if (audio && !this.micEnabled) this._mic.sender.replaceTrack(null);
+      if (video && !this.cameraEnabled) this._camera.sender.replaceTrack(null);
     }
-    this.state = "connected";
-    this.timing.connectedAt = performance.now();
-    this._emit("connected", { participantId: this.me.id });
-    this._watchFirstFrame();
+    if (screen && screen.readyState === "live") this._screen = media.publish(screen, "screen", new MediaStream([screen]));
+  }
+
+  _onMediaLost(media, { code, reason, requested }) {
+    if (media !== this.media || requested) return; // an old session, or we closed it ourselves
+    if (FINAL_CLOSE[code]) {
+      if (this.state === "connected" || this.state === "reconnecting") this._end(FINAL_CLOSE[code]);
+      return;
+    }
+    if (this.state === "connected") this._reconnect(reason);
+  }
+
+  // Back-off 0.5 s, 1 s, 2 s … 8 s, for up to RECONNECT_FOR_MS; each try asks the API for a fresh join token
+  // (the old one may have expired, and a refusal there - removed, meeting over - ends the room for good).
+  async _reconnect(reason) {
+    this.state = "reconnecting";
+    const old = this.media;
+    old.endRemoteTracks();
+    old.close();
+    const until = performance.now() + RECONNECT_FOR_MS;
+    for (let attempt = 1; this.state === "reconnecting"; attempt++) {
+      this._emit("reconnecting", { attempt, reason });
+      try {
+        const t = (await this.gql.request(`mutation($m: ID!) { refreshJoinToken(meetingId: $m) { token edgeUrl } }`, { m: this.meetingId })).refreshJoinToken;
+        if (this.state !== "reconnecting") return;
+        await this._connectMedia(t);
+        if (this.state !== "reconnecting") {
+          this.media.close(); // left or ended while we reconnected
+          return;
+        }
+        this.state = "connected";
+        this._emit("reconnected", {});
+        return;
+      } catch (err) {
+        if (err.code === "FORBIDDEN" || err.code === "NOT_FOUND") return this._end("removed");
+        this.media?.close();
+        if (performance.now() > until) return this._end("connection lost");
+        await new Promise((r) => setTimeout(r, Math.min(8000, 500 * 2 ** (attempt - 1))));
+      }
+    }
   }
 
   // Join time as users feel it: the joinMeeting request → the first remote video frame decoded.
