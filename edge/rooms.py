@@ -339,17 +339,29 @@ class Rooms:
     async def _member_worker(self, live: LiveRoom, member: str, queue: asyncio.Queue[tuple[str, TrackRef]]) -> None:
         meeting_id = live.key[0]
         while True:
+            # Everything queued by now goes into one renegotiation; per track, the last change wins (a remove
+            # then an add of the same track while earlier offers were in flight is no change at all).
+            last: dict[TrackRef, str] = {}
             op, track = await queue.get()
+            last[track] = op
+            while not queue.empty():
+                op, track = queue.get_nowait()
+                last.pop(track, None)  # keep the order of the latest change
+                last[track] = op
             session = self.sessions.get((meeting_id, member))
             if session is None:
                 continue
+            remove = [t for t, op in last.items() if op == "remove" and t in session.subscribed]
+            add = []
+            for t, op in last.items():
+                # Not taken back by a later change meanwhile, and not already there.
+                if op != "add" or t in session.subscribed or not live.policy.subscribed(member, t):
+                    continue
+                publisher = self.sessions.get((meeting_id, t.publisher_id))
+                if publisher is not None and t.mid in publisher.published:
+                    add.append((t, publisher.published[t.mid], t.kind))
             try:
-                if op == "remove":
-                    await session.unsubscribe(track)
-                elif live.policy.subscribed(member, track):  # not taken back by a later change meanwhile
-                    publisher = self.sessions.get((meeting_id, track.publisher_id))
-                    if publisher is not None and track.mid in publisher.published:
-                        await session.subscribe(track, publisher.published[track.mid], track.kind)
+                await session.update(add=add, remove=remove)
             except (SessionError, TimeoutError, ConnectionError) as exc:
                 log.warning("media negotiation with %s failed: %s", member, exc)
             except Exception:

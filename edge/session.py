@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 
 from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
@@ -139,32 +139,55 @@ class Session:
 
     async def subscribe(self, key: object, source: PublishedTrack, kind: str) -> SubscribedTrack:
         """Add a send-only transceiver carrying ``source`` and renegotiate with an edge offer."""
-        async with self._edge_turn():
-            transceiver = self.pc.addTransceiver(kind, direction="sendonly")
-            if source.codec is not None:
-                prefer_codec(transceiver, source.codec.mimeType)
-            subscribed = rtp_hooks.tap_sender(transceiver)
-            self.subscribed[key] = (transceiver, subscribed)
-            await self._renegotiate()
-        await asyncio.wait_for(subscribed.ready.wait(), NEGOTIATION_TIMEOUT_S)
-        rtp_hooks.link(source, subscribed)
+        (subscribed,) = await self.update(add=[(key, source, kind)])
         return subscribed
 
     async def unsubscribe(self, key: object) -> None:
         """Stop forwarding to ``key``'s sender and mark it inactive, so the client's track ends."""
-        entry = self.subscribed.pop(key, None)
-        if entry is None:
-            return
-        transceiver, subscribed = entry
-        if subscribed.source is not None and subscribed.source.forwarder is not None and subscribed.down_track:
-            if subscribed.down_track in subscribed.source.forwarder.down_tracks:
-                subscribed.source.forwarder.unsubscribe(subscribed.down_track)
-        subscribed.source = None
+        await self.update(remove=[key])
+
+    async def update(
+        self,
+        add: Sequence[tuple[object, PublishedTrack, str]] = (),
+        remove: Sequence[object] = (),
+    ) -> list[SubscribedTrack]:
+        """Several subscription changes in one edge offer: ``remove`` stops those senders (inactive, so the
+        client's tracks end), ``add`` adds a send-only transceiver per (key, source, kind). A newcomer to a
+        meeting of N gets everybody's tracks in one round trip instead of 2N, which is most of its join time."""
+        stopped: list[RTCRtpTransceiver] = []
+        for key in remove:
+            entry = self.subscribed.pop(key, None)
+            if entry is None:
+                continue
+            transceiver, subscribed = entry
+            source = subscribed.source
+            if source is not None and source.forwarder is not None and subscribed.down_track:
+                if subscribed.down_track in source.forwarder.down_tracks:
+                    source.forwarder.unsubscribe(subscribed.down_track)
+            subscribed.source = None
+            stopped.append(transceiver)
+        if not add and not stopped:
+            return []
+        added: list[tuple[PublishedTrack, SubscribedTrack]] = []
         async with self._edge_turn():
             if self.pc.connectionState == "closed":
-                return
-            transceiver.direction = "inactive"
+                if add:
+                    raise SessionError(f"participant {self.participant_id} is gone; cannot subscribe")
+                return []
+            for transceiver in stopped:
+                transceiver.direction = "inactive"
+            for key, source, kind in add:
+                transceiver = self.pc.addTransceiver(kind, direction="sendonly")
+                if source.codec is not None:
+                    prefer_codec(transceiver, source.codec.mimeType)
+                subscribed = rtp_hooks.tap_sender(transceiver)
+                self.subscribed[key] = (transceiver, subscribed)
+                added.append((source, subscribed))
             await self._renegotiate()
+        for source, subscribed in added:
+            await asyncio.wait_for(subscribed.ready.wait(), NEGOTIATION_TIMEOUT_S)
+            rtp_hooks.link(source, subscribed)
+        return [subscribed for _, subscribed in added]
 
     @asynccontextmanager
     async def _client_turn(self) -> AsyncIterator[None]:

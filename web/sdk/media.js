@@ -17,7 +17,8 @@ export class MediaSession extends EventTarget {
     super();
     this.edgeUrl = edgeUrl;
     this.joinToken = joinToken;
-    this.pc = new RTCPeerConnection({ bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" });
+    // A candidate pool gathers while the socket opens and the edge checks our token, not after we offer.
+    this.pc = new RTCPeerConnection({ bundlePolicy: "max-bundle", rtcpMuxPolicy: "require", iceCandidatePoolSize: 1 });
     this.ws = null;
     this.makingOffer = false;
     this.collisions = 0; // edge offers that arrived while ours was pending (rolled back)
