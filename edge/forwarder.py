@@ -142,6 +142,9 @@ class DownTrack:
     """Header extension id the subscriber negotiated for abs-send-time (None: send no extension)."""
     history: PacketHistory | None = None
     """Where each rewritten packet is recorded by outgoing sequence number, to answer NACKs (RFC 4585)."""
+    downlink_bps: Callable[[], float | None] | None = None
+    """What this subscriber can take now (None: not known yet); the publisher is asked not to send more than
+    its slowest subscriber can (REMB toward the publisher). Read about once a second, never per packet."""
     packets: int = 0
     """Packets rewritten so far."""
     octets: int = 0
@@ -289,6 +292,16 @@ class Forwarder:
         also call :meth:`request_keyframe`."""
         down_track.switch_source()
         self.down_tracks.append(down_track)
+
+    def publish_limit_bps(self, floor_bps: float, ceiling_bps: float) -> float:
+        """The bitrate to ask the publisher for (REMB): what the slowest subscriber can take, within
+        [``floor_bps``, ``ceiling_bps``]; the ceiling while no subscriber has reported (or none is here)."""
+        limit = ceiling_bps
+        for down_track in self.down_tracks:
+            estimate = down_track.downlink_bps() if down_track.downlink_bps is not None else None
+            if estimate is not None and estimate < limit:
+                limit = estimate
+        return max(floor_bps, limit)
 
     def request_keyframe(self, now: float) -> bool:
         """Whether to send a keyframe request (PLI) to the publisher now; throttled to one per interval."""

@@ -72,6 +72,7 @@ from aiortc.rtp import (
     RtcpSourceInfo,
     RtcpSrPacket,
     RtpPacket,
+    pack_remb_fci,
     unpack_remb_fci,
 )
 
@@ -107,6 +108,9 @@ _TAPS_ATTR = "_meetmesh_rtp_taps"
 _RECEIVE_PATCHED_ATTR = "_meetmesh_fast_receive"
 _FAST_PATH_ATTR = "_meetmesh_fast_path"
 _SEQ_TS = struct.Struct("!HI")
+PUBLISH_FLOOR_BPS = 150_000.0
+"""The least a video publisher is asked for: a slow subscriber lowers it this far and no further (below that a
+camera is a slideshow for everyone; simulcast, not wired yet, is the real answer to mixed downlinks)."""
 _RTP_COMPONENT = 1  # ICE component carrying RTP and RTCP (rtcp-mux, RFC 5761)
 # Codecs whose key frames the forwarder can spot; other codecs are forwarded from the first packet.
 _KEYFRAME_START: dict[str, Callable[[bytes, int], bool]] = {"video/vp8": vp8_keyframe_start}
@@ -249,6 +253,9 @@ class PublishedTrack:
     stats: ReceiveStatistics | None = None
     """What the edge received from the publisher, for the receiver reports it sends back."""
     receiver_reports_sent: int = 0
+    rembs_sent: int = 0
+    publish_ceiling_bps: float = 2_500_000.0
+    """The most a video publisher is asked to send (``EDGE_MAX_PUBLISH_BITRATE``)."""
     audio_level_errors: int = 0
     """Exceptions raised by :attr:`on_audio_level` (logged once, then counted)."""
     rtx_ssrc: int | None = None
@@ -295,14 +302,35 @@ class PublishedTrack:
         self._lsr = (ntp_timestamp >> 16) & 0xFFFFFFFF
         self._lsr_at = now
 
+    def remb(self) -> bytes | None:
+        """REMB (draft-alvestrand-rmcat-remb) for a video publisher: the most its subscribers can take. Chromium
+        takes a REMB as its estimate during its first seconds (it would otherwise start near 300 kbit/s and
+        climb ~8 %/s), which is what lets a newcomer's key frame through its pacer quickly; later it caps the
+        publisher's loss-based estimate. None for audio, or before the track is negotiated."""
+        if self.forwarder is None or self.codec is None or not self.codec.mimeType.lower().startswith("video/"):
+            return None
+        bitrate = self.forwarder.publish_limit_bps(PUBLISH_FLOOR_BPS, self.publish_ceiling_bps)
+        fci = pack_remb_fci(int(bitrate), [self.forwarder.source_ssrc])
+        return bytes(RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=self.rtcp_ssrc, media_ssrc=0, fci=fci))
+
     async def _run_receiver_reports(self) -> None:
         transport = self.receiver.transport
+        path = _fast_path(transport)
+        connected = False
         while True:
-            # RFC 3550 section 6.3.1: randomised around one second.
-            await asyncio.sleep(0.5 + random.random())
-            report = self.receiver_report(time.monotonic())
+            # RFC 3550 section 6.3.1: randomised around one second; every 100 ms until the first report could
+            # be sent (the publisher's first REMB matters most in its first two seconds).
+            await asyncio.sleep(0.5 + random.random() if connected else 0.1)
+            now = time.monotonic()
+            unsent = path.unsent
+            report = self.receiver_report(now)
             if report is not None:
-                _fast_path(transport).send_rtcp(report)
+                path.send_rtcp(report)
+            remb = self.remb()
+            if remb is not None:
+                path.send_rtcp(remb)
+                self.rembs_sent += 1
+            connected = (report is not None or remb is not None) and path.unsent == unsent
 
     def request_keyframe(self) -> None:
         """Send an RTCP PLI to the publisher (RFC 4585 section 6.3.1), throttled, without blocking the caller."""
@@ -696,6 +724,7 @@ def link(published: PublishedTrack, subscribed: SubscribedTrack, *, first_sequen
             keyframe_start=_KEYFRAME_START.get(mime),
             abs_send_time_id=subscribed.abs_send_time_id,
             history=SendHistory(),
+            downlink_bps=lambda: subscribed.estimate.bitrate_bps,
         )
         subscribed.down_track = down_track
     else:

@@ -23,13 +23,13 @@ import aiortc.rtcrtpsender
 import pytest
 from aioice.ice import CandidatePair
 from aiortc import AudioStreamTrack, MediaStreamTrack, RTCPeerConnection, RTCRtpReceiver, RTCRtpSender
-from aiortc.rtp import RtcpSrPacket
+from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, RtcpSrPacket, unpack_remb_fci
 from av import AudioFrame
 
 from edge.audio_level import AUDIO_LEVEL_URI
 from edge.codecs import prefer_codec
 from edge.forwarder import payload_offset, vp8_keyframe_start
-from edge.rtp_hooks import PublishedTrack, SubscribedTrack, link, tap_receiver, tap_sender
+from edge.rtp_hooks import PUBLISH_FLOOR_BPS, PublishedTrack, SubscribedTrack, link, tap_receiver, tap_sender
 from edge.synthetic import EncodedClip, SyntheticParticipant, encode_opus_clip, encode_vp8_clip
 from tests.support.gql import eventually
 
@@ -414,3 +414,36 @@ async def test_send_path_follows_a_new_ice_pair_and_stops_cleanly_without_one(ca
     assert forwarder.packets_in > packets_in  # the publisher's stream is still forwarded (to whoever can take it)
     # Not restored: aioice empties its nominated pairs only when the connection is closing (consent expired,
     # close()), and then the next receive ends the DTLS transport for good; a peer comes back by joining again.
+
+
+async def test_the_publisher_is_asked_for_what_its_slowest_subscriber_can_take(call: Call) -> None:
+    """REMB toward the publisher: the ceiling until a subscriber reports, then the subscriber's own estimate
+    (the real REMB aiortc's receiver sends from abs-send-time), never below the floor."""
+    seen: list[int] = []
+    sender = call.publisher_sender
+    original = sender._handle_rtcp_packet
+
+    async def handle(packet: Any) -> None:
+        if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+            bitrate, ssrcs = unpack_remb_fci(packet.fci)
+            if sender._ssrc in ssrcs:
+                seen.append(bitrate)
+        await original(packet)
+
+    sender._handle_rtcp_packet = handle  # type: ignore[method-assign]
+    published = call.published
+    await eventually(lambda: call.subscribed.estimate.remb_bps is not None, timeout=10)
+    reported = call.subscribed.estimate.bitrate_bps
+    assert reported is not None and reported < published.publish_ceiling_bps
+    before = len(seen)
+    await eventually(lambda: len(seen) >= before + 2, timeout=6)
+    # Between two of our REMBs the subscriber may have reported again: compare with its range of estimates.
+    latest = seen[-1]
+    expected = max(PUBLISH_FLOOR_BPS, call.subscribed.estimate.bitrate_bps or published.publish_ceiling_bps)
+    assert PUBLISH_FLOOR_BPS <= latest < published.publish_ceiling_bps
+    assert abs(latest - expected) <= 0.5 * expected, (seen, expected)
+    assert published.rembs_sent >= 2
+    # An audio track is never sent a REMB.
+    async with forwarded_call(encode_opus_clip(frames=50)) as audio:
+        await eventually(lambda: audio.subscriber.frames_received["audio"] >= 5, timeout=10)
+        assert audio.published.remb() is None and audio.published.rembs_sent == 0

@@ -266,3 +266,16 @@ def test_abs_send_time_is_written_where_aiortc_reads_it(csrcs: tuple[int, ...]) 
     assert parsed.extensions.abs_send_time == int(70.25 * 2**18) & 0xFFFFFF
     assert (parsed.sequence_number, parsed.ssrc, parsed.csrc, parsed.payload) == (1, 5, list(csrcs), b"vp8!")
     assert payload_offset(out) == 12 + 4 * len(csrcs) + 8
+
+
+def test_the_publish_limit_is_the_slowest_subscribers_estimate_within_floor_and_ceiling() -> None:
+    forwarder = Forwarder(source_ssrc=1)
+    assert forwarder.publish_limit_bps(150_000, 2_500_000) == 2_500_000  # nobody here: the ceiling
+    estimates: list[float | None] = [None, 900_000.0, 1_200_000.0]
+    for i, estimate in enumerate(estimates):
+        forwarder.subscribe(DownTrack(ssrc=10 + i, payload_type=96, downlink_bps=lambda e=estimate: e))
+    assert forwarder.publish_limit_bps(150_000, 2_500_000) == 900_000
+    forwarder.subscribe(DownTrack(ssrc=20, payload_type=96, downlink_bps=lambda: 40_000.0))
+    assert forwarder.publish_limit_bps(150_000, 2_500_000) == 150_000  # never below the floor
+    forwarder.subscribe(DownTrack(ssrc=21, payload_type=96))  # no estimate source at all: ignored
+    assert forwarder.publish_limit_bps(150_000, 1_000_000) == 150_000
