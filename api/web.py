@@ -1,7 +1,8 @@
 """The browser client: ``web/`` (plain ES modules, no build step) served as it is on disk.
 
 ``/`` is the landing page (create or join), ``/m/{number}`` the meeting page (pre-join → waiting room → meeting),
-``/web/*`` the modules, among them the embeddable SDK at ``/web/sdk/index.js``.
+``/r/{recording id}`` (members) and ``/s/{share id}`` (share links) the recording player, ``/web/*`` the modules,
+among them the embeddable SDK at ``/web/sdk/index.js``.
 """
 
 from __future__ import annotations
@@ -33,9 +34,22 @@ async def meeting_page(number: str) -> Response[bytes]:
     return _page("meeting.html")
 
 
+@get("/r/{recording_id:str}", media_type=MediaType.HTML, include_in_schema=False)
+async def recording_page(recording_id: str) -> Response[bytes]:
+    # As for meetings: the page reads the id from its URL and asks GraphQL, which decides who may watch.
+    return _page("play.html")
+
+
+@get("/s/{share_id:str}", media_type=MediaType.HTML, include_in_schema=False)
+async def shared_recording_page(share_id: str) -> Response[bytes]:
+    return _page("play.html")
+
+
 ROUTES: list[ControllerRouterHandler] = [
     landing,
     meeting_page,
+    recording_page,
+    shared_recording_page,
     # ES modules must come with a JavaScript MIME type (HTML spec, "fetch a single module script"); Python's
     # mimetypes gives text/javascript for .js.
     create_static_files_router(

@@ -29,7 +29,9 @@ class RecordingQuery:
     async def shared_recording(
         self, info: strawberry.Info, share_id: strawberry.ID, passcode: str | None = None
     ) -> Recording:
-        return Recording.of(await service.open_share(ctx(info).services, share_id, passcode))
+        shared = Recording.of(await service.open_share(ctx(info).services, share_id, passcode))
+        shared.via_share = True
+        return shared
 
     @strawberry.field(
         description="Full-text search over recording transcripts: one meeting's, or every meeting you may read. "

@@ -289,7 +289,7 @@ async def share(
     return ShareLink(
         id=link.id,
         recording_id=recording_id,
-        url=f"{svc.settings.base_url}/r/{link.id}",
+        url=f"{svc.settings.base_url}/s/{link.id}",  # the player page (api/web.py); /r/ is by recording id
         expires_at=link.expires_at,
         passcode_protected=passcode is not None,
     )

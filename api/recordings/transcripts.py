@@ -70,6 +70,12 @@ async def save(svc: Services, recording_id: str, lines: list[Line]) -> int:
 
 async def read(svc: Services, principal: Principal | None, recording_id: str) -> list[TranscriptSegment]:
     await service.get(svc, principal, recording_id)  # NOT_FOUND / FORBIDDEN
+    return await read_shared(svc, recording_id)
+
+
+async def read_shared(svc: Services, recording_id: str) -> list[TranscriptSegment]:
+    """The transcript without a member check: only for a recording reached through a valid share link
+    (`service.open_share` already checked the link, its expiry and its passcode)."""
     async with svc.db.read() as session:
         rows = await session.execute(
             select(TranscriptSegment)

@@ -72,6 +72,8 @@ class Recording:
     progress: int = strawberry.field(description="Processing percent once stopped.")
     error: str | None
     views: int
+    via_share: strawberry.Private[bool] = False
+    """Reached through a valid share link (`sharedRecording`): its holder may read the transcript too."""
 
     @classmethod
     def from_snapshot(cls, s: dict[str, Any]) -> Recording:
@@ -92,6 +94,8 @@ class Recording:
     @strawberry.field(description="The transcript, in time order (empty until transcription ran).")
     async def transcript(self, info: strawberry.Info) -> list[TranscriptLine]:
         c = ctx(info)
+        if self.via_share:
+            return [TranscriptLine.of(s) for s in await transcripts.read_shared(c.services, str(self.id))]
         return [TranscriptLine.of(s) for s in await transcripts.read(c.services, c.principal, str(self.id))]
 
     @strawberry.field(description="The files that exist so far (none until processing produced them).")

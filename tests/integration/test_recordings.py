@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from api.recordings import processing, service
+from api.recordings import processing, service, transcripts
 from dbschema.models import utcnow
-from dbschema.recordings import RecordingShare
+from dbschema.recordings import Recording, RecordingShare
 from protocol.media_control import MediaState, RecordingChanged, Watch, encode
 from tests.conftest import RunningServer
 from tests.integration.test_edge_feed import feed, recv
@@ -32,6 +32,7 @@ DELETE = "mutation($id: ID!) { deleteRecording(id: $id) }"
 SHARE = """mutation($id: ID!, $h: Int!, $p: String) { shareRecording(id: $id, expiresInHours: $h, passcode: $p) {
   id url recordingId passcodeProtected expiresAt } }"""
 SHARED = "query($s: ID!, $p: String) { sharedRecording(shareId: $s, passcode: $p) { id title } }"
+SHARED_TRANSCRIPT = "query($s: ID!) { sharedRecording(shareId: $s) { transcript { start speakerName text } } }"
 EVENTS = """subscription($m: ID!, $after: Int) { meetingEvents(meetingId: $m, afterSeq: $after) {
   __typename type ... on RecordingEvent { recording { id status title } } } }"""
 
@@ -121,9 +122,13 @@ async def test_share_links_expire_and_can_need_a_passcode(server: RunningServer,
     assert (await alice.client.error(SHARE, id=rec["id"], h=24, p=None)).code == "FORBIDDEN"
     assert (await host.client.error(SHARE, id=rec["id"], h=0, p=None)).code == "BAD_INPUT"
     open_link = (await host.client(SHARE, id=rec["id"], h=24, p=None))["shareRecording"]
-    assert open_link["url"] == f"{server.url}/r/{open_link['id']}" and not open_link["passcodeProtected"]
+    assert open_link["url"] == f"{server.url}/s/{open_link['id']}" and not open_link["passcodeProtected"]
     anon = world.anon
     assert (await anon(SHARED, s=open_link["id"], p=None))["sharedRecording"]["id"] == rec["id"]
+    # The link's holder reads the transcript too (the player shows it), though not a member of the meeting.
+    await transcripts.save(server.app.state.services, rec["id"], [transcripts.Line(1.0, 2.5, None, "Ada", "hello")])
+    shared = (await anon(SHARED_TRANSCRIPT, s=open_link["id"]))["sharedRecording"]
+    assert shared["transcript"] == [{"start": 1.0, "speakerName": "Ada", "text": "hello"}]
     assert (await anon.error(SHARED, s="no-such-link", p=None)).code == "NOT_FOUND"
 
     locked = (await host.client(SHARE, id=rec["id"], h=1, p="s3cret42"))["shareRecording"]
@@ -255,6 +260,13 @@ async def test_a_processing_claim_is_a_lease_renewed_while_working_and_taken_ove
     await host.client(STOP, m=m["id"])
     svc = server.app.state.services
     status = "query($id: ID!) { recording(id: $id) { status } }"
+    # Earlier tests on this server left stopped recordings of their own; the sweeper would take the oldest first.
+    async with svc.db.write() as tx:
+        await tx.session.execute(
+            update(Recording)
+            .where(Recording.id != rec["id"], Recording.status.in_(("stopped", "processing")))
+            .values(status="failed")
+        )
 
     # An API process claims it, then dies without a word: nobody else may take it while the lease runs ...
     claimed = await processing._claim(svc, lease_s=0.6)

@@ -7,6 +7,7 @@
 // Room (SDK) once joining starts; DOM events "meetmesh:<event>" mirror the Room's.
 
 import { GraphQLClient } from "./graphql.js";
+import { saveBlob } from "./localrecording.js";
 import { Room } from "./room.js";
 
 const STYLE = `
@@ -30,6 +31,7 @@ aside li { display: flex; gap: 6px; align-items: center; margin: 4px 0; } aside 
 .chat-log { height: 200px; overflow: auto; } .chat-log p { margin: 4px 0; }
 .error { color: #f77; }
 .notice { background: #553; padding: 6px 10px; border-radius: 6px; }
+.local-recording { color: #f66; font-weight: 600; margin: 0 0 8px; }
 `;
 
 const TEMPLATE = `
@@ -49,6 +51,7 @@ const TEMPLATE = `
   <div class="stage">
     <div class="main">
       <p class="notice" data-role="notice" hidden></p>
+      <p class="local-recording" data-role="local-recording" role="status" hidden>● Recording locally</p>
       <div class="screens" data-role="screens"></div>
       <div class="grid" data-role="grid"></div>
       <div class="toolbar">
@@ -57,6 +60,7 @@ const TEMPLATE = `
         <button data-action="share" aria-pressed="false">Share screen</button>
         <button data-action="people">Participants</button>
         <button data-action="chat">Chat</button>
+        <button data-action="local-record" aria-pressed="false">Record</button>
         <button data-action="leave">Leave</button>
       </div>
     </div>
@@ -200,6 +204,13 @@ export class MeetMeshRoomElement extends HTMLElement {
     relay("mutedbyhost", () => this._syncButtons());
     relay("screenshare", () => this._syncButtons());
     relay("firstframe");
+    relay("localrecording", ({ active, blob, filename }) => {
+      this.$('[data-role="local-recording"]').hidden = !active;
+      const button = this.$('[data-action="local-record"]');
+      button.setAttribute("aria-pressed", String(active));
+      button.textContent = active ? "Stop recording" : "Record";
+      if (blob) saveBlob(blob, filename); // stopped by the button or by leaving: either way the file is saved
+    });
     relay("reconnecting", () => Object.assign(this.$('[data-role="notice"]'), { hidden: false, textContent: "Connection lost - reconnecting…" }));
     relay("reconnected", () => (this.$('[data-role="notice"]').hidden = true));
     relay("left", () => this._finish("You left the meeting."));
@@ -351,6 +362,10 @@ export class MeetMeshRoomElement extends HTMLElement {
             panel.hidden = !panel.hidden;
           }
           break;
+        case "local-record":
+          if (room.localRecording) await room.stopLocalRecording();
+          else await room.startLocalRecording({ tiles: () => this._recordingTiles() });
+          break;
         case "leave":
           await room.leave();
           break;
@@ -372,6 +387,16 @@ export class MeetMeshRoomElement extends HTMLElement {
     } finally {
       if (room) this._syncButtons();
     }
+  }
+
+  // What the page shows: screen shares first, then the grid's tiles, each with its label.
+  _recordingTiles() {
+    const screens = [...this.$('[data-role="screens"]').querySelectorAll("video")].map((video) => ({
+      video,
+      label: `${this.room.participants.get(video.dataset.participantId)?.displayName ?? ""} (screen)`,
+    }));
+    const tiles = [...this._tiles.values()].map((tile) => ({ video: tile.querySelector("video"), label: tile.querySelector(".label").textContent }));
+    return [...screens, ...tiles];
   }
 
   _finish(text) {

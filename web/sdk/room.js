@@ -1,6 +1,7 @@
 // A meeting as one object: join (GraphQL) → waiting room → media (edge) → live events, and the controls.
 
 import { GraphQLClient } from "./graphql.js";
+import { LocalRecorder, localRecordingFilename } from "./localrecording.js";
 import { MediaSession } from "./media.js";
 
 const PARTICIPANT = "id displayName role state audioMuted mutedByHost videoOn sharing";
@@ -28,6 +29,8 @@ const RECONNECT_FOR_MS = 60_000;
  *   activespeaker [{participantId}], chat [ChatMessage], mutedbyhost, left, ended [{reason}],
  *   reconnecting [{attempt}], reconnected: the media connection dropped (signalling socket or ICE) and is
  *   being re-established with a fresh join token; what we published is published again.
+ *   localrecording [{active, blob?, filename?}]: local recording started, or stopped (by
+ *   stopLocalRecording() or leaving) with the recorded WebM and a file name for it.
  */
 export class Room extends EventTarget {
   constructor({ apiUrl = location.origin, number, displayName = null, passcode = null, token = null, stream = null } = {}) {
@@ -46,11 +49,12 @@ export class Room extends EventTarget {
     this.media = null;
     this.micEnabled = true;
     this.cameraEnabled = true;
-    this.timing = { joinRequestAt: null, admittedAt: null, connectedAt: null, firstFrameAt: null, joinToFirstFrameMs: null };
+    this.timing = { joinRequestAt: null, admittedAt: null, edgeJoinedAt: null, connectedAt: null, firstTrackAt: null, firstFrameAt: null, joinToFirstFrameMs: null };
     this._mic = null; // transceivers
     this._camera = null;
     this._screen = null;
     this._unsubscribe = [];
+    this._localRecorder = null;
   }
 
   /** Join the meeting; resolves once media is connected (after the waiting room, if any). */
@@ -130,11 +134,15 @@ export class Room extends EventTarget {
   // One media session (signalling socket + peer connection); a reconnect makes a new one and publishes again.
   async _connectMedia(joinToken) {
     const media = (this.media = new MediaSession(joinToken.edgeUrl, joinToken.token));
-    media.addEventListener("track", (ev) => this._emit("track", ev.detail));
+    media.addEventListener("track", (ev) => {
+      if (ev.detail.track.kind === "video" && this.timing.firstTrackAt === null) this.timing.firstTrackAt = performance.now();
+      this._emit("track", ev.detail);
+    });
     media.addEventListener("trackended", (ev) => this._emit("trackended", ev.detail));
     media.addEventListener("closed", (ev) => this._onMediaLost(media, ev.detail));
     media.addEventListener("failed", () => this._onMediaLost(media, { code: 0, reason: "media connection failed" }));
     await media.connect();
+    this.timing.edgeJoinedAt ??= performance.now();
     const screen = this._screen?.sender.track;
     this._mic = this._camera = this._screen = null;
     if (this.stream) {
@@ -327,6 +335,78 @@ export class Room extends EventTarget {
     }
   }
 
+  /**
+   * Record the meeting in this browser (nothing reaches the server): video tiles drawn as a grid, all audio
+   * mixed. `tiles()` may return the [{video, label}] to draw (the element passes its visible tiles); by
+   * default every live camera and screen track is drawn. Emits localrecording {active: true}.
+   */
+  async startLocalRecording({ tiles = null, fps = 15 } = {}) {
+    if (this._localRecorder) return;
+    const recorder = new LocalRecorder({ sources: () => ({ tiles: tiles ? tiles() : this._trackTiles(), audio: this._audioTracks() }), fps });
+    this._localRecorder = recorder;
+    try {
+      await recorder.start();
+    } catch (err) {
+      this._localRecorder = null;
+      await recorder.stop();
+      throw err;
+    }
+    this._emit("localrecording", { active: true });
+  }
+
+  /** Stop recording locally: resolves with the Blob (WebM) and emits localrecording {active: false, blob, filename}. */
+  async stopLocalRecording() {
+    const recorder = this._localRecorder;
+    if (!recorder) return null;
+    this._localRecorder = null;
+    this._recordingVideos?.forEach((v) => (v.srcObject = null));
+    this._recordingVideos = null;
+    const blob = await recorder.stop();
+    this._emit("localrecording", { active: false, blob, filename: localRecordingFilename(this.number, blob.type) });
+    return blob;
+  }
+
+  get localRecording() {
+    return this._localRecorder !== null;
+  }
+
+  // Remote tracks come from the current media session, so a reconnect mid-recording is followed.
+  _remoteTracks() {
+    return this.media ? [...this.media.remote.values()].filter((r) => r.track?.readyState === "live") : [];
+  }
+
+  _audioTracks() {
+    const mic = this.micEnabled ? this.stream?.getAudioTracks()[0] : null;
+    return [...(mic ? [mic] : []), ...this._remoteTracks().filter((r) => r.track.kind === "audio").map((r) => r.track)];
+  }
+
+  // Without the element: one detached <video> per track (drawImage needs an element, not a track).
+  _trackTiles() {
+    const videos = (this._recordingVideos ??= new Map());
+    const wanted = [];
+    const camera = this.cameraEnabled ? this.stream?.getVideoTracks()[0] : null;
+    if (camera) wanted.push({ track: camera, label: `${this.me?.displayName ?? ""} (you)` });
+    for (const r of this._remoteTracks()) {
+      if (r.track.kind === "video") wanted.push({ track: r.track, label: this.participants.get(r.participantId)?.displayName ?? "" });
+    }
+    const keep = new Set(wanted.map((w) => w.track));
+    for (const [track, video] of videos) {
+      if (!keep.has(track)) {
+        video.srcObject = null;
+        videos.delete(track);
+      }
+    }
+    return wanted.map(({ track, label }) => {
+      let video = videos.get(track);
+      if (!video) {
+        video = Object.assign(document.createElement("video"), { muted: true, playsInline: true, srcObject: new MediaStream([track]) });
+        video.play().catch(() => {});
+        videos.set(track, video);
+      }
+      return { video, label };
+    });
+  }
+
   /** Inbound media stats per remote track (see MediaSession.inboundStats). */
   async stats() {
     return this.media ? this.media.inboundStats() : [];
@@ -347,6 +427,8 @@ export class Room extends EventTarget {
 
   _stop() {
     for (const close of this._unsubscribe.splice(0)) close();
+    // Leaving ends a local recording too; what was recorded is kept (the localrecording event carries it).
+    if (this._localRecorder) this.stopLocalRecording();
     this._screen?.sender.track?.stop();
   }
 

@@ -1,0 +1,214 @@
+"""The recording player (``/r/<recording id>``, ``/s/<share id>``) in headless Chromium against the real API
+(production ``create_app()`` on uvicorn, SQLite): a READY recording with a real H.264/AAC MP4, WebVTT captions
+and a stored transcript plays, changes speed, shows captions, searches its transcript and seeks from it; a
+share link asks for its passcode; strangers, missing and expired links get errors that say so."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import httpx
+import numpy as np
+import pytest
+from playwright.async_api import Page
+from sqlalchemy import update
+
+from api.recordings import service, transcripts
+from dbschema.models import utcnow
+from dbschema.recordings import RecordingShare
+from tests.conftest import RunningServer, make_settings
+from tests.e2e.browser_support import chromium
+from tests.support.gql import Client
+from tests.support.world import Person, World
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(90)]
+
+SECONDS = 6
+LINES = [
+    (0.5, 2.0, "Ada", "Welcome to the quarterly review"),
+    (2.0, 3.8, "Bob", "The budget <b>looks</b> fine"),  # markup is text: shown as typed, never parsed
+    (4.0, 5.5, "Ada", "See you next week"),
+]
+START = "mutation($m: ID!) { startRecording(meetingId: $m) { id } }"
+STOP = "mutation($m: ID!) { stopRecording(meetingId: $m) { id } }"
+SHARE = "mutation($id: ID!, $p: String) { shareRecording(id: $id, expiresInHours: 1, passcode: $p) { id url } }"
+
+
+def write_mp4(path: Path) -> None:
+    """A short H.264 + AAC MP4 (what the compose job writes), each second a different colour, with a tone."""
+    fps, rate = 15, 48000
+    with av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"}) as out:
+        video = out.add_stream("libx264", rate=fps)
+        video.width, video.height, video.pix_fmt = 320, 240, "yuv420p"
+        audio = out.add_stream("aac", rate=rate)
+        audio.layout = "mono"
+        for i in range(SECONDS * fps):
+            img = np.zeros((240, 320, 3), np.uint8)
+            img[:, :] = ((i // fps) * 40 % 256, 120, 255 - (i // fps) * 40 % 256)
+            img[100:140, (i * 4) % 280 : (i * 4) % 280 + 40] = 255  # something moving
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, fps)
+            out.mux(video.encode(frame))
+        out.mux(video.encode())
+        block = 1024
+        for n in range(math.ceil(SECONDS * rate / block)):
+            t = (np.arange(block) + n * block) / rate
+            samples = (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32).reshape(1, -1)
+            frame = av.AudioFrame.from_ndarray(samples, format="fltp", layout="mono")
+            frame.sample_rate, frame.pts, frame.time_base = rate, n * block, Fraction(1, rate)
+            out.mux(audio.encode(frame))
+        out.mux(audio.encode())
+
+
+def vtt(seconds: float) -> str:
+    whole = int(seconds)
+    return f"00:00:{whole:02d}.{round((seconds - whole) * 1000):03d}"
+
+
+@dataclass
+class Recorded:
+    server: RunningServer
+    host: Person
+    outsider: Person
+    recording_id: str
+
+
+@pytest.fixture
+async def recorded(tmp_path: Path) -> AsyncIterator[Recorded]:
+    srv = RunningServer(make_settings(tmp_path))  # no processor: this test makes the recording READY itself
+    await srv.start()
+    try:
+        async with httpx.AsyncClient(timeout=30) as http:
+            world = World(Client(srv.url, http))
+            host = await world.user("Host")
+            m = await world.meeting(host, title="Quarterly review")
+            await world.join(host, m)
+            rec = (await host.client(START, m=m["id"]))["startRecording"]["id"]
+            await host.client(STOP, m=m["id"])
+            svc = srv.app.state.services
+            files = service.recording_dir(svc, rec)
+            files.mkdir(parents=True, exist_ok=True)
+            write_mp4(files / "recording.mp4")
+            cues = "".join(f"{vtt(a)} --> {vtt(b)}\n{who}: {text}\n\n" for a, b, who, text in LINES)
+            (files / "captions.vtt").write_text(f"WEBVTT\n\n{cues}")
+            await transcripts.save(svc, rec, [transcripts.Line(a, b, None, who, text) for a, b, who, text in LINES])
+            assert await service.finished(svc, rec)
+            yield Recorded(srv, host, await world.user("Otto"), rec)
+    finally:
+        await srv.stop()
+
+
+async def _player(page: Page) -> None:
+    await page.wait_for_selector("[data-role=player]:not([hidden])")
+
+
+async def _error(page: Page) -> str:
+    await page.wait_for_selector("[data-role=error]:not([hidden])")
+    return await page.text_content("[data-role=error]") or ""
+
+
+async def test_members_and_share_links_watch_search_and_seek(recorded: Recorded) -> None:
+    srv, host = recorded.server, recorded.host
+    async with chromium() as browser:
+        member = await browser.new_context()
+        await member.add_init_script(f"localStorage.setItem('meetmesh.accessToken', {json.dumps(host.client.token)})")
+        page = await member.new_page()
+        await page.goto(f"{srv.url}/r/{recorded.recording_id}")
+        await _player(page)
+        assert (await page.text_content("[data-role=title]") or "").startswith("Quarterly review - ")
+
+        # It plays: time advances.
+        await page.evaluate("document.querySelector('video').play()")
+        await page.wait_for_function("document.querySelector('video').currentTime > 0.3", timeout=10_000)
+        assert await page.evaluate("document.querySelector('video').videoWidth") == 320
+
+        # Speed: 2x from the control, and back.
+        await page.select_option("[data-role=speed]", "2")
+        assert await page.evaluate("document.querySelector('video').playbackRate") == 2
+        await page.select_option("[data-role=speed]", "0.5")
+        assert await page.evaluate("document.querySelector('video').playbackRate") == 0.5
+
+        # Captions: the WebVTT track loaded and is shown by default.
+        await page.wait_for_function("document.querySelector('video').textTracks[0]?.cues?.length === 3")
+        assert await page.evaluate("document.querySelector('video').textTracks[0].mode") == "showing"
+        first_cue = await page.evaluate("document.querySelector('video').textTracks[0].cues[0].text")
+        assert first_cue == "Ada: Welcome to the quarterly review"
+
+        # Transcript: every line with speaker and time; markup in a line stays text.
+        lines = await page.eval_on_selector_all("[data-role=transcript] li", "els => els.map(e => e.textContent)")
+        assert lines == [
+            "0:00Ada: Welcome to the quarterly review",
+            "0:02Bob: The budget <b>looks</b> fine",
+            "0:04Ada: See you next week",
+        ]
+        assert await page.eval_on_selector_all("[data-role=transcript] b", "els => els.length") == 0
+
+        # Search filters to the matching line and marks the match.
+        await page.fill("[data-role=search]", "BUDGET")
+        visible = "[data-role=transcript] li:not([hidden])"
+        assert await page.eval_on_selector_all(visible, "els => els.map(e => e.dataset.start)") == ["2"]
+        assert await page.eval_on_selector_all(f"{visible} mark", "els => els.map(e => e.textContent)") == ["budget"]
+        await page.fill("[data-role=search]", "")
+        assert len(await page.query_selector_all(visible)) == 3
+
+        # Click-to-seek: the last line's start, from wherever playback is now.
+        await page.evaluate("document.querySelector('video').pause()")
+        before = await page.evaluate("document.querySelector('video').currentTime")
+        assert before < 3.5
+        await page.click("[data-role=transcript] li[data-start='4']")
+        after = await page.evaluate("document.querySelector('video').currentTime")
+        assert 4.0 <= after < 4.6, (before, after)
+        current = "document.querySelector('[data-role=transcript] li.current')?.dataset.start"
+        await page.wait_for_function(f"{current} === '4'")
+
+        # A share link with a passcode: asked for, a wrong one refused, the right one plays (no sign-in).
+        link = (await host.client(SHARE, id=recorded.recording_id, p="s3cret42"))["shareRecording"]
+        assert link["url"] == f"{srv.url}/s/{link['id']}"
+        stranger = await browser.new_context()
+        shared = await stranger.new_page()
+        await shared.goto(link["url"])
+        await shared.wait_for_selector("[data-role=passcode-form]:not([hidden])")
+        assert await shared.is_hidden("[data-role=player]")
+        await shared.fill("[data-role=passcode]", "wrong-one")
+        await shared.click("[data-role=passcode-form] button")
+        assert "Wrong passcode" in await _error(shared)
+        assert await shared.is_hidden("[data-role=player]")
+        await shared.fill("[data-role=passcode]", "s3cret42")
+        await shared.click("[data-role=passcode-form] button")
+        await _player(shared)
+        assert await shared.is_hidden("[data-role=error]")
+        await shared.evaluate("document.querySelector('video').play()")
+        await shared.wait_for_function("document.querySelector('video').currentTime > 0.3", timeout=10_000)
+        assert len(await shared.query_selector_all("[data-role=transcript] li")) == 3
+
+        # Strangers without a token, outsiders with one, links that do not exist or expired.
+        await shared.goto(f"{srv.url}/r/{recorded.recording_id}")
+        assert "Sign in to watch" in await _error(shared)
+        outsider = await browser.new_context()
+        await outsider.add_init_script(
+            f"localStorage.setItem('meetmesh.accessToken', {json.dumps(recorded.outsider.client.token)})"
+        )
+        other = await outsider.new_page()
+        await other.goto(f"{srv.url}/r/{recorded.recording_id}")
+        assert "only the meeting's participants" in await _error(other)
+        assert await other.is_hidden("[data-role=player]")
+        await other.goto(f"{srv.url}/s/no-such-link")
+        assert "does not exist" in await _error(other)
+        open_link = (await host.client(SHARE, id=recorded.recording_id, p=None))["shareRecording"]
+        async with srv.app.state.services.db.write() as tx:
+            await tx.session.execute(
+                update(RecordingShare)
+                .where(RecordingShare.id == open_link["id"])
+                .values(expires_at=utcnow() - timedelta(seconds=1))
+            )
+        await other.goto(open_link["url"])
+        assert "expired" in await _error(other)
+        for context in (member, stranger, outsider):
+            await context.close()
