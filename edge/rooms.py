@@ -118,7 +118,7 @@ class Rooms:
         if conn.closed:
             return
         self._room(self._room_key(conn))
-        self.sessions[(meeting_id, pid)] = Session(pid, conn.send)
+        self.sessions[(meeting_id, pid)] = Session(pid, conn.send, self.settings.max_publish_bitrate)
         self.conns[(meeting_id, pid)] = conn
 
     async def on_message(self, conn: Connection, msg: Offer | Answer | Candidate) -> None:

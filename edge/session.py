@@ -40,8 +40,15 @@ class SessionError(Exception):
 
 
 class Session:
-    def __init__(self, participant_id: str, send: Callable[[EdgeMessage], Awaitable[bool]]) -> None:
+    def __init__(
+        self,
+        participant_id: str,
+        send: Callable[[EdgeMessage], Awaitable[bool]],
+        max_publish_bitrate: float = 2_500_000.0,
+    ) -> None:
         self.participant_id = participant_id
+        self.max_publish_bitrate = max_publish_bitrate
+        """What this participant's video is asked for at most (REMB ceiling)."""
         self.pc = RTCPeerConnection()
         self._send = send
         self._turns = asyncio.Condition()
@@ -98,6 +105,7 @@ class Session:
                     continue
                 transceiver.direction = "recvonly"
                 published = rtp_hooks.tap_receiver(transceiver)
+                published.publish_ceiling_bps = self.max_publish_bitrate
                 self.published[mid] = published
                 info = (tracks or {}).get(mid)
                 self.sources[mid] = info.source if info is not None else ""

@@ -44,6 +44,8 @@ class Settings:
     """How many of the loudest speakers are heard in a room above ``top_audio_threshold``."""
     audio_hang_s: float = 2.0
     """How long a speaker who left the loudest ``top_audio_n`` stays heard, so pauses do not cut it."""
+    max_publish_bitrate: int = 2_500_000
+    """Most a video publisher is asked to send (REMB), bit/s; its slowest subscriber may ask for less."""
     ice_addresses: tuple[str, ...] = ()
     """Host candidates ICE offers (``EDGE_ICE_ADDRESSES``, comma-separated); empty: every interface but loopback.
     ``127.0.0.1`` keeps media on loopback (tests, single-machine use with browsers on the same host)."""
@@ -72,6 +74,8 @@ class Settings:
             raise ValueError(f"EDGE_TOP_AUDIO_THRESHOLD must be >= 0 (got {self.top_audio_threshold})")
         if self.top_audio_n < 1:
             raise ValueError(f"EDGE_TOP_AUDIO_N must be >= 1 (got {self.top_audio_n})")
+        if self.max_publish_bitrate < 150_000:
+            raise ValueError(f"EDGE_MAX_PUBLISH_BITRATE must be >= 150000 bit/s (got {self.max_publish_bitrate})")
         if self.audio_hang_s < 0:
             raise ValueError(f"EDGE_AUDIO_HANG_S must be >= 0 (got {self.audio_hang_s})")
 
@@ -96,6 +100,7 @@ class Settings:
             top_audio_threshold=int(e.get("EDGE_TOP_AUDIO_THRESHOLD", d.top_audio_threshold)),
             top_audio_n=int(e.get("EDGE_TOP_AUDIO_N", d.top_audio_n)),
             audio_hang_s=float(e.get("EDGE_AUDIO_HANG_S", d.audio_hang_s)),
+            max_publish_bitrate=int(e.get("EDGE_MAX_PUBLISH_BITRATE", d.max_publish_bitrate)),
             ice_addresses=tuple(a.strip() for a in e.get("EDGE_ICE_ADDRESSES", "").split(",") if a.strip()),
             log_level=e.get("EDGE_LOG_LEVEL", d.log_level),
         )

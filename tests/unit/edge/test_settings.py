@@ -24,11 +24,13 @@ def test_environment_overrides() -> None:
             "EDGE_JOIN_TIMEOUT_S": "2.5",
             "EDGE_TOKEN_LEEWAY_S": "0",
             "EDGE_MAX_MESSAGE_BYTES": "65536",
+            "EDGE_MAX_PUBLISH_BITRATE": "1000000",
         }
     )
     assert s.port == 9000 and s.join_timeout_s == 2.5 and s.token_leeway_s == 0
     assert s.join_key_file == Path("/etc/meetmesh/join.pem")
     assert s.max_message_bytes == 65536
+    assert s.max_publish_bitrate == 1_000_000 and Settings.from_env({}).max_publish_bitrate == 2_500_000
 
 
 @pytest.mark.parametrize(
@@ -38,6 +40,7 @@ def test_environment_overrides() -> None:
         ("EDGE_PORT", "70000", r"EDGE_PORT must be 1..65535 \(got 70000\)"),
         ("EDGE_TOKEN_LEEWAY_S", "-1", "EDGE_TOKEN_LEEWAY_S must be >= 0"),
         ("EDGE_MAX_MESSAGE_BYTES", "10", "EDGE_MAX_MESSAGE_BYTES must be >= 1024"),
+        ("EDGE_MAX_PUBLISH_BITRATE", "1000", "EDGE_MAX_PUBLISH_BITRATE must be >= 150000"),
     ],
 )
 def test_nonsense_is_refused(var: str, value: str, why: str) -> None:
