@@ -35,11 +35,19 @@ def _media_jobs() -> Mapping[str, results.Value]:
     return media_jobs.run()
 
 
+def _captions() -> Mapping[str, results.Value]:
+    # Imported on use: the edge's captioner (a process with faster-whisper).
+    from bench import captions
+
+    return captions.run()
+
+
 # Benchmarks that start the processes they need themselves (e.g. one embedded API, one on Redis; the media edge).
 STANDALONE: dict[str, Callable[[], Mapping[str, results.Value]]] = {
     "fanout": fanout.run,
     "media": _media,
     "media_jobs": _media_jobs,
+    "captions": _captions,
 }
 
 

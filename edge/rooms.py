@@ -21,6 +21,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+from edge.captions import Captioner
 from edge.control import ControlFeed
 from edge.recorder import TrackTap, open_tap, recordable
 from edge.room import Changes, Room, TrackRef
@@ -30,6 +31,7 @@ from edge.signalling import Connection
 from edge.speakers import SpeakerConfig, SpeakerDetector
 from protocol.media_control import (
     ApiToEdge,
+    Caption,
     DominantSpeaker,
     MediaState,
     MeetingEnded,
@@ -91,6 +93,8 @@ class Rooms:
         """Per meeting being recorded on this edge: the recording id and its taps by (participant, mid)."""
         self._joining: dict[str, int] = {}
         """Joins in progress per meeting (waiting for its state): the meeting stays watched meanwhile."""
+        self.captioner: Captioner | None = None
+        """The live-captions process (``settings.captions``), started with the first microphone."""
 
     # -- signalling hooks -----------------------------------------------------------------------------------
 
@@ -405,6 +409,23 @@ class Rooms:
         """Stop every room's tasks (the app is shutting down)."""
         for live in list(self.rooms.values()):
             await self._close_room(live)
+        if self.captioner is not None:
+            await self.captioner.close()
+            self.captioner = None
+
+    # -- live captions ----------------------------------------------------------------------------------------
+
+    def _captions(self) -> Captioner:
+        """The captioning process, started with the first microphone (its model loads meanwhile)."""
+        if self.captioner is None:
+            self.captioner = Captioner(self._caption, self.settings.captions_model, self.settings.captions_threads)
+            self.captioner.start()
+        return self.captioner
+
+    async def _caption(self, key: str, text: str, start_s: float, end_s: float, heard_at: float) -> None:
+        meeting_id, participant_id, _mid = key.split("/", 2)
+        if self.control is not None and (meeting_id, participant_id) in self.sessions:
+            await self.control.report(Caption(meeting_id, participant_id, text))
 
     async def _published(self, live: LiveRoom, track: TrackRef, ready: asyncio.Event) -> None:
         # The forwarder exists once DTLS is up and aiortc starts the receiver; only then can others link to it.
@@ -416,7 +437,11 @@ class Rooms:
             return
         if track.kind == "audio":
             self._enforce_audio(live.key[0], track.publisher_id)  # muted before its audio started flowing
-            session.published[track.mid].on_audio_level = self._audio_level_sink(live, track.publisher_id)
+            published = session.published[track.mid]
+            published.on_audio_level = self._audio_level_sink(live, track.publisher_id)
+            if self.settings.captions and track.source in ("", "microphone"):
+                key = f"{live.key[0]}/{track.publisher_id}/{track.mid}"
+                published.on_caption_rtp = self._captions().tap(key).on_rtp
         self._apply(live, live.policy.publish(track))
         self._sync_recording(live.key[0])
 

@@ -242,6 +242,8 @@ class PublishedTrack:
     extension, paused or not (whoever listens decides what a muted participant's level means)."""
     on_rtp: Callable[[bytes], None] | None = None
     """Called with each forwarded packet (not while paused): the recording tap (``edge.recorder``)."""
+    on_caption_rtp: Callable[[bytes], None] | None = None
+    """Called with each forwarded packet (not while paused) of an audio track: live captions (``edge.captions``)."""
     audio_level: int | None = None
     """Latest RFC 6464 level (0 loudest .. 127 silence), None before any."""
     voice_activity: bool = False
@@ -383,6 +385,8 @@ class PublishedTrack:
             self.request_keyframe()  # a subscriber waits for a key frame (start, resume): throttled PLI
         if self.on_rtp is not None and not forwarder.paused:
             self.on_rtp(data)
+        if self.on_caption_rtp is not None and not forwarder.paused:
+            self.on_caption_rtp(data)
         level_id = self.audio_level_id
         if level_id is not None:
             level = read_audio_level(data, level_id)

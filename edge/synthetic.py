@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import av
+import numpy as np
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 from aiortc.sdp import SessionDescription
@@ -89,6 +90,33 @@ def encode_opus_clip(frames: int = 50, tone_hz: float = 440.0) -> EncodedClip:
                 for n in range(OPUS_FRAME_SAMPLES)
             )
         )
+        out.extend((bytes(packet), True) for packet in codec.encode(frame))
+    out.extend((bytes(packet), True) for packet in codec.encode(None))
+    return EncodedClip("audio", "audio/opus", tuple(out), OPUS_CLOCK_RATE, OPUS_FRAME_SAMPLES)
+
+
+def encode_opus_pcm(pcm: np.ndarray, bit_rate: int = 32_000) -> EncodedClip:
+    """Encode 48 kHz mono float samples (-1..1; e.g. espeak-ng speech) once with libopus, 20 ms per packet,
+    zero-padded to whole packets."""
+    codec = av.CodecContext.create("libopus", "w")
+    assert isinstance(codec, av.AudioCodecContext)
+    codec.sample_rate = OPUS_CLOCK_RATE
+    codec.layout = "stereo"
+    codec.format = "s16"
+    codec.bit_rate = bit_rate
+    codec.time_base = fractions.Fraction(1, OPUS_CLOCK_RATE)
+    frames = -(-len(pcm) // OPUS_FRAME_SAMPLES)
+    padded = np.zeros(frames * OPUS_FRAME_SAMPLES, np.float32)
+    padded[: len(pcm)] = pcm
+    pcm16 = (np.clip(padded, -1.0, 1.0) * 32767).astype("<i2")
+    out: list[tuple[bytes, bool]] = []
+    for i in range(frames):
+        frame = av.AudioFrame(format="s16", layout="stereo", samples=OPUS_FRAME_SAMPLES)
+        frame.sample_rate = OPUS_CLOCK_RATE
+        frame.pts = i * OPUS_FRAME_SAMPLES
+        frame.time_base = codec.time_base
+        chunk = pcm16[i * OPUS_FRAME_SAMPLES : (i + 1) * OPUS_FRAME_SAMPLES]
+        frame.planes[0].update(np.repeat(chunk, 2).tobytes())  # interleaved L R, the same sample twice
         out.extend((bytes(packet), True) for packet in codec.encode(frame))
     out.extend((bytes(packet), True) for packet in codec.encode(None))
     return EncodedClip("audio", "audio/opus", tuple(out), OPUS_CLOCK_RATE, OPUS_FRAME_SAMPLES)

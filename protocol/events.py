@@ -39,6 +39,8 @@ class EventType(StrEnum):
     MEETING_ENDED = "MEETING_ENDED"
     ACTIVE_SPEAKER_CHANGED = "ACTIVE_SPEAKER_CHANGED"
     """Reported by the media edge: ``data.participantId`` is the dominant speaker now (None: silence)."""
+    CAPTION = "CAPTION"
+    """Live captions from the media edge: ``data`` holds ``participantId``, ``speakerName`` and ``text``."""
 
     # Chat (api/chat)
     CHAT_MESSAGE_SENT = "CHAT_MESSAGE_SENT"

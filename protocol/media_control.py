@@ -65,6 +65,19 @@ class DominantSpeaker:
 
 
 @dataclass(frozen=True, slots=True)
+class Caption:
+    """Edge → API: a line of live captions, what ``participant_id`` just said (at most ``MAX_CAPTION_CHARS``)."""
+
+    TYPE: ClassVar[str] = "caption"
+    meeting_id: str
+    participant_id: str
+    text: str
+
+
+MAX_CAPTION_CHARS = 500
+
+
+@dataclass(frozen=True, slots=True)
 class MediaState:
     """API → edge: everything the edge must enforce for a meeting, as of now. Replaces earlier state."""
 
@@ -119,7 +132,7 @@ class FeedError:
     message: str
 
 
-EdgeToApi = Watch | Unwatch | DominantSpeaker
+EdgeToApi = Watch | Unwatch | DominantSpeaker | Caption
 ApiToEdge = MediaState | ParticipantMedia | RecordingChanged | MeetingEnded | FeedError
 ControlMessage = EdgeToApi | ApiToEdge
 
@@ -130,6 +143,8 @@ def encode(msg: ControlMessage) -> str:
             d: dict[str, Any] = {"type": msg.TYPE, "meetingId": m}
         case DominantSpeaker():
             d = {"type": msg.TYPE, "meetingId": msg.meeting_id, "participantId": msg.participant_id}
+        case Caption():
+            d = {"type": msg.TYPE, "meetingId": msg.meeting_id, "participantId": msg.participant_id, "text": msg.text}
         case MediaState():
             d = {
                 "type": msg.TYPE,
@@ -201,6 +216,11 @@ def parse_edge_to_api(text: str | bytes) -> EdgeToApi:
         return Unwatch(_str(obj, "meetingId"))
     if kind == DominantSpeaker.TYPE:
         return DominantSpeaker(_str(obj, "meetingId"), _opt_str(obj, "participantId"))
+    if kind == Caption.TYPE:
+        text = _str(obj, "text")
+        if len(text) > MAX_CAPTION_CHARS:
+            raise ControlMessageError(f"caption.text must be at most {MAX_CAPTION_CHARS} characters")
+        return Caption(_str(obj, "meetingId"), _str(obj, "participantId"), text)
     raise ControlMessageError(f"unknown message type {kind!r}")
 
 

@@ -30,6 +30,7 @@ def _env() -> dict[str, str]:
     secret = env.get("API_EDGE_SECRET") or env.get("EDGE_CONTROL_SECRET") or secrets.token_urlsafe(32)
     env.setdefault("API_EDGE_SECRET", secret)
     env.setdefault("EDGE_CONTROL_SECRET", secret)
+    env.setdefault("EDGE_CAPTIONS", "1")  # live captions on in the all-in-one stack (a process of their own)
     env.setdefault("EDGE_RECORDINGS_DIR", str(Path(env.get("API_DATA_DIR", "var")) / "recordings"))
     env["PYTHONUNBUFFERED"] = "1"
     return env

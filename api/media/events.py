@@ -21,4 +21,24 @@ def _speaker(ev: BusEvent, c: Common) -> ActiveSpeakerEvent:
     return ActiveSpeakerEvent(**c, participant_id=strawberry.ID(pid) if pid else None)
 
 
-register([ActiveSpeakerEvent], {EventType.ACTIVE_SPEAKER_CHANGED: _speaker})
+@strawberry.type(description="A line of live captions: what a participant just said, as the media edge heard it.")
+class CaptionEvent(MeetingEvent):
+    participant_id: strawberry.ID
+    speaker_name: str
+    text: str
+
+
+def _caption(ev: BusEvent, c: Common) -> CaptionEvent:
+    d = ev.data
+    return CaptionEvent(
+        **c,
+        participant_id=strawberry.ID(str(d.get("participantId", ""))),
+        speaker_name=str(d.get("speakerName", "")),
+        text=str(d.get("text", "")),
+    )
+
+
+register(
+    [ActiveSpeakerEvent, CaptionEvent],
+    {EventType.ACTIVE_SPEAKER_CHANGED: _speaker, EventType.CAPTION: _caption},
+)

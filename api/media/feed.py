@@ -19,13 +19,14 @@ from litestar.datastructures import State
 from litestar.exceptions import WebSocketDisconnect
 
 from api.errors import AppError
-from api.media.service import load_media_state, report_dominant_speaker
+from api.media.service import load_media_state, report_caption, report_dominant_speaker
 from api.services import Services
 from protocol.errors import ErrorCode
 from protocol.media_control import (
     FEED_PATH,
     UNAUTHENTICATED_CLOSE,
     ApiToEdge,
+    Caption,
     ControlMessageError,
     DominantSpeaker,
     FeedError,
@@ -73,7 +74,7 @@ class _Feed:
                 task.cancel()
             await asyncio.gather(*self.watches.values(), return_exceptions=True)
 
-    async def handle(self, msg: Watch | Unwatch | DominantSpeaker) -> None:
+    async def handle(self, msg: Watch | Unwatch | DominantSpeaker | Caption) -> None:
         if isinstance(msg, Watch):
             if msg.meeting_id in self.watches:
                 return  # already watching: the edge has (or is about to get) the state
@@ -89,7 +90,10 @@ class _Feed:
                 watching.cancel()
         else:
             try:
-                await report_dominant_speaker(self.svc, msg.meeting_id, msg.participant_id)
+                if isinstance(msg, Caption):
+                    await report_caption(self.svc, msg.meeting_id, msg.participant_id, msg.text)
+                else:
+                    await report_dominant_speaker(self.svc, msg.meeting_id, msg.participant_id)
             except AppError as exc:
                 await self.send(FeedError(exc.code.value, exc.message))
 

@@ -130,6 +130,26 @@ async def report_dominant_speaker(svc: Services, meeting_id: str, participant_id
         return True
 
 
+async def report_caption(svc: Services, meeting_id: str, participant_id: str, text: str) -> bool:
+    """An edge captioned what a participant said: tell the meeting (``CAPTION``, to the speaker's breakout room
+    when it is in one). False when stale (meeting over, speaker gone)."""
+    async with svc.db.write() as tx:
+        m = await _meeting(tx, meeting_id)
+        if m.status != "live":
+            return False
+        p = await tx.session.get(Participant, participant_id)
+        if p is None or p.meeting_id != meeting_id or p.state not in LIVE:
+            return False
+        await tx.emit(
+            meeting_id,
+            EventType.CAPTION,
+            subject_id=participant_id,
+            data={"participantId": participant_id, "speakerName": p.display_name, "text": text},
+            room_id=p.breakout_room_id,
+        )
+        return True
+
+
 async def _meeting(tx: Tx, meeting_id: str) -> Meeting:
     m = await tx.session.get(Meeting, meeting_id)
     if m is None:

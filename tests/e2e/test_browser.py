@@ -11,6 +11,7 @@ video frame decoded) is measured in the pages, printed and written to ``var/join
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import re
 import statistics
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 from playwright.async_api import BrowserContext, Page
 
@@ -32,7 +34,9 @@ from tests.e2e.browser_support import (
     remote_stats,
     run_stack,
 )
+from tests.integration.workers.conftest import wer
 from tests.support.gql import eventually
+from workers.synthetic import speech
 
 README = ROOT / "README.md"
 
@@ -262,9 +266,12 @@ async def test_three_browsers_meet_mute_share_leave_and_embed(tmp_path: Path) ->
     out.write_text(json.dumps(report, indent=2) + "\n")
 
 
+SAID = "the quick brown fox jumps over the lazy dog"
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(120)
-async def test_the_sdk_reconnects_when_its_edge_connection_drops_and_speakers_are_highlighted(tmp_path: Path) -> None:
+async def test_sdk_reconnects_after_a_dropped_edge_connection_speakers_lit_and_captioned(tmp_path: Path) -> None:
     with run_stack(tmp_path) as stack:
         token, number = await host_with_meeting(stack.url)
         meeting_url = f"{stack.url}/m/{number}"
@@ -277,24 +284,39 @@ async def test_the_sdk_reconnects_when_its_edge_connection_drops_and_speakers_ar
             await _rising(host, "video", "camera", "framesDecoded", {bob_id}, timeout=20)
             await _rising(bob, "video", "camera", "framesDecoded", {host_id}, timeout=20)
 
-            # Bob talks (a steady tone instead of the fake device's short beeps; a click first so his page may
-            # start audio): the edge names him the dominant speaker and his tile lights up on the host's page.
+            # Bob talks (espeak-ng speech looped into his microphone instead of the fake device's beeps; a click
+            # first so his page may start audio): the edge names him the dominant speaker, his tile lights up on
+            # the host's page, and the host reads what he said in the live captions.
+            pcm = np.concatenate([speech(SAID), np.zeros(48_000, np.float32)])
             await bob.click("meetmesh-room [data-role=grid]")
             await bob.evaluate(
-                f"""(async () => {{
-                  const ctx = new AudioContext(); await ctx.resume();
-                  const osc = ctx.createOscillator(); const out = ctx.createMediaStreamDestination();
-                  osc.connect(out); osc.start(); window.tone = out.stream.getAudioTracks()[0];
-                  await {ROOM}._mic.sender.replaceTrack(window.tone);
-                }})()"""
+                f"""(async (b64) => {{
+                  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+                  const ctx = new AudioContext({{ sampleRate: 48000 }}); await ctx.resume();
+                  const buffer = ctx.createBuffer(1, bytes.length / 4, 48000);
+                  buffer.copyToChannel(new Float32Array(bytes.buffer), 0);
+                  const src = Object.assign(ctx.createBufferSource(), {{ buffer, loop: true }});
+                  const out = ctx.createMediaStreamDestination();
+                  src.connect(out); src.start();
+                  await {ROOM}._mic.sender.replaceTrack(out.stream.getAudioTracks()[0]);
+                }})""",
+                base64.b64encode(pcm.astype("<f4").tobytes()).decode(),
             )
-            speaking = await eventually(
-                lambda: host.eval_on_selector_all(
-                    "meetmesh-room .tile.speaking", "els => els.map(e => e.dataset.participantId)"
+            # (The host's fake microphone beeps too, so the highlight may visit it first.)
+            await host.wait_for_function(
+                "(id) => [...document.querySelector('meetmesh-room').shadowRoot.querySelectorAll('.tile.speaking')]"
+                ".map((e) => e.dataset.participantId).join() === id",
+                arg=bob_id,
+                timeout=20_000,
+            )
+            caption = await eventually(
+                lambda: host.evaluate(
+                    "[...document.querySelector('meetmesh-room').shadowRoot.querySelectorAll('[data-role=captions] p')]"
+                    ".map((p) => p.textContent).find((t) => t.startsWith('Bob: ') && t.length > 25)"
                 ),
-                timeout=20,
+                timeout=30,
             )
-            assert speaking == [bob_id]
+            assert wer(SAID, caption.removeprefix("Bob: ")) <= 0.5, caption
 
             # Bob's signalling socket drops (as on a network change): the SDK gets a fresh join token, opens a
             # new session, publishes again; media flows both ways once more, and the notice comes and goes.

@@ -31,6 +31,8 @@ aside li { display: flex; gap: 6px; align-items: center; margin: 4px 0; } aside 
 .chat-log { height: 200px; overflow: auto; } .chat-log p { margin: 4px 0; }
 .error { color: #f77; }
 .notice { background: #553; padding: 6px 10px; border-radius: 6px; }
+.captions { min-height: 1.4em; margin-top: 8px; font-size: 1.1em; } .captions p { margin: 2px 0; background: #000a; padding: 2px 8px; border-radius: 4px; }
+.captions[hidden] { display: none; }
 .local-recording { color: #f66; font-weight: 600; margin: 0 0 8px; }
 `;
 
@@ -54,10 +56,12 @@ const TEMPLATE = `
       <p class="local-recording" data-role="local-recording" role="status" hidden>● Recording locally</p>
       <div class="screens" data-role="screens"></div>
       <div class="grid" data-role="grid"></div>
+      <div class="captions" data-role="captions" aria-live="polite"></div>
       <div class="toolbar">
         <button data-action="mic" aria-pressed="false">Mute</button>
         <button data-action="camera" aria-pressed="false">Stop video</button>
         <button data-action="share" aria-pressed="false">Share screen</button>
+        <button data-action="captions" aria-pressed="true" title="Show or hide live captions">CC</button>
         <button data-action="people">Participants</button>
         <button data-action="chat">Chat</button>
         <button data-action="local-record" aria-pressed="false">Record</button>
@@ -196,6 +200,15 @@ export class MeetMeshRoomElement extends HTMLElement {
     relay("track", (t) => this._attach(t));
     relay("trackended", (t) => this._detach(t));
     relay("activespeaker", ({ participantId }) => this._tiles.forEach((el, id) => el.classList.toggle("speaking", id === participantId)));
+    relay("caption", ({ speakerName, text }) => {
+      const box = this.$('[data-role="captions"]');
+      const line = document.createElement("p");
+      line.textContent = `${speakerName}: ${text}`; // text, never HTML
+      box.append(line);
+      while (box.children.length > 2) box.firstElementChild.remove(); // the last two lines, as TV captions do
+      clearTimeout(this._captionTimer);
+      this._captionTimer = setTimeout(() => box.replaceChildren(), 8000);
+    });
     relay("chat", (m) => {
       const p = document.createElement("p");
       p.textContent = `${m.senderName}: ${m.text ?? ""}`; // text, never HTML
@@ -354,6 +367,13 @@ export class MeetMeshRoomElement extends HTMLElement {
           break;
         case "share":
           await (room.sharing ? room.stopScreenShare() : room.shareScreen());
+          break;
+        case "captions":
+          {
+            const box = this.$('[data-role="captions"]');
+            box.hidden = !box.hidden;
+            button.setAttribute("aria-pressed", String(!box.hidden));
+          }
           break;
         case "people":
         case "chat":

@@ -12,6 +12,7 @@ const EVENTS = `subscription($m: ID!, $after: Int) { meetingEvents(meetingId: $m
   ... on ParticipantEvent { participant { ${PARTICIPANT} } }
   ... on BulkParticipantEvent { participantIds }
   ... on ActiveSpeakerEvent { participantId }
+  ... on CaptionEvent { captionBy: participantId speakerName text }
   ... on ChatMessageEvent { message { id senderId senderName text createdAt isPrivate } }
 } }`;
 const MY_EVENTS = `subscription($m: ID!, $after: Int) { myEvents(meetingId: $m, afterSeq: $after) {
@@ -26,7 +27,8 @@ const RECONNECT_FOR_MS = 60_000;
  *   waiting, admitted, connected [{participantId}], participants [Participant[]],
  *   participantjoined / participantupdated / participantleft / participantwaiting [Participant],
  *   track [{participantId, source, track}], trackended [{participantId, source, track}],
- *   activespeaker [{participantId}], chat [ChatMessage], mutedbyhost, left, ended [{reason}],
+ *   activespeaker [{participantId}], caption [{participantId, speakerName, text}] (live captions, when the
+ *   edge makes them), chat [ChatMessage], mutedbyhost, left, ended [{reason}],
  *   reconnecting [{attempt}], reconnected: the media connection dropped (signalling socket or ICE) and is
  *   being re-established with a fresh join token; what we published is published again.
  *   localrecording [{active, blob?, filename?}]: local recording started, or stopped (by
@@ -242,6 +244,8 @@ export class Room extends EventTarget {
       this._emit("mutedbyhost", this.me);
     } else if (ev.type === "ACTIVE_SPEAKER_CHANGED") {
       this._emit("activespeaker", { participantId: ev.participantId });
+    } else if (ev.type === "CAPTION") {
+      this._emit("caption", { participantId: ev.captionBy, speakerName: ev.speakerName, text: ev.text });
     } else if (ev.type === "CHAT_MESSAGE_SENT" && ev.message) {
       this._emit("chat", ev.message);
     } else if (ev.type === "MEETING_ENDED") {

@@ -25,8 +25,11 @@ def test_environment_overrides() -> None:
             "EDGE_TOKEN_LEEWAY_S": "0",
             "EDGE_MAX_MESSAGE_BYTES": "65536",
             "EDGE_MAX_PUBLISH_BITRATE": "1000000",
+            "EDGE_CAPTIONS": "1",
+            "EDGE_CAPTIONS_MODEL": "/models/small.en",
         }
     )
+    assert s.captions and s.captions_model == "/models/small.en" and not Settings.from_env({}).captions
     assert s.port == 9000 and s.join_timeout_s == 2.5 and s.token_leeway_s == 0
     assert s.join_key_file == Path("/etc/meetmesh/join.pem")
     assert s.max_message_bytes == 65536
@@ -41,6 +44,7 @@ def test_environment_overrides() -> None:
         ("EDGE_TOKEN_LEEWAY_S", "-1", "EDGE_TOKEN_LEEWAY_S must be >= 0"),
         ("EDGE_MAX_MESSAGE_BYTES", "10", "EDGE_MAX_MESSAGE_BYTES must be >= 1024"),
         ("EDGE_MAX_PUBLISH_BITRATE", "1000", "EDGE_MAX_PUBLISH_BITRATE must be >= 150000"),
+        ("EDGE_CAPTIONS_THREADS", "0", "EDGE_CAPTIONS_THREADS must be >= 1"),
     ],
 )
 def test_nonsense_is_refused(var: str, value: str, why: str) -> None:

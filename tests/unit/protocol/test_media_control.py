@@ -5,6 +5,7 @@ import json
 import pytest
 
 from protocol.media_control import (
+    Caption,
     ControlMessageError,
     DominantSpeaker,
     FeedError,
@@ -18,7 +19,13 @@ from protocol.media_control import (
     parse_edge_to_api,
 )
 
-EDGE_TO_API = [Watch("m1"), Unwatch("m1"), DominantSpeaker("m1", "p1"), DominantSpeaker("m1", None)]
+EDGE_TO_API = [
+    Watch("m1"),
+    Unwatch("m1"),
+    DominantSpeaker("m1", "p1"),
+    DominantSpeaker("m1", None),
+    Caption("m1", "p1", "the quick brown fox <b>"),
+]
 API_TO_EDGE = [
     MediaState("m1", False, ("p1", "p2"), ()),
     MediaState("m1", True, (), ("p3",)),
@@ -57,6 +64,9 @@ def test_wire_form_is_camel_case() -> None:
         ('{"type": "watch", "meetingId": ""}', "non-empty"),
         ('{"type": "dominantSpeaker", "meetingId": "m", "participantId": 5}', "participantId"),
         ('{"type": "mediaState"}', "unknown message type"),  # an API message sent the wrong way
+        ('{"type": "caption", "meetingId": "m", "participantId": "p", "text": ""}', "caption.text"),
+        ('{"type": "caption", "meetingId": "m", "text": "hi"}', "caption.participantId"),
+        ('{"type": "caption", "meetingId": "m", "participantId": "p", "text": "' + "a" * 501 + '"}', "at most 500"),
         ("[" * 100_000, "nested too deeply"),
     ],
 )

@@ -1,0 +1,111 @@
+"""Live captions: how long after someone stops speaking their line is ready, and how right it is.
+
+The edge's captioning path as it runs in production - :class:`edge.captions.Captioner` (its own process:
+Opus decode, energy segmenter, faster-whisper tiny.en int8, beam 1) fed through a :class:`CaptionTap` with
+RTP packets in real time, 20 ms apart - for ``len(SENTENCES)`` espeak-ng sentences, one after another, each
+followed by a second of silence.
+
+- ``caption_latency_p50_ms`` / ``_p95_ms``: from the moment the packet carrying the end of the speech (the
+  last sample above 1 % of full scale) is handed to the tap to the moment the caption line reaches the edge's
+  callback. It includes the tap's 200 ms batching, the segmenter's 0.4 s end-of-speech silence and the
+  transcription; it leaves out the last hop (edge → API control feed → subscribers), a few milliseconds on
+  loopback.
+- ``caption_wer``: word error rate of the lines against the sentences.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import struct
+import time
+
+import numpy as np
+
+from edge.captions import Captioner
+from edge.synthetic import encode_opus_pcm
+from workers.synthetic import speech
+
+SENTENCES = [
+    "The quarterly numbers look better than we expected.",
+    "Please send the slides to the whole team before lunch.",
+    "We will ship the new release on Thursday afternoon.",
+    "Can everyone hear me clearly on this call?",
+    "Let us move on to the next item on the agenda.",
+    "The support team reported fewer crashes this week.",
+    "I will write the release notes before the end of the day.",
+    "Thanks everyone, see you at the same time next week.",
+]
+PACKET_S = 0.02
+SAMPLES = 960
+
+
+def _words(text: str) -> list[str]:
+    return re.sub(r"[^a-z0-9' ]", " ", text.lower()).split()
+
+
+def _wer(reference: str, hypothesis: str) -> float:
+    ref, hyp = _words(reference), _words(hypothesis)
+    prev = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        cur = [i] + [0] * len(hyp)
+        for j, h in enumerate(hyp, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
+        prev = cur
+    return prev[-1] / max(1, len(ref))
+
+
+async def _run() -> dict[str, float | str]:
+    lines: asyncio.Queue[tuple[float, str]] = asyncio.Queue()
+
+    async def on_caption(key: str, text: str, start_s: float, end_s: float, heard_at: float) -> None:
+        lines.put_nowait((time.monotonic(), text))
+
+    captioner = Captioner(on_caption)
+    captioner.start()
+    latencies: list[float] = []
+    errors: list[float] = []
+    try:
+        await asyncio.wait_for(captioner.ready.wait(), 120)
+        for i, sentence in enumerate(SENTENCES):
+            pcm = speech(sentence)
+            loud = np.flatnonzero(np.abs(pcm) > 0.01)
+            last_speech_packet = int(loud[-1]) // SAMPLES
+            clip = encode_opus_pcm(np.concatenate([pcm, np.zeros(48_000, np.float32)]))
+            tap = captioner.tap(f"bench/{i}/0")
+            t0 = time.monotonic()
+            speech_end = t0
+            for n, (payload, _) in enumerate(clip.frames):
+                delay = t0 + n * PACKET_S - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                header = struct.pack("!BBHII", 0x80, 111, n & 0xFFFF, (n * SAMPLES) & 0xFFFFFFFF, 0x1234 + i)
+                tap.on_rtp(header + payload)
+                if n == last_speech_packet:
+                    speech_end = time.monotonic()
+            at, text = await asyncio.wait_for(lines.get(), 30)
+            latencies.append((at - speech_end) * 1000)
+            errors.append(_wer(sentence, text))
+            print(f"  {sentence!r} -> {text!r}: {latencies[-1]:.0f} ms", flush=True)
+            while not lines.empty():  # a sentence split in two lines: count the first, drop the rest
+                lines.get_nowait()
+    finally:
+        await captioner.close()
+    return {
+        "caption_latency_p50_ms": round(float(np.percentile(latencies, 50)), 1),
+        "caption_latency_p95_ms": round(float(np.percentile(latencies, 95)), 1),
+        "caption_wer": round(float(np.mean(errors)), 3),
+        "caption_latency_source": (
+            f"edge captioner (own process, faster-whisper tiny.en int8, beam 1), {len(SENTENCES)} espeak-ng "
+            "sentences fed as RTP in real time; speech end (last packet above 1% FS handed to the tap) -> line at "
+            "the edge; excludes the edge->API->subscriber hop"
+        ),
+    }
+
+
+def run() -> dict[str, float | str]:
+    return asyncio.run(_run())
+
+
+if __name__ == "__main__":
+    print(run())
