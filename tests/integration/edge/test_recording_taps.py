@@ -1,6 +1,7 @@
 """Recording through the edge: the host starts recording in the real API, the real edge (told by the control
-feed) writes each participant's tracks as encoded packets, and the workers' reader and composer use the files:
-VP8 decodes, Opus is there, and a composed MP4 covers the recorded time with both participants' tiles."""
+feed) writes each participant's tracks as encoded packets, and the workers' reader, composer and transcriber use
+the files: VP8 decodes, a composed MP4 covers the recorded time (±0.5 s) with both participants' tiles visible
+and an audio stream, and each participant's speech (espeak-ng) comes back under their name (WER <= 15%)."""
 
 from __future__ import annotations
 
@@ -10,25 +11,32 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import av
+import numpy as np
 import pytest
 from websockets.asyncio.client import connect
 
 from capture.tracks import iter_packets, read_recording
+from edge.codecs import prefer_codec
 from edge.control import ControlFeed
 from edge.rooms import Rooms
 from edge.settings import Settings
 from edge.signalling import create_app
-from edge.synthetic import encode_opus_clip, encode_vp8_clip
+from edge.synthetic import EncodedTrack, encode_opus_pcm, encode_vp8_clip
 from protocol.signalling import Join, Joined, Offer, encode, parse_edge_message
 from tests.conftest import EDGE_SECRET, RunningServer, _free_port
 from tests.integration.edge.test_rooms import Client
 from tests.integration.edge.test_signalling import KEY_PATH, RunningEdge
 from tests.integration.test_events import live_meeting
+from tests.integration.workers.conftest import wer
 from tests.support.gql import eventually
 from tests.support.world import World
+from workers.captions import from_json
 from workers.compose import ComposeOptions, compose
+from workers.synthetic import speech
+from workers.transcribe import load_model, transcribe
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -59,14 +67,42 @@ async def recording_edge(api: RunningServer, recordings: Path) -> AsyncIterator[
         await task
 
 
+ALICE_SAYS = "we will ship the new release on thursday afternoon"
+HOST_SAYS = "the quarterly numbers look better than we expected"
+
+
+class ScriptedSpeech(EncodedTrack):
+    """A microphone that is quiet (real Opus silence) until :meth:`say` plays a sentence once."""
+
+    def __init__(self) -> None:
+        super().__init__(encode_opus_pcm(np.zeros(960, np.float32)))
+        self._script: list[tuple[bytes, bool]] = []
+
+    def say(self, text: str) -> None:
+        self._script = list(encode_opus_pcm(speech(text)).frames)
+
+    async def recv(self) -> Any:
+        packet = await super().recv()
+        if self._script:
+            data, _ = self._script.pop(0)
+            spoken = av.Packet(data)
+            spoken.pts, spoken.time_base = packet.pts, packet.time_base
+            return spoken
+        return packet
+
+
 class AvClient(Client):
-    """Publishes a coloured VP8 test pattern and an Opus tone."""
+    """Publishes a VP8 test pattern (a moving ramp) and a microphone that speaks when told."""
+
+    mic: ScriptedSpeech
 
     async def start(self, token: str) -> None:
         await self.ws.send(encode(Join(token=token)))
         assert isinstance(parse_edge_message(await asyncio.wait_for(self.ws.recv(), 5)), Joined)
         self.peer.publish(encode_vp8_clip(frames=30, fps=15, gop=15))
-        self.peer.publish(encode_opus_clip(frames=50))
+        self.mic = ScriptedSpeech()
+        transceiver = self.peer.pc.addTransceiver(self.mic, direction="sendonly")
+        prefer_codec(transceiver, "audio/opus")
         await self.peer.pc.setLocalDescription(await self.peer.pc.createOffer())
         await self.ws.send(encode(Offer(sdp=self.peer.pc.localDescription.sdp)))
         self._reader = asyncio.create_task(self._read())
@@ -90,7 +126,11 @@ async def test_the_edge_records_encoded_tracks_the_workers_can_compose(
             rec = (await host.client(START, m=m["id"]))["startRecording"]
             await eventually(lambda: len(rooms.recording.get(m["id"], ("", {}))[1]) == 4, timeout=5)
             started = time.monotonic()
-            await asyncio.sleep(3.0)
+            # Each speaks once, in turn, while the recording runs (espeak-ng sentences of about 3 s).
+            clients[1].mic.say(ALICE_SAYS)
+            await asyncio.sleep(3.8)
+            clients[0].mic.say(HOST_SAYS)
+            await asyncio.sleep(4.2)
             await host.client(STOP, m=m["id"])
             recorded = time.monotonic() - started
             await eventually(lambda: m["id"] not in rooms.recording, timeout=5)
@@ -121,6 +161,30 @@ async def test_the_edge_records_encoded_tracks_the_workers_can_compose(
         assert (frames[0].width, frames[0].height) == (320, 240)
 
     result = compose(directory, tmp_path / "out", "gallery", ComposeOptions(width=640, height=360, fps=15, threads=1))
-    assert abs(result.duration - recorded) <= 1.0, (result.duration, recorded)
+    assert abs(result.duration - recorded) <= 0.5, (result.duration, recorded)
     with av.open(result.mp4) as mp4:
         assert {s.type for s in mp4.streams} == {"video", "audio"}
+        frames = [f.to_ndarray(format="gray") for f in mp4.decode(video=0)]
+    # Both tiles are visible: two side-by-side regions each show the moving ramp (a black, empty tile has no
+    # detail), and each changes over time.
+    last, earlier = frames[-1].astype(np.int16), frames[len(frames) // 2].astype(np.int16)
+    height, width = last.shape
+    for region in (
+        (slice(height // 4, 3 * height // 4), slice(20, width // 2 - 20)),
+        (slice(height // 4, 3 * height // 4), slice(width // 2 + 20, width - 20)),
+    ):
+        assert last[region].std() > 20, last[region].std()
+        assert np.abs(last[region] - earlier[region]).mean() > 2
+
+    # What each said, transcribed per speaker from the edge's captures, with the right names.
+    done = transcribe(directory, tmp_path / "out", load_model())
+    by_speaker: dict[str, str] = {}
+    for segment in from_json(Path(done.transcript).read_text()):  # noqa: ASYNC240 - the test's own files
+        by_speaker[segment.speaker_name] = f"{by_speaker.get(segment.speaker_name, '')} {segment.text}"
+    host_name = next(t.meta.display_name for t in tracks if t.meta.participant_id == host.participant_id)
+    assert set(by_speaker) == {"Alice", host_name}, by_speaker
+    # The transcript's word error rate against what was said, both speakers together; each line under its name.
+    spoken, heard = f"{ALICE_SAYS} {HOST_SAYS}", f"{by_speaker['Alice']} {by_speaker[host_name]}"
+    assert wer(spoken, heard) <= 0.15, by_speaker
+    assert wer(ALICE_SAYS, by_speaker["Alice"]) <= 0.3 and wer(HOST_SAYS, by_speaker[host_name]) <= 0.3, by_speaker
+    assert Path(done.vtt).read_text().startswith("WEBVTT")  # noqa: ASYNC240
