@@ -25,7 +25,7 @@ from edge.captions import Captioner
 from edge.control import ControlFeed
 from edge.recorder import TrackTap, open_tap, recordable
 from edge.room import Changes, Room, TrackRef
-from edge.session import NEGOTIATION_TIMEOUT_S, Session, SessionError
+from edge.session import NEGOTIATION_TIMEOUT_S, Session, SessionError, SubscribeError
 from edge.settings import Settings
 from edge.signalling import Connection
 from edge.speakers import SpeakerConfig, SpeakerDetector
@@ -43,6 +43,8 @@ from protocol.signalling import Answer, Candidate, CloseCode, Offer, bad_input
 log = logging.getLogger("meetmesh.edge.rooms")
 
 WATCH_TIMEOUT_S = 2.0
+SUBSCRIBE_RETRIES = 2
+RETRY_AFTER_S = 0.5
 """How long a first join waits for the meeting's state from the API before media starts unpoliced."""
 SPEAKER_TICK_S = 0.2
 """How often each room's speaker detector is asked for changes (last-N, top-N audio, dominant speaker)."""
@@ -74,6 +76,8 @@ class LiveRoom:
     ticker: asyncio.Task[None] | None = None
     queues: dict[str, asyncio.Queue[tuple[str, TrackRef]]] = field(default_factory=dict)
     workers: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    retries: dict[tuple[str, TrackRef], int] = field(default_factory=dict)
+    """Subscriptions asked for again after a failed negotiation, by (member, track)."""
 
 
 class Rooms:
@@ -366,11 +370,33 @@ class Rooms:
                     add.append((t, publisher.published[t.mid], t.kind))
             try:
                 await session.update(add=add, remove=remove)
+            except SubscribeError as exc:
+                log.warning("media negotiation with %s failed: %s", member, exc)
+                self._retry_later(live, member, queue, [t for t in exc.keys if isinstance(t, TrackRef)])
             except (SessionError, TimeoutError, ConnectionError) as exc:
                 log.warning("media negotiation with %s failed: %s", member, exc)
+                self._retry_later(live, member, queue, [t for t, _, _ in add])
             except Exception:
                 # The task boundary for one member's negotiations: log with ids, keep serving it.
                 log.exception("media negotiation with %s in meeting %s failed", member, meeting_id)
+
+    def _retry_later(
+        self, live: LiveRoom, member: str, queue: asyncio.Queue[tuple[str, TrackRef]], tracks: list[TrackRef]
+    ) -> None:
+        """Ask again, once, for tracks a failed negotiation did not deliver (a transient failure - a slow
+        client, a transport still connecting - must not leave someone without a camera for the whole call)."""
+        again = [t for t in tracks if live.retries.get((member, t), 0) < SUBSCRIBE_RETRIES]
+        for t in again:
+            live.retries[(member, t)] = live.retries.get((member, t), 0) + 1
+
+        async def later() -> None:
+            await asyncio.sleep(RETRY_AFTER_S)
+            for t in again:
+                if live.policy.subscribed(member, t):
+                    queue.put_nowait(("add", t))
+
+        if again:
+            self._spawn(later())
 
     # -- media ------------------------------------------------------------------------------------------------
 

@@ -39,6 +39,14 @@ class SessionError(Exception):
     """A negotiation with the client failed; the message says which and why."""
 
 
+class SubscribeError(SessionError):
+    """Some tracks of an update could not be started; ``keys`` says which (the rest are forwarded)."""
+
+    def __init__(self, keys: list[object], message: str) -> None:
+        super().__init__(message)
+        self.keys = keys
+
+
 class Session:
     def __init__(
         self,
@@ -176,7 +184,7 @@ class Session:
             stopped.append(transceiver)
         if not add and not stopped:
             return []
-        added: list[tuple[PublishedTrack, SubscribedTrack]] = []
+        added: list[tuple[object, PublishedTrack, SubscribedTrack]] = []
         async with self._edge_turn():
             if self.pc.connectionState == "closed":
                 if add:
@@ -190,12 +198,36 @@ class Session:
                     prefer_codec(transceiver, source.codec.mimeType)
                 subscribed = rtp_hooks.tap_sender(transceiver)
                 self.subscribed[key] = (transceiver, subscribed)
-                added.append((source, subscribed))
-            await self._renegotiate()
-        for source, subscribed in added:
-            await asyncio.wait_for(subscribed.ready.wait(), NEGOTIATION_TIMEOUT_S)
+                added.append((key, source, subscribed))
+            try:
+                await self._renegotiate()
+            except BaseException:
+                # Never offered successfully: forget them (a retry adds them afresh) and let the next offer
+                # carry their m-lines as inactive.
+                for key, _, _ in added:
+                    entry = self.subscribed.pop(key, None)
+                    if entry is not None:
+                        entry[0].direction = "inactive"
+                raise
+        # Each sender starts once the transport is up; one that does not start in time fails alone.
+        started = await asyncio.gather(
+            *(asyncio.wait_for(s.ready.wait(), NEGOTIATION_TIMEOUT_S) for _, _, s in added), return_exceptions=True
+        )
+        linked: list[SubscribedTrack] = []
+        failed: list[object] = []
+        for (key, source, subscribed), outcome in zip(added, started, strict=True):
+            if isinstance(outcome, BaseException):
+                failed.append(key)
+                entry = self.subscribed.pop(key, None)
+                if entry is not None:
+                    entry[0].direction = "inactive"  # goes out with the next offer
+                continue
             rtp_hooks.link(source, subscribed)
-        return [subscribed for _, subscribed in added]
+            linked.append(subscribed)
+        if failed:
+            who = self.participant_id
+            raise SubscribeError(failed, f"{len(failed)} of {len(added)} new senders to {who} did not start")
+        return linked
 
     @asynccontextmanager
     async def _client_turn(self) -> AsyncIterator[None]:

@@ -14,6 +14,7 @@ import pytest
 from aiortc import RTCSessionDescription
 from websockets.asyncio.client import ClientConnection, connect
 
+from edge import session as edge_session
 from edge.rooms import Rooms
 from edge.settings import Settings
 from edge.signalling import create_app
@@ -147,3 +148,45 @@ async def test_three_participants_receive_each_other_and_a_leaver_stops(
             assert len(rooms.sessions) == 2
         finally:
             await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+
+
+class DeafOnce(Client):
+    """Ignores the edge's first offer (as a client stalled in a slow tab might): the negotiation times out."""
+
+    ignored = 0
+
+    async def _read(self) -> None:
+        pc = self.peer.pc
+        async for text in self.ws:
+            msg = parse_edge_message(text)
+            if isinstance(msg, Answer):
+                await pc.setRemoteDescription(RTCSessionDescription(sdp=msg.sdp, type="answer"))
+            elif isinstance(msg, Offer) and not self.ignored:
+                self.ignored += 1
+            elif isinstance(msg, Offer):
+                await pc.setRemoteDescription(RTCSessionDescription(sdp=msg.sdp, type="offer"))
+                await pc.setLocalDescription(await pc.createAnswer())
+                await self.ws.send(encode(Answer(sdp=pc.localDescription.sdp)))
+
+
+async def test_a_failed_negotiation_is_retried_so_nobody_stays_without_a_track(
+    server: RunningServer, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(edge_session, "NEGOTIATION_TIMEOUT_S", 1.5)
+    host = await world.user()
+    meeting = await world.meeting(host)
+    tokens = []
+    for person in (host, await world.user()):
+        _, data = await world.join(person, meeting)
+        tokens.append(str(data["joinToken"]["token"]))
+    async with rooms_edge(server) as (edge, _rooms):
+        first, deaf = Client(await connect(edge.url)), DeafOnce(await connect(edge.url))
+        try:
+            await first.start(tokens[0])
+            await deaf.start(tokens[1])
+            # The first offer carrying `first`'s camera goes unanswered and times out; the edge offers it again.
+            await eventually(lambda: deaf.ignored == 1, timeout=10)
+            await eventually(lambda: sum(deaf.peer.frames_by_track.values()) >= 5, timeout=15)
+            await eventually(lambda: sum(first.peer.frames_by_track.values()) >= 5, timeout=10)
+        finally:
+            await asyncio.gather(first.close(), deaf.close(), return_exceptions=True)
