@@ -94,15 +94,14 @@ async def test_what_a_participant_says_reaches_the_meeting_as_captions(
             try:
                 await client.start(str(joined["joinToken"]["token"]))
                 started = time.monotonic()
-                await eventually(lambda: len(captions) >= 1, timeout=60, interval=0.2)
+                # The sentence loops; the first line may miss words said before the edge tapped the track.
+                await eventually(lambda: any(wer(SAID, c["text"]) <= 0.35 for c in captions), timeout=60, interval=0.2)
                 first_after = time.monotonic() - started
             finally:
                 await client.close()
                 reader.cancel()
                 await asyncio.gather(reader, return_exceptions=True)
         assert rooms.captioner is not None and rooms.captioner.dropped_batches == 0
-    line = captions[0]
-    assert line["participantId"] == alice.participant_id and line["speakerName"] == "Alice"
-    error = wer(SAID, line["text"])
-    print(f"\nlive caption {first_after:.1f} s after joining: {line['text']!r} (WER {error:.2f})")
-    assert error <= 0.35, line["text"]
+    assert all(c["participantId"] == alice.participant_id and c["speakerName"] == "Alice" for c in captions)
+    line = next(c["text"] for c in captions if wer(SAID, c["text"]) <= 0.35)
+    print(f"\nlive caption {first_after:.1f} s after joining: {line!r} (WER {wer(SAID, line):.2f}); all: {captions}")
