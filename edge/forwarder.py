@@ -159,6 +159,7 @@ class DownTrack:
     _last_seq: int = field(default=0, repr=False)
     _last_ts: int = field(default=0, repr=False)
     _last_now: float = field(default=0.0, repr=False)
+    _switch_to: int | None = field(default=None, repr=False)
 
     @property
     def waiting_for_keyframe(self) -> bool:
@@ -196,6 +197,22 @@ class DownTrack:
         source that arrive later are dropped, so the outgoing stream stays continuous."""
         self._resync = True
 
+    @property
+    def source_ssrc(self) -> int | None:
+        """The SSRC whose packets go out now (None before the first anchor)."""
+        return self._source_ssrc
+
+    @property
+    def pending_switch(self) -> int | None:
+        """The SSRC a :meth:`switch_to` waits to start on (None: no switch pending)."""
+        return self._switch_to
+
+    def switch_to(self, ssrc: int | None) -> None:
+        """Move to source ``ssrc`` at its next key frame while the current source keeps flowing until then (a
+        simulcast layer switch: the subscriber never sees a frozen picture). Both sources' packets must reach
+        :meth:`rewrite`; the current one's stop going out once ``ssrc`` starts. None cancels a pending switch."""
+        self._switch_to = None if ssrc == self._source_ssrc else ssrc
+
     def rewrite(self, packet: bytes, now: float) -> bytes | None:
         """Return ``packet`` rewritten for this subscriber, or ``None`` to drop it. ``now`` is in seconds."""
         return self.rewrite_parsed(packet, parse_rtp(packet), now)
@@ -209,7 +226,11 @@ class DownTrack:
                 return None
             self._anchor(seq, ts, ssrc, now)
         elif ssrc != self._source_ssrc:
-            return None  # a late packet from the source we switched away from
+            # A late packet from the source we switched away from, or the source of a pending switch: that one
+            # takes over at its first key frame (only then is the outgoing stream decodable on its packets).
+            if ssrc != self._switch_to or self.keyframe_start is None or not self.keyframe_start(packet, start):
+                return None
+            self._anchor(seq, ts, ssrc, now)
         out_seq = (seq + self._seq_offset) & 0xFFFF
         out_ts = (ts + self._ts_offset) & 0xFFFFFFFF
         # Track the highest sequence number sent (RFC 3550 appendix A.1 ordering) to anchor the next switch.
@@ -245,6 +266,7 @@ class DownTrack:
         self._seq_offset = (next_seq - seq) & 0xFFFF
         self._ts_offset = (next_ts - ts) & 0xFFFFFFFF
         self._source_ssrc = ssrc
+        self._switch_to = None
         self._resync = False
 
 

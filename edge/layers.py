@@ -79,3 +79,51 @@ class LayerSelector:
 def _rank(layer: LayerInfo) -> tuple[int, float]:
     # Resolution first when known (bitrates of adjacent layers cross during ramp-up), then bitrate.
     return (layer.height if layer.height is not None else 0, layer.bitrate_bps)
+
+
+@dataclass(slots=True)
+class DownlinkBudget:
+    """How much one subscriber's simulcast videos may take together, from its bandwidth estimate.
+
+    A receiver's estimate is no ceiling to plan by: Chromium's REMB stays near 1.5x what it currently receives
+    and climbs ~8 %/s after the rate goes up, so right after a switch to a bigger layer it is below what is
+    sent without any congestion (and a subscriber on a small layer is never estimated able to take a bigger
+    one; SFUs probe with padding for that, this edge does not). The estimate is therefore read as a congestion
+    *signal*: when it falls (the receiver saw delay grow or packets lost) below what is being sent, the videos
+    must fit it; otherwise nothing limits them. After congestion the cap holds for ``hold_s`` (doubling, up to
+    ``max_hold_s``, each time congestion returns within ``hold_s`` of a cap's end), so a link that cannot carry a
+    bigger layer is not tried again every few seconds."""
+
+    hold_s: float = 8.0
+    max_hold_s: float = 64.0
+    congested_below: float = 0.9
+    """Congested when the estimate is below this fraction of the rate being sent..."""
+    falling_below: float = 0.95
+    """...and below this fraction of the previous estimate."""
+    cap_bps: float | None = None
+    cap_until: float = float("-inf")
+    last_estimate_bps: float | None = None
+    """The estimate the previous update saw."""
+    _hold: float | None = None
+
+    def update(self, estimate_bps: float | None, sending_bps: float, now: float) -> float | None:
+        """The budget for all of this subscriber's videos now (None: unlimited)."""
+        hold = self.hold_s if self._hold is None else self._hold
+        capped = self.cap_bps is not None and now < self.cap_until
+        last, self.last_estimate_bps = self.last_estimate_bps, estimate_bps
+        falling = estimate_bps is not None and last is not None and estimate_bps < self.falling_below * last
+        if falling and estimate_bps is not None and estimate_bps < self.congested_below * sending_bps:
+            if capped and self.cap_bps is not None:
+                self.cap_bps = min(self.cap_bps, estimate_bps)  # still too much: tighten, and hold from now
+            else:
+                recurring = self.cap_bps is not None and now < self.cap_until + hold
+                self._hold = hold = min(self.max_hold_s, hold * 2) if recurring else self.hold_s
+                self.cap_bps = estimate_bps
+            self.cap_until = now + hold
+            return self.cap_bps
+        if capped:
+            return self.cap_bps
+        if self.cap_bps is not None and now >= self.cap_until + hold:
+            self.cap_bps = None  # calm for a whole hold after the cap: the next congestion starts afresh
+            self._hold = None
+        return None

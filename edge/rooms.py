@@ -38,7 +38,7 @@ from protocol.media_control import (
     ParticipantMedia,
     RecordingChanged,
 )
-from protocol.signalling import Answer, Candidate, CloseCode, Offer, bad_input
+from protocol.signalling import Answer, Candidate, CloseCode, Offer, VideoSize, bad_input
 
 log = logging.getLogger("meetmesh.edge.rooms")
 
@@ -129,7 +129,7 @@ class Rooms:
         self.sessions[(meeting_id, pid)] = Session(pid, conn.send, self.settings.max_publish_bitrate)
         self.conns[(meeting_id, pid)] = conn
 
-    async def on_message(self, conn: Connection, msg: Offer | Answer | Candidate) -> None:
+    async def on_message(self, conn: Connection, msg: Offer | Answer | Candidate | VideoSize) -> None:
         session = self.sessions.get((conn.meeting_id, conn.participant_id))
         if session is None:
             await conn.send(bad_input("no media session for this connection"))
@@ -142,6 +142,10 @@ class Rooms:
             return
         if isinstance(msg, Candidate):
             await session.handle_candidate(msg)
+            return
+        if isinstance(msg, VideoSize):
+            if not session.set_video_size(msg.mid, msg.width, msg.height):
+                await conn.send(bad_input(f"videoSize: mid {msg.mid!r} is not a video this edge sends you"))
             return
         try:
             new = await session.handle_offer(msg.sdp, msg.tracks)
@@ -243,7 +247,7 @@ class Rooms:
             for (pid, mid), tap in current[1].items():
                 session = self.sessions.get((meeting_id, pid))
                 if session is not None and mid in session.published:
-                    session.published[mid].on_rtp = None
+                    session.published[mid].record(None)
                 tap.close()
             del self.recording[meeting_id]
             current = None
@@ -263,7 +267,7 @@ class Rooms:
                 continue
             conn = self.conns.get((m, pid))
             for mid, published in session.published.items():
-                if (pid, mid) in taps or published.forwarder is None or published.codec is None:
+                if (pid, mid) in taps or not published.ready.is_set() or published.codec is None:
                     continue
                 if not recordable(published.codec.mimeType):
                     continue
@@ -283,7 +287,7 @@ class Rooms:
                     log.error("cannot record track %s of %s in meeting %s: %s", mid, pid, meeting_id, exc)
                     continue
                 taps[(pid, mid)] = tap
-                published.on_rtp = tap.on_rtp
+                published.record(tap.on_rtp)
 
     # -- rooms and speakers -----------------------------------------------------------------------------------
 

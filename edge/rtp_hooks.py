@@ -30,13 +30,17 @@ have raised ``ConnectionError``. The DTLS transport's own ``getStats`` byte/pack
 forwarded packets in both directions; the forwarders and down tracks count them.
 
 Install the taps after ``setRemoteDescription``/``addTransceiver`` (the transceiver exists) and before the
-connection completes. The publisher's SDP must carry ``a=ssrc`` (aiortc and browsers do without simulcast).
+connection completes. The publisher's SDP must carry ``a=ssrc`` (aiortc and browsers do without simulcast),
+unless the m-section is a RID-based simulcast one (``edge.simulcast``): then the track is a *group* with no
+forwarder of its own; each layer's SSRC is learned from the MID and RID header extensions of its first packets
+(packets of unknown SSRC reach ``_handle_rtp_data``, where :func:`_learn_layer` maps them) and becomes a
+:class:`PublishedTrack` of its own (forwarder, receive statistics, receiver reports, key frame requests). A
+subscriber of a group forwards one layer at a time (:func:`choose_layer`, :func:`move_to_layer`).
 
 The edge also sends each publisher RTCP receiver reports from its own receive statistics (aiortc's are
 bypassed with the decoder), so the publisher sees its uplink loss, jitter and RTT.
 
-Known gaps: the edge sends publishers no REMB (their own estimate rests on the edge's receiver reports);
-transport-wide congestion control (TWCC) and simulcast receive are not wired.
+Known gaps: transport-wide congestion control (TWCC) is not wired; the edge sends no padding probes.
 """
 
 from __future__ import annotations
@@ -46,7 +50,8 @@ import logging
 import random
 import struct
 import time
-from collections.abc import Awaitable, Callable
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,6 +92,7 @@ from edge.forwarder import (
     payload_offset,
     vp8_keyframe_start,
 )
+from edge.layers import LayerInfo, LayerSelector
 from edge.rtcp import (
     NackThrottle,
     ReceiveStatistics,
@@ -97,6 +103,7 @@ from edge.rtcp import (
     unwrap_rtx,
     wrap_rtx,
 )
+from edge.simulcast import SimulcastOffer, header_extension, vp8_keyframe_size
 
 log = logging.getLogger("meetmesh.edge.rtp_hooks")
 
@@ -105,15 +112,23 @@ if aiortc.__version__ != AIORTC_VERSION:  # the internals patched here change be
     raise ImportError(f"edge.rtp_hooks targets aiortc {AIORTC_VERSION} (got {aiortc.__version__})")
 
 _TAPS_ATTR = "_meetmesh_rtp_taps"
+_GROUPS_ATTR = "_meetmesh_simulcast_groups"
 _RECEIVE_PATCHED_ATTR = "_meetmesh_fast_receive"
 _FAST_PATH_ATTR = "_meetmesh_fast_path"
 _SEQ_TS = struct.Struct("!HI")
 PUBLISH_FLOOR_BPS = 150_000.0
 """The least a video publisher is asked for: a slow subscriber lowers it this far and no further (below that a
-camera is a slideshow for everyone; simulcast, not wired yet, is the real answer to mixed downlinks)."""
+camera is a slideshow for everyone; a simulcast publisher is never slowed down for its subscribers at all)."""
 _RTP_COMPONENT = 1  # ICE component carrying RTP and RTCP (rtcp-mux, RFC 5761)
 # Codecs whose key frames the forwarder can spot; other codecs are forwarded from the first packet.
 _KEYFRAME_START: dict[str, Callable[[bytes, int], bool]] = {"video/vp8": vp8_keyframe_start}
+# Codecs whose key frames tell the frame size (simulcast layers are measured by it).
+_KEYFRAME_SIZE: dict[str, Callable[[bytes, int], tuple[int, int] | None]] = {"video/vp8": vp8_keyframe_size}
+LAYER_IDLE_S = 1.0
+"""A simulcast layer with no packet for this long is inactive (the browser paused it, or CPU adaptation
+dropped it): nobody is switched to it."""
+GROUP_TICK_S = 0.5
+"""How often a simulcast track re-measures its layers (bitrate, activity) and moves its recording tap."""
 
 
 class TrackLinkError(ValueError):
@@ -271,7 +286,30 @@ class PublishedTrack:
     """RTX packets from the publisher, unwrapped and forwarded."""
     send_failures: int = 0
     """Rewritten packets SRTP refused to protect (too old for its replay window), dropped."""
+    rid: str | None = None
+    """Simulcast layer: its RID (RFC 8852); None for a track that is not a layer."""
+    group: PublishedTrack | None = None
+    """Simulcast layer: the track it is a layer of."""
+    simulcast: SimulcastOffer | None = None
+    """Simulcast track: the layers its publisher offered. Such a track has no forwarder of its own: each layer
+    (learned from its first packets) has one, and each subscriber is linked to one layer at a time."""
+    layers: dict[str, PublishedTrack] = field(default_factory=dict)
+    """Simulcast track: its layers by RID, as their packets arrived."""
+    layer_infos: list[LayerInfo] = field(default_factory=list)
+    """Simulcast track: what was last measured of each layer (``edge.layers`` chooses from it)."""
+    subscribers: list[SubscribedTrack] = field(default_factory=list)
+    """Simulcast track: the subscribed tracks linked to it (each forwarding one of its layers)."""
+    recording: DownTrack | None = None
+    """Simulcast track: the recording tap's down track (it follows the best active layer)."""
+    octets_in: int = 0
+    """Simulcast layer: RTP bytes received (for its bitrate)."""
+    last_packet_at: float = float("-inf")
+    """Simulcast layer: when its last packet arrived (``time.monotonic``)."""
+    width: int | None = None
+    height: int | None = None
+    """Simulcast layer: frame size from its latest key frame."""
     _nack_throttle: NackThrottle = field(default_factory=NackThrottle)
+    _rate_samples: deque[tuple[float, dict[str, int]]] = field(default_factory=lambda: deque(maxlen=5))
     _lsr: int = 0
     _lsr_at: float = 0.0
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
@@ -311,7 +349,12 @@ class PublishedTrack:
         publisher's loss-based estimate. None for audio, or before the track is negotiated."""
         if self.forwarder is None or self.codec is None or not self.codec.mimeType.lower().startswith("video/"):
             return None
-        bitrate = self.forwarder.publish_limit_bps(PUBLISH_FLOOR_BPS, self.publish_ceiling_bps)
+        if self.group is None:
+            bitrate = self.forwarder.publish_limit_bps(PUBLISH_FLOOR_BPS, self.publish_ceiling_bps)
+        else:
+            # Simulcast serves slow subscribers with small layers: the publisher is never asked to slow down
+            # for them, only to stay under the ceiling with all its layers together.
+            bitrate = self.publish_ceiling_bps
         fci = pack_remb_fci(int(bitrate), [self.forwarder.source_ssrc])
         return bytes(RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=self.rtcp_ssrc, media_ssrc=0, fci=fci))
 
@@ -381,6 +424,8 @@ class PublishedTrack:
         if self.stats is not None:
             seq, ts = _SEQ_TS.unpack_from(data, 2)
             self.stats.add(seq, ts, now)
+        if self.group is not None:
+            self._observe_layer(data, now)
         if forwarder.fan_out(data, now, self._send):
             self.request_keyframe()  # a subscriber waits for a key frame (start, resume): throttled PLI
         if self.on_rtp is not None and not forwarder.paused:
@@ -401,6 +446,221 @@ class PublishedTrack:
                         self.audio_level_errors += 1
                         if self.audio_level_errors == 1:
                             log.exception("on_audio_level listener failed (further failures are only counted)")
+
+    # -- recording --------------------------------------------------------------------------------------------
+
+    def record(self, on_rtp: Callable[[bytes], None] | None) -> None:
+        """Give each forwarded packet to ``on_rtp`` (the recording tap; None stops). A simulcast track records
+        its best active layer through a down track of its own, so the tap sees one continuous stream (sequence
+        numbers and timestamps carried across a layer switch, which happens on a key frame)."""
+        if self.simulcast is None:
+            self.on_rtp = on_rtp
+            return
+        if self.recording is not None:
+            _detach(self.recording, self)
+            self.recording = None
+        if on_rtp is None or self.codec is None or self.codec.payloadType is None:
+            return
+        self.recording = DownTrack(
+            ssrc=0,
+            payload_type=self.codec.payloadType,
+            clock_rate=self.codec.clockRate,
+            sink=_CallbackSink(on_rtp),
+            keyframe_start=_KEYFRAME_START.get(self.codec.mimeType.lower()),
+        )
+        self._place_recording(time.monotonic())
+
+    def _place_recording(self, now: float) -> None:
+        down_track = self.recording
+        if down_track is None:
+            return
+        active = [layer for layer in self.layers.values() if now - layer.last_packet_at < LAYER_IDLE_S]
+        if active:
+            best = max(active, key=lambda layer: _layer_rank(layer))
+            move_to_layer(down_track, self, best)
+        settle(down_track, self)
+
+    # -- simulcast ----------------------------------------------------------------------------------------------
+
+    def layers_by_ssrc(self) -> dict[int, PublishedTrack]:
+        return {layer.forwarder.source_ssrc: layer for layer in self.layers.values() if layer.forwarder is not None}
+
+    def _observe_layer(self, data: bytes, now: float) -> None:
+        self.octets_in += len(data)
+        self.last_packet_at = now
+        keyframe_size = _KEYFRAME_SIZE.get(self.codec.mimeType.lower()) if self.codec is not None else None
+        if keyframe_size is None:
+            return
+        try:
+            size = keyframe_size(data, payload_offset(data))
+        except RtpFormatError:
+            return
+        if size is not None:
+            self.width, self.height = size
+
+    def add_layer(self, rid: str, ssrc: int) -> PublishedTrack | None:
+        """A simulcast track's layer ``rid`` arrived on ``ssrc`` (learned from its RID header extension): start
+        forwarding it. None if the publisher did not offer that RID."""
+        offer, codec = self.simulcast, self.codec
+        if offer is None or codec is None or rid not in offer.rids:
+            return None
+        transport = self.receiver.transport
+        taps = _transport_taps(transport)
+        old = self.layers.get(rid)
+        if old is not None:
+            # The layer restarted on a new SSRC: its subscribers re-start on the new one at a key frame.
+            _stop_layer(old, taps)
+        layer = PublishedTrack(
+            receiver=self.receiver,
+            rtcp_ssrc=self.rtcp_ssrc,
+            forwarder=Forwarder(source_ssrc=ssrc),
+            codec=codec,
+            clock=SenderClock(codec.clockRate),
+            stats=ReceiveStatistics(codec.clockRate),
+            publish_ceiling_bps=self.publish_ceiling_bps,
+            rid=rid,
+            group=self,
+        )
+        layer.ready.set()
+        self.layers[rid] = layer
+        taps[ssrc] = layer
+        # The publisher's sender reports (lip-sync, RTT) are routed by SSRC to the receiver, which hands them on.
+        transport._rtp_router.ssrc_table[ssrc] = self.receiver
+        layer._start(layer._run_receiver_reports())
+        now = time.monotonic()
+        layer.last_packet_at = now
+        if old is not None and old.forwarder is not None:
+            old.forwarder.down_tracks.clear()
+        self.refresh_layers(now)
+        for subscribed in self.subscribers:
+            if subscribed.source is None or subscribed.source is old:
+                choose_layer(subscribed, None, now)  # was waiting for a first layer
+        self._place_recording(now)
+        return layer
+
+    def refresh_layers(self, now: float) -> list[LayerInfo]:
+        """Re-measure the layers: bitrate over the last couple of seconds (a key frame can be most of a layer's
+        bytes in one tick), activity, size."""
+        samples = self._rate_samples
+        samples.append((now, {rid: layer.octets_in for rid, layer in self.layers.items()}))
+        then, before = samples[0]
+        elapsed = now - then
+        self.layer_infos = [
+            LayerInfo(
+                rid,
+                bitrate_bps=8 * (layer.octets_in - before.get(rid, layer.octets_in)) / elapsed if elapsed > 0 else 0.0,
+                height=layer.height,
+                active=now - layer.last_packet_at < LAYER_IDLE_S,
+            )
+            for rid, layer in self.layers.items()
+        ]
+        return self.layer_infos
+
+    async def _run_group(self) -> None:
+        while True:
+            await asyncio.sleep(GROUP_TICK_S)
+            now = time.monotonic()
+            self.refresh_layers(now)
+            self._place_recording(now)
+
+    def _start(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def stop_tasks(self) -> None:
+        tasks = [*self._tasks, *(t for layer in self.layers.values() for t in layer._tasks)]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class _CallbackSink:
+    """A down track's sink that hands rewritten packets to a function (the recording tap) instead of a socket."""
+
+    __slots__ = ("send",)
+
+    def __init__(self, send: Callable[[bytes], None]) -> None:
+        self.send = send
+
+
+def _layer_rank(layer: PublishedTrack) -> tuple[int, int]:
+    # By key frame height when known, else by the offered order (browsers list layers smallest first).
+    group = layer.group
+    order = group.simulcast.rids.index(layer.rid) if group and group.simulcast and layer.rid else 0
+    return (layer.height or 0, order)
+
+
+def _stop_layer(layer: PublishedTrack, taps: dict[int, PublishedTrack]) -> None:
+    if layer.forwarder is not None:
+        taps.pop(layer.forwarder.source_ssrc, None)
+    if layer.rtx_ssrc is not None:
+        taps.pop(layer.rtx_ssrc, None)
+    for task in layer._tasks:
+        task.cancel()
+
+
+def _detach(down_track: DownTrack, group: PublishedTrack) -> None:
+    for layer in group.layers.values():
+        if layer.forwarder is not None and down_track in layer.forwarder.down_tracks:
+            layer.forwarder.unsubscribe(down_track)
+
+
+def move_to_layer(down_track: DownTrack, group: PublishedTrack, layer: PublishedTrack) -> None:
+    """Forward ``layer`` to ``down_track`` from its next key frame. A stream already flowing keeps its current
+    layer until then (:meth:`DownTrack.switch_to`); one that is not (yet) decodable moves at once."""
+    forwarder = layer.forwarder
+    if forwarder is None:
+        return
+    target = forwarder.source_ssrc
+    if down_track in forwarder.down_tracks and target in (down_track.source_ssrc, down_track.pending_switch):
+        if down_track.waiting_for_keyframe or down_track.pending_switch == target:
+            layer.request_keyframe()
+        return
+    if not down_track.started or down_track.waiting_for_keyframe:
+        _detach(down_track, group)
+        forwarder.subscribe(down_track)
+    else:
+        down_track.switch_to(target)
+        forwarder.down_tracks.append(down_track)
+    layer.request_keyframe()
+
+
+def settle(down_track: DownTrack, group: PublishedTrack) -> PublishedTrack | None:
+    """After a layer switch may have happened: leave the layers ``down_track`` no longer takes packets from,
+    keep asking for the key frame a pending switch waits for; returns the layer whose packets go out now."""
+    current: PublishedTrack | None = None
+    for layer in list(group.layers.values()):
+        forwarder = layer.forwarder
+        if forwarder is None or down_track not in forwarder.down_tracks:
+            continue
+        ssrc = forwarder.source_ssrc
+        if down_track.waiting_for_keyframe or ssrc == down_track.source_ssrc:
+            current = layer
+            if down_track.waiting_for_keyframe:
+                layer.request_keyframe()
+        elif ssrc == down_track.pending_switch:
+            layer.request_keyframe()
+        else:
+            forwarder.unsubscribe(down_track)
+    return current
+
+
+def choose_layer(subscribed: SubscribedTrack, budget_bps: float | None, now: float) -> None:
+    """Move ``subscribed`` (linked to a simulcast track) to the layer its selector picks for ``budget_bps`` and
+    the size it renders at, and note which layer it is taking packets from now."""
+    group, down_track = subscribed.group, subscribed.down_track
+    if group is None or down_track is None:
+        return
+    current = settle(down_track, group)
+    if current is not None:
+        subscribed.source = current
+    rid = subscribed.selector.choose(group.layer_infos, budget_bps, subscribed.render_height, now)
+    layer = group.layers.get(rid) if rid is not None else None
+    if layer is not None:
+        move_to_layer(down_track, group, layer)
+        if subscribed.source is None:
+            subscribed.source = layer
 
 
 @dataclass(eq=False)
@@ -423,6 +683,13 @@ class SubscribedTrack:
     retransmitted: int = 0
     """Packets resent to this subscriber from its history."""
     sender_reports_sent: int = 0
+    group: PublishedTrack | None = None
+    """The simulcast track this forwards a layer of (None: ``source`` is the whole track)."""
+    selector: LayerSelector = field(default_factory=LayerSelector)
+    """Which layer of a simulcast track this subscriber gets."""
+    render_height: int | None = None
+    """The height (device pixels) the subscriber renders this video at, as its client reported (None: unknown,
+    no limit; 0: not shown)."""
     _rtx_seq: int = field(default_factory=lambda: random.getrandbits(16), repr=False)
 
     def handle_nack(self, lost: list[int]) -> None:
@@ -520,12 +787,50 @@ def _transport_taps(transport: RTCDtlsTransport) -> dict[int, PublishedTrack]:
         ssrc = int.from_bytes(data[8:12], "big")
         published = taps.get(ssrc) if len(data) >= 12 else None
         if published is None:
-            await original(data, arrival_time_ms)
-            return
+            groups: dict[str, PublishedTrack] | None = getattr(transport, _GROUPS_ATTR, None)
+            published = _learn_layer(groups, taps, data, ssrc) if groups else None
+            if published is None:
+                await original(data, arrival_time_ms)
+                return
         published.handle_packet(data, ssrc)
 
     setattr(transport, "_handle_rtp_data", handle_rtp_data)  # noqa: B010 - instance patch, see module docstring
     return taps
+
+
+def _learn_layer(
+    groups: dict[str, PublishedTrack], taps: dict[int, PublishedTrack], data: bytes, ssrc: int
+) -> PublishedTrack | None:
+    """The simulcast layer a packet of an unknown SSRC belongs to, learned from its MID and RID header
+    extensions (RFC 8843 section 15, RFC 8852 section 3), or None. Browsers send both on a stream's first
+    packets, before any RTCP told them the edge knows the SSRC. Also maps a layer's RTX stream, which carries
+    the repaired RID instead (RFC 8852 section 3.2)."""
+    first = next(iter(groups.values()))
+    offer = first.simulcast
+    if offer is None:
+        return None
+    group: PublishedTrack | None = None
+    if offer.mid_extension_id is not None:  # one BUNDLE transport: one id per extension for every m-section
+        mid = header_extension(data, offer.mid_extension_id)
+        if mid is not None:
+            group = groups.get(mid.decode("ascii", "replace"))
+    if group is None and len(groups) == 1 and offer.mid_extension_id is None:
+        group = first
+    if group is None or group.simulcast is None:
+        return None
+    rid = header_extension(data, group.simulcast.rid_extension_id)
+    if rid is not None:
+        return group.add_layer(rid.decode("ascii", "replace"), ssrc)
+    repaired_id = group.simulcast.repaired_rid_extension_id
+    repaired = header_extension(data, repaired_id) if repaired_id is not None else None
+    if repaired is None:
+        return None
+    layer = group.layers.get(repaired.decode("ascii", "replace"))
+    if layer is None:
+        return None
+    layer.rtx_ssrc = ssrc
+    taps[ssrc] = layer
+    return layer
 
 
 def _fast_receive(transport: RTCDtlsTransport, taps: dict[int, PublishedTrack]) -> None:
@@ -561,10 +866,12 @@ def _fast_receive(transport: RTCDtlsTransport, taps: dict[int, PublishedTrack]) 
         setattr(protocol, "datagram_received", datagram_received)  # noqa: B010
 
 
-def tap_receiver(transceiver: RTCRtpTransceiver) -> PublishedTrack:
-    """Forward this transceiver's incoming RTP instead of decoding it (no decoder thread is started)."""
+def tap_receiver(transceiver: RTCRtpTransceiver, simulcast: SimulcastOffer | None = None) -> PublishedTrack:
+    """Forward this transceiver's incoming RTP instead of decoding it (no decoder thread is started). With
+    ``simulcast`` (the publisher's offer for this mid, whose answer accepted it) the layers are learned from
+    their packets, each forwarded on its own."""
     receiver = transceiver.receiver
-    published = PublishedTrack(receiver=receiver, rtcp_ssrc=transceiver.sender._ssrc)
+    published = PublishedTrack(receiver=receiver, rtcp_ssrc=transceiver.sender._ssrc, simulcast=simulcast)
     original_rtcp: Callable[[AnyRtcpPacket], Awaitable[None]] = receiver._handle_rtcp_packet
     original_stop: Callable[[], Awaitable[None]] = receiver.stop
 
@@ -572,6 +879,21 @@ def tap_receiver(transceiver: RTCRtpTransceiver) -> PublishedTrack:
         if published.ready.is_set():
             return
         ssrcs = [encoding.ssrc for encoding in parameters.encodings if encoding.ssrc]
+        if not ssrcs and parameters.codecs and published.simulcast is not None and parameters.muxId:
+            # RID-based simulcast: no SSRC in the SDP; layers are learned from their first packets.
+            published.codec = parameters.codecs[0]
+            transport = receiver.transport
+            taps = _transport_taps(transport)
+            groups: dict[str, PublishedTrack] | None = getattr(transport, _GROUPS_ATTR, None)
+            if groups is None:
+                groups = {}
+                setattr(transport, _GROUPS_ATTR, groups)
+            groups[parameters.muxId] = published
+            transport._register_rtp_receiver(receiver, parameters)
+            _fast_receive(transport, taps)
+            published._start(published._run_group())
+            published.ready.set()
+            return
         if not ssrcs or not parameters.codecs:
             raise TrackLinkError(f"remote description gives no SSRC or codec for mid {parameters.muxId}")
         codec = parameters.codecs[0]
@@ -592,25 +914,24 @@ def tap_receiver(transceiver: RTCRtpTransceiver) -> PublishedTrack:
         # Registered so RTCP (SR, BYE) and untapped packets still find this receiver.
         transport._register_rtp_receiver(receiver, parameters)
         _fast_receive(transport, taps)
-        task = asyncio.ensure_future(published._run_receiver_reports())
-        published._tasks.add(task)
-        task.add_done_callback(published._tasks.discard)
+        published._start(published._run_receiver_reports())
         published.ready.set()
 
     async def stop() -> None:
-        for task in list(published._tasks):
-            task.cancel()
-        await asyncio.gather(*published._tasks, return_exceptions=True)
+        await published.stop_tasks()
         await original_stop()
 
     async def handle_rtp_packet(packet: RtpPacket, arrival_time_ms: int) -> None:
         published.not_forwarded += 1
 
     async def handle_rtcp_packet(packet: AnyRtcpPacket) -> None:
-        forwarder = published.forwarder
-        if isinstance(packet, RtcpSrPacket) and forwarder is not None and packet.ssrc == forwarder.source_ssrc:
-            info = packet.sender_info
-            published.sender_report_received(info.ntp_timestamp, info.rtp_timestamp, time.monotonic())
+        if isinstance(packet, RtcpSrPacket):
+            # This track's, or one of its simulcast layers' (each has its own SSRC and RTP clock).
+            source = published if published.simulcast is None else published.layers_by_ssrc().get(packet.ssrc)
+            forwarder = source.forwarder if source is not None else None
+            if source is not None and forwarder is not None and packet.ssrc == forwarder.source_ssrc:
+                info = packet.sender_info
+                source.sender_report_received(info.ntp_timestamp, info.rtp_timestamp, time.monotonic())
         await original_rtcp(packet)
 
     setattr(receiver, "receive", receive)  # noqa: B010
@@ -700,7 +1021,8 @@ def link(published: PublishedTrack, subscribed: SubscribedTrack, *, first_sequen
     """Start forwarding ``published`` to ``subscribed`` (both ready). Moving a subscribed track to another
     source is a source switch: the subscriber's stream stays continuous. ``first_sequence`` (random by
     default, RFC 3550 section 5.1) fixes the subscriber's first sequence number, for tests."""
-    if published.forwarder is None or published.codec is None or not subscribed.ready.is_set():
+    simulcast = published.simulcast is not None
+    if (published.forwarder is None and not simulcast) or published.codec is None or not subscribed.ready.is_set():
         raise TrackLinkError("link() needs both tracks negotiated and connected")
     mime = published.codec.mimeType.lower()
     codec = next((c for c in subscribed.codecs if c.mimeType.lower() == mime), None)
@@ -733,10 +1055,29 @@ def link(published: PublishedTrack, subscribed: SubscribedTrack, *, first_sequen
         subscribed.down_track = down_track
     else:
         down_track.payload_type = codec.payloadType
-    if subscribed.source is not None and subscribed.source.forwarder is not None:
-        if down_track in subscribed.source.forwarder.down_tracks:
-            subscribed.source.forwarder.unsubscribe(down_track)
+    unlink(subscribed)
+    down_track.switch_source()
+    if simulcast:
+        subscribed.group = published
+        published.subscribers.append(subscribed)
+        choose_layer(subscribed, None, time.monotonic())  # none yet: the first layer to arrive links it
+        return down_track
+    assert published.forwarder is not None
     subscribed.source = published
     published.forwarder.subscribe(down_track)
     published.request_keyframe()
     return down_track
+
+
+def unlink(subscribed: SubscribedTrack) -> None:
+    """Stop forwarding anything to ``subscribed`` (its sender stays; :func:`link` may give it a new source)."""
+    down_track, group, source = subscribed.down_track, subscribed.group, subscribed.source
+    if down_track is not None and group is not None:
+        _detach(down_track, group)
+    elif down_track is not None and source is not None and source.forwarder is not None:
+        if down_track in source.forwarder.down_tracks:
+            source.forwarder.unsubscribe(down_track)
+    if group is not None and subscribed in group.subscribers:
+        group.subscribers.remove(subscribed)
+    subscribed.group = None
+    subscribed.source = None

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 
@@ -25,14 +27,22 @@ from aiortc.sdp import candidate_from_sdp
 
 from edge import rtp_hooks
 from edge.codecs import create_offer, extension_ids, prefer_codec
+from edge.layers import DownlinkBudget
 from edge.room import TrackRef
 from edge.rtp_hooks import PublishedTrack, SubscribedTrack
+from edge.simulcast import SimulcastOffer, accept_simulcast, parse_simulcast_offer
 from protocol.signalling import Answer, Candidate, EdgeMessage, Offer, TrackInfo
 
 log = logging.getLogger("meetmesh.edge.session")
 
 NEGOTIATION_TIMEOUT_S = 10.0
 """How long the edge waits for the client's answer (and for DTLS on a new sender) before giving up."""
+ADAPT_TICK_S = 0.5
+"""How often each subscriber's simulcast layers are chosen again (bandwidth, rendered size, layer activity)."""
+RATE_WINDOW_TICKS = 5
+"""Adaptation ticks over which the rate sent to a subscriber is measured (about two seconds)."""
+AUDIO_SHARE_BPS = 50_000.0
+"""What each forwarded audio track is assumed to take out of a congested subscriber's budget."""
 
 
 class SessionError(Exception):
@@ -78,6 +88,13 @@ class Session:
         """What each published mid shows (``camera``/``microphone``/``screen``), as the client's offers said."""
         self.subscribed: dict[object, tuple[RTCRtpTransceiver, SubscribedTrack]] = {}
         """Outgoing tracks, keyed by what the room calls them."""
+        self.simulcast: dict[str, SimulcastOffer] = {}
+        """The client's simulcast m-sections by mid, as its latest offer described them (the edge accepts
+        them in every answer and repeats them in its own offers, or the browser would fall back to one layer)."""
+        self.budget = DownlinkBudget()
+        """This subscriber's budget for simulcast video, from its bandwidth estimate."""
+        self._sent_samples: deque[tuple[float, int]] = deque(maxlen=RATE_WINDOW_TICKS)
+        self._adapter: asyncio.Task[None] | None = None
 
     @property
     def negotiating(self) -> bool:
@@ -93,8 +110,13 @@ class Session:
             self.ignored_offers += 1
             log.debug("participant %s: ignoring a colliding offer (glare); it will re-offer", self.participant_id)
             return []
+        simulcast_offers = parse_simulcast_offer(sdp)  # SimulcastError (a ValueError) refuses the offer
         async with self._client_turn():
             await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+            for transceiver in self.pc.getTransceivers():
+                if transceiver.mid is not None and transceiver.mid not in simulcast_offers:
+                    self.simulcast.pop(transceiver.mid, None)
+            self.simulcast.update(simulcast_offers)
             new: list[tuple[str, str, PublishedTrack]] = []
             for transceiver in self.pc.getTransceivers():
                 self._extension_ids.update(extension_ids(transceiver._headerExtensions))
@@ -112,14 +134,18 @@ class Session:
                 if any(t is transceiver for t, _ in self.subscribed.values()):
                     continue
                 transceiver.direction = "recvonly"
-                published = rtp_hooks.tap_receiver(transceiver)
+                simulcast = simulcast_offers.get(mid) if transceiver.kind == "video" else None
+                published = rtp_hooks.tap_receiver(transceiver, simulcast)
                 published.publish_ceiling_bps = self.max_publish_bitrate
                 self.published[mid] = published
                 info = (tracks or {}).get(mid)
                 self.sources[mid] = info.source if info is not None else ""
                 new.append((mid, transceiver.kind, published))
             await self.pc.setLocalDescription(await self.pc.createAnswer())
-            await self._send(Answer(sdp=self.pc.localDescription.sdp))
+            # aiortc knows nothing of simulcast: the answer it made declines it (RFC 8853 section 5.3), so the
+            # client gets it with simulcast accepted. aiortc re-serialises its local description, so the edited
+            # text is sent, not set.
+            await self._send(Answer(sdp=accept_simulcast(self.pc.localDescription.sdp, simulcast_offers)))
             return new
 
     def take_stopped(self) -> list[tuple[str, str, str]]:
@@ -176,11 +202,7 @@ class Session:
             if entry is None:
                 continue
             transceiver, subscribed = entry
-            source = subscribed.source
-            if source is not None and source.forwarder is not None and subscribed.down_track:
-                if subscribed.down_track in source.forwarder.down_tracks:
-                    source.forwarder.unsubscribe(subscribed.down_track)
-            subscribed.source = None
+            rtp_hooks.unlink(subscribed)
             stopped.append(transceiver)
         if not add and not stopped:
             return []
@@ -224,6 +246,8 @@ class Session:
                 continue
             rtp_hooks.link(source, subscribed)
             linked.append(subscribed)
+            if subscribed.group is not None and self._adapter is None:
+                self._adapter = asyncio.create_task(self._adapt_forever(), name=f"adapt-{self.participant_id}")
         if failed:
             who = self.participant_id
             raise SubscribeError(failed, f"{len(failed)} of {len(added)} new senders to {who} did not start")
@@ -277,7 +301,8 @@ class Session:
         loop = asyncio.get_running_loop()
         self._answer = loop.create_future()
         await self.pc.setLocalDescription(await create_offer(self.pc, self._extension_ids))
-        offer = Offer(sdp=self.pc.localDescription.sdp, tracks=self.track_info())
+        sdp = accept_simulcast(self.pc.localDescription.sdp, self.simulcast)
+        offer = Offer(sdp=sdp, tracks=self.track_info())
         if not await self._send(offer):
             raise SessionError(f"participant {self.participant_id} is gone; cannot renegotiate")
         try:
@@ -290,7 +315,57 @@ class Session:
             self._answer = None
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
 
+    def set_video_size(self, mid: str, width: int, height: int) -> bool:
+        """The client renders the video it receives on ``mid`` at ``width`` x ``height`` device pixels (0 x 0:
+        not shown); False if ``mid`` names nothing negotiated with this client."""
+        for transceiver, subscribed in self.subscribed.values():
+            if transceiver.mid == mid and transceiver.kind == "video":
+                subscribed.render_height = max(0, height)
+                if subscribed.group is not None:
+                    # A smaller size takes effect at once; a bigger one after the selector's hold.
+                    rtp_hooks.choose_layer(
+                        subscribed, self._video_budget(time.monotonic(), measure=False), time.monotonic()
+                    )
+                return True
+        # A size for a track the edge just stopped sending races with the offer that ended it: not an error.
+        return any(t.mid == mid for t in self.pc.getTransceivers())
+
+    def _video_budget(self, now: float, *, measure: bool = True) -> float | None:
+        """Each simulcast video's share of what this subscriber can take (None: no limit)."""
+        tracks = [s for _, s in self.subscribed.values() if s.down_track is not None]
+        if measure:
+            # Over a couple of seconds: one key frame can be most of a video's bytes in a half-second tick.
+            samples = self._sent_samples
+            samples.append((now, sum(s.down_track.octets for s in tracks if s.down_track is not None)))
+            (then, before), (_, octets) = samples[0], samples[-1]
+            sending = 8 * (octets - before) / (now - then) if now > then else 0.0
+            estimates = [e for s in tracks if (e := s.estimate.bitrate_bps) is not None]
+            self.budget.update(min(estimates) if estimates else None, sending, now)
+        cap = self.budget.cap_bps if now < self.budget.cap_until else None
+        if cap is None:
+            return None
+        audio = sum(1 for s in tracks if s.down_track is not None and s.down_track.clock_rate != 90_000)
+        videos = sum(1 for s in tracks if s.down_track is not None and s.down_track.clock_rate == 90_000)
+        return max(0.0, cap - AUDIO_SHARE_BPS * audio) / max(1, videos)
+
+    def adapt(self, now: float) -> None:
+        """Choose every simulcast subscription's layer again (the adaptation tick)."""
+        budget = self._video_budget(now)
+        for _, subscribed in list(self.subscribed.values()):
+            if subscribed.group is not None:
+                rtp_hooks.choose_layer(subscribed, budget, now)
+
+    async def _adapt_forever(self) -> None:
+        while True:
+            await asyncio.sleep(ADAPT_TICK_S)
+            self.adapt(time.monotonic())
+
     async def close(self) -> None:
         if self._answer is not None and not self._answer.done():
             self._answer.cancel()
+        if self._adapter is not None:
+            self._adapter.cancel()
+        # Nothing more is forwarded to this participant (its senders would only count unsent packets).
+        for _, subscribed in self.subscribed.values():
+            rtp_hooks.unlink(subscribed)
         await self.pc.close()

@@ -35,6 +35,7 @@ from protocol.signalling import (
     Leave,
     Offer,
     SignallingMessageError,
+    VideoSize,
     bad_input,
     close_reason,
     encode,
@@ -142,7 +143,7 @@ class RoomHooks(Protocol):
         already closed with 4409: move its media state over rather than treating this as a new arrival (if the
         room never saw ``replaced`` - it was itself replaced before joining - treat it as None)."""
 
-    async def on_message(self, conn: Connection, msg: Offer | Answer | Candidate) -> None: ...
+    async def on_message(self, conn: Connection, msg: Offer | Answer | Candidate | VideoSize) -> None: ...
 
     async def on_left(self, conn: Connection) -> None:
         """``conn`` is gone (leave or disconnect). Not called for a connection that was replaced."""
@@ -154,7 +155,7 @@ class NoMedia:
     async def on_joined(self, conn: Connection, replaced: Connection | None) -> None:
         return None
 
-    async def on_message(self, conn: Connection, msg: Offer | Answer | Candidate) -> None:
+    async def on_message(self, conn: Connection, msg: Offer | Answer | Candidate | VideoSize) -> None:
         await conn.send(bad_input(f"{msg.TYPE!r} is not supported yet: this edge does not forward media"))
 
     async def on_left(self, conn: Connection) -> None:

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import fractions
 import math
+import random
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,10 +20,14 @@ from typing import Any
 import av
 import numpy as np
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver, RTCSessionDescription
+from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.mediastreams import MediaStreamError
+from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
+from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 from aiortc.sdp import SessionDescription
 
 from edge.codecs import prefer_codec
+from edge.simulcast import MID_URI, RID_URI
 from protocol.signalling import Answer, Offer, TrackInfo
 
 VIDEO_CLOCK_RATE = 90_000
@@ -41,14 +46,16 @@ class EncodedClip:
     frame_ticks: int
 
 
-def encode_vp8_clip(frames: int = 30, fps: int = 15, width: int = 320, height: int = 240, gop: int = 15) -> EncodedClip:
+def encode_vp8_clip(
+    frames: int = 30, fps: int = 15, width: int = 320, height: int = 240, gop: int = 15, bit_rate: int = 300_000
+) -> EncodedClip:
     """Encode a moving test pattern once with libvpx; every ``gop``-th frame is a keyframe."""
     codec = av.CodecContext.create("libvpx", "w")
     assert isinstance(codec, av.VideoCodecContext)
     codec.width, codec.height, codec.pix_fmt = width, height, "yuv420p"
     codec.time_base = fractions.Fraction(1, fps)
     codec.framerate = fractions.Fraction(fps, 1)
-    codec.bit_rate = 300_000
+    codec.bit_rate = bit_rate
     codec.gop_size = gop
     codec.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
     out: list[tuple[bytes, bool]] = []
@@ -174,6 +181,8 @@ class SyntheticParticipant:
     frames_received: dict[str, int] = field(default_factory=lambda: {"audio": 0, "video": 0})
     frames_by_track: dict[str, int] = field(default_factory=dict)
     """Decoded frames per remote track id (the sender's msid track id), to tell several remote tracks apart."""
+    frame_sizes: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """The latest decoded video frame's (width, height) per remote track id."""
     _consumers: list[asyncio.Task[None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -198,7 +207,9 @@ class SyntheticParticipant:
     async def _consume(self, track: MediaStreamTrack) -> None:
         try:
             while True:
-                await track.recv()
+                frame = await track.recv()
+                if isinstance(frame, av.VideoFrame):
+                    self.frame_sizes[track.id] = (frame.width, frame.height)
                 self.frames_received[track.kind] += 1
                 self.frames_by_track[track.id] = self.frames_by_track.get(track.id, 0) + 1
         except MediaStreamError:
@@ -209,6 +220,114 @@ class SyntheticParticipant:
             task.cancel()
         await asyncio.gather(*self._consumers, return_exceptions=True)
         await self.pc.close()
+
+
+@dataclass(eq=False)
+class SimulcastPublisher:
+    """Publishes pre-encoded clips as RID-based simulcast layers of one camera, the way Chromium does (aiortc
+    cannot send simulcast): the offer names the layers (``a=rid``, ``a=simulcast``, RFC 8853) and gives no SSRC,
+    and every packet carries the MID and RID header extensions (RFC 8843, RFC 8852), one SSRC per layer.
+
+    Use: construct on a peer connection, pass the offer's SDP through :meth:`offer_sdp` before sending it (the
+    connection keeps the unedited one), then :meth:`start` once the answer is applied."""
+
+    pc: RTCPeerConnection
+    layers: dict[str, EncodedClip]
+    """RID → clip, smallest first (the order of ``a=simulcast``)."""
+    rid_extension_id: int = 10
+    sent: dict[str, int] = field(default_factory=dict)
+    """Packets sent per layer."""
+    paused: set[str] = field(default_factory=set)
+    """Layers not sent now (a browser pauses layers it cannot encode)."""
+    transceiver: RTCRtpTransceiver = field(init=False)
+    _task: asyncio.Task[None] | None = None
+
+    def __post_init__(self) -> None:
+        self.transceiver = self.pc.addTransceiver("video", direction="sendonly")
+        prefer_codec(self.transceiver, "video/VP8")
+
+    def offer_sdp(self, sdp: str) -> str:
+        """``sdp`` (an offer applied locally, so the transceiver has its mid) with this transceiver's m-section
+        made a simulcast one."""
+        sections: list[list[str]] = [[]]
+        for line in sdp.replace("\r\n", "\n").split("\n"):
+            if line.startswith("m="):
+                sections.append([])
+            if line:
+                sections[-1].append(line)
+        for lines in sections[1:]:
+            if f"a=mid:{self.transceiver.mid}" in lines:
+                lines[:] = [x for x in lines if not x.startswith(("a=ssrc:", "a=ssrc-group:"))]
+                lines.extend(self._simulcast_lines())
+        return "\r\n".join(line for lines in sections for line in lines) + "\r\n"
+
+    def _simulcast_lines(self) -> list[str]:
+        rids = list(self.layers)
+        return [
+            f"a=extmap:{self.rid_extension_id} {RID_URI}",
+            *(f"a=rid:{rid} send" for rid in rids),
+            "a=simulcast:send " + ";".join(rids),
+        ]
+
+    def start(self) -> None:
+        self._task = asyncio.ensure_future(self._run())
+
+    async def _run(self) -> None:
+        transport = self.transceiver.sender.transport
+        connected = asyncio.Event()
+
+        @transport.on("statechange")
+        def on_state() -> None:
+            if transport.state == "connected":
+                connected.set()
+
+        if transport.state != "connected":
+            await connected.wait()
+        codec = next(c for c in self.transceiver._codecs if c.mimeType.lower() == "video/vp8")
+        mid = self.transceiver.mid
+        extensions = HeaderExtensionsMap()
+        extensions.configure(
+            RTCRtpParameters(
+                headerExtensions=[
+                    RTCRtpHeaderExtensionParameters(id=1, uri=MID_URI),
+                    RTCRtpHeaderExtensionParameters(id=self.rid_extension_id, uri=RID_URI),
+                ]
+            )
+        )
+        state = {rid: [random.getrandbits(32), random.getrandbits(16), random.getrandbits(15)] for rid in self.layers}
+        clip = next(iter(self.layers.values()))
+        start = time.monotonic()
+        frame = 0
+        while True:
+            for rid, layer_clip in self.layers.items():
+                if rid in self.paused:
+                    continue
+                ssrc, seq, picture_id = state[rid]
+                data, _ = layer_clip.frames[frame % len(layer_clip.frames)]
+                payloads = Vp8Encoder._packetize(data, picture_id)
+                timestamp = (frame * layer_clip.frame_ticks) & 0xFFFFFFFF
+                for i, payload in enumerate(payloads):
+                    packet = RtpPacket(payload_type=codec.payloadType or 96, sequence_number=seq, timestamp=timestamp)
+                    packet.ssrc = ssrc
+                    packet.marker = int(i == len(payloads) - 1)
+                    packet.payload = payload
+                    packet.extensions.mid = mid
+                    packet.extensions.rtp_stream_id = rid
+                    seq = (seq + 1) & 0xFFFF
+                    try:
+                        await transport._send_rtp(packet.serialize(extensions))
+                    except ConnectionError:
+                        return
+                    self.sent[rid] = self.sent.get(rid, 0) + 1
+                state[rid] = [ssrc, seq, (picture_id + 1) & 0x7FFF]
+            frame += 1
+            due = start + frame * clip.frame_ticks / clip.clock_rate
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
 
 
 class PoliteNegotiator:

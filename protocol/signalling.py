@@ -16,6 +16,10 @@ What a track *is* travels beside the SDP, in an ``offer``'s optional ``tracks`` 
 * edge → client: ``{"tracks": {"4": {"source": "camera", "participantId": "…"}}}`` - whose track each edge
   send-only mid carries, so the client can put it in the right tile. Mids of ended (inactive) tracks are absent.
 
+A client that receives video may tell the edge how big it shows each one: ``{"type": "videoSize", "mid": "4",
+"width": 640, "height": 360}`` (device pixels; 0 x 0 when not shown). The edge picks a simulcast layer that
+covers that size and no bigger (a publisher's camera comes in up to three sizes; see ``edge.layers``).
+
 Renegotiation follows the "perfect negotiation" pattern (W3C webrtc-pc section 10.7 example; RFC 8829 section
 4.1.8.1 on glare): the edge is the *impolite* peer and ignores a client ``offer`` that collides with its own
 outstanding one (without blocking the socket); clients are *polite*: on an edge offer while their own is pending
@@ -151,6 +155,20 @@ class Candidate:
     sdp_mline_index: int | None = None
 
 
+MAX_VIDEO_SIZE = 16_384
+"""The largest width or height a ``videoSize`` may state (beyond any real screen)."""
+
+
+@dataclass(frozen=True, slots=True)
+class VideoSize:
+    """Client → edge: the client renders the video it receives on ``mid`` at this size (device pixels)."""
+
+    TYPE: ClassVar[str] = "videoSize"
+    mid: str
+    width: int
+    height: int
+
+
 @dataclass(frozen=True, slots=True)
 class Joined:
     """Edge → client: the token was accepted; what the edge now knows the participant as."""
@@ -173,9 +191,9 @@ class Error:
     message: str
 
 
-ClientMessage = Join | Leave | Offer | Answer | Candidate
+ClientMessage = Join | Leave | Offer | Answer | Candidate | VideoSize
 EdgeMessage = Joined | Offer | Answer | Candidate | Error
-Message = Join | Leave | Offer | Answer | Candidate | Joined | Error
+Message = Join | Leave | Offer | Answer | Candidate | VideoSize | Joined | Error
 
 
 def bad_input(message: str) -> Error:
@@ -206,6 +224,8 @@ def to_dict(msg: Message) -> dict[str, Any]:
                 "sdpMid": msg.sdp_mid,
                 "sdpMLineIndex": msg.sdp_mline_index,
             }
+        case VideoSize(mid=mid, width=width, height=height):
+            return {"type": VideoSize.TYPE, "mid": mid, "width": width, "height": height}
         case Joined():
             return {
                 "type": Joined.TYPE,
@@ -253,6 +273,13 @@ def _opt_int(obj: dict[str, Any], key: str) -> int | None:
     # bool is an int subclass in Python, but `true` is not an m-line index.
     if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
         raise SignallingMessageError(f"{obj['type']}.{key} must be an integer or null (got {type(value).__name__})")
+    return value
+
+
+def _size(obj: dict[str, Any], key: str) -> int:
+    value = _opt_int(obj, key)
+    if value is None or not 0 <= value <= MAX_VIDEO_SIZE:
+        raise SignallingMessageError(f"{obj['type']}.{key} must be an integer 0..{MAX_VIDEO_SIZE} (got {value!r})")
     return value
 
 
@@ -318,6 +345,8 @@ def parse_client_message(text: str | bytes) -> ClientMessage:
         return Join(token=_str(obj, "token"))
     if kind == Leave.TYPE:
         return Leave()
+    if kind == VideoSize.TYPE:
+        return VideoSize(mid=_str(obj, "mid"), width=_size(obj, "width"), height=_size(obj, "height"))
     common = _from_dict_common(obj)
     if common is None:
         raise SignallingMessageError(f"unknown message type {kind!r}")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -137,3 +137,20 @@ async def remote_stats(page: Page) -> list[dict[str, Any]]:
 def by_source(stats: list[dict[str, Any]], kind: str, source: str) -> dict[str, dict[str, Any]]:
     """``{participantId: stat}`` for one kind and source."""
     return {s["participantId"]: s for s in stats if s["kind"] == kind and s["source"] == source}
+
+
+async def join_via_ui(context: BrowserContext, url: str, name: str) -> Page:
+    """Open the meeting page in ``context``, wait for the camera preview, join as ``name``; the page in the meeting."""
+    page = await context.new_page()
+    await page.goto(url)
+    # Pre-join: the camera preview plays and the device lists are filled before joining.
+    await page.wait_for_function(
+        "(() => { const r = document.querySelector('meetmesh-room').shadowRoot;"
+        " const v = r.querySelector('[data-role=preview]');"
+        " return v.srcObject && v.srcObject.getVideoTracks().length === 1 && v.videoWidth > 0"
+        " && r.querySelector('[data-role=camera]').options.length > 0; })()"
+    )
+    await page.fill("meetmesh-room [data-role=name]", name)
+    await page.click("meetmesh-room [data-action=join]")
+    await page.wait_for_selector("meetmesh-room [data-page=meeting]:not([hidden])")
+    return page

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-from playwright.async_api import BrowserContext, Page
+from playwright.async_api import Page
 
 from tests.conftest import RunningServer
 from tests.e2e.browser_support import (
@@ -31,6 +31,7 @@ from tests.e2e.browser_support import (
     chromium,
     gql,
     host_with_meeting,
+    join_via_ui,
     remote_stats,
     run_stack,
 )
@@ -68,22 +69,6 @@ async def test_web_assets_are_served_with_their_types(server: RunningServer) -> 
             assert re.search(rf"export (?:const |class |function |\{{[^}}]*\b){name}\b", source), name
 
 
-async def _join_via_ui(context: BrowserContext, url: str, name: str) -> Page:
-    page = await context.new_page()
-    await page.goto(url)
-    # Pre-join: the camera preview plays and the device lists are filled before joining.
-    await page.wait_for_function(
-        "(() => { const r = document.querySelector('meetmesh-room').shadowRoot;"
-        " const v = r.querySelector('[data-role=preview]');"
-        " return v.srcObject && v.srcObject.getVideoTracks().length === 1 && v.videoWidth > 0"
-        " && r.querySelector('[data-role=camera]').options.length > 0; })()"
-    )
-    await page.fill("meetmesh-room [data-role=name]", name)
-    await page.click("meetmesh-room [data-action=join]")
-    await page.wait_for_selector("meetmesh-room [data-page=meeting]:not([hidden])")
-    return page
-
-
 async def _pid(page: Page) -> str:
     pid: str = await page.evaluate(f"{ROOM}.me.id")
     return pid
@@ -117,9 +102,9 @@ async def test_three_browsers_meet_mute_share_leave_and_embed(tmp_path: Path) ->
         async with chromium() as browser:
             contexts = [await browser.new_context() for _ in range(3)]
             await contexts[0].add_init_script(f"localStorage.setItem('meetmesh.accessToken', {json.dumps(token)})")
-            host = await _join_via_ui(contexts[0], meeting_url, "Ada")
-            bob = await _join_via_ui(contexts[1], meeting_url, "Bob")
-            cleo = await _join_via_ui(contexts[2], meeting_url, "Cleo")
+            host = await join_via_ui(contexts[0], meeting_url, "Ada")
+            bob = await join_via_ui(contexts[1], meeting_url, "Bob")
+            cleo = await join_via_ui(contexts[2], meeting_url, "Cleo")
             pages = [host, bob, cleo]
             pids = [await _pid(p) for p in pages]
             assert await host.evaluate(f"{ROOM}.me.role") == "HOST"
@@ -278,8 +263,8 @@ async def test_sdk_reconnects_after_a_dropped_edge_connection_speakers_lit_and_c
         async with chromium() as browser:
             contexts = [await browser.new_context() for _ in range(2)]
             await contexts[0].add_init_script(f"localStorage.setItem('meetmesh.accessToken', {json.dumps(token)})")
-            host = await _join_via_ui(contexts[0], meeting_url, "Ada")
-            bob = await _join_via_ui(contexts[1], meeting_url, "Bob")
+            host = await join_via_ui(contexts[0], meeting_url, "Ada")
+            bob = await join_via_ui(contexts[1], meeting_url, "Bob")
             host_id, bob_id = await _pid(host), await _pid(bob)
             await _rising(host, "video", "camera", "framesDecoded", {bob_id}, timeout=20)
             await _rising(bob, "video", "camera", "framesDecoded", {host_id}, timeout=20)

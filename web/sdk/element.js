@@ -133,7 +133,8 @@ export class MeetMeshRoomElement extends HTMLElement {
     this._preview?.getTracks().forEach((t) => t.stop());
     try {
       this._preview = await navigator.mediaDevices.getUserMedia({
-        video: camera ? { deviceId: { exact: camera } } : true,
+        // 720p when the camera can (three simulcast layers: 180p, 360p, 720p); whatever it has otherwise.
+        video: { ...(camera ? { deviceId: { exact: camera } } : {}), width: { ideal: 1280 }, height: { ideal: 720 } },
         audio: microphone ? { deviceId: { exact: microphone } } : true,
       });
     } catch (err) {
@@ -264,11 +265,14 @@ export class MeetMeshRoomElement extends HTMLElement {
       video.dataset.participantId = participantId;
       video.dataset.source = "screen";
       this.$('[data-role="screens"]').append(video);
+      this._watchSize(video);
       return;
     }
     const tile = this._tile(participantId, p?.displayName ?? "…");
     if (track.kind === "video") {
-      tile.querySelector("video").srcObject = new MediaStream([track]);
+      const video = tile.querySelector("video");
+      video.srcObject = new MediaStream([track]);
+      this._watchSize(video);
     } else {
       const audio = document.createElement("audio");
       audio.autoplay = true;
@@ -276,6 +280,24 @@ export class MeetMeshRoomElement extends HTMLElement {
       audio.srcObject = new MediaStream([track]);
       tile.append(audio);
     }
+  }
+
+  // The size each received video is shown at goes to the edge (simulcast: it sends the layer that fits).
+  _watchSize(video) {
+    this._sizeObserver ??= new ResizeObserver((entries) => entries.forEach((e) => this._reportSize(e.target)));
+    this._sizeObserver.observe(video);
+    video.onresize = () => this._reportSize(video); // the picture's own size changed (another layer, a rotation)
+  }
+
+  _reportSize(video) {
+    const track = video.srcObject?.getVideoTracks()[0];
+    if (!track || !this.room) return;
+    const box = { w: video.clientWidth, h: video.clientHeight };
+    const aspect = video.videoWidth && video.videoHeight ? video.videoHeight / video.videoWidth : 9 / 16;
+    // object-fit: cover fills the box (the picture is cropped); contain fits inside it.
+    const cover = getComputedStyle(video).objectFit === "cover";
+    const height = box.w && box.h ? (cover ? Math.max(box.h, box.w * aspect) : Math.min(box.h, box.w * aspect)) : 0;
+    this.room.setVideoSize(track, height ? height / aspect : 0, height);
   }
 
   _detach({ participantId, source, track }) {

@@ -7,6 +7,18 @@
 
 const SOURCES = new Set(["camera", "microphone", "screen"]);
 
+// Simulcast: the camera goes out in up to three sizes (RFC 8853, rids "q", "h", "f": quarter, half, full) and
+// the edge forwards each subscriber the one that fits its downlink and the size it shows the video at.
+// Bitrates follow the product's ladder (1080p 2.5, 720p 1.5, 480p 0.8, 240p 0.3 Mbit/s); a camera under 360p
+// sends one stream.
+export function simulcastEncodings(track) {
+  const height = track?.getSettings?.().height ?? 0;
+  if (height >= 1080) return [{ rid: "q", scaleResolutionDownBy: 4, maxBitrate: 300_000 }, { rid: "h", scaleResolutionDownBy: 2, maxBitrate: 800_000 }, { rid: "f", maxBitrate: 2_500_000 }];
+  if (height >= 540) return [{ rid: "q", scaleResolutionDownBy: 4, maxBitrate: 150_000 }, { rid: "h", scaleResolutionDownBy: 2, maxBitrate: 500_000 }, { rid: "f", maxBitrate: 1_500_000 }];
+  if (height >= 360) return [{ rid: "h", scaleResolutionDownBy: 2, maxBitrate: 200_000 }, { rid: "f", maxBitrate: 800_000 }];
+  return null;
+}
+
 export class MediaSession extends EventTarget {
   /**
    * Events: "joined" (detail: joined frame), "track" ({mid, track, participantId, source}),
@@ -59,10 +71,14 @@ export class MediaSession extends EventTarget {
     });
   }
 
-  /** Start sending `track` as `source`; returns its transceiver (negotiation follows by itself). */
-  publish(track, source, stream = null) {
+  /** Start sending `track` as `source` (a camera in simulcast unless `simulcast` is false); returns its
+   * transceiver (negotiation follows by itself). */
+  publish(track, source, stream = null, { simulcast = true } = {}) {
     if (!SOURCES.has(source)) throw new Error(`unknown source ${source}`);
-    const transceiver = this.pc.addTransceiver(track, { direction: "sendonly", streams: stream ? [stream] : [] });
+    const init = { direction: "sendonly", streams: stream ? [stream] : [] };
+    const encodings = simulcast && source === "camera" ? simulcastEncodings(track) : null;
+    if (encodings) init.sendEncodings = encodings;
+    const transceiver = this.pc.addTransceiver(track, init);
     this.published.set(transceiver, source);
     return transceiver;
   }
@@ -72,6 +88,22 @@ export class MediaSession extends EventTarget {
     this.published.delete(transceiver);
     transceiver.sender.replaceTrack(null);
     transceiver.direction = "inactive"; // negotiationneeded re-offers
+  }
+
+  /** Tell the edge the video received on `mid` is shown at `width` x `height` device pixels (0 x 0: hidden),
+   * so it forwards the smallest simulcast layer that covers it. Repeats are not sent. */
+  setVideoSize(mid, width, height) {
+    const size = [Math.max(0, Math.round(width)), Math.max(0, Math.round(height))];
+    const key = `${size[0]}x${size[1]}`;
+    if (mid === null || mid === undefined || this._sizes?.get(mid) === key) return;
+    (this._sizes ??= new Map()).set(mid, key);
+    this._send({ type: "videoSize", mid, width: size[0], height: size[1] });
+  }
+
+  /** The mid a remote track arrives on (null if it is not one of ours). */
+  midOf(track) {
+    for (const [mid, info] of this.remote) if (info.track === track) return mid;
+    return null;
   }
 
   leave() {
@@ -196,7 +228,8 @@ export class MediaSession extends EventTarget {
     this.dispatchEvent(new CustomEvent("track", { detail: { mid, track: ev.track, participantId: info.participantId, source: info.source } }));
   }
 
-  /** Inbound RTP stats per remote mid: {mid, kind, participantId, source, framesDecoded, packetsReceived, totalAudioEnergy}. */
+  /** Inbound RTP stats per remote mid: {mid, kind, participantId, source, framesDecoded, frameWidth, frameHeight,
+   * packetsReceived, totalAudioEnergy}. */
   async inboundStats() {
     const stats = await this.pc.getStats();
     const out = [];
@@ -210,6 +243,8 @@ export class MediaSession extends EventTarget {
         participantId: info.participantId,
         source: info.source,
         framesDecoded: s.framesDecoded ?? 0,
+        frameWidth: s.frameWidth ?? 0,
+        frameHeight: s.frameHeight ?? 0,
         packetsReceived: s.packetsReceived ?? 0,
         totalAudioEnergy: s.totalAudioEnergy ?? 0,
       });

@@ -35,7 +35,7 @@ const RECONNECT_FOR_MS = 60_000;
  *   stopLocalRecording() or leaving) with the recorded WebM and a file name for it.
  */
 export class Room extends EventTarget {
-  constructor({ apiUrl = location.origin, number, displayName = null, passcode = null, token = null, stream = null } = {}) {
+  constructor({ apiUrl = location.origin, number, displayName = null, passcode = null, token = null, stream = null, simulcast = true } = {}) {
     super();
     if (!number) throw new Error("number is required");
     this.gql = new GraphQLClient(apiUrl, token);
@@ -43,6 +43,7 @@ export class Room extends EventTarget {
     this.displayName = displayName;
     this.passcode = passcode;
     this.stream = stream; // camera + microphone to publish (null: publish nothing)
+    this.simulcast = simulcast; // the camera in up to three sizes (media.js simulcastEncodings)
     this.meetingId = null;
     this.me = null;
     this.participants = new Map();
@@ -151,11 +152,21 @@ export class Room extends EventTarget {
       const audio = this.stream.getAudioTracks()[0];
       const video = this.stream.getVideoTracks()[0];
       if (audio) this._mic = media.publish(audio, "microphone", this.stream);
-      if (video) this._camera = media.publish(video, "camera", this.stream);
+      if (video) this._camera = media.publish(video, "camera", this.stream, { simulcast: this.simulcast });
       if (audio && !this.micEnabled) this._mic.sender.replaceTrack(null);
       if (video && !this.cameraEnabled) this._camera.sender.replaceTrack(null);
     }
     if (screen && screen.readyState === "live") this._screen = media.publish(screen, "screen", new MediaStream([screen]));
+  }
+
+  /**
+   * Say how big a received video is shown (CSS pixels; 0 x 0 when hidden): the edge then sends the smallest
+   * simulcast layer that covers it, sparing both sides' bandwidth and CPU. `<meetmesh-room>` does this itself.
+   */
+  setVideoSize(track, width, height) {
+    const mid = this.media?.midOf(track);
+    const scale = globalThis.devicePixelRatio || 1;
+    if (mid !== null && mid !== undefined) this.media.setVideoSize(mid, width * scale, height * scale);
   }
 
   _onMediaLost(media, { code, reason, requested }) {

@@ -279,3 +279,40 @@ def test_the_publish_limit_is_the_slowest_subscribers_estimate_within_floor_and_
     assert forwarder.publish_limit_bps(150_000, 2_500_000) == 150_000  # never below the floor
     forwarder.subscribe(DownTrack(ssrc=21, payload_type=96))  # no estimate source at all: ignored
     assert forwarder.publish_limit_bps(150_000, 1_000_000) == 150_000
+
+
+def test_a_layer_switch_keeps_the_current_source_until_the_new_one_has_a_key_frame() -> None:
+    down = DownTrack(ssrc=0xCAFE, payload_type=96, first_sequence=100, keyframe_start=vp8_keyframe_start)
+    small = Forwarder(source_ssrc=0x1)
+    big = Forwarder(source_ssrc=0x2)
+    small.subscribe(down)
+    assert small.forward(rtp(10, 3000, 0x1, payload=VP8_KEY), now=0.0)[0][0] is down
+    # Asked to move to the big layer: it joins that forwarder but nothing of it goes out before a key frame,
+    # while the small layer keeps flowing (no frozen picture meanwhile).
+    down.switch_to(0x2)
+    big.down_tracks.append(down)
+    assert down.pending_switch == 0x2
+    assert big.forward(rtp(500, 9000, 0x2, payload=VP8_DELTA), now=0.01) == []
+    ((_, out),) = small.forward(rtp(11, 6000, 0x1, payload=VP8_DELTA), now=0.033)
+    assert fields(out)[2] == 101
+    # The big layer's key frame: the stream continues on it, one sequence number on, timestamp advanced by the
+    # time that passed; from now on the small layer's packets are dropped.
+    ((_, out),) = big.forward(rtp(501, 12000, 0x2, payload=VP8_KEY), now=0.066)
+    assert fields(out)[2:] == (102, 3000 + round(0.033 * 90_000), 0xCAFE)  # 3000: the small layer's last
+    assert down.source_ssrc == 0x2 and down.pending_switch is None
+    assert small.forward(rtp(12, 9000, 0x1, payload=VP8_KEY), now=0.07) == []
+    ((_, out),) = big.forward(rtp(502, 15000, 0x2, payload=VP8_DELTA), now=0.1)
+    assert fields(out)[2:4] == (103, 3000 + round(0.033 * 90_000) + 3000)
+
+
+def test_a_switch_to_the_current_source_or_cancelled_changes_nothing() -> None:
+    down = DownTrack(ssrc=0xCAFE, payload_type=96, keyframe_start=vp8_keyframe_start)
+    source = Forwarder(source_ssrc=0x1)
+    source.subscribe(down)
+    source.forward(rtp(1, 0, 0x1, payload=VP8_KEY), now=0.0)
+    down.switch_to(0x1)
+    assert down.pending_switch is None
+    down.switch_to(0x2)
+    down.switch_to(None)
+    assert down.pending_switch is None
+    assert down.rewrite(rtp(7, 0, 0x2, payload=VP8_KEY), now=0.1) is None  # not asked for any more

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from edge.layers import LayerInfo, LayerSelector
+from edge.layers import DownlinkBudget, LayerInfo, LayerSelector
 
 
 def layers(active: tuple[bool, bool, bool] = (True, True, True)) -> list[LayerInfo]:
@@ -55,3 +55,48 @@ def test_paused_layers_are_skipped_and_nothing_active_means_none() -> None:
 def test_unknown_heights_rank_by_bitrate() -> None:
     raw = [LayerInfo("a", 900_000), LayerInfo("b", 100_000), LayerInfo("c", 400_000)]
     assert LayerSelector().choose(raw, 600_000, None, 0.0) == "c"
+
+
+def test_an_estimate_lagging_behind_a_rate_increase_is_not_congestion() -> None:
+    budget = DownlinkBudget()
+    # After a switch to a bigger layer the receiver's estimate trails what is sent, but climbs: no cap.
+    assert budget.update(800_000, 500_000, now=0.0) is None
+    for step, estimate in enumerate((850_000, 900_000, 1_000_000), start=1):
+        assert budget.update(estimate, 1_500_000, now=step * 0.5) is None
+
+
+def test_a_falling_estimate_below_the_rate_sent_caps_the_videos_for_a_hold() -> None:
+    budget = DownlinkBudget(hold_s=8.0)
+    budget.update(2_000_000, 1_500_000, now=0.0)
+    assert budget.update(600_000, 1_500_000, now=0.5) == 600_000
+    # The estimate recovers at once (it is capped near 1.5x of the smaller rate now): the cap holds anyway.
+    assert budget.update(900_000, 600_000, now=1.0) == 600_000
+    assert budget.update(900_000, 600_000, now=8.4) == 600_000
+    assert budget.update(950_000, 600_000, now=8.6) is None
+    # Falling while capped tightens it.
+    budget.update(2_000_000, 1_500_000, now=20.0)
+    assert budget.update(500_000, 1_500_000, now=20.5) == 500_000
+    assert budget.update(300_000, 500_000, now=21.0) == 300_000
+
+
+def test_congestion_that_returns_soon_after_a_cap_doubles_the_hold_up_to_the_limit() -> None:
+    budget = DownlinkBudget(hold_s=4.0, max_hold_s=10.0)
+    holds = []
+    now = 0.0
+    for _ in range(4):
+        budget.update(2_000_000, 1_500_000, now=now)
+        budget.update(500_000, 1_500_000, now=now + 0.5)
+        holds.append(budget.cap_until - (now + 0.5))
+        now = budget.cap_until + 1.0  # congested again one second after the cap ended
+    assert holds == [4.0, 8.0, 10.0, 10.0]
+    # Calm for a whole hold after a cap: the next congestion starts from the short hold again.
+    assert budget.update(2_000_000, 1_500_000, now=now + 20.0) is None
+    budget.update(500_000, 1_500_000, now=now + 20.5)
+    assert budget.cap_until - (now + 20.5) == 4.0
+
+
+def test_no_estimate_or_nothing_sent_is_no_congestion() -> None:
+    budget = DownlinkBudget()
+    assert budget.update(None, 1_000_000, now=0.0) is None
+    assert budget.update(100_000, 0.0, now=0.5) is None
+    assert budget.update(50_000, 0.0, now=1.0) is None

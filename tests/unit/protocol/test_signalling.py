@@ -20,6 +20,7 @@ from protocol.signalling import (
     Leave,
     Offer,
     SignallingMessageError,
+    VideoSize,
     bad_input,
     close_reason,
     encode,
@@ -35,6 +36,8 @@ CLIENT: list[ClientMessage] = [
     Answer(sdp="v=0\r\n"),
     Candidate(candidate="candidate:1 1 udp 2122260223 10.0.0.1 5000 typ host", sdp_mid="0", sdp_mline_index=0),
     Candidate(candidate=""),
+    VideoSize(mid="4", width=640, height=360),
+    VideoSize(mid="4", width=0, height=0),
 ]
 EDGE: list[EdgeMessage] = [
     Joined(participant_id="p1", meeting_id="m1", role="host", publish=("audio", "video")),
@@ -95,6 +98,14 @@ def test_unknown_keys_are_ignored() -> None:
         ('{"type":"candidate","candidate":"c","sdpMLineIndex":true}', "sdpMLineIndex must be an integer"),
         ('{"type":"candidate","candidate":"c","sdpMid":1}', "sdpMid must be a string or null"),
         ("[" * 100_000, "nested too deeply"),
+        ('{"type":"videoSize","width":1,"height":1}', "videoSize.mid must be a string"),
+        (
+            '{"type":"videoSize","mid":"1","width":-1,"height":1}',
+            r"videoSize.width must be an integer 0..16384 \(got -1\)",
+        ),
+        ('{"type":"videoSize","mid":"1","width":1,"height":99999}', r"videoSize.height must be an integer 0..16384"),
+        ('{"type":"videoSize","mid":"1","width":1.5,"height":1}', "videoSize.width must be an integer"),
+        ('{"type":"videoSize","mid":"1","height":1}', "videoSize.width must be an integer"),
     ],
 )
 def test_malformed_client_frames_are_refused_with_a_reason(frame: str | bytes, why: str) -> None:
