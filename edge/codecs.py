@@ -15,11 +15,14 @@ from aiortc import (
 from aiortc.codecs import HEADER_EXTENSIONS
 
 
-def prefer_codec(transceiver: RTCRtpTransceiver, mime_type: str) -> None:
-    """Negotiate one codec only: the forwarder passes payloads through, so both sides must agree on it."""
+def prefer_codec(transceiver: RTCRtpTransceiver, mime_type: str, *, rtx: bool = False) -> None:
+    """Negotiate one codec only: the forwarder passes payloads through, so both sides must agree on it. With
+    ``rtx`` its RTX format too (RFC 4588: retransmissions on a stream of their own, which keeps the receiver's
+    loss and bandwidth statistics honest)."""
     kind = mime_type.split("/")[0]
-    codecs = [c for c in RTCRtpSender.getCapabilities(kind).codecs if c.mimeType.lower() == mime_type.lower()]
-    if not codecs:
+    wanted = {mime_type.lower(), f"{kind}/rtx"} if rtx else {mime_type.lower()}
+    codecs = [c for c in RTCRtpSender.getCapabilities(kind).codecs if c.mimeType.lower() in wanted]
+    if not any(c.mimeType.lower() == mime_type.lower() for c in codecs):
         raise ValueError(f"aiortc cannot negotiate {mime_type}")
     transceiver.setCodecPreferences(codecs)
 

@@ -89,6 +89,54 @@ def vp8_keyframe_start(packet: bytes, offset: int) -> bool:
     return i < size and not packet[i] & 0x01
 
 
+def vp8_picture_ids(payload: bytes, offset: int) -> tuple[int | None, bool, int | None]:
+    """(PictureID, whether it is the 15-bit form, TL0PICIDX) from the VP8 payload descriptor at ``offset``
+    (RFC 7741 section 4.2); None for a field the descriptor leaves out."""
+    size = len(payload)
+    if offset >= size or not payload[offset] & 0x80:
+        return None, False, None
+    i = offset + 1
+    if i >= size:
+        return None, False, None
+    ext = payload[i]
+    i += 1
+    picture_id: int | None = None
+    long_form = False
+    if ext & 0x80:
+        if i >= size:
+            return None, False, None
+        if payload[i] & 0x80:
+            if i + 1 >= size:
+                return None, False, None
+            picture_id, long_form = ((payload[i] & 0x7F) << 8) | payload[i + 1], True
+            i += 2
+        else:
+            picture_id = payload[i]
+            i += 1
+    tl0 = payload[i] if ext & 0x40 and i < size else None
+    return picture_id, long_form, tl0
+
+
+def vp8_shift_picture_ids(payload: bytes, offset: int, picture_delta: int, tl0_delta: int) -> bytes:
+    """``payload`` with the VP8 descriptor's PictureID (in its own width) and TL0PICIDX advanced by the deltas."""
+    picture_id, long_form, tl0 = vp8_picture_ids(payload, offset)
+    if picture_id is None and tl0 is None:
+        return payload
+    out = bytearray(payload)
+    i = offset + 2
+    if picture_id is not None:
+        if long_form:
+            shifted = (picture_id + picture_delta) & 0x7FFF
+            out[i], out[i + 1] = 0x80 | (shifted >> 8), shifted & 0xFF
+            i += 2
+        else:
+            out[i] = (picture_id + picture_delta) & 0x7F
+            i += 1
+    if tl0 is not None:
+        out[i] = (tl0 + tl0_delta) & 0xFF
+    return bytes(out)
+
+
 def build_pli(sender_ssrc: int, media_ssrc: int) -> bytes:
     """An RTCP Picture Loss Indication (RFC 4585 section 6.3.1): 12 bytes, no FCI."""
     return _PLI.pack(0x80 | RTCP_PSFB_PLI, RTCP_PSFB, 2, sender_ssrc, media_ssrc)
@@ -142,6 +190,10 @@ class DownTrack:
     """Header extension id the subscriber negotiated for abs-send-time (None: send no extension)."""
     history: PacketHistory | None = None
     """Where each rewritten packet is recorded by outgoing sequence number, to answer NACKs (RFC 4585)."""
+    vp8: bool = False
+    """The payload is VP8: keep PictureID and TL0PICIDX continuous across source switches. Each source (another
+    publisher, another simulcast layer) numbers its pictures on its own; a receiver that saw the numbers jump
+    back would drop the new source's frames as old ones (Chromium does) until they caught up."""
     downlink_bps: Callable[[], float | None] | None = None
     """What this subscriber can take now (None: not known yet); the publisher is asked not to send more than
     its slowest subscriber can (REMB toward the publisher). Read about once a second, never per packet."""
@@ -160,6 +212,9 @@ class DownTrack:
     _last_ts: int = field(default=0, repr=False)
     _last_now: float = field(default=0.0, repr=False)
     _switch_to: int | None = field(default=None, repr=False)
+    _last_out: bytes = field(default=b"", repr=False)
+    _picture_delta: int = field(default=0, repr=False)
+    _tl0_delta: int = field(default=0, repr=False)
 
     @property
     def waiting_for_keyframe(self) -> bool:
@@ -224,17 +279,21 @@ class DownTrack:
             if self.keyframe_start is not None and not self.keyframe_start(packet, start):
                 self.waiting_drops += 1
                 return None
-            self._anchor(seq, ts, ssrc, now)
+            self._anchor(seq, ts, ssrc, now, packet, start)
         elif ssrc != self._source_ssrc:
             # A late packet from the source we switched away from, or the source of a pending switch: that one
             # takes over at its first key frame (only then is the outgoing stream decodable on its packets).
             if ssrc != self._switch_to or self.keyframe_start is None or not self.keyframe_start(packet, start):
                 return None
-            self._anchor(seq, ts, ssrc, now)
+            self._anchor(seq, ts, ssrc, now, packet, start)
+        if self._picture_delta or self._tl0_delta:  # only after a switch between sources
+            csrcs = 4 * (first & 0x0F)
+            body = body[:csrcs] + vp8_shift_picture_ids(body[csrcs:], 0, self._picture_delta, self._tl0_delta)
         out_seq = (seq + self._seq_offset) & 0xFFFF
         out_ts = (ts + self._ts_offset) & 0xFFFFFFFF
         # Track the highest sequence number sent (RFC 3550 appendix A.1 ordering) to anchor the next switch.
-        if ((out_seq - self._last_seq) & 0xFFFF) < 0x8000:
+        newest = ((out_seq - self._last_seq) & 0xFFFF) < 0x8000
+        if newest:
             self._last_seq = out_seq
             self._last_ts = out_ts
             self._last_now = now
@@ -252,9 +311,20 @@ class DownTrack:
         self.octets += len(body)
         if self.history is not None:
             self.history.record(out_seq, out)
+        if newest and self.vp8:
+            self._last_out = out  # a reference, no copy: read only when the next switch anchors
         return out
 
-    def _anchor(self, seq: int, ts: int, ssrc: int, now: float) -> None:
+    def _anchor(self, seq: int, ts: int, ssrc: int, now: float, packet: bytes = b"", start: int = 0) -> None:
+        self._picture_delta = self._tl0_delta = 0
+        if self.vp8 and self._last_out and packet:
+            # Continue the picture numbering where the outgoing stream left it (RFC 7741 section 4.2).
+            last_picture, _, last_tl0 = vp8_picture_ids(self._last_out, payload_offset(self._last_out))
+            picture, long_form, tl0 = vp8_picture_ids(packet, start)
+            if last_picture is not None and picture is not None:
+                self._picture_delta = (last_picture + 1 - picture) & (0x7FFF if long_form else 0x7F)
+            if last_tl0 is not None and tl0 is not None:
+                self._tl0_delta = (last_tl0 + 1 - tl0) & 0xFF
         if self.packets == 0:
             next_seq, next_ts = self.first_sequence, self.first_timestamp
         else:

@@ -4,8 +4,9 @@ Inputs per layer are what the edge can see without decoding (measured bitrate, t
 key frames); per subscriber, its bandwidth estimate (REMB / receiver reports) and the size it renders the
 video at (reported by the client). The rule, as in mediasoup and LiveKit: the smallest layer that covers the
 rendered height, capped by what the estimate can carry with headroom. Going down is immediate (congestion
-hurts now); going up waits until the higher layer has been affordable for ``up_hold_s`` (estimates jitter,
-and every switch costs a key frame).
+hurts now); going up under an estimate waits until the higher layer has been affordable for ``up_hold_s``
+(estimates and measured layer bitrates jitter, and every switch costs a key frame); going up with no estimate in
+play (the video is shown bigger) is immediate.
 """
 
 from __future__ import annotations
@@ -55,8 +56,10 @@ class LayerSelector:
             self.current = target.rid
             self._want_since.clear()
             return self.current
-        if order.index(target.rid) <= order.index(self.current):
-            self.current = target.rid  # down (or stay): at once
+        if order.index(target.rid) <= order.index(self.current) or estimate_bps is None:
+            # Down (or stay): at once. Up with no estimate in play (a bigger rendered size, a layer that came
+            # back): at once too - the hold is for estimates, which jitter.
+            self.current = target.rid
             self._want_since.clear()
             return self.current
         # Each higher layer's clock runs while it stays affordable; the highest one held long enough wins.

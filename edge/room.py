@@ -16,11 +16,11 @@ media plane):
   its microphone through a "screen" track), and nobody receives its own tracks.
 
 Every change goes through a mutator (:meth:`Room.admit`, :meth:`Room.publish`, :meth:`Room.unpublish`,
-:meth:`Room.leave`, :meth:`Room.update_speakers`, :meth:`Room.set_audio_blocked`) that returns
-:data:`Changes`, per member the tracks to add and to remove, already recorded in :attr:`Room.subscriptions`:
-the I/O layer applies each member's changes in order and never calls a mutator twice for one change. Each
-mutation re-examines only the (member, track) pairs it can have changed, so a speaker change in a 1000-person
-room costs members x that speaker's tracks, not members x tracks.
+:meth:`Room.leave`, :meth:`Room.update_speakers`, :meth:`Room.set_audio_blocked`, :meth:`Room.set_meeting_size`)
+that returns :data:`Changes`, per member the tracks to add and to remove, already recorded in
+:attr:`Room.subscriptions`: the I/O layer applies each member's changes in order and never calls a mutator twice
+for one change. Each mutation re-examines only the (member, track) pairs it can have changed, so a speaker change
+in a 1000-person room costs members x that speaker's tracks, not members x tracks.
 """
 
 from __future__ import annotations
@@ -114,6 +114,9 @@ class Room:
     audio_blocked: set[str] = field(default_factory=set)
     """Participants a host muted: none of their audio is forwarded. May name participants not (or no longer)
     here: a mute holds from before the first track and across a reconnect, until the API lifts it."""
+    meeting_size: int = 0
+    """Admitted participants in the whole meeting, on every edge (``protocol.media_control.MeetingSize``); 0
+    until the API says."""
     recent_speakers: tuple[str, ...] = ()
     """Most recent speaker first (:attr:`edge.speakers.SpeakerUpdate.recent`)."""
     loudest: tuple[str, ...] = ()
@@ -155,8 +158,9 @@ class Room:
 
     @property
     def large(self) -> bool:
-        """Whether only the loudest speakers' audio is forwarded."""
-        return len(self.participants) > self.top_audio_threshold
+        """Whether only the loudest speakers' audio is forwarded: by the meeting's size when the API told it
+        (a meeting spread over several edges), or by who is here, whichever is larger."""
+        return max(len(self.participants), self.meeting_size) > self.top_audio_threshold
 
     @property
     def empty(self) -> bool:
@@ -217,6 +221,13 @@ class Room:
             return {}
         (self.audio_blocked.add if blocked else self.audio_blocked.discard)(participant_id)
         return self._mutated(publishers={participant_id})
+
+    def set_meeting_size(self, participants: int) -> Changes:
+        """The whole meeting (every edge) has ``participants`` admitted, as the API counts them."""
+        if participants == self.meeting_size:
+            return {}
+        self.meeting_size = participants
+        return self._mutated()
 
     def update_speakers(self, recent: Sequence[str], loudest: Sequence[str], now: float) -> Changes:
         """The speaker detector's latest answer (:class:`edge.speakers.SpeakerUpdate` ``recent`` and

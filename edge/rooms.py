@@ -35,6 +35,7 @@ from protocol.media_control import (
     DominantSpeaker,
     MediaState,
     MeetingEnded,
+    MeetingSize,
     ParticipantMedia,
     RecordingChanged,
 )
@@ -62,6 +63,8 @@ class Enforced:
     removed: set[str] = field(default_factory=set)
     recording_id: str | None = None
     """The recording capturing now (the edge's recording taps write under its id)."""
+    participants: int = 0
+    """Admitted participants in the whole meeting, on every edge (0: not told yet)."""
 
 
 @dataclass(eq=False)
@@ -178,6 +181,7 @@ class Rooms:
             facts.removed = set(msg.removed)
             facts.recording_id = msg.recording_id
             self._sync_recording(msg.meeting_id)
+            self._set_meeting_size(msg.meeting_id, msg.participants)
             if facts.ended:
                 await self._end(msg.meeting_id)
                 return
@@ -199,11 +203,22 @@ class Rooms:
             if facts is not None:
                 facts.recording_id = msg.recording_id
                 self._sync_recording(msg.meeting_id)
+        elif isinstance(msg, MeetingSize):
+            self._set_meeting_size(msg.meeting_id, msg.participants)
         elif isinstance(msg, MeetingEnded):
             facts = self.enforced.get(msg.meeting_id)
             if facts is not None:
                 facts.ended = True
                 await self._end(msg.meeting_id)
+
+    def _set_meeting_size(self, meeting_id: str, participants: int) -> None:
+        facts = self.enforced.get(meeting_id)
+        if facts is None:
+            return
+        facts.participants = participants
+        live = self.rooms.get((meeting_id, None))  # breakout rooms are rooms of their own size
+        if live is not None:
+            self._apply(live, live.policy.set_meeting_size(participants))
 
     def _enforce_audio(self, meeting_id: str, pid: str) -> None:
         """Pause or resume ``pid``'s audio forwarders to match what the host decided. Pausing (not
@@ -310,6 +325,8 @@ class Rooms:
             facts = self.enforced.get(key[0])
             for pid in facts.audio_blocked if facts else ():
                 live.speakers.set_muted(pid, True)
+            if facts is not None and key[1] is None:
+                policy.set_meeting_size(facts.participants)  # no members yet: nothing to change
             live.ticker = asyncio.create_task(self._tick_forever(live), name=f"speakers-{key}")
             self.rooms[key] = live
         return live
@@ -372,6 +389,21 @@ class Rooms:
                 publisher = self.sessions.get((meeting_id, t.publisher_id))
                 if publisher is not None and t.mid in publisher.published:
                     add.append((t, publisher.published[t.mid], t.kind))
+            # A removal and an addition of the same kind and source (last-N: a new speaker's camera takes a quiet
+            # one's slot) move the existing sender to the new track: no renegotiation, one `tracks` message.
+            moves = []
+            for entry in list(add):
+                old = next((t for t in remove if (t.kind, t.source) == (entry[0].kind, entry[0].source)), None)
+                if old is not None:
+                    moves.append((old, entry[0], entry[1]))
+                    remove.remove(old)
+                    add.remove(entry)
+            if moves:
+                moved = await session.move(moves)
+                for old, new, published in moves:
+                    if new not in moved:  # could not be moved (another codec): renegotiate it
+                        remove.append(old)
+                        add.append((new, published, new.kind))
             try:
                 await session.update(add=add, remove=remove)
             except SubscribeError as exc:

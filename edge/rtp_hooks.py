@@ -467,6 +467,7 @@ class PublishedTrack:
             clock_rate=self.codec.clockRate,
             sink=_CallbackSink(on_rtp),
             keyframe_start=_KEYFRAME_START.get(self.codec.mimeType.lower()),
+            vp8=self.codec.mimeType.lower() == "video/vp8",
         )
         self._place_recording(time.monotonic())
 
@@ -655,6 +656,15 @@ def choose_layer(subscribed: SubscribedTrack, budget_bps: float | None, now: flo
     current = settle(down_track, group)
     if current is not None:
         subscribed.source = current
+    if not down_track.started:
+        # The first picture comes from the smallest layer (its key frame is a fraction of the biggest's, so it
+        # is sent, paced and decoded sooner); the selector's choice follows on the next tick.
+        active = [layer for layer in group.layers.values() if now - layer.last_packet_at < LAYER_IDLE_S]
+        if active:
+            first = min(active, key=_layer_rank)
+            move_to_layer(down_track, group, first)
+            subscribed.source = first
+            return
     rid = subscribed.selector.choose(group.layer_infos, budget_bps, subscribed.render_height, now)
     layer = group.layers.get(rid) if rid is not None else None
     if layer is not None:
@@ -1051,6 +1061,7 @@ def link(published: PublishedTrack, subscribed: SubscribedTrack, *, first_sequen
             abs_send_time_id=subscribed.abs_send_time_id,
             history=SendHistory(),
             downlink_bps=lambda: subscribed.estimate.bitrate_bps,
+            vp8=mime == "video/vp8",
         )
         subscribed.down_track = down_track
     else:
@@ -1058,6 +1069,7 @@ def link(published: PublishedTrack, subscribed: SubscribedTrack, *, first_sequen
     unlink(subscribed)
     down_track.switch_source()
     if simulcast:
+        subscribed.selector = LayerSelector()  # another track's layers
         subscribed.group = published
         published.subscribers.append(subscribed)
         choose_layer(subscribed, None, time.monotonic())  # none yet: the first layer to arrive links it

@@ -31,7 +31,7 @@ from edge.layers import DownlinkBudget
 from edge.room import TrackRef
 from edge.rtp_hooks import PublishedTrack, SubscribedTrack
 from edge.simulcast import SimulcastOffer, accept_simulcast, parse_simulcast_offer
-from protocol.signalling import Answer, Candidate, EdgeMessage, Offer, TrackInfo
+from protocol.signalling import Answer, Candidate, EdgeMessage, Offer, TrackInfo, Tracks
 
 log = logging.getLogger("meetmesh.edge.session")
 
@@ -217,7 +217,7 @@ class Session:
             for key, source, kind in add:
                 transceiver = self.pc.addTransceiver(kind, direction="sendonly")
                 if source.codec is not None:
-                    prefer_codec(transceiver, source.codec.mimeType)
+                    prefer_codec(transceiver, source.codec.mimeType, rtx=kind == "video")
                 subscribed = rtp_hooks.tap_sender(transceiver)
                 self.subscribed[key] = (transceiver, subscribed)
                 added.append((key, source, subscribed))
@@ -252,6 +252,30 @@ class Session:
             who = self.participant_id
             raise SubscribeError(failed, f"{len(failed)} of {len(added)} new senders to {who} did not start")
         return linked
+
+    async def move(self, moves: Sequence[tuple[object, object, PublishedTrack]]) -> list[object]:
+        """Point existing senders at other tracks without renegotiating: each (old key, new key, source) moves
+        ``old key``'s sender to ``source`` (a source switch: the subscriber's stream continues from the new
+        source's next key frame) and tells the client whose media the mid now carries (``tracks``). Returns the
+        new keys moved; a sender that cannot carry ``source`` (another codec) is left alone, for the caller to
+        renegotiate."""
+        moved: list[object] = []
+        for old_key, new_key, source in moves:
+            entry = self.subscribed.get(old_key)
+            if entry is None or new_key in self.subscribed or entry[0].direction == "inactive":
+                continue
+            try:
+                rtp_hooks.link(source, entry[1])
+            except rtp_hooks.TrackLinkError:
+                continue
+            del self.subscribed[old_key]
+            self.subscribed[new_key] = entry
+            moved.append(new_key)
+            if entry[1].group is not None and self._adapter is None:
+                self._adapter = asyncio.create_task(self._adapt_forever(), name=f"adapt-{self.participant_id}")
+        if moved:
+            await self._send(Tracks(tracks=self.track_info()))
+        return moved
 
     @asynccontextmanager
     async def _client_turn(self) -> AsyncIterator[None]:

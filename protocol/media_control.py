@@ -9,12 +9,14 @@ what changes; the edge sends back what only it can observe (the dominant speaker
 
 Edge → API                                   API → edge
 - ``watch {meetingId}``                      - ``mediaState {meetingId, ended, audioBlocked[], removed[],
-                                               recordingId}``
+                                               recordingId, participants}``
 - ``unwatch {meetingId}``                      (after ``watch``, and again whenever the API may have missed
 - ``dominantSpeaker {meetingId,                 events: the edge replaces its state with it)
   participantId|null}``                      - ``participantMedia {meetingId, participantId, audioBlocked,
                                                removed}`` (one participant's facts changed)
                                              - ``recording {meetingId, recordingId|null}`` (capture on/off)
+                                             - ``meetingSize {meetingId, participants}`` (admitted
+                                               participants, on every edge: the large-meeting audio rule)
                                              - ``meetingEnded {meetingId}``
                                              - ``error {code, message}`` (a frame was refused; feed goes on)
 
@@ -90,6 +92,19 @@ class MediaState:
     """Participants removed from the meeting: disconnect them and refuse them again."""
     recording_id: str | None = None
     """The recording capturing now (None: not recording, or paused): the edge writes tracks under its id."""
+    participants: int = 0
+    """Admitted participants in the whole meeting (on every edge)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingSize:
+    """API → edge: the number of admitted participants in the whole meeting changed. A meeting spread over
+    several edges is "large" (only its loudest speakers' audio is forwarded) by this count, not by how many
+    participants one edge holds."""
+
+    TYPE: ClassVar[str] = "meetingSize"
+    meeting_id: str
+    participants: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +148,7 @@ class FeedError:
 
 
 EdgeToApi = Watch | Unwatch | DominantSpeaker | Caption
-ApiToEdge = MediaState | ParticipantMedia | RecordingChanged | MeetingEnded | FeedError
+ApiToEdge = MediaState | ParticipantMedia | RecordingChanged | MeetingSize | MeetingEnded | FeedError
 ControlMessage = EdgeToApi | ApiToEdge
 
 
@@ -153,7 +168,10 @@ def encode(msg: ControlMessage) -> str:
                 "audioBlocked": list(msg.audio_blocked),
                 "removed": list(msg.removed),
                 "recordingId": msg.recording_id,
+                "participants": msg.participants,
             }
+        case MeetingSize():
+            d = {"type": msg.TYPE, "meetingId": msg.meeting_id, "participants": msg.participants}
         case RecordingChanged():
             d = {"type": msg.TYPE, "meetingId": msg.meeting_id, "recordingId": msg.recording_id}
         case ParticipantMedia():
@@ -199,6 +217,13 @@ def _bool(obj: dict[str, Any], key: str) -> bool:
     return value
 
 
+def _count(obj: dict[str, Any], key: str) -> int:
+    value = obj.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ControlMessageError(f"{obj['type']}.{key} must be an integer >= 0")
+    return value
+
+
 def _strs(obj: dict[str, Any], key: str) -> tuple[str, ...]:
     value = obj.get(key)
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -235,7 +260,10 @@ def parse_api_to_edge(text: str | bytes) -> ApiToEdge:
             _strs(obj, "audioBlocked"),
             _strs(obj, "removed"),
             _opt_str(obj, "recordingId"),
+            _count(obj, "participants") if "participants" in obj else 0,
         )
+    if kind == MeetingSize.TYPE:
+        return MeetingSize(_str(obj, "meetingId"), _count(obj, "participants"))
     if kind == RecordingChanged.TYPE:
         return RecordingChanged(_str(obj, "meetingId"), _opt_str(obj, "recordingId"))
     if kind == ParticipantMedia.TYPE:

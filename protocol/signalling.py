@@ -16,6 +16,10 @@ What a track *is* travels beside the SDP, in an ``offer``'s optional ``tracks`` 
 * edge → client: ``{"tracks": {"4": {"source": "camera", "participantId": "…"}}}`` - whose track each edge
   send-only mid carries, so the client can put it in the right tile. Mids of ended (inactive) tracks are absent.
 
+When the edge moves a sender to another publisher without renegotiating (last-N: a new speaker's camera takes
+the slot of one who went quiet) it sends ``{"type": "tracks", "tracks": {…}}`` with the same full map: the
+media on that mid is the new publisher's from its next key frame.
+
 A client that receives video may tell the edge how big it shows each one: ``{"type": "videoSize", "mid": "4",
 "width": 640, "height": 360}`` (device pixels; 0 x 0 when not shown). The edge picks a simulcast layer that
 covers that size and no bigger (a publisher's camera comes in up to three sizes; see ``edge.layers``).
@@ -138,6 +142,14 @@ class Offer:
 
 
 @dataclass(frozen=True, slots=True)
+class Tracks:
+    """Edge → client: what each send-only mid carries now, after a change made without an offer."""
+
+    TYPE: ClassVar[str] = "tracks"
+    tracks: Mapping[str, TrackInfo] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     """Either direction: an SDP answer (RFC 8829 section 5.3)."""
 
@@ -192,8 +204,8 @@ class Error:
 
 
 ClientMessage = Join | Leave | Offer | Answer | Candidate | VideoSize
-EdgeMessage = Joined | Offer | Answer | Candidate | Error
-Message = Join | Leave | Offer | Answer | Candidate | VideoSize | Joined | Error
+EdgeMessage = Joined | Offer | Answer | Candidate | Tracks | Error
+Message = Join | Leave | Offer | Answer | Candidate | VideoSize | Joined | Tracks | Error
 
 
 def bad_input(message: str) -> Error:
@@ -217,6 +229,8 @@ def to_dict(msg: Message) -> dict[str, Any]:
             return out
         case Answer(sdp=sdp):
             return {"type": Answer.TYPE, "sdp": sdp}
+        case Tracks(tracks=tracks):
+            return {"type": Tracks.TYPE, "tracks": {mid: _track_to_dict(info) for mid, info in tracks.items()}}
         case Candidate():
             return {
                 "type": Candidate.TYPE,
@@ -310,14 +324,18 @@ def _tracks(obj: dict[str, Any]) -> dict[str, TrackInfo]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise SignallingMessageError(f"offer.tracks must be an object keyed by mid (got {type(value).__name__})")
+        raise SignallingMessageError(
+            f"{obj['type']}.tracks must be an object keyed by mid (got {type(value).__name__})"
+        )
     out: dict[str, TrackInfo] = {}
     for mid, info in value.items():
         if not isinstance(info, dict) or info.get("source") not in TRACK_SOURCES:
-            raise SignallingMessageError(f"offer.tracks[{mid!r}].source must be one of {', '.join(TRACK_SOURCES)}")
+            raise SignallingMessageError(
+                f"{obj['type']}.tracks[{mid!r}].source must be one of {', '.join(TRACK_SOURCES)}"
+            )
         pid = info.get("participantId")
         if pid is not None and not isinstance(pid, str):
-            raise SignallingMessageError(f"offer.tracks[{mid!r}].participantId must be a string")
+            raise SignallingMessageError(f"{obj['type']}.tracks[{mid!r}].participantId must be a string")
         out[mid] = TrackInfo(source=info["source"], participant_id=pid)
     return out
 
@@ -366,6 +384,8 @@ def parse_edge_message(text: str | bytes) -> EdgeMessage:
         )
     if kind == Error.TYPE:
         return Error(code=_str(obj, "code"), message=_str(obj, "message"))
+    if kind == Tracks.TYPE:
+        return Tracks(tracks=_tracks(obj))
     common = _from_dict_common(obj)
     if common is None:
         raise SignallingMessageError(f"unknown message type {kind!r}")

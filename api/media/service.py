@@ -19,7 +19,7 @@ from dbschema.models import Meeting, Participant
 from dbschema.recordings import Recording
 from protocol.events import EventType
 from protocol.events import MeetingEvent as BusEvent
-from protocol.media_control import ApiToEdge, MediaState, MeetingEnded, ParticipantMedia, RecordingChanged
+from protocol.media_control import ApiToEdge, MediaState, MeetingEnded, MeetingSize, ParticipantMedia, RecordingChanged
 
 LIVE = ("admitted",)
 _RECORDING_EVENTS = frozenset(
@@ -42,10 +42,12 @@ class MeetingMedia:
     audio_blocked: set[str] = field(default_factory=set)
     removed: set[str] = field(default_factory=set)
     recording_id: str | None = None
+    admitted: set[str] = field(default_factory=set)
+    """Who is in the meeting now (its size decides the edges' large-meeting audio rule)."""
 
     def snapshot(self) -> MediaState:
         blocked, removed = tuple(sorted(self.audio_blocked)), tuple(sorted(self.removed))
-        return MediaState(self.meeting_id, self.ended, blocked, removed, self.recording_id)
+        return MediaState(self.meeting_id, self.ended, blocked, removed, self.recording_id, len(self.admitted))
 
     def apply(self, ev: BusEvent) -> list[ApiToEdge]:
         """Fold ``ev`` in; returns the messages that tell an edge what changed (usually none)."""
@@ -68,6 +70,10 @@ class MeetingMedia:
         if ev.participant is not None:
             p = ev.participant
             self._set(out, p["id"], blocked=bool(p.get("mutedByHost")), removed=p.get("state") == "removed")
+            size = len(self.admitted)
+            (self.admitted.add if p.get("state") == "admitted" else self.admitted.discard)(p["id"])
+            if len(self.admitted) != size:
+                out.append(MeetingSize(self.meeting_id, len(self.admitted)))
         if ev.type is EventType.ALL_MUTED:
             for pid in ev.data.get("participantIds", ()):
                 self._set(out, pid, blocked=True, removed=pid in self.removed)
@@ -89,8 +95,7 @@ async def load_media_state(svc: Services, meeting_id: str) -> MeetingMedia:
             raise NotFoundError(f"meeting {meeting_id} does not exist")
         rows = await session.execute(
             select(Participant.id, Participant.state, Participant.muted_by_host).where(
-                Participant.meeting_id == meeting_id,
-                (Participant.state == "removed") | ((Participant.state == "admitted") & Participant.muted_by_host),
+                Participant.meeting_id == meeting_id, Participant.state.in_(("removed", "admitted"))
             )
         )
         recording = await session.scalar(
@@ -100,7 +105,9 @@ async def load_media_state(svc: Services, meeting_id: str) -> MeetingMedia:
         for pid, pstate, muted in rows:
             if pstate == "removed":
                 state.removed.add(pid)
-            elif muted:
+                continue
+            state.admitted.add(pid)
+            if muted:
                 state.audio_blocked.add(pid)
         return state
 

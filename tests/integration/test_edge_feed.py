@@ -20,6 +20,7 @@ from protocol.media_control import (
     FeedError,
     MediaState,
     MeetingEnded,
+    MeetingSize,
     ParticipantMedia,
     Unwatch,
     Watch,
@@ -72,7 +73,8 @@ async def test_watch_sends_state_then_only_media_facts(server: RunningServer, wo
 
     async with feed(server) as ws:
         await ws.send(encode(Watch(m["id"])))
-        assert await recv(ws) == MediaState(m["id"], False, (alice.participant_id,), ())
+        # Host, Alice and Bob are in: the meeting's size is part of the state.
+        assert await recv(ws) == MediaState(m["id"], False, (alice.participant_id,), (), None, 3)
 
         await host.client(CHAT, m=m["id"])  # not a media fact: nothing is sent for it
         await alice.client(UNMUTE_SELF, m=m["id"])
@@ -83,8 +85,10 @@ async def test_watch_sends_state_then_only_media_facts(server: RunningServer, wo
         # Removed without a block: refused by the edge until admitted again, then allowed.
         await host.client(REMOVE, p=alice.participant_id, b=False)
         assert await recv(ws) == ParticipantMedia(m["id"], alice.participant_id, False, True)
+        assert await recv(ws) == MeetingSize(m["id"], 2)
         await world.join(alice, m)
         assert await recv(ws) == ParticipantMedia(m["id"], alice.participant_id, False, False)
+        assert await recv(ws) == MeetingSize(m["id"], 3)
 
         await host.client("mutation($m: ID!) { endMeeting(id: $m) { id } }", m=m["id"])
         assert await recv(ws) == MeetingEnded(m["id"])

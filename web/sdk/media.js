@@ -174,6 +174,9 @@ export class MediaSession extends EventTarget {
     } else if (msg.type === "answer") {
       if (this.pc.signalingState !== "have-local-offer") return; // answer to an offer we rolled back
       await this.pc.setRemoteDescription({ type: "answer", sdp: msg.sdp });
+    } else if (msg.type === "tracks") {
+      // A sender moved to another publisher without renegotiation (last-N): re-label its mid.
+      this._noteRemoteTracks(msg.tracks || {});
     } else if (msg.type === "candidate") {
       if (msg.candidate) await this.pc.addIceCandidate({ candidate: msg.candidate, sdpMid: msg.sdpMid, sdpMLineIndex: msg.sdpMLineIndex }).catch(() => {});
     } else if (msg.type === "error") {

@@ -15,13 +15,14 @@ from aiortc import RTCSessionDescription
 from websockets.asyncio.client import ClientConnection, connect
 
 from edge import session as edge_session
+from edge.codecs import prefer_codec
 from edge.rooms import Rooms
 from edge.settings import Settings
 from edge.signalling import create_app
 from edge.synthetic import SyntheticParticipant, encode_vp8_clip
-from protocol.signalling import Answer, Join, Joined, Leave, Offer, encode, parse_edge_message
+from protocol.signalling import Answer, Join, Joined, Leave, Offer, TrackInfo, Tracks, encode, parse_edge_message
 from tests.conftest import RunningServer, _free_port
-from tests.integration.edge.test_packet_forwarding import CodecSpy, codec_spy  # noqa: F401 - fixture
+from tests.integration.edge.test_packet_forwarding import CodecSpy, ToneTrack, codec_spy  # noqa: F401 - fixture
 from tests.integration.edge.test_signalling import KEY_PATH, RunningEdge
 from tests.support.gql import eventually
 from tests.support.world import World
@@ -36,6 +37,10 @@ class Client:
     ws: ClientConnection
     peer: SyntheticParticipant = field(default_factory=SyntheticParticipant)
     errors: list[Any] = field(default_factory=list)
+    offers: int = 0
+    """Edge offers received."""
+    relabels: list[Tracks] = field(default_factory=list)
+    """``tracks`` messages received (senders moved without an offer)."""
     _reader: asyncio.Task[None] | None = None
 
     async def start(self, token: str) -> None:
@@ -52,7 +57,10 @@ class Client:
             msg = parse_edge_message(text)
             if isinstance(msg, Answer):
                 await pc.setRemoteDescription(RTCSessionDescription(sdp=msg.sdp, type="answer"))
+            elif isinstance(msg, Tracks):
+                self.relabels.append(msg)
             elif isinstance(msg, Offer):
+                self.offers += 1
                 await pc.setRemoteDescription(RTCSessionDescription(sdp=msg.sdp, type="offer"))
                 await pc.setLocalDescription(await pc.createAnswer())
                 await self.ws.send(encode(Answer(sdp=pc.localDescription.sdp)))
@@ -69,10 +77,10 @@ class Client:
 
 
 @contextlib.asynccontextmanager
-async def rooms_edge(api: RunningServer) -> AsyncIterator[tuple[RunningEdge, Rooms]]:
-    settings = replace(Settings(port=_free_port(), join_key_url=api.url + KEY_PATH, join_timeout_s=5))
+async def rooms_edge(api: RunningServer, **overrides: Any) -> AsyncIterator[tuple[RunningEdge, Rooms]]:
+    settings = replace(Settings(port=_free_port(), join_key_url=api.url + KEY_PATH, join_timeout_s=5), **overrides)
     edge = RunningEdge(settings)
-    rooms = Rooms()
+    rooms = Rooms(settings=settings)
     # RunningEdge builds the default app; rebuild it with the rooms hooks on the same config.
     edge.app = create_app(settings, hooks=rooms)
     edge.server.config.app = edge.app
@@ -190,3 +198,67 @@ async def test_a_failed_negotiation_is_retried_so_nobody_stays_without_a_track(
             await eventually(lambda: sum(first.peer.frames_by_track.values()) >= 5, timeout=10)
         finally:
             await asyncio.gather(first.close(), deaf.close(), return_exceptions=True)
+
+
+@dataclass(eq=False)
+class SpeakingClient(Client):
+    """Publishes a camera (a clip of its own size, to tell whose picture arrives) and a tone it can turn up."""
+
+    size: tuple[int, int] = (320, 240)
+    voice: ToneTrack = field(default_factory=lambda: ToneTrack(amplitude=0.0))
+
+    async def start(self, token: str) -> None:
+        await self.ws.send(encode(Join(token=token)))
+        assert isinstance(parse_edge_message(await asyncio.wait_for(self.ws.recv(), 5)), Joined)
+        width, height = self.size
+        self.peer.publish(encode_vp8_clip(frames=30, fps=15, width=width, height=height, gop=15))
+        prefer_codec(self.peer.pc.addTransceiver(self.voice, direction="sendonly"), "audio/opus")
+        await self.peer.pc.setLocalDescription(await self.peer.pc.createOffer())
+        await self.ws.send(encode(Offer(sdp=self.peer.pc.localDescription.sdp)))
+        self._reader = asyncio.create_task(self._read())
+
+
+async def test_a_last_n_swap_moves_the_sender_to_the_new_speaker_without_renegotiating(
+    server: RunningServer, world: World
+) -> None:
+    host = await world.user()
+    meeting = await world.meeting(host)
+    people = [host, await world.user(), await world.user()]
+    tokens = []
+    for person in people:
+        _, data = await world.join(person, meeting)
+        tokens.append(str(data["joinToken"]["token"]))
+    async with rooms_edge(server, last_n=1) as (edge, rooms):
+        ada = SpeakingClient(await connect(edge.url), size=(320, 240), voice=ToneTrack(amplitude=0.5))
+        bob = SpeakingClient(await connect(edge.url), size=(160, 120))
+        cleo = SpeakingClient(await connect(edge.url), size=(192, 144))
+        clients = [ada, bob, cleo]
+        try:
+            for client, token in zip(clients, tokens, strict=True):
+                await client.start(token)
+            pids = {c: pid for c, (_, pid) in zip(clients, rooms.sessions, strict=True)}
+            session = rooms.sessions[(meeting["id"], pids[cleo])]
+
+            def cleo_sees() -> set[tuple[int, int]]:
+                return set(cleo.peer.frame_sizes.values())  # one camera (last-N is 1): one remote video track
+
+            # Ada speaks: Cleo's one camera slot shows Ada.
+            await eventually(lambda: cleo_sees() == {(320, 240)}, timeout=15)
+            await eventually(lambda: all(c.peer.pc.signalingState == "stable" for c in clients))
+            offers = cleo.offers
+            cameras = [(m, i) for m, i in session.track_info().items() if i.source == "camera"]
+            ((mid, info),) = cameras
+            assert info.participant_id == pids[ada]
+
+            # Ada stops, Bob speaks: the same sender now carries Bob's camera; Cleo is told so, with no offer.
+            ada.voice.amplitude, bob.voice.amplitude = 0.0, 0.5
+            await eventually(lambda: cleo_sees() == {(160, 120)}, timeout=15)
+            assert cleo.relabels, "no tracks message"
+            assert cleo.relabels[-1].tracks[mid] == TrackInfo(source="camera", participant_id=pids[bob])
+            assert cleo.offers == offers
+            before = cleo.peer.frames_received["video"]
+            await eventually(lambda: cleo.peer.frames_received["video"] >= before + 10, timeout=5)
+            assert cleo_sees() == {(160, 120)}
+            assert not cleo.errors
+        finally:
+            await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)

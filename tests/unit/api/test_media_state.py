@@ -6,7 +6,7 @@ from typing import Any
 
 from api.media.service import MeetingMedia
 from protocol.events import Audience, EventType, MeetingEvent
-from protocol.media_control import MediaState, MeetingEnded, ParticipantMedia
+from protocol.media_control import MediaState, MeetingEnded, MeetingSize, ParticipantMedia
 
 
 def event(seq: int, type: EventType, participant: dict[str, Any] | None = None, **kw: Any) -> MeetingEvent:
@@ -19,7 +19,7 @@ def p(pid: str, state: str = "admitted", muted_by_host: bool = False) -> dict[st
 
 def test_only_changes_of_enforced_facts_produce_messages() -> None:
     s = MeetingMedia("m", seq=3)
-    assert s.apply(event(4, EventType.PARTICIPANT_ADMITTED, p("a"))) == []
+    assert s.apply(event(4, EventType.PARTICIPANT_ADMITTED, p("a"))) == [MeetingSize("m", 1)]
     assert s.apply(event(5, EventType.CHAT_MESSAGE_SENT, data={"message": {}})) == []
     assert s.apply(event(6, EventType.PARTICIPANT_UPDATED, p("a", muted_by_host=True))) == [
         ParticipantMedia("m", "a", True, False)
@@ -27,7 +27,8 @@ def test_only_changes_of_enforced_facts_produce_messages() -> None:
     # The same fact again (e.g. a rename while muted) says nothing new.
     assert s.apply(event(7, EventType.PARTICIPANT_UPDATED, p("a", muted_by_host=True))) == []
     assert s.apply(event(8, EventType.PARTICIPANT_REMOVED, p("a", state="removed", muted_by_host=True))) == [
-        ParticipantMedia("m", "a", True, True)
+        ParticipantMedia("m", "a", True, True),
+        MeetingSize("m", 0),
     ]
     assert s.seq == 8
     assert s.snapshot() == MediaState("m", False, ("a",), ("a",))
@@ -48,3 +49,14 @@ def test_the_end_is_said_once() -> None:
     assert s.apply(event(1, EventType.MEETING_ENDED, meeting={"status": "ended"})) == [MeetingEnded("m")]
     assert s.apply(event(2, EventType.MEETING_UPDATED, meeting={"status": "ended"})) == []
     assert s.snapshot().ended
+
+
+def test_the_meeting_size_counts_admitted_participants_only() -> None:
+    s = MeetingMedia("m", seq=0)
+    assert s.apply(event(1, EventType.PARTICIPANT_WAITING, p("a", state="waiting"))) == []
+    assert s.apply(event(2, EventType.PARTICIPANT_ADMITTED, p("a"))) == [MeetingSize("m", 1)]
+    assert s.apply(event(3, EventType.PARTICIPANT_ADMITTED, p("b"))) == [MeetingSize("m", 2)]
+    assert s.apply(event(4, EventType.PARTICIPANT_UPDATED, p("b"))) == []  # still in: no news
+    assert s.snapshot().participants == 2
+    assert s.apply(event(5, EventType.PARTICIPANT_LEFT, p("a", state="left"))) == [MeetingSize("m", 1)]
+    assert s.snapshot() == MediaState("m", False, (), (), None, 1)

@@ -18,6 +18,8 @@ from edge.forwarder import (
     payload_offset,
     rtp_ssrc,
     vp8_keyframe_start,
+    vp8_picture_ids,
+    vp8_shift_picture_ids,
 )
 
 VP8_KEY = bytes([0x90, 0x80, 0x12, 0x00])  # X=1 S=1 PID=0, I=1, 7-bit PictureID, P=0 (key frame)
@@ -316,3 +318,46 @@ def test_a_switch_to_the_current_source_or_cancelled_changes_nothing() -> None:
     down.switch_to(None)
     assert down.pending_switch is None
     assert down.rewrite(rtp(7, 0, 0x2, payload=VP8_KEY), now=0.1) is None  # not asked for any more
+
+
+def vp8_descriptor(picture_id: int, tl0: int, *, key: bool, long_form: bool = True) -> bytes:
+    """X=1 S=1 PID=0; I=1 L=1 T=1; PictureID (15- or 7-bit), TL0PICIDX, TID=0; then the VP8 header's P bit."""
+    pid = bytes([0x80 | picture_id >> 8, picture_id & 0xFF]) if long_form else bytes([picture_id & 0x7F])
+    return bytes([0x90, 0xE0]) + pid + bytes([tl0, 0x00, 0x00 if key else 0x01])
+
+
+def ids(packet: bytes) -> tuple[int | None, bool, int | None]:
+    return vp8_picture_ids(packet, payload_offset(packet))
+
+
+def test_picture_ids_stay_continuous_across_a_switch_and_untouched_before_one() -> None:
+    down = DownTrack(ssrc=0xCAFE, payload_type=96, keyframe_start=vp8_keyframe_start, vp8=True)
+    a, b = Forwarder(source_ssrc=0xA), Forwarder(source_ssrc=0xB)
+    a.subscribe(down)
+    sent = [a.forward(rtp(1, 0, 0xA, payload=vp8_descriptor(32_000, 7, key=True)), 0.0)[0][1]]
+    sent += [a.forward(rtp(2, 3000, 0xA, payload=vp8_descriptor(32_001, 7, key=False)), 0.033)[0][1]]
+    # One source: the descriptors go out exactly as they came.
+    assert [ids(p) for p in sent] == [(32_000, True, 7), (32_001, True, 7)]
+    assert sent[1][12:] == vp8_descriptor(32_001, 7, key=False)
+    # Another source numbers from 5 (and TL0 from 200): the subscriber still sees 32_002, 32_003 and TL0 8.
+    down.switch_to(0xB)
+    b.down_tracks.append(down)
+    ((_, out),) = b.forward(rtp(90, 0, 0xB, payload=vp8_descriptor(5, 200, key=True)), 0.066)
+    assert ids(out) == (32_002, True, 8)
+    ((_, out),) = b.forward(rtp(91, 3000, 0xB, payload=vp8_descriptor(6, 200, key=False)), 0.1)
+    assert ids(out) == (32_003, True, 8)
+    assert out[-1] & 0x01  # the rest of the payload is untouched
+    # 15-bit PictureIDs wrap at 2^15; a 7-bit one at 2^7 in its own width.
+    b.forward(rtp(92, 6000, 0xB, payload=vp8_descriptor(32_767 - 32_003 + 6, 200, key=False)), 0.13)
+    down.switch_to(0xA)
+    ((_, out),) = a.forward(rtp(3, 6000, 0xA, payload=vp8_descriptor(100, 9, key=True, long_form=False)), 0.2)
+    assert ids(out) == (0, False, 9)
+
+
+def test_a_keyframe_descriptor_without_ids_is_forwarded_as_is() -> None:
+    down = DownTrack(ssrc=0xCAFE, payload_type=96, keyframe_start=vp8_keyframe_start, vp8=True)
+    a = Forwarder(source_ssrc=0xA)
+    a.subscribe(down)
+    ((_, out),) = a.forward(rtp(1, 0, 0xA, payload=bytes([0x10, 0x00])), 0.0)  # no X: no PictureID, no TL0
+    assert out[12:] == bytes([0x10, 0x00])
+    assert vp8_shift_picture_ids(bytes([0x10, 0x00]), 0, 5, 5) == bytes([0x10, 0x00])

@@ -36,6 +36,14 @@ def test_down_at_once_up_after_the_hold() -> None:
     assert s.choose(layers(), 3_000_000, None, 3.5) == "f"  # affordable for 2 s
 
 
+def test_up_with_no_estimate_in_play_is_at_once() -> None:
+    s = LayerSelector()
+    assert s.choose(layers(), None, 180, 0.0) == "q"
+    assert s.choose(layers(), None, 1080, 0.1) == "f"  # shown bigger: no reason to wait
+    assert s.choose(layers(), 700_000, 1080, 0.2) == "h"
+    assert s.choose(layers(), None, 1080, 0.3) == "f"  # the cap is gone (its own hold is the budget's)
+
+
 def test_a_dip_restarts_the_hold() -> None:
     s = LayerSelector(up_hold_s=2.0)
     assert s.choose(layers(), 300_000, None, 0.0) == "q"

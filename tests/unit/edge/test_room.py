@@ -417,3 +417,21 @@ def test_switches_pair_same_kind_and_source_in_order() -> None:
     assert adds == [screen("x")] and removes == [cam("c")]
     assert diff.remove == [mic("a"), cam("a"), cam("b"), cam("c")]  # untouched
     assert not SubscriptionDiff() and SubscriptionDiff(remove=[cam("a")])
+
+
+def test_a_meeting_large_across_edges_forwards_only_the_loudest_audio_here_too() -> None:
+    room = Room("m", top_audio_threshold=50, top_audio_n=1, audio_hang_s=0.0)
+    for pid in ("a", "b", "c"):
+        room.admit(pid)
+        room.publish(TrackRef(pid, "0", "audio"))
+    room.update_speakers(("b",), ("b",), now=1.0)
+    assert room.subscribed("a", TrackRef("c", "0", "audio"))  # three here: everyone is heard
+    # The API says the meeting has 60 participants on all its edges: only the loudest is heard.
+    changes = room.set_meeting_size(60)
+    assert TrackRef("c", "0", "audio") in changes["a"].remove
+    assert room.subscribed("a", TrackRef("b", "0", "audio"))
+    assert not room.subscribed("a", TrackRef("c", "0", "audio"))
+    assert room.set_meeting_size(60) == {}
+    # Back under the threshold: everyone again.
+    changes = room.set_meeting_size(40)
+    assert TrackRef("c", "0", "audio") in changes["a"].add

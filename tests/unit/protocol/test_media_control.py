@@ -11,6 +11,7 @@ from protocol.media_control import (
     FeedError,
     MediaState,
     MeetingEnded,
+    MeetingSize,
     ParticipantMedia,
     Unwatch,
     Watch,
@@ -29,6 +30,8 @@ EDGE_TO_API = [
 API_TO_EDGE = [
     MediaState("m1", False, ("p1", "p2"), ()),
     MediaState("m1", True, (), ("p3",)),
+    MediaState("m1", False, (), (), "r1", 73),
+    MeetingSize("m1", 51),
     ParticipantMedia("m1", "p1", True, False),
     MeetingEnded("m1"),
     FeedError("NOT_FOUND", "meeting m9 does not exist"),
@@ -81,6 +84,9 @@ def test_bad_edge_frames_say_why(frame: str, why: str) -> None:
         ('{"type": "mediaState", "meetingId": "m", "ended": 1, "audioBlocked": [], "removed": []}', "true or false"),
         ('{"type": "mediaState", "meetingId": "m", "ended": false, "audioBlocked": [1], "removed": []}', "strings"),
         ('{"type": "watch", "meetingId": "m"}', "unknown message type"),
+        ('{"type": "meetingSize", "meetingId": "m", "participants": -1}', "participants must be an integer >= 0"),
+        ('{"type": "meetingSize", "meetingId": "m", "participants": true}', "participants must be an integer >= 0"),
+        ('{"type": "meetingSize", "meetingId": "m"}', "participants must be an integer >= 0"),
     ],
 )
 def test_bad_api_frames_say_why(frame: str, why: str) -> None:

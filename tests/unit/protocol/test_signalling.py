@@ -20,6 +20,8 @@ from protocol.signalling import (
     Leave,
     Offer,
     SignallingMessageError,
+    TrackInfo,
+    Tracks,
     VideoSize,
     bad_input,
     close_reason,
@@ -45,6 +47,8 @@ EDGE: list[EdgeMessage] = [
     Answer(sdp="v=0\r\n"),
     Candidate(candidate="c", sdp_mid=None, sdp_mline_index=1),
     Error(code="BAD_INPUT", message="nope"),
+    Tracks(tracks={"4": TrackInfo(source="camera", participant_id="p2")}),
+    Tracks(),
 ]
 
 
