@@ -35,6 +35,13 @@ def _media_jobs() -> Mapping[str, results.Value]:
     return media_jobs.run()
 
 
+def _browser_join() -> Mapping[str, results.Value]:
+    # Imported on use: Playwright and Debian's Chromium.
+    from bench import browser_join
+
+    return browser_join.run()
+
+
 def _captions() -> Mapping[str, results.Value]:
     # Imported on use: the edge's captioner (a process with faster-whisper).
     from bench import captions
@@ -48,6 +55,7 @@ STANDALONE: dict[str, Callable[[], Mapping[str, results.Value]]] = {
     "media": _media,
     "media_jobs": _media_jobs,
     "captions": _captions,
+    "browser_join": _browser_join,
 }
 
 

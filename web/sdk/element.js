@@ -3,7 +3,8 @@
 //   <meetmesh-room number="12345678901" api="https://meet.example.com" name="Ada"></meetmesh-room>
 //
 // Attributes: number (required), api (default: this page's origin), name, passcode, token (an access token;
-// default: localStorage "meetmesh.accessToken"), autojoin (skip the pre-join page). Property `room` is the
+// default: localStorage "meetmesh.accessToken"), autojoin (skip the pre-join page), simulcast="off" (send the
+// camera in one size only; default: three). Property `room` is the
 // Room (SDK) once joining starts; DOM events "meetmesh:<event>" mirror the Room's.
 
 import { GraphQLClient } from "./graphql.js";
@@ -168,6 +169,7 @@ export class MeetMeshRoomElement extends HTMLElement {
       passcode: this.$('[data-role="passcode"]').value || null,
       token: this.getAttribute("token") || localStorage.getItem("meetmesh.accessToken"),
       stream,
+      simulcast: this.getAttribute("simulcast") !== "off",
     }));
     this._bind(room);
     try {
