@@ -232,7 +232,7 @@ export class MediaSession extends EventTarget {
   }
 
   /** Inbound RTP stats per remote mid: {mid, kind, participantId, source, framesDecoded, frameWidth, frameHeight,
-   * packetsReceived, totalAudioEnergy}. */
+   * keyFramesDecoded, freezeCount, packetsReceived, packetsLost, nackCount, pliCount, totalAudioEnergy}. */
   async inboundStats() {
     const stats = await this.pc.getStats();
     const out = [];
@@ -248,6 +248,11 @@ export class MediaSession extends EventTarget {
         framesDecoded: s.framesDecoded ?? 0,
         frameWidth: s.frameWidth ?? 0,
         frameHeight: s.frameHeight ?? 0,
+        keyFramesDecoded: s.keyFramesDecoded ?? 0,
+        freezeCount: s.freezeCount ?? 0,
+        packetsLost: s.packetsLost ?? 0,
+        nackCount: s.nackCount ?? 0,
+        pliCount: s.pliCount ?? 0,
         packetsReceived: s.packetsReceived ?? 0,
         totalAudioEnergy: s.totalAudioEnergy ?? 0,
       });
