@@ -327,6 +327,11 @@ class DownTrack:
                 self._tl0_delta = (last_tl0 + 1 - tl0) & 0xFF
         if self.packets == 0:
             next_seq, next_ts = self.first_sequence, self.first_timestamp
+            # The first packet must count as the newest sent whatever its (random) number: "newest" is judged
+            # against the last one, and a stale 0 would make every number from 2^15 up look older until the
+            # wrap, leaving the next switch anchored on nothing (sequence, timestamp and PictureID jumps after
+            # which Chromium decodes nothing more).
+            self._last_seq, self._last_ts, self._last_now = (next_seq - 1) & 0xFFFF, next_ts, now
         else:
             # Continue right after the last packet sent; advance the timestamp by the time that passed so the
             # subscriber's jitter buffer and playout clock see no jump (at least one tick, so frames differ).

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,23 +48,24 @@ class Stack:
 
 
 @contextmanager
-def run_stack(tmp: Path) -> Iterator[Stack]:
-    """``python -m stack`` (API and edge processes, wired by their control feed) on free ports, media on
-    127.0.0.1 only (``EDGE_ICE_ADDRESSES``)."""
+def run_stack(tmp: Path, host: str = "127.0.0.1") -> Iterator[Stack]:
+    """``python -m stack`` (API and edge processes, wired by their control feed) on free ports of ``host``, media
+    on that address only (``EDGE_ICE_ADDRESSES``)."""
     api_port, edge_port = _free_port(), _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("API_", "EDGE_")) and k != "DATABASE_URL"}
     env |= {
         "API_PORT": str(api_port),
         "EDGE_PORT": str(edge_port),
         "API_DATA_DIR": str(tmp / "var"),
-        "EDGE_ICE_ADDRESSES": "127.0.0.1",
+        "API_HOST": host,
+        "EDGE_ICE_ADDRESSES": host,
         "API_LOG_LEVEL": "warning",
         "EDGE_LOG_LEVEL": "warning",
     }
     log_path = tmp / "stack.log"
     log = log_path.open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "stack"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    stack = Stack(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{edge_port}", log_path)
+    stack = Stack(f"http://{host}:{api_port}", f"http://{host}:{edge_port}", log_path)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -91,9 +92,9 @@ def run_stack(tmp: Path) -> Iterator[Stack]:
 
 
 @asynccontextmanager
-async def chromium() -> AsyncIterator[Browser]:
+async def chromium(executable: str | Path = CHROMIUM, extra_args: Sequence[str] = ()) -> AsyncIterator[Browser]:
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = await p.chromium.launch(executable_path=executable, args=[*CHROMIUM_ARGS, *extra_args])
         try:
             yield browser
         finally:

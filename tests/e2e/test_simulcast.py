@@ -16,6 +16,7 @@ import pytest
 from playwright.async_api import Page
 
 from tests.e2e.browser_support import (
+    CHROMIUM,
     ROOM,
     by_source,
     chromium,
@@ -25,6 +26,7 @@ from tests.e2e.browser_support import (
     run_stack,
 )
 from tests.support.gql import eventually
+from tests.support.netns import namespace
 
 pytestmark = pytest.mark.slow
 
@@ -41,6 +43,13 @@ OUTBOUND = """(async () => {
 async def _outbound(page: Page) -> dict[str, dict[str, int]]:
     result: dict[str, dict[str, int]] = await page.evaluate(OUTBOUND)
     return result
+
+
+async def _three_layers(publisher: Page) -> dict[str, dict[str, int]] | None:
+    """The publisher's outbound layers once all three are encoding (a layer's size is 0 in its first stats)."""
+    out = await _outbound(publisher)
+    ready = set(out) == {"q", "h", "f"} and all(v["frames"] > 30 and v["height"] > 0 for v in out.values())
+    return out if ready else None
 
 
 async def _camera_of(page: Page, pid: str) -> dict[str, Any] | None:
@@ -62,18 +71,19 @@ async def _tile_width(page: Page, pid: str, css_width: str) -> None:
 
 async def _receives(viewer: Page, publisher: Page, pid: str, rid: str, timeout: float) -> dict[str, Any]:
     """Wait until ``viewer`` decodes ``pid``'s camera at the size ``publisher`` encodes layer ``rid`` at now (Chromium
-    scales its layers down when the machine is busy) and keeps decoding; the viewer's last stats."""
+    scales its layers down when the machine is busy) and keeps decoding; the viewer's last stats. ``rid`` may
+    list several layers ("qh": either)."""
     seen: list[object] = []
 
     async def at_layer() -> dict[str, Any] | None:
         stat, sent = await _camera_of(viewer, pid), await _outbound(publisher)
         seen[:] = [stat, sent]
         heights = sorted(v["height"] for v in sent.values())
-        want = sent.get(rid, {}).get("height")
+        wanted = [sent.get(r, {}).get("height", 0) for r in rid]
         # The layer's size must tell it apart from the others (no two layers scaled to one size).
-        if stat is None or not want or heights.count(want) != 1:
+        if stat is None or not all(wanted) or any(heights.count(h) != 1 for h in wanted):
             return None
-        return stat if stat["frameHeight"] == want else None
+        return stat if stat["frameHeight"] in wanted else None
 
     try:
         first = await eventually(at_layer, timeout=timeout)
@@ -82,7 +92,8 @@ async def _receives(viewer: Page, publisher: Page, pid: str, rid: str, timeout: 
             stat = await at_layer()
             return stat if stat is not None and stat["framesDecoded"] >= first["framesDecoded"] + 10 else None
 
-        return await eventually(decoding, timeout=10)
+        last: dict[str, Any] = await eventually(decoding, timeout=10)
+        return last
     except AssertionError:
         raise AssertionError(f"never decoded layer {rid}; last seen (received, sent): {seen}") from None
 
@@ -103,12 +114,10 @@ async def test_each_viewer_gets_the_simulcast_layer_its_tile_needs(tmp_path: Pat
             settings = await ada.evaluate(f"{ROOM}.stream.getVideoTracks()[0].getSettings()")
             assert (settings["width"], settings["height"]) == (1280, 720), settings
 
-            async def three_layers() -> dict[str, dict[str, int]] | None:
-                out = await _outbound(ada)
-                return out if set(out) == {"q", "h", "f"} and all(v["frames"] > 30 for v in out.values()) else None
-
-            layers = await eventually(three_layers, timeout=30)
-            assert sorted(v["height"] for v in layers.values()) == [180, 360, 720], layers
+            layers = await eventually(lambda: _three_layers(ada), timeout=30)
+            # A quarter, a half and the whole picture (Chromium scales the input down while the machine is busy).
+            q, h, f = (layers[rid]["height"] for rid in "qhf")
+            assert f <= 720 and abs(h - f / 2) <= 1 and abs(q - f / 4) <= 1, layers
 
             # A big tile gets the full-size layer.
             await _tile_width(bob, ada_id, "1200px")
@@ -125,3 +134,36 @@ async def test_each_viewer_gets_the_simulcast_layer_its_tile_needs(tmp_path: Pat
             bob_id: str = await bob.evaluate(f"{ROOM}.me.id")
             seen = await _camera_of(ada, bob_id)
             assert seen is not None and seen["framesDecoded"] > 0, seen
+
+
+@pytest.mark.timeout(180)
+async def test_a_viewer_on_a_slow_link_gets_a_smaller_layer_and_the_full_one_back(tmp_path: Path) -> None:
+    """The viewer's Chromium runs in a network namespace whose only link to the edge is a veth pair; shaping that
+    link to 700 kbit/s (less than the full layer's 1.5 Mbit/s) makes its receive estimate fall, and the edge
+    moves it to a layer that fits while its tile stays big. Lifting the limit brings the full layer back once
+    the edge's hold on the cap ends. Frames are decoded throughout."""
+    with namespace() as ns, run_stack(tmp_path, host=ns.host_ip) as stack:
+        token, number = await host_with_meeting(stack.url)
+        url = f"{stack.url}/m/{number}"
+        # Not localhost: Chromium gives an http page a camera only if told to treat its origin as secure.
+        secure = [f"--unsafely-treat-insecure-origin-as-secure={stack.url}"]
+        async with (
+            chromium(extra_args=secure) as browser,
+            chromium(ns.wrapper(tmp_path, CHROMIUM), extra_args=secure) as inside,
+        ):
+            ada_context = await browser.new_context()
+            await ada_context.add_init_script(f"localStorage.setItem('meetmesh.accessToken', {token!r})")
+            ada = await join_via_ui(ada_context, url, "Ada")
+            bob = await join_via_ui(await inside.new_context(), url, "Bob")
+            ada_id: str = await ada.evaluate(f"{ROOM}.me.id")
+
+            await eventually(lambda: _three_layers(ada), timeout=30)
+            await _tile_width(bob, ada_id, "1200px")
+            await _receives(bob, ada, ada_id, "f", timeout=30)
+
+            ns.limit_downlink(700)
+            slow = await _receives(bob, ada, ada_id, "qh", timeout=30)
+
+            ns.unlimit()
+            back = await _receives(bob, ada, ada_id, "f", timeout=60)
+            assert back["framesDecoded"] > slow["framesDecoded"], (slow, back)

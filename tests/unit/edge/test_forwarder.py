@@ -361,3 +361,28 @@ def test_a_keyframe_descriptor_without_ids_is_forwarded_as_is() -> None:
     ((_, out),) = a.forward(rtp(1, 0, 0xA, payload=bytes([0x10, 0x00])), 0.0)  # no X: no PictureID, no TL0
     assert out[12:] == bytes([0x10, 0x00])
     assert vp8_shift_picture_ids(bytes([0x10, 0x00]), 0, 5, 5) == bytes([0x10, 0x00])
+
+
+@pytest.mark.parametrize("first_sequence", [100, 0x7FFF, 0x8000, 40_000, 0xFFFE])
+def test_a_switch_continues_the_stream_whatever_the_first_sequence_number(first_sequence: int) -> None:
+    # The first sequence number is random; from 2^15 up it once looked older than the initial "last sent" 0, so
+    # nothing was recorded as sent and the next switch jumped to sequence 1, timestamp ~0 and the new source's
+    # own PictureIDs (Chromium then decoded nothing more: its simulcast layers share PictureIDs).
+    down = DownTrack(
+        ssrc=0xCAFE,
+        payload_type=96,
+        first_sequence=first_sequence,
+        first_timestamp=1_000,
+        keyframe_start=vp8_keyframe_start,
+        vp8=True,
+    )
+    small, big = Forwarder(source_ssrc=0x1), Forwarder(source_ssrc=0x2)
+    small.subscribe(down)
+    small.forward(rtp(10, 3000, 0x1, payload=vp8_descriptor(700, 3, key=True)), now=0.0)
+    ((_, last),) = small.forward(rtp(11, 6000, 0x1, payload=vp8_descriptor(701, 3, key=False)), now=0.033)
+    assert down.last_sent == ((first_sequence + 1) & 0xFFFF, 1_000 + 3000, 0.033)
+    down.switch_to(0x2)
+    big.down_tracks.append(down)
+    ((_, out),) = big.forward(rtp(9000, 55_555, 0x2, payload=vp8_descriptor(701, 3, key=True)), now=0.066)
+    assert fields(out)[2:4] == ((first_sequence + 2) & 0xFFFF, 1_000 + 3000 + round(0.033 * 90_000))
+    assert ids(out) == (702, True, 4)
