@@ -92,6 +92,7 @@ from edge.forwarder import (
     payload_offset,
     vp8_keyframe_start,
 )
+from edge.h264 import h264_keyframe_size, h264_keyframe_start
 from edge.layers import LayerInfo, LayerSelector
 from edge.rtcp import (
     NackThrottle,
@@ -121,9 +122,15 @@ PUBLISH_FLOOR_BPS = 150_000.0
 camera is a slideshow for everyone; a simulcast publisher is never slowed down for its subscribers at all)."""
 _RTP_COMPONENT = 1  # ICE component carrying RTP and RTCP (rtcp-mux, RFC 5761)
 # Codecs whose key frames the forwarder can spot; other codecs are forwarded from the first packet.
-_KEYFRAME_START: dict[str, Callable[[bytes, int], bool]] = {"video/vp8": vp8_keyframe_start}
+_KEYFRAME_START: dict[str, Callable[[bytes, int], bool]] = {
+    "video/vp8": vp8_keyframe_start,
+    "video/h264": h264_keyframe_start,
+}
 # Codecs whose key frames tell the frame size (simulcast layers are measured by it).
-_KEYFRAME_SIZE: dict[str, Callable[[bytes, int], tuple[int, int] | None]] = {"video/vp8": vp8_keyframe_size}
+_KEYFRAME_SIZE: dict[str, Callable[[bytes, int], tuple[int, int] | None]] = {
+    "video/vp8": vp8_keyframe_size,
+    "video/h264": h264_keyframe_size,
+}
 LAYER_IDLE_S = 1.0
 """A simulcast layer with no packet for this long is inactive (the browser paused it, or CPU adaptation
 dropped it): nobody is switched to it."""

@@ -20,6 +20,7 @@ from typing import Any
 import av
 import numpy as np
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver, RTCSessionDescription
+from aiortc.codecs.h264 import H264Encoder
 from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
@@ -70,6 +71,51 @@ def encode_vp8_clip(
     if not out or not out[0][1]:
         raise RuntimeError(f"libvpx produced no leading keyframe ({len(out)} packets)")
     return EncodedClip("video", "video/VP8", tuple(out), VIDEO_CLOCK_RATE, VIDEO_CLOCK_RATE // fps)
+
+
+def encode_h264_clip(
+    frames: int = 30,
+    fps: int = 15,
+    width: int = 320,
+    height: int = 240,
+    gop: int = 15,
+    bit_rate: int = 300_000,
+    profile: str = "baseline",
+) -> EncodedClip:
+    """Encode a moving test pattern once with libx264 (Annex B, SPS and PPS before every IDR picture, as WebRTC
+    senders do); every ``gop``-th frame is a key frame."""
+    codec = av.CodecContext.create("libx264", "w")
+    assert isinstance(codec, av.VideoCodecContext)
+    codec.width, codec.height, codec.pix_fmt = width, height, "yuv420p"
+    codec.time_base = fractions.Fraction(1, fps)
+    codec.framerate = fractions.Fraction(fps, 1)
+    codec.bit_rate = bit_rate
+    codec.options = {
+        "preset": "ultrafast",
+        "tune": "zerolatency",
+        "profile": profile,
+        "x264-params": f"repeat-headers=1:keyint={gop}:min-keyint={gop}:scenecut=0",
+    }
+    out: list[tuple[bytes, bool]] = []
+    for i in range(frames):
+        frame = _test_pattern(width, height, i)
+        frame.pts = i
+        frame.time_base = codec.time_base
+        for packet in codec.encode(frame):
+            out.append((bytes(packet), bool(packet.is_keyframe)))
+    for packet in codec.encode(None):
+        out.append((bytes(packet), bool(packet.is_keyframe)))
+    if not out or not out[0][1]:
+        raise RuntimeError(f"libx264 produced no leading keyframe ({len(out)} packets)")
+    return EncodedClip("video", "video/H264", tuple(out), VIDEO_CLOCK_RATE, VIDEO_CLOCK_RATE // fps)
+
+
+def packetize(clip: EncodedClip, data: bytes, picture_id: int) -> list[bytes]:
+    """RTP payloads for one encoded frame of ``clip`` (RFC 7741 for VP8, RFC 6184 packetization mode 1 for
+    H.264)."""
+    if clip.mime_type.lower() == "video/h264":
+        return H264Encoder._packetize(H264Encoder._split_bitstream(data))
+    return Vp8Encoder._packetize(data, picture_id)
 
 
 def encode_opus_clip(frames: int = 50, tone_hz: float = 440.0) -> EncodedClip:
@@ -244,7 +290,11 @@ class SimulcastPublisher:
 
     def __post_init__(self) -> None:
         self.transceiver = self.pc.addTransceiver("video", direction="sendonly")
-        prefer_codec(self.transceiver, "video/VP8")
+        prefer_codec(self.transceiver, self._mime_type)
+
+    @property
+    def _mime_type(self) -> str:
+        return next(iter(self.layers.values())).mime_type
 
     def offer_sdp(self, sdp: str) -> str:
         """``sdp`` (an offer applied locally, so the transceiver has its mid) with this transceiver's m-section
@@ -283,7 +333,7 @@ class SimulcastPublisher:
 
         if transport.state != "connected":
             await connected.wait()
-        codec = next(c for c in self.transceiver._codecs if c.mimeType.lower() == "video/vp8")
+        codec = next(c for c in self.transceiver._codecs if c.mimeType.lower() == self._mime_type.lower())
         mid = self.transceiver.mid
         extensions = HeaderExtensionsMap()
         extensions.configure(
@@ -304,7 +354,7 @@ class SimulcastPublisher:
                     continue
                 ssrc, seq, picture_id = state[rid]
                 data, _ = layer_clip.frames[frame % len(layer_clip.frames)]
-                payloads = Vp8Encoder._packetize(data, picture_id)
+                payloads = packetize(layer_clip, data, picture_id)
                 timestamp = (frame * layer_clip.frame_ticks) & 0xFFFFFFFF
                 for i, payload in enumerate(payloads):
                     packet = RtpPacket(payload_type=codec.payloadType or 96, sequence_number=seq, timestamp=timestamp)

@@ -29,8 +29,10 @@ from av import AudioFrame
 from edge.audio_level import AUDIO_LEVEL_URI
 from edge.codecs import prefer_codec
 from edge.forwarder import payload_offset, vp8_keyframe_start
+from edge.h264 import h264_keyframe_start
+from edge.rtcp import SendHistory
 from edge.rtp_hooks import PUBLISH_FLOOR_BPS, PublishedTrack, SubscribedTrack, link, tap_receiver, tap_sender
-from edge.synthetic import EncodedClip, SyntheticParticipant, encode_opus_clip, encode_vp8_clip
+from edge.synthetic import EncodedClip, SyntheticParticipant, encode_h264_clip, encode_opus_clip, encode_vp8_clip
 from tests.support.gql import eventually
 
 pytestmark = pytest.mark.timeout(30)
@@ -180,6 +182,18 @@ async def test_forwards_vp8_without_decoding_or_encoding_at_the_edge(call: Call,
     # Everything since link() went out (minus what was held back until the first key frame).
     assert 0 < down_track.packets <= forwarder.packets_in
     assert_edge_neither_decoded_nor_encoded(call, codec_spy)
+
+
+async def test_forwards_h264_from_a_key_frame_without_decoding_or_encoding_at_the_edge(codec_spy: CodecSpy) -> None:
+    # A GOP of 30 frames at 15 fps: linked mid-GOP, the subscriber would get undecodable P slices for up to 2 s
+    # if the edge did not hold them back until the SPS + IDR its PLI asks for.
+    async with forwarded_call(encode_h264_clip(frames=60, fps=15, gop=30)) as call:
+        await eventually(lambda: call.subscriber.frames_received["video"] >= 5, timeout=10)
+        down_track = call.subscribed.down_track
+        assert down_track is not None and down_track.keyframe_start is h264_keyframe_start
+        first = down_track.history.get(10_000) if isinstance(down_track.history, SendHistory) else None
+        assert first is not None and h264_keyframe_start(first, payload_offset(first))
+        assert_edge_neither_decoded_nor_encoded(call, codec_spy)
 
 
 async def test_forwards_opus_without_decoding_or_encoding_at_the_edge(codec_spy: CodecSpy) -> None:

@@ -19,7 +19,7 @@ from edge.forwarder import payload_offset, vp8_keyframe_start
 from edge.rooms import Rooms
 from edge.rtp_hooks import PublishedTrack, SubscribedTrack
 from edge.simulcast import vp8_keyframe_size
-from edge.synthetic import EncodedClip, SimulcastPublisher, encode_vp8_clip
+from edge.synthetic import EncodedClip, SimulcastPublisher, encode_h264_clip, encode_vp8_clip
 from protocol.signalling import Join, Joined, Offer, TrackInfo, VideoSize, encode, parse_edge_message
 from tests.conftest import RunningServer
 from tests.integration.edge.test_packet_forwarding import CodecSpy, codec_spy  # noqa: F401 - fixture
@@ -41,16 +41,25 @@ def _clips() -> dict[str, EncodedClip]:
     }
 
 
+@functools.cache
+def _h264_clips() -> dict[str, EncodedClip]:
+    return {
+        rid: encode_h264_clip(frames=30, fps=15, width=w, height=h, gop=15, bit_rate=BITRATES[rid])
+        for rid, (w, h) in SIZES.items()
+    }
+
+
 @dataclass(eq=False)
 class SimulcastClient(Client):
     """A participant whose camera goes out in three layers."""
 
     publisher: SimulcastPublisher | None = field(default=None)
+    clips: dict[str, EncodedClip] = field(default_factory=_clips)
 
     async def start(self, token: str) -> None:
         await self.ws.send(encode(Join(token=token)))
         assert isinstance(parse_edge_message(await asyncio.wait_for(self.ws.recv(), 5)), Joined)
-        self.publisher = SimulcastPublisher(self.peer.pc, _clips())
+        self.publisher = SimulcastPublisher(self.peer.pc, self.clips)
         pc = self.peer.pc
         await pc.setLocalDescription(await pc.createOffer())
         sdp = self.publisher.offer_sdp(pc.localDescription.sdp)
@@ -220,4 +229,56 @@ async def test_a_simulcast_track_is_recorded_as_one_stream_of_its_best_layer(
             await asyncio.sleep(0.3)
             assert len(packets) == stopped
         finally:
+            await publisher.close()
+
+
+async def test_h264_layers_are_measured_from_their_sps_and_switched_on_key_frames(
+    server: RunningServer,
+    world: World,
+    codec_spy: CodecSpy,  # noqa: F811
+) -> None:
+    host, guest = await world.user(), await world.user()
+    meeting = await world.meeting(host)
+    tokens = []
+    for person in (host, guest):
+        _, data = await world.join(person, meeting)
+        tokens.append(str(data["joinToken"]["token"]))
+    async with rooms_edge(server) as (edge, rooms):
+        clips = _h264_clips()
+        publisher = SimulcastClient(await connect(edge.url), clips=clips)
+        viewer: Client | None = None
+        try:
+            await publisher.start(tokens[0])
+            publisher_id = next(p for (_, p) in rooms.sessions)
+            viewer = Client(await connect(edge.url))
+            await viewer.start(tokens[1])
+            viewer_id = next(p for (_, p) in rooms.sessions if p != publisher_id)
+            group = _group(rooms, publisher_id)
+            assert group.codec is not None and group.codec.mimeType.lower() == "video/h264"
+            # Sizes come from each layer's sequence parameter set (180 and 90 are not multiples of 16: cropped).
+            await eventually(lambda: {rid: (x.width, x.height) for rid, x in group.layers.items()} == SIZES, timeout=10)
+
+            def viewer_size() -> tuple[int, int] | None:
+                sizes = list(viewer.peer.frame_sizes.values())
+                return sizes[0] if sizes else None
+
+            async def sees(size: tuple[int, int], timeout: float) -> None:
+                await eventually(lambda: viewer_size() == size, timeout=timeout)
+                before = viewer.peer.frames_received["video"]
+                await eventually(lambda: viewer.peer.frames_received["video"] >= before + 10, timeout=5)
+                assert viewer_size() == size
+
+            await sees(SIZES["f"], timeout=10)
+            mid, subscribed = _subscription(rooms, viewer_id)
+            for transceiver in viewer.peer.pc.getTransceivers():
+                setattr(transceiver.receiver, "_RTCRtpReceiver__remote_bitrate_estimator", None)  # noqa: B010
+            rooms.sessions[(meeting["id"], viewer_id)].budget.cap_bps = None
+            # A thumbnail: the quarter layer, from its next IDR picture (SPS and PPS with it: it decodes).
+            await viewer.ws.send(encode(VideoSize(mid=mid, width=160, height=90)))
+            await sees(SIZES["q"], timeout=5)
+            assert subscribed.source is group.layers["q"]
+            assert codec_spy.decoders_for(group.receiver) == 0
+        finally:
+            if viewer is not None:
+                await viewer.close()
             await publisher.close()

@@ -380,7 +380,7 @@ def test_a_switch_continues_the_stream_whatever_the_first_sequence_number(first_
     small.subscribe(down)
     small.forward(rtp(10, 3000, 0x1, payload=vp8_descriptor(700, 3, key=True)), now=0.0)
     ((_, last),) = small.forward(rtp(11, 6000, 0x1, payload=vp8_descriptor(701, 3, key=False)), now=0.033)
-    assert down.last_sent == ((first_sequence + 1) & 0xFFFF, 1_000 + 3000, 0.033)
+    assert down.last_sent == ((first_sequence + 1) & 0xFFFF, 1_000 + 3000, 0.033) == (*fields(last)[2:4], 0.033)
     down.switch_to(0x2)
     big.down_tracks.append(down)
     ((_, out),) = big.forward(rtp(9000, 55_555, 0x2, payload=vp8_descriptor(701, 3, key=True)), now=0.066)
