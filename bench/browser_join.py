@@ -84,10 +84,22 @@ SWITCH = """async ([width, smaller]) => {
   return null;
 }"""
 SWITCHES = 3
+# Where a join's time goes, each mark in ms after the joinMeeting request (the SDK's Room.timing).
+PHASES = """(() => {
+  const t = document.querySelector('meetmesh-room').room.timing;
+  const out = {};
+  for (const k of ['admittedAt', 'edgeJoinedAt', 'connectedAt', 'firstTrackAt', 'firstFrameAt']) {
+    if (t[k] !== null) out[k] = t[k] - t.joinRequestAt;
+  }
+  return out;
+})()"""
 
 
-async def _one_run(browser: Browser, api_url: str, run: int, simulcast: bool) -> tuple[list[float], list[float]]:
-    """Join times of joiners 2..N, then (simulcast only) layer switch times on the last joiner's page."""
+async def _one_run(
+    browser: Browser, api_url: str, run: int, simulcast: bool, phases: list[dict[str, float]]
+) -> tuple[list[float], list[float]]:
+    """Join times of joiners 2..N (each one's phases appended to ``phases``), then (simulcast only) layer switch
+    times on the last joiner's page."""
     token, number = await _meeting(api_url, run)
     contexts = []
     times: list[float] = []
@@ -116,6 +128,7 @@ async def _one_run(browser: Browser, api_url: str, run: int, simulcast: bool) ->
                 "document.querySelector('meetmesh-room').room?.timing.joinToFirstFrameMs"
             )
             times.append(float(await handle.json_value()))
+            phases.append(await page.evaluate(PHASES))
         if simulcast:
             await asyncio.sleep(3)  # settled: every layer flowing, tiles reported
             for _ in range(SWITCHES):
@@ -133,6 +146,7 @@ async def _one_run(browser: Browser, api_url: str, run: int, simulcast: bool) ->
 
 async def _measure() -> dict[str, Value]:
     by_mode: dict[bool, list[list[float]]] = {True: [], False: []}
+    phases: dict[bool, list[dict[str, float]]] = {True: [], False: []}
     switches: list[float] = []
     with running_stack("meetmesh-join-bench-") as stack:
         async with async_playwright() as p:
@@ -140,7 +154,9 @@ async def _measure() -> dict[str, Value]:
             try:
                 for run in range(RUNS):
                     for simulcast in (True, False):  # alternate, so both see the same machine
-                        times, switched = await _one_run(browser, stack.api_url, 2 * run + int(simulcast), simulcast)
+                        times, switched = await _one_run(
+                            browser, stack.api_url, 2 * run + int(simulcast), simulcast, phases[simulcast]
+                        )
                         by_mode[simulcast].append(times)
                         switches += switched
                         print(
@@ -157,6 +173,17 @@ async def _measure() -> dict[str, Value]:
         out[f"{key}_p50"] = round(statistics.median(t for times in runs for t in times), 1)
         for joiner in range(2, JOINERS + 1):
             out[f"{key}_joiner{joiner}_p50"] = round(statistics.median(times[joiner - 2] for times in runs), 1)
+        marks = phases[simulcast]
+        for mark, name in (
+            ("admittedAt", "admitted"),
+            ("edgeJoinedAt", "edge_joined"),
+            ("connectedAt", "published"),
+            ("firstTrackAt", "first_track"),
+            ("firstFrameAt", "first_frame"),
+        ):
+            values = [p[mark] for p in marks if mark in p]
+            if values:
+                out[f"{key}_phase_{name}_p50"] = round(statistics.median(values), 1)
     out["simulcast_switch_ms_p50"] = round(statistics.median(switches), 1)
     out["simulcast_switch_ms_max"] = round(max(switches), 1)
     out["browser_join_notes"] = (
@@ -164,7 +191,9 @@ async def _measure() -> dict[str, Value]:
         "on and off alternating; joinMeeting sent -> first remote video frame decoded, joiners 2..N; browsers, "
         "API and edge share this machine's cores. simulcast_switch_ms: the last joiner shrinks a remote tile to 160 px "
         "wide and back to 1200 px (3 times per run) -> its decoded picture is smaller / bigger (ResizeObserver, "
-        "videoSize, the edge's PLI to the new layer, key frame, decode)."
+        "videoSize, the edge's PLI to the new layer, key frame, decode). *_phase_*_p50: ms after the joinMeeting "
+        "request at which each joiner was admitted, joined the edge, had published (connected), got its first "
+        "remote video track and decoded its first frame (SDK Room.timing)."
     )
     return out
 
