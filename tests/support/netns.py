@@ -14,7 +14,10 @@ from pathlib import Path
 
 
 def _run(*args: str) -> None:
-    subprocess.run(args, check=True, capture_output=True, timeout=10)
+    done = subprocess.run(args, capture_output=True, text=True, timeout=10)
+    if done.returncode != 0:
+        # Typically: not root (network namespaces and tc need CAP_NET_ADMIN; CI runs as root).
+        raise RuntimeError(f"{' '.join(args)} failed ({done.returncode}): {done.stderr.strip()}")
 
 
 @dataclass(frozen=True)
