@@ -51,17 +51,27 @@ def encode_vp8_clip(
     frames: int = 30, fps: int = 15, width: int = 320, height: int = 240, gop: int = 15, bit_rate: int = 300_000
 ) -> EncodedClip:
     """Encode a moving test pattern once with libvpx; every ``gop``-th frame is a keyframe."""
-    codec = av.CodecContext.create("libvpx", "w")
+    codec = _video_encoder("libvpx", width, height, fps, bit_rate)
+    codec.gop_size = gop
+    codec.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
+    return EncodedClip("video", "video/VP8", _encode_pattern(codec, frames), VIDEO_CLOCK_RATE, VIDEO_CLOCK_RATE // fps)
+
+
+def _video_encoder(name: str, width: int, height: int, fps: int, bit_rate: int) -> av.VideoCodecContext:
+    codec = av.CodecContext.create(name, "w")
     assert isinstance(codec, av.VideoCodecContext)
     codec.width, codec.height, codec.pix_fmt = width, height, "yuv420p"
     codec.time_base = fractions.Fraction(1, fps)
     codec.framerate = fractions.Fraction(fps, 1)
     codec.bit_rate = bit_rate
-    codec.gop_size = gop
-    codec.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
+    return codec
+
+
+def _encode_pattern(codec: av.VideoCodecContext, frames: int) -> tuple[tuple[bytes, bool], ...]:
+    """``frames`` of the moving test pattern through ``codec`` (opened here), flushed; must start on a key frame."""
     out: list[tuple[bytes, bool]] = []
     for i in range(frames):
-        frame = _test_pattern(width, height, i)
+        frame = _test_pattern(codec.width, codec.height, i)
         frame.pts = i
         frame.time_base = codec.time_base
         for packet in codec.encode(frame):
@@ -69,8 +79,8 @@ def encode_vp8_clip(
     for packet in codec.encode(None):
         out.append((bytes(packet), bool(packet.is_keyframe)))
     if not out or not out[0][1]:
-        raise RuntimeError(f"libvpx produced no leading keyframe ({len(out)} packets)")
-    return EncodedClip("video", "video/VP8", tuple(out), VIDEO_CLOCK_RATE, VIDEO_CLOCK_RATE // fps)
+        raise RuntimeError(f"{codec.name} produced no leading keyframe ({len(out)} packets)")
+    return tuple(out)
 
 
 def encode_h264_clip(
@@ -84,30 +94,14 @@ def encode_h264_clip(
 ) -> EncodedClip:
     """Encode a moving test pattern once with libx264 (Annex B, SPS and PPS before every IDR picture, as WebRTC
     senders do); every ``gop``-th frame is a key frame."""
-    codec = av.CodecContext.create("libx264", "w")
-    assert isinstance(codec, av.VideoCodecContext)
-    codec.width, codec.height, codec.pix_fmt = width, height, "yuv420p"
-    codec.time_base = fractions.Fraction(1, fps)
-    codec.framerate = fractions.Fraction(fps, 1)
-    codec.bit_rate = bit_rate
+    codec = _video_encoder("libx264", width, height, fps, bit_rate)
     codec.options = {
         "preset": "ultrafast",
         "tune": "zerolatency",
         "profile": profile,
         "x264-params": f"repeat-headers=1:keyint={gop}:min-keyint={gop}:scenecut=0",
     }
-    out: list[tuple[bytes, bool]] = []
-    for i in range(frames):
-        frame = _test_pattern(width, height, i)
-        frame.pts = i
-        frame.time_base = codec.time_base
-        for packet in codec.encode(frame):
-            out.append((bytes(packet), bool(packet.is_keyframe)))
-    for packet in codec.encode(None):
-        out.append((bytes(packet), bool(packet.is_keyframe)))
-    if not out or not out[0][1]:
-        raise RuntimeError(f"libx264 produced no leading keyframe ({len(out)} packets)")
-    return EncodedClip("video", "video/H264", tuple(out), VIDEO_CLOCK_RATE, VIDEO_CLOCK_RATE // fps)
+    return EncodedClip("video", "video/H264", _encode_pattern(codec, frames), VIDEO_CLOCK_RATE, VIDEO_CLOCK_RATE // fps)
 
 
 def packetize(clip: EncodedClip, data: bytes, picture_id: int) -> list[bytes]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import struct
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import pytest
@@ -90,11 +92,38 @@ def _subscription(rooms: Rooms, pid: str) -> tuple[str, SubscribedTrack]:
     return transceiver.mid, subscribed
 
 
-async def test_layers_are_learned_and_each_subscriber_gets_the_one_it_needs(
-    server: RunningServer,
-    world: World,
-    codec_spy: CodecSpy,  # noqa: F811
-) -> None:
+@dataclass
+class Watching:
+    """A simulcast publisher and an aiortc viewer in one meeting on a real edge."""
+
+    meeting_id: str
+    rooms: Rooms
+    publisher: SimulcastClient
+    viewer: Client
+    publisher_id: str
+    viewer_id: str
+
+    def viewer_size(self) -> tuple[int, int] | None:
+        sizes = list(self.viewer.peer.frame_sizes.values())
+        return sizes[0] if sizes else None
+
+    def only_test_estimates(self) -> None:
+        """From here the viewer reports only the estimates the test sends (aiortc's own REMB falls when its
+        decoder is starved of CPU, which the edge rightly reads as congestion), and no earlier cap holds."""
+        for transceiver in self.viewer.peer.pc.getTransceivers():
+            setattr(transceiver.receiver, "_RTCRtpReceiver__remote_bitrate_estimator", None)  # noqa: B010
+        self.rooms.sessions[(self.meeting_id, self.viewer_id)].budget.cap_bps = None
+
+    async def sees(self, size: tuple[int, int], timeout: float) -> None:
+        """The viewer decodes pictures of ``size`` and keeps doing so for 10 more frames."""
+        await eventually(lambda: self.viewer_size() == size, timeout=timeout)
+        before = self.viewer.peer.frames_received["video"]
+        await eventually(lambda: self.viewer.peer.frames_received["video"] >= before + 10, timeout=5)
+        assert self.viewer_size() == size  # it stays there
+
+
+@asynccontextmanager
+async def watching(server: RunningServer, world: World, clips: dict[str, EncodedClip]) -> AsyncIterator[Watching]:
     host, guest = await world.user(), await world.user()
     meeting = await world.meeting(host)
     tokens = []
@@ -102,8 +131,7 @@ async def test_layers_are_learned_and_each_subscriber_gets_the_one_it_needs(
         _, data = await world.join(person, meeting)
         tokens.append(str(data["joinToken"]["token"]))
     async with rooms_edge(server) as (edge, rooms):
-        _clips()  # encoded before any socket waits on it (the edge closes a socket that does not join in 5 s)
-        publisher = SimulcastClient(await connect(edge.url))
+        publisher = SimulcastClient(await connect(edge.url), clips=clips)
         viewer: Client | None = None
         try:
             await publisher.start(tokens[0])
@@ -111,76 +139,72 @@ async def test_layers_are_learned_and_each_subscriber_gets_the_one_it_needs(
             viewer = Client(await connect(edge.url))
             await viewer.start(tokens[1])
             viewer_id = next(p for (_, p) in rooms.sessions if p != publisher_id)
-
-            # The answer accepted simulcast; the edge learned each layer's SSRC and size from its packets.
-            group = _group(rooms, publisher_id)
-            await eventually(lambda: {rid: (x.width, x.height) for rid, x in group.layers.items()} == SIZES, timeout=10)
-            assert group.forwarder is None  # the track has no stream of its own: each layer does
-
-            def viewer_size() -> tuple[int, int] | None:
-                sizes = [s for tid, s in viewer.peer.frame_sizes.items()]
-                return sizes[0] if sizes else None
-
-            async def sees(size: tuple[int, int], timeout: float) -> None:
-                await eventually(lambda: viewer_size() == size, timeout=timeout)
-                before = viewer.peer.frames_received["video"]
-                await eventually(lambda: viewer.peer.frames_received["video"] >= before + 10, timeout=5)
-                assert viewer_size() == size  # it stays there
-
-            # Nothing known about the viewer: the biggest layer.
-            await sees(SIZES["f"], timeout=10)
-            mid, subscribed = _subscription(rooms, viewer_id)
-            assert subscribed.group is group and subscribed.source is group.layers["f"]
-            # From here the viewer reports only the estimates the test sends: aiortc's own REMB falls when its
-            # decoder is starved of CPU, which the edge rightly reads as congestion.
-            for transceiver in viewer.peer.pc.getTransceivers():
-                setattr(transceiver.receiver, "_RTCRtpReceiver__remote_bitrate_estimator", None)  # noqa: B010
-            session = rooms.sessions[(meeting["id"], viewer_id)]
-            session.budget.cap_bps = None  # forget any cap from before
-
-            # It shows the video at 320x180: the middle layer covers that.
-            await viewer.ws.send(encode(VideoSize(mid=mid, width=320, height=180)))
-            await sees(SIZES["h"], timeout=5)
-            # Hidden: the smallest.
-            await viewer.ws.send(encode(VideoSize(mid=mid, width=0, height=0)))
-            await sees(SIZES["q"], timeout=5)
-            # Full screen: back to the biggest (after the selector's hold).
-            await viewer.ws.send(encode(VideoSize(mid=mid, width=1920, height=1080)))
-            await sees(SIZES["f"], timeout=8)
-
-            # Congestion: the viewer's estimate falls below what it is sent; the edge steps down to a layer that
-            # fits and does not go straight back up.
-            layers = {info.rid: info.bitrate_bps for info in group.layer_infos}
-            sending = layers["f"]
-            assert sending > layers["h"] > layers["q"] > 0, layers
-            remb_ssrc = subscribed.sender._ssrc
-            transport = viewer.peer.pc.getTransceivers()[0].receiver.transport
-
-            async def remb(bitrate: float) -> None:
-                packet = RtcpPsfbPacket(
-                    fmt=RTCP_PSFB_APP, ssrc=1, media_ssrc=0, fci=pack_remb_fci(int(bitrate), [remb_ssrc])
-                )
-                await transport._send_rtp(bytes(packet))
-
-            await remb(sending * 3)
-            await eventually(lambda: (session.budget.last_estimate_bps or 0) > 2 * sending, timeout=5)  # a tick saw it
-            await remb((layers["q"] + layers["h"]) / 2)
-            await sees(SIZES["q"], timeout=5)
-            # The cap holds for a while even though the estimate climbs again meanwhile.
-            await remb(sending * 3)
-            await asyncio.sleep(2.5)
-            assert viewer_size() == SIZES["q"]
-            assert session.budget.cap_bps is not None
-
-            # No decoder or encoder ran at the edge; every packet of every layer was forwarded or counted.
-            for session in rooms.sessions.values():
-                for published in session.published.values():
-                    assert codec_spy.decoders_for(published.receiver) == 0
-                    assert published.not_forwarded == 0
+            yield Watching(str(meeting["id"]), rooms, publisher, viewer, publisher_id, viewer_id)
         finally:
             if viewer is not None:
                 await viewer.close()
             await publisher.close()
+
+
+async def test_layers_are_learned_and_each_subscriber_gets_the_one_it_needs(
+    server: RunningServer,
+    world: World,
+    codec_spy: CodecSpy,  # noqa: F811
+) -> None:
+    # The clips are encoded before any socket waits on them (the edge closes a socket that does not join in 5 s).
+    async with watching(server, world, _clips()) as w:
+        rooms, viewer, sees, viewer_size = w.rooms, w.viewer, w.sees, w.viewer_size
+        # The answer accepted simulcast; the edge learned each layer's SSRC and size from its packets.
+        group = _group(rooms, w.publisher_id)
+        await eventually(lambda: {rid: (x.width, x.height) for rid, x in group.layers.items()} == SIZES, timeout=10)
+        assert group.forwarder is None  # the track has no stream of its own: each layer does
+
+        # Nothing known about the viewer: the biggest layer.
+        await sees(SIZES["f"], timeout=10)
+        mid, subscribed = _subscription(rooms, w.viewer_id)
+        assert subscribed.group is group and subscribed.source is group.layers["f"]
+        w.only_test_estimates()
+        session = rooms.sessions[(w.meeting_id, w.viewer_id)]
+
+        # It shows the video at 320x180: the middle layer covers that.
+        await viewer.ws.send(encode(VideoSize(mid=mid, width=320, height=180)))
+        await sees(SIZES["h"], timeout=5)
+        # Hidden: the smallest.
+        await viewer.ws.send(encode(VideoSize(mid=mid, width=0, height=0)))
+        await sees(SIZES["q"], timeout=5)
+        # Full screen: back to the biggest (after the selector's hold).
+        await viewer.ws.send(encode(VideoSize(mid=mid, width=1920, height=1080)))
+        await sees(SIZES["f"], timeout=8)
+
+        # Congestion: the viewer's estimate falls below what it is sent; the edge steps down to a layer that
+        # fits and does not go straight back up.
+        layers = {info.rid: info.bitrate_bps for info in group.layer_infos}
+        sending = layers["f"]
+        assert sending > layers["h"] > layers["q"] > 0, layers
+        remb_ssrc = subscribed.sender._ssrc
+        transport = viewer.peer.pc.getTransceivers()[0].receiver.transport
+
+        async def remb(bitrate: float) -> None:
+            packet = RtcpPsfbPacket(
+                fmt=RTCP_PSFB_APP, ssrc=1, media_ssrc=0, fci=pack_remb_fci(int(bitrate), [remb_ssrc])
+            )
+            await transport._send_rtp(bytes(packet))
+
+        await remb(sending * 3)
+        await eventually(lambda: (session.budget.last_estimate_bps or 0) > 2 * sending, timeout=5)  # a tick saw it
+        await remb((layers["q"] + layers["h"]) / 2)
+        await sees(SIZES["q"], timeout=5)
+        # The cap holds for a while even though the estimate climbs again meanwhile.
+        await remb(sending * 3)
+        await asyncio.sleep(2.5)
+        assert viewer_size() == SIZES["q"]
+        assert session.budget.cap_bps is not None
+
+        # No decoder or encoder ran at the edge; every packet of every layer was forwarded or counted.
+        for session in rooms.sessions.values():
+            for published in session.published.values():
+                assert codec_spy.decoders_for(published.receiver) == 0
+                assert published.not_forwarded == 0
 
 
 async def test_a_simulcast_track_is_recorded_as_one_stream_of_its_best_layer(
@@ -237,48 +261,16 @@ async def test_h264_layers_are_measured_from_their_sps_and_switched_on_key_frame
     world: World,
     codec_spy: CodecSpy,  # noqa: F811
 ) -> None:
-    host, guest = await world.user(), await world.user()
-    meeting = await world.meeting(host)
-    tokens = []
-    for person in (host, guest):
-        _, data = await world.join(person, meeting)
-        tokens.append(str(data["joinToken"]["token"]))
-    async with rooms_edge(server) as (edge, rooms):
-        clips = _h264_clips()
-        publisher = SimulcastClient(await connect(edge.url), clips=clips)
-        viewer: Client | None = None
-        try:
-            await publisher.start(tokens[0])
-            publisher_id = next(p for (_, p) in rooms.sessions)
-            viewer = Client(await connect(edge.url))
-            await viewer.start(tokens[1])
-            viewer_id = next(p for (_, p) in rooms.sessions if p != publisher_id)
-            group = _group(rooms, publisher_id)
-            assert group.codec is not None and group.codec.mimeType.lower() == "video/h264"
-            # Sizes come from each layer's sequence parameter set (180 and 90 are not multiples of 16: cropped).
-            await eventually(lambda: {rid: (x.width, x.height) for rid, x in group.layers.items()} == SIZES, timeout=10)
-
-            def viewer_size() -> tuple[int, int] | None:
-                sizes = list(viewer.peer.frame_sizes.values())
-                return sizes[0] if sizes else None
-
-            async def sees(size: tuple[int, int], timeout: float) -> None:
-                await eventually(lambda: viewer_size() == size, timeout=timeout)
-                before = viewer.peer.frames_received["video"]
-                await eventually(lambda: viewer.peer.frames_received["video"] >= before + 10, timeout=5)
-                assert viewer_size() == size
-
-            await sees(SIZES["f"], timeout=10)
-            mid, subscribed = _subscription(rooms, viewer_id)
-            for transceiver in viewer.peer.pc.getTransceivers():
-                setattr(transceiver.receiver, "_RTCRtpReceiver__remote_bitrate_estimator", None)  # noqa: B010
-            rooms.sessions[(meeting["id"], viewer_id)].budget.cap_bps = None
-            # A thumbnail: the quarter layer, from its next IDR picture (SPS and PPS with it: it decodes).
-            await viewer.ws.send(encode(VideoSize(mid=mid, width=160, height=90)))
-            await sees(SIZES["q"], timeout=5)
-            assert subscribed.source is group.layers["q"]
-            assert codec_spy.decoders_for(group.receiver) == 0
-        finally:
-            if viewer is not None:
-                await viewer.close()
-            await publisher.close()
+    async with watching(server, world, _h264_clips()) as w:
+        group = _group(w.rooms, w.publisher_id)
+        assert group.codec is not None and group.codec.mimeType.lower() == "video/h264"
+        # Sizes come from each layer's sequence parameter set (180 and 90 are not multiples of 16: cropped).
+        await eventually(lambda: {rid: (x.width, x.height) for rid, x in group.layers.items()} == SIZES, timeout=10)
+        await w.sees(SIZES["f"], timeout=10)
+        mid, subscribed = _subscription(w.rooms, w.viewer_id)
+        w.only_test_estimates()
+        # A thumbnail: the quarter layer, from its next IDR picture (SPS and PPS with it: it decodes).
+        await w.viewer.ws.send(encode(VideoSize(mid=mid, width=160, height=90)))
+        await w.sees(SIZES["q"], timeout=5)
+        assert subscribed.source is group.layers["q"]
+        assert codec_spy.decoders_for(group.receiver) == 0
