@@ -32,20 +32,32 @@ pytestmark = pytest.mark.slow
 
 OUTBOUND = """(async () => {
   const out = {};
-  (await document.querySelector('meetmesh-room').room.media.pc.getStats()).forEach((s) => {
+  const stats = await document.querySelector('meetmesh-room').room.media.pc.getStats();
+  stats.forEach((s) => {
     if (s.type !== 'outbound-rtp' || s.kind !== 'video') return;
-    out[s.rid ?? ''] = {frames: s.framesEncoded ?? 0, height: s.frameHeight ?? 0};
+    const codec = stats.get(s.codecId)?.mimeType ?? '';
+    out[s.rid ?? ''] = {frames: s.framesEncoded ?? 0, height: s.frameHeight ?? 0, codec};
+  });
+  return out;
+})()"""
+
+# The codec of each video the page receives.
+INBOUND_CODECS = """(async () => {
+  const stats = await document.querySelector('meetmesh-room').room.media.pc.getStats();
+  const out = [];
+  stats.forEach((s) => {
+    if (s.type === 'inbound-rtp' && s.kind === 'video') out.push(stats.get(s.codecId)?.mimeType);
   });
   return out;
 })()"""
 
 
-async def _outbound(page: Page) -> dict[str, dict[str, int]]:
-    result: dict[str, dict[str, int]] = await page.evaluate(OUTBOUND)
+async def _outbound(page: Page) -> dict[str, dict[str, Any]]:
+    result: dict[str, dict[str, Any]] = await page.evaluate(OUTBOUND)
     return result
 
 
-async def _three_layers(publisher: Page) -> dict[str, dict[str, int]] | None:
+async def _three_layers(publisher: Page) -> dict[str, dict[str, Any]] | None:
     """The publisher's outbound layers once all three are encoding (a layer's size is 0 in its first stats)."""
     out = await _outbound(publisher)
     ready = set(out) == {"q", "h", "f"} and all(v["frames"] > 30 and v["height"] > 0 for v in out.values())
@@ -167,3 +179,26 @@ async def test_a_viewer_on_a_slow_link_gets_a_smaller_layer_and_the_full_one_bac
             ns.unlimit()
             back = await _receives(bob, ada, ada_id, "f", timeout=60)
             assert back["framesDecoded"] > slow["framesDecoded"], (slow, back)
+
+
+@pytest.mark.timeout(150)
+async def test_h264_simulcast_from_chromium_is_switched_at_its_key_frames(tmp_path: Path) -> None:
+    """``video-codec="h264"``: Chromium sends its camera's three layers in H.264 (OpenH264); the edge finds each
+    layer's key frames at their SPS and sizes in the SPS, and the viewer decodes the layer its tile needs."""
+    with run_stack(tmp_path) as stack:
+        token, number = await host_with_meeting(stack.url)
+        url = f"{stack.url}/m/{number}"
+        async with chromium() as browser:
+            ada_context = await browser.new_context()
+            await ada_context.add_init_script(f"localStorage.setItem('meetmesh.accessToken', {token!r})")
+            ada = await join_via_ui(ada_context, url, "Ada", {"video-codec": "h264"})
+            bob = await join_via_ui(await browser.new_context(), url, "Bob")
+            ada_id: str = await ada.evaluate(f"{ROOM}.me.id")
+
+            layers = await eventually(lambda: _three_layers(ada), timeout=30)
+            assert {layer["codec"] for layer in layers.values()} == {"video/H264"}, layers
+            await _tile_width(bob, ada_id, "1200px")
+            await _receives(bob, ada, ada_id, "f", timeout=30)
+            assert "video/H264" in await bob.evaluate(INBOUND_CODECS)
+            await _tile_width(bob, ada_id, "200px")
+            await _receives(bob, ada, ada_id, "q", timeout=15)
