@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Page
+from playwright.async_api import Browser, Page
 
 from tests.e2e.browser_support import (
     CHROMIUM,
@@ -62,6 +62,13 @@ async def _three_layers(publisher: Page) -> dict[str, dict[str, Any]] | None:
     out = await _outbound(publisher)
     ready = set(out) == {"q", "h", "f"} and all(v["frames"] > 30 and v["height"] > 0 for v in out.values())
     return out if ready else None
+
+
+async def _host_joins(browser: Browser, url: str, token: str, attributes: dict[str, str] | None = None) -> Page:
+    """The host (signed in with ``token``) joins as Ada; her page."""
+    context = await browser.new_context()
+    await context.add_init_script(f"localStorage.setItem('meetmesh.accessToken', {token!r})")
+    return await join_via_ui(context, url, "Ada", attributes)
 
 
 async def _camera_of(page: Page, pid: str) -> dict[str, Any] | None:
@@ -116,9 +123,7 @@ async def test_each_viewer_gets_the_simulcast_layer_its_tile_needs(tmp_path: Pat
         token, number = await host_with_meeting(stack.url)
         url = f"{stack.url}/m/{number}"
         async with chromium() as browser:
-            ada_context = await browser.new_context()
-            await ada_context.add_init_script(f"localStorage.setItem('meetmesh.accessToken', {token!r})")
-            ada = await join_via_ui(ada_context, url, "Ada")
+            ada = await _host_joins(browser, url, token)
             bob = await join_via_ui(await browser.new_context(), url, "Bob")
             ada_id: str = await ada.evaluate(f"{ROOM}.me.id")
 
@@ -163,9 +168,7 @@ async def test_a_viewer_on_a_slow_link_gets_a_smaller_layer_and_the_full_one_bac
             chromium(extra_args=secure) as browser,
             chromium(ns.wrapper(tmp_path, CHROMIUM), extra_args=secure) as inside,
         ):
-            ada_context = await browser.new_context()
-            await ada_context.add_init_script(f"localStorage.setItem('meetmesh.accessToken', {token!r})")
-            ada = await join_via_ui(ada_context, url, "Ada")
+            ada = await _host_joins(browser, url, token)
             bob = await join_via_ui(await inside.new_context(), url, "Bob")
             ada_id: str = await ada.evaluate(f"{ROOM}.me.id")
 
@@ -189,9 +192,7 @@ async def test_h264_simulcast_from_chromium_is_switched_at_its_key_frames(tmp_pa
         token, number = await host_with_meeting(stack.url)
         url = f"{stack.url}/m/{number}"
         async with chromium() as browser:
-            ada_context = await browser.new_context()
-            await ada_context.add_init_script(f"localStorage.setItem('meetmesh.accessToken', {token!r})")
-            ada = await join_via_ui(ada_context, url, "Ada", {"video-codec": "h264"})
+            ada = await _host_joins(browser, url, token, {"video-codec": "h264"})
             bob = await join_via_ui(await browser.new_context(), url, "Bob")
             ada_id: str = await ada.evaluate(f"{ROOM}.me.id")
 
