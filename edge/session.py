@@ -22,11 +22,11 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 
-from aiortc import RTCPeerConnection, RTCRtpCodecParameters, RTCRtpTransceiver, RTCSessionDescription
+from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
 from aiortc.sdp import candidate_from_sdp
 
 from edge import rtp_hooks
-from edge.codecs import client_payload_types, create_offer, extension_ids, keep_negotiated_codecs, prefer_codec
+from edge.codecs import create_offer, extension_ids, prefer_codec
 from edge.layers import DownlinkBudget
 from edge.room import TrackRef
 from edge.rtp_hooks import PublishedTrack, SubscribedTrack
@@ -81,8 +81,6 @@ class Session:
         self.published: dict[str, PublishedTrack] = {}
         """Incoming tracks by the client's mid."""
         self._extension_ids: dict[str, int] = {}
-        self._client_codecs: dict[int | None, RTCRtpCodecParameters] = {}
-        """Payload type → codec, as the client's offers numbered them (the edge's offers keep those numbers)."""
         """Header extension URI → id as the client's offers numbered them; kept in edge offers (RFC 8285)."""
         self._stopped: list[tuple[str, str, str]] = []
         self._stopped_mids: set[str] = set()
@@ -115,7 +113,6 @@ class Session:
         simulcast_offers = parse_simulcast_offer(sdp)  # SimulcastError (a ValueError) refuses the offer
         async with self._client_turn():
             await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
-            self._client_codecs.update((c.payloadType, c) for c in client_payload_types(sdp))
             for transceiver in self.pc.getTransceivers():
                 if transceiver.mid is not None and transceiver.mid not in simulcast_offers:
                     self.simulcast.pop(transceiver.mid, None)
@@ -139,7 +136,6 @@ class Session:
                 transceiver.direction = "recvonly"
                 simulcast = simulcast_offers.get(mid) if transceiver.kind == "video" else None
                 published = rtp_hooks.tap_receiver(transceiver, simulcast)
-                keep_negotiated_codecs(transceiver)  # the edge's later offers must not change what it sends
                 published.publish_ceiling_bps = self.max_publish_bitrate
                 self.published[mid] = published
                 info = (tracks or {}).get(mid)
@@ -328,8 +324,7 @@ class Session:
         """Edge offer → client answer; the caller holds the edge's turn."""
         loop = asyncio.get_running_loop()
         self._answer = loop.create_future()
-        local = await create_offer(self.pc, self._extension_ids, list(self._client_codecs.values()))
-        await self.pc.setLocalDescription(local)
+        await self.pc.setLocalDescription(await create_offer(self.pc, self._extension_ids))
         sdp = accept_simulcast(self.pc.localDescription.sdp, self.simulcast)
         offer = Offer(sdp=sdp, tracks=self.track_info())
         if not await self._send(offer):

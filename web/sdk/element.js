@@ -4,8 +4,7 @@
 //
 // Attributes: number (required), api (default: this page's origin), name, passcode, token (an access token;
 // default: localStorage "meetmesh.accessToken"), autojoin (skip the pre-join page), simulcast="off" (send the
-// camera in one size only; default: three), video-codec="h264" (or "vp8"; default: the browser's first, VP8
-// in Chromium). Property `room` is the
+// camera in one size only; default: three). Property `room` is the
 // Room (SDK) once joining starts; DOM events "meetmesh:<event>" mirror the Room's.
 
 import { GraphQLClient } from "./graphql.js";
@@ -171,7 +170,6 @@ export class MeetMeshRoomElement extends HTMLElement {
       token: this.getAttribute("token") || localStorage.getItem("meetmesh.accessToken"),
       stream,
       simulcast: this.getAttribute("simulcast") !== "off",
-      videoCodec: this.getAttribute("video-codec") || null,
     }));
     this._bind(room);
     try {

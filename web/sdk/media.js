@@ -11,23 +11,6 @@ const SOURCES = new Set(["camera", "microphone", "screen"]);
 // the edge forwards each subscriber the one that fits its downlink and the size it shows the video at.
 // Bitrates follow the product's ladder (1080p 2.5, 720p 1.5, 480p 0.8, 240p 0.3 Mbit/s); a camera under 360p
 // sends one stream.
-/** Put `codec` ("vp8", "h264") first in what `transceiver` offers; the edge answers with the first codec it
- * can forward, and every subscriber receives what the publisher sends. H.264 goes first in packetization
- * mode 1 (the only one the edge takes). Browsers without setCodecPreferences keep their default (VP8). */
-export function preferCodec(transceiver, codec) {
-  const capabilities = globalThis.RTCRtpSender?.getCapabilities?.("video");
-  if (!capabilities || typeof transceiver.setCodecPreferences !== "function") return false;
-  const mime = `video/${codec}`.toLowerCase();
-  const rank = (c) => {
-    if (c.mimeType.toLowerCase() !== mime) return 2;
-    return mime === "video/h264" && !/packetization-mode=1/.test(c.sdpFmtpLine ?? "") ? 1 : 0;
-  };
-  const codecs = capabilities.codecs.map((c, i) => [rank(c), i, c]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  if (codecs.length === 0 || codecs[0][0] !== 0) return false;
-  transceiver.setCodecPreferences(codecs.map(([, , c]) => c));
-  return true;
-}
-
 export function simulcastEncodings(track) {
   const height = track?.getSettings?.().height ?? 0;
   if (height >= 1080) return [{ rid: "q", scaleResolutionDownBy: 4, maxBitrate: 300_000 }, { rid: "h", scaleResolutionDownBy: 2, maxBitrate: 800_000 }, { rid: "f", maxBitrate: 2_500_000 }];
@@ -88,15 +71,14 @@ export class MediaSession extends EventTarget {
     });
   }
 
-  /** Start sending `track` as `source` (a camera in simulcast unless `simulcast` is false; video in `codec`,
-   * "vp8" or "h264", when given and the browser has it); returns its transceiver (negotiation follows by itself). */
-  publish(track, source, stream = null, { simulcast = true, codec = null } = {}) {
+  /** Start sending `track` as `source` (a camera in simulcast unless `simulcast` is false); returns its
+   * transceiver (negotiation follows by itself). */
+  publish(track, source, stream = null, { simulcast = true } = {}) {
     if (!SOURCES.has(source)) throw new Error(`unknown source ${source}`);
     const init = { direction: "sendonly", streams: stream ? [stream] : [] };
     const encodings = simulcast && source === "camera" ? simulcastEncodings(track) : null;
     if (encodings) init.sendEncodings = encodings;
     const transceiver = this.pc.addTransceiver(track, init);
-    if (codec && track.kind === "video") preferCodec(transceiver, codec);
     this.published.set(transceiver, source);
     return transceiver;
   }

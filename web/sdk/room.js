@@ -35,7 +35,7 @@ const RECONNECT_FOR_MS = 60_000;
  *   stopLocalRecording() or leaving) with the recorded WebM and a file name for it.
  */
 export class Room extends EventTarget {
-  constructor({ apiUrl = location.origin, number, displayName = null, passcode = null, token = null, stream = null, simulcast = true, videoCodec = null } = {}) {
+  constructor({ apiUrl = location.origin, number, displayName = null, passcode = null, token = null, stream = null, simulcast = true } = {}) {
     super();
     if (!number) throw new Error("number is required");
     this.gql = new GraphQLClient(apiUrl, token);
@@ -44,7 +44,6 @@ export class Room extends EventTarget {
     this.passcode = passcode;
     this.stream = stream; // camera + microphone to publish (null: publish nothing)
     this.simulcast = simulcast; // the camera in up to three sizes (media.js simulcastEncodings)
-    this.videoCodec = videoCodec; // "vp8" or "h264" to send video in (null: the browser's first, VP8 in Chromium)
     this.meetingId = null;
     this.me = null;
     this.participants = new Map();
@@ -153,11 +152,11 @@ export class Room extends EventTarget {
       const audio = this.stream.getAudioTracks()[0];
       const video = this.stream.getVideoTracks()[0];
       if (audio) this._mic = media.publish(audio, "microphone", this.stream);
-      if (video) this._camera = media.publish(video, "camera", this.stream, { simulcast: this.simulcast, codec: this.videoCodec });
+      if (video) this._camera = media.publish(video, "camera", this.stream, { simulcast: this.simulcast });
       if (audio && !this.micEnabled) this._mic.sender.replaceTrack(null);
       if (video && !this.cameraEnabled) this._camera.sender.replaceTrack(null);
     }
-    if (screen && screen.readyState === "live") this._screen = media.publish(screen, "screen", new MediaStream([screen]), { codec: this.videoCodec });
+    if (screen && screen.readyState === "live") this._screen = media.publish(screen, "screen", new MediaStream([screen]));
   }
 
   /**
@@ -295,7 +294,7 @@ export class Room extends EventTarget {
       track = display.getVideoTracks()[0];
     }
     track.addEventListener("ended", () => this.stopScreenShare());
-    this._screen = this.media.publish(track, "screen", new MediaStream([track]), { codec: this.videoCodec });
+    this._screen = this.media.publish(track, "screen", new MediaStream([track]));
     this._emit("screenshare", { active: true, track });
     await this._updateMyMedia({ sharing: true });
     return track;
