@@ -17,55 +17,44 @@ NAL_FU_A = 28
 _HIGH_PROFILES = frozenset({100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135})
 
 
-def _nal_types(packet: bytes, offset: int) -> tuple[int, ...]:
-    """NAL unit types a payload starts, in order: one for a single NAL unit packet, each aggregated one for a
-    STAP-A, the fragmented unit's for the first FU-A fragment; none for a continuation fragment."""
+def _nal_units(packet: bytes, offset: int) -> list[tuple[int, int, int]]:
+    """(type, start, end) of each NAL unit a payload starts: one for a single NAL unit packet, each aggregated one
+    for a STAP-A (up to a malformed length), the fragmented unit for the first FU-A fragment (its header is
+    rebuilt by the receiver, so start/end cover only this fragment); none for a continuation fragment."""
     size = len(packet)
     if offset >= size:
-        return ()
+        return []
     kind = packet[offset] & 0x1F
     if kind == NAL_STAP_A:
-        types = []
+        units = []
         i = offset + 1
         while i + 2 < size:
             length = packet[i] << 8 | packet[i + 1]
             if length == 0 or i + 2 + length > size:
                 break
-            types.append(packet[i + 2] & 0x1F)
+            units.append((packet[i + 2] & 0x1F, i + 2, i + 2 + length))
             i += 2 + length
-        return tuple(types)
+        return units
     if kind == NAL_FU_A:
         if offset + 1 >= size or not packet[offset + 1] & 0x80:  # S bit: the first fragment
-            return ()
-        return (packet[offset + 1] & 0x1F,)
-    return (kind,) if 1 <= kind <= 23 else ()
+            return []
+        return [(packet[offset + 1] & 0x1F, offset, size)]
+    return [(kind, offset, size)] if 1 <= kind <= 23 else []
 
 
 def h264_keyframe_start(packet: bytes, offset: int) -> bool:
     """True if the H.264 RTP payload at ``offset`` begins a key frame: its SPS, or its IDR slice when the
     sender sent no SPS in-band before it."""
-    types = _nal_types(packet, offset)
-    return bool(types) and (types[0] == NAL_SPS or types[0] == NAL_IDR or NAL_SPS in types)
+    types = [kind for kind, _, _ in _nal_units(packet, offset)]
+    return bool(types) and (types[0] == NAL_IDR or NAL_SPS in types)
 
 
 def h264_keyframe_size(packet: bytes, offset: int) -> tuple[int, int] | None:
     """(width, height) from an SPS in the payload at ``offset`` (single NAL unit or STAP-A), else None."""
-    size = len(packet)
-    if offset >= size:
+    if offset >= len(packet) or packet[offset] & 0x1F == NAL_FU_A:  # an SPS is never fragmented in practice
         return None
-    kind = packet[offset] & 0x1F
-    if kind == NAL_SPS:
-        return sps_size(packet[offset:])
-    if kind == NAL_STAP_A:
-        i = offset + 1
-        while i + 2 < size:
-            length = packet[i] << 8 | packet[i + 1]
-            if length == 0 or i + 2 + length > size:
-                return None
-            if packet[i + 2] & 0x1F == NAL_SPS:
-                return sps_size(packet[i + 2 : i + 2 + length])
-            i += 2 + length
-    return None
+    sps = next(((start, end) for kind, start, end in _nal_units(packet, offset) if kind == NAL_SPS), None)
+    return sps_size(packet[sps[0] : sps[1]]) if sps is not None else None
 
 
 class _Bits:

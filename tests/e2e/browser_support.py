@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,16 +140,10 @@ def by_source(stats: list[dict[str, Any]], kind: str, source: str) -> dict[str, 
     return {s["participantId"]: s for s in stats if s["kind"] == kind and s["source"] == source}
 
 
-async def join_via_ui(
-    context: BrowserContext, url: str, name: str, attributes: Mapping[str, str] | None = None
-) -> Page:
-    """Open the meeting page in ``context``, wait for the camera preview, join as ``name`` (with these attributes
-    set on ``<meetmesh-room>`` first); the page in the meeting."""
+async def join_via_ui(context: BrowserContext, url: str, name: str) -> Page:
+    """Open the meeting page in ``context``, wait for the camera preview, join as ``name``; the page in the meeting."""
     page = await context.new_page()
     await page.goto(url)
-    for attribute, value in (attributes or {}).items():
-        set_attribute = "([a, v]) => document.querySelector('meetmesh-room').setAttribute(a, v)"
-        await page.evaluate(set_attribute, [attribute, value])
     # Pre-join: the camera preview plays and the device lists are filled before joining.
     await page.wait_for_function(
         "(() => { const r = document.querySelector('meetmesh-room').shadowRoot;"

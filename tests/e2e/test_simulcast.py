@@ -32,33 +32,31 @@ pytestmark = pytest.mark.slow
 
 OUTBOUND = """(async () => {
   const out = {};
-  const stats = await document.querySelector('meetmesh-room').room.media.pc.getStats();
-  stats.forEach((s) => {
+  (await document.querySelector('meetmesh-room').room.media.pc.getStats()).forEach((s) => {
     if (s.type !== 'outbound-rtp' || s.kind !== 'video') return;
-    const codec = stats.get(s.codecId)?.mimeType ?? '';
-    out[s.rid ?? ''] = {frames: s.framesEncoded ?? 0, height: s.frameHeight ?? 0, codec};
+    out[s.rid ?? ''] = {frames: s.framesEncoded ?? 0, height: s.frameHeight ?? 0};
   });
   return out;
 })()"""
 
 
-async def _outbound(page: Page) -> dict[str, dict[str, Any]]:
-    result: dict[str, dict[str, Any]] = await page.evaluate(OUTBOUND)
+async def _outbound(page: Page) -> dict[str, dict[str, int]]:
+    result: dict[str, dict[str, int]] = await page.evaluate(OUTBOUND)
     return result
 
 
-async def _three_layers(publisher: Page) -> dict[str, dict[str, Any]] | None:
+async def _three_layers(publisher: Page) -> dict[str, dict[str, int]] | None:
     """The publisher's outbound layers once all three are encoding (a layer's size is 0 in its first stats)."""
     out = await _outbound(publisher)
     ready = set(out) == {"q", "h", "f"} and all(v["frames"] > 30 and v["height"] > 0 for v in out.values())
     return out if ready else None
 
 
-async def _host_joins(browser: Browser, url: str, token: str, attributes: dict[str, str] | None = None) -> Page:
+async def _host_joins(browser: Browser, url: str, token: str) -> Page:
     """The host (signed in with ``token``) joins as Ada; her page."""
     context = await browser.new_context()
     await context.add_init_script(f"localStorage.setItem('meetmesh.accessToken', {token!r})")
-    return await join_via_ui(context, url, "Ada", attributes)
+    return await join_via_ui(context, url, "Ada")
 
 
 async def _camera_of(page: Page, pid: str) -> dict[str, Any] | None:

@@ -107,6 +107,15 @@ class Watching:
         sizes = list(self.viewer.peer.frame_sizes.values())
         return sizes[0] if sizes else None
 
+    async def on_the_full_layer(self) -> tuple[PublishedTrack, str, SubscribedTrack]:
+        """Once the edge has learned every layer and its size from the packets and the viewer (nothing known about
+        it) decodes the biggest: the simulcast track, the viewer's mid for it and its subscription."""
+        group = _group(self.rooms, self.publisher_id)
+        await eventually(lambda: {rid: (x.width, x.height) for rid, x in group.layers.items()} == SIZES, timeout=10)
+        await self.sees(SIZES["f"], timeout=10)
+        mid, subscribed = _subscription(self.rooms, self.viewer_id)
+        return group, mid, subscribed
+
     def only_test_estimates(self) -> None:
         """From here the viewer reports only the estimates the test sends (aiortc's own REMB falls when its
         decoder is starved of CPU, which the edge rightly reads as congestion), and no earlier cap holds."""
@@ -154,14 +163,10 @@ async def test_layers_are_learned_and_each_subscriber_gets_the_one_it_needs(
     # The clips are encoded before any socket waits on them (the edge closes a socket that does not join in 5 s).
     async with watching(server, world, _clips()) as w:
         rooms, viewer, sees, viewer_size = w.rooms, w.viewer, w.sees, w.viewer_size
-        # The answer accepted simulcast; the edge learned each layer's SSRC and size from its packets.
-        group = _group(rooms, w.publisher_id)
-        await eventually(lambda: {rid: (x.width, x.height) for rid, x in group.layers.items()} == SIZES, timeout=10)
+        # The answer accepted simulcast; the edge learned each layer's SSRC and size from its packets; nothing
+        # known about the viewer: the biggest layer.
+        group, mid, subscribed = await w.on_the_full_layer()
         assert group.forwarder is None  # the track has no stream of its own: each layer does
-
-        # Nothing known about the viewer: the biggest layer.
-        await sees(SIZES["f"], timeout=10)
-        mid, subscribed = _subscription(rooms, w.viewer_id)
         assert subscribed.group is group and subscribed.source is group.layers["f"]
         w.only_test_estimates()
         session = rooms.sessions[(w.meeting_id, w.viewer_id)]
@@ -262,12 +267,9 @@ async def test_h264_layers_are_measured_from_their_sps_and_switched_on_key_frame
     codec_spy: CodecSpy,  # noqa: F811
 ) -> None:
     async with watching(server, world, _h264_clips()) as w:
-        group = _group(w.rooms, w.publisher_id)
-        assert group.codec is not None and group.codec.mimeType.lower() == "video/h264"
         # Sizes come from each layer's sequence parameter set (180 and 90 are not multiples of 16: cropped).
-        await eventually(lambda: {rid: (x.width, x.height) for rid, x in group.layers.items()} == SIZES, timeout=10)
-        await w.sees(SIZES["f"], timeout=10)
-        mid, subscribed = _subscription(w.rooms, w.viewer_id)
+        group, mid, subscribed = await w.on_the_full_layer()
+        assert group.codec is not None and group.codec.mimeType.lower() == "video/h264"
         w.only_test_estimates()
         # A thumbnail: the quarter layer, from its next IDR picture (SPS and PPS with it: it decodes).
         await w.viewer.ws.send(encode(VideoSize(mid=mid, width=160, height=90)))
