@@ -1,115 +1,166 @@
 """Rate limits: sliding windows in process memory (embedded default) or in Redis (``REDIS_URL``), so a limit
-holds across every API process."""
+holds across every API process.
+
+Every limit is *taken before* the step it protects: a caller reserves one attempt atomically (check and count in
+one step, a Lua script in Redis), then does the slow or secret-revealing work (a passcode or password check),
+and may give the attempt back afterwards (``refund``: a right passcode does not use up the limit). "Check, work,
+then record" lets every parallel attempt through the check before any of them is recorded.
+
+A limit may also grow its delay (``backoff_s``): once ``limit`` attempts are in the window, each further one must
+wait ``backoff_s * 2**(n - limit)`` after the latest (capped by the window), so a guesser slows down exponentially
+while a person who mistyped a few times is not locked out for the whole window.
+"""
 
 from __future__ import annotations
 
 import secrets
 import time
 from collections import deque
+from dataclasses import dataclass
 from typing import Protocol
 
 
-class SlidingWindow:
-    """At most ``limit`` hits per ``window_s`` for each key."""
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """A named limit: at most ``limit`` attempts per ``window_s`` for each key, then a growing delay if
+    ``backoff_s`` is set, else nothing until the oldest attempt leaves the window."""
 
-    def __init__(self, limit: int, window_s: float, max_keys: int = 100_000) -> None:
-        self.limit = limit
+    name: str
+    limit: int
+    window_s: float
+    backoff_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """The answer to ``reserve``: ``wait`` > 0 means refused (nothing was counted); otherwise ``token`` names the
+    counted attempt so it can be refunded."""
+
+    wait: float
+    token: str = ""
+
+    @property
+    def granted(self) -> bool:
+        return self.wait <= 0
+
+
+def wait_for(hits: int, oldest: float, latest: float, now: float, lim: Limit) -> float:
+    """Seconds until one more attempt is allowed, given the live attempts in the window (pure; both backends)."""
+    if hits < lim.limit:
+        return 0.0
+    until_oldest_leaves = oldest + lim.window_s - now
+    if lim.backoff_s <= 0:
+        return max(0.0, until_oldest_leaves)
+    # 2**k overflows float for huge k; the window caps the delay anyway.
+    exponent = min(hits - lim.limit, 60)
+    return max(0.0, min(latest + lim.backoff_s * 2.0**exponent - now, until_oldest_leaves))
+
+
+class SlidingWindow:
+    """The attempts of each key within the window, in time order (one process)."""
+
+    def __init__(self, window_s: float, max_keys: int = 100_000) -> None:
         self.window_s = window_s
         self.max_keys = max_keys
-        self._hits: dict[str, deque[float]] = {}
+        self._hits: dict[str, deque[tuple[float, str]]] = {}
 
-    def _live(self, key: str, now: float) -> deque[float]:
+    def live(self, key: str, now: float) -> deque[tuple[float, str]]:
         hits = self._hits.get(key)
         if hits is None:
             if len(self._hits) >= self.max_keys:
                 self._evict(now)
             hits = self._hits[key] = deque()
-        while hits and hits[0] <= now - self.window_s:
+        while hits and hits[0][0] <= now - self.window_s:
             hits.popleft()
         return hits
 
     def _evict(self, now: float) -> None:
-        for key in [k for k, h in self._hits.items() if not h or h[-1] <= now - self.window_s]:
+        for key in [k for k, h in self._hits.items() if not h or h[-1][0] <= now - self.window_s]:
             del self._hits[key]
         while len(self._hits) >= self.max_keys:  # still full of live keys: drop the oldest inserted
             del self._hits[next(iter(self._hits))]
 
-    def blocked_for(self, key: str, now: float | None = None, limit: int | None = None) -> float:
-        """Seconds until ``key`` may try again; 0 when it is under the limit (``limit`` overrides the default)."""
-        now = time.monotonic() if now is None else now
-        hits = self._live(key, now)
-        if len(hits) < (self.limit if limit is None else limit):
-            return 0.0
-        return max(0.0, hits[0] + self.window_s - now)
+    def reserve(self, key: str, lim: Limit, now: float) -> Reservation:
+        hits = self.live(key, now)
+        wait = wait_for(len(hits), hits[0][0] if hits else now, hits[-1][0] if hits else now, now, lim)
+        if wait > 0:
+            return Reservation(wait)
+        token = secrets.token_hex(6)
+        hits.append((now, token))
+        return Reservation(0.0, token)
 
-    def hit(self, key: str, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        self._live(key, now).append(now)
-
-    def reset(self, key: str) -> None:
-        self._hits.pop(key, None)
+    def refund(self, key: str, token: str) -> None:
+        hits = self._hits.get(key)
+        if hits is None:
+            return
+        for i, (_, t) in enumerate(hits):
+            if t == token:
+                del hits[i]
+                return
 
 
 class RateLimiter(Protocol):
     """Named limits shared by everyone who asks this limiter (one process, or all of them through Redis)."""
 
-    async def take(self, name: str, key: str, limit: int, window_s: float) -> float:
-        """Count one action if under the limit and return 0; otherwise count nothing and return the wait (s)."""
+    async def reserve(self, key: str, lim: Limit) -> Reservation:
+        """Count one attempt for ``key`` if ``lim`` allows it now (atomically); otherwise count nothing."""
         ...
 
-    async def blocked_for(self, name: str, key: str, limit: int, window_s: float) -> float:
-        """Seconds until ``key`` may act again under ``name``; 0 when it is under the limit. Counts nothing."""
-        ...
-
-    async def hit(self, name: str, key: str, window_s: float) -> None:
-        """Count one action (e.g. a failed attempt) without checking."""
+    async def refund(self, key: str, lim: Limit, token: str) -> None:
+        """Forget the attempt counted under ``token`` (e.g. the passcode was right)."""
         ...
 
     async def close(self) -> None: ...
 
 
 class MemoryRateLimiter:
-    """Per process: right for the embedded single-process default."""
+    """Per process: right for the embedded single-process default. ``clock`` is injectable for tests."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: object = time.monotonic) -> None:
         self._windows: dict[tuple[str, float], SlidingWindow] = {}
+        self._clock = clock
 
-    def _window(self, name: str, window_s: float) -> SlidingWindow:
-        w = self._windows.get((name, window_s))
+    def _window(self, lim: Limit) -> SlidingWindow:
+        w = self._windows.get((lim.name, lim.window_s))
         if w is None:
-            w = self._windows[(name, window_s)] = SlidingWindow(0, window_s)
+            w = self._windows[(lim.name, lim.window_s)] = SlidingWindow(lim.window_s)
         return w
 
-    async def take(self, name: str, key: str, limit: int, window_s: float) -> float:
-        w = self._window(name, window_s)
-        wait = w.blocked_for(key, limit=limit)
-        if wait == 0:
-            w.hit(key)
-        return wait
+    def _now(self) -> float:
+        return float(self._clock())  # type: ignore[operator]
 
-    async def blocked_for(self, name: str, key: str, limit: int, window_s: float) -> float:
-        return self._window(name, window_s).blocked_for(key, limit=limit)
+    async def reserve(self, key: str, lim: Limit) -> Reservation:
+        # No await between the check and the count: atomic on the event loop.
+        return self._window(lim).reserve(key, lim, self._now())
 
-    async def hit(self, name: str, key: str, window_s: float) -> None:
-        self._window(name, window_s).hit(key)
+    async def refund(self, key: str, lim: Limit, token: str) -> None:
+        self._window(lim).refund(key, token)
 
     async def close(self) -> None:
         self._windows.clear()
 
 
-# Sliding-window log in a sorted set; one script so check-and-count is atomic across processes.
-_TAKE = """
-local key, now, window, limit, member, count = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]),
-  tonumber(ARGV[3]), ARGV[4], ARGV[5]
+# Sliding-window log in a sorted set (score: time in ms, member: the attempt's token); one script, so check and
+# count are atomic across processes. Mirrors ``wait_for``.
+_RESERVE = """
+local key, now, window, limit, backoff, member = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]),
+  tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
 redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-if redis.call('ZCARD', key) >= limit then
-  local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-  return tostring(tonumber(oldest[2]) + window - now)
+local hits = redis.call('ZCARD', key)
+if hits >= limit then
+  local oldest = tonumber(redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2])
+  local wait = oldest + window - now
+  if backoff > 0 then
+    local latest = tonumber(redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')[2])
+    local k = math.min(hits - limit, 60)
+    wait = math.min(latest + backoff * (2 ^ k) - now, wait)
+  end
+  if wait > 0 then
+    return tostring(wait)
+  end
 end
-if count == '1' then
-  redis.call('ZADD', key, now, member)
-  redis.call('PEXPIRE', key, math.ceil(window))
-end
+redis.call('ZADD', key, now, member)
+redis.call('PEXPIRE', key, math.ceil(window))
 return '0'
 """
 
@@ -122,24 +173,25 @@ class RedisRateLimiter:
 
         self._redis = redis.Redis.from_url(url)
         self._prefix = f"{prefix}:rl:"
-        self._script = self._redis.register_script(_TAKE)
+        self._script = self._redis.register_script(_RESERVE)
 
-    async def _run(self, name: str, key: str, limit: int, window_s: float, count: bool) -> float:
+    def _key(self, key: str, lim: Limit) -> str:
+        return f"{self._prefix}{lim.name}:{key}"
+
+    async def reserve(self, key: str, lim: Limit) -> Reservation:
+        # Redis' clock would be better than ours for several hosts, but TIME inside a script that writes is not
+        # allowed before Redis 5's effect replication; API hosts are expected to run NTP.
         now_ms = time.time() * 1000
-        member = f"{now_ms}:{secrets.token_hex(4)}"
+        token = f"{now_ms:.3f}:{secrets.token_hex(6)}"
         raw = await self._script(
-            keys=[f"{self._prefix}{name}:{key}"], args=[now_ms, window_s * 1000, limit, member, "1" if count else "0"]
+            keys=[self._key(key, lim)],
+            args=[now_ms, lim.window_s * 1000, lim.limit, lim.backoff_s * 1000, token],
         )
-        return max(0.0, float(raw) / 1000)
+        wait = max(0.0, float(raw) / 1000)
+        return Reservation(wait) if wait > 0 else Reservation(0.0, token)
 
-    async def take(self, name: str, key: str, limit: int, window_s: float) -> float:
-        return await self._run(name, key, limit, window_s, True)
-
-    async def blocked_for(self, name: str, key: str, limit: int, window_s: float) -> float:
-        return await self._run(name, key, limit, window_s, False)
-
-    async def hit(self, name: str, key: str, window_s: float) -> None:
-        await self._run(name, key, 1 << 30, window_s, True)
+    async def refund(self, key: str, lim: Limit, token: str) -> None:
+        await self._redis.zrem(self._key(key, lim), token)
 
     async def close(self) -> None:
         await self._redis.aclose()

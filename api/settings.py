@@ -45,6 +45,8 @@ class Settings:
     passcode_attempts: int = 5
     """Wrong passcodes allowed per client and meeting within ``passcode_window_s`` before RATE_LIMITED."""
     passcode_window_s: int = 300
+    rate_limits: str = ""
+    """Overrides of the named abuse limits in ``api/limits.py``: ``name=limit/window_s[/backoff_s],...``."""
     password_min_length: int = 8
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19 * 1024
@@ -99,6 +101,7 @@ class Settings:
             join_token_ttl_s=int(e.get("API_JOIN_TOKEN_TTL", d.join_token_ttl_s)),
             passcode_attempts=int(e.get("API_PASSCODE_ATTEMPTS", d.passcode_attempts)),
             passcode_window_s=int(e.get("API_PASSCODE_WINDOW", d.passcode_window_s)),
+            rate_limits=e.get("API_RATE_LIMITS", d.rate_limits),
             argon2_time_cost=int(e.get("API_ARGON2_TIME_COST", d.argon2_time_cost)),
             argon2_memory_kib=int(e.get("API_ARGON2_MEMORY_KIB", d.argon2_memory_kib)),
             allowed_origins=tuple(o for o in e.get("API_ALLOWED_ORIGINS", "").split(",") if o),

@@ -19,6 +19,7 @@ import uvicorn
 
 from api.app import create_app
 from api.settings import Settings
+from bench.server import ONE_ADDRESS_LOAD_LIMITS
 from tests.support.gql import Client
 from tests.support.world import World
 
@@ -75,7 +76,14 @@ EDGE_SECRET = "test-edge-secret"
 def make_settings(data_dir: Path, database_url: str = "", **overrides: object) -> Settings:
     port = _free_port()
     # No recording processing unless a test asks for it: most tests check STOPPED recordings themselves.
-    base = Settings(data_dir=data_dir, database_url=database_url, port=port, recording_processor="")
+    # Every test client is 127.0.0.1: per-address abuse limits are lifted (their own tests set them back).
+    base = Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        port=port,
+        recording_processor="",
+        rate_limits=ONE_ADDRESS_LOAD_LIMITS,
+    )
     return Settings(**{**{f: getattr(base, f) for f in base.__dataclass_fields__}, **overrides})  # type: ignore[arg-type]
 
 

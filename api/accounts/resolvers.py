@@ -31,17 +31,25 @@ class AccountQuery:
 class AccountMutation:
     @strawberry.mutation
     async def sign_up(self, info: strawberry.Info, input: SignUpInput) -> AuthPayload:
-        svc = ctx(info).services
+        c = ctx(info)
         return _payload(
-            await service.sign_up(
-                svc.db, svc.creds, email=input.email, password=input.password, display_name=input.display_name
+            await service.limited_sign_up(
+                c.services,
+                email=input.email,
+                password=input.password,
+                display_name=input.display_name,
+                client_key=c.client_key,
             )
         )
 
     @strawberry.mutation
     async def log_in(self, info: strawberry.Info, input: LogInInput) -> AuthPayload:
-        svc = ctx(info).services
-        return _payload(await service.log_in(svc.db, svc.creds, email=input.email, password=input.password))
+        c = ctx(info)
+        return _payload(
+            await service.limited_log_in(
+                c.services, email=input.email, password=input.password, client_key=c.client_key
+            )
+        )
 
     @strawberry.mutation(description="Trade a refresh token for new tokens; the old refresh token stops working.")
     async def refresh_tokens(self, info: strawberry.Info, refresh_token: str) -> AuthPayload:

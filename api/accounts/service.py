@@ -13,8 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from api import validation
 from api.accounts import store
 from api.db import Database
-from api.errors import BadInputError, ConflictError, UnauthenticatedError
+from api.errors import BadInputError, ConflictError, RateLimitedError, UnauthenticatedError
 from api.security import Credentials
+from api.services import Services
 from dbschema.models import RefreshToken, User, utcnow
 from protocol.ids import new_id
 
@@ -76,6 +77,29 @@ async def log_in(db: Database, creds: Credentials, *, email: str, password: str)
     if not await asyncio.to_thread(creds.verify_secret, user.password_hash, password):
         raise UnauthenticatedError("wrong email or password")
     return await _issue(db, creds, user)
+
+
+async def limited_log_in(svc: Services, *, email: str, password: str, client_key: str) -> Session:
+    """``log_in`` behind the failed-log-in limits: an attempt is taken per account (the email as typed, known
+    or not, so the limit does not tell which accounts exist) and per address *before* the password is checked,
+    and both are given back when it is right, so only failures accumulate."""
+    account = email.strip().lower()[:320]
+    by_account = await svc.reserve("login-account", account, message="too many failed log-ins for this account")
+    try:
+        by_address = await svc.reserve("login-address", client_key, message="too many failed log-ins from here")
+    except RateLimitedError:
+        await svc.refund("login-account", account, by_account)
+        raise
+    session = await log_in(svc.db, svc.creds, email=email, password=password)
+    await svc.refund("login-account", account, by_account)
+    await svc.refund("login-address", client_key, by_address)
+    return session
+
+
+async def limited_sign_up(svc: Services, *, email: str, password: str, display_name: str, client_key: str) -> Session:
+    """``sign_up``, at most so many accounts per address and hour (taken before the password is hashed)."""
+    await svc.reserve("signup-address", client_key, message="too many new accounts from here")
+    return await sign_up(svc.db, svc.creds, email=email, password=password, display_name=display_name)
 
 
 async def refresh(db: Database, creds: Credentials, *, refresh_token: str) -> Session:

@@ -61,7 +61,7 @@ class MeetingQuery:
 
     @strawberry.field(description="Public facts about a meeting, by number, for the pre-join page.")
     async def meeting_lobby(self, info: strawberry.Info, number: str) -> MeetingLobby:
-        m, host_name = await service.lobby(ctx(info).services, number)
+        m, host_name = await service.lobby(ctx(info).services, number, ctx(info).client_key)
         return MeetingLobby(
             number=m.number,
             title=m.title,

@@ -243,9 +243,11 @@ async def access(svc: Services, principal: Principal | None, meeting_id: str) ->
     raise ForbiddenError("you are not a participant of this meeting")
 
 
-async def lobby(svc: Services, number: str) -> tuple[Meeting, str | None]:
-    """What anyone holding the number may see before joining."""
+async def lobby(svc: Services, number: str, client_key: str) -> tuple[Meeting, str | None]:
+    """What anyone holding the number may see before joining. Look-ups are limited per address, so meeting
+    numbers cannot be enumerated."""
     number = numbers.parse("number", number)
+    await svc.reserve("lobby-address", client_key, message="too many meeting look-ups from here")
     async with svc.db.read() as session:
         m = await participants_store.meeting_by_number(session, number)
         if m is None:

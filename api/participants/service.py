@@ -25,7 +25,6 @@ from api.errors import (
     MeetingFullError,
     MeetingLockedError,
     NotFoundError,
-    RateLimitedError,
     UnauthenticatedError,
 )
 from api.meetings import numbers
@@ -196,6 +195,7 @@ async def join(
 ) -> JoinOutcome:
     number = numbers.parse("number", number)
     name = validation.display_name("displayName", display_name) if display_name is not None else None
+    await svc.reserve("join-address", client_key, message="too many joins from here")
     guest_token: str | None = None
     user: User | None = None
 
@@ -215,16 +215,15 @@ async def join(
         raise ForbiddenError("the host removed you from this meeting")
     # Passcode: the owner and people already let in are not asked again.
     if m.passcode_hash and not is_owner and not (existing and existing.state in LIVE_STATES):
+        if not passcode:  # asking costs nothing and reveals nothing: not counted
+            raise BadPasscodeError("this meeting needs a passcode")
+        # The attempt is counted before the passcode is checked, so parallel guesses cannot all reach the check;
+        # a right passcode gives it back.
         rl_key = f"{client_key}|{m.id}"
-        attempts, window = svc.settings.passcode_attempts, svc.settings.passcode_window_s
-        wait = await svc.rate.blocked_for("passcode", rl_key, attempts, window)
-        if wait > 0:
-            raise RateLimitedError(
-                f"too many wrong passcodes; try again in {int(wait) + 1} s", retry_after_s=round(wait, 1)
-            )
-        if not passcode or not await asyncio.to_thread(svc.creds.verify_secret, m.passcode_hash, passcode):
-            await svc.rate.hit("passcode", rl_key, window)
-            raise BadPasscodeError("wrong passcode" if passcode else "this meeting needs a passcode")
+        attempt = await svc.reserve("passcode", rl_key, message="too many wrong passcodes")
+        if not await asyncio.to_thread(svc.creds.verify_secret, m.passcode_hash, passcode):
+            raise BadPasscodeError("wrong passcode")
+        await svc.refund("passcode", rl_key, attempt)
 
     if principal is None:
         if not m.allow_guests:

@@ -29,7 +29,7 @@ class RecordingQuery:
     async def shared_recording(
         self, info: strawberry.Info, share_id: strawberry.ID, passcode: str | None = None
     ) -> Recording:
-        shared = Recording.of(await service.open_share(ctx(info).services, share_id, passcode))
+        shared = Recording.of(await service.open_share(ctx(info).services, share_id, passcode, ctx(info).client_key))
         shared.via_share = True
         return shared
 

@@ -302,11 +302,7 @@ async def count_view(svc: Services, recording_id: str) -> None:
         )
 
 
-SHARE_PASSCODE_ATTEMPTS = (5, 300.0)
-"""Wrong passcodes allowed per share link in a window (seconds) before RATE_LIMITED."""
-
-
-async def open_share(svc: Services, share_id: str, passcode: str | None) -> Recording:
+async def open_share(svc: Services, share_id: str, passcode: str | None, client_key: str) -> Recording:
     """The recording behind a share link, if the link is valid (and the passcode right)."""
     async with svc.db.read() as session:
         link = await session.get(RecordingShare, share_id)
@@ -318,13 +314,17 @@ async def open_share(svc: Services, share_id: str, passcode: str | None) -> Reco
     if link.passcode_hash is not None:
         if not passcode:
             raise BadPasscodeError("this recording is protected by a passcode")
-        attempts, window = SHARE_PASSCODE_ATTEMPTS
-        wait = await svc.rate.blocked_for("share-passcode", share_id, attempts, window)
-        if wait > 0:
-            raise RateLimitedError(f"too many wrong passcodes; try again in {wait:.0f} s", retry_after_s=round(wait, 2))
+        # Counted before the check (per client and link, and per link from everyone), given back when right.
+        mine = await svc.reserve("share-passcode", f"{client_key}|{share_id}", message="too many wrong passcodes")
+        try:
+            anyone = await svc.reserve("share-passcode-link", share_id, message="too many wrong passcodes")
+        except RateLimitedError:
+            await svc.refund("share-passcode", f"{client_key}|{share_id}", mine)
+            raise
         if not await asyncio.to_thread(svc.creds.verify_secret, link.passcode_hash, passcode):
-            await svc.rate.hit("share-passcode", share_id, window)
             raise BadPasscodeError("wrong passcode for this recording")
+        await svc.refund("share-passcode", f"{client_key}|{share_id}", mine)
+        await svc.refund("share-passcode-link", share_id, anyone)
     return r
 
 
