@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import os
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -14,8 +16,10 @@ from typing import Any
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from api.errors import UnauthenticatedError
 from api.settings import Settings
@@ -23,6 +27,9 @@ from protocol.tokens import JOIN_TOKEN_AUDIENCE, JOIN_TOKEN_ISSUER, JoinClaims
 
 ACCESS = "access"
 GUEST = "guest"
+CLIENT_TOKEN_PREFIX = "mmc1."
+_CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{16,32}")
+_CLIENT_TOKEN = re.compile(r"mmc1\.([A-Za-z0-9_-]{16,32})\.[A-Za-z0-9_-]{22}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +41,8 @@ class UserPrincipal:
 class GuestPrincipal:
     guest_id: str
     display_name: str
+    client_id: str | None = None
+    """The client (browser, app) the guest token was issued to."""
 
 
 Principal = UserPrincipal | GuestPrincipal
@@ -107,12 +116,13 @@ class Credentials:
         claims = {"typ": ACCESS, "sub": user_id, "iat": now, "exp": now + self.settings.access_token_ttl_s}
         return jwt.encode(claims, self._secret, algorithm="HS256")
 
-    def guest_token(self, guest_id: str, display_name: str) -> str:
+    def guest_token(self, guest_id: str, display_name: str, client_id: str | None = None) -> str:
         now = int(time.time())
         claims = {
             "typ": GUEST,
             "sub": guest_id,
             "name": display_name,
+            "cid": client_id,
             "iat": now,
             "exp": now + self.settings.guest_token_ttl_s,
         }
@@ -128,8 +138,58 @@ class Credentials:
         if claims.get("typ") == ACCESS:
             return UserPrincipal(user_id=str(claims["sub"]))
         if claims.get("typ") == GUEST:
-            return GuestPrincipal(guest_id=str(claims["sub"]), display_name=str(claims.get("name", "Guest")))
+            cid = claims.get("cid")
+            return GuestPrincipal(
+                guest_id=str(claims["sub"]),
+                display_name=str(claims.get("name", "Guest")),
+                client_id=cid if isinstance(cid, str) and _CLIENT_ID.fullmatch(cid) else None,
+            )
         raise UnauthenticatedError("invalid access token")
+
+    # -- client identity, addresses, passcodes at rest, invite links ----------------------------------------
+    def client_token(self, client_id: str) -> str:
+        """A long-lived identity for one browser or app, issued by this server (no personal data in it): the SDK
+        keeps it and presents it when it joins, so the host's block follows the client, not the name typed."""
+        mac = hmac.new(self.derive_key(b"client-token"), client_id.encode(), hashlib.sha256).digest()[:16]
+        return f"{CLIENT_TOKEN_PREFIX}{client_id}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
+
+    def client_id_from_token(self, token: str | None) -> str | None:
+        """The client id a token was issued for; None for anything else (forged, malformed, foreign)."""
+        if not token or len(token) > 100:
+            return None
+        m = _CLIENT_TOKEN.fullmatch(token)
+        if m is None:
+            return None
+        return m.group(1) if hmac.compare_digest(self.client_token(m.group(1)), token) else None
+
+    def address_mark(self, address: str) -> str:
+        """A keyed hash of a client address: comparable, but not the address (the database never holds it)."""
+        return hmac.new(self.derive_key(b"client-addr"), address.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def seal_passcode(self, meeting_id: str, passcode: str) -> str:
+        nonce = secrets.token_bytes(12)
+        box = AESGCM(self.derive_key(b"passcode-seal")).encrypt(nonce, passcode.encode(), meeting_id.encode())
+        return base64.urlsafe_b64encode(nonce + box).decode()
+
+    def open_passcode(self, meeting_id: str, sealed: str | None) -> str | None:
+        if not sealed:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(sealed.encode())
+            return AESGCM(self.derive_key(b"passcode-seal")).decrypt(raw[:12], raw[12:], meeting_id.encode()).decode()
+        except (ValueError, InvalidTag):
+            return None  # sealed under another deployment secret: hosts can set a new passcode
+
+    def invite_key(self, meeting_id: str, passcode_hash: str) -> str:
+        """The key an invite link carries instead of the passcode: 128 bits, bound to the meeting and to its
+        current passcode (changing the passcode retires old links); checked in constant time, not guessable."""
+        mac = hmac.new(self.derive_key(b"invite"), f"{meeting_id}|{passcode_hash}".encode(), hashlib.sha256)
+        return base64.urlsafe_b64encode(mac.digest()[:16]).decode().rstrip("=")
+
+    def invite_key_valid(self, meeting_id: str, passcode_hash: str, key: str | None) -> bool:
+        if not key or len(key) > 64:
+            return False
+        return hmac.compare_digest(self.invite_key(meeting_id, passcode_hash), key)
 
     # -- join tokens for the media edge -------------------------------------------------------------------
     @property

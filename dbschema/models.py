@@ -19,6 +19,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy import true as sa_true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -102,6 +103,13 @@ class Meeting(Base):
     chat_policy: Mapped[str] = mapped_column(String(16), default="everyone", server_default="everyone")
     """Who participants may chat with: everyone | host_only | no_one (hosts may always chat)."""
     private_chat: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    guest_waiting_room: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    """Guests (not signed-in people) wait for admission even when the waiting room is off."""
+    allow_local_recording: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    """Everyone may record locally (hosts and co-hosts always may; others also with a per-person grant)."""
+    passcode_sealed: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    """The passcode encrypted with a key derived from the deployment secret, so hosts can read it again and
+    invite links can carry a key derived from it; ``passcode_hash`` is what joins are checked against."""
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16), default="scheduled")  # scheduled|live|ended|cancelled
     spotlight_participant_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
@@ -125,6 +133,13 @@ class Participant(Base):
     state: Mapped[str] = mapped_column(String(16))  # waiting | admitted | left | denied | removed
     waiting_reason: Mapped[str | None] = mapped_column(String(16), nullable=True)  # waiting_room | host_absent
     blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    client_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    """The server-issued identity of the browser or app that joined (see ``Credentials.client_token``): a
+    blocked participant's client cannot come back as a new guest under another name."""
+    client_addr: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    """A keyed hash of the address it joined from (never the address itself): new guests from the address of
+    someone blocked wait for admission."""
+    local_recording_granted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     audio_muted: Mapped[bool] = mapped_column(Boolean, default=False)
     muted_by_host: Mapped[bool] = mapped_column(Boolean, default=False)
     unmute_requested: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -142,6 +157,7 @@ class Participant(Base):
         UniqueConstraint("meeting_id", "user_id", name="uq_participants_meeting_user"),
         UniqueConstraint("meeting_id", "guest_id", name="uq_participants_meeting_guest"),
         Index("ix_participants_meeting_state", "meeting_id", "state"),
+        Index("ix_participants_meeting_client", "meeting_id", "client_id"),
     )
 
 

@@ -312,3 +312,7 @@ class JoinResult:
     event_seq: int = strawberry.field(
         description="The meeting's event sequence right after this join: pass it as afterSeq when subscribing."
     )
+    client_token: str | None = strawberry.field(
+        default=None,
+        description="This client's identity, issued by the server: send it as clientToken on later joins.",
+    )

@@ -43,6 +43,8 @@ class ParticipantMutation:
             passcode=input.passcode,
             display_name=input.display_name,
             client_key=c.client_key,
+            client_token=input.client_token,
+            invite_key=input.invite_key,
         )
         return JoinResult(
             status=JoinStatus(out.status.value),
@@ -51,6 +53,7 @@ class ParticipantMutation:
             guest_token=out.guest_token,
             join_token=_token(out.ticket) if out.ticket else None,
             event_seq=out.event_seq,
+            client_token=out.client_token,
         )
 
     @strawberry.mutation(description="A fresh join token for the media edge (admitted participants only).")

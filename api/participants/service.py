@@ -60,6 +60,19 @@ class JoinOutcome:
     ticket: JoinTicket | None
     event_seq: int
     """The meeting's sequence number right after this join: subscribe with afterSeq=event_seq to miss nothing."""
+    client_token: str | None = None
+    """The client's identity token (the one it presented, or a new one): keep it and present it next time."""
+
+
+@dataclass(frozen=True, slots=True)
+class JoiningClient:
+    """Where a join comes from: the server-issued client id and the keyed hash of the address."""
+
+    client_id: str
+    address_mark: str
+
+
+REMOVED = "the host removed you from this meeting"
 
 
 LIVE_STATES = ("waiting", "admitted")
@@ -192,12 +205,18 @@ async def join(
     passcode: str | None,
     display_name: str | None,
     client_key: str,
+    client_token: str | None = None,
+    invite_key: str | None = None,
 ) -> JoinOutcome:
     number = numbers.parse("number", number)
     name = validation.display_name("displayName", display_name) if display_name is not None else None
     await svc.reserve("join-address", client_key, message="too many joins from here")
     guest_token: str | None = None
     user: User | None = None
+    # The client's identity: from its guest token, else from the client token it kept, else a new one.
+    client_id = principal.client_id if isinstance(principal, GuestPrincipal) else None
+    client_id = client_id or svc.creds.client_id_from_token(client_token) or new_id()
+    client = JoiningClient(client_id, svc.creds.address_mark(client_key))
 
     async with svc.db.read() as session:
         m = await store.meeting_by_number(session, number)
@@ -208,13 +227,20 @@ async def join(
             user = await session.get(User, principal.user_id)
             if user is None:
                 raise UnauthenticatedError("this account no longer exists")
+        is_owner = user is not None and user.id == m.host_user_id
+        if (existing is not None and existing.blocked) or (
+            not is_owner and await store.client_blocked(session, m.id, client.client_id)
+        ):
+            raise ForbiddenError(REMOVED)
     ensure_running(m)
-    is_owner = user is not None and user.id == m.host_user_id
 
-    if existing is not None and existing.blocked:
-        raise ForbiddenError("the host removed you from this meeting")
-    # Passcode: the owner and people already let in are not asked again.
-    if m.passcode_hash and not is_owner and not (existing and existing.state in LIVE_STATES):
+    # Passcode: the owner and people already let in are not asked again, nor are people with the invite link.
+    if (
+        m.passcode_hash
+        and not is_owner
+        and not (existing and existing.state in LIVE_STATES)
+        and not svc.creds.invite_key_valid(m.id, m.passcode_hash, invite_key)
+    ):
         if not passcode:  # asking costs nothing and reveals nothing: not counted
             raise BadPasscodeError("this meeting needs a passcode")
         # The attempt is counted before the passcode is checked, so parallel guesses cannot all reach the check;
@@ -230,21 +256,27 @@ async def join(
             raise ForbiddenError("this meeting does not allow guests; log in to join", field="displayName")
         if name is None:
             raise BadInputError("displayName", "displayName is required to join as a guest")
-        principal = GuestPrincipal(guest_id=new_id(), display_name=name)
-        guest_token = svc.creds.guest_token(principal.guest_id, name)
+        principal = GuestPrincipal(guest_id=new_id(), display_name=name, client_id=client.client_id)
+        guest_token = svc.creds.guest_token(principal.guest_id, name, client.client_id)
     elif isinstance(principal, GuestPrincipal) and not m.allow_guests:
         raise ForbiddenError("this meeting does not allow guests; log in to join")
 
     try:
         async with svc.db.write() as tx:
-            outcome = await _join_tx(tx, principal, m.id, user, name)
+            outcome = await _join_tx(tx, principal, m.id, user, name, client)
             outcome.seq = tx.events[-1].seq if tx.events else outcome.meeting.event_seq
     except IntegrityError as exc:  # the same principal joined twice at once; the other call won
         raise ConflictError("you are joining this meeting from another request already") from exc
-    if outcome.state == "admitted":
-        ticket = ticket_for(svc, outcome.meeting, outcome.participant)
-        return JoinOutcome(JoinStatus.ADMITTED, outcome.participant, outcome.meeting, guest_token, ticket, outcome.seq)
-    return JoinOutcome(JoinStatus.WAITING, outcome.participant, outcome.meeting, guest_token, None, outcome.seq)
+    ticket = ticket_for(svc, outcome.meeting, outcome.participant) if outcome.state == "admitted" else None
+    return JoinOutcome(
+        JoinStatus.ADMITTED if ticket else JoinStatus.WAITING,
+        outcome.participant,
+        outcome.meeting,
+        guest_token,
+        ticket,
+        outcome.seq,
+        svc.creds.client_token(client.client_id),
+    )
 
 
 @dataclass(slots=True)
@@ -255,13 +287,18 @@ class _Joined:
     seq: int = 0
 
 
-async def _join_tx(tx: Tx, principal: Principal, meeting_id: str, user: User | None, name: str | None) -> _Joined:
+async def _join_tx(
+    tx: Tx, principal: Principal, meeting_id: str, user: User | None, name: str | None, client: JoiningClient
+) -> _Joined:
     m = await load_meeting(tx, meeting_id)
     ensure_running(m)
     p = await store.by_principal(tx.session, m.id, principal)
-    if p is not None and p.blocked:
-        raise ForbiddenError("the host removed you from this meeting")
     is_owner = user is not None and user.id == m.host_user_id
+    # Checked again under the meeting's lock: a removal that committed since the first look wins.
+    if (p is not None and p.blocked) or (
+        not is_owner and await store.client_blocked(tx.session, m.id, client.client_id)
+    ):
+        raise ForbiddenError(REMOVED)
     if p is None:
         if isinstance(principal, UserPrincipal):
             assert user is not None
@@ -277,6 +314,7 @@ async def _join_tx(tx: Tx, principal: Principal, meeting_id: str, user: User | N
             )
         p.role = role.value
         p.state = "new"
+        p.client_id, p.client_addr = client.client_id, client.address_mark
         tx.session.add(p)
         await tx.session.flush()  # the attendance rows written below refer to it
     elif p.state in LIVE_STATES:
@@ -284,6 +322,7 @@ async def _join_tx(tx: Tx, principal: Principal, meeting_id: str, user: User | N
     else:
         if name:
             p.display_name = name
+        p.client_id, p.client_addr = client.client_id, client.address_mark
         if is_owner and p.role != Role.HOST and not await store.host_present(tx.session, m.id):
             p.role = Role.HOST.value
     role = Role(p.role)
@@ -304,7 +343,12 @@ async def _join_tx(tx: Tx, principal: Principal, meeting_id: str, user: User | N
         return _Joined(p, m, "admitted")
 
     host_here = await store.host_present(tx.session, m.id)
-    if m.waiting_room and not privileged:
+    # Guests wait when the meeting says so, and always when someone the host blocked joined from their address
+    # (the block cannot follow a client that threw its identity away; the host decides instead).
+    guest_waits = role is Role.GUEST and (
+        m.guest_waiting_room or await store.address_blocked(tx.session, m.id, client.address_mark)
+    )
+    if (m.waiting_room or guest_waits) and not privileged:
         reason: str | None = "waiting_room"
     elif not host_here and not m.join_before_host and not privileged:
         reason = "host_absent"

@@ -36,6 +36,22 @@ async def by_principal(session: AsyncSession, meeting_id: str, principal: Princi
     ).scalar_one_or_none()
 
 
+async def client_blocked(session: AsyncSession, meeting_id: str, client_id: str) -> bool:
+    """Whether the host blocked someone who joined this meeting from this client."""
+    q = select(Participant.id).where(
+        Participant.meeting_id == meeting_id, Participant.client_id == client_id, Participant.blocked.is_(True)
+    )
+    return (await session.execute(q.limit(1))).first() is not None
+
+
+async def address_blocked(session: AsyncSession, meeting_id: str, client_addr: str) -> bool:
+    """Whether the host blocked someone who joined this meeting from this (hashed) address."""
+    q = select(Participant.id).where(
+        Participant.meeting_id == meeting_id, Participant.client_addr == client_addr, Participant.blocked.is_(True)
+    )
+    return (await session.execute(q.limit(1))).first() is not None
+
+
 async def by_id(session: AsyncSession, participant_id: str) -> Participant | None:
     return await session.get(Participant, participant_id)
 

@@ -100,6 +100,14 @@ class JoinMeetingInput:
     number: str = strawberry.field(description="Meeting number; spaces and dashes are ignored.")
     passcode: str | None = None
     display_name: str | None = strawberry.field(default=None, description="Required for guests.")
+    client_token: str | None = strawberry.field(
+        default=None,
+        description="The clientToken an earlier join returned: keep it (e.g. in localStorage) and send it on every "
+        "join, so the server knows this client again.",
+    )
+    invite_key: str | None = strawberry.field(
+        default=None, description="The `k` of an invite link: lets its holder in without typing the passcode."
+    )
 
 
 @strawberry.input
