@@ -160,7 +160,7 @@ class Credentials:
         m = _CLIENT_TOKEN.fullmatch(token)
         if m is None:
             return None
-        return m.group(1) if hmac.compare_digest(self.client_token(m.group(1)), token) else None
+        return m.group(1) if hmac.compare_digest(self.client_token(m.group(1)).encode(), token.encode()) else None
 
     def address_mark(self, address: str) -> str:
         """A keyed hash of a client address: comparable, but not the address (the database never holds it)."""
@@ -189,7 +189,8 @@ class Credentials:
     def invite_key_valid(self, meeting_id: str, passcode_hash: str, key: str | None) -> bool:
         if not key or len(key) > 64:
             return False
-        return hmac.compare_digest(self.invite_key(meeting_id, passcode_hash), key)
+        # Bytes: compare_digest refuses non-ASCII str, and a key is whatever the caller typed.
+        return hmac.compare_digest(self.invite_key(meeting_id, passcode_hash).encode(), key.encode())
 
     # -- join tokens for the media edge -------------------------------------------------------------------
     @property

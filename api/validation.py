@@ -31,6 +31,9 @@ def display_name(field: str, value: str) -> str:
     value = text(field, value, max_len=64)
     if "\n" in value or "\t" in value:
         raise BadInputError(field, f"{field} must be a single line")
+    # A name people can see: not only spaces, zero-width or other format characters.
+    if not any(unicodedata.category(c)[0] not in "ZC" for c in value):
+        raise BadInputError(field, f"{field} must contain a visible character")
     return value
 
 

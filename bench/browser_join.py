@@ -58,7 +58,9 @@ async def _meeting(api_url: str, run: int) -> tuple[str, str]:
         token = str(signed["signUp"]["accessToken"])  # type: ignore[index]
         created = await _gql(
             http,
-            'mutation { createMeeting(input: {title: "Join bench", settings: {waitingRoom: false}}) { number } }',
+            # Open: guests come straight in (no passcode, no waiting room), joining is what is measured.
+            'mutation { createMeeting(input: {title: "Join bench", passcode: "", '
+            "settings: {waitingRoom: false, guestWaitingRoom: false}}) { number } }",
             token,
         )
         return token, str(created["createMeeting"]["number"])  # type: ignore[index]

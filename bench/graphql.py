@@ -68,11 +68,18 @@ async def set_up(http: httpx.AsyncClient, meetings: int) -> Fixture:
     email = f"bench-host-{secrets.token_hex(6)}@example.test"
     data = await gql(http, SIGN_UP, {"i": {"email": email, "password": "bench password", "displayName": "Bench Host"}})
     token = data["signUp"]["accessToken"]
-    settings = {"maxParticipants": MAX_PARTICIPANTS, "allowGuests": True, "joinBeforeHost": True}
+    settings = {
+        "maxParticipants": MAX_PARTICIPANTS,
+        "allowGuests": True,
+        "joinBeforeHost": True,
+        "guestWaitingRoom": False,
+    }
     refs: list[MeetingRef] = []
     for n in range(meetings):  # sequential: setup is not what is measured
         # joinBeforeHost: guests are admitted straight away instead of waiting for the (absent) host.
-        created = await gql(http, CREATE, {"i": {"title": f"Bench meeting {n}", "settings": settings}}, token)
+        created = await gql(
+            http, CREATE, {"i": {"title": f"Bench meeting {n}", "passcode": "", "settings": settings}}, token
+        )
         refs.append(MeetingRef(id=created["createMeeting"]["id"], number=created["createMeeting"]["number"]))
     return Fixture(host_token=token, meetings=refs)
 

@@ -140,6 +140,9 @@ class Participant(Base):
     """A keyed hash of the address it joined from (never the address itself): new guests from the address of
     someone blocked wait for admission."""
     local_recording_granted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    """The host let this person record locally (when the meeting does not let everyone)."""
+    recording_locally: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    """Recording the meeting on their own device now: everyone is told when this starts and stops."""
     audio_muted: Mapped[bool] = mapped_column(Boolean, default=False)
     muted_by_host: Mapped[bool] = mapped_column(Boolean, default=False)
     unmute_requested: Mapped[bool] = mapped_column(Boolean, default=False)

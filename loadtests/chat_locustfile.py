@@ -61,7 +61,7 @@ EVENTS = """subscription($m: ID!, $after: Int) {
   }
 }"""
 
-MEETING_SETTINGS = {"maxParticipants": 1000, "allowGuests": True, "waitingRoom": False}
+MEETING_SETTINGS = {"maxParticipants": 1000, "allowGuests": True, "waitingRoom": False, "guestWaitingRoom": False}
 TEXT_PREFIX = "load"
 FILLER = "the quick brown fox jumps over the lazy dog"
 
@@ -132,7 +132,11 @@ def _create_meeting(client: HttpSession) -> SharedMeeting | None:
         return None
     token = signed_up["signUp"]["accessToken"]
     created = gql(
-        client, "host createMeeting", CREATE, {"i": {"title": "Chat load", "settings": MEETING_SETTINGS}}, token
+        client,
+        "host createMeeting",
+        CREATE,
+        {"i": {"title": "Chat load", "passcode": "", "settings": MEETING_SETTINGS}},
+        token,
     )
     if created is None:
         return None

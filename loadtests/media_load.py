@@ -72,8 +72,13 @@ async def create_meeting(http: httpx.AsyncClient, max_participants: int) -> Meet
     signed = await gql(http, SIGN_UP, {"i": {"email": email, "password": "media load pw", "displayName": "Host"}})
     token = signed["signUp"]["accessToken"]
     # Guests are admitted at once (no waiting room, no waiting for the host): joins measure media, not policy.
-    settings = {"maxParticipants": max(2, max_participants), "allowGuests": True, "joinBeforeHost": True}
-    created = await gql(http, CREATE, {"i": {"title": "media load", "settings": settings}}, token)
+    settings = {
+        "maxParticipants": max(2, max_participants),
+        "allowGuests": True,
+        "joinBeforeHost": True,
+        "guestWaitingRoom": False,
+    }
+    created = await gql(http, CREATE, {"i": {"title": "media load", "passcode": "", "settings": settings}}, token)
     return Meeting(number=created["createMeeting"]["number"], host_token=token)
 
 

@@ -33,6 +33,8 @@ def _settings(s: MeetingSettingsInput | None) -> service.MeetingSettings:
         auto_record=s.auto_record,
         chat_policy=s.chat_policy.value if s.chat_policy else None,
         private_chat=s.private_chat,
+        guest_waiting_room=s.guest_waiting_room,
+        allow_local_recording=s.allow_local_recording,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import secrets
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
@@ -22,7 +23,7 @@ from api.errors import (
 from api.meetings import numbers, schedule, store
 from api.participants import store as participants_store
 from api.participants.permissions import Action, Role, check
-from api.participants.service import control
+from api.participants.service import control, stop_unpermitted_local_recordings
 from api.participants.views import meeting_snapshot
 from api.security import Principal, UserPrincipal
 from api.services import Services
@@ -47,6 +48,8 @@ class MeetingSettings:
     auto_record: bool | None = None
     chat_policy: str | None = None
     private_chat: bool | None = None
+    guest_waiting_room: bool | None = None
+    allow_local_recording: bool | None = None
 
 
 @dataclass(slots=True)
@@ -58,7 +61,16 @@ class MeetingDraft:
     timezone: str | None = None
     recurrence: str | None = None
     passcode: str | None = None
-    """Empty string removes the passcode."""
+    """Empty string removes the passcode (on creation: an instant meeting without one)."""
+
+
+GENERATED_PASSCODE_LEN = 8
+_PASSCODE_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/l/I to misread
+
+
+def generate_passcode() -> str:
+    """8 characters from 54: ~46 bits, beyond guessing at 5 tries per 5 minutes and address."""
+    return "".join(secrets.choice(_PASSCODE_ALPHABET) for _ in range(GENERATED_PASSCODE_LEN))
 
 
 def _require_user(principal: Principal | None) -> str:
@@ -100,10 +112,11 @@ async def _apply_schedule(m: Meeting, d: MeetingDraft, svc: Services) -> None:
             m.recurrence = schedule.validate(d.recurrence, m.starts_at, m.timezone)
     if d.passcode is not None:
         if d.passcode == "":
-            m.passcode_hash = None
+            m.passcode_hash = m.passcode_sealed = None
         else:
             code = validation.passcode("passcode", d.passcode)
             m.passcode_hash = await asyncio.to_thread(svc.creds.hash_secret, code)
+            m.passcode_sealed = svc.creds.seal_passcode(m.id, code)
     duration = timedelta(minutes=m.duration_minutes)
     m.last_ends_at = None if m.kind == "instant" else schedule.last_end(m.recurrence, m.starts_at, m.timezone, duration)
     rescheduled = d.starts_at is not None or d.recurrence is not None or d.duration_minutes is not None
@@ -146,7 +159,13 @@ async def create(
         host_only_screen_share=False,
         max_participants=100,
         auto_record=False,
+        # Safer defaults (switchable): guests wait for admission; an instant meeting gets a passcode, which its
+        # invite link carries (so people with the link are not asked for it).
+        guest_waiting_room=True,
+        allow_local_recording=False,
     )
+    if draft.passcode is None and not scheduled:
+        draft.passcode = generate_passcode()
     await _apply_schedule(m, draft, svc)
     _apply_settings(m, settings)
     for _ in range(8):  # 9·10^10 numbers: a collision is rare; retrying a few times makes it vanishingly so
@@ -193,6 +212,8 @@ async def update(
         _apply_settings(m, settings)
         if meeting_snapshot(m) != before:
             await tx.emit(m.id, EventType.MEETING_UPDATED, meeting=meeting_snapshot(m))
+            if before["allowLocalRecording"] and not m.allow_local_recording:
+                await stop_unpermitted_local_recordings(tx, m, None)
     return m
 
 

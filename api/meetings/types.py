@@ -63,6 +63,12 @@ class MeetingSettings:
     auto_record: bool
     chat_policy: ChatPolicy
     private_chat: bool = strawberry.field(description="Whether participants may send private messages.")
+    guest_waiting_room: bool = strawberry.field(
+        description="Guests (not signed in) wait for admission even with the waiting room off. Default on."
+    )
+    allow_local_recording: bool = strawberry.field(
+        description="Everyone may record the meeting locally; otherwise hosts, co-hosts and people granted it."
+    )
 
 
 @strawberry.type(description="The live state of a meeting, as carried by events.")
@@ -79,6 +85,8 @@ class MeetingState:
     max_participants: int
     chat_policy: ChatPolicy
     private_chat: bool
+    guest_waiting_room: bool
+    allow_local_recording: bool
 
     @classmethod
     def from_snapshot(cls, d: dict[str, Any]) -> MeetingState:
@@ -95,6 +103,8 @@ class MeetingState:
             max_participants=d["maxParticipants"],
             chat_policy=ChatPolicy(d.get("chatPolicy", "everyone")),
             private_chat=d.get("privateChat", True),
+            guest_waiting_room=d.get("guestWaitingRoom", False),
+            allow_local_recording=d.get("allowLocalRecording", False),
         )
 
 
@@ -185,7 +195,26 @@ class Meeting:
             auto_record=m.auto_record,
             chat_policy=ChatPolicy(m.chat_policy),
             private_chat=m.private_chat,
+            guest_waiting_room=m.guest_waiting_room,
+            allow_local_recording=m.allow_local_recording,
         )
+
+    @strawberry.field(description="The passcode (hosts and co-hosts; null without one).")
+    def passcode(self, info: strawberry.Info) -> str | None:
+        if self.viewer.role not in HOSTS:
+            raise ForbiddenError("only the host and co-hosts see the passcode")
+        return ctx(info).services.creds.open_passcode(self.row.id, self.row.passcode_sealed)
+
+    @strawberry.field(
+        description="The link to share: opens the meeting's page and, for a meeting with a passcode, carries a key "
+        "that lets its holder in without typing it (changing the passcode retires old links)."
+    )
+    def invite_link(self, info: strawberry.Info) -> str:
+        services = ctx(info).services
+        url = f"{services.settings.base_url}/m/{self.row.number}"
+        if self.row.passcode_hash:
+            url += f"?k={services.creds.invite_key(self.row.id, self.row.passcode_hash)}"
+        return url
 
     @strawberry.field(description="Your role in this meeting.")
     def my_role(self) -> ParticipantRole | None:
@@ -274,6 +303,12 @@ class MeetingSettingsInput:
     auto_record: bool | None = None
     chat_policy: ChatPolicy | None = None
     private_chat: bool | None = None
+    guest_waiting_room: bool | None = strawberry.field(
+        default=None, description="Guests wait for admission (default on)."
+    )
+    allow_local_recording: bool | None = strawberry.field(
+        default=None, description="Everyone may record locally (default off: hosts, co-hosts and grantees only)."
+    )
 
 
 @strawberry.input
@@ -284,7 +319,11 @@ class CreateMeetingInput:
     duration_minutes: int | None = 60
     timezone: str | None = "UTC"
     recurrence: str | None = strawberry.field(default=None, description="RRULE, e.g. FREQ=WEEKLY;BYDAY=MO;COUNT=10")
-    passcode: str | None = None
+    passcode: str | None = strawberry.field(
+        default=None,
+        description="4..10 letters or digits. Omitted on an instant meeting: one is generated (read it back as "
+        "`passcode`; `inviteLink` carries it). Empty string: no passcode.",
+    )
     settings: MeetingSettingsInput | None = None
 
 

@@ -38,6 +38,7 @@ class Action(StrEnum):
     SET_SELF_UNMUTE = "set_self_unmute"
     UPDATE_MEETING = "update_meeting"
     END_MEETING = "end_meeting"
+    GRANT_LOCAL_RECORDING = "grant_local_recording"
 
 
 HOSTS = frozenset({Role.HOST, Role.COHOST})
@@ -66,6 +67,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.SET_SELF_UNMUTE: HOSTS,
     Action.UPDATE_MEETING: HOST_ONLY,
     Action.END_MEETING: HOST_ONLY,
+    Action.GRANT_LOCAL_RECORDING: HOSTS,
 }
 
 # Actions a co-host may not aim at the host (a co-host cannot overrule the person who appointed them).

@@ -78,6 +78,17 @@ class ParticipantMutation:
         )
         return Participant.from_row(p)
 
+    @strawberry.mutation(
+        description="Tell everyone you start (or stop) recording the meeting on your device. Starting needs the "
+        "host's permission (the meeting's allowLocalRecording setting, or allowLocalRecording for you): FORBIDDEN "
+        "otherwise. The web client records only after this succeeds."
+    )
+    async def set_local_recording(
+        self, info: strawberry.Info, meeting_id: strawberry.ID, recording: bool
+    ) -> Participant:
+        p = await service.set_local_recording(ctx(info).services, ctx(info).principal, meeting_id, recording)
+        return Participant.from_row(p)
+
     @strawberry.mutation
     async def raise_hand(self, info: strawberry.Info, meeting_id: strawberry.ID) -> Participant:
         return Participant.from_row(await service.set_hand(ctx(info).services, ctx(info).principal, meeting_id, True))
@@ -112,6 +123,14 @@ class ParticipantMutation:
         self, info: strawberry.Info, participant_id: strawberry.ID, block: bool = True
     ) -> Participant:
         return await _on_participant(info, Action.REMOVE, participant_id, flag=block)
+
+    @strawberry.mutation(
+        description="Let someone record the meeting locally, or withdraw it (a recording in progress is stopped)."
+    )
+    async def allow_local_recording(
+        self, info: strawberry.Info, participant_id: strawberry.ID, allowed: bool
+    ) -> Participant:
+        return await _on_participant(info, Action.GRANT_LOCAL_RECORDING, participant_id, flag=allowed)
 
     @strawberry.mutation
     async def make_cohost(self, info: strawberry.Info, participant_id: strawberry.ID) -> Participant:

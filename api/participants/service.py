@@ -111,6 +111,7 @@ def _set_state(tx: Tx, p: Participant, state: str) -> None:
     if state != "admitted":
         p.sharing = False
         p.hand_raised_at = None
+        p.recording_locally = False
     store.record(tx.session, p)
 
 
@@ -447,6 +448,38 @@ async def update_my_media(
     return p
 
 
+def may_record_locally(m: Meeting, p: Participant) -> bool:
+    """Hosts and co-hosts always; others when the meeting lets everyone, or the host let them."""
+    return Role(p.role) in (Role.HOST, Role.COHOST) or m.allow_local_recording or p.local_recording_granted
+
+
+async def stop_unpermitted_local_recordings(tx: Tx, m: Meeting, actor: Participant | None) -> None:
+    """After a permission was withdrawn: whoever may no longer record is stopped, and everyone is told."""
+    for p in await store.in_states(tx.session, m.id, ["admitted"]):
+        if p.recording_locally and not may_record_locally(m, p):
+            p.recording_locally = False
+            await emit_participant(tx, p, EventType.LOCAL_RECORDING_STOPPED, actor=actor)
+
+
+async def set_local_recording(
+    svc: Services, principal: Principal | None, meeting_id: str, recording: bool
+) -> Participant:
+    """Say that you start or stop recording the meeting on your device. Starting needs the host's permission;
+    either way everyone is told (an event, and a banner in the web client)."""
+    async with svc.db.write() as tx:
+        a = await acting(tx, meeting_id, principal)
+        p = a.participant
+        if p is None or p.state != "admitted":
+            raise ForbiddenError("join the meeting first")
+        if recording and not may_record_locally(a.meeting, p):
+            raise ForbiddenError("the host has not allowed you to record this meeting")
+        if p.recording_locally != recording:
+            p.recording_locally = recording
+            kind = EventType.LOCAL_RECORDING_STARTED if recording else EventType.LOCAL_RECORDING_STOPPED
+            await emit_participant(tx, p, kind, actor=p)
+    return p
+
+
 async def set_hand(svc: Services, principal: Principal | None, meeting_id: str, raised: bool) -> Participant:
     async with svc.db.write() as tx:
         a = await acting(tx, meeting_id, principal)
@@ -702,6 +735,17 @@ async def _h_set_self_unmute(tx: Tx, a: Acting, pid: str | None, flag: bool | No
     return a.meeting
 
 
+async def _h_grant_local_recording(
+    tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None
+) -> Participant:
+    t = await _target_checked(tx, a, Action.GRANT_LOCAL_RECORDING, pid, "admitted", "waiting")
+    if t.local_recording_granted != bool(flag):
+        t.local_recording_granted = bool(flag)
+        await emit_participant(tx, t, EventType.PARTICIPANT_UPDATED, actor=a.participant)
+        await stop_unpermitted_local_recordings(tx, a.meeting, a.participant)
+    return t
+
+
 async def _h_end(tx: Tx, a: Acting, pid: str | None, flag: bool | None, text: str | None) -> Meeting:
     await end_in_tx(tx, a.meeting, a.participant)
     return a.meeting
@@ -755,4 +799,5 @@ _HANDLERS: dict[
     Action.SET_WAITING_ROOM: _h_set_waiting_room,
     Action.SET_SELF_UNMUTE: _h_set_self_unmute,
     Action.END_MEETING: _h_end,
+    Action.GRANT_LOCAL_RECORDING: _h_grant_local_recording,
 }

@@ -55,6 +55,12 @@ class Participant:
     breakout_room_id: strawberry.ID | None = strawberry.field(
         default=None, description="Breakout room the participant is assigned to or in; null for the main room."
     )
+    local_recording_granted: bool = strawberry.field(
+        default=False, description="The host lets this person record locally (allowLocalRecording)."
+    )
+    recording_locally: bool = strawberry.field(
+        default=False, description="Recording the meeting on their own device now (setLocalRecording)."
+    )
 
     @classmethod
     def from_snapshot(cls, d: dict[str, Any]) -> Participant:
@@ -73,6 +79,8 @@ class Participant:
             hand_raised_at=_ts(d["handRaisedAt"]),
             joined_at=_ts(d["joinedAt"]),
             breakout_room_id=d.get("breakoutRoomId"),
+            local_recording_granted=d.get("localRecordingGranted", False),
+            recording_locally=d.get("recordingLocally", False),
         )
 
     @classmethod

@@ -24,6 +24,8 @@ def participant_snapshot(p: Participant) -> dict[str, Any]:
         "handRaisedAt": p.hand_raised_at.timestamp() if p.hand_raised_at else None,
         "joinedAt": p.joined_at.timestamp() if p.joined_at else None,
         "breakoutRoomId": p.breakout_room_id,
+        "localRecordingGranted": p.local_recording_granted,
+        "recordingLocally": p.recording_locally,
     }
 
 
@@ -41,4 +43,6 @@ def meeting_snapshot(m: Meeting) -> dict[str, Any]:
         "maxParticipants": m.max_participants,
         "chatPolicy": m.chat_policy,
         "privateChat": m.private_chat,
+        "guestWaitingRoom": m.guest_waiting_room,
+        "allowLocalRecording": m.allow_local_recording,
     }

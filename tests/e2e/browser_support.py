@@ -120,7 +120,9 @@ async def host_with_meeting(base_url: str, email: str = "host@example.test") -> 
     token = signed["signUp"]["accessToken"]
     created = await gql(
         base_url,
-        'mutation { createMeeting(input: {title: "Browser test", settings: {waitingRoom: false}}) { number } }',
+        # Open (no passcode, nobody waits): the browser tests of the safer defaults make their own meetings.
+        'mutation { createMeeting(input: {title: "Browser test", passcode: "", '
+        "settings: {waitingRoom: false, guestWaitingRoom: false}}) { number } }",
         token,
     )
     return token, created["createMeeting"]["number"]

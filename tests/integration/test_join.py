@@ -34,7 +34,8 @@ ATTENDANCE = "query($id: ID!) { meeting(id: $id) { attendance { participantId di
 
 
 async def _meeting(host: Person, **i: Any) -> dict[str, Any]:
-    settings = i.pop("settings", {})
+    settings = {"guestWaitingRoom": False, **i.pop("settings", {})}  # the open defaults these tests were written for
+    i.setdefault("passcode", "")
     data = await host.client(CREATE, i={"title": i.pop("title", "Sync"), "settings": settings, **i})
     m: dict[str, Any] = data["createMeeting"]
     return m

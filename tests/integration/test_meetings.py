@@ -40,6 +40,8 @@ def _dt(value: str) -> datetime:
 
 
 async def _create(client: Client, **i: Any) -> dict[str, Any]:
+    """A meeting without the generated passcode (these tests predate it; test_meeting_defaults covers it)."""
+    i.setdefault("passcode", "")
     data = await client(CREATE, i={"title": "Standup", **i})
     m: dict[str, Any] = data["createMeeting"]
     return m
@@ -59,7 +61,7 @@ async def _bad_input(client: Client, query: str, field: str | None, **variables:
 async def test_instant_meeting_has_a_number_defaults_and_no_start(world: World) -> None:
     host = await world.user("Hana")
     before = datetime.now(UTC)
-    m = await _create(host.client)
+    m = (await host.client(CREATE, i={"title": "Standup"}))["createMeeting"]
     after = datetime.now(UTC)
 
     assert re.fullmatch(r"[1-9][0-9]{10}", m["number"]), m["number"]
@@ -68,7 +70,8 @@ async def test_instant_meeting_has_a_number_defaults_and_no_start(world: World) 
     assert m["kind"] == "INSTANT" and m["status"] == "SCHEDULED"
     assert before - timedelta(seconds=1) <= _dt(m["startsAt"]) <= after + timedelta(seconds=1)
     assert (m["durationMinutes"], m["timezone"], m["recurrence"]) == (60, "UTC", None)
-    assert (m["hasPasscode"], m["locked"], m["startedAt"], m["endedAt"]) == (False, False, None, None)
+    # An instant meeting gets a passcode unless its host says otherwise (test_meeting_defaults).
+    assert (m["hasPasscode"], m["locked"], m["startedAt"], m["endedAt"]) == (True, False, None, None)
     assert m["myRole"] == "HOST" and m["description"] == ""
     assert m["settings"] == {
         "waitingRoom": False,
@@ -128,21 +131,26 @@ async def test_max_participants_bounds_are_inclusive(world: World) -> None:
         assert m["settings"]["maxParticipants"] == n
 
 
-async def test_passcode_is_never_returned(world: World, anon: Client) -> None:
-    host = await world.user()
-    raw = await host.client.raw(CREATE, i={"title": "Secret", "passcode": "Sesame42"})
+async def test_the_passcode_is_returned_only_to_hosts_who_ask_for_it(world: World, anon: Client) -> None:
+    host, member = await world.user(), await world.user()
+    raw = await host.client.raw(
+        CREATE, i={"title": "Secret", "passcode": "Sesame42", "settings": {"joinBeforeHost": True}}
+    )
     assert raw["data"]["createMeeting"]["hasPasscode"] is True
-    assert "Sesame42" not in json.dumps(raw)
+    assert "Sesame42" not in json.dumps(raw)  # not unless asked for
     m = raw["data"]["createMeeting"]
     assert "Sesame42" not in json.dumps(await host.client.raw(MEETING, id=m["id"]))
     assert "Sesame42" not in json.dumps(await anon.raw(LOBBY, n=m["number"]))
-    # And there is no field that could return it.
+    # One field returns it, to the host and co-hosts; the invite link carries a key, not the passcode.
     fields = await anon('{ __type(name: "Meeting") { fields { name } } }')
     names = {f["name"] for f in fields["__type"]["fields"]}
-    assert "hasPasscode" in names
-    assert [n for n in names if "passcode" in n.lower()] == ["hasPasscode"]
-    err = await host.client.error("query($id: ID!) { meeting(id: $id) { passcode } }", id=m["id"])
-    assert err.code == "BAD_INPUT"
+    assert sorted(n for n in names if "passcode" in n.lower()) == ["hasPasscode", "passcode"]
+    read = "query($id: ID!) { meeting(id: $id) { passcode inviteLink } }"
+    mine = (await host.client(read, id=m["id"]))["meeting"]
+    assert mine["passcode"] == "Sesame42" and "Sesame42" not in mine["inviteLink"]
+    await world.join(member, m, passcode="Sesame42")
+    assert (await member.client.error(read, id=m["id"])).code == "FORBIDDEN"
+    assert (await anon.error(read, id=m["id"])).code == "UNAUTHENTICATED"
 
 
 async def test_create_validation_names_the_field(world: World) -> None:

@@ -58,6 +58,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "setAllowSelfUnmute": _STAFF,
     "updateMeeting": _HOST_ONLY,
     "endMeeting": _HOST_ONLY,
+    "allowLocalRecording": _STAFF,
 }
 
 # Actions aimed at one person that a co-host may not aim at the host.
@@ -75,7 +76,7 @@ NOT_ON_HOST = (
 STATE = """query($id: ID!) { meeting(id: $id) {
   title status locked eventSeq spotlightParticipantId settings { waitingRoom allowSelfUnmute }
   participants(states: [WAITING, ADMITTED, LEFT, DENIED, REMOVED]) {
-    id role state audioMuted mutedByHost videoOn handRaisedAt displayName } } }"""
+    id role state audioMuted mutedByHost videoOn handRaisedAt displayName localRecordingGranted } } }"""
 
 MAKE_COHOST = "mutation($p: ID!) { makeCohost(participantId: $p) { id role } }"
 MUTE = "mutation($p: ID!) { muteParticipant(participantId: $p) { id } }"
@@ -401,6 +402,11 @@ SPECS: dict[str, Spec] = {
         "mutation($id: ID!, $i: UpdateMeetingInput!) { updateMeeting(id: $id, input: $i) { id } }",
         lambda s: {"id": s.meeting_id, "i": {"title": "Retitled"}},
         _meeting(title="Retitled"),
+    ),
+    "allowLocalRecording": Spec(
+        "mutation($p: ID!) { allowLocalRecording(participantId: $p, allowed: true) { id } }",
+        _on_target,
+        _set(_target, localRecordingGranted=True),
     ),
     "endMeeting": Spec(
         "mutation($id: ID!) { endMeeting(id: $id) { id } }",

@@ -40,7 +40,11 @@ class World:
         return Person(self.anon.with_token(s["accessToken"]), name, s["user"]["id"], refresh_token=s["refreshToken"])
 
     async def meeting(self, host: Person, title: str = "Test meeting", **settings: Any) -> dict[str, Any]:
+        """A meeting with the old open defaults unless a test asks otherwise (no generated passcode, guests let
+        in without the waiting room): tests of those defaults create their meetings themselves."""
+        settings.setdefault("guestWaitingRoom", False)
         extra = {k: settings.pop(k) for k in ("passcode", "startsAt", "recurrence", "timezone") if k in settings}
+        extra.setdefault("passcode", "")
         data = await host.client(CREATE, i={"title": title, "settings": settings, **extra})
         m: dict[str, Any] = data["createMeeting"]
         return m

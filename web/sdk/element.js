@@ -2,7 +2,8 @@
 //
 //   <meetmesh-room number="12345678901" api="https://meet.example.com" name="Ada"></meetmesh-room>
 //
-// Attributes: number (required), api (default: this page's origin), name, passcode, token (an access token;
+// Attributes: number (required), api (default: this page's origin), name, passcode, invite-key (the `k` of an
+// invite link: no passcode asked), token (an access token;
 // default: localStorage "meetmesh.accessToken"), autojoin (skip the pre-join page), simulcast="off" (send the
 // camera in one size only; default: three). Property `room` is the
 // Room (SDK) once joining starts; DOM events "meetmesh:<event>" mirror the Room's.
@@ -35,6 +36,7 @@ aside li { display: flex; gap: 6px; align-items: center; margin: 4px 0; } aside 
 .captions { min-height: 1.4em; margin-top: 8px; font-size: 1.1em; } .captions p { margin: 2px 0; background: #000a; padding: 2px 8px; border-radius: 4px; }
 .captions[hidden] { display: none; }
 .local-recording { color: #f66; font-weight: 600; margin: 0 0 8px; }
+.recording-banner { background: #611; color: #fff; padding: 6px 10px; border-radius: 6px; margin: 0 0 8px; }
 `;
 
 const TEMPLATE = `
@@ -54,6 +56,7 @@ const TEMPLATE = `
   <div class="stage">
     <div class="main">
       <p class="notice" data-role="notice" hidden></p>
+      <p class="recording-banner" data-role="recording-banner" role="status" aria-live="polite" hidden></p>
       <p class="local-recording" data-role="local-recording" role="status" hidden>● Recording locally</p>
       <div class="screens" data-role="screens"></div>
       <div class="grid" data-role="grid"></div>
@@ -66,17 +69,20 @@ const TEMPLATE = `
         <button data-action="people">Participants</button>
         <button data-action="chat">Chat</button>
         <button data-action="local-record" aria-pressed="false">Record</button>
+        <button data-action="invite" title="Show the link to share">Invite</button>
         <button data-action="leave">Leave</button>
       </div>
     </div>
-    <aside data-panel="people" hidden><h3>Participants</h3><ul data-role="people"></ul></aside>
+    <aside data-panel="people" hidden><h3>Participants</h3>
+      <label data-role="host-options" hidden><input type="checkbox" data-role="allow-rejoin"> Removed people may rejoin</label>
+      <ul data-role="people"></ul></aside>
     <aside data-panel="chat" hidden>
       <h3>Chat</h3><div class="chat-log" data-role="chat-log"></div>
       <form data-role="chat-form"><input data-role="chat-input" maxlength="4096"><button>Send</button></form>
     </aside>
   </div>
 </section>
-<section data-page="left" hidden><h2 data-role="left-text">You left the meeting.</h2><button data-action="rejoin">Rejoin</button></section>
+<section data-page="left" hidden><h2 data-role="left-text">You left the meeting.</h2><button data-action="rejoin" data-role="rejoin">Rejoin</button></section>
 `;
 
 export class MeetMeshRoomElement extends HTMLElement {
@@ -100,6 +106,7 @@ export class MeetMeshRoomElement extends HTMLElement {
     const s = this.shadowRoot;
     this.$('[data-role="name"]').value = this.getAttribute("name") || localStorage.getItem("meetmesh.displayName") || "";
     this.$('[data-role="passcode"]').value = this.getAttribute("passcode") || "";
+    this._token = this.getAttribute("token") || localStorage.getItem("meetmesh.accessToken");
     s.addEventListener("click", (ev) => this._onClick(ev));
     this.$('[data-role="chat-form"]').addEventListener("submit", (ev) => {
       ev.preventDefault();
@@ -122,7 +129,8 @@ export class MeetMeshRoomElement extends HTMLElement {
     try {
       const lobby = (await new GraphQLClient(this.apiUrl).request(`query($n: String!) { meetingLobby(number: $n) { title hasPasscode } }`, { n: number })).meetingLobby;
       this.$('[data-role="title"]').textContent = lobby.title;
-      this.$('[data-role="passcode-row"]').hidden = !lobby.hasPasscode;
+      // An invite link's key stands in for the passcode.
+      this.$('[data-role="passcode-row"]').hidden = !lobby.hasPasscode || this.hasAttribute("invite-key");
     } catch (err) {
       this._error(err);
     }
@@ -159,15 +167,23 @@ export class MeetMeshRoomElement extends HTMLElement {
 
   /** Join with what the pre-join page says. */
   async join() {
-    const name = this.$('[data-role="name"]').value.trim() || this.getAttribute("name") || "Guest";
-    localStorage.setItem("meetmesh.displayName", name);
+    const name = this.$('[data-role="name"]').value.trim() || this.getAttribute("name") || "";
+    if (!name && !this._token) {
+      // Guests must say who they are (signed-in people have their account's name).
+      this._show("prejoin");
+      this._error(new Error("Enter your name to join."));
+      this.$('[data-role="name"]').focus();
+      return null;
+    }
+    if (name) localStorage.setItem("meetmesh.displayName", name);
     const stream = this._preview || (await this._startPreview());
     const room = (this.room = new Room({
       apiUrl: this.apiUrl,
       number: this.getAttribute("number"),
-      displayName: name,
+      displayName: name || null,
       passcode: this.$('[data-role="passcode"]').value || null,
-      token: this.getAttribute("token") || localStorage.getItem("meetmesh.accessToken"),
+      inviteKey: this.getAttribute("invite-key") || null,
+      token: this._token,
       stream,
       simulcast: this.getAttribute("simulcast") !== "off",
     }));
@@ -193,6 +209,8 @@ export class MeetMeshRoomElement extends HTMLElement {
     relay("admitted");
     relay("connected", () => {
       this._show("meeting");
+      this.$('[data-role="host-options"]').hidden = !room.isHost;
+      this._syncRecordButton();
       this._tile(room.me.id, room.me.displayName, true).querySelector("video").srcObject = room.stream;
     });
     relay("participants", (list) => list.forEach((p) => p.id !== room.me.id && this._tile(p.id, p.displayName)));
@@ -220,6 +238,11 @@ export class MeetMeshRoomElement extends HTMLElement {
     relay("mutedbyhost", () => this._syncButtons());
     relay("screenshare", () => this._syncButtons());
     relay("firstframe");
+    relay("recordingstate", (state) => {
+      this._showRecordingState(state);
+      this._renderPeople();
+    });
+    relay("permissions", () => this._syncRecordButton());
     relay("localrecording", ({ active, blob, filename }) => {
       this.$('[data-role="local-recording"]').hidden = !active;
       const button = this.$('[data-action="local-record"]');
@@ -230,7 +253,28 @@ export class MeetMeshRoomElement extends HTMLElement {
     relay("reconnecting", () => Object.assign(this.$('[data-role="notice"]'), { hidden: false, textContent: "Connection lost - reconnecting…" }));
     relay("reconnected", () => (this.$('[data-role="notice"]').hidden = true));
     relay("left", () => this._finish("You left the meeting."));
-    relay("ended", ({ reason }) => this._finish(reason === "removed" ? "You were removed from the meeting." : reason === "denied" ? "The host did not let you in." : reason === "connection lost" ? "The connection was lost." : "The meeting has ended."));
+    relay("ended", ({ reason }) => {
+      this._finish(reason === "removed" ? "You were removed from the meeting." : reason === "denied" ? "The host did not let you in." : reason === "connection lost" ? "The connection was lost." : "The meeting has ended.");
+      // Only a lost connection can be rejoined; removed, denied and ended are final (the server refuses too).
+      this.$('[data-role="rejoin"]').hidden = reason !== "connection lost";
+    });
+  }
+
+  // Everyone sees who records: the meeting (cloud) and anyone recording on their own device.
+  _showRecordingState({ cloud, local }) {
+    const parts = [];
+    if (cloud === "recording") parts.push("● This meeting is being recorded");
+    else if (cloud === "paused") parts.push("Recording paused");
+    for (const p of local) parts.push(`● ${p.id === this.room?.me?.id ? "You are" : `${p.displayName} is`} recording locally`);
+    const banner = this.$('[data-role="recording-banner"]');
+    banner.textContent = parts.join(" · "); // text, never HTML
+    banner.hidden = parts.length === 0;
+  }
+
+  _syncRecordButton() {
+    const button = this.$('[data-action="local-record"]');
+    const allowed = Boolean(this.room?.canRecordLocally);
+    button.hidden = !allowed && !this.room?.localRecording;
   }
 
   _tile(participantId, name, self = false) {
@@ -342,8 +386,13 @@ export class MeetMeshRoomElement extends HTMLElement {
         const name = document.createElement("span");
         name.textContent = `${p.displayName}${p.id === room.me.id ? " (you)" : ""}${p.audioMuted ? " 🔇" : ""}`;
         li.append(name);
+        if (p.recordingLocally) name.textContent += " ● rec";
         if (room.isHost && p.id !== room.me.id) {
-          for (const [action, label] of [["mute-participant", "Mute"], ["remove-participant", "Remove"]]) {
+          const actions = [["mute-participant", "Mute"], ["remove-participant", "Remove"]];
+          if (!["HOST", "COHOST"].includes(p.role) && !room.allowLocalRecording) {
+            actions.push(p.localRecordingGranted ? ["deny-recording", "Disallow recording"] : ["allow-recording", "Allow recording"]);
+          }
+          for (const [action, label] of actions) {
             const b = document.createElement("button");
             b.dataset.action = action;
             b.textContent = label;
@@ -413,6 +462,15 @@ export class MeetMeshRoomElement extends HTMLElement {
         case "leave":
           await room.leave();
           break;
+        case "invite":
+          {
+            const link = await room.inviteLink();
+            const notice = this.$('[data-role="notice"]');
+            notice.textContent = `Invite link: ${link}`; // text, never HTML
+            notice.hidden = false;
+            await navigator.clipboard?.writeText(link).catch(() => {}); // not in insecure contexts: shown anyway
+          }
+          break;
         case "mute-participant":
           await room.muteParticipant(pid);
           break;
@@ -423,13 +481,20 @@ export class MeetMeshRoomElement extends HTMLElement {
           await room.denyParticipant(pid);
           break;
         case "remove-participant":
-          await room.removeParticipant(pid);
+          await room.removeParticipant(pid, { allowRejoin: this.$('[data-role="allow-rejoin"]').checked });
+          break;
+        case "allow-recording":
+        case "deny-recording":
+          await room.allowLocalRecordingFor(pid, button.dataset.action === "allow-recording");
           break;
       }
     } catch (err) {
       this._error(err);
     } finally {
-      if (room) this._syncButtons();
+      if (room) {
+        this._syncButtons();
+        this._syncRecordButton();
+      }
     }
   }
 

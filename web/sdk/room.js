@@ -4,9 +4,9 @@ import { GraphQLClient } from "./graphql.js";
 import { LocalRecorder, localRecordingFilename } from "./localrecording.js";
 import { MediaSession } from "./media.js";
 
-const PARTICIPANT = "id displayName role state audioMuted mutedByHost videoOn sharing";
+const PARTICIPANT = "id displayName role state audioMuted mutedByHost videoOn sharing recordingLocally localRecordingGranted";
 const JOIN = `mutation($i: JoinMeetingInput!) { joinMeeting(input: $i) {
-  status meetingId guestToken eventSeq participant { ${PARTICIPANT} } joinToken { token edgeUrl } } }`;
+  status meetingId guestToken clientToken eventSeq participant { ${PARTICIPANT} } joinToken { token edgeUrl } } }`;
 const EVENTS = `subscription($m: ID!, $after: Int) { meetingEvents(meetingId: $m, afterSeq: $after) {
   seq type actorId
   ... on ParticipantEvent { participant { ${PARTICIPANT} } }
@@ -14,7 +14,33 @@ const EVENTS = `subscription($m: ID!, $after: Int) { meetingEvents(meetingId: $m
   ... on ActiveSpeakerEvent { participantId }
   ... on CaptionEvent { captionBy: participantId speakerName text }
   ... on ChatMessageEvent { message { id senderId senderName text createdAt isPrivate } }
+  ... on RecordingEvent { recording { id status } }
+  ... on MeetingStateEvent { meeting { allowLocalRecording } }
 } }`;
+const CLOUD_RECORDING = { RECORDING_STARTED: "recording", RECORDING_RESUMED: "recording", RECORDING_PAUSED: "paused", RECORDING_STOPPED: null };
+const HOST_ROLES = new Set(["HOST", "COHOST"]);
+
+// The identity the server issued this browser (clientToken), kept per API so a host's block follows the
+// client whatever name it types next time. Storage may be unavailable (sandboxed frames): then it lasts a page.
+const clientTokens = new Map();
+function clientTokenKey(apiUrl) {
+  return `meetmesh.clientToken:${apiUrl}`;
+}
+function loadClientToken(apiUrl) {
+  try {
+    return localStorage.getItem(clientTokenKey(apiUrl)) ?? clientTokens.get(apiUrl) ?? null;
+  } catch {
+    return clientTokens.get(apiUrl) ?? null;
+  }
+}
+function saveClientToken(apiUrl, token) {
+  clientTokens.set(apiUrl, token);
+  try {
+    localStorage.setItem(clientTokenKey(apiUrl), token);
+  } catch {
+    /* kept in memory only */
+  }
+}
 const MY_EVENTS = `subscription($m: ID!, $after: Int) { myEvents(meetingId: $m, afterSeq: $after) {
   seq type ... on ParticipantEvent { participant { ${PARTICIPANT} } } } }`;
 const GONE = new Set(["PARTICIPANT_LEFT", "PARTICIPANT_REMOVED", "PARTICIPANT_DENIED"]);
@@ -35,13 +61,16 @@ const RECONNECT_FOR_MS = 60_000;
  *   stopLocalRecording() or leaving) with the recorded WebM and a file name for it.
  */
 export class Room extends EventTarget {
-  constructor({ apiUrl = location.origin, number, displayName = null, passcode = null, token = null, stream = null, simulcast = true } = {}) {
+  constructor({ apiUrl = location.origin, number, displayName = null, passcode = null, inviteKey = null, token = null, stream = null, simulcast = true } = {}) {
     super();
     if (!number) throw new Error("number is required");
     this.gql = new GraphQLClient(apiUrl, token);
     this.number = String(number);
     this.displayName = displayName;
     this.passcode = passcode;
+    this.inviteKey = inviteKey; // the `k` of an invite link: no passcode needed
+    this.allowLocalRecording = false; // the meeting lets everyone record locally
+    this.cloudRecording = null; // null | "recording" | "paused" (a cloud recording of the meeting)
     this.stream = stream; // camera + microphone to publish (null: publish nothing)
     this.simulcast = simulcast; // the camera in up to three sizes (media.js simulcastEncodings)
     this.meetingId = null;
@@ -78,7 +107,9 @@ export class Room extends EventTarget {
   async _join() {
     this.state = "joining";
     this.timing.joinRequestAt = performance.now();
-    const r = (await this.gql.request(JOIN, { i: { number: this.number, passcode: this.passcode || null, displayName: this.displayName } })).joinMeeting;
+    const input = { number: this.number, passcode: this.passcode || null, displayName: this.displayName, clientToken: loadClientToken(this.gql.apiUrl), inviteKey: this.inviteKey || null };
+    const r = (await this.gql.request(JOIN, { i: input })).joinMeeting;
+    if (r.clientToken) saveClientToken(this.gql.apiUrl, r.clientToken);
     if (r.guestToken) this.gql.token = r.guestToken;
     this.meetingId = r.meetingId;
     this.me = r.participant;
@@ -123,9 +154,16 @@ export class Room extends EventTarget {
         resume: (data) => ({ after: data.meetingEvents.seq }),
       }),
     );
-    const list = (await this.gql.request(`query($m: ID!) { meeting(id: $m) { participants(states: [ADMITTED]) { ${PARTICIPANT} } } }`, { m: this.meetingId })).meeting.participants;
-    for (const p of list) this.participants.set(p.id, p);
+    const { meeting, recordings } = await this.gql.request(
+      `query($m: ID!) { meeting(id: $m) { settings { allowLocalRecording } participants(states: [ADMITTED]) { ${PARTICIPANT} } } recordings(meetingId: $m) { status } }`,
+      { m: this.meetingId },
+    );
+    for (const p of meeting.participants) this.participants.set(p.id, p);
+    this.allowLocalRecording = meeting.settings.allowLocalRecording;
+    const open = recordings.find((r) => r.status === "RECORDING" || r.status === "PAUSED");
+    this.cloudRecording = open ? (open.status === "PAUSED" ? "paused" : "recording") : null;
     this._emit("participants", [...this.participants.values()]);
+    this._emitRecordingState();
     await this._connectMedia(joinToken);
     if (this.me.audioMuted) this._applyMic(false);
     this.state = "connected";
@@ -259,9 +297,38 @@ export class Room extends EventTarget {
       this._emit("caption", { participantId: ev.captionBy, speakerName: ev.speakerName, text: ev.text });
     } else if (ev.type === "CHAT_MESSAGE_SENT" && ev.message) {
       this._emit("chat", ev.message);
+    } else if ((ev.type === "LOCAL_RECORDING_STARTED" || ev.type === "LOCAL_RECORDING_STOPPED") && p) {
+      if (this.participants.has(p.id)) this.participants.set(p.id, p);
+      if (p.id === this.me.id) {
+        this.me = p;
+        // The host withdrew the permission: stop (what was recorded is still saved).
+        if (!p.recordingLocally && this._localRecorder) this.stopLocalRecording();
+      }
+      this._emitRecordingState();
+    } else if (ev.type in CLOUD_RECORDING) {
+      this.cloudRecording = CLOUD_RECORDING[ev.type];
+      this._emitRecordingState();
+    } else if (ev.type === "MEETING_UPDATED" && ev.meeting && "allowLocalRecording" in ev.meeting) {
+      this.allowLocalRecording = ev.meeting.allowLocalRecording;
+      this._emit("permissions", { canRecordLocally: this.canRecordLocally });
     } else if (ev.type === "MEETING_ENDED") {
       this._end("ended");
     }
+    if (p?.id === this.me?.id && ev.type === "PARTICIPANT_UPDATED") this._emit("permissions", { canRecordLocally: this.canRecordLocally });
+  }
+
+  /** Whether this participant may record locally: hosts and co-hosts, or with the host's permission. */
+  get canRecordLocally() {
+    return HOST_ROLES.has(this.me?.role) || this.allowLocalRecording || Boolean(this.me?.localRecordingGranted);
+  }
+
+  /** Who records the meeting now: `cloud` ("recording" | "paused" | null) and `local` (participants). */
+  get recordingState() {
+    return { cloud: this.cloudRecording, local: [...this.participants.values()].filter((p) => p.recordingLocally) };
+  }
+
+  _emitRecordingState() {
+    this._emit("recordingstate", this.recordingState);
   }
 
   // Muting sends nothing at all (replaceTrack(null)), not silence: no packets, no bandwidth.
@@ -334,8 +401,19 @@ export class Room extends EventTarget {
     await this.gql.request(`mutation($p: ID!) { denyParticipant(participantId: $p) { id } }`, { p: participantId });
   }
 
-  async removeParticipant(participantId) {
-    await this.gql.request(`mutation($p: ID!) { removeParticipant(participantId: $p) { id } }`, { p: participantId });
+  /** Remove someone; by default they cannot come back (`{ allowRejoin: true }` lets them). */
+  async removeParticipant(participantId, { allowRejoin = false } = {}) {
+    await this.gql.request(`mutation($p: ID!, $b: Boolean) { removeParticipant(participantId: $p, block: $b) { id } }`, { p: participantId, b: !allowRejoin });
+  }
+
+  /** The link to share (it lets people in without typing the passcode). */
+  async inviteLink() {
+    return (await this.gql.request(`query($m: ID!) { meeting(id: $m) { inviteLink } }`, { m: this.meetingId })).meeting.inviteLink;
+  }
+
+  /** Host and co-hosts: let someone record locally, or withdraw it (their recording stops). */
+  async allowLocalRecordingFor(participantId, allowed) {
+    await this.gql.request(`mutation($p: ID!, $ok: Boolean!) { allowLocalRecording(participantId: $p, allowed: $ok) { id } }`, { p: participantId, ok: allowed });
   }
 
   async leave() {
@@ -357,6 +435,8 @@ export class Room extends EventTarget {
    */
   async startLocalRecording({ tiles = null, fps = 15 } = {}) {
     if (this._localRecorder) return;
+    // Consent first: the server refuses (FORBIDDEN) without the host's permission, and tells everyone otherwise.
+    await this._setLocalRecording(true);
     const recorder = new LocalRecorder({ sources: () => ({ tiles: tiles ? tiles() : this._trackTiles(), audio: this._audioTracks() }), fps });
     this._localRecorder = recorder;
     try {
@@ -364,9 +444,14 @@ export class Room extends EventTarget {
     } catch (err) {
       this._localRecorder = null;
       await recorder.stop();
+      await this._setLocalRecording(false).catch(() => {});
       throw err;
     }
     this._emit("localrecording", { active: true });
+  }
+
+  async _setLocalRecording(recording) {
+    await this.gql.request(`mutation($m: ID!, $on: Boolean!) { setLocalRecording(meetingId: $m, recording: $on) { id } }`, { m: this.meetingId, on: recording });
   }
 
   /** Stop recording locally: resolves with the Blob (WebM) and emits localrecording {active: false, blob, filename}. */
@@ -378,6 +463,8 @@ export class Room extends EventTarget {
     this._recordingVideos = null;
     const blob = await recorder.stop();
     this._emit("localrecording", { active: false, blob, filename: localRecordingFilename(this.number, blob.type) });
+    // Tell everyone it stopped (leaving says so by itself; the server may also have stopped us already).
+    if (this.state === "connected" || this.state === "reconnecting") await this._setLocalRecording(false).catch(() => {});
     return blob;
   }
 

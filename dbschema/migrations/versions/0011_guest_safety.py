@@ -29,12 +29,14 @@ def upgrade() -> None:
         batch.add_column(sa.Column("client_id", sa.String(32), nullable=True))
         batch.add_column(sa.Column("client_addr", sa.String(32), nullable=True))
         batch.add_column(sa.Column("local_recording_granted", sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch.add_column(sa.Column("recording_locally", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch.create_index("ix_participants_meeting_client", ["meeting_id", "client_id"])
 
 
 def downgrade() -> None:
     with op.batch_alter_table("participants") as batch:
         batch.drop_index("ix_participants_meeting_client")
+        batch.drop_column("recording_locally")
         batch.drop_column("local_recording_granted")
         batch.drop_column("client_addr")
         batch.drop_column("client_id")
