@@ -10,6 +10,7 @@ from datetime import datetime
 from api.audit import service as audit
 from api.privacy import service
 from api.services import Services
+from dbschema.models import utcnow
 
 log = logging.getLogger("meetmesh.api")
 SWEEP_EVERY_S = 600
@@ -19,6 +20,7 @@ async def sweep(svc: Services, now: datetime | None = None) -> tuple[int, int]:
     """One pass; returns (audit rows pruned, recordings deleted). ``now`` is injectable for tests."""
     pruned = await audit.prune(svc, now)
     recordings = await service.sweep_recordings(svc, now)
+    await asyncio.to_thread(service.remove_stale_exports, svc, (now or utcnow()).timestamp())
     return pruned, recordings
 
 

@@ -238,6 +238,22 @@ async def build_export(svc: Services, user_id: str, target: Path) -> int:
     return await asyncio.to_thread(archive.write, target, body, plan.members, limit)
 
 
+def remove_stale_exports(svc: Services, now: float) -> int:
+    """Archives are deleted once streamed; one whose download was cut off early may stay behind until here."""
+    folder = svc.settings.data_dir / "exports"
+    gone = 0
+    if not folder.is_dir():
+        return 0
+    for path in folder.glob("*.zip"):
+        try:
+            if path.stat().st_mtime < now - EXPORT_URL_TTL_S:
+                path.unlink(missing_ok=True)
+                gone += 1
+        except OSError:
+            continue
+    return gone
+
+
 # -- deletion ---------------------------------------------------------------------------------------------
 
 
