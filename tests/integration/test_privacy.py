@@ -137,7 +137,8 @@ async def test_export_links_are_signed_short_lived_and_bounded(
     q = {k: v[0] for k, v in parse_qs(parts.query).items()}
 
     def variant(path: str | None = None, **changes: str) -> str:
-        return parts._replace(path=path or parts.path, query=urlencode({**q, **changes})).geturl()
+        built: str = parts._replace(path=path or parts.path, query=urlencode({**q, **changes})).geturl()
+        return built
 
     stranger = await world.user("Stranger")
     for bad in (
@@ -271,7 +272,8 @@ async def _email(svc: Any, p: Person) -> str:
     async with svc.db.read() as session:
         u = await session.get(User, p.user_id)
         assert u is not None
-        return u.email
+        email: str = u.email
+        return email
 
 
 async def test_recordings_past_retention_are_swept(server: RunningServer, world: World, anon: Client) -> None:
