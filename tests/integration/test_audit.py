@@ -295,3 +295,55 @@ async def test_sign_ins_are_logged_for_the_account_and_unknown_emails_leave_no_t
     other = await world.user("Other")
     assert (await other.client(MY_LOG, f=10))["myAuditLog"]["items"] == []
     assert "nobody-here" not in str(items)
+
+
+async def test_polls_and_breakout_rooms_write_one_row_per_action(world: World) -> None:
+    host, m = await live_meeting(world)
+    alice, _ = await world.join(await world.user("Alice"), m)
+    log = Log(host, m)
+    await log.start()
+    mid = m["id"]
+    poll = (
+        await host.client(
+            "mutation($i: CreatePollInput!) { createPoll(input: $i) { id options { id } } }",
+            i={"meetingId": mid, "question": "Lunch?", "options": ["Yes", "No"]},
+        )
+    )["createPoll"]
+    assert (await log.one("poll.created"))["targetId"] == poll["id"]
+    await host.client("mutation($p: ID!) { launchPoll(pollId: $p) { id } }", p=poll["id"])
+    await log.one("poll.launched")
+    await alice.client(
+        "mutation($p: ID!, $o: [ID!]!) { votePoll(pollId: $p, optionIds: $o) { id } }",
+        p=poll["id"],
+        o=[poll["options"][0]["id"]],
+    )
+    assert await log.added() == []  # voting is the participant's own business
+    await host.client("mutation($p: ID!) { endPoll(pollId: $p) { id } }", p=poll["id"])
+    await log.one("poll.ended")
+    await host.client("mutation($p: ID!) { sharePollResults(pollId: $p) { id } }", p=poll["id"])
+    await log.one("poll.results_shared")
+
+    session = "{ rooms { id } }"
+    rooms = (
+        await host.client(
+            f"mutation($i: CreateBreakoutRoomsInput!) {{ createBreakoutRooms(input: $i) {session} }}",
+            i={"meetingId": mid, "count": 2},
+        )
+    )["createBreakoutRooms"]["rooms"]
+    await log.one("breakouts.updated")
+    await host.client(
+        f"mutation($i: AssignBreakoutRoomsInput!) {{ assignBreakoutRooms(input: $i) {session} }}",
+        i={"meetingId": mid, "assignments": [{"participantId": alice.participant_id, "roomId": rooms[0]["id"]}]},
+    )
+    await log.one("breakouts.updated")
+    await host.client(
+        f"mutation($i: OpenBreakoutRoomsInput!) {{ openBreakoutRooms(input: $i) {session} }}", i={"meetingId": mid}
+    )
+    await log.one("breakouts.opened")  # moving everyone into their rooms is part of opening, not rows of its own
+    await host.client(
+        "mutation($i: BroadcastToBreakoutRoomsInput!) { broadcastToBreakoutRooms(input: $i) { type } }",
+        i={"meetingId": mid, "message": "5 minutes left"},
+    )
+    await log.one("breakouts.broadcast")
+    await host.client(f"mutation($m: ID!) {{ closeBreakoutRooms(meetingId: $m, graceSeconds: 0) {session} }}", m=mid)
+    await log.one("breakouts.closed")  # no grace: closed at once (the rooms empty in the same transaction)
