@@ -241,6 +241,9 @@ async def prune(svc: Services, now: datetime | None = None) -> int:
 # -- reading -------------------------------------------------------------------------------------------------
 
 _CURSOR = re.compile(r"audit\|([0-9]{1,18})")
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+"""What our ids look like (``protocol.ids.new_id``); anything else is refused before it reaches SQL (PostgreSQL
+rejects a NUL byte in text outright)."""
 
 
 def encode_cursor(pos: int) -> str:
@@ -283,11 +286,13 @@ async def meeting_log(
     that does not exist, so the answer tells a stranger nothing."""
     user_id = _user(principal)
     validation.int_range("first", first, 1, 100)
+    if not _ID.fullmatch(meeting_id):
+        raise BadInputError("meetingId", "meetingId is not a meeting id")
     before = decode_cursor(after) if after else None
     async with svc.db.read() as session:
         m = await session.get(Meeting, meeting_id)
         if m is None or m.host_user_id != user_id:
-            raise NotFoundError(f"no audit log of meeting {meeting_id[:64]} for you")
+            raise NotFoundError(f"no audit log of meeting {meeting_id} for you")
         rows = await store.page_for_meeting(session, meeting_id, before=before, limit=first + 1)
     return await _page(rows, first, user_id)
 

@@ -270,6 +270,9 @@ async def test_pages_newest_first_and_bad_paging_is_bad_input(world: World) -> N
             continue  # empty means "from the start"
         err = await host.client.error(LOG, m=m["id"], f=4, a=bad)
         assert err.code == "BAD_INPUT" and err.field == "after", bad
+    for mid in ("a\x00b", "x" * 100_000, "é" * 10, "", "../../etc", "' OR 1=1 --"):
+        err = await host.client.error(LOG, m=mid, f=4)
+        assert err.code == "BAD_INPUT" and err.field == "meetingId", mid[:10]
     for first in (0, -1, 101, 2**31 - 1):
         assert (await host.client.error(LOG, m=m["id"], f=first)).code == "BAD_INPUT"
 
