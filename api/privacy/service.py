@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from api import validation
 from api.audit import store as audit_store
 from api.chat import files as chat_files
@@ -289,8 +291,8 @@ def _remove_files(svc: Services, recording_ids: list[str], file_ids: list[str]) 
 
 
 async def user_exists(svc: Services, user_id: str) -> bool:
-    async with svc.db.read() as session:
-        return await session.get(User, user_id) is not None
+    async with svc.db.read() as session:  # a bare primary-key probe: no ORM object is built
+        return (await session.execute(select(User.id).where(User.id == user_id))).first() is not None
 
 
 # -- retention ------------------------------------------------------------------------------------------
