@@ -29,6 +29,7 @@ from api.audit import store as audit_store
 from api.chat import files as chat_files
 from api.db import Tx
 from api.errors import BadInputError, NotFoundError, UnauthenticatedError
+from api.participants.views import participant_snapshot
 from api.privacy import archive, store
 from api.privacy.archive import Member, check_size, plan_size
 from api.recordings import media
@@ -272,7 +273,13 @@ async def delete_account(svc: Services, principal: Principal | None, password: s
         meeting_ids = [m.id for m in await store.owned_meetings(tx.session, user_id)]
         recording_ids = [r.id for r in await store.recordings_of(tx.session, meeting_ids)]
         file_ids = await store.chat_file_ids(tx.session, meeting_ids)
-        await store.anonymise_participations(tx.session, user_id)
+        # Those in a meeting right now: the others there hear the new name (one event each, as for a rename).
+        for p in await store.live_participations_elsewhere(tx.session, user_id):
+            p.display_name, p.user_id = store.DELETED_USER, None
+            await tx.emit(
+                p.meeting_id, EventType.PARTICIPANT_UPDATED, subject_id=p.id, participant=participant_snapshot(p)
+            )
+        await store.anonymise_participations(tx.session, user_id)  # the rest: past meetings nobody is watching
         await audit_store.forget_actor(tx.session, user_id)
         if not await store.delete_user(tx.session, user_id):
             raise UnauthenticatedError("this account no longer exists")  # a concurrent deletion won

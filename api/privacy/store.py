@@ -80,6 +80,22 @@ async def chat_file_ids(session: AsyncSession, meeting_ids: list[str]) -> list[s
     return list((await session.execute(select(ChatFile.id).where(ChatFile.meeting_id.in_(meeting_ids)))).scalars())
 
 
+async def live_participations_elsewhere(session: AsyncSession, user_id: str) -> list[Participant]:
+    """Their rows still waiting or admitted in meetings others own, in meeting order (a fixed lock order when
+    several meetings' sequence rows are updated in one transaction)."""
+    q = (
+        select(Participant)
+        .join(Meeting, Meeting.id == Participant.meeting_id)
+        .where(
+            Participant.user_id == user_id,
+            Meeting.host_user_id != user_id,
+            Participant.state.in_(("waiting", "admitted")),
+        )
+        .order_by(Participant.meeting_id)
+    )
+    return list((await session.execute(q)).scalars())
+
+
 async def anonymise_participations(session: AsyncSession, user_id: str) -> None:
     """Their rows in meetings others own stay (messages keep their sender) but point at nobody by name."""
     await session.execute(

@@ -24,7 +24,7 @@ from dbschema.audit import AuditEntry
 from dbschema.models import Meeting, Participant, User, utcnow
 from dbschema.recordings import Recording, TranscriptSegment
 from tests.conftest import RunningServer
-from tests.integration.test_events import live_meeting
+from tests.integration.test_events import EVENTS, PARTICIPANTS, live_meeting, seq
 from tests.support.gql import Client, eventually
 from tests.support.world import Person, World
 
@@ -209,7 +209,16 @@ async def test_deleting_an_account(server: RunningServer, world: World, anon: Cl
     assert (await gone.client.error(DELETE, p="")).code == "BAD_INPUT"
     assert (await gone.client.error(DELETE, p="x" * 10_000)).code == "BAD_INPUT"
     assert (await anon.error(DELETE, p=PASSWORD)).code == "UNAUTHENTICATED"
-    assert (await gone.client(DELETE, p=PASSWORD))["deleteAccount"] == gone.user_id
+    async with owner.client.subscribe(EVENTS, m=om["id"], after=await seq(owner, om)) as sub:
+        assert (await gone.client(DELETE, p=PASSWORD))["deleteAccount"] == gone.user_id
+        # Those in the meeting hear the new name, like a rename; a fresh fetch agrees.
+        item = await sub.next()
+        assert item is not None
+        e = item["meetingEvents"]
+        assert e["type"] == "PARTICIPANT_UPDATED" and e["participant"]["id"] == gone.participant_id
+        assert e["participant"]["displayName"] == "deleted user"
+    fresh = (await owner.client(PARTICIPANTS, m=om["id"]))["meeting"]["participants"]
+    assert [p["displayName"] for p in fresh if p["id"] == gone.participant_id] == ["deleted user"]
 
     # Every token is dead: access tokens (both), refresh tokens (both).
     for token in (gone.client.token, login["accessToken"]):
