@@ -87,12 +87,8 @@ async def _owner_outside(tx: Tx, meeting_id: str) -> str | None:
     return principal.user_id if m is not None and m.host_user_id == principal.user_id else None
 
 
-async def _actor_of(tx: Tx, ev: MeetingEvent) -> Actor:
-    if ev.actor_id is not None:
-        p = await tx.session.get(Participant, ev.actor_id)
-        if p is not None:
-            kind = "user" if p.user_id else "guest"
-            return Actor(kind, p.user_id, p.id, p.display_name)
+async def _caller_actor(tx: Tx) -> Actor:
+    """The request's caller; SYSTEM outside requests (sweepers, recording processing)."""
     principal = _principal()
     if isinstance(principal, UserPrincipal):
         u = await tx.session.get(User, principal.user_id)
@@ -100,6 +96,15 @@ async def _actor_of(tx: Tx, ev: MeetingEvent) -> Actor:
     if isinstance(principal, GuestPrincipal):
         return Actor("guest", None, None, principal.display_name)
     return Actor("anonymous" if caller() is not None else "system")
+
+
+async def _actor_of(tx: Tx, ev: MeetingEvent) -> Actor:
+    if ev.actor_id is not None:
+        p = await tx.session.get(Participant, ev.actor_id)
+        if p is not None:
+            kind = "user" if p.user_id else "guest"
+            return Actor(kind, p.user_id, p.id, p.display_name)
+    return await _caller_actor(tx)
 
 
 def _row(
@@ -191,14 +196,7 @@ async def record(
 ) -> None:
     """Log an action that emits no event, in the caller's transaction. The actor defaults to the caller."""
     if actor is None:
-        principal = _principal()
-        if isinstance(principal, UserPrincipal):
-            u = await tx.session.get(User, principal.user_id)
-            actor = Actor("user", principal.user_id, None, u.display_name if u else None)
-        elif isinstance(principal, GuestPrincipal):
-            actor = Actor("guest", None, None, principal.display_name)
-        else:
-            actor = Actor("anonymous" if caller() is not None else "system")
+        actor = await _caller_actor(tx)
     tx.session.add(
         _row(action, actor, meeting_id=meeting_id, target_kind=target_kind, target_id=target_id, details=details)
     )

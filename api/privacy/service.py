@@ -235,7 +235,7 @@ async def gather(svc: Services, user_id: str) -> ExportPlan:
 async def build_export(svc: Services, user_id: str, target: Path) -> int:
     """Write the archive to ``target`` (size-checked before any byte is written); returns its size."""
     plan = await gather(svc, user_id)
-    body, total = plan_size(plan.data, plan.members)
+    body, total = await asyncio.to_thread(plan_size, plan.data, plan.members)  # JSON of a long history: off the loop
     limit = svc.settings.export_max_bytes
     check_size(total, limit)
     return await asyncio.to_thread(archive.write, target, body, plan.members, limit)
