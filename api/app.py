@@ -15,6 +15,7 @@ from litestar.exceptions import HTTPException
 from litestar.static_files import create_static_files_router
 from strawberry.litestar import make_graphql_controller
 
+from api.audit.request import caller_middleware
 from api.breakouts.service import run_due_closes_forever
 from api.bus import Bus, MemoryBus, RedisBus
 from api.chat import http as chat_http
@@ -23,6 +24,8 @@ from api.events.retention import prune_forever
 from api.graphql.context import Context
 from api.graphql.schema import schema
 from api.media.feed import edge_feed
+from api.privacy import http as privacy_http
+from api.privacy.retention import sweep_forever as privacy_sweep_forever
 from api.recordings import http as recordings_http
 from api.recordings.processing import load_processor, run_processing_forever
 from api.services import Services
@@ -70,6 +73,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         background = [
             asyncio.create_task(prune_forever(services), name="event-log-pruner"),
             asyncio.create_task(run_due_closes_forever(services), name="breakout-sweeper"),
+            asyncio.create_task(privacy_sweep_forever(services), name="privacy-sweeper"),
         ]
         processor = load_processor(settings.recording_processor)
         if processor is not None:
@@ -105,10 +109,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[STATIC]),
             *chat_http.ROUTES,
             *recordings_http.ROUTES,
+            *privacy_http.ROUTES,
             edge_feed,
         ],
         state=State({"services": services}),
         lifespan=[lifespan],
+        middleware=[caller_middleware],  # api/audit: who asks (client address), for audit rows
         exception_handlers={Exception: _http_error},
         debug=False,
     )

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event, update
+from sqlalchemy import event, inspect, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -42,6 +42,32 @@ def make_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
 
 
+Changes = dict[tuple[str, Any], dict[str, tuple[Any, Any]]]
+"""Per row (table name, primary key): column -> (old, new), for what changed since the last flush."""
+
+EmitHook = Callable[["Tx", MeetingEvent, Changes], Awaitable[None]]
+emit_hooks: list[EmitHook] = []
+"""Observers of every event, run inside the emitting transaction with the event and the row changes that led to
+it (the audit log registers here, so an action and its audit row commit or roll back together)."""
+
+
+def pending_changes(session: AsyncSession) -> Changes:
+    """What the dirty rows of ``session`` changed since its last flush. Read before the flush: the flush forgets
+    the history. Only rows loaded in this transaction are dirty, so this is bounded by what the action touched."""
+    out: Changes = {}
+    for obj in session.dirty:
+        state = inspect(obj)
+        diff: dict[str, tuple[Any, Any]] = {}
+        for attr in state.mapper.column_attrs:
+            hist = state.attrs[attr.key].history
+            if hist.added:
+                diff[attr.key] = (hist.deleted[0] if hist.deleted else None, hist.added[0])
+        if diff:
+            ident = state.identity[0] if state.identity and len(state.identity) == 1 else state.identity
+            out[(state.mapper.local_table.name, ident)] = diff
+    return out
+
+
 class Tx:
     """One write transaction. ``emit`` assigns the meeting's next sequence number inside the transaction
     (the row update serialises writers per meeting, so sequence order is commit order) and logs the event."""
@@ -49,6 +75,8 @@ class Tx:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.events: list[MeetingEvent] = []
+        self.notes: dict[Any, Any] = {}
+        """Scratch space of the transaction's observers (emit hooks), dropped with it."""
 
     async def emit(
         self,
@@ -64,6 +92,7 @@ class Tx:
         recipients: tuple[str, ...] | None = None,
         room_id: str | None = None,
     ) -> MeetingEvent:
+        changes = pending_changes(self.session) if emit_hooks else {}
         await self.session.flush()
         seq = (
             await self.session.execute(
@@ -91,6 +120,8 @@ class Tx:
         )
         self.session.add(MeetingEventRow(meeting_id=meeting_id, seq=seq, body=ev.to_dict(), at=now))
         self.events.append(ev)
+        for hook in emit_hooks:
+            await hook(self, ev, changes)
         return ev
 
 

@@ -11,6 +11,10 @@ def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _optional_int(value: str) -> int | None:
+    return int(value) if value.strip() else None
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     data_dir: Path = Path("var")
@@ -56,6 +60,13 @@ class Settings:
     max_upload_bytes: int = 25 * 1024 * 1024
     """Largest chat attachment accepted."""
     log_level: str = "info"
+    audit_retention_days: int = 365
+    """Audit log rows (host actions, recording access, sign-ins) older than this are pruned."""
+    recording_retention_days: int | None = None
+    """Server default for how long recordings are kept (days after they started) when the meeting's owner set no
+    ``recordingRetentionDays`` of their own; None (empty): forever."""
+    export_max_bytes: int = 2 * 1024**3
+    """Largest personal-data export archive; a bigger one is refused (PAYLOAD_TOO_LARGE) before it is built."""
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -107,4 +118,7 @@ class Settings:
             allowed_origins=tuple(o for o in e.get("API_ALLOWED_ORIGINS", "").split(",") if o),
             max_upload_bytes=int(e.get("API_MAX_UPLOAD_BYTES", d.max_upload_bytes)),
             log_level=e.get("API_LOG_LEVEL", d.log_level),
+            audit_retention_days=int(e.get("API_AUDIT_RETENTION_DAYS", d.audit_retention_days)),
+            recording_retention_days=_optional_int(e.get("API_RECORDING_RETENTION_DAYS", "")),
+            export_max_bytes=int(e.get("API_EXPORT_MAX_BYTES", d.export_max_bytes)),
         )

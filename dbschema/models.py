@@ -65,6 +65,9 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(64))
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recording_retention_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """Recordings of this user's meetings are deleted this many days after they started; None: the server's
+    ``API_RECORDING_RETENTION_DAYS`` (itself empty: keep forever)."""
 
 
 class RefreshToken(Base):

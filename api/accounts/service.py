@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api import validation
 from api.accounts import store
+from api.audit import service as audit
 from api.db import Database
 from api.errors import BadInputError, ConflictError, RateLimitedError, UnauthenticatedError
 from api.security import Credentials
@@ -73,9 +74,10 @@ async def log_in(db: Database, creds: Credentials, *, email: str, password: str)
         if key not in _DUMMY_HASH:
             _DUMMY_HASH[key] = await asyncio.to_thread(creds.hash_secret, new_id())
         await asyncio.to_thread(creds.verify_secret, _DUMMY_HASH[key], password)
+    if user is None or not await asyncio.to_thread(creds.verify_secret, user.password_hash, password):
+        await audit.sign_in_failed(db, user)  # the same write for an unknown email: no timing difference
         raise UnauthenticatedError("wrong email or password")
-    if not await asyncio.to_thread(creds.verify_secret, user.password_hash, password):
-        raise UnauthenticatedError("wrong email or password")
+    await audit.signed_in(db, user)
     return await _issue(db, creds, user)
 
 

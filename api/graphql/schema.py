@@ -14,6 +14,7 @@ from strawberry.tools import merge_types
 
 from api.accounts.resolvers import AccountMutation, AccountQuery
 from api.analytics import resolvers as analytics
+from api.audit import resolvers as audit
 from api.breakouts import resolvers as breakouts
 from api.chat import resolvers as chat
 from api.events.resolvers import EventSubscription
@@ -24,9 +25,11 @@ from api.media import events as _media_events  # noqa: F401  (registers ActiveSp
 from api.meetings.resolvers import MeetingMutation, MeetingQuery
 from api.participants.resolvers import ParticipantMutation
 from api.polls import resolvers as polls
+from api.privacy import resolvers as privacy
+from api.privacy.liveness import DeletedAccountGuard
 from api.recordings import resolvers as recordings
 
-_DOMAINS = (chat, polls, breakouts, recordings, analytics)
+_DOMAINS = (chat, polls, breakouts, recordings, analytics, audit, privacy)
 Query = merge_types("Query", (AccountQuery, MeetingQuery, *(q for d in _DOMAINS for q in d.QUERIES)))
 Mutation = merge_types(
     "Mutation", (AccountMutation, MeetingMutation, ParticipantMutation, *(m for d in _DOMAINS for m in d.MUTATIONS))
@@ -60,6 +63,7 @@ def build_schema() -> MeetmeshSchema:
             functools.partial(ValidationCache, maxsize=1024),
             functools.partial(AddValidationRules, _LIMIT_RULES),
             functools.partial(MaxTokensLimiter, max_token_count=5000),
+            DeletedAccountGuard,  # api/privacy: a deleted account's access tokens stop working at once
         ],
     )
 

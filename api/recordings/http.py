@@ -62,6 +62,8 @@ async def play(
     first, last = wanted if wanted is not None else (0, size - 1)
     if first == 0 and name in media.PLAYABLE:
         await service.count_view(svc, recording_id)  # a player starting from the top; seeks do not count
+    elif first == 0 and name in media.DOWNLOADS:
+        await service.count_download(svc, recording_id, name)  # the audit log notes transcript downloads
     headers["content-length"] = str(last - first + 1)
     if wanted is not None:
         headers["content-range"] = f"bytes {first}-{last}/{size}"

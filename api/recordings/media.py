@@ -31,6 +31,8 @@ MEDIA: dict[str, str] = {
 """The files a recording may have, by name, with their content types. Nothing else is ever served."""
 PLAYABLE = frozenset({"recording.mp4", "audio.m4a"})
 """Fetching one of these from its start counts as a view."""
+DOWNLOADS = frozenset({"captions.vtt", "transcript.srt"})
+"""Fetching one of these from its start is logged as a download (the poster is page furniture: not logged)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from api import validation
+from api.audit import service as audit
 from api.db import Tx
 from api.errors import BadPasscodeError, ConflictError, ForbiddenError, NotFoundError, RateLimitedError
 from api.meetings import service as meetings_service
@@ -286,6 +287,14 @@ async def share(
             created_by=a.participant.id if a.participant else None,
         )
         tx.session.add(link)
+        await audit.record(
+            tx,
+            "recording.share_link_created",
+            meeting_id=r.meeting_id,
+            target_kind="recording",
+            target_id=r.id,
+            details={"expiresInHours": expires_in_hours, "passcode": passcode is not None},
+        )
     return ShareLink(
         id=link.id,
         recording_id=recording_id,
@@ -297,9 +306,33 @@ async def share(
 
 async def count_view(svc: Services, recording_id: str) -> None:
     async with svc.db.write() as tx:
-        await tx.session.execute(
-            update(Recording).where(Recording.id == recording_id).values(views=Recording.views + 1)
-        )
+        meeting_id = (
+            await tx.session.execute(
+                update(Recording)
+                .where(Recording.id == recording_id)
+                .values(views=Recording.views + 1)
+                .returning(Recording.meeting_id)
+            )
+        ).scalar_one_or_none()
+        if meeting_id is not None:
+            await audit.record(
+                tx, "recording.viewed", meeting_id=meeting_id, target_kind="recording", target_id=recording_id
+            )
+
+
+async def count_download(svc: Services, recording_id: str, name: str) -> None:
+    """A transcript or captions file fetched whole: logged (the signed URL says nothing of who; the address does)."""
+    async with svc.db.write() as tx:
+        r = await tx.session.get(Recording, recording_id)
+        if r is not None:
+            await audit.record(
+                tx,
+                "recording.downloaded",
+                meeting_id=r.meeting_id,
+                target_kind="recording",
+                target_id=r.id,
+                details={"file": name},
+            )
 
 
 async def open_share(svc: Services, share_id: str, passcode: str | None, client_key: str) -> Recording:

@@ -1,0 +1,1 @@
+"""Personal data: export as an archive, account deletion, recording retention."""
