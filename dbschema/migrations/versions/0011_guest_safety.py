@@ -1,7 +1,7 @@
 """safer meetings: guest identity, guest waiting room, local-recording consent, sealed passcodes
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010_audit_privacy
 
 ``participants.client_id`` / ``client_addr`` bind guests to the client (and, hashed, the address) they joined
 from, so a blocked guest cannot come back under a new name; ``meetings.guest_waiting_room`` makes guests wait
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010_audit_privacy"
 branch_labels = None
 depends_on = None
 
