@@ -38,6 +38,10 @@ _RECORDING = {
     EventType.RECORDING_UPDATED: "recording.renamed",
     EventType.RECORDING_DELETED: "recording.deleted",
 }
+_LOCAL_RECORDING = {
+    EventType.LOCAL_RECORDING_STARTED: "recording.local_started",
+    EventType.LOCAL_RECORDING_STOPPED: "recording.local_stopped",
+}
 _BREAKOUTS = {
     EventType.BREAKOUT_ROOMS_UPDATED: "breakouts.updated",
     EventType.BREAKOUT_ROOMS_OPENED: "breakouts.opened",
@@ -88,6 +92,9 @@ def _participant_update(diff: dict[str, tuple[Any, Any]]) -> tuple[int, str] | N
         return 40, "participant.hand_lowered"
     if "breakout_room_id" in diff:
         return 20, "participant.moved"
+    if "local_recording_granted" in diff:
+        granted = diff["local_recording_granted"][1]
+        return 40, "participant.local_recording_allowed" if granted else "participant.local_recording_disallowed"
     return None
 
 
@@ -116,6 +123,9 @@ def derive(ev: MeetingEvent, changes: Changes, *, in_charge: bool) -> Derived | 
         rid = (ev.data.get("recording") or {}).get("id")
         details = {"reason": ev.data["reason"]} if "reason" in ev.data else {}
         return Derived(RECORDING, 10, _RECORDING[ev.type], "recording", rid, details)
+    if ev.type in _LOCAL_RECORDING:
+        # Whoever records on their own device (or is stopped by the host): logged like cloud recordings.
+        return Derived(RECORDING, 10, _LOCAL_RECORDING[ev.type], "participant", ev.subject_id)
     if not in_charge:
         return None
     others = ev.subject_id is not None and ev.subject_id != ev.actor_id

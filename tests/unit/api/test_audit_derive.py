@@ -39,6 +39,11 @@ def m_changes(**diff: tuple[Any, Any]) -> Changes:
         ({"display_name": ("A", "B")}, "participant.renamed"),
         ({"hand_raised_at": ("t", None)}, "participant.hand_lowered"),
         ({"breakout_room_id": (None, "r1")}, "participant.moved"),
+        ({"local_recording_granted": (False, True)}, "participant.local_recording_allowed"),
+        (
+            {"local_recording_granted": (True, False), "recording_locally": (True, False)},
+            "participant.local_recording_disallowed",
+        ),
         ({}, "participant.updated"),
     ],
 )
@@ -123,6 +128,19 @@ def test_recording_events_are_logged_whoever_caused_them(in_charge: bool) -> Non
         in_charge=in_charge,
     )
     assert d is not None and (d.category, d.action, d.target_id) == (RECORDING, "recording.started", "r1")
+
+
+@pytest.mark.parametrize("in_charge", [True, False])
+@pytest.mark.parametrize(
+    ("type", "action"),
+    [
+        (EventType.LOCAL_RECORDING_STARTED, "recording.local_started"),
+        (EventType.LOCAL_RECORDING_STOPPED, "recording.local_stopped"),
+    ],
+)
+def test_local_recordings_are_logged_whoever_records(in_charge: bool, type: EventType, action: str) -> None:
+    d = derive(ev(type, actor=P, subject=P), p_changes(recording_locally=(False, True)), in_charge=in_charge)
+    assert d is not None and (d.category, d.action, d.target_kind, d.target_id) == (RECORDING, action, "participant", P)
 
 
 @pytest.mark.parametrize(
