@@ -222,3 +222,17 @@ async def test_time_zones_that_are_not_iana_names_are_bad_input(world: World) ->
         assert (err.code, err.field) == ("BAD_INPUT", "timezone"), (tz[:40], err)
     made = (await host.client(CREATE, i={"title": "t", "timezone": "Asia/Kolkata"}))["createMeeting"]
     assert made["timezone"] == "Asia/Kolkata"
+
+
+MINE = """query($after: String) { myMeetings(filter: UPCOMING, first: 5, after: $after) { nextCursor } }"""
+
+
+async def test_meeting_list_cursors_with_hostile_timestamps_are_bad_input(world: World) -> None:
+    host = await world.user()
+    await host.client(CREATE, i={"title": "t", "startsAt": (datetime.now(UTC) + timedelta(days=1)).isoformat()})
+    stamps = [f"{h}-01-01T00:00:00+00:00" for h in HOSTILE if h.strip() and "\x00" not in h]
+    stamps += ["2030-01-01T00:00:00+٠٠:٠٠", "2030-01-01T00:00:00.٣+00:00", "2030-13-01T00:00:00+00:00", "9" * 5000]
+    for stamp in stamps:
+        cursor = base64.urlsafe_b64encode(f"{stamp}|abc".encode()).decode()
+        err = await host.client.error(MINE, after=cursor)
+        assert (err.code, err.field) == ("BAD_INPUT", "after"), (stamp[:40], err)
