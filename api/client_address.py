@@ -130,6 +130,8 @@ def client_address(
     """The address per-client limits key on. ``peer`` is the TCP peer (``scope["client"][0]``), the header
     lists hold every value of each header (in order), ``trusted`` the configured proxies."""
     networks = _trusted(tuple(trusted))
+    if not networks:
+        return peer or "unknown"  # the default: no header is ever read, so nothing to parse
     peer_addr = _peer(peer)
     if peer_addr is None:
         return peer or "unknown"
@@ -137,7 +139,7 @@ def client_address(
     def is_trusted(addr: Address) -> bool:
         return any(addr in net for net in networks)
 
-    if not networks or not is_trusted(peer_addr):
+    if not is_trusted(peer_addr):
         return str(peer_addr)
     chain = x_forwarded_for(x_forwarded) if x_forwarded else forwarded_for(forwarded) if forwarded else []
     nearest = peer_addr  # the closest hop known to be real

@@ -24,7 +24,7 @@ def fwd(peer: str, *values: str, trusted: tuple[str, ...] = PROXIES) -> str:
 
 
 def test_without_trusted_proxies_the_peer_is_the_client_whatever_the_headers() -> None:
-    for peer in ("127.0.0.1", "10.1.1.1", "::1", "203.0.113.5"):
+    for peer in ("127.0.0.1", "10.1.1.1", "::1", "203.0.113.5", "::ffff:127.0.0.1"):
         assert client_address(peer, ["198.51.100.1"], ["for=198.51.100.2"], ()) == peer
 
 

@@ -61,3 +61,18 @@ def test_expiry_sweeps_many_at_once() -> None:
 def test_rejects_nonsense_bounds(ttl: float, size: int) -> None:
     with pytest.raises(ValueError):
         Removals(ttl_s=ttl, max_entries=size)
+
+
+def test_the_per_meeting_index_follows_expiry_eviction_and_discards() -> None:
+    r = Removals(ttl_s=10, max_entries=2)
+    r.add("m", "a", now=0)
+    r.add("m", "b", now=1)
+    r.add("n", "c", now=2)  # evicts m/a
+    r.replace("m", ["b"], now=3)
+    assert not r.removed("m", "a", now=3)  # the snapshot did not bring the evicted one back as "kept"
+    assert r.removed("m", "b", now=3) and r.removed("n", "c", now=3)
+    assert not r.removed("m", "b", now=11)  # expired
+    r.replace("m", ["x"], now=11)
+    assert r.removed("m", "x", now=11) and len(r) == 2  # n/c (until 12) and m/x
+    r.replace("m", [], now=11)
+    assert len(r) == 1 and r._by_meeting == {"n": {"c"}}
