@@ -18,7 +18,16 @@ def main() -> None:
         f"\n  meetmesh is up: open {settings.base_url}/  (GraphiQL at {settings.base_url}/graphql)\n",
         flush=True,
     )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level, ws="websockets-sansio")
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        ws="websockets-sansio",
+        # uvicorn would otherwise rewrite the client address from X-Forwarded-For for any peer in
+        # forwarded_allow_ips (127.0.0.1 by default); API_TRUSTED_PROXIES decides that (api/client_address.py).
+        proxy_headers=False,
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from api.client_address import parse_trusted
+
 
 def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
@@ -13,6 +15,12 @@ def _bool(value: str) -> bool:
 
 def _optional_int(value: str) -> int | None:
     return int(value) if value.strip() else None
+
+
+def _trusted_proxies(value: str) -> tuple[str, ...]:
+    entries = tuple(p.strip() for p in value.split(",") if p.strip())
+    parse_trusted(entries)  # a typo must stop the start, not silently trust nobody (or everybody)
+    return entries
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +67,10 @@ class Settings:
     """Extra origins allowed to open GraphQL WebSockets (embedding pages); the API's own origin is always allowed."""
     max_upload_bytes: int = 25 * 1024 * 1024
     """Largest chat attachment accepted."""
+    trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
+    """IP addresses and CIDR networks of the reverse proxies in front of the API. Only a request whose TCP peer
+    is one of them has its ``X-Forwarded-For`` (or ``Forwarded``) read for the client address that per-client
+    limits key on; empty (the default): the peer address always, whatever the headers say."""
     log_level: str = "info"
     audit_retention_days: int = 365
     """Audit log rows (host actions, recording access, sign-ins) older than this are pruned."""
@@ -117,6 +129,7 @@ class Settings:
             argon2_memory_kib=int(e.get("API_ARGON2_MEMORY_KIB", d.argon2_memory_kib)),
             allowed_origins=tuple(o for o in e.get("API_ALLOWED_ORIGINS", "").split(",") if o),
             max_upload_bytes=int(e.get("API_MAX_UPLOAD_BYTES", d.max_upload_bytes)),
+            trusted_proxies=_trusted_proxies(e.get("API_TRUSTED_PROXIES", "")),
             log_level=e.get("API_LOG_LEVEL", d.log_level),
             audit_retention_days=int(e.get("API_AUDIT_RETENTION_DAYS", d.audit_retention_days)),
             recording_retention_days=_optional_int(e.get("API_RECORDING_RETENTION_DAYS", "")),

@@ -9,6 +9,12 @@ Host controls bind media here (ARCHITECTURE.md: "media obeys them even if a clie
 feed tells the rooms who is muted by a host (their audio forwarders pause), who was removed (their session is
 closed with 4403 and their still-valid join tokens are refused) and when the meeting ended (every session
 closes with 4410, and later joins too).
+
+Refusing happens in :meth:`Rooms.admit`, before the client is told ``joined``: the meeting is watched first, so
+even an edge that just started, or whose feed just reconnected, decides on the API's current ``mediaState``
+(which lists every removed participant) rather than on what it happened to hear earlier. The edge never asks
+the API per join; a removal it once learned is also remembered (:class:`edge.removals.Removals`) for as long
+as the participant's token can verify, so it is refused even while the API is unreachable.
 """
 
 from __future__ import annotations
@@ -24,10 +30,11 @@ from typing import Any
 from edge.captions import Captioner
 from edge.control import ControlFeed
 from edge.recorder import TrackTap, open_tap, recordable
+from edge.removals import Removals
 from edge.room import Changes, Room, TrackRef
 from edge.session import NEGOTIATION_TIMEOUT_S, Session, SessionError, SubscribeError
 from edge.settings import Settings
-from edge.signalling import Connection
+from edge.signalling import Connection, Refusal
 from edge.speakers import SpeakerConfig, SpeakerDetector
 from protocol.media_control import (
     ApiToEdge,
@@ -40,6 +47,7 @@ from protocol.media_control import (
     RecordingChanged,
 )
 from protocol.signalling import Answer, Candidate, CloseCode, Offer, VideoSize, bad_input
+from protocol.tokens import JoinClaims
 
 log = logging.getLogger("meetmesh.edge.rooms")
 
@@ -49,6 +57,9 @@ RETRY_AFTER_S = 0.5
 """How long a first join waits for the meeting's state from the API before media starts unpoliced."""
 SPEAKER_TICK_S = 0.2
 """How often each room's speaker detector is asked for changes (last-N, top-N audio, dominant speaker)."""
+
+REMOVED: Refusal = (CloseCode.FORBIDDEN, "you were removed from this meeting")
+ENDED: Refusal = (CloseCode.MEETING_ENDED, "the meeting has ended")
 
 RoomKey = tuple[str, str | None]
 """(meeting, breakout room or None for the main room)."""
@@ -102,8 +113,22 @@ class Rooms:
         """Joins in progress per meeting (waiting for its state): the meeting stays watched meanwhile."""
         self.captioner: Captioner | None = None
         """The live-captions process (``settings.captions``), started with the first microphone."""
+        self.removals = Removals(self.settings.join_token_ttl_s + self.settings.token_leeway_s)
+        """Removals learned from the feed, kept while the removed participants' tokens may verify."""
 
     # -- signalling hooks -----------------------------------------------------------------------------------
+
+    async def admit(self, claims: JoinClaims) -> Refusal | None:
+        meeting_id = claims.meeting_id
+        self._joining[meeting_id] = self._joining.get(meeting_id, 0) + 1
+        try:
+            await self._watch(meeting_id)
+        finally:
+            self._leave_joining(meeting_id)
+        refusal = self._refusal(meeting_id, claims.participant_id)
+        if refusal is not None:
+            await self._unwatch_if_idle(meeting_id)
+        return refusal
 
     async def on_joined(self, conn: Connection, replaced: Connection | None) -> None:
         # A replacing connection starts media afresh: the old peer connection belongs to the old socket.
@@ -111,26 +136,41 @@ class Rooms:
         self._joining[meeting_id] = self._joining.get(meeting_id, 0) + 1
         try:
             await self._drop(meeting_id, pid)
-            if self.control is not None and meeting_id not in self.enforced:
-                self.enforced[meeting_id] = Enforced()
-                if not await self.control.watch(meeting_id, WATCH_TIMEOUT_S):
-                    log.warning("no media state for meeting %s from the API yet; serving it unpoliced", meeting_id)
+            await self._watch(meeting_id)  # again: it may have been unwatched between admit and joined
         finally:
-            self._joining[meeting_id] -= 1
-            if not self._joining[meeting_id]:
-                del self._joining[meeting_id]
-        facts = self.enforced.get(meeting_id)
-        if facts is not None and facts.ended:
-            await conn.close(CloseCode.MEETING_ENDED, "the meeting has ended")
-            return
-        if facts is not None and pid in facts.removed:
-            await conn.close(CloseCode.FORBIDDEN, "you were removed from this meeting")
+            self._leave_joining(meeting_id)
+        # A removal or the end that arrived between admit and joined: refuse now, the client was told joined.
+        refusal = self._refusal(meeting_id, pid)
+        if refusal is not None:
+            await conn.close(*refusal)
             return
         if conn.closed:
             return
         self._room(self._room_key(conn))
         self.sessions[(meeting_id, pid)] = Session(pid, conn.send, self.settings.max_publish_bitrate)
         self.conns[(meeting_id, pid)] = conn
+
+    async def _watch(self, meeting_id: str) -> None:
+        """Have the meeting's current state from the API (at most ``WATCH_TIMEOUT_S``): every join waits for it,
+        not only the first, so a second join arriving meanwhile is not decided on an empty placeholder."""
+        if self.control is None:
+            return
+        self.enforced.setdefault(meeting_id, Enforced())
+        if not await self.control.watch(meeting_id, WATCH_TIMEOUT_S):
+            log.warning("no media state for meeting %s from the API yet; serving it unpoliced", meeting_id)
+
+    def _leave_joining(self, meeting_id: str) -> None:
+        self._joining[meeting_id] -= 1
+        if not self._joining[meeting_id]:
+            del self._joining[meeting_id]
+
+    def _refusal(self, meeting_id: str, pid: str) -> Refusal | None:
+        facts = self.enforced.get(meeting_id)
+        if facts is not None and facts.ended:
+            return ENDED
+        if (facts is not None and pid in facts.removed) or self.removals.removed(meeting_id, pid, time.monotonic()):
+            return REMOVED
+        return None
 
     async def on_message(self, conn: Connection, msg: Offer | Answer | Candidate | VideoSize) -> None:
         session = self.sessions.get((conn.meeting_id, conn.participant_id))
@@ -172,6 +212,7 @@ class Rooms:
 
     async def on_control(self, msg: ApiToEdge) -> None:
         if isinstance(msg, MediaState):
+            self.removals.replace(msg.meeting_id, msg.removed, time.monotonic())
             facts = self.enforced.get(msg.meeting_id)
             if facts is None:
                 return  # nobody here any more
@@ -190,6 +231,10 @@ class Rooms:
             for pid in facts.removed:
                 await self._remove(msg.meeting_id, pid)
         elif isinstance(msg, ParticipantMedia):
+            if msg.removed:
+                self.removals.add(msg.meeting_id, msg.participant_id, time.monotonic())
+            else:
+                self.removals.discard(msg.meeting_id, msg.participant_id)
             facts = self.enforced.get(msg.meeting_id)
             if facts is None:
                 return
@@ -243,12 +288,12 @@ class Rooms:
         conn = self.conns.get((meeting_id, pid))
         if conn is not None:
             # Closing the socket ends its session; on_left then drops its media like any leave.
-            await conn.close(CloseCode.FORBIDDEN, "you were removed from this meeting")
+            await conn.close(*REMOVED)
 
     async def _end(self, meeting_id: str) -> None:
         for (m, _pid), conn in list(self.conns.items()):
             if m == meeting_id:
-                await conn.close(CloseCode.MEETING_ENDED, "the meeting has ended")
+                await conn.close(*ENDED)
 
     # -- recording ----------------------------------------------------------------------------------------------
 
@@ -453,6 +498,9 @@ class Rooms:
                 await self._close_room(live)
         if session is not None:
             await session.close()
+        await self._unwatch_if_idle(meeting_id)
+
+    async def _unwatch_if_idle(self, meeting_id: str) -> None:
         # Stop watching once nobody is here or on the way in (a join may be waiting for the meeting's state).
         if meeting_id in self.enforced and meeting_id not in self._joining:
             if not any(m == meeting_id for m, _ in self.sessions) and not any(k[0] == meeting_id for k in self.rooms):

@@ -25,6 +25,9 @@ class Settings:
     """How long a new connection may take to send a valid ``join`` before it is closed with 4408."""
     token_leeway_s: int = 5
     """Clock skew tolerated between API and edge when checking a join token's ``exp``/``iat``."""
+    join_token_ttl_s: int = 300
+    """The API's ``API_JOIN_TOKEN_TTL``: how long a removed participant's token may still verify, so how long
+    (plus ``token_leeway_s``) this edge remembers a removal it learned, even with the API unreachable."""
     max_message_bytes: int = 256 * 1024
     """Largest WebSocket frame accepted (the web server closes with 1009 beyond it). SDP for a large meeting
     is tens of KiB; the server's 16 MiB default would let one client make the edge parse 16 MiB of JSON."""
@@ -72,6 +75,8 @@ class Settings:
             raise ValueError(f"EDGE_JOIN_TIMEOUT_S must be > 0 (got {self.join_timeout_s})")
         if self.token_leeway_s < 0:
             raise ValueError(f"EDGE_TOKEN_LEEWAY_S must be >= 0 (got {self.token_leeway_s})")
+        if self.join_token_ttl_s < 1:
+            raise ValueError(f"EDGE_JOIN_TOKEN_TTL_S must be >= 1 (got {self.join_token_ttl_s})")
         if self.max_message_bytes < 1024:
             raise ValueError(f"EDGE_MAX_MESSAGE_BYTES must be >= 1024 (got {self.max_message_bytes})")
         if self.last_n < 0:
@@ -100,6 +105,7 @@ class Settings:
             join_key_fetch_timeout_s=float(e.get("EDGE_JOIN_KEY_FETCH_TIMEOUT_S", d.join_key_fetch_timeout_s)),
             join_timeout_s=float(e.get("EDGE_JOIN_TIMEOUT_S", d.join_timeout_s)),
             token_leeway_s=int(e.get("EDGE_TOKEN_LEEWAY_S", d.token_leeway_s)),
+            join_token_ttl_s=int(e.get("EDGE_JOIN_TOKEN_TTL_S", d.join_token_ttl_s)),
             max_message_bytes=int(e.get("EDGE_MAX_MESSAGE_BYTES", d.max_message_bytes)),
             control_url=e.get("EDGE_CONTROL_URL", d.control_url),
             control_secret=e.get("EDGE_CONTROL_SECRET", d.control_secret),

@@ -134,9 +134,17 @@ class Registry:
         return list(self._meetings)
 
 
+Refusal = tuple[CloseCode, str]
+"""Why a verified token may not join after all: the close code and its reason."""
+
+
 class RoomHooks(Protocol):
     """What the room layer implements to receive signalling. Called from the connection's own task; a hook
     that raises ends that connection with 1011 (and is logged), never the edge."""
+
+    async def admit(self, claims: JoinClaims) -> Refusal | None:
+        """The token verified; may this participant join? Called before ``joined`` is sent, so a refusal (a
+        removed participant's still-valid token, an ended meeting) is the only answer the client gets."""
 
     async def on_joined(self, conn: Connection, replaced: Connection | None) -> None:
         """``conn`` joined (after ``joined`` was sent). ``replaced`` is the participant's previous connection,
@@ -151,6 +159,9 @@ class RoomHooks(Protocol):
 
 class NoMedia:
     """The hooks until rooms exist: the session works, media negotiation is refused with an ``error``."""
+
+    async def admit(self, claims: JoinClaims) -> Refusal | None:
+        return None
 
     async def on_joined(self, conn: Connection, replaced: Connection | None) -> None:
         return None
@@ -224,6 +235,12 @@ class SignallingServer:
             await socket.accept()
             claims = await self._await_join(socket)
             if claims is None:
+                return
+            # Before `joined` and before it may replace anyone: a refused token must not look admitted, even
+            # for a moment, nor close the participant's current connection.
+            refusal = await self.hooks.admit(claims)
+            if refusal is not None:
+                await _close(socket, *refusal)
                 return
             conn = Connection(socket, claims)
             replaced = self.registry.add(conn)

@@ -31,6 +31,8 @@ def _env() -> dict[str, str]:
     env.setdefault("API_EDGE_SECRET", secret)
     env.setdefault("EDGE_CONTROL_SECRET", secret)
     env.setdefault("EDGE_CAPTIONS", "1")  # live captions on in the all-in-one stack (a process of their own)
+    # The edge remembers a removal while the removed participant's join token may still verify.
+    env.setdefault("EDGE_JOIN_TOKEN_TTL_S", env.get("API_JOIN_TOKEN_TTL", "300"))
     env.setdefault("EDGE_RECORDINGS_DIR", str(Path(env.get("API_DATA_DIR", "var")) / "recordings"))
     env["PYTHONUNBUFFERED"] = "1"
     return env

@@ -93,7 +93,13 @@ class RunningServer:
         self.app = create_app(settings)
         self.url = f"http://127.0.0.1:{settings.port}"
         config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=settings.port, log_level="warning", ws="websockets-sansio", lifespan="on"
+            self.app,
+            host="127.0.0.1",
+            port=settings.port,
+            log_level="warning",
+            ws="websockets-sansio",
+            lifespan="on",
+            proxy_headers=False,  # as `python -m api` runs it: the peer is the client unless API_TRUSTED_PROXIES
         )
         self.server = uvicorn.Server(config)
         self.task: asyncio.Task[None] | None = None

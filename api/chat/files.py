@@ -26,6 +26,8 @@ from api.errors import BadInputError, PayloadTooLargeError
 URL_TTL_S = 3600
 """How long a download URL stays valid. Long enough that a link in a chat still works after a while; a client
 whose link has expired fetches the message again (`chatMessage`) for a fresh one."""
+MAX_EXPIRY = 2**63 - 1
+"""Largest ``exp`` a download URL may carry (seconds since the epoch); anything else never verifies."""
 _URL_BUCKET_S = 60
 """Expiry times are rounded up to the minute, so the URLs handed out within a minute are identical (cacheable)."""
 KEY_PURPOSE = b"meetmesh/chat-file-url/v1"

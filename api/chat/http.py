@@ -13,8 +13,9 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.response import File
 
+from api import integers
 from api.chat import files, service
-from api.errors import PayloadTooLargeError, UnauthenticatedError
+from api.errors import BadInputError, PayloadTooLargeError, UnauthenticatedError
 from api.http_errors import HTTP_ERROR_HANDLERS
 from api.security import Principal
 from api.services import Services
@@ -42,8 +43,11 @@ async def upload_file(request: Request[Any, Any, Any], meeting_id: str, filename
     uploader = await service.upload_allowed(svc, _principal(request, svc), meeting_id)
     limit = svc.settings.max_upload_bytes
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLargeError(f"files may be at most {limit} bytes (got {declared})")
+    # The HTTP parser (httptools) already refuses malformed lengths; this stays correct behind another one.
+    if declared is not None and integers.int_or_none(declared, lo=0, hi=limit) is None:
+        if not integers.is_ascii_digits(declared):
+            raise BadInputError("content-length", f"Content-Length must be ASCII digits (got {declared[:24]!r})")
+        raise PayloadTooLargeError(f"files may be at most {limit} bytes (got {declared[:24]})")
     received = await files.receive(request.stream(), svc.settings.data_dir, limit, new_id())
     f = await service.record_upload(svc, uploader, received, files.display_filename(filename))
     return {"id": f.id, "filename": f.filename, "contentType": f.content_type, "size": f.size}
@@ -52,7 +56,9 @@ async def upload_file(request: Request[Any, Any, Any], meeting_id: str, filename
 @get("/files/{file_id:str}", exception_handlers=_HANDLERS)
 async def download_file(request: Request[Any, Any, Any], file_id: str, exp: str = "", sig: str = "") -> File:
     svc = _services(request)
-    f = await service.downloadable(svc, file_id, int(exp) if exp.isdigit() else None, sig or None)
+    # A malformed expiry is just another link that does not verify: 403, no parsing details.
+    expiry = integers.int_or_none(exp, lo=0, hi=files.MAX_EXPIRY)
+    f = await service.downloadable(svc, file_id, expiry, sig or None)
     return File(
         path=files.files_dir(svc.settings.data_dir) / f.id,  # our id, never the client's name
         filename=f.filename,

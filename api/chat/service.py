@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import validation
+from api import integers, validation
 from api.analytics import service as analytics
 from api.chat import files, policy, search, store
 from api.chat.policy import ChatPolicy
@@ -369,6 +369,10 @@ async def set_policy(
 # -- reading --------------------------------------------------------------------------------------------------
 
 
+MAX_POSITION = 2**63 - 1
+"""Largest chat position a cursor may name: the column is a 64-bit integer (PostgreSQL refuses more)."""
+
+
 def _encode_cursor(pos: int) -> str:
     return base64.urlsafe_b64encode(f"chat|{pos}".encode()).decode()
 
@@ -376,9 +380,10 @@ def _encode_cursor(pos: int) -> str:
 def _decode_cursor(cursor: str) -> int:
     try:
         tag, pos = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        if tag != "chat" or not pos.isdigit():
+        position = integers.int_or_none(pos, lo=0, hi=MAX_POSITION)
+        if tag != "chat" or position is None:
             raise ValueError(cursor)
-        return int(pos)
+        return position
     except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
         raise BadInputError("before", "before is not a cursor returned by this API") from exc
 

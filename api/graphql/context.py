@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 from strawberry.litestar.controller import BaseContext
 
+from api.client_address import of_connection
 from api.security import Principal
 from api.services import Services
 
@@ -41,9 +42,9 @@ class Context(BaseContext, kw_only=True):
 
     @property
     def client_key(self) -> str:
+        """The caller's address as per-client limits see it (``API_TRUSTED_PROXIES``: api/client_address.py)."""
         conn = self.request or self.websocket
-        client = conn.client if conn is not None else None
-        return client.host if client is not None else "unknown"
+        return of_connection(conn, self.services.settings.trusted_proxies) if conn is not None else "unknown"
 
 
 def ctx(info: strawberry.Info) -> Context:

@@ -16,13 +16,19 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rrulestr
 
+from api import integers
 from api.errors import BadInputError
 
 MAX_OCCURRENCES = 1000
 HORIZON = timedelta(days=3653)  # ten years
 _ALLOWED_FREQ = {"DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
 _ALLOWED_PARTS = {"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTHDAY", "BYMONTH", "BYSETPOS", "WKST"}
-_UTC_UNTIL = re.compile(r"UNTIL=(\d{8}T\d{6})Z", re.IGNORECASE)
+_UTC_UNTIL = re.compile(r"UNTIL=([0-9]{8}T[0-9]{6})Z", re.IGNORECASE)
+_UNTIL = re.compile(r"[0-9]{8}(T[0-9]{6}Z?)?")
+"""RFC 5545 section 3.3.4/3.3.5: a DATE or DATE-TIME, ASCII digits only (``\\d`` would also take ``٣``)."""
+_WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_BYDAY = re.compile(r"([+-]?[0-9]{1,2})?(MO|TU|WE|TH|FR|SA|SU)")
+"""RFC 5545 section 3.3.10 weekdaynum: an optional signed ordinal (1..53) then a weekday."""
 _MONTH_DAYS = {m: 29 if m == 2 else calendar.monthrange(2001, m)[1] for m in range(1, 13)}
 
 
@@ -51,16 +57,28 @@ def _rule(recurrence: str, starts_at: datetime, tz: str) -> rrule:
     return rule
 
 
-def _ints(parts: dict[str, str], key: str, lo: int, hi: int) -> list[int]:
+def _int(key: str, text: str, lo: int, hi: int, *, signed: bool) -> int:
+    """One number of an RRULE part: ASCII digits (a sign only where RFC 5545 allows one), ``lo <= |n| <= hi``."""
+    value = integers.int_or_none(text, lo=-hi if signed else lo, hi=hi, signed=signed)
+    if value is None or abs(value) < lo:
+        within = f"±{lo}..{hi}" if signed else f"{lo}..{hi}"
+        raise _bad(f"recurrence {key} must be whole numbers within {within} in ASCII digits (got {text[:24]!r})")
+    return value
+
+
+def _ints(parts: dict[str, str], key: str, lo: int, hi: int, *, signed: bool) -> list[int]:
     if key not in parts:
         return []
-    try:
-        values = [int(v) for v in parts[key].split(",")]
-    except ValueError as exc:
-        raise _bad(f"recurrence {key} must be a list of whole numbers") from exc
-    if not all(lo <= abs(v) <= hi for v in values):
-        raise _bad(f"recurrence {key} values must be within ±{lo}..{hi}")
-    return values
+    return [_int(key, v, lo, hi, signed=signed) for v in parts[key].split(",")]
+
+
+def _check_byday(parts: dict[str, str]) -> None:
+    for item in parts.get("BYDAY", "").split(",") if "BYDAY" in parts else []:
+        m = _BYDAY.fullmatch(item)
+        if m is None:
+            raise _bad(f"recurrence BYDAY items must be like MO, 1MO or -1FR (got {item[:24]!r})")
+        if m.group(1) is not None:
+            _int("BYDAY", m.group(1), 1, 53, signed=True)
 
 
 def _parts(value: str) -> dict[str, str]:
@@ -80,19 +98,25 @@ def validate(recurrence: str, starts_at: datetime, tz: str) -> str:
     value = recurrence.strip().removeprefix("RRULE:")
     if len(value) > 500 or "\n" in value:
         raise _bad("recurrence must be one RRULE line of at most 500 characters")
+    # RFC 5545's grammar is ASCII; refusing the rest up front also keeps str.upper() from changing lengths.
+    if not value.isascii() or not value.isprintable():
+        raise _bad("recurrence must be printable ASCII")
     parts = _parts(value)
     if parts.get("FREQ") not in _ALLOWED_FREQ:
         raise _bad(f"recurrence FREQ must be one of {sorted(_ALLOWED_FREQ)}")
-    _ints(parts, "INTERVAL", 1, 99)
-    if "COUNT" in parts and not (parts["COUNT"].isdigit() and 1 <= int(parts["COUNT"]) <= MAX_OCCURRENCES):
-        raise _bad(f"recurrence COUNT must be 1..{MAX_OCCURRENCES}")
+    _ints(parts, "INTERVAL", 1, 99, signed=False)
+    if "COUNT" in parts:
+        _int("COUNT", parts["COUNT"], 1, MAX_OCCURRENCES, signed=False)
     if "COUNT" in parts and "UNTIL" in parts:
         raise _bad("recurrence may have COUNT or UNTIL, not both")
-    months = _ints(parts, "BYMONTH", 1, 12)
-    if any(m < 0 for m in months):
-        raise _bad("recurrence BYMONTH values must be 1..12")
-    monthdays = [d for d in _ints(parts, "BYMONTHDAY", 1, 31) if d > 0]
-    _ints(parts, "BYSETPOS", 1, 366)
+    if "UNTIL" in parts and not _UNTIL.fullmatch(parts["UNTIL"]):
+        raise _bad(f"recurrence UNTIL must be a date like 20301231 or 20301231T170000Z (got {parts['UNTIL'][:24]!r})")
+    if "WKST" in parts and parts["WKST"] not in _WEEKDAYS:
+        raise _bad(f"recurrence WKST must be one of {', '.join(_WEEKDAYS)}")
+    _check_byday(parts)
+    months = _ints(parts, "BYMONTH", 1, 12, signed=False)
+    monthdays = [d for d in _ints(parts, "BYMONTHDAY", 1, 31, signed=True) if d > 0]
+    _ints(parts, "BYSETPOS", 1, 366, signed=True)
     if months and monthdays and not any(d <= _MONTH_DAYS[m] for m in months for d in monthdays):
         raise _bad("recurrence can never happen: no listed month has the listed day")
     rule = _rule(value, starts_at, tz)

@@ -15,6 +15,7 @@ import anyio
 from litestar import Request, Response, get
 from litestar.response import Stream
 
+from api import integers
 from api.errors import ForbiddenError, NotFoundError
 from api.http_errors import HTTP_ERROR_HANDLERS
 from api.recordings import media, service
@@ -43,7 +44,9 @@ async def play(
     key = svc.creds.derive_key(media.KEY_PURPOSE)
     if name not in media.MEDIA:
         raise NotFoundError(f"recordings have no file {name!r}")
-    if not media.verify(key, recording_id, name, int(exp) if exp.isdigit() else None, sig or None, time.time()):
+    # A malformed expiry is just another link that does not verify: 403, no parsing details.
+    expiry = integers.int_or_none(exp, lo=0, hi=media.MAX_EXPIRY)
+    if not media.verify(key, recording_id, name, expiry, sig or None, time.time()):
         raise ForbiddenError("this link is invalid or has expired; fetch the recording again for a fresh one")
     path = service.recording_dir(svc, recording_id) / name
     try:

@@ -16,10 +16,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from api import integers
+
 KEY_PURPOSE = b"meetmesh/recording-url/v1"
 URL_TTL_S = 6 * 3600
 """Long enough to watch a long meeting without the player's URL expiring mid-way."""
 _URL_BUCKET_S = 60
+MAX_EXPIRY = 2**63 - 1
+"""Largest ``exp`` a signed URL may carry (seconds since the epoch); anything else never verifies."""
 
 MEDIA: dict[str, str] = {
     "recording.mp4": "video/mp4",
@@ -76,7 +80,17 @@ class RangeNotSatisfiableError(ValueError):
     """The Range header asks for bytes past the end (answer 416 with ``Content-Range: bytes */size``)."""
 
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
+"""ASCII digits only (``\\d`` would take ``٣``); matched whole, so no trailing newline slips through."""
+_FAR = 2**63 - 1
+"""Positions past any file: a longer (or overlong) number is read as this rather than refused."""
+
+
+def _position(digits: str) -> int:
+    # RFC 9110 section 14.1.1: positions are 1*DIGIT with no upper bound. The pattern admitted ASCII digits
+    # only, so a number the helper refuses is one too long for any file: read it as "far past the end".
+    value = integers.int_or_none(digits, lo=0, hi=_FAR)
+    return _FAR if value is None else value
 
 
 def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
@@ -85,19 +99,19 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     lets a server ignore. Raises :class:`RangeNotSatisfiableError` for a range that starts past the end."""
     if not header:
         return None
-    m = _RANGE.match(header.strip())
+    m = _RANGE.fullmatch(header.strip())
     if m is None:
         return None
     first_s, last_s = m.groups()
     if not first_s and not last_s:
         return None
     if not first_s:  # suffix: the last N bytes
-        n = int(last_s)
+        n = _position(last_s)
         if n == 0 or size == 0:
             raise RangeNotSatisfiableError(header)
         return max(0, size - n), size - 1
-    first = int(first_s)
-    last = int(last_s) if last_s else size - 1
+    first = _position(first_s)
+    last = _position(last_s) if last_s else size - 1
     if last_s and last < first:
         return None  # syntactically invalid: ignore the header
     if first >= size:

@@ -157,3 +157,79 @@ async def test_mute_remove_and_end_bind_media(server: RunningServer, world: Worl
             await eventually(lambda: not rooms.sessions and m["id"] not in rooms.enforced, 5)
         finally:
             await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+
+
+async def answer_to_join(edge_url: str, token: str, timeout: float = 8) -> tuple[list[str], int | None]:
+    """Join with ``token``; every message type the edge sent, and its close code (None: still open)."""
+    seen: list[str] = []
+    async with connect(edge_url) as ws:
+        await ws.send(encode(Join(token=token)))
+        with contextlib.suppress(ConnectionClosed, TimeoutError):
+            while True:
+                seen.append(parse_edge_message(await asyncio.wait_for(ws.recv(), timeout)).TYPE)
+        return seen, ws.close_code
+
+
+async def test_a_removed_participant_is_refused_before_joined(server: RunningServer, world: World) -> None:
+    host, m = await live_meeting(world)
+    bob, joined = await world.join(await world.user("Bob"), m)
+    token = str(joined["joinToken"]["token"])
+    async with policed_edge(server) as (edge, rooms, _control):
+        async with connect(edge.url) as ws:
+            await ws.send(encode(Join(token=token)))
+            assert isinstance(parse_edge_message(await asyncio.wait_for(ws.recv(), 5)), Joined)
+            await host.client(REMOVE, p=bob.participant_id)
+            assert await refused_with(ws) == 4403
+        # Watched meeting, removal learned from the feed: the old token gets no `joined`, only the close.
+        assert await answer_to_join(edge.url, token) == ([], 4403)
+        assert (m["id"], bob.participant_id) not in rooms.sessions
+
+    # An edge started after the removal (a restart, another edge) learns it from the meeting's mediaState.
+    async with policed_edge(server) as (edge, _rooms, _control):
+        assert await answer_to_join(edge.url, token) == ([], 4403)
+
+
+async def test_removal_missed_while_the_feed_was_down_is_refused_after_it_reconnects(
+    server: RunningServer, world: World
+) -> None:
+    host, m = await live_meeting(world)
+    host_token = str(
+        (await host.client("mutation($m: ID!) { refreshJoinToken(meetingId: $m) { token } }", m=m["id"]))[
+            "refreshJoinToken"
+        ]["token"]
+    )
+    bob, joined = await world.join(await world.user("Bob"), m)
+    async with policed_edge(server) as (edge, rooms, control):
+        async with connect(edge.url) as host_ws:  # the host keeps the meeting watched on this edge
+            await host_ws.send(encode(Join(token=host_token)))
+            assert isinstance(parse_edge_message(await asyncio.wait_for(host_ws.recv(), 5)), Joined)
+            await eventually(lambda: m["id"] in rooms.enforced, 5)
+            # Cut the feed and keep it cut while the host removes Bob: the edge misses the event.
+            real_url, control.url = control.url, f"ws://127.0.0.1:{_free_port()}/nowhere"
+            assert control._ws is not None
+            await control._ws.close()
+            await eventually(lambda: not control.connected.is_set(), 5)
+            await host.client(REMOVE, p=bob.participant_id)
+            control.url = real_url
+            await asyncio.wait_for(control.connected.wait(), 15)
+            assert await answer_to_join(edge.url, str(joined["joinToken"]["token"])) == ([], 4403)
+
+
+async def test_an_edge_remembers_removals_while_it_cannot_reach_the_api(server: RunningServer, world: World) -> None:
+    host, m = await live_meeting(world)
+    bob, joined = await world.join(await world.user("Bob"), m)
+    token = str(joined["joinToken"]["token"])
+    async with policed_edge(server) as (edge, rooms, control):
+        async with connect(edge.url) as ws:
+            await ws.send(encode(Join(token=token)))
+            assert isinstance(parse_edge_message(await asyncio.wait_for(ws.recv(), 5)), Joined)
+            await host.client(REMOVE, p=bob.participant_id)
+            assert await refused_with(ws) == 4403
+        await eventually(lambda: m["id"] not in rooms.enforced, 5)  # nobody left here: unwatched
+        control.url = f"ws://127.0.0.1:{_free_port()}/nowhere"  # and the API becomes unreachable
+        assert control._ws is not None
+        await control._ws.close()
+        await eventually(lambda: not control.connected.is_set(), 5)
+        # Without the API the edge cannot learn the meeting's state (it would serve it unpoliced after
+        # WATCH_TIMEOUT_S), but it has not forgotten the removal: the old token is still refused.
+        assert await answer_to_join(edge.url, token) == ([], 4403)

@@ -17,7 +17,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from edge.settings import Settings
-from edge.signalling import SIGNAL_PATH, SignallingServer, create_app
+from edge.signalling import SIGNAL_PATH, NoMedia, Refusal, SignallingServer, create_app
 from edge.tokens import JoinTokenVerifier
 from protocol.errors import ErrorCode
 from protocol.signalling import (
@@ -30,6 +30,7 @@ from protocol.signalling import (
     encode,
     parse_edge_message,
 )
+from protocol.tokens import JoinClaims
 from tests.conftest import RunningServer, _free_port
 from tests.support.gql import eventually
 from tests.support.world import World
@@ -219,3 +220,35 @@ async def test_oversized_frame_closes_1009(server: RunningServer, world: World) 
         assert isinstance(await recv(ws), Joined)
         await ws.send(encode(Offer(sdp="a" * 8192)))
         assert (await closed_with(ws))[0] == 1009  # RFC 6455 section 7.4.1: message too big
+
+
+class RefuseSecondComer(NoMedia):
+    """Hooks that admit a participant's first connection and refuse every later one (as rooms refuse a
+    removed participant's token)."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    async def admit(self, claims: JoinClaims) -> Refusal | None:
+        if claims.participant_id in self.seen:
+            return CloseCode.FORBIDDEN, "you were removed from this meeting"
+        self.seen.add(claims.participant_id)
+        return None
+
+
+async def test_a_refused_join_gets_only_the_close_and_replaces_nobody(server: RunningServer, world: World) -> None:
+    token, data = await admitted(world)
+    async with running_edge(server) as edge:
+        edge.signalling.hooks = RefuseSecondComer()
+        async with connect(edge.url) as first:
+            await first.send(encode(Join(token=token)))
+            assert isinstance(await recv(first), Joined)
+            async with connect(edge.url) as second:
+                await second.send(encode(Join(token=token)))
+                # The close is the first and only frame: no `joined`, no `error` before it.
+                assert await closed_with(second) == (CloseCode.FORBIDDEN, "you were removed from this meeting")
+            # The refused socket did not replace (4409) the participant's open connection.
+            registered = edge.signalling.registry.participants(data["meetingId"])
+            assert [c.socket is not None and not c.closed for c in registered] == [True]
+            await first.send(encode(Leave()))
+            assert await closed_with(first) == (CloseCode.NORMAL, "left")

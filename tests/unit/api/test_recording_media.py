@@ -42,3 +42,31 @@ def test_signed_paths_bind_recording_name_and_expiry() -> None:
     assert not verify(key, "rec1", "recording.mp4", 2001, query["sig"], now=1000)
     assert not verify(key, "rec1", "recording.mp4", 2000, query["sig"], now=2001)  # expired
     assert not verify(b"x" * 32, "rec1", "recording.mp4", 2000, query["sig"], now=1000)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "bytes=٣-",  # Arabic-Indic: \d took it and int() read it as 3
+        "bytes=0-٩",
+        "bytes=-١٠",
+        "bytes=１-２",
+        "bytes=²-",
+        "bytes=1e3-",
+        "bytes=+1-",
+        "bytes=0x1-",
+        "bytes=1_0-",
+        "bytes=0-9\n0",
+        "bytes=-0-",
+    ],
+)
+def test_ranges_with_non_ascii_or_foreign_number_forms_are_ignored(header: str) -> None:
+    assert byte_range(header, 1000) is None
+
+
+@pytest.mark.parametrize("digits", ["9" * 20, "9" * 5000, "0" * 5000 + "1"])
+def test_overlong_positions_are_past_the_end_not_a_crash(digits: str) -> None:
+    with pytest.raises(RangeNotSatisfiableError):
+        byte_range(f"bytes={'9' * len(digits)}-", 1000)
+    assert byte_range(f"bytes=10-{digits}", 1000) == (10, 999)
+    assert byte_range(f"bytes=-{digits}", 1000) == (0, 999)

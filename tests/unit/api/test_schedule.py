@@ -72,6 +72,72 @@ def test_validate_rejects(rule: str) -> None:
     assert info.value.field == "recurrence"
 
 
+_HOSTILE_NUMBERS = ["²", "٣", "۱۲", "１２", "𝟙", "1e3", " 1", "0x1", "1_0", "1.0", "\x00", "", "9" * 20, "-0"]
+"""Text that str.isdigit() or int() would read as a number (or choke on), but RFC 5545 does not allow."""
+
+
+_NUMBER_TEMPLATES = [
+    "FREQ=DAILY;COUNT={}",
+    "FREQ=DAILY;INTERVAL={}",
+    "FREQ=YEARLY;BYMONTH={}",
+    "FREQ=YEARLY;BYMONTH=1,{}",
+    "FREQ=MONTHLY;BYMONTHDAY={}",
+    "FREQ=MONTHLY;BYDAY=MO,TU;BYSETPOS={}",
+    "FREQ=MONTHLY;BYDAY={}MO",
+    "FREQ=DAILY;UNTIL={}",
+    "FREQ=DAILY;UNTIL=2030010{}",
+]
+
+
+@pytest.mark.parametrize(
+    ("template", "text"),
+    # An empty ordinal is the plain weekday ("MO"), which is valid.
+    [(t, x) for t in _NUMBER_TEMPLATES for x in _HOSTILE_NUMBERS if (t, x) != ("FREQ=MONTHLY;BYDAY={}MO", "")],
+)
+def test_validate_refuses_numbers_that_are_not_ascii_digits(template: str, text: str) -> None:
+    with pytest.raises(BadInputError) as info:
+        schedule.validate(template.format(text), MON_BEFORE_SPRING, PARIS)
+    assert info.value.field == "recurrence"
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=DAILY;COUNT=+3",  # COUNT, INTERVAL and BYMONTH take no sign in RFC 5545
+        "FREQ=DAILY;INTERVAL=+2",
+        "FREQ=YEARLY;BYMONTH=-3",
+        "FREQ=MONTHLY;BYDAY=54MO",  # ordinals are 1..53
+        "FREQ=MONTHLY;BYDAY=0MO",
+        "FREQ=MONTHLY;BYDAY=MONDAY",
+        "FREQ=WEEKLY;WKST=XX",
+        "FREQ=DAILY;UNTIL=20301231T170000ZZ",
+        "FREQ=DAILY;COUNT=3\x00",
+        "FREQ=DAILY;COUNT=3\u2028;INTERVAL=2",
+    ],
+)
+def test_validate_refuses_what_rfc_5545_does_not_allow(rule: str) -> None:
+    with pytest.raises(BadInputError) as info:
+        schedule.validate(rule, MON_BEFORE_SPRING, PARIS)
+    assert info.value.field == "recurrence"
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=MONTHLY;BYMONTHDAY=-1",
+        "FREQ=MONTHLY;BYMONTHDAY=+15",
+        "FREQ=MONTHLY;BYDAY=+1MO",
+        "FREQ=MONTHLY;BYDAY=-1FR",
+        "FREQ=MONTHLY;BYDAY=MO,TU;BYSETPOS=-1",
+        "FREQ=DAILY;COUNT=007",
+        "FREQ=WEEKLY;WKST=SU;BYDAY=MO",
+        "FREQ=DAILY;UNTIL=20271231",
+    ],
+)
+def test_validate_keeps_the_signed_and_padded_forms_rfc_5545_allows(rule: str) -> None:
+    assert schedule.validate(rule, MON_BEFORE_SPRING, PARIS) == rule
+
+
 # -- last_end ------------------------------------------------------------------------------------------------
 
 

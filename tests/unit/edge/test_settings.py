@@ -23,6 +23,7 @@ def test_environment_overrides() -> None:
             "EDGE_JOIN_KEY_FILE": "/etc/meetmesh/join.pem",
             "EDGE_JOIN_TIMEOUT_S": "2.5",
             "EDGE_TOKEN_LEEWAY_S": "0",
+            "EDGE_JOIN_TOKEN_TTL_S": "600",
             "EDGE_MAX_MESSAGE_BYTES": "65536",
             "EDGE_MAX_PUBLISH_BITRATE": "1000000",
             "EDGE_CAPTIONS": "1",
@@ -32,6 +33,7 @@ def test_environment_overrides() -> None:
     assert s.captions and s.captions_model == "/models/small.en" and not Settings.from_env({}).captions
     assert s.port == 9000 and s.join_timeout_s == 2.5 and s.token_leeway_s == 0
     assert s.join_key_file == Path("/etc/meetmesh/join.pem")
+    assert s.join_token_ttl_s == 600 and Settings.from_env({}).join_token_ttl_s == 300  # API_JOIN_TOKEN_TTL's default
     assert s.max_message_bytes == 65536
     assert s.max_publish_bitrate == 1_000_000 and Settings.from_env({}).max_publish_bitrate == 2_500_000
 
@@ -42,6 +44,7 @@ def test_environment_overrides() -> None:
         ("EDGE_JOIN_TIMEOUT_S", "0", r"EDGE_JOIN_TIMEOUT_S must be > 0 \(got 0.0\)"),
         ("EDGE_PORT", "70000", r"EDGE_PORT must be 1..65535 \(got 70000\)"),
         ("EDGE_TOKEN_LEEWAY_S", "-1", "EDGE_TOKEN_LEEWAY_S must be >= 0"),
+        ("EDGE_JOIN_TOKEN_TTL_S", "0", "EDGE_JOIN_TOKEN_TTL_S must be >= 1"),
         ("EDGE_MAX_MESSAGE_BYTES", "10", "EDGE_MAX_MESSAGE_BYTES must be >= 1024"),
         ("EDGE_MAX_PUBLISH_BITRATE", "1000", "EDGE_MAX_PUBLISH_BITRATE must be >= 150000"),
         ("EDGE_CAPTIONS_THREADS", "0", "EDGE_CAPTIONS_THREADS must be >= 1"),
