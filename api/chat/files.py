@@ -51,7 +51,8 @@ def signed_path(key: bytes, file_id: str, exp: int) -> str:
 def verify(key: bytes, file_id: str, exp: int | None, sig: str | None, now: float) -> bool:
     if exp is None or sig is None or exp < now:
         return False
-    return hmac.compare_digest(_mac(key, file_id, exp), sig)
+    # Bytes: compare_digest raises TypeError on non-ASCII str, and sig is whatever the URL said.
+    return hmac.compare_digest(_mac(key, file_id, exp).encode(), sig.encode())
 
 
 def display_filename(raw: str | None) -> str:

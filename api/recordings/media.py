@@ -73,7 +73,8 @@ def signed_path(key: bytes, recording_id: str, name: str, exp: int) -> str:
 def verify(key: bytes, recording_id: str, name: str, exp: int | None, sig: str | None, now: float) -> bool:
     if exp is None or sig is None or exp < now:
         return False
-    return hmac.compare_digest(_mac(key, recording_id, name, exp), sig)
+    # Bytes: compare_digest raises TypeError on non-ASCII str, and sig is whatever the URL said.
+    return hmac.compare_digest(_mac(key, recording_id, name, exp).encode(), sig.encode())
 
 
 class RangeNotSatisfiableError(ValueError):

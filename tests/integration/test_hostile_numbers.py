@@ -45,6 +45,8 @@ HOSTILE = [
     "9" * 20,  # digits int() reads, but past any 64-bit column or timestamp
 ]
 """Strings that must never be read as a (valid) number. ``+12`` is tested where a sign is not allowed."""
+HOSTILE_SIGNATURES = ["é" * 43, "\u0661" * 43, "💥", "A" * 5000, "", "\x00", "%", "+/="]
+"""Signatures that are not base64url MACs: each must answer 403 like any wrong signature."""
 
 SIGNED_OK = {"-1"}
 """Signed RRULE parts (BYMONTHDAY, BYSETPOS, BYDAY) accept a minus: ``-1`` is the last day/position."""
@@ -88,6 +90,8 @@ async def test_signed_recording_urls_refuse_hostile_expiries(server: RunningServ
     assert (await http.get(mp4["url"])).status_code == 200
     for exp in [*HOSTILE, "+12", "+" + parse_qs(urlsplit(mp4["url"]).query)["exp"][0]]:
         assert_coded(await http.get(with_query(mp4["url"], exp=exp)), 403, "FORBIDDEN")
+    for sig in HOSTILE_SIGNATURES:  # the other half of the link: compare_digest refuses non-ASCII text
+        assert_coded(await http.get(with_query(mp4["url"], sig=sig)), 403, "FORBIDDEN")
 
 
 async def test_signed_chat_file_urls_refuse_hostile_expiries(server: RunningServer, world: World) -> None:
@@ -105,6 +109,8 @@ async def test_signed_chat_file_urls_refuse_hostile_expiries(server: RunningServ
     assert (await http.get(url)).status_code == 200
     for exp in [*HOSTILE, "+12", "+" + parse_qs(urlsplit(url).query)["exp"][0]]:
         assert_coded(await http.get(with_query(url, exp=exp)), 403, "FORBIDDEN")
+    for sig in HOSTILE_SIGNATURES:
+        assert_coded(await http.get(with_query(url, sig=sig)), 403, "FORBIDDEN")
 
 
 async def test_range_headers_with_hostile_numbers_are_ignored_or_unsatisfiable(
