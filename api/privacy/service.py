@@ -117,7 +117,9 @@ _EXP = re.compile(r"[0-9]{1,12}")
 def verify_export(svc: Services, user_id: str, exp: str, sig: str, now: float) -> bool:
     if not _EXP.fullmatch(exp) or not sig or len(sig) > 64 or int(exp) < now:
         return False
-    return hmac.compare_digest(_mac(svc.creds.derive_key(EXPORT_KEY_PURPOSE), user_id, int(exp)), sig)
+    # Bytes: compare_digest raises TypeError on non-ASCII str, and sig is whatever the URL said.
+    expected = _mac(svc.creds.derive_key(EXPORT_KEY_PURPOSE), user_id, int(exp))
+    return hmac.compare_digest(expected.encode(), sig.encode())
 
 
 def _ts(value: datetime | None) -> str | None:
