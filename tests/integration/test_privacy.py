@@ -209,6 +209,8 @@ async def test_deleting_an_account(server: RunningServer, world: World, anon: Cl
     assert (await gone.client.error(DELETE, p="")).code == "BAD_INPUT"
     assert (await gone.client.error(DELETE, p="x" * 10_000)).code == "BAD_INPUT"
     assert (await anon.error(DELETE, p=PASSWORD)).code == "UNAUTHENTICATED"
+    visitor, _ = await world.join(None, om, name="Visitor")
+    assert (await visitor.client.error(DELETE, p=PASSWORD)).code == "UNAUTHENTICATED"  # guests have no account
     async with owner.client.subscribe(EVENTS, m=om["id"], after=await seq(owner, om)) as sub:
         assert (await gone.client(DELETE, p=PASSWORD))["deleteAccount"] == gone.user_id
         # Those in the meeting hear the new name, like a rename; a fresh fetch agrees.
