@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,8 +14,18 @@ def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _optional_int(value: str) -> int | None:
-    return int(value) if value.strip() else None
+_DAYS = re.compile(r"[0-9]{1,6}")
+
+
+def _days(name: str, value: str, *, optional: bool = False) -> int | None:
+    """A retention in whole days, at least 1 (0 or a negative number would delete everything at once)."""
+    value = value.strip()
+    if optional and not value:
+        return None
+    if not _DAYS.fullmatch(value) or int(value) < 1:
+        empty = " or empty" if optional else ""
+        raise ValueError(f"{name} must be a whole number of days, 1 or more{empty} (got {value!r})")
+    return int(value)
 
 
 def _trusted_proxies(value: str) -> tuple[str, ...]:
@@ -131,7 +142,9 @@ class Settings:
             max_upload_bytes=int(e.get("API_MAX_UPLOAD_BYTES", d.max_upload_bytes)),
             trusted_proxies=_trusted_proxies(e.get("API_TRUSTED_PROXIES", "")),
             log_level=e.get("API_LOG_LEVEL", d.log_level),
-            audit_retention_days=int(e.get("API_AUDIT_RETENTION_DAYS", d.audit_retention_days)),
-            recording_retention_days=_optional_int(e.get("API_RECORDING_RETENTION_DAYS", "")),
+            audit_retention_days=_days("API_AUDIT_RETENTION_DAYS", e.get("API_AUDIT_RETENTION_DAYS", "365")) or 365,
+            recording_retention_days=_days(
+                "API_RECORDING_RETENTION_DAYS", e.get("API_RECORDING_RETENTION_DAYS", ""), optional=True
+            ),
             export_max_bytes=int(e.get("API_EXPORT_MAX_BYTES", d.export_max_bytes)),
         )

@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
+from dbschema.audit import AuditEntry
 from tests.conftest import RunningServer
 from tests.integration.test_events import live_meeting
 from tests.support.gql import Client
@@ -277,10 +279,21 @@ async def test_pages_newest_first_and_bad_paging_is_bad_input(world: World) -> N
         assert (await host.client.error(LOG, m=m["id"], f=first)).code == "BAD_INPUT"
 
 
+async def orphan_failures(server: RunningServer) -> int:
+    async with server.app.state.services.db.read() as session:
+        n = await session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "account.sign_in_failed", AuditEntry.user_id.is_(None))
+        )
+    return int(n or 0)
+
+
 async def test_sign_ins_are_logged_for_the_account_and_unknown_emails_leave_no_trace(
-    world: World, anon: Client
+    server: RunningServer, world: World, anon: Client
 ) -> None:
     email = "audit-signin@example.test"
+    orphans = await orphan_failures(server)
     await anon(
         "mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }",
         i={"email": email, "password": "correct horse", "displayName": "Sig"},
@@ -288,6 +301,11 @@ async def test_sign_ins_are_logged_for_the_account_and_unknown_emails_leave_no_t
     wrong = await anon.error(LOG_IN, i={"email": email, "password": "wrong horse!"})
     unknown = await anon.error(LOG_IN, i={"email": "nobody-here@example.test", "password": "wrong horse!"})
     assert (wrong.code, wrong.errors[0]["message"]) == (unknown.code, unknown.errors[0]["message"])
+    # The unknown email costs the same write as a wrong password (no timing oracle), in a row owned by nobody.
+    assert await orphan_failures(server) == orphans + 1
+    async with server.app.state.services.db.read() as session:
+        rows = (await session.execute(select(AuditEntry))).scalars().all()
+    assert not any("nobody-here" in f"{r.details} {r.actor_name} {r.target_id}" for r in rows)
     token = (await anon(LOG_IN, i={"email": email, "password": "correct horse"}))["logIn"]["accessToken"]
     me = anon.with_token(token)
     items = (await me(MY_LOG, f=10))["myAuditLog"]["items"]

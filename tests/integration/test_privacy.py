@@ -210,6 +210,9 @@ async def test_deleting_an_account(server: RunningServer, world: World, anon: Cl
     assert (await gone.client.error(DELETE, p="")).code == "BAD_INPUT"
     assert (await gone.client.error(DELETE, p="x" * 10_000)).code == "BAD_INPUT"
     assert (await anon.error(DELETE, p=PASSWORD)).code == "UNAUTHENTICATED"
+    visitor, _ = await world.join(None, om, name="Visitor")
+    assert (await visitor.client.error(DELETE, p=PASSWORD)).code == "UNAUTHENTICATED"  # guests have no account
+    export_url = (await gone.client(EXPORT))["requestDataExport"]["url"]
     async with owner.client.subscribe(EVENTS, m=om["id"], after=await seq(owner, om)) as sub:
         assert (await gone.client(DELETE, p=PASSWORD))["deleteAccount"] == gone.user_id
         # Those in the meeting hear the new name, like a rename; a fresh fetch agrees.
@@ -231,6 +234,9 @@ async def test_deleting_an_account(server: RunningServer, world: World, anon: Cl
     for refresh in (gone.refresh_token, login["refreshToken"]):
         err = await anon.error("mutation($r: String!) { refreshTokens(refreshToken: $r) { accessToken } }", r=refresh)
         assert err.code == "UNAUTHENTICATED"
+
+    res = await http.get(export_url)  # a link asked for before the deletion finds nothing now
+    assert res.status_code == 404 and res.json()["code"] == "NOT_FOUND"
 
     # Their messages in others' meetings stay, from "deleted user"; the rest of that meeting is untouched.
     items = {c["id"]: c for c in (await owner.client(CHAT, m=om["id"]))["chatMessages"]["items"]}
