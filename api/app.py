@@ -20,6 +20,7 @@ from api.breakouts.service import run_due_closes_forever
 from api.bus import Bus, MemoryBus, RedisBus
 from api.chat import http as chat_http
 from api.db import Database, make_engine
+from api.db_errors import is_bad_data
 from api.events.retention import prune_forever
 from api.graphql.context import Context
 from api.graphql.schema import schema
@@ -51,6 +52,8 @@ async def join_token_key(state: State) -> str:
 def _http_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     # Outside GraphQL (which maps its own errors): plain HTTP errors keep their status, anything unexpected is
     # logged and answered without internals.
+    if is_bad_data(exc):  # a value the database cannot hold (text with NUL on PostgreSQL): the caller's
+        return Response({"error": "a value in this request is not valid here", "code": "BAD_INPUT"}, status_code=400)
     if isinstance(exc, HTTPException):
         return Response(
             {"error": exc.detail, "code": "BAD_INPUT" if exc.status_code < 500 else "INTERNAL"},

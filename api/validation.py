@@ -13,7 +13,7 @@ _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
 def email(field: str, value: str) -> str:
     value = value.strip().lower()
-    if len(value) > 254 or not _EMAIL.match(value):
+    if len(value) > 254 or not _EMAIL.match(value) or any(unicodedata.category(c) == "Cc" for c in value):
         raise BadInputError(field, f"{field} must be an email address (got {value[:80]!r})")
     return value
 

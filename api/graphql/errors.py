@@ -11,6 +11,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from api.db_errors import is_bad_data
 from api.errors import AppError
 from protocol.errors import ErrorCode
 
@@ -31,6 +32,11 @@ def map_error(error: GraphQLError) -> None:
         # Parse, validation and variable-coercion errors: the client sent something the schema rejects.
         if not (error.extensions and "code" in error.extensions):
             error.extensions = {"code": ErrorCode.BAD_INPUT.value}
+    elif is_bad_data(original):
+        # A value the database cannot hold (text with NUL on PostgreSQL): the caller's input, not our bug.
+        error.message = "a value in this request is not valid here (text must not contain NUL characters)"
+        error.original_error = None
+        error.extensions = {"code": ErrorCode.BAD_INPUT.value}
     else:
         log.error("unexpected error in %s", ".".join(map(str, error.path or [])) or "operation", exc_info=original)
         error.message = "Internal error; it has been logged"
