@@ -53,6 +53,23 @@ class Settings:
     """Extra origins allowed to open GraphQL WebSockets (embedding pages); the API's own origin is always allowed."""
     max_upload_bytes: int = 25 * 1024 * 1024
     """Largest chat attachment accepted."""
+    graphql_max_body_bytes: int = 1024 * 1024
+    """Largest POST /graphql body; larger ones get 413 PAYLOAD_TOO_LARGE before being read (docs/api-limits.md)."""
+    graphql_max_document_bytes: int = 8 * 1024
+    """Largest GraphQL document (the ``query`` text), refused before parsing."""
+    graphql_max_tokens: int = 1000
+    graphql_max_depth: int = 12
+    graphql_max_aliases: int = 30
+    graphql_max_cost: int = 5000
+    """Largest operation cost: each field 1, a list's fields times its ``first`` (docs/api-limits.md)."""
+    graphql_default_list_size: int = 20
+    graphql_ws_max_operations: int = 20
+    """Active operations (subscriptions, in-flight queries) per WebSocket; one more gets RATE_LIMITED."""
+    graphql_ws_messages_per_s: float = 20.0
+    """Sustained messages per second per WebSocket; beyond the burst the server closes it with 4429."""
+    graphql_ws_message_burst: int = 60
+    graphiql: bool = False
+    """Serve GraphiQL at GET /graphql (its page loads its JavaScript from a CDN: it needs internet access)."""
     log_level: str = "info"
 
     @property
@@ -103,5 +120,16 @@ class Settings:
             argon2_memory_kib=int(e.get("API_ARGON2_MEMORY_KIB", d.argon2_memory_kib)),
             allowed_origins=tuple(o for o in e.get("API_ALLOWED_ORIGINS", "").split(",") if o),
             max_upload_bytes=int(e.get("API_MAX_UPLOAD_BYTES", d.max_upload_bytes)),
+            graphql_max_body_bytes=int(e.get("API_GRAPHQL_MAX_BODY_BYTES", d.graphql_max_body_bytes)),
+            graphql_max_document_bytes=int(e.get("API_GRAPHQL_MAX_DOCUMENT_BYTES", d.graphql_max_document_bytes)),
+            graphql_max_tokens=int(e.get("API_GRAPHQL_MAX_TOKENS", d.graphql_max_tokens)),
+            graphql_max_depth=int(e.get("API_GRAPHQL_MAX_DEPTH", d.graphql_max_depth)),
+            graphql_max_aliases=int(e.get("API_GRAPHQL_MAX_ALIASES", d.graphql_max_aliases)),
+            graphql_max_cost=int(e.get("API_GRAPHQL_MAX_COST", d.graphql_max_cost)),
+            graphql_default_list_size=int(e.get("API_GRAPHQL_DEFAULT_LIST_SIZE", d.graphql_default_list_size)),
+            graphql_ws_max_operations=int(e.get("API_GRAPHQL_WS_MAX_OPERATIONS", d.graphql_ws_max_operations)),
+            graphql_ws_messages_per_s=float(e.get("API_GRAPHQL_WS_MESSAGES_PER_S", d.graphql_ws_messages_per_s)),
+            graphql_ws_message_burst=int(e.get("API_GRAPHQL_WS_MESSAGE_BURST", d.graphql_ws_message_burst)),
+            graphiql=_bool(e.get("API_GRAPHIQL", str(d.graphiql))),
             log_level=e.get("API_LOG_LEVEL", d.log_level),
         )
