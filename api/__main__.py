@@ -14,10 +14,9 @@ def main() -> None:
     settings = Settings.from_env()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(settings)
-    print(
-        f"\n  meetmesh is up: open {settings.base_url}/  (GraphiQL at {settings.base_url}/graphql)\n",
-        flush=True,
-    )
+    # GraphiQL is off unless API_GRAPHIQL=1: its page loads JavaScript from a CDN (docs/api-limits.md).
+    ide = f"  (GraphiQL at {settings.base_url}/graphql)" if settings.graphiql else ""
+    print(f"\n  meetmesh is up: open {settings.base_url}/{ide}\n", flush=True)
     uvicorn.run(
         app,
         host=settings.host,

@@ -13,7 +13,6 @@ from litestar import Litestar, MediaType, Request, Response, get
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.static_files import create_static_files_router
-from strawberry.litestar import make_graphql_controller
 
 from api.audit.request import caller_middleware
 from api.breakouts.service import run_due_closes_forever
@@ -23,7 +22,9 @@ from api.db import Database, make_engine
 from api.db_errors import is_bad_data
 from api.events.retention import prune_forever
 from api.graphql.context import Context
-from api.graphql.schema import schema
+from api.graphql.document_limits import DocumentLimits
+from api.graphql.schema import build_schema
+from api.graphql.transport import make_controller
 from api.media.feed import edge_feed
 from api.privacy import http as privacy_http
 from api.privacy.retention import sweep_forever as privacy_sweep_forever
@@ -94,15 +95,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def context_getter(state: State) -> Context:
         return Context(services=state.services)
 
-    origins = list(settings.allowed_origins)  # same-origin pages are always allowed
-    GraphQLController = make_graphql_controller(
-        schema,
-        path="/graphql",
-        context_getter=context_getter,
-        keep_alive=True,
-        keep_alive_interval=15,
-        allowed_origins=origins,
+    limits = DocumentLimits(
+        max_bytes=settings.graphql_max_document_bytes,
+        max_tokens=settings.graphql_max_tokens,
+        max_depth=settings.graphql_max_depth,
+        max_aliases=settings.graphql_max_aliases,
+        max_cost=settings.graphql_max_cost,
+        default_list_size=settings.graphql_default_list_size,
     )
+    GraphQLController = make_controller(build_schema(limits), settings, context_getter)
     return Litestar(
         route_handlers=[
             GraphQLController,

@@ -82,6 +82,23 @@ class Settings:
     """IP addresses and CIDR networks of the reverse proxies in front of the API. Only a request whose TCP peer
     is one of them has its ``X-Forwarded-For`` (or ``Forwarded``) read for the client address that per-client
     limits key on; empty (the default): the peer address always, whatever the headers say."""
+    graphql_max_body_bytes: int = 1024 * 1024
+    """Largest POST /graphql body; larger ones get 413 PAYLOAD_TOO_LARGE before being read (docs/api-limits.md)."""
+    graphql_max_document_bytes: int = 8 * 1024
+    """Largest GraphQL document (the ``query`` text), refused before parsing."""
+    graphql_max_tokens: int = 1000
+    graphql_max_depth: int = 12
+    graphql_max_aliases: int = 30
+    graphql_max_cost: int = 5000
+    """Largest operation cost: each field 1, a list's fields times its ``first`` (docs/api-limits.md)."""
+    graphql_default_list_size: int = 20
+    graphql_ws_max_operations: int = 20
+    """Active operations (subscriptions, in-flight queries) per WebSocket; one more gets RATE_LIMITED."""
+    graphql_ws_messages_per_s: float = 20.0
+    """Sustained messages per second per WebSocket; beyond the burst the server closes it with 4429."""
+    graphql_ws_message_burst: int = 60
+    graphiql: bool = False
+    """Serve GraphiQL at GET /graphql (its page loads its JavaScript from a CDN: it needs internet access)."""
     log_level: str = "info"
     audit_retention_days: int = 365
     """Audit log rows (host actions, recording access, sign-ins) older than this are pruned."""
@@ -141,6 +158,17 @@ class Settings:
             allowed_origins=tuple(o for o in e.get("API_ALLOWED_ORIGINS", "").split(",") if o),
             max_upload_bytes=int(e.get("API_MAX_UPLOAD_BYTES", d.max_upload_bytes)),
             trusted_proxies=_trusted_proxies(e.get("API_TRUSTED_PROXIES", "")),
+            graphql_max_body_bytes=int(e.get("API_GRAPHQL_MAX_BODY_BYTES", d.graphql_max_body_bytes)),
+            graphql_max_document_bytes=int(e.get("API_GRAPHQL_MAX_DOCUMENT_BYTES", d.graphql_max_document_bytes)),
+            graphql_max_tokens=int(e.get("API_GRAPHQL_MAX_TOKENS", d.graphql_max_tokens)),
+            graphql_max_depth=int(e.get("API_GRAPHQL_MAX_DEPTH", d.graphql_max_depth)),
+            graphql_max_aliases=int(e.get("API_GRAPHQL_MAX_ALIASES", d.graphql_max_aliases)),
+            graphql_max_cost=int(e.get("API_GRAPHQL_MAX_COST", d.graphql_max_cost)),
+            graphql_default_list_size=int(e.get("API_GRAPHQL_DEFAULT_LIST_SIZE", d.graphql_default_list_size)),
+            graphql_ws_max_operations=int(e.get("API_GRAPHQL_WS_MAX_OPERATIONS", d.graphql_ws_max_operations)),
+            graphql_ws_messages_per_s=float(e.get("API_GRAPHQL_WS_MESSAGES_PER_S", d.graphql_ws_messages_per_s)),
+            graphql_ws_message_burst=int(e.get("API_GRAPHQL_WS_MESSAGE_BURST", d.graphql_ws_message_burst)),
+            graphiql=_bool(e.get("API_GRAPHIQL", str(d.graphiql))),
             log_level=e.get("API_LOG_LEVEL", d.log_level),
             audit_retention_days=_days("API_AUDIT_RETENTION_DAYS", e.get("API_AUDIT_RETENTION_DAYS", "365")) or 365,
             recording_retention_days=_days(

@@ -35,6 +35,13 @@ def _media_jobs() -> Mapping[str, results.Value]:
     return media_jobs.run()
 
 
+def _graphql_validation() -> Mapping[str, results.Value]:
+    # In this process, no server: parse + validation of hostile documents at the limits.
+    from bench import graphql_validation
+
+    return graphql_validation.run()
+
+
 def _browser_join() -> Mapping[str, results.Value]:
     # Imported on use: Playwright and Debian's Chromium.
     from bench import browser_join
@@ -56,6 +63,7 @@ STANDALONE: dict[str, Callable[[], Mapping[str, results.Value]]] = {
     "media_jobs": _media_jobs,
     "captions": _captions,
     "browser_join": _browser_join,
+    "graphql_validation": _graphql_validation,
 }
 
 
@@ -100,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     if set(names) - {
         "media",
         "media_jobs",
+        "graphql_validation",
     }:  # the notes describe the API benchmarks; media carries its own (media_bench_params)
         common["notes"] = _notes()
     merged = results.merge({**metrics, **common}, args.output)

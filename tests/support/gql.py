@@ -142,3 +142,54 @@ async def eventually(predicate: Callable[[], Any], timeout: float = 5, interval:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(interval)
+
+
+class Connection:
+    """One raw graphql-transport-ws connection carrying any number of operations, for protocol-level tests:
+    send any message (or raw text), read messages as they come, see the close code."""
+
+    def __init__(self, base_url: str, token: str | None = None) -> None:
+        self.url = base_url.replace("http", "ws", 1) + "/graphql"
+        self.token = token
+        self.ws: Any = None
+
+    async def __aenter__(self) -> Connection:
+        self.ws = await websockets.connect(self.url, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+        init: dict[str, Any] = {"type": "connection_init"}
+        if self.token:
+            init["payload"] = {"authorization": f"Bearer {self.token}"}
+        await self.send(init)
+        ack = await self.recv()
+        assert ack["type"] == "connection_ack", ack
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.ws.close()
+
+    async def send(self, message: dict[str, Any] | str) -> None:
+        await self.ws.send(message if isinstance(message, str) else json.dumps(message))
+
+    async def subscribe(self, op_id: str, query: str, **variables: Any) -> None:
+        await self.send({"id": op_id, "type": "subscribe", "payload": {"query": query, "variables": variables}})
+
+    async def recv(self, timeout: float = 10) -> dict[str, Any]:
+        """The next message other than the server's keep-alive pings (answered)."""
+        while True:
+            msg: dict[str, Any] = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+            if msg.get("type") == "ping":
+                await self.send({"type": "pong"})
+                continue
+            return msg
+
+    async def closed_with(self, timeout: float = 5) -> tuple[int | None, str]:
+        """Read until the server closes the connection; its close code and reason."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                raise AssertionError("the server did not close the connection")
+            try:
+                await asyncio.wait_for(self.ws.recv(), left)
+            except websockets.ConnectionClosed as closed:
+                rcvd = closed.rcvd
+                return (rcvd.code, rcvd.reason) if rcvd is not None else (None, "")
