@@ -9,7 +9,6 @@ import secrets
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +16,10 @@ import httpx
 import pytest
 
 from api.limits import DEFAULTS
-from bench.server import ApiProcess, running_api
+from bench.server import ApiProcess
 from tests.conftest import RunningServer, make_settings
 from tests.support.gql import Client, GraphQLError
+from tests.support.scaled import api_pair as running_pair
 from tests.support.world import JOIN, World
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -80,17 +80,8 @@ SHARE = """mutation($r: ID!, $p: String) { createRecordingShare(recordingId: $r,
 
 @pytest.fixture(scope="module")
 def redis_pair(pg_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ApiProcess, ApiProcess]]:
-    shared: Path = tmp_path_factory.mktemp("limits-pair")
-    env = {
-        "DATABASE_URL": pg_database,
-        "REDIS_URL": REDIS_URL,
-        "API_REDIS_PREFIX": f"meetmesh-test-{secrets.token_hex(4)}",
-        "API_SECRET_KEY": secrets.token_urlsafe(32),
-    }
-    with ExitStack() as stack:
-        a = stack.enter_context(running_api("meetmesh-limits-a-", extra_env=env, data_dir=shared))
-        b = stack.enter_context(running_api("meetmesh-limits-b-", extra_env=env, data_dir=shared))
-        yield a, b
+    with running_pair(pg_database, tmp_path_factory.mktemp("limits-pair"), "limits") as pair:
+        yield pair
 
 
 @pytest.mark.postgres

@@ -5,17 +5,16 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Iterator
-from contextlib import ExitStack
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from api.bus import RedisBus
-from bench.server import ApiProcess, running_api
+from bench.server import ApiProcess
 from protocol.events import Audience, EventType, MeetingEvent
 from tests.support.gql import Client
+from tests.support.scaled import api_pair as running_pair
 from tests.support.world import World
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -25,17 +24,8 @@ EVENTS = """subscription($m: ID!, $after: Int) { meetingEvents(meetingId: $m, af
 
 @pytest.fixture(scope="module")
 def api_pair(pg_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ApiProcess, ApiProcess]]:
-    shared: Path = tmp_path_factory.mktemp("pair")
-    env = {
-        "DATABASE_URL": pg_database,
-        "REDIS_URL": REDIS_URL,
-        "API_REDIS_PREFIX": f"meetmesh-test-{secrets.token_hex(4)}",
-        "API_SECRET_KEY": secrets.token_urlsafe(32),
-    }
-    with ExitStack() as stack:
-        a = stack.enter_context(running_api("meetmesh-test-a-", extra_env=env, data_dir=shared))
-        b = stack.enter_context(running_api("meetmesh-test-b-", extra_env=env, data_dir=shared))
-        yield a, b
+    with running_pair(pg_database, tmp_path_factory.mktemp("pair")) as pair:
+        yield pair
 
 
 def event(meeting: str, seq: int) -> MeetingEvent:
