@@ -233,3 +233,29 @@ async def test_an_edge_remembers_removals_while_it_cannot_reach_the_api(server: 
         # Without the API the edge cannot learn the meeting's state (it would serve it unpoliced after
         # WATCH_TIMEOUT_S), but it has not forgotten the removal: the old token is still refused.
         assert await answer_to_join(edge.url, token) == ([], 4403)
+
+
+async def test_removed_without_a_block_and_back_in_the_waiting_room_is_refused(
+    server: RunningServer, world: World
+) -> None:
+    """A removal without a block lets Bob ask again, into the waiting room; the token from his first admission
+    still verifies for minutes, but waiting is not being in the meeting: the edge refuses it until a host
+    admits him again (then his new token works)."""
+    host, m = await live_meeting(world, waitingRoom=True)
+    bob, first = await world.join(await world.user("Bob"), m)
+    assert first["status"] == "WAITING"
+    await host.client("mutation($p: ID!) { admitParticipant(participantId: $p) { id } }", p=bob.participant_id)
+    refresh = "mutation($m: ID!) { refreshJoinToken(meetingId: $m) { token } }"
+    old = str((await bob.client(refresh, m=m["id"]))["refreshJoinToken"]["token"])
+    async with policed_edge(server) as (edge, _rooms, _control):
+        remove = "mutation($p: ID!) { removeParticipant(participantId: $p, block: false) { id } }"
+        await host.client(remove, p=bob.participant_id)
+        assert (await world.join(bob, m))[1]["status"] == "WAITING"
+        assert await answer_to_join(edge.url, old) == ([], 4403)
+        async with policed_edge(server) as (fresh, _r, _c):  # from the meeting's mediaState, not an event
+            assert await answer_to_join(fresh.url, old) == ([], 4403)
+        await host.client("mutation($p: ID!) { admitParticipant(participantId: $p) { id } }", p=bob.participant_id)
+        new = str((await bob.client(refresh, m=m["id"]))["refreshJoinToken"]["token"])
+        async with connect(edge.url) as ws:
+            await ws.send(encode(Join(token=new)))
+            assert isinstance(parse_edge_message(await asyncio.wait_for(ws.recv(), 5)), Joined)
