@@ -58,6 +58,12 @@ RETRY_AFTER_S = 0.5
 SPEAKER_TICK_S = 0.2
 """How often each room's speaker detector is asked for changes (last-N, top-N audio, dominant speaker)."""
 
+READMIT_GRACE_S = 1.0
+"""How long a join refused as removed is looked at again before the refusal is final. A host's admission (of
+someone waiting, or removed without a block) reaches this edge over the feed while the admitted client fetches
+its token and connects; the client may win that race, and 4403 tells it not to come back."""
+RECHECK_S = 0.05
+
 REMOVED: Refusal = (CloseCode.FORBIDDEN, "you were removed from this meeting")
 ENDED: Refusal = (CloseCode.MEETING_ENDED, "the meeting has ended")
 
@@ -126,6 +132,11 @@ class Rooms:
         finally:
             self._leave_joining(meeting_id)
         refusal = self._refusal(meeting_id, claims.participant_id)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + READMIT_GRACE_S
+        while refusal is REMOVED and loop.time() < deadline:  # at most READMIT_GRACE_S / RECHECK_S rounds
+            await asyncio.sleep(RECHECK_S)
+            refusal = self._refusal(meeting_id, claims.participant_id)
         if refusal is not None:
             await self._unwatch_if_idle(meeting_id)
         return refusal

@@ -89,7 +89,8 @@ class MediaState:
     audio_blocked: tuple[str, ...]
     """Participants muted by a host: their audio must not be forwarded."""
     removed: tuple[str, ...]
-    """Participants removed from the meeting: disconnect them and refuse them again."""
+    """Participants removed from the meeting (or back in its waiting room): disconnect them and refuse their
+    join tokens."""
     recording_id: str | None = None
     """The recording capturing now (None: not recording, or paused): the edge writes tracks under its id."""
     participants: int = 0

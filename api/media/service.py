@@ -22,6 +22,10 @@ from protocol.events import MeetingEvent as BusEvent
 from protocol.media_control import ApiToEdge, MediaState, MeetingEnded, MeetingSize, ParticipantMedia, RecordingChanged
 
 LIVE = ("admitted",)
+OFF_MEDIA = ("removed", "waiting")
+"""States whose join tokens an edge must refuse (told as ``removed``). Waiting counts: someone removed without
+a block, or who left, can be back in the waiting room while the token from their earlier admission still
+verifies for up to API_JOIN_TOKEN_TTL - and nobody waiting has media."""
 _RECORDING_EVENTS = frozenset(
     {
         EventType.RECORDING_STARTED,
@@ -69,7 +73,7 @@ class MeetingMedia:
                 out.append(RecordingChanged(self.meeting_id, capturing))
         if ev.participant is not None:
             p = ev.participant
-            self._set(out, p["id"], blocked=bool(p.get("mutedByHost")), removed=p.get("state") == "removed")
+            self._set(out, p["id"], blocked=bool(p.get("mutedByHost")), removed=p.get("state") in OFF_MEDIA)
             size = len(self.admitted)
             (self.admitted.add if p.get("state") == "admitted" else self.admitted.discard)(p["id"])
             if len(self.admitted) != size:
@@ -95,7 +99,7 @@ async def load_media_state(svc: Services, meeting_id: str) -> MeetingMedia:
             raise NotFoundError(f"meeting {meeting_id} does not exist")
         rows = await session.execute(
             select(Participant.id, Participant.state, Participant.muted_by_host).where(
-                Participant.meeting_id == meeting_id, Participant.state.in_(("removed", "admitted"))
+                Participant.meeting_id == meeting_id, Participant.state.in_((*OFF_MEDIA, *LIVE))
             )
         )
         recording = await session.scalar(
@@ -103,7 +107,7 @@ async def load_media_state(svc: Services, meeting_id: str) -> MeetingMedia:
         )
         state = MeetingMedia(meeting_id, seq=m.event_seq, ended=m.status == "ended", recording_id=recording)
         for pid, pstate, muted in rows:
-            if pstate == "removed":
+            if pstate in OFF_MEDIA:
                 state.removed.add(pid)
                 continue
             state.admitted.add(pid)

@@ -19,7 +19,7 @@ from edge.rooms import Rooms
 from edge.settings import Settings
 from edge.signalling import create_app
 from edge.synthetic import encode_opus_clip
-from protocol.media_control import FEED_PATH
+from protocol.media_control import FEED_PATH, ParticipantMedia
 from protocol.signalling import Join, Joined, Offer, encode, parse_edge_message
 from tests.conftest import EDGE_SECRET, RunningServer, _free_port
 from tests.integration.edge.test_rooms import Client
@@ -34,6 +34,7 @@ MUTE = "mutation($p: ID!) { muteParticipant(participantId: $p) { id } }"
 UNMUTE_SELF = "mutation($m: ID!) { updateMyMedia(meetingId: $m, input: {audioMuted: false}) { id } }"
 REMOVE = "mutation($p: ID!) { removeParticipant(participantId: $p, block: true) { id } }"
 END = "mutation($m: ID!) { endMeeting(id: $m) { id } }"
+REFRESH = "mutation($m: ID!) { refreshJoinToken(meetingId: $m) { token } }"
 
 
 @contextlib.asynccontextmanager
@@ -233,3 +234,49 @@ async def test_an_edge_remembers_removals_while_it_cannot_reach_the_api(server: 
         # Without the API the edge cannot learn the meeting's state (it would serve it unpoliced after
         # WATCH_TIMEOUT_S), but it has not forgotten the removal: the old token is still refused.
         assert await answer_to_join(edge.url, token) == ([], 4403)
+
+
+async def test_removed_without_a_block_and_back_in_the_waiting_room_is_refused(
+    server: RunningServer, world: World
+) -> None:
+    """A removal without a block lets Bob ask again, into the waiting room; the token from his first admission
+    still verifies for minutes, but waiting is not being in the meeting: the edge refuses it until a host
+    admits him again (then his new token works)."""
+    host, m = await live_meeting(world, waitingRoom=True)
+    bob, first = await world.join(await world.user("Bob"), m)
+    assert first["status"] == "WAITING"
+    await host.client("mutation($p: ID!) { admitParticipant(participantId: $p) { id } }", p=bob.participant_id)
+    refresh = "mutation($m: ID!) { refreshJoinToken(meetingId: $m) { token } }"
+    old = str((await bob.client(refresh, m=m["id"]))["refreshJoinToken"]["token"])
+    async with policed_edge(server) as (edge, _rooms, _control):
+        remove = "mutation($p: ID!) { removeParticipant(participantId: $p, block: false) { id } }"
+        await host.client(remove, p=bob.participant_id)
+        assert (await world.join(bob, m))[1]["status"] == "WAITING"
+        assert await answer_to_join(edge.url, old) == ([], 4403)
+        async with policed_edge(server) as (fresh, _r, _c):  # from the meeting's mediaState, not an event
+            assert await answer_to_join(fresh.url, old) == ([], 4403)
+        await host.client("mutation($p: ID!) { admitParticipant(participantId: $p) { id } }", p=bob.participant_id)
+        new = str((await bob.client(refresh, m=m["id"]))["refreshJoinToken"]["token"])
+        async with connect(edge.url) as ws:
+            await ws.send(encode(Join(token=new)))
+            assert isinstance(parse_edge_message(await asyncio.wait_for(ws.recv(), 5)), Joined)
+
+
+async def test_an_admission_that_reaches_the_edge_after_the_client_is_not_refused(
+    server: RunningServer, world: World
+) -> None:
+    """The admitted client can connect before the feed tells the edge about the admission (another API
+    process, a slow bus): the edge still believes it is waiting. It is let in once the news arrives."""
+    host, m = await live_meeting(world)
+    bob, joined = await world.join(await world.user("Bob"), m)
+    pid = str(bob.participant_id)
+    async with policed_edge(server) as (edge, rooms, _control):
+        async with connect(edge.url) as host_ws:  # the meeting is watched
+            host_token = str((await host.client(REFRESH, m=m["id"]))["refreshJoinToken"]["token"])
+            await host_ws.send(encode(Join(token=host_token)))
+            assert isinstance(parse_edge_message(await asyncio.wait_for(host_ws.recv(), 5)), Joined)
+            await rooms.on_control(ParticipantMedia(m["id"], pid, False, True))  # stale: "still waiting"
+            attempt = asyncio.create_task(answer_to_join(edge.url, str(joined["joinToken"]["token"]), timeout=2))
+            await asyncio.sleep(0.3)
+            await rooms.on_control(ParticipantMedia(m["id"], pid, False, False))  # the admission arrives
+            assert (await attempt)[0] == ["joined"]

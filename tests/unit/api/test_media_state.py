@@ -53,8 +53,14 @@ def test_the_end_is_said_once() -> None:
 
 def test_the_meeting_size_counts_admitted_participants_only() -> None:
     s = MeetingMedia("m", seq=0)
-    assert s.apply(event(1, EventType.PARTICIPANT_WAITING, p("a", state="waiting"))) == []
-    assert s.apply(event(2, EventType.PARTICIPANT_ADMITTED, p("a"))) == [MeetingSize("m", 1)]
+    # Waiting is off the media plane (a token from an earlier admission must not work): told as removed.
+    assert s.apply(event(1, EventType.PARTICIPANT_WAITING, p("a", state="waiting"))) == [
+        ParticipantMedia("m", "a", False, True)
+    ]
+    assert s.apply(event(2, EventType.PARTICIPANT_ADMITTED, p("a"))) == [
+        ParticipantMedia("m", "a", False, False),
+        MeetingSize("m", 1),
+    ]
     assert s.apply(event(3, EventType.PARTICIPANT_ADMITTED, p("b"))) == [MeetingSize("m", 2)]
     assert s.apply(event(4, EventType.PARTICIPANT_UPDATED, p("b"))) == []  # still in: no news
     assert s.snapshot().participants == 2
