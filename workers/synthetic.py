@@ -49,6 +49,8 @@ class AudioSpec:
     """Spoken with espeak-ng; empty: silence."""
     mutes: list[tuple[float, float]] = field(default_factory=list)
     """(start, end) seconds into the track during which no packets are sent (a mute gap)."""
+    pcm: np.ndarray | None = None
+    """48 kHz mono float32 to send instead of `text` (mixes, noise, echo built by the caller)."""
 
 
 @dataclass
@@ -69,11 +71,13 @@ def rgb_to_yuv(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
     return round(y), round(u), round(v)
 
 
-def speech(text: str, rate: int = 48000) -> np.ndarray:
-    """espeak-ng speech as float32 mono at `rate`."""
+def speech(text: str, rate: int = 48000, voice: str = "", wpm: int = 0) -> np.ndarray:
+    """espeak-ng speech as float32 mono at `rate`; `voice` (e.g. "en-gb-scotland") and `wpm` (words per minute)
+    default to espeak-ng's own (en, 175)."""
+    args = ["espeak-ng"] + (["-v", voice] if voice else []) + (["-s", str(wpm)] if wpm else [])
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "s.wav"
-        subprocess.run(["espeak-ng", "-w", str(wav), text], check=True, capture_output=True)
+        subprocess.run([*args, "-w", str(wav), text], check=True, capture_output=True)
         with av.open(str(wav)) as c:
             resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
             chunks = [f.to_ndarray().reshape(-1) for fr in c.decode(audio=0) for f in resampler.resample(fr)]
@@ -137,7 +141,10 @@ def write_video_track(path: Path, meta: TrackMeta, spec: VideoSpec) -> None:
 
 
 def write_audio_track(path: Path, meta: TrackMeta, spec: AudioSpec) -> None:
-    pcm = speech(spec.text) if spec.text else np.zeros(0, np.float32)
+    if spec.pcm is not None:
+        pcm = spec.pcm.astype(np.float32, copy=False)
+    else:
+        pcm = speech(spec.text) if spec.text else np.zeros(0, np.float32)
     total = spec.duration if spec.duration is not None else len(pcm) / AUDIO_CLOCK + 0.5
     n = round(total * AUDIO_CLOCK)
     buf = np.zeros(n, np.float32)
