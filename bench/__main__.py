@@ -35,6 +35,13 @@ def _media_jobs() -> Mapping[str, results.Value]:
     return media_jobs.run()
 
 
+def _transcribe_heldout() -> Mapping[str, results.Value]:
+    # Imported on use: PyAV and faster-whisper.
+    from bench import heldout
+
+    return heldout.run()
+
+
 def _browser_join() -> Mapping[str, results.Value]:
     # Imported on use: Playwright and Debian's Chromium.
     from bench import browser_join
@@ -54,6 +61,7 @@ STANDALONE: dict[str, Callable[[], Mapping[str, results.Value]]] = {
     "fanout": fanout.run,
     "media": _media,
     "media_jobs": _media_jobs,
+    "transcribe_heldout": _transcribe_heldout,
     "captions": _captions,
     "browser_join": _browser_join,
 }
@@ -100,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     if set(names) - {
         "media",
         "media_jobs",
+        "transcribe_heldout",
+        "captions",
     }:  # the notes describe the API benchmarks; media carries its own (media_bench_params)
         common["notes"] = _notes()
     merged = results.merge({**metrics, **common}, args.output)

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from faster_whisper import WhisperModel
 
-from tests.support.speech import active_rms, echo, noise, place, sentence_wers, wer
+from tests.support.speech import sentence_wers, wer
 from workers.captions import Segment, from_json
-from workers.synthetic import AudioSpec, ParticipantSpec, write_recording
+from workers.synthetic import AudioSpec, ParticipantSpec, active_rms, echo, noise, place, write_recording
 from workers.transcribe import load_model, transcribe
 
 LONG = [
