@@ -2,7 +2,7 @@
 
 The edge (``edge.captions``) hands each speaking participant's forwarded Opus packets to this process and never
 decodes anything itself. Here, per track: Opus → 16 kHz mono (PyAV), an energy voice-activity segmenter
-(:class:`Segmenter`, sans-I/O) cuts utterances - one ends after ``end_silence_s`` of quiet, or at
+over the noise floor (:class:`Segmenter`, sans-I/O) cuts utterances - one ends after ``end_silence_s`` of quiet, or at
 ``max_utterance_s`` so a long monologue still captions as it goes - and faster-whisper (the same offline model
 as the recording transcripts, beam 1) turns each into a line. A track that stops sending (muted, gone) has its
 pending speech captioned after ``IDLE_FLUSH_S``.
@@ -40,7 +40,13 @@ _NON_SPEECH = re.compile(r"^\W*(\[[^\]]*\]|\([^)]*\)|you|thank you\.?)\W*$", re.
 class SegmenterConfig:
     frame_s: float = 0.02
     speech_rms: float = 0.01
-    """A frame at least this loud (RMS, full scale 1.0: about -40 dBFS) is speech."""
+    """A frame at least this loud (RMS, full scale 1.0: about -40 dBFS) may be speech: the threshold in silence."""
+    floor_window_s: float = 2.0
+    """The noise floor is the quietest frame of this much recent audio (gaps between words reach it)."""
+    floor_margin_db: float = 8.0
+    """Over noise, a frame must be this far above the floor to be speech (frames of steady noise vary ~2 dB)."""
+    floor_max_rms: float = 0.05
+    """The floor never rises above this (-26 dBFS): a voice with no pause in the window is not noise."""
     end_silence_s: float = 0.4
     max_utterance_s: float = 6.0
     min_speech_s: float = 0.2
@@ -58,7 +64,9 @@ class Utterance:
 
 @dataclass(slots=True)
 class Segmenter:
-    """Energy VAD over 16 kHz mono float32: :meth:`feed` returns the utterances that ended."""
+    """Energy VAD over 16 kHz mono float32: :meth:`feed` returns the utterances that ended. The threshold adapts
+    to the noise floor (the quietest frame of the last `floor_window_s`), so the end of a sentence is heard
+    over a fan or a street as soon as it is in silence."""
 
     config: SegmenterConfig = field(default_factory=SegmenterConfig)
     _pending: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
@@ -67,6 +75,8 @@ class Segmenter:
     _speech_s: float = 0.0
     _silence_s: float = 0.0
     _start_s: float = 0.0
+    _recent: collections.deque[float] = field(default_factory=collections.deque)
+    """Frame RMS of the last `floor_window_s`, for the noise floor."""
     _t: float = 0.0
     """Seconds of audio consumed so far."""
 
@@ -80,11 +90,20 @@ class Segmenter:
         pending = np.concatenate((self._pending, pcm.astype(np.float32, copy=False)))
         out: list[Utterance] = []
         pre_frames = max(0, round(cfg.pre_roll_s / cfg.frame_s))
+        floor_frames = max(1, round(cfg.floor_window_s / cfg.frame_s))
+        margin = 10 ** (cfg.floor_margin_db / 20)
         offset = 0
         while len(pending) - offset >= n:
             frame = pending[offset : offset + n]
             offset += n
-            loud = float(np.sqrt(np.mean(frame * frame))) >= cfg.speech_rms
+            rms = float(np.sqrt(np.mean(frame * frame)))
+            self._recent.append(rms)
+            if len(self._recent) > floor_frames:
+                self._recent.popleft()
+            # A fixed threshold never hears the pause after a sentence once background noise is above it: the
+            # pause is then only "quieter than the voice". So speech is what stands out of the recent floor.
+            floor = min(min(self._recent), cfg.floor_max_rms)
+            loud = rms >= max(cfg.speech_rms, floor * margin)
             if not self._frames:
                 if loud:
                     self._start_s = self._t - len(self._pre) * cfg.frame_s

@@ -4,6 +4,7 @@ themselves come from `workers.synthetic`, which the benchmarks share)."""
 from __future__ import annotations
 
 import re
+
 import numpy as np
 
 
