@@ -1,6 +1,6 @@
 """compose_recording: per-track files → one MP4 (H.264 + AAC, faststart), an audio-only M4A, thumbnails, a poster.
 
-Tracks are aligned by their wall-clock start (see `protocol/jobs.py`). Video is composited in yuv420p with numpy
+Tracks are aligned by their wall-clock start (see `protocol/jobs.py`), with pauses cut (`workers.timeline`). Video is composited in yuv420p with numpy
 slice copies of tiles that swscale (`VideoFrame.reformat`) has already scaled, so the only per-pixel work in Python
 is a plane copy; layout changes (joins, leaves, mutes, resolution changes) are re-evaluated per output frame.
 Audio is decoded, summed on a 48 kHz mono timeline and also used to pick the active speaker (RMS per 0.5 s).
@@ -30,6 +30,7 @@ from protocol.jobs import Layout
 from workers.audio import decode_audio
 from workers.layout import Rect, featured, fit, gallery
 from workers.progress import progress_reporter
+from workers.timeline import timeline
 
 COMPOSE_VERSION = 1
 """Bump when the output for the same inputs changes, so cached outputs are recomposed."""
@@ -169,8 +170,8 @@ class _Planes:
 class _VideoSource:
     """One video track decoded lazily as the output clock advances; holds the frame showing at time t."""
 
-    def __init__(self, track: Track, t0: float, threads: int) -> None:
-        self.track, self.offset = track, track.start - t0
+    def __init__(self, track: Track, origin: float, threads: int) -> None:
+        self.track, self.origin, self.offset = track, origin, track.start - origin
         self.container = av.open(str(track.path))
         stream = self.container.streams.video[0]
         stream.codec_context.thread_count = threads
@@ -259,8 +260,10 @@ class _Composer:
     ) -> None:
         self.tracks, self.out, self.layout, self.opt, self.digest = tracks, out, layout, options, digest
         self.progress = progress
-        self.t0 = min(t.start for t in tracks)
-        self.duration = max(t.end for t in tracks) - self.t0
+        # Pauses are cut: each track is placed at its recorded time, and the output lasts as long as the
+        # recording captured (what the API shows as recorded time).
+        self.timeline = timeline(tracks)
+        self.duration = self.timeline.duration
 
     def run(self) -> ComposeResult:
         opt = self.opt
@@ -280,7 +283,7 @@ class _Composer:
             for tr in self.tracks:
                 if tr.meta.kind == "audio":
                     sig = np.memmap(track_path, np.float32, mode="w+", shape=shape)
-                    decode_audio(tr, self.t0, total_samples, AUDIO_RATE, out=sig)
+                    decode_audio(tr, self.timeline.origin(tr), total_samples, AUDIO_RATE, out=sig)
                     for a in range(0, total_samples, 1 << 22):
                         mix[a : a + (1 << 22)] += sig[a : a + (1 << 22)]
                     e = window_energy(sig, n_windows)
@@ -305,7 +308,9 @@ class _Composer:
         thumbs_dir = self.out / f"thumbnails-{self.layout}"
         thumbs_dir.mkdir(exist_ok=True)
         tmp_mp4, tmp_m4a = _tmp(mp4, self.layout), _tmp(m4a, self.layout)
-        sources = [_VideoSource(t, self.t0, opt.threads or 0) for t in self.tracks if t.meta.kind == "video"]
+        sources = [
+            _VideoSource(t, self.timeline.origin(t), opt.threads or 0) for t in self.tracks if t.meta.kind == "video"
+        ]
         thumbnails: list[str] = []
         poster_at = min(n_frames - 1, round(n_frames * 0.25))
         try:
@@ -392,7 +397,7 @@ class _Composer:
             tiles = featured(main, cameras, opt.width, opt.height)
         for tid, box in tiles.items():
             src = by_id[tid]
-            tile = None if src.track.muted_at(self.t0 + t) else src.tile(box)
+            tile = None if src.track.muted_at(src.origin + t) else src.tile(box)
             if tile is None:
                 canvas.fill(box, (40, 128, 128))  # camera off: a dark grey tile
             else:

@@ -60,6 +60,8 @@ class ParticipantSpec:
     video: VideoSpec | None = None
     audio: AudioSpec | None = None
     screen: VideoSpec | None = None
+    tag: str = ""
+    """Appended to the track ids: the same participant's tracks of a second capture (after a pause)."""
 
 
 def rgb_to_yuv(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
@@ -234,11 +236,11 @@ def write_recording(out: Path, participants: list[ParticipantSpec]) -> Path:
         for source, vspec in (("camera", p.video), ("screen", p.screen)):
             if vspec is None:
                 continue
-            tid = f"{p.participant_id}-{source}"
+            tid = f"{p.participant_id}-{source}{p.tag}"
             meta = TrackMeta(tid, p.participant_id, p.name, "video", source, "vp8", VIDEO_CLOCK)  # type: ignore[arg-type]
             write_video_track(out / f"{tid}.mkv", meta, vspec)
         if p.audio is not None:
-            tid = f"{p.participant_id}-mic"
+            tid = f"{p.participant_id}-mic{p.tag}"
             meta = TrackMeta(tid, p.participant_id, p.name, "audio", "mic", "opus", AUDIO_CLOCK)
             write_audio_track(out / f"{tid}.mkv", meta, p.audio)
     return out

@@ -25,6 +25,7 @@ from workers.audio import decode_audio
 from workers.captions import Segment, merge, to_json, to_srt, to_webvtt
 from workers.hallucination import is_hallucination
 from workers.progress import progress_reporter
+from workers.timeline import timeline
 from workers.voice import Span, Window, echo_frames, frame_rms, silence_frames, speech_spans, windows
 
 WHISPER_RATE = 16000
@@ -238,8 +239,10 @@ def transcribe(
             return previous
     if not tracks:
         raise TranscribeError(f"no microphone tracks in {recording_dir}")
-    t0 = min(t.start for t in read_recording(recording_dir))
-    total = round((max(t.end for t in tracks) - t0) * WHISPER_RATE)
+    # The recording's timeline (pauses cut, as the composed files and the API's recorded time): from every
+    # track, so a transcript's times match the video even when the first thing captured was a camera.
+    recorded = timeline(read_recording(recording_dir))
+    total = round(recorded.duration * WHISPER_RATE)
     by_participant: dict[str, list[Track]] = {}
     for t in tracks:
         by_participant.setdefault(t.meta.participant_id, []).append(t)
@@ -248,7 +251,7 @@ def transcribe(
     def signal(ptracks: list[Track]) -> np.ndarray:
         pcm = np.zeros(total, np.float32)
         for t in ptracks:
-            decode_audio(t, t0, total, WHISPER_RATE, out=pcm)
+            decode_audio(t, recorded.origin(t), total, WHISPER_RATE, out=pcm)
         return pcm
 
     # Two passes keep one participant's signal in memory at a time: levels first (50 numbers a second each),
