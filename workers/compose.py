@@ -1,8 +1,9 @@
 """compose_recording: per-track files → one MP4 (H.264 + AAC, faststart), an audio-only M4A, thumbnails, a poster.
 
-Tracks are aligned by their wall-clock start (see `protocol/jobs.py`), with pauses cut (`workers.timeline`). Video is composited in yuv420p with numpy
-slice copies of tiles that swscale (`VideoFrame.reformat`) has already scaled, so the only per-pixel work in Python
-is a plane copy; layout changes (joins, leaves, mutes, resolution changes) are re-evaluated per output frame.
+Tracks are aligned by their wall-clock start (see `protocol/jobs.py`), with pauses cut (`workers.timeline`).
+Video is composited in yuv420p with numpy slice copies of tiles that swscale (`VideoFrame.reformat`) has
+already scaled, so the only per-pixel work in Python is a plane copy; layout changes (joins, leaves, mutes,
+resolution changes) are re-evaluated per output frame.
 Audio is decoded, summed on a 48 kHz mono timeline and also used to pick the active speaker (RMS per 0.5 s).
 
 Idempotent: outputs are written to temporary names and renamed into place; a manifest holding the digest of the
