@@ -50,7 +50,8 @@ class AudioSpec:
     mutes: list[tuple[float, float]] = field(default_factory=list)
     """(start, end) seconds into the track during which no packets are sent (a mute gap)."""
     pcm: np.ndarray | None = None
-    """48 kHz mono float32 to send instead of `text` (mixes, noise, echo built by the caller)."""
+    """48 kHz float32 to send instead of `text` (mixes, noise, echo built by the caller): shape (n,) mono or
+    (n, 2) stereo."""
 
 
 @dataclass
@@ -198,15 +199,17 @@ def write_audio_track(path: Path, meta: TrackMeta, spec: AudioSpec) -> None:
         pcm = spec.pcm.astype(np.float32, copy=False)
     else:
         pcm = speech(spec.text) if spec.text else np.zeros(0, np.float32)
+    stereo = pcm.ndim == 2
+    layout = "stereo" if stereo else "mono"
     total = spec.duration if spec.duration is not None else len(pcm) / AUDIO_CLOCK + 0.5
     n = round(total * AUDIO_CLOCK)
-    buf = np.zeros(n, np.float32)
+    buf = np.zeros((n, 2) if stereo else n, np.float32)
     buf[: min(n, len(pcm))] = pcm[:n]
     writer = TrackWriter()
     writer.open(path, "audio", "opus", meta)
     enc = av.CodecContext.create("libopus", "w")
     assert isinstance(enc, av.AudioCodecContext)
-    enc.sample_rate, enc.layout, enc.format = AUDIO_CLOCK, "mono", "s16"
+    enc.sample_rate, enc.layout, enc.format = AUDIO_CLOCK, layout, "s16"
     enc.bit_rate = 32000
     step = 960  # 20 ms
     for i in range(0, n - step + 1, step):
@@ -215,7 +218,7 @@ def write_audio_track(path: Path, meta: TrackMeta, spec: AudioSpec) -> None:
         if muted:
             continue
         chunk = (np.clip(buf[i : i + step], -1, 1) * 32767).astype(np.int16).reshape(1, -1)
-        frame = av.AudioFrame.from_ndarray(chunk, format="s16", layout="mono")
+        frame = av.AudioFrame.from_ndarray(chunk, format="s16", layout=layout)
         frame.sample_rate, frame.pts, frame.time_base = AUDIO_CLOCK, i, Fraction(1, AUDIO_CLOCK)
         for packet in enc.encode(frame):
             assert packet.pts is not None

@@ -60,4 +60,3 @@ def timeline(tracks: list[Track], min_gap_s: float = MIN_GAP_S) -> Timeline:
         else:
             spans.append((t.start, t.end))
     return Timeline(tuple(spans))
-
