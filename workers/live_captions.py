@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import collections
 import logging
+import math
 import queue
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,14 +26,13 @@ from typing import Any
 import av
 import numpy as np
 
+from workers.hallucination import is_hallucination
+
 RATE = 16_000
 IDLE_FLUSH_S = 0.5
 """A track silent on the wire this long (muted, left) has its pending speech captioned."""
 
 log = logging.getLogger("workers.live_captions")
-
-# Whisper's way of saying "nothing intelligible" (it transcribes noise as these rather than as nothing).
-_NON_SPEECH = re.compile(r"^\W*(\[[^\]]*\]|\([^)]*\)|you|thank you\.?)\W*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,21 +164,34 @@ class _Track:
         return self.segmenter.feed(np.concatenate(chunks))
 
 
-def caption_text(model: Any, pcm: np.ndarray) -> str:
-    """One utterance → its line ("" for noise)."""
+def caption_text(model: Any, pcm: np.ndarray, language: str = "") -> str:
+    """One utterance → its line ("" for noise). `language`: ISO 639-1 code; empty: "en" for an English-only
+    model, else detected on the utterance (a multilingual model captions each speaker in their language)."""
     segments, _info = model.transcribe(
         pcm,
-        language="en",
+        language=caption_language(model, language),
         beam_size=1,
+        temperature=0.0,  # no sampling fallback: the same speech gives the same line
         condition_on_previous_text=False,
         vad_filter=False,
         without_timestamps=True,
     )
+    segments = list(segments)
     text = " ".join(s.text.strip() for s in segments).strip()
-    return "" if not text or _NON_SPEECH.match(text) else text[:500]
+    # Whisper writes noise as text ("[Music]", ".", "you"): the same filter as recorded transcripts, where a
+    # real "Thank you." is kept. Without word timestamps the decoder's confidence is its mean log-probability.
+    probability = math.exp(min(s.avg_logprob for s in segments)) if segments else 0.0
+    return "" if not text or is_hallucination(text, probability) else text[:500]
 
 
-def run(inbox: Any, outbox: Any, model_path: str = "", threads: int = 1) -> None:
+def caption_language(model: Any, language: str = "") -> str | None:
+    """The language to pass to Whisper: an English-only model only does "en"; else `language` or None (detect)."""
+    if not model.model.is_multilingual:
+        return "en"
+    return language or None
+
+
+def run(inbox: Any, outbox: Any, model_path: str = "", threads: int = 1, language: str = "") -> None:
     """The captioning process's main loop (a ``multiprocessing`` target)."""
     from workers.transcribe import load_model
 
@@ -193,7 +205,7 @@ def run(inbox: Any, outbox: Any, model_path: str = "", threads: int = 1) -> None
     outbox.put(("ready",))
 
     def caption(key: str, utterance: Utterance, heard_at: float) -> None:
-        text = caption_text(model, utterance.pcm)
+        text = caption_text(model, utterance.pcm, language)
         if text:
             outbox.put(("caption", key, text, utterance.start_s, utterance.end_s, heard_at))
 

@@ -80,11 +80,13 @@ class DecodeOptions:
 
 
 def speaker_language(model: WhisperModel, pcm: np.ndarray, spans: list[Span], wanted: str = "") -> str:
-    """The language to transcribe one speaker in: `wanted` if set, "en" for an English-only model, else what
-    Whisper detects on (up to 30 s of) the speaker's speech."""
+    """The language to transcribe one speaker in: "en" for an English-only model (whatever is wanted: it can
+    write nothing else), else `wanted` if set, else what Whisper detects on (up to 30 s of) their speech."""
+    if not model.model.is_multilingual:
+        return "en"
     if wanted:
         return wanted
-    if not model.model.is_multilingual or not spans:
+    if not spans:
         return "en"
     speech = np.concatenate([pcm[round(s.start * WHISPER_RATE) : round(s.end * WHISPER_RATE)] for s in spans])
     language, _probability, _all = model.detect_language(speech[: 30 * WHISPER_RATE])
