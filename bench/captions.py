@@ -24,6 +24,7 @@ followed by a second of silence.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import struct
 import time
@@ -101,6 +102,8 @@ async def _run(snr_db: float | None = None) -> dict[str, float | str]:
         await captioner.close()
     suffix = "" if snr_db is None else f"_snr{snr_db:g}"
     out: dict[str, float | str] = {
+        # The latency is mostly transcription time, which other work on the host stretches several-fold.
+        f"caption_bench_load_avg_1m{suffix}": round(os.getloadavg()[0], 2),
         f"caption_latency_p50_ms{suffix}": round(float(np.percentile(latencies, 50)), 1),
         f"caption_latency_p95_ms{suffix}": round(float(np.percentile(latencies, 95)), 1),
         f"caption_wer{suffix}": round(float(np.mean(errors)), 3),
