@@ -15,6 +15,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 MIN_HEIGHT = 12
 """Below this a band has no room for legible text: no label."""
+MAX_CHARS = 80
+"""Longer names are cut before measuring (a tile never shows more)."""
 FONTS = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "DejaVuSans.ttf")
 """Preferred: DejaVu covers Latin, Greek and Cyrillic names; Pillow's bundled font (the fallback) is ASCII."""
 
@@ -44,10 +46,18 @@ def label(name: str, max_width: int, height: int) -> Label | None:
     size = max(8, round(height * 0.7))
     font = _font(size)
     pad = max(2, height // 4)
-    text = " ".join(name.split()) or "?"
-    # Shorten a name that does not fit, keeping its start (the given name people look for).
-    while text and font.getlength(text) + 2 * pad > max_width:
-        text = text[:-2] + "…" if len(text) > 2 else ""
+    text = " ".join(name.split())[:MAX_CHARS] or "?"
+    # Shorten a name that does not fit, keeping its start (the given name people look for): the longest
+    # prefix that fits with an ellipsis, by bisection (each measurement lays out the text).
+    if font.getlength(text) + 2 * pad > max_width:
+        lo, hi = 0, len(text)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if font.getlength(text[:mid] + "…") + 2 * pad <= max_width:
+                lo = mid
+            else:
+                hi = mid - 1
+        text = text[:lo] + "…" if lo else ""
     if not text:
         return None
     width = min(max_width, round(font.getlength(text)) + 2 * pad)

@@ -37,3 +37,13 @@ def test_draw_darkens_the_band_and_neutralises_its_colour() -> None:
     h, w = lab.mask.shape
     assert y[20 : 20 + h, 2 : 2 + w].min() < 100 and y[20 : 20 + h, 2 : 2 + w].max() > 200
     assert (u[10 : 10 + h // 2, 1 : 1 + w // 2] == 128).all() and (y[:20] == 180).all()
+
+
+def test_a_huge_name_is_cut_quickly() -> None:
+    # A sidecar's display name is not bounded by the capture format: measuring must not grow with it.
+    import time
+
+    start = time.perf_counter()
+    lab = label("W" * 100_000, 300, 16)
+    assert lab is not None and lab.mask.shape[1] <= 300
+    assert time.perf_counter() - start < 1.0
