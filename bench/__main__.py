@@ -42,6 +42,13 @@ def _graphql_validation() -> Mapping[str, results.Value]:
     return graphql_validation.run()
 
 
+def _transcribe_heldout() -> Mapping[str, results.Value]:
+    # Imported on use: PyAV and faster-whisper.
+    from bench import heldout
+
+    return heldout.run()
+
+
 def _browser_join() -> Mapping[str, results.Value]:
     # Imported on use: Playwright and Debian's Chromium.
     from bench import browser_join
@@ -61,6 +68,7 @@ STANDALONE: dict[str, Callable[[], Mapping[str, results.Value]]] = {
     "fanout": fanout.run,
     "media": _media,
     "media_jobs": _media_jobs,
+    "transcribe_heldout": _transcribe_heldout,
     "captions": _captions,
     "browser_join": _browser_join,
     "graphql_validation": _graphql_validation,
@@ -109,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         "media",
         "media_jobs",
         "graphql_validation",
+        "transcribe_heldout",
+        "captions",
     }:  # the notes describe the API benchmarks; media carries its own (media_bench_params)
         common["notes"] = _notes()
     merged = results.merge({**metrics, **common}, args.output)

@@ -61,14 +61,16 @@ class CaptionTap:
 class Captioner:
     """The captioning process and its two queues."""
 
-    def __init__(self, on_caption: CaptionSink, model_path: str = "", threads: int = 1) -> None:
+    def __init__(self, on_caption: CaptionSink, model_path: str = "", threads: int = 1, language: str = "") -> None:
+        """`language`: ISO 639-1 code to caption in; empty: English with the bundled English-only model, the
+        detected language of each utterance with a multilingual one."""
         self.on_caption = on_caption
         context = multiprocessing.get_context("spawn")  # no fork of an event loop and its sockets
         self._inbox: Any = context.Queue(maxsize=QUEUE_BATCHES)
         self._outbox: Any = context.Queue()
         self._process = context.Process(
             target=live_captions.run,
-            args=(self._inbox, self._outbox, model_path, threads),
+            args=(self._inbox, self._outbox, model_path, threads, language),
             name="meetmesh-captioner",
             daemon=True,
         )

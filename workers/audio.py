@@ -8,13 +8,16 @@ import numpy as np
 from capture.tracks import Track
 
 
-def decode_audio(track: Track, t0: float, total_samples: int, rate: int, out: np.ndarray | None = None) -> np.ndarray:
-    """A mono float32 signal at `rate` of `total_samples` with the track's samples at their place on the timeline."""
+def decode_audio(
+    track: Track, t0: float, total_samples: int, rate: int, out: np.ndarray | None = None, channels: int = 1
+) -> np.ndarray:
+    """A float32 signal at `rate` of `total_samples` with the track's samples at their place on the timeline
+    (`t0`: the wall-clock time of sample 0): shape (total_samples,) mono, or (total_samples, 2) stereo."""
     if out is None:
-        out = np.zeros(total_samples, np.float32)
+        out = np.zeros((total_samples, 2) if channels == 2 else total_samples, np.float32)
     base = round((track.start - t0) * rate)
     first_time: float | None = None
-    resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+    resampler = av.AudioResampler(format="flt", layout="stereo" if channels == 2 else "mono", rate=rate)
     with av.open(str(track.path)) as c:
         try:
             for packet in c.demux(c.streams.audio[0]):
@@ -25,7 +28,7 @@ def decode_audio(track: Track, t0: float, total_samples: int, rate: int, out: np
                     # Place each decoded frame by its own pts: gaps (mutes, loss) stay silent.
                     pos = base + round((ft - first_time) * rate)
                     for rf in resampler.resample(frame):
-                        samples = rf.to_ndarray().reshape(-1)
+                        samples = rf.to_ndarray().reshape(-1, 2) if channels == 2 else rf.to_ndarray().reshape(-1)
                         end = min(total_samples, pos + len(samples))
                         if end > pos >= 0:
                             out[pos:end] += samples[: end - pos]

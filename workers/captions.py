@@ -15,6 +15,8 @@ class Segment:
     speaker_id: str
     speaker_name: str
     text: str
+    language: str = "en"
+    """ISO 639-1 code of the language the speaker was transcribed in."""
 
 
 def merge(per_speaker: list[list[Segment]]) -> list[Segment]:

@@ -1,8 +1,9 @@
 """compose_recording: per-track files → one MP4 (H.264 + AAC, faststart), an audio-only M4A, thumbnails, a poster.
 
-Tracks are aligned by their wall-clock start (see `protocol/jobs.py`). Video is composited in yuv420p with numpy
-slice copies of tiles that swscale (`VideoFrame.reformat`) has already scaled, so the only per-pixel work in Python
-is a plane copy; layout changes (joins, leaves, mutes, resolution changes) are re-evaluated per output frame.
+Tracks are aligned by their wall-clock start (see `protocol/jobs.py`), with pauses cut (`workers.timeline`).
+Video is composited in yuv420p with numpy slice copies of tiles that swscale (`VideoFrame.reformat`) has
+already scaled, so the only per-pixel work in Python is a plane copy; layout changes (joins, leaves, mutes,
+resolution changes) are re-evaluated per output frame.
 Audio is decoded, summed on a 48 kHz mono timeline and also used to pick the active speaker (RMS per 0.5 s).
 
 Idempotent: outputs are written to temporary names and renamed into place; a manifest holding the digest of the
@@ -27,14 +28,18 @@ import numpy as np
 
 from capture.tracks import Track, TrackFileInvalidError, read_recording
 from protocol.jobs import Layout
+from workers import label
 from workers.audio import decode_audio
 from workers.layout import Rect, featured, fit, gallery
 from workers.progress import progress_reporter
+from workers.timeline import timeline
 
-COMPOSE_VERSION = 1
+COMPOSE_VERSION = 2
 """Bump when the output for the same inputs changes, so cached outputs are recomposed."""
 AUDIO_RATE = 48000
 SPEAKER_WINDOW_S = 0.5
+STEREO_MIN_DIFF = 1e-3
+"""Channels that differ by more than this anywhere make the output stereo (a mono source decodes to L == R)."""
 SPEAKER_MIN_RMS = 0.01
 """Below this RMS (full scale 1.0) nobody is speaking and the previous speaker stays featured."""
 
@@ -56,6 +61,8 @@ class ComposeOptions:
     """Encoder/decoder threads; 0: FFmpeg's choice. 1 for a one-core measurement."""
     thumbnail_interval_s: float = 10.0
     thumbnail_width: int = 320
+    labels: bool = True
+    """Each tile carries its participant's name."""
 
 
 @dataclass
@@ -169,8 +176,8 @@ class _Planes:
 class _VideoSource:
     """One video track decoded lazily as the output clock advances; holds the frame showing at time t."""
 
-    def __init__(self, track: Track, t0: float, threads: int) -> None:
-        self.track, self.offset = track, track.start - t0
+    def __init__(self, track: Track, origin: float, threads: int) -> None:
+        self.track, self.origin, self.offset = track, origin, track.start - origin
         self.container = av.open(str(track.path))
         stream = self.container.streams.video[0]
         stream.codec_context.thread_count = threads
@@ -225,7 +232,18 @@ class _VideoSource:
         self.container.close()
 
 
-def window_energy(signal: np.ndarray, n_windows: int, block: int = 600) -> np.ndarray:
+class _MonoView:
+    """Slices of a (samples, 2) signal as mono (the mean of its channels), for `window_energy`."""
+
+    def __init__(self, signal: np.ndarray) -> None:
+        self.signal = signal
+
+    def __getitem__(self, key: slice) -> np.ndarray:
+        block: np.ndarray = np.asarray(self.signal[key], np.float32).mean(axis=1)
+        return block
+
+
+def window_energy(signal: Any, n_windows: int, block: int = 600) -> np.ndarray:
     """Mean square per 0.5 s window, `block` windows at a time (the signal may be a disk-backed memmap)."""
     win = int(SPEAKER_WINDOW_S * AUDIO_RATE)
     out = np.zeros(n_windows, np.float32)
@@ -259,8 +277,10 @@ class _Composer:
     ) -> None:
         self.tracks, self.out, self.layout, self.opt, self.digest = tracks, out, layout, options, digest
         self.progress = progress
-        self.t0 = min(t.start for t in tracks)
-        self.duration = max(t.end for t in tracks) - self.t0
+        # Pauses are cut: each track is placed at its recorded time, and the output lasts as long as the
+        # recording captured (what the API shows as recorded time).
+        self.timeline = timeline(tracks)
+        self.duration = self.timeline.duration
 
     def run(self) -> ComposeResult:
         opt = self.opt
@@ -273,31 +293,39 @@ class _Composer:
         # which assumes they are uncorrelated; mic + screen audio are.)
         mix_path = _tmp(self.out / "audio-mix", self.layout)
         track_path = _tmp(self.out / "audio-track", self.layout)
-        shape = (max(1, total_samples),)
+        # Stereo throughout (a browser may send stereo: screen-share audio, a music source); the output is
+        # stereo only if some track's channels differ, else mono as before.
+        shape = (max(1, total_samples), 2)
         mix = np.memmap(mix_path, np.float32, mode="w+", shape=shape)
         energy: dict[str, np.ndarray] = {}
+        stereo = False
+        step = 1 << 21
         try:
             for tr in self.tracks:
                 if tr.meta.kind == "audio":
                     sig = np.memmap(track_path, np.float32, mode="w+", shape=shape)
-                    decode_audio(tr, self.t0, total_samples, AUDIO_RATE, out=sig)
-                    for a in range(0, total_samples, 1 << 22):
-                        mix[a : a + (1 << 22)] += sig[a : a + (1 << 22)]
-                    e = window_energy(sig, n_windows)
+                    decode_audio(tr, self.timeline.origin(tr), total_samples, AUDIO_RATE, out=sig, channels=2)
+                    for a in range(0, total_samples, step):
+                        block = sig[a : a + step]
+                        mix[a : a + step] += block
+                        stereo = stereo or bool(np.any(np.abs(block[:, 0] - block[:, 1]) > STEREO_MIN_DIFF))
+                    e = window_energy(_MonoView(sig), n_windows)
                     pid = tr.meta.participant_id
                     energy[pid] = energy[pid] + e if pid in energy else e
                     del sig
-            for a in range(0, total_samples, 1 << 22):
-                np.clip(mix[a : a + (1 << 22)], -1.0, 1.0, out=mix[a : a + (1 << 22)])
+            for a in range(0, total_samples, step):
+                np.clip(mix[a : a + step], -1.0, 1.0, out=mix[a : a + step])
             speakers = active_speakers(energy, n_windows)
             self.progress(5.0)
-            return self._encode(n_frames, total_samples, mix, speakers)
+            return self._encode(n_frames, total_samples, mix, speakers, stereo)
         finally:
             del mix
             mix_path.unlink(missing_ok=True)
             track_path.unlink(missing_ok=True)
 
-    def _encode(self, n_frames: int, total_samples: int, mix: np.ndarray, speakers: list[str | None]) -> ComposeResult:
+    def _encode(
+        self, n_frames: int, total_samples: int, mix: np.ndarray, speakers: list[str | None], stereo: bool
+    ) -> ComposeResult:
         opt = self.opt
         mp4 = self.out / f"recording-{self.layout}.mp4"
         m4a = self.out / "recording.m4a"
@@ -305,7 +333,9 @@ class _Composer:
         thumbs_dir = self.out / f"thumbnails-{self.layout}"
         thumbs_dir.mkdir(exist_ok=True)
         tmp_mp4, tmp_m4a = _tmp(mp4, self.layout), _tmp(m4a, self.layout)
-        sources = [_VideoSource(t, self.t0, opt.threads or 0) for t in self.tracks if t.meta.kind == "video"]
+        sources = [
+            _VideoSource(t, self.timeline.origin(t), opt.threads or 0) for t in self.tracks if t.meta.kind == "video"
+        ]
         thumbnails: list[str] = []
         poster_at = min(n_frames - 1, round(n_frames * 0.25))
         try:
@@ -320,8 +350,8 @@ class _Composer:
                 audio_streams = []
                 for container in (vc, ac):
                     a = container.add_stream("aac", rate=AUDIO_RATE)
-                    a.layout = "mono"
-                    a.bit_rate = 96000
+                    a.layout = "stereo" if stereo else "mono"
+                    a.bit_rate = 128000 if stereo else 96000
                     audio_streams.append((container, a))
                 sent = 0
                 for i in range(n_frames):
@@ -339,8 +369,13 @@ class _Composer:
                     # Audio up to the end of this video frame, in AAC-sized frames.
                     upto = min(total_samples, round((i + 1) / opt.fps * AUDIO_RATE))
                     while sent + 1024 <= upto or (i == n_frames - 1 and sent < total_samples):
-                        chunk = np.array(mix[sent : sent + 1024])
-                        af = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="flt", layout="mono")
+                        block = np.array(mix[sent : sent + 1024])
+                        chunk = block if stereo else block.mean(axis=1)
+                        af = av.AudioFrame.from_ndarray(
+                            np.ascontiguousarray(chunk).reshape(1, -1),
+                            format="flt",
+                            layout="stereo" if stereo else "mono",
+                        )
                         af.sample_rate, af.pts, af.time_base = AUDIO_RATE, sent, Fraction(1, AUDIO_RATE)
                         for container, a in audio_streams:
                             container.mux(a.encode(af))
@@ -392,12 +427,30 @@ class _Composer:
             tiles = featured(main, cameras, opt.width, opt.height)
         for tid, box in tiles.items():
             src = by_id[tid]
-            tile = None if src.track.muted_at(self.t0 + t) else src.tile(box)
+            tile = None if src.track.muted_at(src.origin + t) else src.tile(box)
             if tile is None:
                 canvas.fill(box, (40, 128, 128))  # camera off: a dark grey tile
+                shown_rect = box
             else:
                 canvas.paste(tile[1], tile[0])
+                shown_rect = tile[0]
+            if opt.labels:
+                self._label(canvas, src.track, shown_rect)
         return canvas
+
+    def _label(self, canvas: _Planes, track: Track, r: Rect) -> None:
+        name = track.meta.display_name
+        if track.meta.source == "screen":
+            name = f"{name} (screen)"
+        height = max(label.MIN_HEIGHT, r.h // 12)
+        margin = max(2, r.h // 40) // 2 * 2
+        lab = label.label(name, r.w - 2 * margin, height)
+        if lab is None:
+            return
+        h = lab.mask.shape[0]
+        x0, y0 = (r.x + margin) // 2 * 2, (r.y + r.h - margin - h) // 2 * 2
+        if y0 >= r.y:
+            label.draw(canvas.y, canvas.u, canvas.v, lab, x0, y0)
 
 
 def _write_jpeg(frame: av.VideoFrame, path: Path, width: int, layout: str) -> None:

@@ -2,7 +2,7 @@
 
 The edge (``edge.captions``) hands each speaking participant's forwarded Opus packets to this process and never
 decodes anything itself. Here, per track: Opus → 16 kHz mono (PyAV), an energy voice-activity segmenter
-(:class:`Segmenter`, sans-I/O) cuts utterances - one ends after ``end_silence_s`` of quiet, or at
+over the noise floor (:class:`Segmenter`, sans-I/O) cuts utterances - one ends after ``end_silence_s`` of quiet, or at
 ``max_utterance_s`` so a long monologue still captions as it goes - and faster-whisper (the same offline model
 as the recording transcripts, beam 1) turns each into a line. A track that stops sending (muted, gone) has its
 pending speech captioned after ``IDLE_FLUSH_S``.
@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import collections
 import logging
+import math
 import queue
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,21 +26,26 @@ from typing import Any
 import av
 import numpy as np
 
+from workers.hallucination import is_hallucination
+
 RATE = 16_000
 IDLE_FLUSH_S = 0.5
 """A track silent on the wire this long (muted, left) has its pending speech captioned."""
 
 log = logging.getLogger("workers.live_captions")
 
-# Whisper's way of saying "nothing intelligible" (it transcribes noise as these rather than as nothing).
-_NON_SPEECH = re.compile(r"^\W*(\[[^\]]*\]|\([^)]*\)|you|thank you\.?)\W*$", re.IGNORECASE)
-
 
 @dataclass(frozen=True, slots=True)
 class SegmenterConfig:
     frame_s: float = 0.02
     speech_rms: float = 0.01
-    """A frame at least this loud (RMS, full scale 1.0: about -40 dBFS) is speech."""
+    """A frame at least this loud (RMS, full scale 1.0: about -40 dBFS) may be speech: the threshold in silence."""
+    floor_window_s: float = 2.0
+    """The noise floor is the quietest frame of this much recent audio (gaps between words reach it)."""
+    floor_margin_db: float = 8.0
+    """Over noise, a frame must be this far above the floor to be speech (frames of steady noise vary ~2 dB)."""
+    floor_max_rms: float = 0.05
+    """The floor never rises above this (-26 dBFS): a voice with no pause in the window is not noise."""
     end_silence_s: float = 0.4
     max_utterance_s: float = 6.0
     min_speech_s: float = 0.2
@@ -58,7 +63,9 @@ class Utterance:
 
 @dataclass(slots=True)
 class Segmenter:
-    """Energy VAD over 16 kHz mono float32: :meth:`feed` returns the utterances that ended."""
+    """Energy VAD over 16 kHz mono float32: :meth:`feed` returns the utterances that ended. The threshold adapts
+    to the noise floor (the quietest frame of the last `floor_window_s`), so the end of a sentence is heard
+    over a fan or a street as soon as it is in silence."""
 
     config: SegmenterConfig = field(default_factory=SegmenterConfig)
     _pending: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
@@ -67,6 +74,8 @@ class Segmenter:
     _speech_s: float = 0.0
     _silence_s: float = 0.0
     _start_s: float = 0.0
+    _recent: collections.deque[float] = field(default_factory=collections.deque)
+    """Frame RMS of the last `floor_window_s`, for the noise floor."""
     _t: float = 0.0
     """Seconds of audio consumed so far."""
 
@@ -80,11 +89,20 @@ class Segmenter:
         pending = np.concatenate((self._pending, pcm.astype(np.float32, copy=False)))
         out: list[Utterance] = []
         pre_frames = max(0, round(cfg.pre_roll_s / cfg.frame_s))
+        floor_frames = max(1, round(cfg.floor_window_s / cfg.frame_s))
+        margin = 10 ** (cfg.floor_margin_db / 20)
         offset = 0
         while len(pending) - offset >= n:
             frame = pending[offset : offset + n]
             offset += n
-            loud = float(np.sqrt(np.mean(frame * frame))) >= cfg.speech_rms
+            rms = float(np.sqrt(np.mean(frame * frame)))
+            self._recent.append(rms)
+            if len(self._recent) > floor_frames:
+                self._recent.popleft()
+            # A fixed threshold never hears the pause after a sentence once background noise is above it: the
+            # pause is then only "quieter than the voice". So speech is what stands out of the recent floor.
+            floor = min(min(self._recent), cfg.floor_max_rms)
+            loud = rms >= max(cfg.speech_rms, floor * margin)
             if not self._frames:
                 if loud:
                     self._start_s = self._t - len(self._pre) * cfg.frame_s
@@ -146,21 +164,34 @@ class _Track:
         return self.segmenter.feed(np.concatenate(chunks))
 
 
-def caption_text(model: Any, pcm: np.ndarray) -> str:
-    """One utterance → its line ("" for noise)."""
+def caption_text(model: Any, pcm: np.ndarray, language: str = "") -> str:
+    """One utterance → its line ("" for noise). `language`: ISO 639-1 code; empty: "en" for an English-only
+    model, else detected on the utterance (a multilingual model captions each speaker in their language)."""
     segments, _info = model.transcribe(
         pcm,
-        language="en",
+        language=caption_language(model, language),
         beam_size=1,
+        temperature=0.0,  # no sampling fallback: the same speech gives the same line
         condition_on_previous_text=False,
         vad_filter=False,
         without_timestamps=True,
     )
+    segments = list(segments)
     text = " ".join(s.text.strip() for s in segments).strip()
-    return "" if not text or _NON_SPEECH.match(text) else text[:500]
+    # Whisper writes noise as text ("[Music]", ".", "you"): the same filter as recorded transcripts, where a
+    # real "Thank you." is kept. Without word timestamps the decoder's confidence is its mean log-probability.
+    probability = math.exp(min(s.avg_logprob for s in segments)) if segments else 0.0
+    return "" if not text or is_hallucination(text, probability) else text[:500]
 
 
-def run(inbox: Any, outbox: Any, model_path: str = "", threads: int = 1) -> None:
+def caption_language(model: Any, language: str = "") -> str | None:
+    """The language to pass to Whisper: an English-only model only does "en"; else `language` or None (detect)."""
+    if not model.model.is_multilingual:
+        return "en"
+    return language or None
+
+
+def run(inbox: Any, outbox: Any, model_path: str = "", threads: int = 1, language: str = "") -> None:
     """The captioning process's main loop (a ``multiprocessing`` target)."""
     from workers.transcribe import load_model
 
@@ -174,7 +205,7 @@ def run(inbox: Any, outbox: Any, model_path: str = "", threads: int = 1) -> None
     outbox.put(("ready",))
 
     def caption(key: str, utterance: Utterance, heard_at: float) -> None:
-        text = caption_text(model, utterance.pcm)
+        text = caption_text(model, utterance.pcm, language)
         if text:
             outbox.put(("caption", key, text, utterance.start_s, utterance.end_s, heard_at))
 

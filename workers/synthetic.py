@@ -49,6 +49,9 @@ class AudioSpec:
     """Spoken with espeak-ng; empty: silence."""
     mutes: list[tuple[float, float]] = field(default_factory=list)
     """(start, end) seconds into the track during which no packets are sent (a mute gap)."""
+    pcm: np.ndarray | None = None
+    """48 kHz float32 to send instead of `text` (mixes, noise, echo built by the caller): shape (n,) mono or
+    (n, 2) stereo."""
 
 
 @dataclass
@@ -58,6 +61,8 @@ class ParticipantSpec:
     video: VideoSpec | None = None
     audio: AudioSpec | None = None
     screen: VideoSpec | None = None
+    tag: str = ""
+    """Appended to the track ids: the same participant's tracks of a second capture (after a pause)."""
 
 
 def rgb_to_yuv(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
@@ -69,16 +74,69 @@ def rgb_to_yuv(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
     return round(y), round(u), round(v)
 
 
-def speech(text: str, rate: int = 48000) -> np.ndarray:
-    """espeak-ng speech as float32 mono at `rate`."""
+def speech(text: str, rate: int = 48000, voice: str = "", wpm: int = 0) -> np.ndarray:
+    """espeak-ng speech as float32 mono at `rate`; `voice` (e.g. "en-gb-scotland") and `wpm` (words per minute)
+    default to espeak-ng's own (en, 175)."""
+    args = ["espeak-ng"] + (["-v", voice] if voice else []) + (["-s", str(wpm)] if wpm else [])
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "s.wav"
-        subprocess.run(["espeak-ng", "-w", str(wav), text], check=True, capture_output=True)
+        subprocess.run([*args, "-w", str(wav), text], check=True, capture_output=True)
         with av.open(str(wav)) as c:
             resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
             chunks = [f.to_ndarray().reshape(-1) for fr in c.decode(audio=0) for f in resampler.resample(fr)]
             chunks += [f.to_ndarray().reshape(-1) for f in resampler.resample(None)]
     return np.concatenate(chunks).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Placed:
+    text: str
+    onset: float
+    """Seconds at which the speech becomes audible (first sample above 1 % of full scale)."""
+    end: float
+
+
+def active_rms(pcm: np.ndarray) -> float:
+    """RMS over the 20 ms frames that carry speech (above -40 dBFS)."""
+    n = len(pcm) // 960
+    frames = pcm[: n * 960].reshape(n, 960)
+    rms = np.sqrt(np.mean(frames * frames, axis=1))
+    loud = rms[rms > 0.01]
+    return float(np.sqrt(np.mean(loud * loud))) if len(loud) else 0.0
+
+
+def place(
+    lines: list[tuple[float, str]], duration: float, voice: str = "", wpm: int = 0, gain: float = 1.0
+) -> tuple[np.ndarray, list[Placed]]:
+    """Speak each (start seconds, text) at its time; returns the 48 kHz signal and where each line is heard."""
+    out = np.zeros(round(duration * AUDIO_CLOCK), np.float32)
+    placed = []
+    for start, text in lines:
+        pcm = speech(text, AUDIO_CLOCK, voice, wpm) * gain
+        a = round(start * AUDIO_CLOCK)
+        b = min(len(out), a + len(pcm))
+        out[a:b] += pcm[: b - a]
+        loud = np.flatnonzero(np.abs(pcm) > 0.01 * gain)
+        placed.append(Placed(text, start + loud[0] / AUDIO_CLOCK, start + loud[-1] / AUDIO_CLOCK))
+    return out, placed
+
+
+def noise(n: int, rms: float, seed: int) -> np.ndarray:
+    """Seeded pink-ish noise (white through a one-pole low-pass, like a fan or a room) at `rms`."""
+    rng = np.random.default_rng(seed)
+    white = rng.standard_normal(n).astype(np.float32)
+    # A one-pole low-pass approximated by its truncated impulse response (numpy has no IIR filter).
+    kernel = 0.97 ** np.arange(64, dtype=np.float32)
+    pink = np.convolve(white, kernel, mode="same").astype(np.float32)
+    return pink * (rms / float(np.sqrt(np.mean(pink * pink))))
+
+
+def echo(pcm: np.ndarray, db: float, delay_s: float = 0.06) -> np.ndarray:
+    """`pcm` attenuated by `db` (negative) and delayed, as a speaker's voice reaches another's microphone."""
+    d = round(delay_s * AUDIO_CLOCK)
+    out = np.zeros_like(pcm)
+    out[d:] = pcm[: len(pcm) - d] * 10 ** (db / 20)
+    return out
 
 
 def _video_frames(spec: VideoSpec) -> list[tuple[av.VideoFrame, float]]:
@@ -137,16 +195,21 @@ def write_video_track(path: Path, meta: TrackMeta, spec: VideoSpec) -> None:
 
 
 def write_audio_track(path: Path, meta: TrackMeta, spec: AudioSpec) -> None:
-    pcm = speech(spec.text) if spec.text else np.zeros(0, np.float32)
+    if spec.pcm is not None:
+        pcm = spec.pcm.astype(np.float32, copy=False)
+    else:
+        pcm = speech(spec.text) if spec.text else np.zeros(0, np.float32)
+    stereo = pcm.ndim == 2
+    layout = "stereo" if stereo else "mono"
     total = spec.duration if spec.duration is not None else len(pcm) / AUDIO_CLOCK + 0.5
     n = round(total * AUDIO_CLOCK)
-    buf = np.zeros(n, np.float32)
+    buf = np.zeros((n, 2) if stereo else n, np.float32)
     buf[: min(n, len(pcm))] = pcm[:n]
     writer = TrackWriter()
     writer.open(path, "audio", "opus", meta)
     enc = av.CodecContext.create("libopus", "w")
     assert isinstance(enc, av.AudioCodecContext)
-    enc.sample_rate, enc.layout, enc.format = AUDIO_CLOCK, "mono", "s16"
+    enc.sample_rate, enc.layout, enc.format = AUDIO_CLOCK, layout, "s16"
     enc.bit_rate = 32000
     step = 960  # 20 ms
     for i in range(0, n - step + 1, step):
@@ -155,7 +218,7 @@ def write_audio_track(path: Path, meta: TrackMeta, spec: AudioSpec) -> None:
         if muted:
             continue
         chunk = (np.clip(buf[i : i + step], -1, 1) * 32767).astype(np.int16).reshape(1, -1)
-        frame = av.AudioFrame.from_ndarray(chunk, format="s16", layout="mono")
+        frame = av.AudioFrame.from_ndarray(chunk, format="s16", layout=layout)
         frame.sample_rate, frame.pts, frame.time_base = AUDIO_CLOCK, i, Fraction(1, AUDIO_CLOCK)
         for packet in enc.encode(frame):
             assert packet.pts is not None
@@ -176,11 +239,11 @@ def write_recording(out: Path, participants: list[ParticipantSpec]) -> Path:
         for source, vspec in (("camera", p.video), ("screen", p.screen)):
             if vspec is None:
                 continue
-            tid = f"{p.participant_id}-{source}"
+            tid = f"{p.participant_id}-{source}{p.tag}"
             meta = TrackMeta(tid, p.participant_id, p.name, "video", source, "vp8", VIDEO_CLOCK)  # type: ignore[arg-type]
             write_video_track(out / f"{tid}.mkv", meta, vspec)
         if p.audio is not None:
-            tid = f"{p.participant_id}-mic"
+            tid = f"{p.participant_id}-mic{p.tag}"
             meta = TrackMeta(tid, p.participant_id, p.name, "audio", "mic", "opus", AUDIO_CLOCK)
             write_audio_track(out / f"{tid}.mkv", meta, p.audio)
     return out

@@ -9,6 +9,7 @@ import pytest
 
 from tests.integration.workers.conftest import BLUE, GREEN, RED
 from workers.compose import ComposeOptions, compose
+from workers.synthetic import AudioSpec, ParticipantSpec, VideoSpec, write_recording
 
 OPTS = ComposeOptions(width=640, height=360, fps=15, thumbnail_interval_s=2.0)
 
@@ -120,3 +121,43 @@ def test_a_retry_gives_the_same_bytes(recording: Path, tmp_path: Path) -> None:
     for name in ("recording-speaker.mp4", "recording.m4a", "poster-speaker.jpg"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     assert first.digest == second.digest
+
+
+def test_tiles_carry_names_and_stereo_stays_stereo(tmp_path: Path) -> None:
+    t = np.arange(48_000 * 3) / 48_000
+    left_only = np.stack([0.3 * np.sin(2 * np.pi * 440 * t), np.zeros_like(t)], axis=1).astype(np.float32)
+    rec = write_recording(
+        tmp_path / "rec",
+        [
+            ParticipantSpec(
+                "g", "Grace Hopper", video=VideoSpec(RED, 0.0, 3.0), audio=AudioSpec(0.0, 3.0, pcm=left_only)
+            ),
+            ParticipantSpec("h", "Hal", video=VideoSpec(BLUE, 0.0, 3.0)),
+        ],
+    )
+    named = compose(rec, tmp_path / "named", "gallery", OPTS)
+    plain = compose(rec, tmp_path / "plain", "gallery", ComposeOptions(**{**OPTS.__dict__, "labels": False}))
+    a, b = frame_at(named.mp4, 1.0), frame_at(plain.mp4, 1.0)
+    # Each tile's bottom-left band differs (dark band, light text); the tile centres are unchanged.
+    # (Two 320x180 pictures in 320x360 boxes: the pictures span rows 90-270; the band sits just above 270.)
+    for x0 in (0, 320):
+        band = np.abs(a[253:266, x0 + 6 : x0 + 30].astype(int) - b[253:266, x0 + 6 : x0 + 30].astype(int))
+        assert band.mean() > 40, (x0, band.mean())
+        assert (a[250:270, x0 + 4 : x0 + 60] > 200).all(axis=2).sum() > 20  # white text pixels
+    assert near(colour(a, 160, 180), RED) and near(colour(a, 480, 180), BLUE)
+    # Grace's left-only tone stays on the left.
+    for path in (named.m4a, named.mp4):
+        with av.open(path) as c:
+            stream = c.streams.audio[0]
+            assert stream.channels == 2, path
+            frames = list(c.decode(audio=0))
+            pcm = np.concatenate(
+                [f.to_ndarray().T if f.format.is_planar else f.to_ndarray().reshape(-1, 2) for f in frames]
+            )
+        left, right = np.sqrt(np.mean(pcm[:, 0] ** 2)), np.sqrt(np.mean(pcm[:, 1] ** 2))
+        assert left > 0.1 and right < left / 10, (left, right)
+
+
+def test_mono_sources_give_mono(gallery: tuple[Path, object]) -> None:
+    with av.open(str(gallery[0] / "recording.m4a")) as c:
+        assert c.streams.audio[0].channels == 1

@@ -57,3 +57,37 @@ def test_quiet_noise_stays_below_the_threshold() -> None:
     rng = np.random.default_rng(1)
     noise = (rng.standard_normal(RATE * 2) * 0.003).astype(np.float32)  # about -50 dBFS
     assert feed_in_chunks(Segmenter(), noise) == []
+
+
+def noisy(pcm: np.ndarray, rms: float, seed: int = 2) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return (pcm + rng.standard_normal(len(pcm)) * rms).astype(np.float32)
+
+
+@pytest.mark.parametrize("snr_db", [20.0, 14.0])
+def test_end_of_speech_is_heard_over_steady_noise(snr_db: float) -> None:
+    # Two sentences (tone bursts, RMS 0.21) 0.8 s apart over a fan: each ends 0.4 s after its speech, as in
+    # silence, instead of running on to the 6 s limit.
+    speech_rms = 0.3 / np.sqrt(2)
+    pcm = np.concatenate([quiet(0.5), tone(1.5), quiet(0.8), tone(1.2), quiet(1.0)])
+    out = feed_in_chunks(Segmenter(), noisy(pcm, speech_rms * 10 ** (-snr_db / 20)))
+    assert [round(u.end_s, 1) for u in out] == [round(2.0 + 0.4, 1), round(2.8 + 1.2 + 0.4, 1)], out
+    assert out[0].start_s == pytest.approx(0.3, abs=0.05)
+
+
+def test_noise_that_starts_mid_stream_is_learnt() -> None:
+    # A fan switches on at 1 s (-34 dBFS, above the fixed -40 dBFS threshold): after at most one long line the
+    # floor is learnt and the next sentence ends on time.
+    pcm = np.concatenate([quiet(1.0), quiet(3.0), tone(1.0), quiet(1.0)])
+    fan = np.zeros_like(pcm)
+    fan[RATE:] = noisy(np.zeros(len(pcm) - RATE, np.float32), 0.02)
+    out = feed_in_chunks(Segmenter(), pcm + fan)
+    assert out and out[-1].end_s == pytest.approx(5.0 + 0.4, abs=0.06), out
+
+
+def test_loud_steady_speech_from_the_first_sample_is_still_speech() -> None:
+    # No quiet before it: the floor cannot be learnt from silence and must not rise to the voice itself.
+    seg = Segmenter(SegmenterConfig(max_utterance_s=2.0))
+    out = feed_in_chunks(seg, noisy(tone(3.0, 0.5), 0.01))
+    assert [round(u.end_s - u.start_s, 1) for u in out] == [2.0]
+    assert seg.speaking

@@ -1,0 +1,194 @@
+"""Held-out transcription: sentences, voices, speeds and noise levels the tests never use (issue #13).
+
+Four two-person conversations, each a different pair of espeak-ng voices (en-gb, en-gb-scotland, en-029,
+en-us-nyc, en-gb-x-gbcwmd) at 150-200 words/min, taking turns with pauses of 0.5-1.5 s. Each microphone track
+holds its owner's voice and the other's echo at -30 dB (60 ms late), plus seeded room noise: none, 20 dB and
+10 dB below the speech (SNR). Tracks are Opus through `capture.tracks.TrackWriter` (what the edge writes) and
+transcribed by `workers.transcribe.transcribe` with the bundled tiny.en (beam 1): the production path.
+
+- `transcribe_wer_heldout`: word error rate pooled over every speaker of every conversation (each speaker's
+  lines against what they said); `transcribe_wer_heldout_snr{20,10}` the same per noise level.
+- `transcribe_sentences_lost_heldout`: sentences with more than 70 % of their words missing.
+- `transcribe_turn_start_error_p95_s` (and `_p50_s`): per spoken sentence, |start of the line of that speaker
+  nearest to it - the moment its speech becomes audible|.
+- `transcribe_heldout_rtf`: wall seconds of transcription per second of conversation.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bench.media_jobs import word_error_rate
+from workers.captions import Segment, from_json
+from workers.synthetic import AudioSpec, ParticipantSpec, active_rms, echo, noise, place, speech, write_recording
+from workers.transcribe import load_model, transcribe
+
+
+@dataclass(frozen=True)
+class Conversation:
+    voices: tuple[tuple[str, int], tuple[str, int]]
+    """(espeak-ng voice, words/min) of each side."""
+    snr_db: float | None
+    turns: tuple[str, ...]
+    """Alternating sides, first side first."""
+
+
+CONVERSATIONS = [
+    Conversation(
+        (("en-gb", 175), ("en-029", 160)),
+        None,
+        (
+            "Have you had a chance to look at the hotel booking for the conference?",
+            "Yes, I reserved six rooms near the station for three nights.",
+            "Good. Did they confirm the discount for early payment?",
+            "They did, and breakfast is included in the price.",
+            "Then we only need to arrange the airport transfer.",
+            "I can ask the travel agent about a minibus tomorrow.",
+        ),
+    ),
+    Conversation(
+        (("en-gb-scotland", 190), ("en-us-nyc", 150)),
+        20.0,
+        (
+            "The printer on the second floor keeps jamming every morning.",
+            "Maybe the paper is too thin for that model.",
+            "I switched to the heavier paper last week and nothing changed.",
+            "Then we should call the technician before Friday.",
+            "Could you also order a spare toner cartridge?",
+            "Sure, I will add it to the supplier order today.",
+        ),
+    ),
+    Conversation(
+        (("en-gb-x-gbcwmd", 200), ("en-gb", 165)),
+        10.0,
+        (
+            "How many people signed up for the charity run?",
+            "Forty two so far, and more are expected this weekend.",
+            "That is more than double the number from last year.",
+            "The new route along the river seems to attract runners.",
+            "We will need extra water stations along the way.",
+        ),
+    ),
+    Conversation(
+        (("en-029", 185), ("en-gb-scotland", 155)),
+        20.0,
+        (
+            "When does the new parking policy start?",
+            "From the first of next month, according to the memo.",
+            "Will visitors still be able to park near the entrance?",
+            "Only in the four bays marked with yellow lines.",
+            "Then the reception desk should hand out temporary permits.",
+        ),
+    ),
+]
+
+
+@dataclass
+class _Turn:
+    side: str
+    text: str
+    onset: float
+    end: float
+
+
+def _build(tmp: Path, index: int, conv: Conversation) -> tuple[Path, list[_Turn], float]:
+    sides = ("a", "b")
+    t, schedule = 0.8, []
+    for i, text in enumerate(conv.turns):
+        voice, wpm = conv.voices[i % 2]
+        schedule.append((sides[i % 2], t, text))
+        t += len(speech(text, 48_000, voice, wpm)) / 48_000 + 0.5 + (i * 0.37) % 1.0
+    duration = t + 1.0
+    own: dict[str, np.ndarray] = {}
+    turns: list[_Turn] = []
+    for s, side in enumerate(sides):
+        voice, wpm = conv.voices[s]
+        pcm, placed = place([(at, text) for who, at, text in schedule if who == side], duration, voice, wpm)
+        own[side] = pcm
+        turns += [_Turn(side, p.text, p.onset, p.end) for p in placed]
+    people = []
+    for s, side in enumerate(sides):
+        mic = own[side] + echo(own[sides[1 - s]], -30.0)
+        if conv.snr_db is not None:
+            mic += noise(len(mic), active_rms(own[side]) * 10 ** (-conv.snr_db / 20), seed=100 * index + s)
+        people.append(ParticipantSpec(f"{side}{index}", f"Speaker {side.upper()}", audio=AudioSpec(0.0, pcm=mic)))
+    rec = write_recording(tmp / f"conv{index}", people)
+    return rec, sorted(turns, key=lambda x: x.onset), duration
+
+
+def _score(segments: list[Segment], turns: list[_Turn], index: int) -> tuple[int, int, list[float], int]:
+    """(word errors, reference words, turn start errors, sentences lost) of one conversation."""
+    errors = words = lost = 0
+    starts: list[float] = []
+    for side in ("a", "b"):
+        mine = [s for s in segments if s.speaker_id == f"{side}{index}"]
+        said = [t for t in turns if t.side == side]
+        ref = " ".join(t.text for t in said)
+        n = len(ref.split())
+        errors += round(word_error_rate(ref, " ".join(s.text for s in mine)) * n)
+        words += n
+        for turn in said:
+            nearest = min(mine, key=lambda s: abs(s.start - turn.onset), default=None)
+            starts.append(abs(nearest.start - turn.onset) if nearest else float("inf"))
+            heard = " ".join(s.text for s in mine if s.start < turn.end + 1 and s.end > turn.onset - 1)
+            if _missing(turn.text, heard) > 0.7:
+                lost += 1
+    return errors, words, starts, lost
+
+
+def _missing(sentence: str, heard: str) -> float:
+    """The share of a sentence's words not found anywhere in `heard` (a lost sentence: 1.0)."""
+    want = sentence.lower().replace(",", "").replace(".", "").replace("?", "").split()
+    got = set(heard.lower().replace(",", " ").replace(".", " ").replace("?", " ").split())
+    return sum(w not in got for w in want) / max(1, len(want))
+
+
+def run() -> dict[str, float | str]:
+    model = load_model()
+    totals: dict[str, list[int]] = {}
+    starts: list[float] = []
+    lost = 0
+    wall = audio = 0.0
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        for i, conv in enumerate(CONVERSATIONS):
+            rec, turns, duration = _build(tmp, i, conv)
+            t0 = time.perf_counter()
+            result = transcribe(rec, tmp / f"out{i}", model)
+            wall += time.perf_counter() - t0
+            audio += duration
+            segments = from_json(Path(result.transcript).read_text())
+            errors, words, conv_starts, conv_lost = _score(segments, turns, i)
+            label = "clean" if conv.snr_db is None else f"snr{conv.snr_db:g}"
+            for key in ("all", label):
+                e, w = totals.setdefault(key, [0, 0])
+                totals[key] = [e + errors, w + words]
+            starts += conv_starts
+            lost += conv_lost
+            print(f"  conversation {i} ({label}): WER {errors / words:.3f}, worst start {max(conv_starts):.2f} s")
+    out: dict[str, float | str] = {
+        "transcribe_wer_heldout": round(totals["all"][0] / totals["all"][1], 3),
+        "transcribe_sentences_lost_heldout": lost,
+        "transcribe_turn_start_error_p50_s": round(float(np.percentile(starts, 50)), 3),
+        "transcribe_turn_start_error_p95_s": round(float(np.percentile(starts, 95)), 3),
+        "transcribe_heldout_rtf": round(wall / audio, 3),
+        "transcribe_heldout_source": (
+            f"{len(CONVERSATIONS)} two-person conversations ({sum(len(c.turns) for c in CONVERSATIONS)} "
+            "sentences) the tests do not use: espeak-ng voices en-gb, en-gb-scotland, en-029, en-us-nyc, "
+            "en-gb-x-gbcwmd at 150-200 wpm, the other side's echo at -30 dB in every mic, noise none/20/10 dB "
+            "SNR; Opus via the capture writer; workers.transcribe.transcribe, bundled tiny.en int8, beam 1"
+        ),
+    }
+    for key in ("clean", "snr20", "snr10"):
+        if key in totals:
+            out[f"transcribe_wer_heldout_{key}"] = round(totals[key][0] / totals[key][1], 3)
+    return out
+
+
+if __name__ == "__main__":
+    print(run())
