@@ -15,6 +15,7 @@ from tests.support.world import Person, World
 
 EVENTS = """subscription($m: ID!) { meetingEvents(meetingId: $m) { seq type } }"""
 RAISE_HAND = "mutation($m: ID!) { raiseHand(meetingId: $m) { id } }"
+FIVE = "{ id displayName role state audioMuted }"
 LOWER_HAND = "mutation($m: ID!) { lowerMyHand(meetingId: $m) { id } }"
 
 
@@ -111,7 +112,11 @@ async def test_hostile_documents_get_an_error_and_the_connection_stays(server: R
         assert msg["payload"][0]["message"] == "a selection set spreads 9 fragments; the limit is 8"
         for op_id, document, message in [
             ("big", "{ __typename }" + " " * 9000, "the document is 9,014 bytes; the limit is 8,192"),
-            ("costly", "{ myMeetings(first: 100) { items { participants { id role state } } } }", "costs 6,201"),
+            (
+                "costly",
+                f"{{ myMeetings(first: 100) {{ items {{ participants {FIVE} raisedHands {FIVE} }} }} }}",
+                "costs 20,301",
+            ),
         ]:
             await conn.subscribe(op_id, document)
             msg = await conn.recv(timeout=3)
