@@ -89,7 +89,7 @@ class Settings:
     graphql_max_tokens: int = 1000
     graphql_max_depth: int = 12
     graphql_max_aliases: int = 30
-    graphql_max_cost: int = 5000
+    graphql_max_cost: int = 20_000
     """Largest operation cost: each field 1, a list's fields times its ``first`` (docs/api-limits.md)."""
     graphql_default_list_size: int = 20
     graphql_ws_max_operations: int = 20

@@ -7,8 +7,9 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.tools import merge_types
+from strawberry.types.execution import ExecutionContext, PreExecutionError
 
 from api.accounts.resolvers import AccountMutation, AccountQuery
 from api.analytics import resolvers as analytics
@@ -17,7 +18,7 @@ from api.breakouts import resolvers as breakouts
 from api.chat import resolvers as chat
 from api.events.resolvers import EventSubscription
 from api.events.types import EVENT_TYPES
-from api.graphql.document_limits import DocumentLimiter, DocumentLimits, make_validator
+from api.graphql.document_limits import DocumentLimiter, DocumentLimits, Parser, make_parser, make_validator
 from api.graphql.errors import map_error
 from api.graphql.shared_events import SharedEventExecutionContext
 from api.media import events as _media_events  # noqa: F401  (registers ActiveSpeakerEvent)
@@ -37,6 +38,23 @@ Subscription = merge_types("Subscription", (EventSubscription, *(s for d in _DOM
 
 
 class MeetmeshSchema(strawberry.Schema):
+    parse_bounded: Parser
+
+    async def _prepare_operation_async(
+        self, context: ExecutionContext, extensions_runner: SchemaExtensionsRunner
+    ) -> PreExecutionError | None:
+        # Parse here, bounded, before Strawberry does: an error raised from an on_parse extension escapes the
+        # WebSocket path (logged as a crashed task), while a document already set is simply not parsed again.
+        # Errors become a PreExecutionError like Strawberry's own parse errors (a syntax error still closes a
+        # graphql-transport-ws connection with 4400, as that protocol expects).
+        if context.graphql_document is None and context.query:
+            try:
+                context.graphql_document = self.parse_bounded(context.query)
+            except GraphQLError as error:
+                context.pre_execution_errors = [error]
+                return PreExecutionError(data=None, errors=[error])
+        return await super()._prepare_operation_async(context, extensions_runner)
+
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         # Strawberry calls this for every result (query, mutation, subscription frame) before extensions run;
         # mapping here, in place, covers all transports at one point.
@@ -46,22 +64,22 @@ class MeetmeshSchema(strawberry.Schema):
 
 def build_schema(limits: DocumentLimits | None = None) -> MeetmeshSchema:
     limits = limits or DocumentLimits()
-    # One cache per schema (its limits are part of the answer); built once, so the cache outlives requests.
+    # One cache per schema (its limits are part of the answer); built once, so the caches outlive requests.
+    # Parsing and validation cost ~2 ms a request uncached (field notes).
     validate = make_validator(limits, cache_size=1024)
-    return MeetmeshSchema(
+    built = MeetmeshSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=EVENT_TYPES,
         execution_context_class=SharedEventExecutionContext,
         extensions=[
-            # First: it bounds bytes and tokens before ParserCache parses. Parsing and validation cost ~2 ms a
-            # request uncached (field notes); both are cached.
-            functools.partial(DocumentLimiter, limits, validate),
-            functools.partial(ParserCache, maxsize=1024),
+            functools.partial(DocumentLimiter, validate),
             DeletedAccountGuard,  # api/privacy: a deleted account's access tokens stop working at once
         ],
     )
+    built.parse_bounded = make_parser(limits, cache_size=1024)
+    return built
 
 
 schema = build_schema()

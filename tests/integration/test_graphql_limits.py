@@ -71,13 +71,16 @@ async def test_hostile_documents_do_not_stall_the_event_loop(server: RunningServ
 async def test_cost_limit_is_enforced_with_the_cost_in_the_message(world: World) -> None:
     host = await world.user()
     # myMeetings pages by `first`; each meeting's participants count as 20 (no page argument).
-    over = "query($f: Int!) { myMeetings(first: $f) { items { id participants { id displayName role } } } }"
+    people = "{ id displayName role state audioMuted mutedByHost videoOn sharing handRaisedAt }"
+    over = (
+        f"query($f: Int!) {{ myMeetings(first: $f) {{ items {{ id participants {people} raisedHands {people} }} }} }}"
+    )
     err = await host.client.error(over, f=3)
     assert err.code == "BAD_INPUT"
     # myMeetings 1 + 100 (a variable page size counts as the largest) x items (1 + id 1 + participants
-    # (1 + 20 x 3)) = 6,301.
-    assert str(err) == "BAD_INPUT: the operation costs 6,301; the limit is 5,000"
-    under = "{ myMeetings(first: 10) { items { id participants { id displayName role } } } }"
+    # (1 + 20 x 9) + raisedHands (1 + 20 x 9)) = 36,401.
+    assert str(err) == "BAD_INPUT: the operation costs 36,401; the limit is 20,000"
+    under = f"{{ myMeetings(first: 10) {{ items {{ id participants {people} raisedHands {people} }} }} }}"
     assert (await host.client(under))["myMeetings"]["items"] == []
 
 

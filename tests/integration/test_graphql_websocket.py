@@ -15,6 +15,7 @@ from tests.support.world import Person, World
 
 EVENTS = """subscription($m: ID!) { meetingEvents(meetingId: $m) { seq type } }"""
 RAISE_HAND = "mutation($m: ID!) { raiseHand(meetingId: $m) { id } }"
+FIVE = "{ id displayName role state audioMuted }"
 LOWER_HAND = "mutation($m: ID!) { lowerMyHand(meetingId: $m) { id } }"
 
 
@@ -109,6 +110,23 @@ async def test_hostile_documents_get_an_error_and_the_connection_stays(server: R
         assert msg["type"] == "error" and msg["id"] == "evil", msg
         assert msg["payload"][0]["extensions"]["code"] == "BAD_INPUT"
         assert msg["payload"][0]["message"] == "a selection set spreads 9 fragments; the limit is 8"
+        for op_id, document, message in [
+            ("big", "{ __typename }" + " " * 9000, "the document is 9,014 bytes; the limit is 8,192"),
+            (
+                "costly",
+                f"{{ myMeetings(first: 100) {{ items {{ participants {FIVE} raisedHands {FIVE} }} }} }}",
+                "costs 20,301",
+            ),
+        ]:
+            await conn.subscribe(op_id, document)
+            msg = await conn.recv(timeout=3)
+            assert msg["type"] == "error" and msg["id"] == op_id, msg
+            assert msg["payload"][0]["extensions"]["code"] == "BAD_INPUT"
+            assert message in msg["payload"][0]["message"], msg
         await conn.send({"id": "ok", "type": "subscribe", "payload": {"query": "{ __typename }"}})
         msg = await conn.recv()
         assert msg == {"id": "ok", "type": "next", "payload": {"data": {"__typename": "Query"}}}, json.dumps(msg)
+        # Over the token limit the parser fails, and graphql-transport-ws closes on syntax errors (4400).
+        await conn.subscribe("tokens", "{" + " a" * 1001 + " }")
+        code, reason = await conn.closed_with()
+        assert code == 4400 and "1000 tokens" in reason, reason

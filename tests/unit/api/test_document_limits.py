@@ -68,9 +68,9 @@ def test_doubling_fragments_are_measured_exactly_and_quickly() -> None:
     assert time.perf_counter() - start < 0.5
     # ...and without those limits, for its cost.
     shape_unbounded = DocumentLimits(max_nesting=10**6, max_merged_fragments=10**6)
-    assert messages(doubling_fragments(20), shape_unbounded) == ["the operation costs 1,048,576; the limit is 5,000"]
+    assert messages(doubling_fragments(20), shape_unbounded) == ["the operation costs 1,048,576; the limit is 20,000"]
     assert messages(doubling_fragments(300), shape_unbounded) == [
-        "the operation costs over 1,000,000,000,000,000; the limit is 5,000"
+        "the operation costs over 1,000,000,000,000,000; the limit is 20,000"
     ]
 
 
