@@ -93,7 +93,12 @@ async def test_record_the_meeting_view_locally_and_save_it(tmp_path: Path) -> No
             from_tracks = tmp_path / "from-tracks.webm"
             await (await sdk_download.value).save_as(from_tracks)
 
-            # Leaving while recording stops it and still saves what was recorded.
+            # Bob may record once the host allows it (participants panel); then leaving while recording stops
+            # it and still saves what was recorded.
+            assert await bob.is_hidden(RECORD)
+            await host.click("meetmesh-room [data-action=people]")
+            await host.click(f"meetmesh-room li[data-participant-id='{bob_id}'] [data-action=allow-recording]")
+            await bob.wait_for_selector(f"{RECORD}:not([hidden])")
             await bob.click(RECORD)
             await bob.wait_for_selector(f"{INDICATOR}:not([hidden])")
             await asyncio.sleep(1)

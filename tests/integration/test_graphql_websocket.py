@@ -13,26 +13,28 @@ from tests.conftest import RunningServer
 from tests.support.gql import Connection
 from tests.support.world import Person, World
 
-EVENTS = """subscription($m: ID!) { meetingEvents(meetingId: $m) { seq type } }"""
+# From a known sequence number: a subscription replays anything it would otherwise miss while it starts (the
+# server sets subscriptions up concurrently; without afterSeq one not yet listening could miss an event).
+EVENTS = """subscription($m: ID!, $after: Int) { meetingEvents(meetingId: $m, afterSeq: $after) { seq type } }"""
 RAISE_HAND = "mutation($m: ID!) { raiseHand(meetingId: $m) { id } }"
 FIVE = "{ id displayName role state audioMuted }"
 LOWER_HAND = "mutation($m: ID!) { lowerMyHand(meetingId: $m) { id } }"
 
 
-async def _live(world: World) -> tuple[Person, str]:
+async def _live(world: World) -> tuple[Person, str, int]:
     host = await world.user("Host")
     m = await world.meeting(host)
-    await world.join(host, m)
-    return host, m["id"]
+    _, joined = await world.join(host, m)
+    return host, m["id"], joined["eventSeq"]
 
 
 async def test_active_operations_per_connection_are_limited(server: RunningServer, world: World) -> None:
     limit = server.settings.graphql_ws_max_operations
-    host, meeting_id = await _live(world)
+    host, meeting_id, seq = await _live(world)
     async with Connection(server.url, host.client.token) as conn:
         for i in range(limit):
-            await conn.subscribe(f"s{i}", EVENTS, m=meeting_id)
-        await conn.subscribe("over", EVENTS, m=meeting_id)
+            await conn.subscribe(f"s{i}", EVENTS, m=meeting_id, after=seq)
+        await conn.subscribe("over", EVENTS, m=meeting_id, after=seq)
         refused = await conn.recv()
         assert refused["type"] == "error" and refused["id"] == "over", refused
         assert refused["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
@@ -44,8 +46,11 @@ async def test_active_operations_per_connection_are_limited(server: RunningServe
         assert got == {f"s{i}" for i in range(limit)}
 
         # The connection stays usable: ending one makes room for another.
+        seq = (await host.client("query($m: ID!) { meeting(id: $m) { eventSeq } }", m=meeting_id))["meeting"][
+            "eventSeq"
+        ]
         await conn.send({"id": "s0", "type": "complete"})
-        await conn.subscribe("again", EVENTS, m=meeting_id)
+        await conn.subscribe("again", EVENTS, m=meeting_id, after=seq)
         await host.client(LOWER_HAND, m=meeting_id)
         got = {(await conn.recv(timeout=15))["id"] for _ in range(limit)}
         assert got == {"again", *(f"s{i}" for i in range(1, limit))}
