@@ -69,7 +69,9 @@ async def test_record_the_meeting_view_locally_and_save_it(tmp_path: Path) -> No
             await host.wait_for_selector(f"{INDICATOR}:not([hidden])")
             assert await host.evaluate(f"{ROOM}.localRecording") is True
             assert await host.get_attribute(RECORD, "aria-pressed") == "true"
-            await asyncio.sleep(3)
+            # Headless Chromium on a busy 2-core host draws this canvas at 2.5-7 fps (seen; 15 asked): record long
+            # enough that a working recorder always leaves a dozen frames, and a broken one (0-1) still fails.
+            await asyncio.sleep(5)
             async with host.expect_download() as downloading:
                 await host.click(RECORD)
             download = await downloading.value
@@ -85,7 +87,7 @@ async def test_record_the_meeting_view_locally_and_save_it(tmp_path: Path) -> No
                 kind = await host.evaluate(
                     f"""(async () => {{
                       await {ROOM}.startLocalRecording();
-                      await new Promise((r) => setTimeout(r, 2000));
+                      await new Promise((r) => setTimeout(r, 4000));  // long enough at a few fps (see above)
                       return (await {ROOM}.stopLocalRecording()).type;
                     }})()"""
                 )
@@ -111,13 +113,13 @@ async def test_record_the_meeting_view_locally_and_save_it(tmp_path: Path) -> No
 
     # Only Bob's camera is live on the host's side (its own is off): one tile filling the frame, moving.
     track_frames, _, _ = _decode(from_tracks)
-    assert len(track_frames) >= 10 and track_frames[-1].std() > 10, (len(track_frames), track_frames[-1].std())
+    assert len(track_frames) >= 6 and track_frames[-1].std() > 10, (len(track_frames), track_frames[-1].std())
     assert _moved(track_frames), "the recorded remote video did not move"
 
     frames, audio_streams, peak = _decode(saved)
     assert audio_streams == 1
     assert peak > 0.01, peak  # the fake microphones beep: the mix is not silence
-    assert len(frames) >= 20, len(frames)
+    assert len(frames) >= 12, len(frames)
     # Two tiles side by side: the host's own (left, camera off: black) and Bob's (right). Bob's half is not one
     # colour (Chromium's fake camera: a test pattern) and it moves - the remote video was drawn.
     height, width, _ = frames[-1].shape
