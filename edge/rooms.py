@@ -505,7 +505,9 @@ class Rooms:
             live.queues.pop(participant_id, None)
             if worker is not None:
                 worker.cancel()
-            if live.policy.empty:
+            # Joined but not yet offered (a browser still asking for its camera) is not in the policy yet, but
+            # is in the room: closing it now would leave that participant's offer without a room.
+            if live.policy.empty and not any(self._room_key(c) == key for c in self.conns.values()):
                 await self._close_room(live)
         if session is not None:
             await session.close()

@@ -162,6 +162,61 @@ async def test_three_participants_receive_each_other_and_a_leaver_stops(
             await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
 
 
+async def _joined(client: Client, token: str) -> None:
+    """``join`` and its ``joined``, without offering yet: the moment between the two is what is tested."""
+    await client.ws.send(encode(Join(token=token)))
+    assert isinstance(parse_edge_message(await asyncio.wait_for(client.ws.recv(), 5)), Joined)
+
+
+async def _offer(client: Client) -> None:
+    client.peer.publish(encode_vp8_clip(frames=30, fps=15, gop=15))
+    await client.peer.pc.setLocalDescription(await client.peer.pc.createOffer())
+    await client.ws.send(encode(Offer(sdp=client.peer.pc.localDescription.sdp)))
+    client._reader = asyncio.create_task(client._read())
+
+
+@pytest.mark.parametrize("order", ["join before the first offer", "leave before the first offer"])
+async def test_a_joined_participant_keeps_its_room_until_it_offers(
+    server: RunningServer, world: World, order: str
+) -> None:
+    # The room is the meeting's media, not its publishers: someone who was told `joined` but has not offered
+    # yet (a browser still asking for its camera) is in it. Another participant's arrival or departure in that
+    # moment must not close the room under them, or their offer finds no room and media never flows.
+    host = await world.user()
+    meeting = await world.meeting(host)
+    tokens = []
+    for person in (host, await world.user(), await world.user()):
+        _, data = await world.join(person, meeting)
+        tokens.append(str(data["joinToken"]["token"]))
+    async with rooms_edge(server) as (edge, rooms):
+        first, second = Client(await connect(edge.url)), Client(await connect(edge.url))
+        passer = Client(await connect(edge.url))
+        try:
+            if order == "leave before the first offer":
+                await passer.start(tokens[2])
+            await _joined(first, tokens[0])
+            await eventually(lambda: len(rooms.rooms) == 1, timeout=5)
+            room = next(iter(rooms.rooms.values()))
+            await _joined(second, tokens[1])
+            if order == "leave before the first offer":
+                await passer.close()
+            await eventually(lambda: len(rooms.sessions) == 2, timeout=5)
+            assert list(rooms.rooms.values()) == [room], "the room was closed under a joined participant"
+            await _offer(first)
+            await _offer(second)
+            try:
+                await eventually(
+                    lambda: all(sum(c.peer.frames_by_track.values()) >= 5 for c in (first, second)), timeout=20
+                )
+            except AssertionError:
+                raise AssertionError(
+                    f"frames decoded: {video_counts(first)}, {video_counts(second)}; rooms: {list(rooms.rooms)}"
+                ) from None
+            assert not first.errors and not second.errors, (first.errors, second.errors)
+        finally:
+            await asyncio.gather(first.close(), second.close(), passer.close(), return_exceptions=True)
+
+
 class DeafOnce(Client):
     """Ignores the edge's first offer (as a client stalled in a slow tab might): the negotiation times out."""
 
