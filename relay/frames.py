@@ -1,0 +1,312 @@
+"""The relay's wire format, pure encode/decode: control messages on one QUIC stream and media in DATAGRAM frames.
+
+A relay link joins two edges. The *client* edge opens it and uses its first bidirectional stream (id 0) as the
+**control stream**; every message on it is a QUIC variable-length integer (RFC 9000 section 16) giving the
+length of a UTF-8 JSON object whose ``"t"`` names the message. JSON because control traffic is rare (a few
+messages per track) and readable in a capture; the length prefix because a QUIC stream is a byte stream with no
+message boundaries (RFC 9000 section 2.2).
+
+Media travels in **DATAGRAM frames** (RFC 9221): unreliable, unordered and never retransmitted, like the UDP
+path RTP was made for. Each datagram is one RTP or RTCP packet behind a compact header:
+
+```
+ 0                   1
+ 0 1 2 3 4 5 6 7 8 ...
++-+-+-+-+-+-+-+-+-----------------+---------------------+
+|K|R|S| layer |K| track (varint) |  RTP or RTCP packet  |
++-+-+-+-+-+-+-+-+-----------------+---------------------+
+ bit 7 K: 1 = key frame packet    bit 6 R: 1 = RTCP, 0 = RTP   bit 5 S: reserved (0)
+ bits 4-1: simulcast layer (0 = lowest)                          bit 0: audio
+```
+
+``track`` is the number the *sending* side gave the track in its ``announce``; numbers are per link and per
+direction, so a track id string (often 40 bytes) is never repeated per packet.
+
+Standard library only; nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import MISSING, asdict, dataclass, fields
+from typing import Any, ClassVar
+
+MAX_CONTROL_MESSAGE = 64 * 1024
+"""Largest control message accepted. An announce is ~200 bytes; the bound keeps a peer from making us buffer."""
+MAX_TRACK_NUMBER = (1 << 30) - 1
+"""Track numbers fit a 4-byte QUIC varint (RFC 9000 section 16)."""
+MAX_LAYERS = 15
+MAX_NACKS_PER_MESSAGE = 256
+
+
+class FrameError(ValueError):
+    """Bytes that are not a valid relay frame; the text says why. The link is closed with ``PROTOCOL_ERROR``."""
+
+
+# -- QUIC variable-length integers (RFC 9000 section 16) ------------------------------------------------------
+
+
+def encode_varint(value: int) -> bytes:
+    if value < 0:
+        raise ValueError("varint must be >= 0")
+    if value < 1 << 6:
+        return value.to_bytes(1, "big")
+    if value < 1 << 14:
+        return (value | 0x4000).to_bytes(2, "big")
+    if value < 1 << 30:
+        return (value | 0x8000_0000).to_bytes(4, "big")
+    if value < 1 << 62:
+        return (value | 0xC000_0000_0000_0000).to_bytes(8, "big")
+    raise ValueError("varint must be < 2**62")
+
+
+def decode_varint(data: bytes | bytearray | memoryview, offset: int = 0) -> tuple[int, int] | None:
+    """(value, offset after it), or None when ``data`` ends inside the integer."""
+    if offset >= len(data):
+        return None
+    first = data[offset]
+    size = 1 << (first >> 6)
+    if offset + size > len(data):
+        return None
+    value = first & 0x3F
+    for i in range(1, size):
+        value = (value << 8) | data[offset + i]
+    return value, offset + size
+
+
+# -- control messages ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Hello:
+    """First message each way. The client sends it first; the server answers with its own once the client's
+    credential verified. ``token`` is the edge's relay credential (see :mod:`relay.auth`)."""
+
+    TYPE: ClassVar[str] = "hello"
+    edge_id: str
+    region: str
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class Announce:
+    """A track the sender can forward: ``track`` is its number on this link (sender's numbering)."""
+
+    TYPE: ClassVar[str] = "announce"
+    track: int
+    meeting_id: str
+    participant_id: str
+    track_id: str
+    """The publishing edge's id for the track (stable across links: a pulled track keeps it)."""
+    kind: str
+    """``audio`` or ``video``."""
+    source: str
+    """``microphone``, ``camera``, ``screen`` …, as the publisher labelled it."""
+    layers: int = 1
+    """Simulcast layers on offer (1: a single stream)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Withdraw:
+    """The track ended (its publisher left or stopped it): its number is not reused on this link."""
+
+    TYPE: ClassVar[str] = "withdraw"
+    track: int
+
+
+@dataclass(frozen=True, slots=True)
+class Subscribe:
+    """Send me ``track`` (the receiver's request names the sender's number), only the ``layers`` listed: the
+    pulling edge asks for what its local subscribers need. Sent again to change the layers."""
+
+    TYPE: ClassVar[str] = "subscribe"
+    track: int
+    layers: tuple[int, ...] = (0,)
+
+
+@dataclass(frozen=True, slots=True)
+class Unsubscribe:
+    TYPE: ClassVar[str] = "unsubscribe"
+    track: int
+
+
+@dataclass(frozen=True, slots=True)
+class KeyFrameRequest:
+    """A subscriber behind the receiver needs a key frame of ``layer`` (a PLI or FIR crossing the hop)."""
+
+    TYPE: ClassVar[str] = "keyframe"
+    track: int
+    layer: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Nack:
+    """RTP sequence numbers of ``track`` lost on the way (RFC 4585 section 6.2.1 carried over the hop): the
+    sender answers from its history, or passes the request on towards the publisher."""
+
+    TYPE: ClassVar[str] = "nack"
+    track: int
+    seqs: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """Periodic load report, so a peer can choose whom to pull from (cascading)."""
+
+    TYPE: ClassVar[str] = "stats"
+    sessions: int
+    forwarded_pps: float
+    cpu: float
+
+
+@dataclass(frozen=True, slots=True)
+class Bye:
+    """The sender is going away (shutdown, or the last shared meeting ended)."""
+
+    TYPE: ClassVar[str] = "bye"
+    reason: str = ""
+
+
+ControlMessage = Hello | Announce | Withdraw | Subscribe | Unsubscribe | KeyFrameRequest | Nack | Stats | Bye
+_TYPES: dict[str, type[Any]] = {
+    cls.TYPE: cls for cls in (Hello, Announce, Withdraw, Subscribe, Unsubscribe, KeyFrameRequest, Nack, Stats, Bye)
+}
+
+
+def encode_control(msg: ControlMessage) -> bytes:
+    body = asdict(msg)
+    body["t"] = msg.TYPE
+    data = json.dumps(body, separators=(",", ":")).encode()
+    if len(data) > MAX_CONTROL_MESSAGE:
+        raise FrameError(f"{msg.TYPE} of {len(data)} bytes exceeds {MAX_CONTROL_MESSAGE}")
+    return encode_varint(len(data)) + data
+
+
+def _check(cls: type[Any], name: str, kind: str, v: Any) -> Any:
+    """One decoded field, type- and range-checked: the JSON came from another process, so nothing is assumed."""
+    where = f"{cls.TYPE}.{name}"
+    if name == "track":
+        if type(v) is not int or not 0 <= v <= MAX_TRACK_NUMBER:
+            raise FrameError(f"{where} must be an integer 0..{MAX_TRACK_NUMBER}")
+    elif name == "layer" or (name == "layers" and kind == "int"):
+        low = 1 if name == "layers" else 0
+        if type(v) is not int or not low <= v <= MAX_LAYERS + low:
+            raise FrameError(f"{where} must be an integer {low}..{MAX_LAYERS + low}")
+    elif name == "layers":  # Subscribe: the layer numbers wanted
+        if not isinstance(v, list) or len(v) > MAX_LAYERS + 1:
+            raise FrameError(f"{where} must be a list of layer numbers")
+        if any(type(x) is not int or not 0 <= x <= MAX_LAYERS for x in v):
+            raise FrameError(f"{where} must hold integers 0..{MAX_LAYERS}")
+        return tuple(sorted(set(v)))
+    elif name == "seqs":
+        if not isinstance(v, list) or not 0 < len(v) <= MAX_NACKS_PER_MESSAGE:
+            raise FrameError(f"{where} must list 1..{MAX_NACKS_PER_MESSAGE} sequence numbers")
+        if any(type(x) is not int or not 0 <= x <= 0xFFFF for x in v):
+            raise FrameError(f"{where} must hold RTP sequence numbers 0..65535")
+        return tuple(v)
+    elif kind == "str":
+        if not isinstance(v, str) or len(v) > 4096:
+            raise FrameError(f"{where} must be a string of at most 4096 characters")
+    elif kind == "float":
+        if type(v) not in (int, float) or v != v or not 0 <= v < float("inf"):
+            raise FrameError(f"{where} must be a finite number >= 0")
+        return float(v)
+    elif kind == "int" and (type(v) is not int or v < 0):
+        raise FrameError(f"{where} must be an integer >= 0")
+    return v
+
+
+def decode_control(data: bytes) -> ControlMessage:
+    """One control message from its JSON body (without the length prefix)."""
+    try:
+        raw = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FrameError(f"control message is not JSON: {exc}") from None
+    if not isinstance(raw, dict):
+        raise FrameError("control message must be a JSON object")
+    cls = _TYPES.get(str(raw.get("t")))
+    if cls is None:
+        raise FrameError(f"unknown control message {str(raw.get('t'))[:40]!r}")
+    values: dict[str, Any] = {}
+    for f in fields(cls):
+        if f.name in raw:
+            values[f.name] = _check(cls, f.name, str(f.type), raw[f.name])
+        elif f.default is not MISSING:
+            values[f.name] = f.default
+        else:
+            raise FrameError(f"{cls.TYPE} lacks {f.name!r}")
+    msg: ControlMessage = cls(**values)
+    return msg
+
+
+class ControlReader:
+    """Reassembles control messages from stream data arriving in arbitrary pieces."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+
+    def feed(self, data: bytes) -> Iterator[ControlMessage]:
+        """The messages completed by ``data``; raises :class:`FrameError` on a bad or oversized one."""
+        self._buffer += data
+        while True:
+            head = decode_varint(self._buffer)
+            if head is None:
+                if len(self._buffer) > 8:
+                    raise FrameError("bad length prefix")
+                return
+            length, start = head
+            if length > MAX_CONTROL_MESSAGE:
+                raise FrameError(f"control message of {length} bytes exceeds {MAX_CONTROL_MESSAGE}")
+            if len(self._buffer) < start + length:
+                return
+            body = bytes(self._buffer[start : start + length])
+            del self._buffer[: start + length]
+            yield decode_control(body)
+
+
+# -- media datagrams -------------------------------------------------------------------------------------------
+
+_KEY = 0x80
+_RTCP = 0x40
+_RESERVED = 0x20
+_AUDIO = 0x01
+
+
+@dataclass(frozen=True, slots=True)
+class MediaHeader:
+    track: int
+    layer: int = 0
+    key: bool = False
+    rtcp: bool = False
+    audio: bool = False
+
+
+def encode_media(header: MediaHeader, packet: bytes) -> bytes:
+    if not 0 <= header.layer <= MAX_LAYERS:
+        raise ValueError(f"layer must be 0..{MAX_LAYERS}")
+    flags = (header.layer << 1) | (_KEY if header.key else 0) | (_RTCP if header.rtcp else 0)
+    flags |= _AUDIO if header.audio else 0
+    return bytes((flags,)) + encode_varint(header.track) + packet
+
+
+def decode_media(data: bytes) -> tuple[MediaHeader, bytes]:
+    if len(data) < 2:
+        raise FrameError("media datagram too short")
+    flags = data[0]
+    if flags & _RESERVED:
+        raise FrameError("media datagram sets a reserved bit")
+    head = decode_varint(data, 1)
+    if head is None:
+        raise FrameError("media datagram ends inside its track number")
+    track, start = head
+    if track > MAX_TRACK_NUMBER or start == len(data):
+        raise FrameError("media datagram has a bad track number or no packet")
+    header = MediaHeader(
+        track=track,
+        layer=(flags >> 1) & 0x0F,
+        key=bool(flags & _KEY),
+        rtcp=bool(flags & _RTCP),
+        audio=bool(flags & _AUDIO),
+    )
+    return header, data[start:]
