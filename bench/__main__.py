@@ -56,6 +56,13 @@ def _browser_join() -> Mapping[str, results.Value]:
     return browser_join.run()
 
 
+def _relay() -> Mapping[str, results.Value]:
+    # Imported on use: aioquic and two processes per round.
+    from bench import relay
+
+    return relay.run()
+
+
 def _captions() -> Mapping[str, results.Value]:
     # Imported on use: the edge's captioner (a process with faster-whisper).
     from bench import captions
@@ -70,6 +77,7 @@ STANDALONE: dict[str, Callable[[], Mapping[str, results.Value]]] = {
     "media_jobs": _media_jobs,
     "transcribe_heldout": _transcribe_heldout,
     "captions": _captions,
+    "relay": _relay,
     "browser_join": _browser_join,
     "graphql_validation": _graphql_validation,
 }
@@ -119,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         "graphql_validation",
         "transcribe_heldout",
         "captions",
+        "relay",
     }:  # the notes describe the API benchmarks; media carries its own (media_bench_params)
         common["notes"] = _notes()
     merged = results.merge({**metrics, **common}, args.output)

@@ -71,8 +71,9 @@ PROTOCOL_ERROR = 0x101
 UNAUTHENTICATED = 0x102
 GOING_AWAY = 0x103
 
-Verifier = Callable[[str, float], RelayPeer]
-"""Checks a peer's relay token at ``now``: :meth:`relay.auth.RelayTokenVerifier.verify`, or a test's own."""
+Verifier = Callable[[str], RelayPeer]
+"""Checks a peer's relay token against the wall clock (e.g. ``lambda t: verifier.verify(t, time.time())``): QUIC's
+``now`` is a monotonic clock, token times are not, so the session does not pass its own."""
 
 
 # -- events ---------------------------------------------------------------------------------------------------
@@ -206,11 +207,11 @@ class RelaySession:
 
     def receive_datagram(self, data: bytes, addr: NetworkAddress, now: float) -> None:
         self.quic.receive_datagram(data, addr, now)
-        self._drain(now)
+        self._drain()
 
     def handle_timer(self, now: float) -> None:
         self.quic.handle_timer(now)
-        self._drain(now)
+        self._drain()
 
     def get_timer(self) -> float | None:
         return self.quic.get_timer()
@@ -302,12 +303,12 @@ class RelaySession:
 
     # -- what arrives ---------------------------------------------------------------------------------------
 
-    def _drain(self, now: float) -> None:
+    def _drain(self) -> None:
         while (ev := self.quic.next_event()) is not None:
             if isinstance(ev, quic_events.HandshakeCompleted):
                 self._check_certificate()
             elif isinstance(ev, quic_events.StreamDataReceived):
-                self._on_stream(ev, now)
+                self._on_stream(ev)
             elif isinstance(ev, quic_events.DatagramFrameReceived):
                 self._on_datagram(ev.data)
             elif isinstance(ev, quic_events.ConnectionTerminated):
@@ -322,7 +323,7 @@ class RelaySession:
         if seen != self.pinned_fingerprint.lower():
             self._fail(UNAUTHENTICATED, "the relay peer's certificate is not the one published for it")
 
-    def _on_stream(self, ev: quic_events.StreamDataReceived, now: float) -> None:
+    def _on_stream(self, ev: quic_events.StreamDataReceived) -> None:
         if self._closed:
             return
         if ev.stream_id != CONTROL_STREAM:
@@ -330,7 +331,7 @@ class RelaySession:
             return
         try:
             for msg in self._reader.feed(ev.data):
-                self._on_control(msg, now)
+                self._on_control(msg)
                 if self._closed:
                     return
         except FrameError as exc:
@@ -339,12 +340,12 @@ class RelaySession:
         if ev.end_stream and not self._closed:
             self._fail(PROTOCOL_ERROR, "the control stream ended")
 
-    def _on_control(self, msg: ControlMessage, now: float) -> None:
+    def _on_control(self, msg: ControlMessage) -> None:
         if self.peer is None:
             if not isinstance(msg, Hello):
                 self._fail(UNAUTHENTICATED, f"{msg.TYPE} before hello")
                 return
-            self._on_hello(msg, now)
+            self._on_hello(msg)
             return
         if isinstance(msg, Hello):
             self._fail(PROTOCOL_ERROR, "a second hello")
@@ -380,9 +381,9 @@ class RelaySession:
         elif isinstance(msg, Bye):
             self.quic.close(error_code=NO_ERROR, reason_phrase=f"peer said bye: {msg.reason}"[:200])
 
-    def _on_hello(self, msg: Hello, now: float) -> None:
+    def _on_hello(self, msg: Hello) -> None:
         try:
-            peer = self.verifier(msg.token, now)
+            peer = self.verifier(msg.token)
         except RelayAuthError as exc:
             self._fail(UNAUTHENTICATED, str(exc))
             return

@@ -4,13 +4,14 @@ reordered or duplicated (a seeded ``random.Random``, so a failure repeats)."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aioquic.quic.configuration import QuicConfiguration
 from aioquic.quic.connection import QuicConnection
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from relay.auth import RelayTokenVerifier, issue_relay_token
+from relay.auth import RelayPeer, RelayTokenVerifier, issue_relay_token
 from relay.certs import self_signed
 from relay.frames import Hello
 from relay.session import ALPN, MAX_DATAGRAM_FRAME_SIZE, RelayEvent, RelaySession
@@ -31,8 +32,10 @@ class Keys:
     def token(self, edge_id: str, region: str = "eu", *, now: float = T0, ttl_s: int = 600) -> str:
         return issue_relay_token(self.api, edge_id, region, now=now, ttl_s=ttl_s)
 
-    def verifier(self) -> RelayTokenVerifier:
-        return RelayTokenVerifier(self.api.public_key())
+    def verifier(self, now: float = T0) -> Callable[[str], RelayPeer]:
+        """Verifies at ``now`` (the simulated clock's start; tokens live for minutes, tests for less)."""
+        verifier = RelayTokenVerifier(self.api.public_key())
+        return lambda token: verifier.verify(token, now)
 
 
 def configuration(*, is_client: bool, max_datagram_size: int = 1452) -> QuicConfiguration:
@@ -120,7 +123,7 @@ def pair(
     client = RelaySession(
         client_quic,
         Hello("edge-a", "eu", client_token if client_token is not None else keys.token("edge-a", "eu")),
-        verifier.verify,
+        verifier,
         expected_peer=expected_peer,
         pinned_fingerprint=cert.fingerprint if pin == "auto" else pin,
         max_in_flight=max_in_flight,
@@ -128,7 +131,7 @@ def pair(
     server = RelaySession(
         server_quic,
         Hello("edge-b", "us", server_token if server_token is not None else keys.token("edge-b", "us")),
-        verifier.verify,
+        verifier,
         max_in_flight=max_in_flight,
     )
     if queue_packets is not None:  # each side its own queue, of this size
