@@ -28,16 +28,22 @@ Standard library only: the API and the edge both import this.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Annotated, ClassVar
+
+from protocol import wire
+from protocol.wire import NON_EMPTY, Check
 
 FEED_PATH = "/internal/edge/feed"
 UNAUTHENTICATED_CLOSE = 4401
 """Close code for a bad secret (the same number the signalling socket uses for a bad token)."""
 
 
-class ControlMessageError(ValueError):
+Id = Annotated[str, NON_EMPTY]
+Count = Annotated[int, Check(ge=0)]
+
+
+class ControlMessageError(wire.WireError):
     """A frame is not a valid control message; the text says why and is safe to send back."""
 
 
@@ -46,7 +52,7 @@ class Watch:
     """Edge → API: start sending this meeting's media state (the edge has participants in it)."""
 
     TYPE: ClassVar[str] = "watch"
-    meeting_id: str
+    meeting_id: Id
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +60,7 @@ class Unwatch:
     """Edge → API: stop (the edge's last participant in the meeting left)."""
 
     TYPE: ClassVar[str] = "unwatch"
-    meeting_id: str
+    meeting_id: Id
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +68,8 @@ class DominantSpeaker:
     """Edge → API: who is the dominant speaker now (None: nobody speaks). Sent on change only."""
 
     TYPE: ClassVar[str] = "dominantSpeaker"
-    meeting_id: str
-    participant_id: str | None
+    meeting_id: Id
+    participant_id: Id | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +77,9 @@ class Caption:
     """Edge → API: a line of live captions, what ``participant_id`` just said (at most ``MAX_CAPTION_CHARS``)."""
 
     TYPE: ClassVar[str] = "caption"
-    meeting_id: str
-    participant_id: str
-    text: str
+    meeting_id: Id
+    participant_id: Id
+    text: Annotated[str, Check(min_len=1, max_len=MAX_CAPTION_CHARS)]
 
 
 MAX_CAPTION_CHARS = 500
@@ -84,16 +90,16 @@ class MediaState:
     """API → edge: everything the edge must enforce for a meeting, as of now. Replaces earlier state."""
 
     TYPE: ClassVar[str] = "mediaState"
-    meeting_id: str
+    meeting_id: Id
     ended: bool
     audio_blocked: tuple[str, ...]
     """Participants muted by a host: their audio must not be forwarded."""
     removed: tuple[str, ...]
     """Participants removed from the meeting (or back in its waiting room): disconnect them and refuse their
     join tokens."""
-    recording_id: str | None = None
+    recording_id: Id | None = None
     """The recording capturing now (None: not recording, or paused): the edge writes tracks under its id."""
-    participants: int = 0
+    participants: Count = 0
     """Admitted participants in the whole meeting (on every edge)."""
 
 
@@ -104,8 +110,8 @@ class MeetingSize:
     participants one edge holds."""
 
     TYPE: ClassVar[str] = "meetingSize"
-    meeting_id: str
-    participants: int
+    meeting_id: Id
+    participants: Count
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +119,8 @@ class RecordingChanged:
     """API → edge: capture started, paused, resumed or stopped (``recording_id`` None: do not capture)."""
 
     TYPE: ClassVar[str] = "recording"
-    meeting_id: str
-    recording_id: str | None
+    meeting_id: Id
+    recording_id: Id | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +128,8 @@ class ParticipantMedia:
     """API → edge: what the edge enforces for one participant changed."""
 
     TYPE: ClassVar[str] = "participantMedia"
-    meeting_id: str
-    participant_id: str
+    meeting_id: Id
+    participant_id: Id
     audio_blocked: bool
     """A host muted the participant: drop its audio until this turns false (it unmuted, when allowed)."""
     removed: bool
@@ -136,7 +142,7 @@ class MeetingEnded:
     """API → edge: the meeting ended for all; close every session in it."""
 
     TYPE: ClassVar[str] = "meetingEnded"
-    meeting_id: str
+    meeting_id: Id
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,8 +150,8 @@ class FeedError:
     """API → edge: a frame was refused (``code`` is a ``protocol.errors.ErrorCode`` value)."""
 
     TYPE: ClassVar[str] = "error"
-    code: str
-    message: str
+    code: Id
+    message: Id
 
 
 EdgeToApi = Watch | Unwatch | DominantSpeaker | Caption
@@ -154,125 +160,22 @@ ControlMessage = EdgeToApi | ApiToEdge
 
 
 def encode(msg: ControlMessage) -> str:
-    match msg:
-        case Watch(meeting_id=m) | Unwatch(meeting_id=m) | MeetingEnded(meeting_id=m):
-            d: dict[str, Any] = {"type": msg.TYPE, "meetingId": m}
-        case DominantSpeaker():
-            d = {"type": msg.TYPE, "meetingId": msg.meeting_id, "participantId": msg.participant_id}
-        case Caption():
-            d = {"type": msg.TYPE, "meetingId": msg.meeting_id, "participantId": msg.participant_id, "text": msg.text}
-        case MediaState():
-            d = {
-                "type": msg.TYPE,
-                "meetingId": msg.meeting_id,
-                "ended": msg.ended,
-                "audioBlocked": list(msg.audio_blocked),
-                "removed": list(msg.removed),
-                "recordingId": msg.recording_id,
-                "participants": msg.participants,
-            }
-        case MeetingSize():
-            d = {"type": msg.TYPE, "meetingId": msg.meeting_id, "participants": msg.participants}
-        case RecordingChanged():
-            d = {"type": msg.TYPE, "meetingId": msg.meeting_id, "recordingId": msg.recording_id}
-        case ParticipantMedia():
-            d = {
-                "type": msg.TYPE,
-                "meetingId": msg.meeting_id,
-                "participantId": msg.participant_id,
-                "audioBlocked": msg.audio_blocked,
-                "removed": msg.removed,
-            }
-        case FeedError():
-            d = {"type": msg.TYPE, "code": msg.code, "message": msg.message}
-    return json.dumps(d, separators=(",", ":"))
+    return wire.encode(msg)
 
 
-def _load(text: str | bytes) -> dict[str, Any]:
-    try:
-        obj = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ControlMessageError(f"frame is not JSON: {exc}") from None
-    except RecursionError:
-        raise ControlMessageError("frame is nested too deeply") from None
-    if not isinstance(obj, dict) or not isinstance(obj.get("type"), str):
-        raise ControlMessageError("frame must be a JSON object with a string 'type'")
-    return obj
-
-
-def _str(obj: dict[str, Any], key: str) -> str:
-    value = obj.get(key)
-    if not isinstance(value, str) or not value:
-        raise ControlMessageError(f"{obj['type']}.{key} must be a non-empty string")
-    return value
-
-
-def _opt_str(obj: dict[str, Any], key: str) -> str | None:
-    return None if obj.get(key) is None else _str(obj, key)
-
-
-def _bool(obj: dict[str, Any], key: str) -> bool:
-    value = obj.get(key)
-    if not isinstance(value, bool):
-        raise ControlMessageError(f"{obj['type']}.{key} must be true or false")
-    return value
-
-
-def _count(obj: dict[str, Any], key: str) -> int:
-    value = obj.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ControlMessageError(f"{obj['type']}.{key} must be an integer >= 0")
-    return value
-
-
-def _strs(obj: dict[str, Any], key: str) -> tuple[str, ...]:
-    value = obj.get(key)
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ControlMessageError(f"{obj['type']}.{key} must be a list of strings")
-    return tuple(value)
+_from_edge = wire.Codec(ControlMessageError, Watch, Unwatch, DominantSpeaker, Caption)
+_from_api = wire.Codec(
+    ControlMessageError, MediaState, ParticipantMedia, RecordingChanged, MeetingSize, MeetingEnded, FeedError
+)
 
 
 def parse_edge_to_api(text: str | bytes) -> EdgeToApi:
     """Decode a frame an edge sent (what the API reads)."""
-    obj = _load(text)
-    kind = obj["type"]
-    if kind == Watch.TYPE:
-        return Watch(_str(obj, "meetingId"))
-    if kind == Unwatch.TYPE:
-        return Unwatch(_str(obj, "meetingId"))
-    if kind == DominantSpeaker.TYPE:
-        return DominantSpeaker(_str(obj, "meetingId"), _opt_str(obj, "participantId"))
-    if kind == Caption.TYPE:
-        text = _str(obj, "text")
-        if len(text) > MAX_CAPTION_CHARS:
-            raise ControlMessageError(f"caption.text must be at most {MAX_CAPTION_CHARS} characters")
-        return Caption(_str(obj, "meetingId"), _str(obj, "participantId"), text)
-    raise ControlMessageError(f"unknown message type {kind!r}")
+    msg: EdgeToApi = _from_edge.decode(text)
+    return msg
 
 
 def parse_api_to_edge(text: str | bytes) -> ApiToEdge:
     """Decode a frame the API sent (what the edge reads)."""
-    obj = _load(text)
-    kind = obj["type"]
-    if kind == MediaState.TYPE:
-        return MediaState(
-            _str(obj, "meetingId"),
-            _bool(obj, "ended"),
-            _strs(obj, "audioBlocked"),
-            _strs(obj, "removed"),
-            _opt_str(obj, "recordingId"),
-            _count(obj, "participants") if "participants" in obj else 0,
-        )
-    if kind == MeetingSize.TYPE:
-        return MeetingSize(_str(obj, "meetingId"), _count(obj, "participants"))
-    if kind == RecordingChanged.TYPE:
-        return RecordingChanged(_str(obj, "meetingId"), _opt_str(obj, "recordingId"))
-    if kind == ParticipantMedia.TYPE:
-        return ParticipantMedia(
-            _str(obj, "meetingId"), _str(obj, "participantId"), _bool(obj, "audioBlocked"), _bool(obj, "removed")
-        )
-    if kind == MeetingEnded.TYPE:
-        return MeetingEnded(_str(obj, "meetingId"))
-    if kind == FeedError.TYPE:
-        return FeedError(_str(obj, "code"), _str(obj, "message"))
-    raise ControlMessageError(f"unknown message type {kind!r}")
+    msg: ApiToEdge = _from_api.decode(text)
+    return msg

@@ -57,13 +57,14 @@ Standard library only: the edge, the web SDK's tests and ``loadtests`` all impor
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
+from protocol import wire
 from protocol.errors import ErrorCode
+from protocol.wire import Check
 
 MAX_CLOSE_REASON_BYTES = 123
 """RFC 6455 section 5.5: a control frame's payload is at most 125 bytes, two of which are the close code."""
@@ -96,7 +97,7 @@ def close_reason(text: str) -> str:
     return data[: MAX_CLOSE_REASON_BYTES - 3].decode(errors="ignore") + "..."
 
 
-class SignallingMessageError(ValueError):
+class SignallingMessageError(wire.WireError):
     """A frame is not a valid signalling message; the text says why and is safe to send back."""
 
 
@@ -120,15 +121,16 @@ class Leave:
 
 TRACK_SOURCES = ("camera", "microphone", "screen")
 """What a published track shows; a screen share's audio is also ``screen``."""
+MIDS = Check(noun="an object keyed by mid")
 
 
 @dataclass(frozen=True, slots=True)
 class TrackInfo:
     """What one m-line (mid) carries, sent beside the SDP in an ``offer``."""
 
-    source: str
+    source: Annotated[str, Check(choices=TRACK_SOURCES)]
     """One of :data:`TRACK_SOURCES`."""
-    participant_id: str | None = None
+    participant_id: str | None = field(default=None, metadata={"omit_empty": True})
     """Edge → client only: whose track it is."""
 
 
@@ -138,7 +140,7 @@ class Offer:
 
     TYPE: ClassVar[str] = "offer"
     sdp: str
-    tracks: Mapping[str, TrackInfo] = field(default_factory=dict)
+    tracks: Annotated[Mapping[str, TrackInfo], MIDS] = field(default_factory=dict, metadata={"omit_empty": True})
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +148,7 @@ class Tracks:
     """Edge → client: what each send-only mid carries now, after a change made without an offer."""
 
     TYPE: ClassVar[str] = "tracks"
-    tracks: Mapping[str, TrackInfo] = field(default_factory=dict)
+    tracks: Annotated[Mapping[str, TrackInfo], MIDS] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,11 +166,12 @@ class Candidate:
     TYPE: ClassVar[str] = "candidate"
     candidate: str
     sdp_mid: str | None = None
-    sdp_mline_index: int | None = None
+    sdp_mline_index: int | None = field(default=None, metadata={"wire": "sdpMLineIndex"})
 
 
 MAX_VIDEO_SIZE = 16_384
 """The largest width or height a ``videoSize`` may state (beyond any real screen)."""
+PIXELS = Check(ge=0, le=MAX_VIDEO_SIZE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,8 +180,8 @@ class VideoSize:
 
     TYPE: ClassVar[str] = "videoSize"
     mid: str
-    width: int
-    height: int
+    width: Annotated[int, PIXELS]
+    height: Annotated[int, PIXELS]
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,181 +215,30 @@ def bad_input(message: str) -> Error:
     return Error(code=ErrorCode.BAD_INPUT.value, message=message)
 
 
-# -- encoding ----------------------------------------------------------------------------------------------
+# -- encoding and decoding (protocol.wire) --------------------------------------------------------------------
 
 
 def to_dict(msg: Message) -> dict[str, Any]:
     """The wire form of ``msg`` (a JSON object)."""
-    match msg:
-        case Join(token=token):
-            return {"type": Join.TYPE, "token": token}
-        case Leave():
-            return {"type": Leave.TYPE}
-        case Offer(sdp=sdp, tracks=tracks):
-            out: dict[str, Any] = {"type": Offer.TYPE, "sdp": sdp}
-            if tracks:
-                out["tracks"] = {mid: _track_to_dict(info) for mid, info in tracks.items()}
-            return out
-        case Answer(sdp=sdp):
-            return {"type": Answer.TYPE, "sdp": sdp}
-        case Tracks(tracks=tracks):
-            return {"type": Tracks.TYPE, "tracks": {mid: _track_to_dict(info) for mid, info in tracks.items()}}
-        case Candidate():
-            return {
-                "type": Candidate.TYPE,
-                "candidate": msg.candidate,
-                "sdpMid": msg.sdp_mid,
-                "sdpMLineIndex": msg.sdp_mline_index,
-            }
-        case VideoSize(mid=mid, width=width, height=height):
-            return {"type": VideoSize.TYPE, "mid": mid, "width": width, "height": height}
-        case Joined():
-            return {
-                "type": Joined.TYPE,
-                "participantId": msg.participant_id,
-                "meetingId": msg.meeting_id,
-                "role": msg.role,
-                "publish": list(msg.publish),
-            }
-        case Error(code=code, message=message):
-            return {"type": Error.TYPE, "code": code, "message": message}
-    raise TypeError(f"not a signalling message: {msg!r}")  # pragma: no cover - exhaustive above
-
-
-def _track_to_dict(info: TrackInfo) -> dict[str, str]:
-    out = {"source": info.source}
-    if info.participant_id is not None:
-        out["participantId"] = info.participant_id
-    return out
+    return wire.to_dict(msg)
 
 
 def encode(msg: Message) -> str:
     """One text frame for ``msg``."""
-    return json.dumps(to_dict(msg), separators=(",", ":"), ensure_ascii=False)
+    return wire.encode(msg)
 
 
-# -- decoding ----------------------------------------------------------------------------------------------
-
-
-def _str(obj: dict[str, Any], key: str) -> str:
-    value = obj.get(key)
-    if not isinstance(value, str):
-        raise SignallingMessageError(f"{obj['type']}.{key} must be a string (got {type(value).__name__})")
-    return value
-
-
-def _opt_str(obj: dict[str, Any], key: str) -> str | None:
-    value = obj.get(key)
-    if value is not None and not isinstance(value, str):
-        raise SignallingMessageError(f"{obj['type']}.{key} must be a string or null (got {type(value).__name__})")
-    return value
-
-
-def _opt_int(obj: dict[str, Any], key: str) -> int | None:
-    value = obj.get(key)
-    # bool is an int subclass in Python, but `true` is not an m-line index.
-    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-        raise SignallingMessageError(f"{obj['type']}.{key} must be an integer or null (got {type(value).__name__})")
-    return value
-
-
-def _size(obj: dict[str, Any], key: str) -> int:
-    value = _opt_int(obj, key)
-    if value is None or not 0 <= value <= MAX_VIDEO_SIZE:
-        raise SignallingMessageError(f"{obj['type']}.{key} must be an integer 0..{MAX_VIDEO_SIZE} (got {value!r})")
-    return value
-
-
-def _str_list(obj: dict[str, Any], key: str) -> tuple[str, ...]:
-    value = obj.get(key)
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise SignallingMessageError(f"{obj['type']}.{key} must be a list of strings")
-    return tuple(value)
-
-
-def _load(text: str | bytes) -> dict[str, Any]:
-    try:
-        obj = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SignallingMessageError(f"frame is not JSON: {exc}") from None
-    except RecursionError:
-        # json recurses per nesting level: a frame of 100,000 "[" must be refused, not crash the reader.
-        raise SignallingMessageError("frame is nested too deeply") from None
-    if not isinstance(obj, dict):
-        raise SignallingMessageError(f"frame must be a JSON object (got {type(obj).__name__})")
-    if not isinstance(obj.get("type"), str):
-        raise SignallingMessageError("frame has no string 'type'")
-    return obj
-
-
-def _tracks(obj: dict[str, Any]) -> dict[str, TrackInfo]:
-    value = obj.get("tracks")
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise SignallingMessageError(
-            f"{obj['type']}.tracks must be an object keyed by mid (got {type(value).__name__})"
-        )
-    out: dict[str, TrackInfo] = {}
-    for mid, info in value.items():
-        if not isinstance(info, dict) or info.get("source") not in TRACK_SOURCES:
-            raise SignallingMessageError(
-                f"{obj['type']}.tracks[{mid!r}].source must be one of {', '.join(TRACK_SOURCES)}"
-            )
-        pid = info.get("participantId")
-        if pid is not None and not isinstance(pid, str):
-            raise SignallingMessageError(f"{obj['type']}.tracks[{mid!r}].participantId must be a string")
-        out[mid] = TrackInfo(source=info["source"], participant_id=pid)
-    return out
-
-
-def _from_dict_common(obj: dict[str, Any]) -> Offer | Answer | Candidate | None:
-    kind = obj["type"]
-    if kind == Offer.TYPE:
-        return Offer(sdp=_str(obj, "sdp"), tracks=_tracks(obj))
-    if kind == Answer.TYPE:
-        return Answer(sdp=_str(obj, "sdp"))
-    if kind == Candidate.TYPE:
-        return Candidate(
-            candidate=_str(obj, "candidate"),
-            sdp_mid=_opt_str(obj, "sdpMid"),
-            sdp_mline_index=_opt_int(obj, "sdpMLineIndex"),
-        )
-    return None
+_client = wire.Codec(SignallingMessageError, Join, Leave, Offer, Answer, Candidate, VideoSize)
+_edge = wire.Codec(SignallingMessageError, Joined, Offer, Answer, Candidate, Tracks, Error)
 
 
 def parse_client_message(text: str | bytes) -> ClientMessage:
     """Decode a frame the client sent (what the edge reads). Unknown keys are ignored so clients can be newer."""
-    obj = _load(text)
-    kind = obj["type"]
-    if kind == Join.TYPE:
-        return Join(token=_str(obj, "token"))
-    if kind == Leave.TYPE:
-        return Leave()
-    if kind == VideoSize.TYPE:
-        return VideoSize(mid=_str(obj, "mid"), width=_size(obj, "width"), height=_size(obj, "height"))
-    common = _from_dict_common(obj)
-    if common is None:
-        raise SignallingMessageError(f"unknown message type {kind!r}")
-    return common
+    msg: ClientMessage = _client.decode(text)
+    return msg
 
 
 def parse_edge_message(text: str | bytes) -> EdgeMessage:
     """Decode a frame the edge sent (what clients, tests and load tests read)."""
-    obj = _load(text)
-    kind = obj["type"]
-    if kind == Joined.TYPE:
-        return Joined(
-            participant_id=_str(obj, "participantId"),
-            meeting_id=_str(obj, "meetingId"),
-            role=_str(obj, "role"),
-            publish=_str_list(obj, "publish"),
-        )
-    if kind == Error.TYPE:
-        return Error(code=_str(obj, "code"), message=_str(obj, "message"))
-    if kind == Tracks.TYPE:
-        return Tracks(tracks=_tracks(obj))
-    common = _from_dict_common(obj)
-    if common is None:
-        raise SignallingMessageError(f"unknown message type {kind!r}")
-    return common
+    msg: EdgeMessage = _edge.decode(text)
+    return msg

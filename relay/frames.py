@@ -2,8 +2,9 @@
 
 A relay link joins two edges. The *client* edge opens it and uses its first bidirectional stream (id 0) as the
 **control stream**; every message on it is a QUIC variable-length integer (RFC 9000 section 16) giving the
-length of a UTF-8 JSON object whose ``"t"`` names the message. JSON because control traffic is rare (a few
-messages per track) and readable in a capture; the length prefix because a QUIC stream is a byte stream with no
+length of a UTF-8 JSON object whose ``"type"`` names the message (``protocol.wire``, the codec of every JSON
+message between our processes). JSON because control traffic is rare (a few messages per track) and readable in
+a capture; the length prefix because a QUIC stream is a byte stream with no
 message boundaries (RFC 9000 section 2.2).
 
 Media travels in **DATAGRAM frames** (RFC 9221): unreliable, unordered and never retransmitted, like the UDP
@@ -27,10 +28,12 @@ Standard library only; nothing here does I/O.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from dataclasses import MISSING, asdict, dataclass, fields
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Annotated, ClassVar
+
+from protocol import wire
+from protocol.wire import Check
 
 MAX_CONTROL_MESSAGE = 64 * 1024
 """Largest control message accepted. An announce is ~200 bytes; the bound keeps a peer from making us buffer."""
@@ -40,7 +43,7 @@ MAX_LAYERS = 15
 MAX_NACKS_PER_MESSAGE = 256
 
 
-class FrameError(ValueError):
+class FrameError(wire.WireError):
     """Bytes that are not a valid relay frame; the text says why. The link is closed with ``PROTOCOL_ERROR``."""
 
 
@@ -75,7 +78,11 @@ def decode_varint(data: bytes | bytearray | memoryview, offset: int = 0) -> tupl
     return value, offset + size
 
 
-# -- control messages ------------------------------------------------------------------------------------------
+# -- control messages (protocol.wire: {"type": …, camelCase fields}) ---------------------------------------------
+
+Name = Annotated[str, Check(min_len=1, max_len=256)]
+TrackNumber = Annotated[int, Check(ge=0, le=MAX_TRACK_NUMBER)]
+Layer = Annotated[int, Check(ge=0, le=MAX_LAYERS)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,9 +91,9 @@ class Hello:
     credential verified. ``token`` is the edge's relay credential (see :mod:`relay.auth`)."""
 
     TYPE: ClassVar[str] = "hello"
-    edge_id: str
-    region: str
-    token: str
+    edge_id: Name
+    region: Annotated[str, Check(max_len=256)]
+    token: Annotated[str, Check(max_len=4096)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,17 +101,17 @@ class Announce:
     """A track the sender can forward: ``track`` is its number on this link (sender's numbering)."""
 
     TYPE: ClassVar[str] = "announce"
-    track: int
-    meeting_id: str
-    participant_id: str
-    track_id: str
-    """The publishing edge's id for the track (stable across links: a pulled track keeps it)."""
-    kind: str
-    """``audio`` or ``video``."""
-    source: str
-    """``microphone``, ``camera``, ``screen`` …, as the publisher labelled it."""
-    layers: int = 1
+    track: TrackNumber
+    meeting_id: Name
+    participant_id: Name
+    track_id: Name
+    """The deployment-wide id the origin edge gave the track (stable across links: a pulled track keeps it)."""
+    kind: Annotated[str, Check(choices=("audio", "video"))]
+    source: Annotated[str, Check(choices=("camera", "microphone", "screen"))]
+    layers: Annotated[int, Check(ge=1, le=MAX_LAYERS + 1)] = 1
     """Simulcast layers on offer (1: a single stream)."""
+    origin: Annotated[str, Check(max_len=256)] = ""
+    """The edge the publisher is connected to (the root of the track's distribution tree, relay.mesh)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +119,7 @@ class Withdraw:
     """The track ended (its publisher left or stopped it): its number is not reused on this link."""
 
     TYPE: ClassVar[str] = "withdraw"
-    track: int
+    track: TrackNumber
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,14 +128,17 @@ class Subscribe:
     pulling edge asks for what its local subscribers need. Sent again to change the layers."""
 
     TYPE: ClassVar[str] = "subscribe"
-    track: int
-    layers: tuple[int, ...] = (0,)
+    track: TrackNumber
+    layers: Annotated[tuple[Layer, ...], Check(max_items=MAX_LAYERS + 1)] = (0,)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "layers", tuple(sorted(set(self.layers))))
 
 
 @dataclass(frozen=True, slots=True)
 class Unsubscribe:
     TYPE: ClassVar[str] = "unsubscribe"
-    track: int
+    track: TrackNumber
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,8 +146,8 @@ class KeyFrameRequest:
     """A subscriber behind the receiver needs a key frame of ``layer`` (a PLI or FIR crossing the hop)."""
 
     TYPE: ClassVar[str] = "keyframe"
-    track: int
-    layer: int = 0
+    track: TrackNumber
+    layer: Layer = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,8 +156,12 @@ class Nack:
     sender answers from its history, or passes the request on towards the publisher."""
 
     TYPE: ClassVar[str] = "nack"
-    track: int
-    seqs: tuple[int, ...]
+    track: TrackNumber
+    seqs: Annotated[tuple[Annotated[int, Check(ge=0, le=0xFFFF)], ...], Check(max_items=MAX_NACKS_PER_MESSAGE)]
+
+    def __post_init__(self) -> None:
+        if not self.seqs:
+            raise FrameError("nack.seqs must list at least one sequence number")
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,9 +169,9 @@ class Stats:
     """Periodic load report, so a peer can choose whom to pull from (cascading)."""
 
     TYPE: ClassVar[str] = "stats"
-    sessions: int
-    forwarded_pps: float
-    cpu: float
+    sessions: Annotated[int, Check(ge=0)]
+    forwarded_pps: Annotated[float, Check(ge=0)]
+    cpu: Annotated[float, Check(ge=0)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,78 +179,23 @@ class Bye:
     """The sender is going away (shutdown, or the last shared meeting ended)."""
 
     TYPE: ClassVar[str] = "bye"
-    reason: str = ""
+    reason: Annotated[str, Check(max_len=256)] = ""
 
 
 ControlMessage = Hello | Announce | Withdraw | Subscribe | Unsubscribe | KeyFrameRequest | Nack | Stats | Bye
-_TYPES: dict[str, type[Any]] = {
-    cls.TYPE: cls for cls in (Hello, Announce, Withdraw, Subscribe, Unsubscribe, KeyFrameRequest, Nack, Stats, Bye)
-}
+_CONTROL = wire.Codec(FrameError, Hello, Announce, Withdraw, Subscribe, Unsubscribe, KeyFrameRequest, Nack, Stats, Bye)
 
 
 def encode_control(msg: ControlMessage) -> bytes:
-    body = asdict(msg)
-    body["t"] = msg.TYPE
-    data = json.dumps(body, separators=(",", ":")).encode()
+    data = wire.encode(msg).encode()
     if len(data) > MAX_CONTROL_MESSAGE:
         raise FrameError(f"{msg.TYPE} of {len(data)} bytes exceeds {MAX_CONTROL_MESSAGE}")
     return encode_varint(len(data)) + data
 
 
-def _check(cls: type[Any], name: str, kind: str, v: Any) -> Any:
-    """One decoded field, type- and range-checked: the JSON came from another process, so nothing is assumed."""
-    where = f"{cls.TYPE}.{name}"
-    if name == "track":
-        if type(v) is not int or not 0 <= v <= MAX_TRACK_NUMBER:
-            raise FrameError(f"{where} must be an integer 0..{MAX_TRACK_NUMBER}")
-    elif name == "layer" or (name == "layers" and kind == "int"):
-        low = 1 if name == "layers" else 0
-        if type(v) is not int or not low <= v <= MAX_LAYERS + low:
-            raise FrameError(f"{where} must be an integer {low}..{MAX_LAYERS + low}")
-    elif name == "layers":  # Subscribe: the layer numbers wanted
-        if not isinstance(v, list) or len(v) > MAX_LAYERS + 1:
-            raise FrameError(f"{where} must be a list of layer numbers")
-        if any(type(x) is not int or not 0 <= x <= MAX_LAYERS for x in v):
-            raise FrameError(f"{where} must hold integers 0..{MAX_LAYERS}")
-        return tuple(sorted(set(v)))
-    elif name == "seqs":
-        if not isinstance(v, list) or not 0 < len(v) <= MAX_NACKS_PER_MESSAGE:
-            raise FrameError(f"{where} must list 1..{MAX_NACKS_PER_MESSAGE} sequence numbers")
-        if any(type(x) is not int or not 0 <= x <= 0xFFFF for x in v):
-            raise FrameError(f"{where} must hold RTP sequence numbers 0..65535")
-        return tuple(v)
-    elif kind == "str":
-        if not isinstance(v, str) or len(v) > 4096:
-            raise FrameError(f"{where} must be a string of at most 4096 characters")
-    elif kind == "float":
-        if type(v) not in (int, float) or v != v or not 0 <= v < float("inf"):
-            raise FrameError(f"{where} must be a finite number >= 0")
-        return float(v)
-    elif kind == "int" and (type(v) is not int or v < 0):
-        raise FrameError(f"{where} must be an integer >= 0")
-    return v
-
-
 def decode_control(data: bytes) -> ControlMessage:
     """One control message from its JSON body (without the length prefix)."""
-    try:
-        raw = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FrameError(f"control message is not JSON: {exc}") from None
-    if not isinstance(raw, dict):
-        raise FrameError("control message must be a JSON object")
-    cls = _TYPES.get(str(raw.get("t")))
-    if cls is None:
-        raise FrameError(f"unknown control message {str(raw.get('t'))[:40]!r}")
-    values: dict[str, Any] = {}
-    for f in fields(cls):
-        if f.name in raw:
-            values[f.name] = _check(cls, f.name, str(f.type), raw[f.name])
-        elif f.default is not MISSING:
-            values[f.name] = f.default
-        else:
-            raise FrameError(f"{cls.TYPE} lacks {f.name!r}")
-    msg: ControlMessage = cls(**values)
+    msg: ControlMessage = _CONTROL.decode(data)
     return msg
 
 

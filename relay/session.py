@@ -243,12 +243,22 @@ class RelaySession:
     # -- the local side's requests --------------------------------------------------------------------------
 
     def announce(
-        self, meeting_id: str, participant_id: str, track_id: str, kind: str, source: str, layers: int = 1
+        self,
+        meeting_id: str,
+        participant_id: str,
+        track_id: str,
+        kind: str,
+        source: str,
+        layers: int = 1,
+        origin: str | None = None,
     ) -> int:
-        """Offer a track to the peer; returns its number on this link."""
+        """Offer a track to the peer; returns its number on this link. ``origin``: the edge its publisher is on
+        (default: this one)."""
         number = self._next_track
         self._next_track += 1
-        msg = Announce(number, meeting_id, participant_id, track_id, kind, source, layers)
+        msg = Announce(
+            number, meeting_id, participant_id, track_id, kind, source, layers, origin or self.identity.edge_id
+        )
         self.local_tracks[number] = msg
         self._send_control(msg)
         return number

@@ -34,7 +34,7 @@ def test_an_offer_without_tracks_stays_as_it_was_on_the_wire() -> None:
     ("tracks", "error"),
     [
         ([], "object keyed by mid"),
-        ({"0": "screen"}, "source must be one of"),
+        ({"0": "screen"}, r"tracks\['0'\] must be an object"),
         ({"0": {"source": "webcam"}}, "source must be one of"),
         ({"0": {"source": "camera", "participantId": 7}}, "participantId must be a string"),
     ],

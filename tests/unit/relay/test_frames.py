@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from protocol.wire import camel
 from relay.frames import (
     MAX_CONTROL_MESSAGE,
     Announce,
@@ -34,7 +35,7 @@ from relay.frames import (
 MESSAGES: list[ControlMessage] = [
     Hello("edge-a", "eu-west", "t.o.ken"),
     Announce(7, "m1", "p1", "track-1", "video", "camera", 3),
-    Announce(0, "m1", "p2", "track-2", "audio", "microphone"),
+    Announce(0, "m1", "p2", "track-2", "audio", "microphone", origin="edge-a"),
     Withdraw(7),
     Subscribe(7, (0, 2)),
     Unsubscribe(7),
@@ -74,7 +75,8 @@ def test_several_messages_in_one_piece_come_out_in_order() -> None:
 
 
 def _body(**values: Any) -> bytes:
-    return json.dumps(values).encode()
+    values["type"] = values.pop("t")
+    return json.dumps({camel(k): v for k, v in values.items()}).encode()
 
 
 @pytest.mark.parametrize(
@@ -84,7 +86,7 @@ def _body(**values: Any) -> bytes:
         b"\xff\xfe",
         b"[1, 2]",
         _body(t="shout"),
-        _body(x="hello"),
+        b'{"x": "hello"}',
         _body(t="withdraw"),  # no track
         _body(t="withdraw", track=-1),
         _body(t="withdraw", track=2**31),
@@ -121,8 +123,8 @@ def _body(**values: Any) -> bytes:
         _body(t="nack", track=1, seqs=[70000]),
         _body(t="nack", track=1, seqs=list(range(300))),
         _body(t="stats", sessions=1, forwarded_pps=-1.0, cpu=0.1),
-        b'{"t": "stats", "sessions": 1, "forwarded_pps": NaN, "cpu": 0.1}',
-        b'{"t": "stats", "sessions": 1, "forwarded_pps": Infinity, "cpu": 0.1}',
+        b'{"type": "stats", "sessions": 1, "forwardedPps": NaN, "cpu": 0.1}',
+        b'{"type": "stats", "sessions": 1, "forwardedPps": Infinity, "cpu": 0.1}',
         _body(t="stats", sessions=-3, forwarded_pps=1.0, cpu=0.1),
     ],
 )
