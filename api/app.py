@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
             await services.rate.close()
+            await services.edges.close()
             await bus.close()
             await db.dispose()
 

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from api.errors import UnauthenticatedError
 from api.settings import Settings
-from protocol.tokens import JOIN_TOKEN_AUDIENCE, JOIN_TOKEN_ISSUER, JoinClaims
+from protocol.tokens import JOIN_TOKEN_AUDIENCE, JOIN_TOKEN_ISSUER, RELAY_TOKEN_AUDIENCE, JoinClaims
 
 ACCESS = "access"
 GUEST = "guest"
@@ -197,6 +197,19 @@ class Credentials:
     def join_public_key_pem(self) -> str:
         pub: Ed25519PublicKey = self._join_key.public_key()
         return pub.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+    def relay_token(self, edge_id: str, region: str, now: float) -> tuple[str, int]:
+        """A registered edge's relay credential and its expiry (``protocol.tokens.RELAY_TOKEN_AUDIENCE``)."""
+        expires = int(now) + self.settings.relay_token_ttl_s
+        payload = {
+            "iss": JOIN_TOKEN_ISSUER,
+            "aud": RELAY_TOKEN_AUDIENCE,
+            "sub": edge_id,
+            "region": region,
+            "iat": int(now),
+            "exp": expires,
+        }
+        return jwt.encode(payload, self._join_key, algorithm="EdDSA"), expires
 
     def join_token(self, claims: JoinClaims) -> str:
         payload = {

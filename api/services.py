@@ -8,6 +8,7 @@ from api import limits
 from api.bus import Bus
 from api.db import Database
 from api.errors import RateLimitedError
+from api.media.registry import EdgeRegistry, MemoryEdgeRegistry, RedisEdgeRegistry
 from api.ratelimit import Limit, MemoryRateLimiter, RateLimiter, RedisRateLimiter, Reservation
 from api.security import Credentials
 from api.settings import Settings
@@ -30,6 +31,8 @@ class Services:
     """Named rate limits: per process, or shared by all processes through Redis when REDIS_URL is set."""
     limits: dict[str, Limit] = field(default_factory=dict)
     """The named abuse limits (``api/limits.py``) with this deployment's overrides."""
+    edges: EdgeRegistry = field(default_factory=MemoryEdgeRegistry)
+    """Registered media edges (``api/media/registry.py``): shared through Redis when REDIS_URL is set."""
 
     @classmethod
     def build(cls, settings: Settings, db: Database, bus: Bus) -> Services:
@@ -45,6 +48,11 @@ class Services:
             ),
             limits=limits.resolve(
                 limits.parse_overrides(settings.rate_limits), settings.passcode_attempts, settings.passcode_window_s
+            ),
+            edges=(
+                RedisEdgeRegistry(settings.redis_url, f"{settings.redis_prefix}:")
+                if settings.redis_url
+                else MemoryEdgeRegistry()
             ),
         )
 

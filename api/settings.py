@@ -56,6 +56,12 @@ class Settings:
     recording_processor: str = "stack.jobs:EmbeddedProcessor"
     """What processes stopped recordings (``module:Class``): by default the worker job functions run in this
     process; empty: recordings stay STOPPED (a deployment processing them elsewhere)."""
+    placement_latency_weight: float = 0.4
+    placement_capacity_weight: float = 0.6
+    """How joins are placed when several edges are registered (``api/media/placement.py``): round-trip time the
+    client measured vs the edge's load, each scaled to 0..1."""
+    relay_token_ttl_s: int = 10 * 60
+    """Lifetime of the relay tokens edges show each other (renewed over the control feed at half-life)."""
     edge_secret: str = ""
     """Shared secret media edges present on the control feed (``/internal/edge/feed``) to learn host mutes,
     removals and meeting ends. Empty: the feed refuses every edge, and media does not enforce host controls."""
@@ -144,6 +150,9 @@ class Settings:
             public_url=e.get("API_PUBLIC_URL", d.public_url).rstrip("/"),
             edge_url=e.get("API_EDGE_URL", d.edge_url),
             edge_secret=e.get("API_EDGE_SECRET", d.edge_secret),
+            placement_latency_weight=float(e.get("API_PLACEMENT_LATENCY_WEIGHT", d.placement_latency_weight)),
+            placement_capacity_weight=float(e.get("API_PLACEMENT_CAPACITY_WEIGHT", d.placement_capacity_weight)),
+            relay_token_ttl_s=int(e.get("API_RELAY_TOKEN_TTL", d.relay_token_ttl_s)),
             recording_processor=e.get("API_RECORDING_PROCESSOR", d.recording_processor),
             secret_key=e.get("API_SECRET_KEY", d.secret_key),
             access_token_ttl_s=int(e.get("API_ACCESS_TOKEN_TTL", d.access_token_ttl_s)),

@@ -19,6 +19,11 @@ Edge → API                                   API → edge
                                                participants, on every edge: the large-meeting audio rule)
                                              - ``meetingEnded {meetingId}``
                                              - ``error {code, message}`` (a frame was refused; feed goes on)
+- ``register {edgeId, region,                - ``relayCredentials {token, expiresAt}`` (answers register)
+  signallingUrl, relayAddr, relayFingerprint,  - ``meetingEdges {meetingId, edges[]}`` (the edges a watched
+  sessions, forwardedPps, cpu, capacity}``       meeting spans, when that changes: the relay mesh's members)
+  (on connect, then every 5 s: the registry
+  the API places joins from)
 
 The edge authenticates the upgrade with ``Authorization: Bearer <secret>`` (``EDGE_CONTROL_SECRET`` on the
 edge, ``API_EDGE_SECRET`` on the API); a wrong or missing secret closes the socket with 4401.
@@ -83,6 +88,60 @@ class Caption:
 
 
 MAX_CAPTION_CHARS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Register:
+    """Edge → API: who this edge is and how loaded, first on every (re)connection and then every
+    ``REGISTER_EVERY_S`` as a heartbeat; an edge not heard from for ``EDGE_TTL_S`` leaves the registry, so joins
+    stop being placed on it. The API answers with :class:`RelayCredentials`."""
+
+    TYPE: ClassVar[str] = "register"
+    edge_id: Id
+    region: Annotated[str, Check(min_len=1, max_len=64)]
+    signalling_url: Annotated[str, Check(min_len=1, max_len=2048)]
+    """What clients connect to (``ws(s)://…/edge/signal``); its ``http(s)`` form with ``/healthz`` is the probe."""
+    relay_addr: Annotated[str, Check(max_len=300)] = ""
+    """``host:port`` of the edge's relay endpoint (UDP, QUIC); empty: this edge does not relay."""
+    relay_fingerprint: Annotated[str, Check(max_len=64)] = ""
+    """SHA-256 of its relay certificate (hex): other edges pin it."""
+    sessions: Count = 0
+    forwarded_pps: Annotated[float, Check(ge=0)] = 0.0
+    cpu: Annotated[float, Check(ge=0, le=64)] = 0.0
+    """Busy fraction of the edge process's core (can exceed 1 briefly with helper threads)."""
+    capacity: Annotated[int, Check(ge=1)] = 500
+    """Sessions this edge is sized for (``EDGE_CAPACITY``): placement weighs load against it."""
+
+
+REGISTER_EVERY_S = 5.0
+EDGE_TTL_S = 15.0
+
+
+@dataclass(frozen=True, slots=True)
+class RelayCredentials:
+    """API → edge: the edge's relay token (``protocol.tokens.RELAY_TOKEN_AUDIENCE``), renewed before it expires."""
+
+    TYPE: ClassVar[str] = "relayCredentials"
+    token: Id
+    expires_at: Count
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeRef:
+    edge_id: Id
+    region: str = ""
+    relay_addr: str = ""
+    relay_fingerprint: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingEdges:
+    """API → edge: the edges a watched meeting spans now, in the order its relay trees are built from
+    (``relay.mesh``: first to watch first). Sent when it changes."""
+
+    TYPE: ClassVar[str] = "meetingEdges"
+    meeting_id: Id
+    edges: tuple[EdgeRef, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,8 +213,17 @@ class FeedError:
     message: Id
 
 
-EdgeToApi = Watch | Unwatch | DominantSpeaker | Caption
-ApiToEdge = MediaState | ParticipantMedia | RecordingChanged | MeetingSize | MeetingEnded | FeedError
+EdgeToApi = Watch | Unwatch | DominantSpeaker | Caption | Register
+ApiToEdge = (
+    MediaState
+    | ParticipantMedia
+    | RecordingChanged
+    | MeetingSize
+    | MeetingEnded
+    | FeedError
+    | RelayCredentials
+    | MeetingEdges
+)
 ControlMessage = EdgeToApi | ApiToEdge
 
 
@@ -163,9 +231,17 @@ def encode(msg: ControlMessage) -> str:
     return wire.encode(msg)
 
 
-_from_edge = wire.Codec(ControlMessageError, Watch, Unwatch, DominantSpeaker, Caption)
+_from_edge = wire.Codec(ControlMessageError, Watch, Unwatch, DominantSpeaker, Caption, Register)
 _from_api = wire.Codec(
-    ControlMessageError, MediaState, ParticipantMedia, RecordingChanged, MeetingSize, MeetingEnded, FeedError
+    ControlMessageError,
+    MediaState,
+    ParticipantMedia,
+    RecordingChanged,
+    MeetingSize,
+    MeetingEnded,
+    FeedError,
+    RelayCredentials,
+    MeetingEdges,
 )
 
 

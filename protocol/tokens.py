@@ -11,6 +11,10 @@ from enum import StrEnum
 
 JOIN_TOKEN_AUDIENCE = "meetmesh-edge"
 JOIN_TOKEN_ISSUER = "meetmesh-api"
+RELAY_TOKEN_AUDIENCE = "meetmesh-relay"
+"""Relay tokens (what an edge shows another edge on a relay link, ``relay/auth.py``) are signed with the same key
+as join tokens but for this audience, so neither is ever accepted as the other. Claims: ``iss``, ``aud``, ``sub``
+(the edge id), ``region``, ``iat``, ``exp``."""
 
 
 class PublishKind(StrEnum):

@@ -21,8 +21,9 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-RELAY_TOKEN_AUDIENCE = "meetmesh-relay"
-RELAY_TOKEN_ISSUER = "meetmesh-api"
+from protocol.tokens import JOIN_TOKEN_ISSUER as RELAY_TOKEN_ISSUER
+from protocol.tokens import RELAY_TOKEN_AUDIENCE
+
 _REQUIRED = ("iss", "aud", "sub", "exp", "iat", "region")
 
 

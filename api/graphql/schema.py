@@ -23,14 +23,14 @@ from api.graphql.errors import map_error
 from api.graphql.shared_events import SharedEventExecutionContext
 from api.media import events as _media_events  # noqa: F401  (registers ActiveSpeakerEvent)
 from api.meetings.resolvers import MeetingMutation, MeetingQuery
-from api.participants.resolvers import ParticipantMutation
+from api.participants.resolvers import EdgeQuery, ParticipantMutation
 from api.polls import resolvers as polls
 from api.privacy import resolvers as privacy
 from api.privacy.liveness import DeletedAccountGuard
 from api.recordings import resolvers as recordings
 
 _DOMAINS = (chat, polls, breakouts, recordings, analytics, audit, privacy)
-Query = merge_types("Query", (AccountQuery, MeetingQuery, *(q for d in _DOMAINS for q in d.QUERIES)))
+Query = merge_types("Query", (AccountQuery, MeetingQuery, EdgeQuery, *(q for d in _DOMAINS for q in d.QUERIES)))
 Mutation = merge_types(
     "Mutation", (AccountMutation, MeetingMutation, ParticipantMutation, *(m for d in _DOMAINS for m in d.MUTATIONS))
 )

@@ -12,6 +12,7 @@ import contextlib
 import functools
 import hmac
 import logging
+import time
 from typing import Any
 
 from litestar import WebSocket, websocket
@@ -19,6 +20,7 @@ from litestar.datastructures import State
 from litestar.exceptions import WebSocketDisconnect
 
 from api.errors import AppError
+from api.media.registry import EdgeInfo
 from api.media.service import load_media_state, report_caption, report_dominant_speaker
 from api.services import Services
 from protocol.errors import ErrorCode
@@ -28,8 +30,11 @@ from protocol.media_control import (
     ApiToEdge,
     Caption,
     ControlMessageError,
-    DominantSpeaker,
+    EdgeToApi,
     FeedError,
+    MeetingEdges,
+    Register,
+    RelayCredentials,
     Unwatch,
     Watch,
     encode,
@@ -42,12 +47,24 @@ MAX_WATCHES = 10_000
 """Meetings one edge may watch at once: a bound on the tasks a misbehaving edge can make this process run."""
 
 
+MEETING_EDGES_EVERY_S = 2.0
+"""How often a feed compares the edges of the meetings it watches with what it last told its edge. Polled (one
+registry read per watched meeting) rather than pushed, so it needs nothing from the bus and works across API
+processes whichever one each edge's feed is connected to."""
+
+
 class _Feed:
     def __init__(self, socket: WebSocket[Any, Any, Any], svc: Services) -> None:
         self.socket = socket
         self.svc = svc
         self.watches: dict[str, asyncio.Task[None]] = {}
         self._send_lock = asyncio.Lock()
+        self.edge_id: str | None = None
+        """Set by the edge's ``register``; edges that never register are served as before (one-edge setups)."""
+        self._relay_expires = 0
+        self._told: dict[str, tuple[str, ...]] = {}
+        """Per watched meeting, the edge ids last sent in ``meetingEdges``."""
+        self._poller: asyncio.Task[None] | None = None
 
     async def send(self, msg: ApiToEdge) -> None:
         async with self._send_lock:
@@ -70,11 +87,25 @@ class _Feed:
                     continue
                 await self.handle(msg)
         finally:
-            for task in self.watches.values():
+            tasks = [*self.watches.values(), *([self._poller] if self._poller else [])]
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(*self.watches.values(), return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if self.edge_id is not None:
+                for meeting_id in list(self._told):
+                    await self.svc.edges.unwatch(meeting_id, self.edge_id)
 
-    async def handle(self, msg: Watch | Unwatch | DominantSpeaker | Caption) -> None:
+    async def handle(self, msg: EdgeToApi) -> None:
+        if isinstance(msg, Register):
+            await self._register(msg)
+            return
+        if isinstance(msg, Watch | Unwatch) and self.edge_id is not None:
+            if isinstance(msg, Watch):
+                await self.svc.edges.watch(msg.meeting_id, self.edge_id, time.time())
+                self._told.setdefault(msg.meeting_id, ())
+            else:
+                await self.svc.edges.unwatch(msg.meeting_id, self.edge_id)
+                self._told.pop(msg.meeting_id, None)
         if isinstance(msg, Watch):
             if msg.meeting_id in self.watches:
                 return  # already watching: the edge has (or is about to get) the state
@@ -96,6 +127,32 @@ class _Feed:
                     await report_dominant_speaker(self.svc, msg.meeting_id, msg.participant_id)
             except AppError as exc:
                 await self.send(FeedError(exc.code.value, exc.message))
+
+    async def _register(self, msg: Register) -> None:
+        if self.edge_id is not None and msg.edge_id != self.edge_id:
+            await self.send(FeedError(ErrorCode.CONFLICT.value, f"this feed is edge {self.edge_id!r}'s"))
+            return
+        now = time.time()
+        self.edge_id = msg.edge_id
+        await self.svc.edges.put(EdgeInfo.from_register(msg, now))
+        # Renewed at half-life: an edge never holds a credential about to expire while it dials a peer.
+        if self._relay_expires - now < self.svc.settings.relay_token_ttl_s / 2:
+            token, self._relay_expires = self.svc.creds.relay_token(msg.edge_id, msg.region, now)
+            await self.send(RelayCredentials(token, self._relay_expires))
+        if self._poller is None:
+            self._poller = asyncio.create_task(self._tell_meeting_edges(), name=f"edge-{msg.edge_id}-meeting-edges")
+
+    async def _tell_meeting_edges(self) -> None:
+        with contextlib.suppress(WebSocketDisconnect, OSError, RuntimeError):
+            while True:
+                now = time.time()
+                for meeting_id in list(self._told):
+                    edges = await self.svc.edges.meeting_edges(meeting_id, now)
+                    ids = tuple(e.edge_id for e in edges)
+                    if meeting_id in self._told and ids != self._told[meeting_id]:
+                        self._told[meeting_id] = ids
+                        await self.send(MeetingEdges(meeting_id, tuple(e.ref() for e in edges)))
+                await asyncio.sleep(MEETING_EDGES_EVERY_S)
 
     def _watch_done(self, meeting_id: str, task: asyncio.Task[None]) -> None:
         if self.watches.get(meeting_id) is task:

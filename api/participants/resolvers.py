@@ -1,16 +1,43 @@
 from __future__ import annotations
 
+import math
+import time
 from datetime import UTC, datetime
 
 import strawberry
 
+from api.errors import BadInputError
 from api.graphql.context import ctx
+from api.media.registry import EdgeInfo
 from api.meetings.resolvers import as_host
 from api.meetings.types import JoinResult, Meeting
 from api.participants import service
 from api.participants.permissions import Action
-from api.participants.types import JoinMeetingInput, JoinStatus, JoinToken, Participant, UpdateMyMediaInput
+from api.participants.types import (
+    EdgeRttInput,
+    JoinMeetingInput,
+    JoinStatus,
+    JoinToken,
+    MediaEdge,
+    Participant,
+    UpdateMyMediaInput,
+)
 from dbschema.models import Meeting as MeetingRow
+
+MAX_EDGE_RTTS = 32
+
+
+def _probe(rtts: list[EdgeRttInput] | None, region: str | None) -> service.EdgeProbe | None:
+    if not rtts and not region:
+        return None
+    if rtts and len(rtts) > MAX_EDGE_RTTS:
+        raise BadInputError("edgeRtts", f"at most {MAX_EDGE_RTTS} round-trip times")
+    measured: dict[str, float] = {}
+    for r in rtts or ():
+        if not math.isfinite(r.rtt_ms) or not 0 <= r.rtt_ms <= 60_000:
+            raise BadInputError("edgeRtts", "rttMs must be a number of milliseconds between 0 and 60000")
+        measured[str(r.edge_id)[:100]] = r.rtt_ms
+    return service.EdgeProbe(measured, region[:64] if region else None)
 
 
 def _token(t: service.JoinTicket) -> JoinToken:
@@ -45,6 +72,7 @@ class ParticipantMutation:
             client_key=c.client_key,
             client_token=input.client_token,
             invite_key=input.invite_key,
+            probe=_probe(input.edge_rtts, input.region),
         )
         return JoinResult(
             status=JoinStatus(out.status.value),
@@ -57,8 +85,15 @@ class ParticipantMutation:
         )
 
     @strawberry.mutation(description="A fresh join token for the media edge (admitted participants only).")
-    async def refresh_join_token(self, info: strawberry.Info, meeting_id: strawberry.ID) -> JoinToken:
-        return _token(await service.refresh_ticket(ctx(info).services, ctx(info).principal, meeting_id))
+    async def refresh_join_token(
+        self,
+        info: strawberry.Info,
+        meeting_id: strawberry.ID,
+        edge_rtts: list[EdgeRttInput] | None = None,
+        region: str | None = None,
+    ) -> JoinToken:
+        probe = _probe(edge_rtts, region)
+        return _token(await service.refresh_ticket(ctx(info).services, ctx(info).principal, meeting_id, probe))
 
     @strawberry.mutation
     async def leave_meeting(self, info: strawberry.Info, meeting_id: strawberry.ID) -> Participant:
@@ -202,3 +237,17 @@ class ParticipantMutation:
     @strawberry.mutation(description="Turn the waiting room on or off mid-meeting (off admits everyone waiting).")
     async def set_waiting_room(self, info: strawberry.Info, meeting_id: strawberry.ID, enabled: bool) -> Meeting:
         return await _on_meeting(info, Action.SET_WAITING_ROOM, meeting_id, flag=enabled)
+
+
+@strawberry.type
+class EdgeQuery:
+    @strawberry.field(
+        description="The live media edges, one per region (the least loaded), for a client to measure its "
+        "round-trip time to before joining (`joinMeeting(input: {edgeRtts})`). Empty with a single edge."
+    )
+    async def media_edges(self, info: strawberry.Info) -> list[MediaEdge]:
+        edges = await ctx(info).services.edges.live(time.time())
+        best: dict[str, EdgeInfo] = {}
+        for e in sorted(edges, key=lambda e: (e.load, e.edge_id)):
+            best.setdefault(e.region, e)
+        return [MediaEdge(id=strawberry.ID(e.edge_id), region=e.region, probe_url=e.probe_url) for e in best.values()]

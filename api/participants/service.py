@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +27,7 @@ from api.errors import (
     NotFoundError,
     UnauthenticatedError,
 )
+from api.media import placement
 from api.meetings import numbers
 from api.participants import store
 from api.participants.permissions import Action, Role, check
@@ -166,7 +167,30 @@ def _publish_kinds(m: Meeting, role: Role) -> tuple[PublishKind, ...]:
     return (PublishKind.AUDIO, PublishKind.VIDEO, PublishKind.SCREEN)
 
 
-def ticket_for(svc: Services, m: Meeting, p: Participant) -> JoinTicket:
+@dataclass(frozen=True, slots=True)
+class EdgeProbe:
+    """What the client measured before joining: round-trip times to candidate edges, and a region hint."""
+
+    rtts: Mapping[str, float] = field(default_factory=dict)
+    region: str | None = None
+
+
+async def edge_url_for(svc: Services, m: Meeting, probe: EdgeProbe | None) -> str:
+    """The signalling URL of the edge this participant should use: with edges registered over the control
+    feed, the nearest by the client's measurements weighed against load (``api/media/placement.py``); with
+    none, the configured one (``API_EDGE_URL``, or the embedded edge)."""
+    now = time.time()
+    edges = await svc.edges.live(now)
+    if not edges:
+        return svc.settings.signalling_url
+    serving = [e.edge_id for e in await svc.edges.meeting_edges(m.id, now)]
+    weights = placement.Weights(svc.settings.placement_latency_weight, svc.settings.placement_capacity_weight)
+    probe = probe or EdgeProbe()
+    chosen = placement.choose(edges, probe.rtts, region=probe.region, meeting_edges=serving, weights=weights)
+    return chosen.signalling_url if chosen is not None else svc.settings.signalling_url
+
+
+async def ticket_for(svc: Services, m: Meeting, p: Participant, probe: EdgeProbe | None = None) -> JoinTicket:
     expires = int(time.time()) + svc.settings.join_token_ttl_s
     claims = JoinClaims(
         meeting_id=m.id,
@@ -177,7 +201,7 @@ def ticket_for(svc: Services, m: Meeting, p: Participant) -> JoinTicket:
         room=p.breakout_room_id,
         expires_at=expires,
     )
-    return JoinTicket(svc.creds.join_token(claims), expires, svc.settings.signalling_url)
+    return JoinTicket(svc.creds.join_token(claims), expires, await edge_url_for(svc, m, probe))
 
 
 async def _admit(tx: Tx, m: Meeting, p: Participant, actor: Participant | None) -> None:
@@ -208,6 +232,7 @@ async def join(
     client_key: str,
     client_token: str | None = None,
     invite_key: str | None = None,
+    probe: EdgeProbe | None = None,
 ) -> JoinOutcome:
     number = numbers.parse("number", number)
     name = validation.display_name("displayName", display_name) if display_name is not None else None
@@ -268,7 +293,7 @@ async def join(
             outcome.seq = tx.events[-1].seq if tx.events else outcome.meeting.event_seq
     except IntegrityError as exc:  # the same principal joined twice at once; the other call won
         raise ConflictError("you are joining this meeting from another request already") from exc
-    ticket = ticket_for(svc, outcome.meeting, outcome.participant) if outcome.state == "admitted" else None
+    ticket = await ticket_for(svc, outcome.meeting, outcome.participant, probe) if outcome.state == "admitted" else None
     return JoinOutcome(
         JoinStatus.ADMITTED if ticket else JoinStatus.WAITING,
         outcome.participant,
@@ -374,7 +399,9 @@ async def _go_live(tx: Tx, m: Meeting) -> None:
         await hook(tx, m)
 
 
-async def refresh_ticket(svc: Services, principal: Principal | None, meeting_id: str) -> JoinTicket:
+async def refresh_ticket(
+    svc: Services, principal: Principal | None, meeting_id: str, probe: EdgeProbe | None = None
+) -> JoinTicket:
     if principal is None:
         raise UnauthenticatedError("log in or join as a guest first")
     async with svc.db.read() as session:
@@ -384,7 +411,7 @@ async def refresh_ticket(svc: Services, principal: Principal | None, meeting_id:
         raise NotFoundError(f"you are not a participant of meeting {meeting_id}")
     if p.state != "admitted":
         raise ForbiddenError(f"you are {p.state}, not admitted")
-    return ticket_for(svc, m, p)
+    return await ticket_for(svc, m, p, probe)
 
 
 async def leave(svc: Services, principal: Principal | None, meeting_id: str) -> Participant:

@@ -104,6 +104,19 @@ class AttendanceEntry:
 
 
 @strawberry.input
+class EdgeRttInput:
+    edge_id: strawberry.ID
+    rtt_ms: float
+
+
+@strawberry.type(description="A media edge a client may measure before joining.")
+class MediaEdge:
+    id: strawberry.ID
+    region: str
+    probe_url: str = strawberry.field(description="GET it and time the answer (no-cors is enough).")
+
+
+@strawberry.input
 class JoinMeetingInput:
     number: str = strawberry.field(description="Meeting number; spaces and dashes are ignored.")
     passcode: str | None = None
@@ -115,6 +128,14 @@ class JoinMeetingInput:
     )
     invite_key: str | None = strawberry.field(
         default=None, description="The `k` of an invite link: lets its holder in without typing the passcode."
+    )
+    edge_rtts: list[EdgeRttInput] | None = strawberry.field(
+        default=None,
+        description="Round-trip times the client measured to the `mediaEdges` probe URLs: the join token then "
+        "points at the nearest edge (weighed against load). At most 32.",
+    )
+    region: str | None = strawberry.field(
+        default=None, description="A region hint (a `MediaEdge.region`) used when no round-trip time is given."
     )
 
 

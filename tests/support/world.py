@@ -50,11 +50,18 @@ class World:
         return m
 
     async def join(
-        self, who: Person | None, meeting: dict[str, Any], *, name: str | None = None, passcode: str | None = None
+        self,
+        who: Person | None,
+        meeting: dict[str, Any],
+        *,
+        name: str | None = None,
+        passcode: str | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> tuple[Person, dict[str, Any]]:
-        """Join as ``who`` (or as a new guest when None). Returns the person (with participant id) and payload."""
+        """Join as ``who`` (or as a new guest when None). Returns the person (with participant id) and payload.
+        ``extra``: more ``JoinMeetingInput`` fields (e.g. ``edgeRtts``)."""
         client = who.client if who else self.anon
-        i: dict[str, Any] = {"number": meeting["number"], "passcode": passcode}
+        i: dict[str, Any] = {"number": meeting["number"], "passcode": passcode, **(extra or {})}
         if name or who is None:
             i["displayName"] = name or f"Guest {next(_n)}"
         data = (await client(JOIN, i=i))["joinMeeting"]
