@@ -74,6 +74,7 @@ def _receiver(mode: str, key_pem: bytes, conn: Any) -> None:
 
 
 async def _receive(mode: str, key_pem: bytes, conn: Any) -> None:
+    from relay.protocol import grow_buffers
     from relay.session import MediaReceived, TrackAnnounced
 
     latencies: list[float] = []
@@ -94,6 +95,7 @@ async def _receive(mode: str, key_pem: bytes, conn: Any) -> None:
                 seen(data)
 
         transport, _ = await loop.create_datagram_endpoint(Sink, local_addr=("127.0.0.1", 0))
+        grow_buffers(transport.get_extra_info("socket"))  # as the relay endpoint does: like with like
         conn.send(transport.get_extra_info("sockname")[:2])
     else:
         endpoint = _endpoint("receiver", key_pem)
@@ -147,12 +149,14 @@ def _sender(mode: str, key_pem: bytes, addr: Any, rate: int, seconds: float, war
 
 
 async def _send(mode: str, key_pem: bytes, addr: Any, rate: int, seconds: float, warmup: float, conn: Any) -> Any:
+    from relay.protocol import grow_buffers
     from relay.session import SubscriptionChanged
 
     if mode == "udp":
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sock.connect(addr)
         sock.setblocking(False)
+        grow_buffers(sock)
         dropped = 0
 
         def send(p: bytes) -> None:

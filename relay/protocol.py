@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,6 +55,29 @@ def relay_configuration(*, is_client: bool, certificate: RelayCertificate | None
     if is_client:
         conf.verify_mode = 0  # ssl.CERT_NONE: the server certificate is pinned by fingerprint instead
     return conf
+
+
+SOCKET_BUFFER_BYTES = 4 * 1024 * 1024
+"""A trunk receives bursts (a loop iteration's forwarded packets for many tracks at once): the kernel's default
+UDP receive buffer (~200 KiB) overflows during a scheduling hiccup of a few milliseconds, and QUIC reads that
+loss as congestion. Raising it past ``net.core.rmem_max`` needs CAP_NET_ADMIN (SO_RCVBUFFORCE); without it the
+kernel caps the request, so set ``sysctl net.core.rmem_max`` on edges (docs/relay.md)."""
+
+
+def grow_buffers(sock: socket.socket | None) -> None:
+    if sock is None:
+        return
+    for force, plain in (
+        (getattr(socket, "SO_RCVBUFFORCE", None), socket.SO_RCVBUF),
+        (getattr(socket, "SO_SNDBUFFORCE", None), socket.SO_SNDBUF),
+    ):
+        try:
+            if force is None:
+                raise PermissionError
+            sock.setsockopt(socket.SOL_SOCKET, force, SOCKET_BUFFER_BYTES)
+        except OSError:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, plain, SOCKET_BUFFER_BYTES)
 
 
 @dataclass(eq=False)
@@ -114,6 +138,7 @@ class RelayEndpoint(asyncio.DatagramProtocol):
         loop = asyncio.get_running_loop()
         await loop.create_datagram_endpoint(lambda: self, local_addr=(host, port))
         assert self.transport is not None
+        grow_buffers(self.transport.get_extra_info("socket"))
         return cast(NetworkAddress, self.transport.get_extra_info("sockname")[:2])
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
