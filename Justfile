@@ -37,7 +37,7 @@ media-load participants="4" seconds="10":
 lint:
     uv run --frozen ruff check .
     uv run --frozen ruff format --check .
-    uv run --frozen mypy protocol api dbschema edge workers capture stack
+    uv run --frozen mypy protocol sfu api dbschema edge workers capture stack
 
 # Regenerate api/schema.graphql from the code.
 schema:

@@ -14,13 +14,13 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from edge.control import ControlFeed
-from edge.room import TrackRef
 from edge.rooms import Rooms
 from edge.settings import Settings
 from edge.signalling import create_app
 from edge.synthetic import encode_opus_clip
 from protocol.media_control import FEED_PATH, ParticipantMedia
 from protocol.signalling import Join, Joined, Offer, encode, parse_edge_message
+from sfu.room import TrackRef
 from tests.conftest import EDGE_SECRET, RunningServer, _free_port
 from tests.integration.edge.test_rooms import Client
 from tests.integration.edge.test_signalling import KEY_PATH, RunningEdge

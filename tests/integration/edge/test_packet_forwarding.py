@@ -26,13 +26,14 @@ from aiortc import AudioStreamTrack, MediaStreamTrack, RTCPeerConnection, RTCRtp
 from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, RtcpSrPacket, unpack_remb_fci
 from av import AudioFrame
 
-from edge.audio_level import AUDIO_LEVEL_URI
 from edge.codecs import prefer_codec
-from edge.forwarder import payload_offset, vp8_keyframe_start
-from edge.h264 import h264_keyframe_start
-from edge.rtcp import SendHistory
 from edge.rtp_hooks import PUBLISH_FLOOR_BPS, PublishedTrack, SubscribedTrack, link, tap_receiver, tap_sender
 from edge.synthetic import EncodedClip, SyntheticParticipant, encode_h264_clip, encode_opus_clip, encode_vp8_clip
+from sfu.audio_level import AUDIO_LEVEL_URI
+from sfu.forwarder import payload_offset
+from sfu.h264 import h264_keyframe_start
+from sfu.rtcp import SendHistory
+from sfu.vp8 import vp8_keyframe_start
 from tests.support.gql import eventually
 
 pytestmark = pytest.mark.timeout(30)

@@ -17,12 +17,12 @@ import pytest
 from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, pack_remb_fci
 from websockets.asyncio.client import connect
 
-from edge.forwarder import payload_offset, vp8_keyframe_start
 from edge.rooms import Rooms
 from edge.rtp_hooks import PublishedTrack, SubscribedTrack
-from edge.simulcast import vp8_keyframe_size
 from edge.synthetic import EncodedClip, SimulcastPublisher, encode_h264_clip, encode_vp8_clip
 from protocol.signalling import Join, Joined, Offer, TrackInfo, VideoSize, encode, parse_edge_message
+from sfu.forwarder import payload_offset
+from sfu.vp8 import vp8_keyframe_size, vp8_keyframe_start
 from tests.conftest import RunningServer
 from tests.integration.edge.test_packet_forwarding import CodecSpy, codec_spy  # noqa: F401 - fixture
 from tests.integration.edge.test_rooms import Client, rooms_edge
