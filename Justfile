@@ -33,11 +33,12 @@ media-load participants="4" seconds="10":
     uv sync --frozen --quiet
     uv run --frozen python -m loadtests.media_load --participants {{participants}} --seconds {{seconds}}
 
-# Lint, format check and types.
+# Lint, format check, types and package boundaries (the contracts are in pyproject.toml, [tool.importlinter]).
 lint:
     uv run --frozen ruff check .
     uv run --frozen ruff format --check .
-    uv run --frozen mypy protocol api dbschema edge relay workers capture stack
+    uv run --frozen mypy protocol sfu api dbschema edge relay workers capture stack testkit
+    uv run --frozen lint-imports
 
 # Regenerate api/schema.graphql from the code.
 schema:
@@ -45,4 +46,4 @@ schema:
 
 # Apply database migrations to the configured database (they also run on start).
 migrate:
-    uv run --frozen python -m dbschema.migrate
+    uv run --frozen python -m stack.migrate

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bench import chat, fanout, graphql, results
 from bench.loadgen import BenchFailed
-from bench.server import ApiStartError, running_api
+from testkit.server import ApiStartError, running_api
 
 Benchmark = Callable[[str], Awaitable[Mapping[str, float]]]
 BENCHMARKS: dict[str, Benchmark] = {"graphql": graphql.run, "chat": chat.run}

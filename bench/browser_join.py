@@ -19,8 +19,8 @@ from collections.abc import Mapping
 import httpx
 from playwright.async_api import Browser, async_playwright
 
-from bench.media_stack import running_stack
 from bench.results import Value
+from testkit.media_stack import running_stack
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

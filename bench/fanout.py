@@ -21,7 +21,7 @@ import websockets
 
 from bench.graphql import CREATE, SIGN_UP, gql
 from bench.loadgen import BenchFailed
-from bench.server import running_api
+from testkit.server import running_api
 
 SUBSCRIBERS = 1000
 EVENTS = 20

@@ -11,7 +11,7 @@ same path direct, at a moderate rate.
 The SFU child hosts edge-side peer connections wired with the edge's public forwarding functions
 (``edge.rtp_hooks``), so it measures the forwarding path alone. The real ``python -m edge`` process (with the
 API, signalling, rooms) is measured too: join → first decoded remote frame, and its CPU per stream in a small
-meeting of ``edge.synthetic`` participants (``loadtests.media_load``).
+meeting of ``edge.synthetic`` participants (``testkit.media_load``).
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from aiortc import RTCSessionDescription
 from bench.loadgen import BenchFailed
 from bench.media_forwarders import ForwarderFailed, ForwarderProcess, bound_udp_socket
 from bench.media_peers import PACKET_SIZE, CountingSubscriber, RawPublisher, pace, percentile, rtp_packet
-from bench.media_stack import running_stack
 from edge.ice import use_host_addresses
 from edge.synthetic import SyntheticParticipant, encode_vp8_clip
-from loadtests.media_load import LoadReport, measure_joins, run_load
+from testkit.media_load import LoadReport, measure_joins, run_load
+from testkit.media_stack import running_stack
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,18 +1,18 @@
 """Apply migrations to the database an async engine points at (on start and in tests).
 
-``python -m dbschema.migrate`` upgrades the configured database; ``… revision "message"`` autogenerates.
+``python -m stack.migrate`` (``just migrate``) applies them to the API's configured database; ``… revision
+"message"`` autogenerates. That command lives with the launchers because the configuration is the API's
+(``api.settings``), and the schema package does not import the API.
 """
 
 from __future__ import annotations
 
-import asyncio
-import sys
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant works; it only has to be the same in every API process so that N processes starting at once
@@ -43,23 +43,8 @@ async def upgrade(engine: AsyncEngine) -> None:
         await conn.commit()
 
 
-async def _main(argv: list[str]) -> None:
-    from api.settings import Settings
-
-    settings = Settings.from_env()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(settings.sqlalchemy_url)
-    try:
-        if argv[:1] == ["revision"]:
-            message = argv[1] if len(argv) > 1 else "change"
-            async with engine.connect() as conn:
-                await conn.run_sync(lambda c: command.upgrade(_config(c), "head"))
-                await conn.run_sync(lambda c: command.revision(_config(c), message=message, autogenerate=True))
-        else:
-            await upgrade(engine)
-    finally:
-        await engine.dispose()
-
-
-if __name__ == "__main__":
-    asyncio.run(_main(sys.argv[1:]))
+async def revision(engine: AsyncEngine, message: str) -> None:
+    """Autogenerate a migration for what the models add over the database at head (upgraded first)."""
+    async with engine.connect() as conn:
+        await conn.run_sync(lambda c: command.upgrade(_config(c), "head"))
+        await conn.run_sync(lambda c: command.revision(_config(c), message=message, autogenerate=True))

@@ -18,7 +18,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from edge.forwarder import RtpFormatError, payload_offset
+from sfu.forwarder import RtpFormatError, payload_offset
 from workers import live_captions
 
 log = logging.getLogger("meetmesh.edge.captions")

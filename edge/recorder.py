@@ -19,8 +19,9 @@ from pathlib import Path
 from aiortc.codecs.vpx import vp8_depayload
 
 from capture.tracks import TrackError, TrackWriter
-from edge.forwarder import RtpFormatError, payload_offset, vp8_keyframe_start
 from protocol.jobs import TrackMeta
+from sfu.forwarder import RtpFormatError, payload_offset
+from sfu.vp8 import vp8_keyframe_start
 
 log = logging.getLogger("meetmesh.edge.recorder")
 

@@ -1,7 +1,7 @@
 """The rooms layer behind the signalling socket: implements :class:`edge.signalling.RoomHooks` and
 :class:`edge.control.ControlHandler`.
 
-Connects the pure :class:`edge.room.Room` policy to per-participant :class:`edge.session.Session`\\ s. Each
+Connects the pure :class:`sfu.room.Room` policy to per-participant :class:`edge.session.Session`\\ s. Each
 subscription runs in its own task (it waits for the client's answer), so one slow client never blocks the
 signalling reader of another. A breakout room is a room of its own: media never crosses between rooms.
 
@@ -31,11 +31,9 @@ from edge.captions import Captioner
 from edge.control import ControlFeed
 from edge.recorder import TrackTap, open_tap, recordable
 from edge.removals import Removals
-from edge.room import Changes, Room, TrackRef
 from edge.session import NEGOTIATION_TIMEOUT_S, Session, SessionError, SubscribeError
 from edge.settings import Settings
 from edge.signalling import Connection, Refusal
-from edge.speakers import SpeakerConfig, SpeakerDetector
 from protocol.media_control import (
     ApiToEdge,
     Caption,
@@ -48,6 +46,8 @@ from protocol.media_control import (
 )
 from protocol.signalling import Answer, Candidate, CloseCode, Offer, VideoSize, bad_input
 from protocol.tokens import JoinClaims
+from sfu.room import Changes, Room, TrackRef
+from sfu.speakers import SpeakerConfig, SpeakerDetector
 
 log = logging.getLogger("meetmesh.edge.rooms")
 

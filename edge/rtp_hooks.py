@@ -81,20 +81,20 @@ from aiortc.rtp import (
     unpack_remb_fci,
 )
 
-from edge.audio_level import AUDIO_LEVEL_URI, NO_LEVEL, read_audio_level
-from edge.bandwidth import BandwidthEstimate
-from edge.forwarder import (
+from edge.simulcast import SimulcastOffer, header_extension
+from sfu.audio_level import AUDIO_LEVEL_URI, NO_LEVEL, read_audio_level
+from sfu.bandwidth import BandwidthEstimate
+from sfu.forwarder import (
     ABS_SEND_TIME_URI,
     DownTrack,
     Forwarder,
     RtpFormatError,
     build_pli,
     payload_offset,
-    vp8_keyframe_start,
 )
-from edge.h264 import h264_keyframe_size, h264_keyframe_start
-from edge.layers import LayerInfo, LayerSelector
-from edge.rtcp import (
+from sfu.h264 import h264_keyframe_size, h264_keyframe_start
+from sfu.layers import LayerInfo, LayerSelector
+from sfu.rtcp import (
     NackThrottle,
     ReceiveStatistics,
     SenderClock,
@@ -104,7 +104,7 @@ from edge.rtcp import (
     unwrap_rtx,
     wrap_rtx,
 )
-from edge.simulcast import SimulcastOffer, header_extension, vp8_keyframe_size
+from sfu.vp8 import vp8_keyframe_size, vp8_keyframe_start
 
 log = logging.getLogger("meetmesh.edge.rtp_hooks")
 
@@ -303,7 +303,7 @@ class PublishedTrack:
     layers: dict[str, PublishedTrack] = field(default_factory=dict)
     """Simulcast track: its layers by RID, as their packets arrived."""
     layer_infos: list[LayerInfo] = field(default_factory=list)
-    """Simulcast track: what was last measured of each layer (``edge.layers`` chooses from it)."""
+    """Simulcast track: what was last measured of each layer (``sfu.layers`` chooses from it)."""
     subscribers: list[SubscribedTrack] = field(default_factory=list)
     """Simulcast track: the subscribed tracks linked to it (each forwarding one of its layers)."""
     recording: DownTrack | None = None

@@ -27,11 +27,11 @@ from aiortc.sdp import candidate_from_sdp
 
 from edge import rtp_hooks
 from edge.codecs import create_offer, extension_ids, prefer_codec
-from edge.layers import DownlinkBudget
-from edge.room import TrackRef
 from edge.rtp_hooks import PublishedTrack, SubscribedTrack
 from edge.simulcast import SimulcastOffer, accept_simulcast, parse_simulcast_offer
 from protocol.signalling import Answer, Candidate, EdgeMessage, Offer, TrackInfo, Tracks
+from sfu.layers import DownlinkBudget
+from sfu.room import TrackRef
 
 log = logging.getLogger("meetmesh.edge.session")
 

@@ -163,34 +163,3 @@ def header_extension(packet: bytes, ext_id: int) -> bytes | None:
                 return packet[i + 2 : i + 2 + length] if i + 2 + length <= end else None
             i += 2 + length
     return None
-
-
-def vp8_keyframe_size(packet: bytes, offset: int) -> tuple[int, int] | None:
-    """(width, height) if the VP8 RTP payload at ``offset`` starts a key frame, else None. The size follows the
-    key frame's start code (RFC 6386 section 9.1) right after the payload descriptor (RFC 7741 section 4.2), so
-    the edge learns each simulcast layer's resolution without decoding."""
-    size = len(packet)
-    if offset >= size:
-        return None
-    first = packet[offset]
-    if not first & 0x10 or first & 0x07:  # S=1 and PID=0: the first packet of a frame
-        return None
-    i = offset + 1
-    if first & 0x80:
-        if i >= size:
-            return None
-        ext = packet[i]
-        i += 1
-        if ext & 0x80:
-            if i >= size:
-                return None
-            i += 2 if packet[i] & 0x80 else 1
-        if ext & 0x40:
-            i += 1
-        if ext & 0x30:
-            i += 1
-    if i + 10 > size or packet[i] & 0x01 or packet[i + 3 : i + 6] != b"\x9d\x01\x2a":
-        return None
-    width = (packet[i + 6] | packet[i + 7] << 8) & 0x3FFF
-    height = (packet[i + 8] | packet[i + 9] << 8) & 0x3FFF
-    return width, height

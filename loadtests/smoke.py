@@ -22,7 +22,7 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bench.server import REPO_ROOT, ApiStartError, running_api
+from testkit.server import REPO_ROOT, ApiStartError, running_api
 
 LOCUSTFILES = {
     "join": Path(__file__).with_name("locustfile.py"),

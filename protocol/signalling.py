@@ -22,7 +22,7 @@ media on that mid is the new publisher's from its next key frame.
 
 A client that receives video may tell the edge how big it shows each one: ``{"type": "videoSize", "mid": "4",
 "width": 640, "height": 360}`` (device pixels; 0 x 0 when not shown). The edge picks a simulcast layer that
-covers that size and no bigger (a publisher's camera comes in up to three sizes; see ``edge.layers``).
+covers that size and no bigger (a publisher's camera comes in up to three sizes; see ``sfu.layers``).
 
 Renegotiation follows the "perfect negotiation" pattern (W3C webrtc-pc section 10.7 example; RFC 8829 section
 4.1.8.1 on glare): the edge is the *impolite* peer and ignores a client ``offer`` that collides with its own

@@ -19,7 +19,7 @@ import uvicorn
 
 from api.app import create_app
 from api.settings import Settings
-from bench.server import ONE_ADDRESS_LOAD_LIMITS
+from testkit.server import ONE_ADDRESS_LOAD_LIMITS
 from tests.support.gql import Client
 from tests.support.world import World
 

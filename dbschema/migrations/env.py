@@ -9,7 +9,7 @@ from dbschema.all import include_object, metadata
 config = context.config
 connection = config.attributes.get("connection")
 if connection is None:
-    raise RuntimeError("run migrations through dbschema.migrate (python -m dbschema.migrate)")
+    raise RuntimeError("run migrations through dbschema.migrate (python -m stack.migrate)")
 
 context.configure(
     connection=connection,

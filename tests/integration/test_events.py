@@ -11,7 +11,7 @@ from api.events.retention import prune
 from protocol.events import EventType
 from tests.conftest import RunningServer
 from tests.support.gql import GraphQLError
-from tests.support.world import Person, World
+from tests.support.world import Person, World, live_meeting, seq
 
 EVENTS = """subscription($m: ID!, $after: Int) { meetingEvents(meetingId: $m, afterSeq: $after) {
   __typename seq type actorId
@@ -30,20 +30,6 @@ PARTICIPANTS = """query($m: ID!) { meeting(id: $m) { eventSeq participants { id 
 def ev(item: dict[str, Any]) -> dict[str, Any]:
     e: dict[str, Any] = item.get("meetingEvents") or item["myEvents"]
     return e
-
-
-async def seq(who: Person, m: dict[str, Any]) -> int:
-    """The meeting's current sequence: subscribing with afterSeq=this cannot miss what happens next (a
-    subscription registers on the server some time after the client sends it)."""
-    value: int = (await who.client("query($m: ID!) { meeting(id: $m) { eventSeq } }", m=m["id"]))["meeting"]["eventSeq"]
-    return value
-
-
-async def live_meeting(world: World, **settings: Any) -> tuple[Person, dict[str, Any]]:
-    host = await world.user("Host")
-    m = await world.meeting(host, **settings)
-    await world.join(host, m)
-    return host, m
 
 
 async def test_events_arrive_in_sequence_and_match_a_fresh_query(world: World) -> None:

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from api.limits import DEFAULTS
-from bench.server import ApiProcess
+from testkit.server import ApiProcess
 from tests.conftest import RunningServer, make_settings
 from tests.support.gql import Client, GraphQLError
 from tests.support.scaled import api_pair as running_pair

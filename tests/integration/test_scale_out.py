@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from api.bus import RedisBus
-from bench.server import ApiProcess
 from protocol.events import Audience, EventType, MeetingEvent
+from testkit.server import ApiProcess
 from tests.support.gql import Client
 from tests.support.scaled import api_pair as running_pair
 from tests.support.world import World

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from bench.server import ApiProcess, running_api
+from testkit.server import ApiProcess, running_api
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 

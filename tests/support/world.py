@@ -69,3 +69,17 @@ class World:
             who = Person(self.anon.with_token(data["guestToken"]), i["displayName"])
         who.participant_id = data["participant"]["id"]
         return who, data
+
+
+async def seq(who: Person, m: dict[str, Any]) -> int:
+    """The meeting's current sequence: subscribing with afterSeq=this cannot miss what happens next (a
+    subscription registers on the server some time after the client sends it)."""
+    value: int = (await who.client("query($m: ID!) { meeting(id: $m) { eventSeq } }", m=m["id"]))["meeting"]["eventSeq"]
+    return value
+
+
+async def live_meeting(world: World, **settings: Any) -> tuple[Person, dict[str, Any]]:
+    host = await world.user("Host")
+    m = await world.meeting(host, **settings)
+    await world.join(host, m)
+    return host, m

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,19 +14,14 @@ import numpy as np
 import pytest
 from websockets.asyncio.client import connect
 
-from edge.control import ControlFeed
 from edge.rooms import Rooms
-from edge.settings import Settings
-from edge.signalling import create_app
 from edge.synthetic import encode_opus_pcm
 from protocol.signalling import Join, Joined, Offer, encode, parse_edge_message
-from tests.conftest import EDGE_SECRET, RunningServer, _free_port
-from tests.integration.edge.test_rooms import Client
-from tests.integration.edge.test_signalling import KEY_PATH, RunningEdge
-from tests.integration.test_events import live_meeting, seq
-from tests.integration.workers.conftest import wer
+from tests.conftest import EDGE_SECRET, RunningServer
+from tests.support.edge import Client, RunningEdge, running_edge
 from tests.support.gql import eventually
-from tests.support.world import World
+from tests.support.speech import wer
+from tests.support.world import World, live_meeting, seq
 from workers.synthetic import speech
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
@@ -40,25 +34,9 @@ CAPTIONS = """subscription($m: ID!, $after: Int) { meetingEvents(meetingId: $m, 
 
 @contextlib.asynccontextmanager
 async def captioning_edge(api: RunningServer, tmp: Path) -> AsyncIterator[tuple[RunningEdge, Rooms]]:
-    settings = replace(
-        Settings(port=_free_port(), join_key_url=api.url + KEY_PATH, join_timeout_s=5),
-        control_secret=EDGE_SECRET,
-        recordings_dir=tmp,
-        captions=True,
-    )
-    control = ControlFeed(settings.control_feed_url, settings.control_secret)
-    rooms = Rooms(control, settings)
-    edge = RunningEdge(settings)
-    edge.app = create_app(settings, hooks=rooms, control=control)
-    edge.server.config.app = edge.app
-    task = asyncio.create_task(edge.server.serve())
-    try:
-        await eventually(lambda: edge.server.started or task.done(), timeout=5, interval=0.01)
-        await asyncio.wait_for(control.connected.wait(), 5)
-        yield edge, rooms
-    finally:
-        edge.server.should_exit = True
-        await task
+    async with running_edge(api, control_secret=EDGE_SECRET, recordings_dir=tmp, captions=True) as edge:
+        assert edge.rooms is not None
+        yield edge, edge.rooms
 
 
 class Speaker(Client):

@@ -18,7 +18,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from edge.synthetic import PoliteNegotiator, SyntheticParticipant, encode_vp8_clip
 from protocol.signalling import Answer, Join, Joined, Leave, Offer, encode, parse_edge_message
 from tests.conftest import RunningServer
-from tests.integration.edge.test_rooms import rooms_edge
+from tests.support.edge import rooms_edge
 from tests.support.gql import eventually
 from tests.support.world import World
 

@@ -7,26 +7,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import replace
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from edge.control import ControlFeed
-from edge.room import TrackRef
 from edge.rooms import Rooms
-from edge.settings import Settings
-from edge.signalling import create_app
 from edge.synthetic import encode_opus_clip
 from protocol.media_control import FEED_PATH, ParticipantMedia
 from protocol.signalling import Join, Joined, Offer, encode, parse_edge_message
+from sfu.room import TrackRef
 from tests.conftest import EDGE_SECRET, RunningServer, _free_port
-from tests.integration.edge.test_rooms import Client
-from tests.integration.edge.test_signalling import KEY_PATH, RunningEdge
-from tests.integration.test_events import live_meeting
+from tests.support.edge import Client, RunningEdge, running_edge
 from tests.support.gql import eventually
-from tests.support.world import Person, World
+from tests.support.world import Person, World, live_meeting
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -40,26 +35,10 @@ REFRESH = "mutation($m: ID!) { refreshJoinToken(meetingId: $m) { token } }"
 @contextlib.asynccontextmanager
 async def policed_edge(api: RunningServer) -> AsyncIterator[tuple[RunningEdge, Rooms, ControlFeed]]:
     """The edge as ``python -m edge`` builds it: rooms plus the control feed to the API."""
-    settings = replace(
-        Settings(port=_free_port(), join_key_url=api.url + KEY_PATH, join_timeout_s=5),
-        control_secret=EDGE_SECRET,
-    )
-    assert settings.control_feed_url == api.url.replace("http", "ws", 1) + FEED_PATH
-    control = ControlFeed(settings.control_feed_url, settings.control_secret)
-    rooms = Rooms(control)
-    edge = RunningEdge(settings)
-    edge.app = create_app(settings, hooks=rooms, control=control)
-    edge.server.config.app = edge.app
-    task = asyncio.create_task(edge.server.serve())
-    try:
-        await eventually(lambda: edge.server.started or task.done(), timeout=5, interval=0.01)
-        if task.done():
-            task.result()
-        await asyncio.wait_for(control.connected.wait(), 5)
-        yield edge, rooms, control
-    finally:
-        edge.server.should_exit = True
-        await task
+    async with running_edge(api, control_secret=EDGE_SECRET) as edge:
+        assert edge.settings.control_feed_url == api.url.replace("http", "ws", 1) + FEED_PATH
+        assert edge.rooms is not None and edge.control is not None
+        yield edge, edge.rooms, edge.control
 
 
 class AudioClient(Client):

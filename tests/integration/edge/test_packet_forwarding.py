@@ -6,76 +6,31 @@ their behaviour; calls are attributed to the receiver or sender that made them).
 
 from __future__ import annotations
 
-import array
 import asyncio
-import math
 import struct
-import sys
-import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
 
-import aiortc.rtcrtpreceiver
-import aiortc.rtcrtpsender
 import pytest
 from aioice.ice import CandidatePair
-from aiortc import AudioStreamTrack, MediaStreamTrack, RTCPeerConnection, RTCRtpReceiver, RTCRtpSender
+from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender
 from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, RtcpSrPacket, unpack_remb_fci
-from av import AudioFrame
 
-from edge.audio_level import AUDIO_LEVEL_URI
 from edge.codecs import prefer_codec
-from edge.forwarder import payload_offset, vp8_keyframe_start
-from edge.h264 import h264_keyframe_start
-from edge.rtcp import SendHistory
 from edge.rtp_hooks import PUBLISH_FLOOR_BPS, PublishedTrack, SubscribedTrack, link, tap_receiver, tap_sender
 from edge.synthetic import EncodedClip, SyntheticParticipant, encode_h264_clip, encode_opus_clip, encode_vp8_clip
+from sfu.audio_level import AUDIO_LEVEL_URI
+from sfu.forwarder import payload_offset
+from sfu.h264 import h264_keyframe_start
+from sfu.rtcp import SendHistory
+from sfu.vp8 import vp8_keyframe_start
 from tests.support.gql import eventually
+from tests.support.media import CodecSpy, ToneTrack
 
 pytestmark = pytest.mark.timeout(30)
-
-
-@dataclass
-class CodecSpy:
-    """Which receivers created a decoder, which senders an encoder (real aiortc functions, wrapped)."""
-
-    decoder_queues: list[object] = field(default_factory=list)
-    decoder_threads: list[threading.Thread] = field(default_factory=list)
-    encoder_senders: list[object] = field(default_factory=list)
-
-    def decoders_for(self, receiver: RTCRtpReceiver) -> int:
-        queue = receiver.track._queue  # type: ignore[attr-defined]
-        return sum(1 for q in self.decoder_queues if q is queue)
-
-    def encoders_for(self, sender: RTCRtpSender) -> int:
-        return sum(1 for s in self.encoder_senders if s is sender)
-
-
-@pytest.fixture
-def codec_spy() -> Any:
-    spy = CodecSpy()
-    real_get_decoder = getattr(aiortc.rtcrtpreceiver, "get_decoder")  # noqa: B009 - not re-exported
-    real_get_encoder = getattr(aiortc.rtcrtpsender, "get_encoder")  # noqa: B009 - not re-exported
-
-    def get_decoder(codec: Any) -> Any:
-        # Called from aiortc's decoder_worker, whose `output_q` is the receiver's track queue.
-        spy.decoder_queues.append(sys._getframe(1).f_locals.get("output_q"))
-        spy.decoder_threads.append(threading.current_thread())
-        return real_get_decoder(codec)
-
-    def get_encoder(codec: Any) -> Any:
-        # Called from RTCRtpSender._next_encoded_frame: `self` is the sender.
-        spy.encoder_senders.append(sys._getframe(1).f_locals.get("self"))
-        return real_get_encoder(codec)
-
-    with (
-        mock.patch.object(aiortc.rtcrtpreceiver, "get_decoder", get_decoder),
-        mock.patch.object(aiortc.rtcrtpsender, "get_encoder", get_encoder),
-    ):
-        yield spy
 
 
 async def _negotiate(
@@ -240,32 +195,6 @@ async def test_very_late_packet_from_publisher_is_dropped_without_breaking_the_c
     before = call.subscriber.frames_received["video"]
     await eventually(lambda: call.subscriber.frames_received["video"] >= before + 3, timeout=5)
     assert transport.state == "connected"
-
-
-class ToneTrack(AudioStreamTrack):
-    """aiortc's paced 20 ms audio track with a sine tone instead of silence: the publisher encodes it and, as
-    every aiortc audio sender does, computes its RFC 6464 level into the header extension."""
-
-    def __init__(self, amplitude: float) -> None:
-        super().__init__()
-        self.amplitude = amplitude
-        self._phase = 0
-
-    async def recv(self) -> AudioFrame:
-        frame = await super().recv()  # silence, s16 interleaved, paced in real time
-        assert isinstance(frame, AudioFrame)
-        channels, rate = len(frame.layout.channels), frame.sample_rate
-        tone = array.array(
-            "h",
-            (
-                round(self.amplitude * 32767 * math.sin(2 * math.pi * 440 * (self._phase + i // channels) / rate))
-                for i in range(frame.samples * channels)
-            ),
-        ).tobytes()
-        self._phase += frame.samples
-        plane = frame.planes[0]
-        plane.update(tone + bytes(plane.buffer_size - len(tone)))
-        return frame
 
 
 async def test_audio_level_extension_is_negotiated_and_read_from_forwarded_packets(codec_spy: CodecSpy) -> None:

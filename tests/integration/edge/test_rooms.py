@@ -1,98 +1,27 @@
-"""Rooms end to end: the real API issues join tokens, the edge (``create_app`` with :class:`edge.rooms.Rooms`)
+"""Rooms end to end: the real API issues join tokens, the edge (``edge.app.build_edge``)
 runs under uvicorn on loopback, and three synthetic aiortc participants publish VP8 over the signalling socket
 and decode each other's video through the edge."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field
 
 import pytest
 from aiortc import RTCSessionDescription
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import connect
 
 from edge import session as edge_session
 from edge.codecs import prefer_codec
-from edge.rooms import Rooms
-from edge.settings import Settings
-from edge.signalling import create_app
-from edge.synthetic import SyntheticParticipant, encode_vp8_clip
-from protocol.signalling import Answer, Join, Joined, Leave, Offer, TrackInfo, Tracks, encode, parse_edge_message
-from tests.conftest import RunningServer, _free_port
-from tests.integration.edge.test_packet_forwarding import CodecSpy, ToneTrack, codec_spy  # noqa: F401 - fixture
-from tests.integration.edge.test_signalling import KEY_PATH, RunningEdge
+from edge.synthetic import encode_vp8_clip
+from protocol.signalling import Answer, Join, Joined, Offer, TrackInfo, encode, parse_edge_message
+from tests.conftest import RunningServer
+from tests.support.edge import Client, rooms_edge
 from tests.support.gql import eventually
+from tests.support.media import CodecSpy, ToneTrack
 from tests.support.world import World
 
 pytestmark = pytest.mark.timeout(30)
-
-
-@dataclass(eq=False)
-class Client:
-    """A synthetic participant speaking the signalling protocol: offers what it publishes, answers edge offers."""
-
-    ws: ClientConnection
-    peer: SyntheticParticipant = field(default_factory=SyntheticParticipant)
-    errors: list[Any] = field(default_factory=list)
-    offers: int = 0
-    """Edge offers received."""
-    relabels: list[Tracks] = field(default_factory=list)
-    """``tracks`` messages received (senders moved without an offer)."""
-    _reader: asyncio.Task[None] | None = None
-
-    async def start(self, token: str) -> None:
-        await self.ws.send(encode(Join(token=token)))
-        assert isinstance(parse_edge_message(await asyncio.wait_for(self.ws.recv(), 5)), Joined)
-        self.peer.publish(encode_vp8_clip(frames=30, fps=15, gop=15))
-        await self.peer.pc.setLocalDescription(await self.peer.pc.createOffer())
-        await self.ws.send(encode(Offer(sdp=self.peer.pc.localDescription.sdp)))
-        self._reader = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        pc = self.peer.pc
-        async for text in self.ws:
-            msg = parse_edge_message(text)
-            if isinstance(msg, Answer):
-                await pc.setRemoteDescription(RTCSessionDescription(sdp=msg.sdp, type="answer"))
-            elif isinstance(msg, Tracks):
-                self.relabels.append(msg)
-            elif isinstance(msg, Offer):
-                self.offers += 1
-                await pc.setRemoteDescription(RTCSessionDescription(sdp=msg.sdp, type="offer"))
-                await pc.setLocalDescription(await pc.createAnswer())
-                await self.ws.send(encode(Answer(sdp=pc.localDescription.sdp)))
-            else:
-                self.errors.append(msg)
-
-    async def close(self) -> None:
-        with contextlib.suppress(Exception):
-            await self.ws.send(encode(Leave()))
-        if self._reader is not None:
-            self._reader.cancel()
-            await asyncio.gather(self._reader, return_exceptions=True)
-        await self.peer.close()
-
-
-@contextlib.asynccontextmanager
-async def rooms_edge(api: RunningServer, **overrides: Any) -> AsyncIterator[tuple[RunningEdge, Rooms]]:
-    settings = replace(Settings(port=_free_port(), join_key_url=api.url + KEY_PATH, join_timeout_s=5), **overrides)
-    edge = RunningEdge(settings)
-    rooms = Rooms(settings=settings)
-    # RunningEdge builds the default app; rebuild it with the rooms hooks on the same config.
-    edge.app = create_app(settings, hooks=rooms)
-    edge.server.config.app = edge.app
-    task = asyncio.create_task(edge.server.serve())
-    try:
-        await eventually(lambda: edge.server.started or task.done(), timeout=5, interval=0.01)
-        if task.done():
-            task.result()
-        yield edge, rooms
-    finally:
-        edge.server.should_exit = True
-        await task
 
 
 def video_counts(client: Client) -> dict[str, int]:
@@ -102,7 +31,7 @@ def video_counts(client: Client) -> dict[str, int]:
 async def test_three_participants_receive_each_other_and_a_leaver_stops(
     server: RunningServer,
     world: World,
-    codec_spy: CodecSpy,  # noqa: F811
+    codec_spy: CodecSpy,
 ) -> None:
     host = await world.user()
     meeting = await world.meeting(host)

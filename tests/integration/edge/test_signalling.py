@@ -1,23 +1,19 @@
 """The edge's signalling WebSocket, end to end: the real API issues join tokens and serves its public key, the
-edge (built by the production ``create_app``) runs under uvicorn on loopback, clients speak real WebSockets."""
+edge (the production signalling app, without rooms) runs under uvicorn on loopback, clients speak real WebSockets."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import replace
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from edge.settings import Settings
-from edge.signalling import SIGNAL_PATH, NoMedia, Refusal, SignallingServer, create_app
+from edge.signalling import NoMedia, Refusal
 from edge.tokens import JoinTokenVerifier
 from protocol.errors import ErrorCode
 from protocol.signalling import (
@@ -32,48 +28,15 @@ from protocol.signalling import (
 )
 from protocol.tokens import JoinClaims
 from tests.conftest import RunningServer, _free_port
+from tests.support.edge import KEY_PATH, RunningEdge, running_edge
 from tests.support.gql import eventually
+from tests.support.tokens import sign
 from tests.support.world import World
-from tests.unit.edge.test_tokens import sign
-
-KEY_PATH = "/.well-known/meetmesh/join-token-key"
-
-
-class RunningEdge:
-    def __init__(self, settings: Settings) -> None:
-        self.app = create_app(settings)
-        self.signalling: SignallingServer = self.app.state.signalling
-        self.url = f"ws://127.0.0.1:{settings.port}{SIGNAL_PATH}"
-        config = uvicorn.Config(
-            self.app,
-            host="127.0.0.1",
-            port=settings.port,
-            log_level="warning",
-            ws="websockets-sansio",
-            ws_max_size=settings.max_message_bytes,
-            lifespan="on",
-        )
-        self.server = uvicorn.Server(config)
-
-
-@asynccontextmanager
-async def running_edge(api: RunningServer, **overrides: Any) -> AsyncIterator[RunningEdge]:
-    settings = replace(Settings(port=_free_port(), join_key_url=api.url + KEY_PATH, join_timeout_s=5), **overrides)
-    edge = RunningEdge(settings)
-    task = asyncio.create_task(edge.server.serve())
-    try:
-        await eventually(lambda: edge.server.started or task.done(), timeout=5, interval=0.01)
-        if task.done():
-            task.result()
-        yield edge
-    finally:
-        edge.server.should_exit = True
-        await task
 
 
 @pytest.fixture
 async def edge(server: RunningServer) -> AsyncIterator[RunningEdge]:
-    async with running_edge(server) as e:
+    async with running_edge(server, media=False) as e:
         yield e
 
 
@@ -144,7 +107,7 @@ async def test_token_signed_with_another_key_closes_4401(edge: RunningEdge) -> N
 
 
 async def test_silence_closes_4408(server: RunningServer) -> None:
-    async with running_edge(server, join_timeout_s=0.3) as edge, connect(edge.url) as ws:
+    async with running_edge(server, media=False, join_timeout_s=0.3) as edge, connect(edge.url) as ws:
         started = asyncio.get_running_loop().time()
         code, reason = await closed_with(ws)
         elapsed = asyncio.get_running_loop().time() - started
@@ -204,7 +167,7 @@ async def test_garbage_gets_error_and_the_socket_stays_usable(edge: RunningEdge,
 async def test_unreachable_api_key_closes_1013(server: RunningServer, world: World) -> None:
     token, _ = await admitted(world)
     dead = f"http://127.0.0.1:{_free_port()}{KEY_PATH}"
-    async with running_edge(server, join_key_url=dead) as edge:
+    async with running_edge(server, media=False, join_key_url=dead) as edge:
         # The start-up fetch failed; later joins are refused (whether the retry is rate-limited or tried again)
         # instead of hanging or crashing.
         for _ in range(2):
@@ -215,7 +178,7 @@ async def test_unreachable_api_key_closes_1013(server: RunningServer, world: Wor
 
 async def test_oversized_frame_closes_1009(server: RunningServer, world: World) -> None:
     token, _ = await admitted(world)
-    async with running_edge(server, max_message_bytes=4096) as edge, connect(edge.url) as ws:
+    async with running_edge(server, media=False, max_message_bytes=4096) as edge, connect(edge.url) as ws:
         await ws.send(encode(Join(token=token)))
         assert isinstance(await recv(ws), Joined)
         await ws.send(encode(Offer(sdp="a" * 8192)))
@@ -238,7 +201,7 @@ class RefuseSecondComer(NoMedia):
 
 async def test_a_refused_join_gets_only_the_close_and_replaces_nobody(server: RunningServer, world: World) -> None:
     token, data = await admitted(world)
-    async with running_edge(server) as edge:
+    async with running_edge(server, media=False) as edge:
         edge.signalling.hooks = RefuseSecondComer()
         async with connect(edge.url) as first:
             await first.send(encode(Join(token=token)))

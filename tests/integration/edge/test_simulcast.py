@@ -17,16 +17,16 @@ import pytest
 from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, pack_remb_fci
 from websockets.asyncio.client import connect
 
-from edge.forwarder import payload_offset, vp8_keyframe_start
 from edge.rooms import Rooms
 from edge.rtp_hooks import PublishedTrack, SubscribedTrack
-from edge.simulcast import vp8_keyframe_size
 from edge.synthetic import EncodedClip, SimulcastPublisher, encode_h264_clip, encode_vp8_clip
 from protocol.signalling import Join, Joined, Offer, TrackInfo, VideoSize, encode, parse_edge_message
+from sfu.forwarder import payload_offset
+from sfu.vp8 import vp8_keyframe_size, vp8_keyframe_start
 from tests.conftest import RunningServer
-from tests.integration.edge.test_packet_forwarding import CodecSpy, codec_spy  # noqa: F401 - fixture
-from tests.integration.edge.test_rooms import Client, rooms_edge
+from tests.support.edge import Client, rooms_edge
 from tests.support.gql import eventually
+from tests.support.media import CodecSpy
 from tests.support.world import World
 
 pytestmark = pytest.mark.timeout(60)
@@ -158,7 +158,7 @@ async def watching(server: RunningServer, world: World, clips: dict[str, Encoded
 async def test_layers_are_learned_and_each_subscriber_gets_the_one_it_needs(
     server: RunningServer,
     world: World,
-    codec_spy: CodecSpy,  # noqa: F811
+    codec_spy: CodecSpy,
 ) -> None:
     # The clips are encoded before any socket waits on them (the edge closes a socket that does not join in 5 s).
     async with watching(server, world, _clips()) as w:
@@ -264,7 +264,7 @@ async def test_a_simulcast_track_is_recorded_as_one_stream_of_its_best_layer(
 async def test_h264_layers_are_measured_from_their_sps_and_switched_on_key_frames(
     server: RunningServer,
     world: World,
-    codec_spy: CodecSpy,  # noqa: F811
+    codec_spy: CodecSpy,
 ) -> None:
     async with watching(server, world, _h264_clips()) as w:
         # Sizes come from each layer's sequence parameter set (180 and 90 are not multiples of 16: cropped).

@@ -7,7 +7,8 @@ import struct
 import time
 
 from bench.media_peers import PACKET_SIZE, percentile, rtp_packet, stamp_of
-from edge.forwarder import DownTrack, payload_offset, vp8_keyframe_start
+from sfu.forwarder import DownTrack, payload_offset
+from sfu.vp8 import vp8_keyframe_start
 
 
 def test_a_stamped_packet_is_rtp_the_edge_forwards_from_its_first_packet() -> None:

@@ -12,7 +12,6 @@ from edge.simulcast import (
     accept_simulcast,
     header_extension,
     parse_simulcast_offer,
-    vp8_keyframe_size,
 )
 
 # The video m-section of a Chromium offer made with three sendEncodings (trimmed to what matters).
@@ -154,15 +153,3 @@ def test_header_extension_two_byte_form_and_truncation() -> None:
     assert header_extension(packet, 20) == b""
     assert header_extension(packet[:15], 10) is None  # extension length runs past the packet
     assert header_extension(struct.pack("!BBHII", 0x80, 96, 1, 2, 3), 10) is None  # X bit clear
-
-
-def test_vp8_keyframe_size() -> None:
-    # Descriptor: X=1,S=1 / I=1 / 15-bit picture id; then a key frame tag, start code, 640x360 (scale bits set).
-    descriptor = bytes([0x90, 0x80, 0x80, 0x01])
-    frame = bytes([0x50, 0x00, 0x00]) + b"\x9d\x01\x2a" + struct.pack("<HH", 640 | 0x4000, 360)
-    packet = struct.pack("!BBHII", 0x80, 96, 1, 2, 3) + descriptor + frame
-    assert vp8_keyframe_size(packet, 12) == (640, 360)
-    interframe = descriptor + bytes([0x51]) + frame[1:]
-    assert vp8_keyframe_size(struct.pack("!BBHII", 0x80, 96, 1, 2, 3) + interframe, 12) is None
-    continuation = bytes([0x80]) + descriptor[1:] + frame  # S=0: not the start of a frame
-    assert vp8_keyframe_size(struct.pack("!BBHII", 0x80, 96, 1, 2, 3) + continuation, 12) is None

@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -28,8 +27,7 @@ from edge.tokens import (
     JoinTokenVerifier,
 )
 from protocol.tokens import JOIN_TOKEN_AUDIENCE, JOIN_TOKEN_ISSUER, JoinClaims, PublishKind
-
-NOW = 1_800_000_000
+from tests.support.tokens import NOW, sign
 
 
 def claims(**overrides: Any) -> JoinClaims:
@@ -43,25 +41,6 @@ def claims(**overrides: Any) -> JoinClaims:
         expires_at=int(time.time()) + 300,
     )
     return JoinClaims(**{**base, **overrides})
-
-
-def sign(key: Ed25519PrivateKey, **overrides: Any) -> str:
-    """A token shaped like the API's, with any claim replaced (None removes it)."""
-    payload: dict[str, Any] = {
-        "iss": JOIN_TOKEN_ISSUER,
-        "aud": JOIN_TOKEN_AUDIENCE,
-        "sub": "p1",
-        "mtg": "m1",
-        "role": "participant",
-        "name": "Ada",
-        "pub": ["audio"],
-        "room": None,
-        "iat": NOW - 10,
-        "exp": NOW + 300,
-    }
-    payload.update(overrides)
-    payload = {k: v for k, v in payload.items() if v is not None or k == "room"}
-    return jwt.encode(payload, key, algorithm="EdDSA")
 
 
 def pem(key: Ed25519PrivateKey) -> bytes:

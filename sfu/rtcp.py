@@ -14,7 +14,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterable
 
-from edge.forwarder import payload_offset
+from sfu.forwarder import payload_offset
 
 HISTORY_SIZE = 512
 """Packets kept per subscriber: a power of two ≥ 500 (a second of 720p video is ~150–400 packets)."""

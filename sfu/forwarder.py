@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from sfu.vp8 import vp8_picture_ids, vp8_shift_picture_ids
+
 RTP_HEADER_SIZE = 12
 _SEQ_TS_SSRC = struct.Struct("!HII")  # bytes 2..11 of the RTP fixed header (RFC 3550 section 5.1)
 _HEADER = struct.Struct("!BBHII")  # the whole fixed header, CSRCs excluded
@@ -63,80 +65,6 @@ def payload_offset(packet: bytes) -> int:
     return offset
 
 
-def vp8_keyframe_start(packet: bytes, offset: int) -> bool:
-    """True if the VP8 RTP payload at ``offset`` starts a key frame: S=1 and PID=0 in the payload descriptor
-    (RFC 7741 section 4.2), then P=0 in the VP8 payload header (RFC 7741 section 4.3, RFC 6386 section 9.1)."""
-    size = len(packet)
-    if offset >= size:
-        return False
-    first = packet[offset]
-    if not first & 0x10 or first & 0x07:
-        return False
-    i = offset + 1
-    if first & 0x80:  # X: extension octet follows
-        if i >= size:
-            return False
-        ext = packet[i]
-        i += 1
-        if ext & 0x80:  # I: PictureID, 7 or 15 bits (M flag)
-            if i >= size:
-                return False
-            i += 2 if packet[i] & 0x80 else 1
-        if ext & 0x40:  # L: TL0PICIDX
-            i += 1
-        if ext & 0x30:  # T and/or K share one octet
-            i += 1
-    return i < size and not packet[i] & 0x01
-
-
-def vp8_picture_ids(payload: bytes, offset: int) -> tuple[int | None, bool, int | None]:
-    """(PictureID, whether it is the 15-bit form, TL0PICIDX) from the VP8 payload descriptor at ``offset``
-    (RFC 7741 section 4.2); None for a field the descriptor leaves out."""
-    size = len(payload)
-    if offset >= size or not payload[offset] & 0x80:
-        return None, False, None
-    i = offset + 1
-    if i >= size:
-        return None, False, None
-    ext = payload[i]
-    i += 1
-    picture_id: int | None = None
-    long_form = False
-    if ext & 0x80:
-        if i >= size:
-            return None, False, None
-        if payload[i] & 0x80:
-            if i + 1 >= size:
-                return None, False, None
-            picture_id, long_form = ((payload[i] & 0x7F) << 8) | payload[i + 1], True
-            i += 2
-        else:
-            picture_id = payload[i]
-            i += 1
-    tl0 = payload[i] if ext & 0x40 and i < size else None
-    return picture_id, long_form, tl0
-
-
-def vp8_shift_picture_ids(payload: bytes, offset: int, picture_delta: int, tl0_delta: int) -> bytes:
-    """``payload`` with the VP8 descriptor's PictureID (in its own width) and TL0PICIDX advanced by the deltas."""
-    picture_id, long_form, tl0 = vp8_picture_ids(payload, offset)
-    if picture_id is None and tl0 is None:
-        return payload
-    out = bytearray(payload)
-    i = offset + 2
-    if picture_id is not None:
-        if long_form:
-            shifted = (picture_id + picture_delta) & 0x7FFF
-            out[i], out[i + 1] = 0x80 | (shifted >> 8), shifted & 0xFF
-            i += 2
-        else:
-            out[i] = (picture_id + picture_delta) & 0x7F
-            i += 1
-    if tl0 is not None:
-        out[i] = (tl0 + tl0_delta) & 0xFF
-    return bytes(out)
-
-
 def build_pli(sender_ssrc: int, media_ssrc: int) -> bytes:
     """An RTCP Picture Loss Indication (RFC 4585 section 6.3.1): 12 bytes, no FCI."""
     return _PLI.pack(0x80 | RTCP_PSFB_PLI, RTCP_PSFB, 2, sender_ssrc, media_ssrc)
@@ -161,7 +89,7 @@ def parse_rtp(packet: bytes) -> ParsedRtp:
 
 
 class PacketHistory(Protocol):
-    """What a :class:`DownTrack` records each sent packet into (e.g. :class:`edge.rtcp.SendHistory`)."""
+    """What a :class:`DownTrack` records each sent packet into (e.g. :class:`sfu.rtcp.SendHistory`)."""
 
     def record(self, seq: int, packet: bytes) -> None: ...
 
@@ -184,7 +112,7 @@ class DownTrack:
     sink: object = None
     """Opaque handle for the I/O layer (where to send the rewritten bytes)."""
     keyframe_start: Callable[[bytes, int], bool] | None = None
-    """Codec-specific key frame test (e.g. :func:`vp8_keyframe_start`). When set, packets are held back after
+    """Codec-specific key frame test (e.g. :func:`sfu.vp8.vp8_keyframe_start`). When set, packets are held back after
     a (re)start until a key frame begins, so the subscriber's decoder never sees a frame it cannot decode."""
     abs_send_time_id: int | None = None
     """Header extension id the subscriber negotiated for abs-send-time (None: send no extension)."""

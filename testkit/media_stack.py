@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.server import REPO_ROOT, STARTUP_TIMEOUT_S, STOP_TIMEOUT_S, ApiStartError, free_port, log_tail, running_api
+from testkit.server import REPO_ROOT, STARTUP_TIMEOUT_S, STOP_TIMEOUT_S, ApiStartError, free_port, log_tail, running_api
 
 KEY_PATH = "/.well-known/meetmesh/join-token-key"
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 
 import pytest
 
-from edge.room import Changes, Room, SubscriptionDiff, TrackRef
+from sfu.room import Changes, Room, SubscriptionDiff, TrackRef
 
 
 def cam(p: str) -> TrackRef:

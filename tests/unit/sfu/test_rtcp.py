@@ -6,8 +6,8 @@ import pytest
 from aiortc.rtp import RtcpPacket, RtcpRtpfbPacket, RtpPacket
 from aiortc.rtp import unwrap_rtx as aiortc_unwrap_rtx
 
-from edge.forwarder import payload_offset
-from edge.rtcp import (
+from sfu.forwarder import payload_offset
+from sfu.rtcp import (
     NackThrottle,
     ReceiveStatistics,
     SenderClock,

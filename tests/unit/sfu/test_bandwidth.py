@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from edge.bandwidth import BandwidthEstimate
+from sfu.bandwidth import BandwidthEstimate
 
 
 def test_nothing_reported_means_no_limit() -> None:

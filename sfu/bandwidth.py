@@ -3,7 +3,7 @@
 Inputs are what a subscriber reports about one forwarded stream: receiver report blocks (RFC 3550 section
 6.4.1: fraction lost, interarrival jitter, LSR/DLSR for the round-trip time) and REMB (draft-alvestrand-rmcat-
 remb section 2: the receiver's own estimate of what it can take). The output, :attr:`BandwidthEstimate.bitrate_bps`,
-is what layer selection (``edge.layers``) may send to that subscriber: the REMB value capped by a loss-based
+is what layer selection (``sfu.layers``) may send to that subscriber: the REMB value capped by a loss-based
 controller (draft-ietf-rmcat-gcc-02 section 6), so a receiver that reports loss but no REMB (no abs-send-time,
 or a client without REMB) still gets its layers lowered.
 """

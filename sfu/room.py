@@ -5,7 +5,7 @@ Pure policy, no packets and no aiortc: the room answers "which tracks should thi
 media plane):
 
 * **screen shares** (``source="screen"``, video and its audio) go to everyone;
-* **camera video** goes only from the ``last_n`` most recent speakers, as :mod:`edge.speakers` ranks them;
+* **camera video** goes only from the ``last_n`` most recent speakers, as :mod:`sfu.speakers` ranks them;
   participants who never spoke fill the remaining slots in join order. Only participants publishing a camera
   take slots, and a member never takes a slot of its own: when it is among the first ``last_n`` itself, it
   receives the next one instead, so everybody sees ``last_n`` others;
@@ -118,9 +118,9 @@ class Room:
     """Admitted participants in the whole meeting, on every edge (``protocol.media_control.MeetingSize``); 0
     until the API says."""
     recent_speakers: tuple[str, ...] = ()
-    """Most recent speaker first (:attr:`edge.speakers.SpeakerUpdate.recent`)."""
+    """Most recent speaker first (:attr:`sfu.speakers.SpeakerUpdate.recent`)."""
     loudest: tuple[str, ...] = ()
-    """Loudest speaker first (:attr:`edge.speakers.SpeakerUpdate.loudest`)."""
+    """Loudest speaker first (:attr:`sfu.speakers.SpeakerUpdate.loudest`)."""
     now: float = 0.0
     """Time of the latest :meth:`update_speakers`; the clock for the audio hang time."""
     _heard_until: dict[str, float] = field(default_factory=dict, repr=False)
@@ -230,7 +230,7 @@ class Room:
         return self._mutated()
 
     def update_speakers(self, recent: Sequence[str], loudest: Sequence[str], now: float) -> Changes:
-        """The speaker detector's latest answer (:class:`edge.speakers.SpeakerUpdate` ``recent`` and
+        """The speaker detector's latest answer (:class:`sfu.speakers.SpeakerUpdate` ``recent`` and
         ``loudest``). Call it on every tick, changed or not: it also advances the audio hang time."""
         self.recent_speakers = tuple(recent)
         self.loudest = tuple(loudest)

@@ -8,7 +8,7 @@ import pytest
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 
-from edge.forwarder import (
+from sfu.forwarder import (
     ABS_SEND_TIME_URI,
     DownTrack,
     Forwarder,
@@ -17,10 +17,8 @@ from edge.forwarder import (
     parse_rtp,
     payload_offset,
     rtp_ssrc,
-    vp8_keyframe_start,
-    vp8_picture_ids,
-    vp8_shift_picture_ids,
 )
+from sfu.vp8 import vp8_keyframe_start, vp8_picture_ids, vp8_shift_picture_ids
 
 VP8_KEY = bytes([0x90, 0x80, 0x12, 0x00])  # X=1 S=1 PID=0, I=1, 7-bit PictureID, P=0 (key frame)
 VP8_DELTA = bytes([0x90, 0x80, 0x13, 0x01])  # same descriptor, P=1 (inter frame)
@@ -144,23 +142,6 @@ def test_waits_for_a_key_frame_after_start_and_after_a_switch() -> None:
     out = down.rewrite(rtp(71, 0, 0xB, payload=VP8_KEY), now=0.1)
     assert out is not None and fields(out)[2] == 12  # no gap for what was held back
     assert down.waiting_drops == 2
-
-
-@pytest.mark.parametrize(
-    ("payload", "is_key"),
-    [
-        (bytes([0x10, 0x00]), True),  # no extension, S=1, key
-        (bytes([0x10, 0x01]), False),  # inter frame
-        (bytes([0x00, 0x00]), False),  # not the start of a partition
-        (bytes([0x11, 0x00]), False),  # partition 1, not the frame start
-        (bytes([0x90, 0xE0, 0x81, 0x02, 0x03, 0x40, 0x00]), True),  # I (15-bit PictureID), L, T/K, key
-        (bytes([0x90, 0xE0, 0x81, 0x02, 0x03, 0x40, 0x01]), False),  # same, inter frame
-        (bytes([0x90, 0x80, 0x81]), False),  # truncated
-        (b"", False),
-    ],
-)
-def test_vp8_keyframe_detection(payload: bytes, is_key: bool) -> None:
-    assert vp8_keyframe_start(payload, 0) is is_key
 
 
 def test_fan_out_rewrites_once_per_subscriber() -> None:

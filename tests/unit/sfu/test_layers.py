@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from edge.layers import DownlinkBudget, LayerInfo, LayerSelector
+from sfu.layers import DownlinkBudget, LayerInfo, LayerSelector
 
 
 def layers(active: tuple[bool, bool, bool] = (True, True, True)) -> list[LayerInfo]:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import pytest
 
-from edge.speakers import SILENCE_DBOV, SpeakerConfig, SpeakerDetector, SpeakerUpdate, measure_level
+from sfu.speakers import SILENCE_DBOV, SpeakerConfig, SpeakerDetector, SpeakerUpdate, measure_level
 
 TICK = 0.25
 PACKETS_PER_TICK = 12  # ~20 ms packets

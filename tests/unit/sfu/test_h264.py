@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from aiortc.codecs.h264 import H264Encoder
 
-from edge.h264 import h264_keyframe_size, h264_keyframe_start, sps_size
 from edge.synthetic import encode_h264_clip
+from sfu.h264 import h264_keyframe_size, h264_keyframe_start, sps_size
 
 
 def _payloads(frame: bytes) -> list[bytes]:

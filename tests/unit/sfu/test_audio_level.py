@@ -8,7 +8,7 @@ import pytest
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 
-from edge.audio_level import AUDIO_LEVEL_URI, NO_LEVEL, read_audio_level
+from sfu.audio_level import AUDIO_LEVEL_URI, NO_LEVEL, read_audio_level
 
 
 def aiortc_packet(ext_id: int, voice: bool, level: int, *, with_mid: bool = True) -> bytes:
