@@ -29,6 +29,8 @@ def web_documents(web_dir: Path) -> dict[str, str]:
     """``"file:line" -> document`` for every literal in the client that reads as a GraphQL operation."""
     found: dict[str, str] = {}
     for path in sorted([*web_dir.rglob("*.js"), *web_dir.rglob("*.html")]):
+        if "node_modules" in path.relative_to(web_dir).parts:
+            continue  # the npm dependencies: not ours, and no GraphQL in them
         source = path.read_text()
         constants = {m.group(1): m.group(3) for m in _CONST.finditer(source)}
         for m in _TEMPLATE.finditer(source):

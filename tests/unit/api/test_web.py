@@ -1,0 +1,58 @@
+"""What ``/web/*`` serves: our own modules, pages and styles by type, and of ``web/node_modules`` only the files
+the import map and the icons need (needs ``web/install.sh`` to have run, as ``just test`` does)."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.web import NODE_MODULES, WEB, web_file
+
+
+@pytest.mark.parametrize(
+    ("relative", "media_type"),
+    [
+        ("sdk/index.js", "text/javascript"),
+        ("app.css", "text/css"),
+        ("design/tokens.css", "text/css"),
+        ("i18n/en.js", "text/javascript"),
+        ("manifest.webmanifest", "application/manifest+json"),
+        ("vendor/lit/index.js", "text/javascript"),
+        ("vendor/lit-html/lit-html.js", "text/javascript"),
+        ("vendor/lit-html/directives/live.js", "text/javascript"),
+        ("vendor/lit-element/lit-element.js", "text/javascript"),
+        ("vendor/@lit/reactive-element/reactive-element.js", "text/javascript"),
+        ("vendor/lucide-static/icons/calendar.svg", "image/svg+xml"),
+    ],
+)
+def test_serves_pages_modules_and_the_vendored_files(relative: str, media_type: str) -> None:
+    found = web_file(relative)
+    assert found is not None, relative
+    path, served_as = found
+    assert served_as == media_type
+    assert path.is_file() and (path.is_relative_to(WEB))
+
+
+@pytest.mark.parametrize(
+    "relative",
+    [
+        "node_modules/lit/index.js",  # the tree itself is never exposed
+        "package.json",
+        "package-lock.json",
+        "install.sh",
+        "vendor/lit/package.json",
+        "vendor/lit/development/index.js",  # the development build: not imported by pages
+        "vendor/lit-html/node/lit-html.js",
+        "vendor/lit/index.js.map",
+        "vendor/axe-core/axe.min.js",  # tests inject it from disk; pages never load it
+        "vendor/lucide-static/font/lucide.woff",
+        "vendor/lit/../../package.json",
+        "vendor/lucide-static/icons/../../../package.json",
+        "sdk/../../pyproject.toml",
+        "../pyproject.toml",
+        "sdk/nope.js",
+        ".gitignore",
+    ],
+)
+def test_refuses_everything_else(relative: str) -> None:
+    assert NODE_MODULES.is_dir(), "run web/install.sh (just test does)"
+    assert web_file(relative) is None
