@@ -85,7 +85,7 @@ export class Home extends LitElement {
       this._message = "";
       await this.load();
     } catch (err) {
-      this._error = errorText(err, this._mode);
+      this._error = errorText(err, this._mode === "signIn" ? "logIn" : "signUp");
     } finally {
       this._busy = false;
     }
@@ -94,6 +94,7 @@ export class Home extends LitElement {
   async _signOut() {
     await signOut();
     this._me = null;
+    this._mode = "signIn";
     this._upcoming = this._past = undefined;
     this._message = this._error = "";
   }
