@@ -79,8 +79,8 @@ async def off_screen(page: Page) -> list[str]:
     """Elements (light DOM) sticking out of the viewport sideways, and a page wider than the screen."""
     found: list[str] = await page.evaluate(
         """() => {
-          const w = document.documentElement.clientWidth, out = [];
-          if (document.documentElement.scrollWidth > w) out.push(`page is ${document.documentElement.scrollWidth}px wide`);
+          const root = document.documentElement, w = root.clientWidth, out = [];
+          if (root.scrollWidth > w) out.push(`page is ${root.scrollWidth}px wide`);
           for (const el of document.body.querySelectorAll('*')) {
             const r = el.getBoundingClientRect();
             if (r.width && r.height && (r.left < -1 || r.right > w + 1))
@@ -97,7 +97,7 @@ async def small_targets(page: Page) -> list[str]:
     found: list[str] = await page.evaluate(
         """() => [...document.querySelectorAll('button, a.btn, select, input:not([type=checkbox]):not([type=radio])')]
           .filter((el) => { const r = el.getBoundingClientRect(); return r.width && r.height && r.height < 43.5; })
-          .map((el) => `${el.tagName.toLowerCase()} "${el.textContent.trim() || el.name}" ${el.getBoundingClientRect().height}px`)"""
+          .map((el) => `${el.tagName} "${el.textContent.trim() || el.name}" ${el.getBoundingClientRect().height}px`)"""
     )
     return found
 
@@ -174,7 +174,8 @@ async def test_schedule_invite_waiting_room_recordings_accessible_and_phone_size
         # A guest opens the invite link: no passcode asked, a name, then the waiting room with the title.
         guest = await (await browser.new_context(locale="en-US")).new_page()
         await guest.goto(link)
-        await guest.wait_for_function(f"{SHADOW}.querySelector('[data-role=title]').textContent === 'Weekly design review'")
+        title = json.dumps("Weekly design review")
+        await guest.wait_for_function(f"{SHADOW}.querySelector('[data-role=title]').textContent === {title}")
         await guest.wait_for_function(f"{SHADOW}.querySelector('[data-role=preview]').videoWidth > 0")
         assert await guest.is_hidden("meetmesh-room [data-role=passcode-row]")
         await axe(guest, "pre-join")
@@ -194,15 +195,14 @@ async def test_schedule_invite_waiting_room_recordings_accessible_and_phone_size
         await stranger.fill("meetmesh-room [data-role=name]", "Sam")
         await stranger.fill("meetmesh-room [data-role=passcode]", "wrong1")
         await stranger.click("meetmesh-room [data-action=join]")
-        error = sentence("error.badPasscode")
-        await stranger.wait_for_function(f"{SHADOW}.querySelector('[data-role=error]').textContent === {json.dumps(error)}")
+        wrong = json.dumps(sentence("error.badPasscode"))
+        await stranger.wait_for_function(f"{SHADOW}.querySelector('[data-role=error]').textContent === {wrong}")
         await shot(stranger, "pre-join-wrong-passcode")
 
         # A cloud recording made through the API shows on the home page; rename and delete it there.
         token = await host.evaluate("localStorage.getItem('meetmesh.accessToken')")
-        meeting_id = (await gql(url, "query($n: String!) { meetingLobby(number: $n) { number } }", n=number)) and (
-            await gql(url, "{ myMeetings { items { id number } } }", token)
-        )["myMeetings"]["items"][0]["id"]
+        mine = (await gql(url, "{ myMeetings { items { id number } } }", token))["myMeetings"]["items"]
+        (meeting_id,) = [m["id"] for m in mine if m["number"] == number]
         await gql(url, "mutation($n: String!) { joinMeeting(input: {number: $n}) { status } }", token, n=number)
         await gql(url, "mutation($m: ID!) { startRecording(meetingId: $m) { id } }", token, m=meeting_id)
         await gql(url, "mutation($m: ID!) { stopRecording(meetingId: $m) { id } }", token, m=meeting_id)
