@@ -1,7 +1,7 @@
 """The browser client: ``web/`` (plain ES modules, no build step) served as it is on disk.
 
-``/`` is the landing page (create or join), ``/m/{number}`` the meeting page (pre-join → waiting room → meeting),
-``/r/{recording id}`` (members) and ``/s/{share id}`` (share links) the recording player, ``/web/*`` the modules,
+``/`` is the home page (sign in; schedule, invite, start, recordings), ``/m/{number}`` the meeting page
+(pre-join → waiting room → meeting), ``/r/{recording id}`` (members) and ``/s/{share id}`` (share links) the recording player, ``/web/*`` the modules,
 among them the embeddable SDK at ``/web/sdk/index.js``, and ``/web/vendor/*`` the few files of the npm
 dependencies (``web/node_modules``, installed by ``web/install.sh``) that pages import through their import map.
 ``/sw.js`` is the service worker (served from the root so that its scope covers every page).
@@ -39,6 +39,15 @@ VENDOR: dict[str, str] = {
     "lucide-static/icons": ".svg",
 }
 _VENDOR_SKIP = ("development", "node")
+# Single files: the API explorer's GraphiQL bundle and the React builds it runs on (web/graphiql.html).
+VENDOR_FILES = frozenset(
+    {
+        "graphiql/graphiql.min.js",
+        "graphiql/graphiql.min.css",
+        "react/umd/react.production.min.js",
+        "react-dom/umd/react-dom.production.min.js",
+    }
+)
 
 # Pages hold no secrets and change with each deploy: revalidate every time (ETag/Last-Modified answer 304).
 _REVALIDATE = {"cache-control": "no-cache"}
@@ -77,6 +86,9 @@ def _inside(root: Path, relative: str) -> Path | None:
 
 
 def _vendor_file(relative: str) -> tuple[Path, str] | None:
+    if relative in VENDOR_FILES:
+        path = _inside(NODE_MODULES, relative)
+        return (path, _OWN_TYPES[Path(relative).suffix]) if path else None
     for package, suffix in VENDOR.items():
         if relative.startswith(package + "/") and relative.endswith(suffix):
             rest = relative[len(package) + 1 :]

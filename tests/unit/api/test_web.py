@@ -22,6 +22,11 @@ from api.web import NODE_MODULES, WEB, web_file
         ("vendor/lit-element/lit-element.js", "text/javascript"),
         ("vendor/@lit/reactive-element/reactive-element.js", "text/javascript"),
         ("vendor/lucide-static/icons/calendar.svg", "image/svg+xml"),
+        ("vendor/graphiql/graphiql.min.js", "text/javascript"),
+        ("vendor/graphiql/graphiql.min.css", "text/css"),
+        ("vendor/react/umd/react.production.min.js", "text/javascript"),
+        ("vendor/react-dom/umd/react-dom.production.min.js", "text/javascript"),
+        ("graphiql.html", "text/html"),
     ],
 )
 def test_serves_pages_modules_and_the_vendored_files(relative: str, media_type: str) -> None:
@@ -45,6 +50,10 @@ def test_serves_pages_modules_and_the_vendored_files(relative: str, media_type: 
         "vendor/lit/index.js.map",
         "vendor/axe-core/axe.min.js",  # tests inject it from disk; pages never load it
         "vendor/lucide-static/font/lucide.woff",
+        "vendor/graphiql/graphiql.js",  # of these packages only the minified bundles
+        "vendor/graphiql/esm/index.js",
+        "vendor/react/umd/react.development.js",
+        "vendor/react/index.js",
         "vendor/lit/../../package.json",
         "vendor/lucide-static/icons/../../../package.json",
         "sdk/../../pyproject.toml",
