@@ -1,10 +1,11 @@
-"""The browser client: ``web/`` (plain ES modules, no build step) served as it is on disk.
+"""The browser client: ``web/`` (ES modules, no build step) served as it is on disk.
 
 ``/`` is the home page (sign in; schedule, invite, start, recordings), ``/m/{number}`` the meeting page
-(pre-join → waiting room → meeting), ``/r/{recording id}`` (members) and ``/s/{share id}`` (share links) the recording player, ``/web/*`` the modules,
-among them the embeddable SDK at ``/web/sdk/index.js``, and ``/web/vendor/*`` the few files of the npm
-dependencies (``web/node_modules``, installed by ``web/install.sh``) that pages import through their import map.
-``/sw.js`` is the service worker (served from the root so that its scope covers every page).
+(pre-join → waiting room → meeting), ``/r/{recording id}`` (members) and ``/s/{share id}`` (share links) the
+recording player, ``/web/*`` the modules, among them the embeddable SDK at ``/web/sdk/index.js``, and
+``/web/vendor/*`` the few files of the npm dependencies (``web/node_modules``, installed by ``web/install.sh``)
+that pages import through their import map. ``/sw.js`` is the service worker (served from the root so that its
+scope covers every page).
 """
 
 from __future__ import annotations
