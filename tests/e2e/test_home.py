@@ -149,6 +149,12 @@ async def sign_up_and_schedule(browser: Browser, url: str) -> tuple[Page, str, s
     assert await item.locator("[data-role=recurrence]").text_content() == f" {summary}"
     await axe(page, "home")
     await shot(page, "home")
+    # The dark theme (the toggle; stored) passes the same checks, contrast included.
+    await page.click("[data-action=theme]")
+    assert await page.evaluate("document.documentElement.dataset.theme") == "dark"
+    await axe(page, "home-dark")
+    await shot(page, "home-dark")
+    await page.click("[data-action=theme]")
 
     # Invite: the copied invitation holds the link (with its key), the number and the passcode.
     await item.locator("[data-action=invite]").click()
@@ -220,6 +226,13 @@ async def test_schedule_invite_waiting_room_recordings_accessible_and_phone_size
         await host.wait_for_selector(f"text={sentence('home.noRecordings')}")
         listed = await gql(url, "query($m: ID!) { recordings(meetingId: $m) { id } }", token, m=meeting_id)
         assert listed["recordings"] == []
+
+        # The second language: German from the browser's language, no setting needed.
+        german = await (await browser.new_context(locale="de-DE")).new_page()
+        await german.goto(f"{url}/")
+        await german.wait_for_selector("#auth-title:has-text('Anmelden, um Meetings zu veranstalten')")
+        assert await german.evaluate("document.documentElement.lang") == "de"
+        await shot(german, "sign-in-de")
 
         # A phone: 360x740 with touch. Nothing off-screen, every control a 44 px target, the form fits too.
         phone_ctx = await browser.new_context(**PHONE, locale="en-US")
