@@ -2,7 +2,8 @@
 (production ``create_app()`` on uvicorn, SQLite): sign up, a wrong password said in words, schedule a weekly
 meeting with the repeat editor, see it in upcoming, copy the invitation from the clipboard, a guest opens the
 invite link and reaches the waiting room (title shown) without a passcode prompt, a wrong passcode said in words;
-a recording made through the API is listed, renamed and deleted from the home page. axe-core (npm, injected)
+a recording made through the API is listed, renamed and deleted from the home page; offline, the service worker
+still opens the home page. axe-core (npm, injected)
 finds no serious or critical violation on the sign-in, home and pre-join pages; at 360x740 with touch nothing on
 the home page is off-screen and every control is a 44 px target. Screenshots and axe results go to
 ``test-artifacts/web/`` (gitignored)."""
@@ -226,6 +227,17 @@ async def test_schedule_invite_waiting_room_recordings_accessible_and_phone_size
         await host.wait_for_selector(f"text={sentence('home.noRecordings')}")
         listed = await gql(url, "query($m: ID!) { recordings(meetingId: $m) { id } }", token, m=meeting_id)
         assert listed["recordings"] == []
+
+        # The installed app's shell: the service worker controls the page, and with the network gone the home page
+        # still opens (from its cache) and says what is wrong.
+        await host.wait_for_function("navigator.serviceWorker.controller !== null")
+        await host.context.set_offline(True)
+        await host.reload()
+        await host.wait_for_selector(f"[data-role=error]:has-text({json.dumps(sentence('error.network'))})")
+        await shot(host, "home-offline")
+        await host.context.set_offline(False)
+        await host.click("[data-action=retry]")
+        await host.wait_for_selector("[data-role=upcoming] li")
 
         # The second language: German from the browser's language, no setting needed.
         german = await (await browser.new_context(locale="de-DE")).new_page()

@@ -243,7 +243,11 @@ export class Home extends LitElement {
       <main class="page stack" id="main">
         <h1 class=${this._me ? "visually-hidden" : ""}>${this._me ? t("app.name") : t("app.tagline")}</h1>
         ${this._alerts()}
-        ${this._me === undefined ? html`<p class="muted">${t("home.loading")}</p>` : this._me ? this._signedIn() : html`${this._authCard()} ${this._joinCard()}`}
+        ${this._me === undefined
+          ? this._error
+            ? html`<button data-action="retry" @click=${() => { this._error = ""; this.load(); }}>${icon("repeat")} ${t("home.retry")}</button>`
+            : html`<p class="muted">${t("home.loading")}</p>`
+          : this._me ? this._signedIn() : html`${this._authCard()} ${this._joinCard()}`}
       </main>`;
   }
 }

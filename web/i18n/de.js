@@ -35,6 +35,7 @@ export default {
   "home.recordings": "Aufzeichnungen",
   "home.noRecordings": "Noch keine Aufzeichnungen. Hosts starten eine Cloud-Aufzeichnung im Meeting.",
   "home.loading": "Wird geladen …",
+  "home.retry": "Erneut versuchen",
   "home.live": "Live",
   "home.repeats": "Wiederholt sich",
 

@@ -35,6 +35,7 @@ export default {
   "home.recordings": "Recordings",
   "home.noRecordings": "No recordings yet. Hosts start a cloud recording from the meeting.",
   "home.loading": "Loading…",
+  "home.retry": "Try again",
   "home.live": "Live",
   "home.repeats": "Repeats",
 

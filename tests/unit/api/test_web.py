@@ -3,6 +3,9 @@ the import map and the icons need (needs ``web/install.sh`` to have run, as ``ju
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
 from api.web import NODE_MODULES, WEB, web_file
@@ -65,3 +68,36 @@ def test_serves_pages_modules_and_the_vendored_files(relative: str, media_type: 
 def test_refuses_everything_else(relative: str) -> None:
     assert NODE_MODULES.is_dir(), "run web/install.sh (just test does)"
     assert web_file(relative) is None
+
+
+def _under_web(url: str) -> str | None:
+    return url.removeprefix("/web/") if url.startswith("/web/") else None
+
+
+def test_every_import_map_entry_and_shell_file_is_served() -> None:
+    # The import map (web/index.html): each target, or for a "prefix/" entry the package's entry module.
+    page = (WEB / "index.html").read_text()
+    imports = json.loads(re.search(r'<script type="importmap">(.*?)</script>', page, re.S).group(1))["imports"]  # type: ignore[union-attr]
+    assert {"lit", "lit-html", "@lit/reactive-element"} <= imports.keys()
+    for name, target in imports.items():
+        relative = _under_web(target)
+        assert relative is not None, name
+        if target.endswith("/"):
+            assert (NODE_MODULES / relative.removeprefix("vendor/")).is_dir(), name
+        else:
+            assert web_file(relative) is not None, (name, target)
+    # The service worker's precached shell: one missing file and the whole install fails (Cache.addAll).
+    shell = re.search(r"const SHELL = \[(.*?)\];", (WEB / "sw.js").read_text(), re.S).group(1)  # type: ignore[union-attr]
+    for url in re.findall(r'"([^"]+)"', shell):
+        relative = _under_web(url)
+        assert url == "/" or (relative is not None and web_file(relative) is not None), url
+
+
+def test_the_manifest_names_the_app_and_its_icons_exist() -> None:
+    manifest = json.loads((WEB / "manifest.webmanifest").read_text())
+    assert manifest["start_url"] == "/" and manifest["display"] == "standalone"
+    sizes = {icon["sizes"] for icon in manifest["icons"]}
+    assert {"192x192", "512x512"} <= sizes  # what browsers require to offer installation
+    for icon in manifest["icons"]:
+        relative = _under_web(icon["src"])
+        assert relative is not None and web_file(relative) is not None, icon["src"]
