@@ -170,6 +170,26 @@ async def sign_up_and_schedule(browser: Browser, url: str) -> tuple[Page, str, s
     assert "Weekly design review" in copied and summary in copied
     await shot(page, "invite")
     await page.click("mm-invite button[value=close]")
+
+    # Edit: the repeat rule reads back into the editor; 09:00 in Tokyo is stored as midnight UTC of that date.
+    await item.locator("[data-action=edit]").click()
+    assert await page.is_checked("mm-schedule input[name=day-MO]")
+    assert await page.is_checked("mm-schedule input[name=day-WE]")
+    assert not await page.is_checked("mm-schedule input[name=day-TU]")
+    assert await page.input_value("mm-schedule input[name=count]") == "6"
+    await page.select_option("mm-schedule select[name=timezone]", "Asia/Tokyo")
+    await page.fill("mm-schedule input[name=time]", "09:00")
+    await page.select_option("mm-schedule select[name=duration]", "30")
+    date = await page.input_value("mm-schedule input[name=date]")
+    await page.click("[data-action=save-meeting]")
+    await item.locator("text=30 min").wait_for()
+    token = await page.evaluate("localStorage.getItem('meetmesh.accessToken')")
+    (stored,) = (await gql(url, "{ myMeetings { items { startsAt timezone durationMinutes recurrence } } }", token))[
+        "myMeetings"
+    ]["items"]
+    assert stored["startsAt"].startswith(f"{date}T00:00:00"), (date, stored)
+    assert stored["timezone"] == "Asia/Tokyo" and stored["durationMinutes"] == 30
+    assert stored["recurrence"] == "FREQ=WEEKLY;BYDAY=MO,WE;COUNT=6"
     return page, link, copied
 
 
@@ -189,7 +209,11 @@ async def test_schedule_invite_waiting_room_recordings_accessible_and_phone_size
         await shot(guest, "pre-join")
         await guest.fill("meetmesh-room [data-role=name]", "Gus Guest")
         await guest.click("meetmesh-room [data-action=join]")
-        await guest.wait_for_selector("meetmesh-room [data-page=waiting]:not([hidden])")
+        await guest.wait_for_function(
+            f"!{SHADOW}.querySelector('[data-page=waiting]').hidden"
+            f" || {SHADOW}.querySelector('[data-role=error]').textContent"
+        )
+        assert await guest.evaluate(f"{SHADOW}.querySelector('[data-role=error]').textContent") == ""
         waiting = await guest.evaluate(f"{SHADOW}.querySelector('[data-page=waiting]').textContent")
         assert sentence("waiting.title") in waiting and "Weekly design review" in waiting
         await shot(guest, "waiting-room")

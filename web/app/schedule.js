@@ -91,6 +91,8 @@ export class ScheduleDialog extends LitElement {
         autoRecord: f.autoRecord,
       },
     };
+    // Setting the passcode, even to the same value, retires the invite links already sent: only when changed.
+    if (this.meeting && input.passcode === (this.meeting.passcode ?? "")) delete input.passcode;
     this._busy = true;
     try {
       const meeting = this.meeting
