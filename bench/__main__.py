@@ -56,6 +56,13 @@ def _browser_join() -> Mapping[str, results.Value]:
     return browser_join.run()
 
 
+def _ui() -> Mapping[str, results.Value]:
+    # Imported on use: Playwright and Debian's Chromium.
+    from bench import ui
+
+    return ui.run()
+
+
 def _captions() -> Mapping[str, results.Value]:
     # Imported on use: the edge's captioner (a process with faster-whisper).
     from bench import captions
@@ -71,6 +78,7 @@ STANDALONE: dict[str, Callable[[], Mapping[str, results.Value]]] = {
     "transcribe_heldout": _transcribe_heldout,
     "captions": _captions,
     "browser_join": _browser_join,
+    "ui": _ui,
     "graphql_validation": _graphql_validation,
 }
 
@@ -119,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         "graphql_validation",
         "transcribe_heldout",
         "captions",
+        "ui",
     }:  # the notes describe the API benchmarks; media carries its own (media_bench_params)
         common["notes"] = _notes()
     merged = results.merge({**metrics, **common}, args.output)
