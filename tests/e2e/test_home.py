@@ -18,8 +18,10 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page
 
+from api.recordings import service as recordings
 from tests.conftest import RunningServer, make_settings
 from tests.e2e.browser_support import ROOT, chromium, gql
+from tests.support.recording_files import write_mp4
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(150)]
 
@@ -246,6 +248,28 @@ async def test_schedule_invite_waiting_room_recordings_accessible_and_phone_size
         await host.fill("dialog input[name=value]", "Design review, week 1")
         await host.click("dialog [data-action=confirm]")
         await host.wait_for_selector("[data-role=recording-title]:has-text('Design review, week 1')")
+        # Processed (the compose job's file, written here): play it in the /r/ player, share it, download it.
+        recording_id = await recording.get_attribute("data-recording")
+        assert recording_id
+        svc = server.app.state.services
+        files = recordings.recording_dir(svc, recording_id)
+        files.mkdir(parents=True, exist_ok=True)
+        write_mp4(files / "recording.mp4", 2)
+        assert await recordings.finished(svc, recording_id)
+        # The list looks again by itself while a recording is being processed.
+        ready = json.dumps(sentence("rec.status.READY"))
+        await host.wait_for_selector(f"[data-role=recording-status]:has-text({ready})")
+        download = await recording.locator("[data-action=download]").get_attribute("href")
+        assert download and "recording.mp4" in download
+        await recording.locator("[data-action=share]").click()
+        shared = await host.input_value("[data-role=share-link] input")
+        assert "/s/" in shared and await host.evaluate("navigator.clipboard.readText()") == shared
+        await shot(host, "home-recording-ready")
+        await recording.locator("[data-action=play]").click()
+        await host.wait_for_url(f"{url}/r/{recording_id}")
+        await host.wait_for_selector("[data-role=player]:not([hidden])")
+        await host.go_back()
+        await recording.wait_for()
         await recording.locator("[data-action=delete]").click()
         await host.click("dialog [data-action=confirm]")
         await host.wait_for_selector(f"text={sentence('home.noRecordings')}")
