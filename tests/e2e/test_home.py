@@ -145,6 +145,7 @@ async def sign_up_and_schedule(browser: Browser, url: str) -> tuple[Page, str, s
     summary = "Every week on Monday and Wednesday, 6 times"
     assert await page.text_content("[data-role=repeat-summary]") == summary
     assert await page.is_checked("mm-schedule input[name=waitingRoom]")
+    await axe(page, "schedule-dialog")
     await shot(page, "schedule")
     await page.click("[data-action=save-meeting]")
     item = page.locator("[data-role=upcoming] li", has_text="Weekly design review")
@@ -170,6 +171,7 @@ async def sign_up_and_schedule(browser: Browser, url: str) -> tuple[Page, str, s
     assert "?k=" in link
     assert link in copied and number in copied and passcode in copied, copied
     assert "Weekly design review" in copied and summary in copied
+    await axe(page, "invite-dialog")
     await shot(page, "invite")
     await page.click("mm-invite button[value=close]")
 
@@ -271,6 +273,9 @@ async def test_schedule_invite_waiting_room_recordings_accessible_and_phone_size
         await host.go_back()
         await recording.wait_for()
         await recording.locator("[data-action=delete]").click()
+        await host.wait_for_selector("dialog[open] [data-action=confirm]")
+        await axe(host, "confirm-dialog")
+        await shot(host, "confirm-delete")
         await host.click("dialog [data-action=confirm]")
         await host.wait_for_selector(f"text={sentence('home.noRecordings')}")
         listed = await gql(url, "query($m: ID!) { recordings(meetingId: $m) { id } }", token, m=meeting_id)

@@ -22,7 +22,7 @@ function actions(form, okLabel, danger) {
   const row = document.createElement("div");
   row.className = "dialog-actions";
   const cancel = Object.assign(document.createElement("button"), { value: "cancel", textContent: t("dialog.cancel") });
-  const ok = Object.assign(document.createElement("button"), { value: "ok", textContent: okLabel, className: danger ? "btn-primary btn-danger-fill" : "btn-primary" });
+  const ok = Object.assign(document.createElement("button"), { value: "ok", textContent: okLabel, className: danger ? "btn-danger-fill" : "btn-primary" });
   ok.dataset.action = "confirm";
   row.append(cancel, ok);
   form.append(row);
