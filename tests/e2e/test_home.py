@@ -170,7 +170,7 @@ async def sign_up_and_schedule(browser: Browser, url: str) -> tuple[Page, str, s
     passcode = await page.text_content("[data-role=invite-passcode]") or ""
     assert "?k=" in link
     assert link in copied and number in copied and passcode in copied, copied
-    assert "Weekly design review" in copied and summary in copied
+    assert "Weekly design review" in copied and summary in copied and "Ada Host invites you" in copied
     await axe(page, "invite-dialog")
     await shot(page, "invite")
     await page.click("mm-invite button[value=close]")
@@ -310,5 +310,6 @@ async def test_schedule_invite_waiting_room_recordings_accessible_and_phone_size
         await shot(phone, "phone-home")
         await phone.tap("[data-action=schedule]")
         await phone.wait_for_selector("mm-schedule dialog[open]")
+        assert await phone.input_value("mm-schedule input[name=title]") == "Ada Host's meeting"
         assert await off_screen(phone) == []
         await shot(phone, "phone-schedule")

@@ -234,8 +234,8 @@ export class Home extends LitElement {
         <h2 id="past-title">${icon("clock")} ${t("home.past")}</h2>
         ${list(past, false, t("home.noPast"))}
       </section>
-      <mm-schedule @saved=${this._saved}></mm-schedule>
-      <mm-invite></mm-invite>`;
+      <mm-schedule .hostName=${this._me.displayName} @saved=${this._saved}></mm-schedule>
+      <mm-invite .hostName=${this._me.displayName}></mm-invite>`;
   }
 
   render() {

@@ -13,7 +13,7 @@ export function invitationText(m, host) {
 }
 
 export class InviteDialog extends LitElement {
-  static properties = { meeting: { attribute: false }, _status: { state: true } };
+  static properties = { meeting: { attribute: false }, hostName: { attribute: false }, _status: { state: true } };
 
   createRenderRoot() {
     return this;
@@ -32,7 +32,7 @@ export class InviteDialog extends LitElement {
   render() {
     const m = this.meeting;
     if (!m) return html`<dialog aria-label=${t("invite.title")}></dialog>`;
-    const text = invitationText(m, localStorage.getItem("meetmesh.displayName") || "");
+    const text = invitationText(m, this.hostName || "");
     return html`
       <dialog aria-labelledby="invite-title">
         <form method="dialog">

@@ -26,7 +26,7 @@ function nextHalfHour() {
 }
 
 export class ScheduleDialog extends LitElement {
-  static properties = { meeting: { attribute: false }, _form: { state: true }, _error: { state: true }, _busy: { state: true } };
+  static properties = { meeting: { attribute: false }, hostName: { attribute: false }, _form: { state: true }, _error: { state: true }, _busy: { state: true } };
 
   createRenderRoot() {
     return this; // light DOM: the design system's styles apply
@@ -40,7 +40,7 @@ export class ScheduleDialog extends LitElement {
     const s = meeting?.settings || { waitingRoom: true, joinBeforeHost: false, muteOnEntry: false, allowGuests: true, maxParticipants: 100, autoRecord: false };
     const repeat = parseRule(meeting?.recurrence);
     this._form = {
-      title: meeting?.title ?? t("schedule.defaultName", { name: localStorage.getItem("meetmesh.displayName") || "" }).trim(),
+      title: meeting?.title ?? t("schedule.defaultName", { name: this.hostName || "" }).trim(),
       description: meeting?.description ?? "",
       date: when.date,
       time: when.time,
