@@ -134,6 +134,21 @@ async def sign_up_and_schedule(browser: Browser, url: str) -> tuple[Page, str, s
     await page.click("[data-action=sign-in]")
     await page.wait_for_selector("[data-role=me]")
 
+    # Keyboard: Tab reaches Schedule with a visible focus ring, Enter opens the form with focus inside it, Escape
+    # closes it and focus returns to the button.
+    for _ in range(12):
+        await page.keyboard.press("Tab")
+        if await page.evaluate("document.activeElement?.dataset.action") == "schedule":
+            break
+    assert await page.evaluate("document.activeElement.dataset.action") == "schedule"
+    assert await page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
+    await page.keyboard.press("Enter")
+    await page.wait_for_selector("mm-schedule dialog[open]")
+    assert await page.evaluate("!!document.activeElement.closest('dialog[open]')")
+    await page.keyboard.press("Escape")
+    await page.wait_for_selector("mm-schedule dialog:not([open])", state="attached")
+    assert await page.evaluate("document.activeElement.dataset.action") == "schedule"
+
     # Schedule: weekly on Monday and Wednesday, six times, with the waiting room (the form's default).
     await page.click("[data-action=schedule]")
     await page.fill("mm-schedule input[name=title]", "Weekly design review")

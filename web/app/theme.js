@@ -1,10 +1,6 @@
-// Light / dark theme: the system's (prefers-color-scheme) until the person picks one; the pick is stored.
+// Light / dark theme: the system's (prefers-color-scheme) until the person picks one; the pick is stored (and
+// applied before first paint by a line in index.html).
 const KEY = "meetmesh.theme";
-
-export function applyStoredTheme() {
-  const stored = localStorage.getItem(KEY);
-  if (stored === "light" || stored === "dark") document.documentElement.dataset.theme = stored;
-}
 
 export function currentTheme() {
   return document.documentElement.dataset.theme || (matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light");
