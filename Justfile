@@ -5,21 +5,25 @@ set dotenv-load := false
 # Start the whole stack with embedded defaults (SQLite under ./var, in-process bus) and print the URL.
 up:
     uv sync --frozen --quiet
+    sh web/install.sh
     uv run --frozen python -m stack
 
 # Run the full test suite (SQLite and PostgreSQL, real servers and sockets).
 test *ARGS:
     uv sync --frozen --quiet
+    sh web/install.sh
     uv run --frozen pytest -q -p no:cacheprovider {{ARGS}}
 
 # The quick subset for iterating: no slow end-to-end or load suites.
 test-fast *ARGS:
     uv sync --frozen --quiet
+    sh web/install.sh
     uv run --frozen pytest -q -m "not slow" {{ARGS}}
 
 # Benchmarks; writes bench/results.json.
 bench:
     uv sync --frozen --quiet
+    sh web/install.sh
     uv run --frozen python -m bench
 
 # Bounded headless Locust run against a server it starts itself. scenario: join (sign up, create, join, leave)
@@ -39,6 +43,10 @@ lint:
     uv run --frozen ruff format --check .
     uv run --frozen mypy protocol sfu api dbschema edge relay workers capture stack testkit
     uv run --frozen lint-imports
+
+# Install the web client's npm dependencies (web/node_modules) if missing or stale; Node from PyPI if none.
+web:
+    sh web/install.sh
 
 # Regenerate api/schema.graphql from the code.
 schema:

@@ -1,8 +1,11 @@
-"""The browser client: ``web/`` (plain ES modules, no build step) served as it is on disk.
+"""The browser client: ``web/`` (ES modules, no build step) served as it is on disk.
 
-``/`` is the landing page (create or join), ``/m/{number}`` the meeting page (pre-join → waiting room → meeting),
-``/r/{recording id}`` (members) and ``/s/{share id}`` (share links) the recording player, ``/web/*`` the modules,
-among them the embeddable SDK at ``/web/sdk/index.js``.
+``/`` is the home page (sign in; schedule, invite, start, recordings), ``/m/{number}`` the meeting page
+(pre-join → waiting room → meeting), ``/r/{recording id}`` (members) and ``/s/{share id}`` (share links) the
+recording player, ``/web/*`` the modules, among them the embeddable SDK at ``/web/sdk/index.js``, and
+``/web/vendor/*`` the few files of the npm dependencies (``web/node_modules``, installed by ``web/install.sh``)
+that pages import through their import map. ``/sw.js`` is the service worker (served from the root so that its
+scope covers every page).
 """
 
 from __future__ import annotations
@@ -10,10 +13,42 @@ from __future__ import annotations
 from pathlib import Path
 
 from litestar import MediaType, Response, get
-from litestar.static_files import create_static_files_router
+from litestar.exceptions import NotFoundException
+from litestar.response import File
 from litestar.types import ControllerRouterHandler
 
 WEB = Path(__file__).resolve().parent.parent / "web"
+NODE_MODULES = WEB / "node_modules"
+
+# What /web/* serves of our own files, by suffix. ES modules must come with a JavaScript MIME type (HTML spec,
+# "fetch a single module script"). Anything else (package.json, install.sh, dotfiles) is not served.
+_OWN_TYPES = {
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".html": "text/html",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".webmanifest": "application/manifest+json",
+}
+# Of node_modules only what the pages import: the packages behind the import map, the icon set's SVGs. Their
+# development/ and node/ builds, sources, maps and READMEs stay private.
+VENDOR: dict[str, str] = {
+    "lit": ".js",
+    "lit-html": ".js",
+    "lit-element": ".js",
+    "@lit/reactive-element": ".js",
+    "lucide-static/icons": ".svg",
+}
+_VENDOR_SKIP = ("development", "node")
+# Single files: the API explorer's GraphiQL bundle and the React builds it runs on (web/graphiql.html).
+VENDOR_FILES = frozenset(
+    {
+        "graphiql/graphiql.min.js",
+        "graphiql/graphiql.min.css",
+        "react/umd/react.production.min.js",
+        "react-dom/umd/react-dom.production.min.js",
+    }
+)
 
 # Pages hold no secrets and change with each deploy: revalidate every time (ETag/Last-Modified answer 304).
 _REVALIDATE = {"cache-control": "no-cache"}
@@ -45,14 +80,58 @@ async def shared_recording_page(share_id: str) -> Response[bytes]:
     return _page("play.html")
 
 
+def _inside(root: Path, relative: str) -> Path | None:
+    """``root/relative`` if it is a file below ``root`` (no ``..`` or symlink escapes), else None."""
+    path = (root / relative).resolve()
+    return path if path.is_relative_to(root.resolve()) and path.is_file() else None
+
+
+def _vendor_file(relative: str) -> tuple[Path, str] | None:
+    if relative in VENDOR_FILES:
+        path = _inside(NODE_MODULES, relative)
+        return (path, _OWN_TYPES[Path(relative).suffix]) if path else None
+    for package, suffix in VENDOR.items():
+        if relative.startswith(package + "/") and relative.endswith(suffix):
+            rest = relative[len(package) + 1 :]
+            if rest.split("/", 1)[0] in _VENDOR_SKIP:
+                return None
+            path = _inside(NODE_MODULES / package, rest)
+            return (path, _OWN_TYPES[suffix]) if path else None
+    return None
+
+
+def web_file(relative: str) -> tuple[Path, str] | None:
+    """The file and media type ``/web/<relative>`` serves, or None (404)."""
+    if relative.startswith("vendor/"):
+        return _vendor_file(relative.removeprefix("vendor/"))
+    parts = relative.split("/")
+    if parts[0] == "node_modules" or any(p.startswith(".") for p in parts):
+        return None
+    media_type = _OWN_TYPES.get(Path(relative).suffix)
+    path = _inside(WEB, relative) if media_type else None
+    return (path, media_type) if path and media_type else None
+
+
+@get("/web/{relative:path}", include_in_schema=False)
+async def web_asset(relative: str) -> File:
+    found = web_file(relative.lstrip("/"))
+    if found is None:
+        raise NotFoundException(f"no such file: /web/{relative.lstrip('/')}")
+    path, media_type = found
+    return File(path, media_type=media_type, content_disposition_type="inline", headers=_REVALIDATE)
+
+
+@get("/sw.js", include_in_schema=False)
+async def service_worker() -> File:
+    # At the root its default scope is "/", so it can serve the shell of /, /m/… and /r/… offline.
+    return File(WEB / "sw.js", media_type="text/javascript", content_disposition_type="inline", headers=_REVALIDATE)
+
+
 ROUTES: list[ControllerRouterHandler] = [
     landing,
     meeting_page,
     recording_page,
     shared_recording_page,
-    # ES modules must come with a JavaScript MIME type (HTML spec, "fetch a single module script"); Python's
-    # mimetypes gives text/javascript for .js.
-    create_static_files_router(
-        path="/web", directories=[WEB], include_in_schema=False, cache_control=None, send_as_attachment=False
-    ),
+    web_asset,
+    service_worker,
 ]

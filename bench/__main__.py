@@ -63,6 +63,13 @@ def _relay() -> Mapping[str, results.Value]:
     return relay.run()
 
 
+def _ui() -> Mapping[str, results.Value]:
+    # Imported on use: Playwright and Debian's Chromium.
+    from bench import ui
+
+    return ui.run()
+
+
 def _captions() -> Mapping[str, results.Value]:
     # Imported on use: the edge's captioner (a process with faster-whisper).
     from bench import captions
@@ -79,6 +86,7 @@ STANDALONE: dict[str, Callable[[], Mapping[str, results.Value]]] = {
     "captions": _captions,
     "relay": _relay,
     "browser_join": _browser_join,
+    "ui": _ui,
     "graphql_validation": _graphql_validation,
 }
 
@@ -128,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         "transcribe_heldout",
         "captions",
         "relay",
+        "ui",
     }:  # the notes describe the API benchmarks; media carries its own (media_bench_params)
         common["notes"] = _notes()
     merged = results.merge({**metrics, **common}, args.output)

@@ -33,7 +33,11 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import Messag
 from api.graphql import strict_json
 from api.graphql.token_bucket import TokenBucket
 from api.settings import Settings
+from api.web import WEB
 from protocol.errors import ErrorCode
+
+GRAPHIQL_PAGE = WEB / "graphiql.html"
+"""The API explorer (API_GRAPHIQL=1): GraphiQL from web/node_modules, no CDN."""
 
 TOO_MANY_MESSAGES = 4429
 """Close code when a connection exceeds its message rate: graphql-transport-ws uses 4400-4499 for the client's
@@ -175,6 +179,10 @@ def make_controller(
                 extensions=_optional(data, "extensions", dict, "an object"),
                 protocol="http",
             )
+
+        async def render_graphql_ide(self, request: Request[Any, Any, Any]) -> Response[str]:
+            # Strawberry's page loads GraphiQL from a CDN (blank offline); ours serves the npm bundle locally.
+            return Response(GRAPHIQL_PAGE.read_text(), media_type=MediaType.HTML, headers={"cache-control": "no-cache"})
 
         async def execute_request(
             self, request: Request[Any, Any, Any], context: Any, root_value: Any

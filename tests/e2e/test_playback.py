@@ -6,16 +6,12 @@ share link asks for its passcode; strangers, missing and expired links get error
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import httpx
-import numpy as np
 import pytest
 from playwright.async_api import Page
 from sqlalchemy import update
@@ -26,6 +22,7 @@ from dbschema.recordings import RecordingShare
 from tests.conftest import RunningServer, make_settings
 from tests.e2e.browser_support import chromium
 from tests.support.gql import Client
+from tests.support.recording_files import write_mp4
 from tests.support.world import Person, World
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(90)]
@@ -39,32 +36,6 @@ LINES = [
 START = "mutation($m: ID!) { startRecording(meetingId: $m) { id } }"
 STOP = "mutation($m: ID!) { stopRecording(meetingId: $m) { id } }"
 SHARE = "mutation($id: ID!, $p: String) { shareRecording(id: $id, expiresInHours: 1, passcode: $p) { id url } }"
-
-
-def write_mp4(path: Path) -> None:
-    """A short H.264 + AAC MP4 (what the compose job writes), each second a different colour, with a tone."""
-    fps, rate = 15, 48000
-    with av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"}) as out:
-        video = out.add_stream("libx264", rate=fps)
-        video.width, video.height, video.pix_fmt = 320, 240, "yuv420p"
-        audio = out.add_stream("aac", rate=rate)
-        audio.layout = "mono"
-        for i in range(SECONDS * fps):
-            img = np.zeros((240, 320, 3), np.uint8)
-            img[:, :] = ((i // fps) * 40 % 256, 120, 255 - (i // fps) * 40 % 256)
-            img[100:140, (i * 4) % 280 : (i * 4) % 280 + 40] = 255  # something moving
-            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
-            frame.pts, frame.time_base = i, Fraction(1, fps)
-            out.mux(video.encode(frame))
-        out.mux(video.encode())
-        block = 1024
-        for n in range(math.ceil(SECONDS * rate / block)):
-            t = (np.arange(block) + n * block) / rate
-            samples = (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32).reshape(1, -1)
-            frame = av.AudioFrame.from_ndarray(samples, format="fltp", layout="mono")
-            frame.sample_rate, frame.pts, frame.time_base = rate, n * block, Fraction(1, rate)
-            out.mux(audio.encode(frame))
-        out.mux(audio.encode())
 
 
 def vtt(seconds: float) -> str:
@@ -95,7 +66,7 @@ async def recorded(tmp_path: Path) -> AsyncIterator[Recorded]:
             svc = srv.app.state.services
             files = service.recording_dir(svc, rec)
             files.mkdir(parents=True, exist_ok=True)
-            write_mp4(files / "recording.mp4")
+            write_mp4(files / "recording.mp4", SECONDS)
             cues = "".join(f"{vtt(a)} --> {vtt(b)}\n{who}: {text}\n\n" for a, b, who, text in LINES)
             (files / "captions.vtt").write_text(f"WEBVTT\n\n{cues}")
             await transcripts.save(svc, rec, [transcripts.Line(a, b, None, who, text) for a, b, who, text in LINES])

@@ -8,6 +8,7 @@
 // camera in one size only; default: three). Property `room` is the
 // Room (SDK) once joining starts; DOM events "meetmesh:<event>" mirror the Room's.
 
+import { errorText, t } from "../i18n/index.js";
 import { GraphQLClient } from "./graphql.js";
 import { saveBlob } from "./localrecording.js";
 import { Room } from "./room.js";
@@ -32,6 +33,9 @@ aside { width: 260px; background: #1a1a1a; border-radius: 8px; padding: 8px; }
 aside li { display: flex; gap: 6px; align-items: center; margin: 4px 0; } aside li span { flex: 1; }
 .chat-log { height: 200px; overflow: auto; } .chat-log p { margin: 4px 0; }
 .error { color: #f77; }
+.error:empty { display: none; }
+.level { display: block; width: 320px; max-width: 100%; height: 8px; }
+.waiting { text-align: center; padding: 48px 16px; } .waiting p { color: #bbb; }
 .notice { background: #553; padding: 6px 10px; border-radius: 6px; }
 .captions { min-height: 1.4em; margin-top: 8px; font-size: 1.1em; } .captions p { margin: 2px 0; background: #000a; padding: 2px 8px; border-radius: 4px; }
 .captions[hidden] { display: none; }
@@ -42,16 +46,20 @@ aside li { display: flex; gap: 6px; align-items: center; margin: 4px 0; } aside 
 const TEMPLATE = `
 <style>${STYLE}</style>
 <section class="prejoin" data-page="prejoin">
-  <h2 data-role="title">Join meeting</h2>
-  <video class="preview" data-role="preview" autoplay muted playsinline></video>
-  <label>Camera <select data-role="camera"></select></label>
-  <label>Microphone <select data-role="microphone"></select></label>
-  <label>Your name <input data-role="name" autocomplete="name"></label>
-  <label data-role="passcode-row" hidden>Passcode <input data-role="passcode" type="password"></label>
-  <button data-action="join">Join</button>
-  <p class="error" data-role="error"></p>
+  <h2 data-role="title">${t("prejoin.joinTitle")}</h2>
+  <video class="preview" data-role="preview" autoplay muted playsinline aria-label="${t("prejoin.camera")}"></video>
+  <label>${t("prejoin.camera")} <select data-role="camera"></select></label>
+  <label>${t("prejoin.microphone")} <select data-role="microphone"></select></label>
+  <label>${t("prejoin.micLevel")} <meter class="level" data-role="mic-level" min="0" max="1" low="0.05" high="0.8" optimum="0.3" value="0"></meter></label>
+  <label>${t("prejoin.name")} <input data-role="name" autocomplete="name"></label>
+  <label data-role="passcode-row" hidden>${t("prejoin.passcode")} <input data-role="passcode" type="password" autocomplete="off"></label>
+  <button data-action="join">${t("prejoin.join")}</button>
+  <p class="error" data-role="error" role="alert"></p>
 </section>
-<section data-page="waiting" hidden><h2>Waiting for the host to let you in…</h2></section>
+<section class="waiting" data-page="waiting" hidden role="status" aria-live="polite">
+  <h2>${t("waiting.title")}</h2>
+  <p data-role="waiting-title"></p>
+</section>
 <section data-page="meeting" hidden>
   <div class="stage">
     <div class="main">
@@ -120,6 +128,7 @@ export class MeetMeshRoomElement extends HTMLElement {
   }
 
   disconnectedCallback() {
+    this._stopMeter();
     this.room?.leave();
     this._preview?.getTracks().forEach((t) => t.stop());
   }
@@ -129,6 +138,7 @@ export class MeetMeshRoomElement extends HTMLElement {
     try {
       const lobby = (await new GraphQLClient(this.apiUrl).request(`query($n: String!) { meetingLobby(number: $n) { title hasPasscode } }`, { n: number })).meetingLobby;
       this.$('[data-role="title"]').textContent = lobby.title;
+      this.$('[data-role="waiting-title"]').textContent = t("waiting.meeting", { title: lobby.title });
       // An invite link's key stands in for the passcode.
       this.$('[data-role="passcode-row"]').hidden = !lobby.hasPasscode || this.hasAttribute("invite-key");
     } catch (err) {
@@ -148,10 +158,11 @@ export class MeetMeshRoomElement extends HTMLElement {
       });
     } catch (err) {
       this._preview = null;
-      this._error(new Error(`camera/microphone unavailable: ${err.message}`));
+      this._error(new Error(t("prejoin.devicesUnavailable", { detail: err.message })));
       return null;
     }
     this.$('[data-role="preview"]').srcObject = this._preview;
+    this._meter(this._preview);
     await this._listDevices();
     return this._preview;
   }
@@ -171,7 +182,7 @@ export class MeetMeshRoomElement extends HTMLElement {
     if (!name && !this._token) {
       // Guests must say who they are (signed-in people have their account's name).
       this._show("prejoin");
-      this._error(new Error("Enter your name to join."));
+      this._error(new Error(t("prejoin.nameRequired")));
       this.$('[data-role="name"]').focus();
       return null;
     }
@@ -523,7 +534,39 @@ export class MeetMeshRoomElement extends HTMLElement {
 
   _error(err) {
     console.warn("meetmesh:", err);
-    this.$('[data-role="error"]').textContent = err.message;
+    // API codes become sentences (a wrong passcode says so, not "BAD_PASSCODE: …"); the SDK's own are already.
+    this.$('[data-role="error"]').textContent = errorText(err, "join");
+  }
+
+  /** The pre-join microphone level: RMS of the preview's audio, drawn while the pre-join page shows. */
+  _meter(stream) {
+    this._stopMeter();
+    const track = stream.getAudioTracks()[0];
+    if (!track || typeof AudioContext === "undefined") return;
+    const ctx = new AudioContext();
+    const analyser = ctx.createAnalyser();
+    analyser.fftSize = 512;
+    ctx.createMediaStreamSource(new MediaStream([track])).connect(analyser);
+    const samples = new Float32Array(analyser.fftSize);
+    const meter = this.$('[data-role="mic-level"]');
+    const draw = () => {
+      if (this.$('[data-page="prejoin"]').hidden || track.readyState === "ended") return this._stopMeter();
+      analyser.getFloatTimeDomainData(samples);
+      let sum = 0;
+      for (const x of samples) sum += x * x;
+      meter.value = Math.min(1, Math.sqrt(sum / samples.length) * 4); // speech RMS ~0.05-0.2: scaled to fill
+      this._meterFrame = requestAnimationFrame(draw);
+    };
+    this._meterCtx = ctx;
+    // Browsers may start an AudioContext suspended until the person interacts with the page.
+    if (ctx.state === "suspended") this.shadowRoot.addEventListener("pointerdown", () => ctx.resume(), { once: true });
+    this._meterFrame = requestAnimationFrame(draw);
+  }
+
+  _stopMeter() {
+    cancelAnimationFrame(this._meterFrame);
+    this._meterCtx?.close();
+    this._meterCtx = null;
   }
 }
 

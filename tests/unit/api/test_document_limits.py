@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -130,3 +131,22 @@ def test_hostile_shapes_within_the_size_limits_validate_quickly(name: str) -> No
     elapsed = time.perf_counter() - start
     # The bench measures < 50 ms for the slowest; 0.5 s leaves room for a loaded CI host.
     assert elapsed < 0.5, f"{name} (n={n}) took {elapsed * 1000:.0f} ms"
+
+
+def test_the_recordings_list_document_built_at_its_chunk_size_is_within_the_limits() -> None:
+    # web/app/recordings.js builds `query Recordings($m0: ID!, …) { m0: recordings(meetingId: $m0) {…} … }` for
+    # CHUNK meetings per request (not a literal the extraction above can see): the same shape, at that size.
+    source = (WEB / "app" / "recordings.js").read_text()
+    chunk = int(re.search(r"export const CHUNK = ([0-9]+);", source).group(1))  # type: ignore[union-attr]
+    fields = re.search(r'const RECORDING = "([^"]+)";', source).group(1)  # type: ignore[union-attr]
+    ids = range(chunk)
+    document = (
+        "query Recordings("
+        + ", ".join(f"$m{i}: ID!" for i in ids)
+        + ") { "
+        + " ".join(f"m{i}: recordings(meetingId: $m{i}) {{ {fields} }}" for i in ids)
+        + " }"
+    )
+    assert messages(document) == []
+    (m,) = measure_operations(SCHEMA, parse(document), LIMITS).values()
+    assert m.aliases == chunk

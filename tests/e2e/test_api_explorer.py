@@ -1,0 +1,59 @@
+"""The API explorer (``API_GRAPHIQL=1``): GraphiQL from the npm bundle served by the API itself. The browser may
+reach nothing but the server (every other request is aborted and recorded), and the explorer still loads, runs
+a query with the signed-in user's token, and shows the answer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.async_api import Route
+
+from tests.conftest import RunningServer, make_settings
+from tests.e2e.browser_support import chromium, gql
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(90)]
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[RunningServer]:
+    srv = RunningServer(make_settings(tmp_path, graphiql=True))
+    await srv.start()
+    try:
+        yield srv
+    finally:
+        await srv.stop()
+
+
+async def test_graphiql_loads_from_local_assets_offline_and_runs_a_query(server: RunningServer) -> None:
+    signed = await gql(
+        server.url,
+        "mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }",
+        i={"email": "eve@example.test", "password": "correct horse battery", "displayName": "Eve Explorer"},
+    )
+    token = signed["signUp"]["accessToken"]
+    ours = urlsplit(server.url).netloc
+    elsewhere: list[str] = []
+
+    async def offline(route: Route) -> None:
+        if urlsplit(route.request.url).netloc == ours:
+            await route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            await route.abort()
+
+    async with chromium() as browser:
+        ctx = await browser.new_context()
+        await ctx.route("**/*", offline)
+        await ctx.add_init_script(f"localStorage.setItem('meetmesh.accessToken', {json.dumps(token)})")
+        page = await ctx.new_page()
+        await page.goto(f"{server.url}/graphql", wait_until="networkidle")
+        await page.wait_for_selector(".graphiql-container .graphiql-editor")
+        await page.click(".graphiql-execute-button")
+        await page.wait_for_function(
+            "document.querySelector('.graphiql-response')?.textContent.includes('Eve Explorer')", timeout=15_000
+        )
+    assert elsewhere == []

@@ -1,0 +1,103 @@
+"""What ``/web/*`` serves: our own modules, pages and styles by type, and of ``web/node_modules`` only the files
+the import map and the icons need (needs ``web/install.sh`` to have run, as ``just test`` does)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from api.web import NODE_MODULES, WEB, web_file
+
+
+@pytest.mark.parametrize(
+    ("relative", "media_type"),
+    [
+        ("sdk/index.js", "text/javascript"),
+        ("app.css", "text/css"),
+        ("design/tokens.css", "text/css"),
+        ("i18n/en.js", "text/javascript"),
+        ("manifest.webmanifest", "application/manifest+json"),
+        ("vendor/lit/index.js", "text/javascript"),
+        ("vendor/lit-html/lit-html.js", "text/javascript"),
+        ("vendor/lit-html/directives/live.js", "text/javascript"),
+        ("vendor/lit-element/lit-element.js", "text/javascript"),
+        ("vendor/@lit/reactive-element/reactive-element.js", "text/javascript"),
+        ("vendor/lucide-static/icons/calendar.svg", "image/svg+xml"),
+        ("vendor/graphiql/graphiql.min.js", "text/javascript"),
+        ("vendor/graphiql/graphiql.min.css", "text/css"),
+        ("vendor/react/umd/react.production.min.js", "text/javascript"),
+        ("vendor/react-dom/umd/react-dom.production.min.js", "text/javascript"),
+        ("graphiql.html", "text/html"),
+    ],
+)
+def test_serves_pages_modules_and_the_vendored_files(relative: str, media_type: str) -> None:
+    found = web_file(relative)
+    assert found is not None, relative
+    path, served_as = found
+    assert served_as == media_type
+    assert path.is_file() and (path.is_relative_to(WEB))
+
+
+@pytest.mark.parametrize(
+    "relative",
+    [
+        "node_modules/lit/index.js",  # the tree itself is never exposed
+        "package.json",
+        "package-lock.json",
+        "install.sh",
+        "vendor/lit/package.json",
+        "vendor/lit/development/index.js",  # the development build: not imported by pages
+        "vendor/lit-html/node/lit-html.js",
+        "vendor/lit/index.js.map",
+        "vendor/axe-core/axe.min.js",  # tests inject it from disk; pages never load it
+        "vendor/lucide-static/font/lucide.woff",
+        "vendor/graphiql/graphiql.js",  # of these packages only the minified bundles
+        "vendor/graphiql/esm/index.js",
+        "vendor/react/umd/react.development.js",
+        "vendor/react/index.js",
+        "vendor/lit/../../package.json",
+        "vendor/lucide-static/icons/../../../package.json",
+        "sdk/../../pyproject.toml",
+        "../pyproject.toml",
+        "sdk/nope.js",
+        ".gitignore",
+    ],
+)
+def test_refuses_everything_else(relative: str) -> None:
+    assert NODE_MODULES.is_dir(), "run web/install.sh (just test does)"
+    assert web_file(relative) is None
+
+
+def _under_web(url: str) -> str | None:
+    return url.removeprefix("/web/") if url.startswith("/web/") else None
+
+
+def test_every_import_map_entry_and_shell_file_is_served() -> None:
+    # The import map (web/index.html): each target, or for a "prefix/" entry the package's entry module.
+    page = (WEB / "index.html").read_text()
+    imports = json.loads(re.search(r'<script type="importmap">(.*?)</script>', page, re.S).group(1))["imports"]  # type: ignore[union-attr]
+    assert {"lit", "lit-html", "@lit/reactive-element"} <= imports.keys()
+    for name, target in imports.items():
+        relative = _under_web(target)
+        assert relative is not None, name
+        if target.endswith("/"):
+            assert (NODE_MODULES / relative.removeprefix("vendor/")).is_dir(), name
+        else:
+            assert web_file(relative) is not None, (name, target)
+    # The service worker's precached shell: one missing file and the whole install fails (Cache.addAll).
+    shell = re.search(r"const SHELL = \[(.*?)\];", (WEB / "sw.js").read_text(), re.S).group(1)  # type: ignore[union-attr]
+    for url in re.findall(r'"([^"]+)"', shell):
+        relative = _under_web(url)
+        assert url == "/" or (relative is not None and web_file(relative) is not None), url
+
+
+def test_the_manifest_names_the_app_and_its_icons_exist() -> None:
+    manifest = json.loads((WEB / "manifest.webmanifest").read_text())
+    assert manifest["start_url"] == "/" and manifest["display"] == "standalone"
+    sizes = {icon["sizes"] for icon in manifest["icons"]}
+    assert {"192x192", "512x512"} <= sizes  # what browsers require to offer installation
+    for icon in manifest["icons"]:
+        relative = _under_web(icon["src"])
+        assert relative is not None and web_file(relative) is not None, icon["src"]
