@@ -60,6 +60,10 @@ class Settings:
     placement_capacity_weight: float = 0.6
     """How joins are placed when several edges are registered (``api/media/placement.py``): round-trip time the
     client measured vs the edge's load, each scaled to 0..1."""
+    placement_spread: bool = False
+    """Let one meeting's participants be placed on different edges (each on its nearest). Off: once an edge
+    serves a meeting, its later participants join that edge while it has room — what a deployment needs until its
+    edges relay media to each other (docs/relay.md)."""
     relay_token_ttl_s: int = 10 * 60
     """Lifetime of the relay tokens edges show each other (renewed over the control feed at half-life)."""
     edge_secret: str = ""
@@ -153,6 +157,7 @@ class Settings:
             placement_latency_weight=float(e.get("API_PLACEMENT_LATENCY_WEIGHT", d.placement_latency_weight)),
             placement_capacity_weight=float(e.get("API_PLACEMENT_CAPACITY_WEIGHT", d.placement_capacity_weight)),
             relay_token_ttl_s=int(e.get("API_RELAY_TOKEN_TTL", d.relay_token_ttl_s)),
+            placement_spread=_bool(e.get("API_PLACEMENT_SPREAD", str(d.placement_spread))),
             recording_processor=e.get("API_RECORDING_PROCESSOR", d.recording_processor),
             secret_key=e.get("API_SECRET_KEY", d.secret_key),
             access_token_ttl_s=int(e.get("API_ACCESS_TOKEN_TTL", d.access_token_ttl_s)),

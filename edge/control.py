@@ -12,18 +12,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Protocol
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from protocol.media_control import (
+    REGISTER_EVERY_S,
     UNAUTHENTICATED_CLOSE,
     ApiToEdge,
     ControlMessageError,
     EdgeToApi,
     FeedError,
     MediaState,
+    Register,
+    RelayCredentials,
     Unwatch,
     Watch,
     encode,
@@ -43,9 +47,14 @@ class ControlHandler(Protocol):
 
 
 class ControlFeed:
-    def __init__(self, url: str, secret: str) -> None:
+    def __init__(self, url: str, secret: str, registration: Callable[[], Register] | None = None) -> None:
         self.url = url
         self.secret = secret
+        self.registration = registration
+        """What this edge tells the API about itself (first on every connection, then every
+        ``REGISTER_EVERY_S``); None: it does not register (joins are not placed on it by the registry)."""
+        self.relay_credentials: RelayCredentials | None = None
+        """The latest relay token the API issued this edge (after it registered)."""
         self.handler: ControlHandler | None = None
         self.connected = asyncio.Event()
         self.refused = False
@@ -109,10 +118,29 @@ class ControlFeed:
         self._ws = ws
         self.refused = False
         self.connected.set()
+        heartbeat: asyncio.Task[None] | None = None
+        if self.registration is not None:
+            # First, so the API knows which edge its watches come from.
+            await self._send(self.registration())
+            heartbeat = asyncio.create_task(self._heartbeat(), name="edge-register-heartbeat")
         for meeting_id, arrived in list(self._watched.items()):
             arrived.clear()
             await self._send(Watch(meeting_id))
         log.info("control feed connected to %s", self.url)
+        try:
+            await self._read(ws)
+        finally:
+            if heartbeat is not None:
+                heartbeat.cancel()
+                await asyncio.gather(heartbeat, return_exceptions=True)
+
+    async def _heartbeat(self) -> None:
+        assert self.registration is not None
+        while True:
+            await asyncio.sleep(REGISTER_EVERY_S)
+            await self._send(self.registration())
+
+    async def _read(self, ws: ClientConnection) -> None:
         try:
             async for text in ws:
                 try:
@@ -122,6 +150,9 @@ class ControlFeed:
                     continue
                 if isinstance(msg, FeedError):
                     log.warning("control feed refused a frame: %s %s", msg.code, msg.message)
+                    continue
+                if isinstance(msg, RelayCredentials):
+                    self.relay_credentials = msg
                     continue
                 if isinstance(msg, MediaState) and msg.meeting_id not in self._watched:
                     continue  # unwatched meanwhile

@@ -39,6 +39,16 @@ class Settings:
     ``$API_DATA_DIR/recordings`` when both share a disk (``just up`` sets that), else storage the workers read."""
     control_secret: str = ""
     """Must equal the API's ``API_EDGE_SECRET``. Empty: no control feed - media then ignores host controls."""
+    public_url: str = ""
+    """The signalling URL clients reach this edge at (``ws(s)://…/edge/signal``). Set, the edge registers with
+    the API over the control feed (id, region, load every 5 s) and the API places joins on it among the other
+    registered edges (docs/relay.md); empty: it does not register, and joins go to ``API_EDGE_URL``."""
+    edge_id: str = ""
+    """This edge's id in the registry; empty: ``<host>:<port>``."""
+    region: str = "local"
+    """Where this edge is (``eu-west``, ``us-east``…): clients without measurements are placed by region hint."""
+    capacity: int = 500
+    """Sessions this edge is sized for: the API weighs its load against it."""
     last_n: int = 25
     """Camera videos each participant receives: those of the most recent speakers (0: none)."""
     top_audio_threshold: int = 50
@@ -61,6 +71,10 @@ class Settings:
     log_level: str = "info"
 
     @property
+    def registry_id(self) -> str:
+        return self.edge_id or f"{self.host}:{self.port}"
+
+    @property
     def control_feed_url(self) -> str:
         if self.control_url:
             return self.control_url
@@ -77,6 +91,10 @@ class Settings:
             raise ValueError(f"EDGE_TOKEN_LEEWAY_S must be >= 0 (got {self.token_leeway_s})")
         if self.join_token_ttl_s < 1:
             raise ValueError(f"EDGE_JOIN_TOKEN_TTL_S must be >= 1 (got {self.join_token_ttl_s})")
+        if self.capacity < 1:
+            raise ValueError(f"EDGE_CAPACITY must be >= 1 (got {self.capacity})")
+        if self.public_url and not self.public_url.startswith(("ws://", "wss://")):
+            raise ValueError(f"EDGE_PUBLIC_URL must be a ws:// or wss:// URL (got {self.public_url!r})")
         if self.max_message_bytes < 1024:
             raise ValueError(f"EDGE_MAX_MESSAGE_BYTES must be >= 1024 (got {self.max_message_bytes})")
         if self.last_n < 0:
@@ -109,6 +127,10 @@ class Settings:
             max_message_bytes=int(e.get("EDGE_MAX_MESSAGE_BYTES", d.max_message_bytes)),
             control_url=e.get("EDGE_CONTROL_URL", d.control_url),
             control_secret=e.get("EDGE_CONTROL_SECRET", d.control_secret),
+            public_url=e.get("EDGE_PUBLIC_URL", d.public_url),
+            edge_id=e.get("EDGE_ID", d.edge_id),
+            region=e.get("EDGE_REGION", d.region),
+            capacity=int(e.get("EDGE_CAPACITY", d.capacity)),
             recordings_dir=Path(e.get("EDGE_RECORDINGS_DIR", str(d.recordings_dir))),
             last_n=int(e.get("EDGE_LAST_N", d.last_n)),
             top_audio_threshold=int(e.get("EDGE_TOP_AUDIO_THRESHOLD", d.top_audio_threshold)),

@@ -10,6 +10,9 @@ with ``load`` in 0..1 (CPU busy or sessions over capacity, whichever is higher) 
 counts as ``RTT_SCALE_MS`` away; one in the client's region hint counts as ``HINTED_RTT_MS``. Edges at
 ``FULL`` load are skipped while another has room. Among equal scores, an edge already serving the meeting wins
 (one fewer relay link), then the lowest id (every API process decides the same).
+
+``API_PLACEMENT_SPREAD`` (off until edges relay media to each other): off, a meeting's later participants join
+an edge that already serves it (while it has room), so nobody lands where the others' media cannot reach.
 """
 
 from __future__ import annotations
@@ -43,11 +46,15 @@ def choose(
     region: str | None = None,
     meeting_edges: Sequence[str] = (),
     weights: Weights = Weights(),
+    spread: bool = True,
 ) -> EdgeInfo | None:
-    """The edge to place a participant on, or None when no edge is live."""
+    """The edge to place a participant on, or None when no edge is live. Without ``spread``, a meeting already
+    served by an edge with room stays there (edges that do not relay media to each other cannot split one)."""
     if not edges:
         return None
     roomy = [e for e in edges if e.load < FULL] or list(edges)
+    if not spread:
+        roomy = [e for e in roomy if e.edge_id in meeting_edges] or roomy
 
     def rtt_of(e: EdgeInfo) -> float | None:
         if e.edge_id in rtts:

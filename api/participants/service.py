@@ -186,7 +186,14 @@ async def edge_url_for(svc: Services, m: Meeting, probe: EdgeProbe | None) -> st
     serving = [e.edge_id for e in await svc.edges.meeting_edges(m.id, now)]
     weights = placement.Weights(svc.settings.placement_latency_weight, svc.settings.placement_capacity_weight)
     probe = probe or EdgeProbe()
-    chosen = placement.choose(edges, probe.rtts, region=probe.region, meeting_edges=serving, weights=weights)
+    chosen = placement.choose(
+        edges,
+        probe.rtts,
+        region=probe.region,
+        meeting_edges=serving,
+        weights=weights,
+        spread=svc.settings.placement_spread,
+    )
     return chosen.signalling_url if chosen is not None else svc.settings.signalling_url
 
 

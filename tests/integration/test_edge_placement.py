@@ -1,6 +1,7 @@
 """Edges register over the control feed and joins are placed on them: the nearest by the client's measured
 round-trip times, weighed against load; relay credentials are issued to registered edges; a meeting's edges
-are told to each edge watching it. Runs its own API (registrations would otherwise steer other tests' joins)."""
+are told to each edge watching it. Each test runs its own API (registrations would otherwise steer other tests'
+joins)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,16 @@ from pathlib import Path
 import httpx
 import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from websockets.asyncio.client import connect
 
 from protocol.media_control import MediaState, MeetingEdges, Register, RelayCredentials, Watch, encode
+from protocol.signalling import Join, Joined, parse_edge_message
+from protocol.signalling import encode as encode_signal
 from relay.auth import RelayTokenVerifier
-from tests.conftest import EDGE_SECRET, RunningServer, make_settings
+from tests.conftest import EDGE_SECRET, RunningServer, _free_port, make_settings
+from tests.support.edge import running_edge
 from tests.support.edge_feed import feed, recv_until
-from tests.support.gql import Client
+from tests.support.gql import Client, eventually
 from tests.support.world import World
 
 pytestmark = pytest.mark.timeout(60)
@@ -24,7 +29,7 @@ pytestmark = pytest.mark.timeout(60)
 EDGES = "{ mediaEdges { id region probeUrl } }"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 async def own_api(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningServer]:
     srv = RunningServer(make_settings(Path(tmp_path_factory.mktemp("placement")), edge_secret=EDGE_SECRET))
     await srv.start()
@@ -131,3 +136,24 @@ async def test_bad_measurements_are_refused_with_bad_input(own_world: World, rtt
         i={"number": m["number"], "displayName": "G", "edgeRtts": rtts},
     )
     assert error.code == "BAD_INPUT", error
+
+
+async def test_a_real_edge_registers_itself_and_joins_are_sent_to_it(own_api: RunningServer, own_world: World) -> None:
+    port = _free_port()
+    public = f"ws://127.0.0.1:{port}/edge/signal"
+    async with running_edge(
+        own_api, port=port, control_secret=EDGE_SECRET, public_url=public, edge_id="real-1", region="eu-real"
+    ) as edge:
+        await eventually(lambda: edge.control is not None and edge.control.relay_credentials is not None, timeout=5)
+        edges = (await own_world.anon(EDGES))["mediaEdges"]
+        assert {"id": "real-1", "region": "eu-real", "probeUrl": f"http://127.0.0.1:{port}/healthz"} in edges
+        host = await own_world.user()
+        m = await own_world.meeting(host)
+        _, data = await own_world.join(host, m, extra={"region": "eu-real"})
+        assert data["joinToken"]["edgeUrl"] == public
+        # The URL the API handed out is one a client can use: the edge accepts the token on it.
+        async with connect(data["joinToken"]["edgeUrl"]) as ws:
+            await ws.send(encode_signal(Join(token=data["joinToken"]["token"])))
+            assert isinstance(parse_edge_message(await asyncio.wait_for(ws.recv(), 5)), Joined)
+        async with httpx.AsyncClient() as http:
+            assert (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200

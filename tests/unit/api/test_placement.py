@@ -52,3 +52,12 @@ def test_ties_go_to_an_edge_already_serving_the_meeting_then_to_the_lowest_id() 
 def test_nonsense_measurements_do_not_break_the_choice() -> None:
     # Negative or huge times (a client's clock jumped) clamp; an unknown edge id is ignored.
     assert choose([EU, US], {"eu-1": -5, "us-1": 1e9, "nope": 1}) == EU
+
+
+def test_without_spreading_a_meeting_stays_on_the_edge_serving_it_while_it_has_room() -> None:
+    near = {"eu-1": 10, "us-1": 200}
+    assert choose([EU, US], near, meeting_edges=["us-1"], spread=False) == US
+    assert choose([EU, US], near, meeting_edges=["us-1"], spread=True) == EU
+    full_us = edge("us-1", "us", sessions=100)
+    assert choose([EU, full_us], near, meeting_edges=["us-1"], spread=False) == EU  # no room: elsewhere
+    assert choose([EU, US], near, spread=False) == EU  # a meeting nobody serves yet: the nearest
