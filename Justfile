@@ -8,6 +8,13 @@ up:
     sh web/install.sh
     uv run --frozen python -m stack
 
+# The API and three media edges labelled as regions (eu-west, us-east, ap-south) on this machine, each registered
+# with the API, which places each meeting on the edge nearest its first participant (docs/relay.md).
+up-mesh edges="3":
+    uv sync --frozen --quiet
+    sh web/install.sh
+    uv run --frozen python -m stack --edges {{edges}}
+
 # Run the full test suite (SQLite and PostgreSQL, real servers and sockets).
 test *ARGS:
     uv sync --frozen --quiet

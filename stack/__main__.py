@@ -7,6 +7,7 @@ when they exist.
 
 from __future__ import annotations
 
+import argparse
 import os
 import secrets
 import signal
@@ -38,13 +39,46 @@ def _env() -> dict[str, str]:
     return env
 
 
-def main() -> int:
+MESH_REGIONS = ("eu-west", "us-east", "ap-south")
+"""Region labels of ``--edges N`` (cycled): names only, every edge runs on this machine."""
+
+
+def _edge_envs(env: dict[str, str], edges: int) -> list[dict[str, str]]:
+    """One environment per edge. With several, each gets the next port, a region label and registers itself
+    with the API (``EDGE_PUBLIC_URL``), so the API places joins among them (docs/relay.md)."""
+    if edges == 1:
+        return [env]
+    host, first = env["EDGE_HOST"], int(env["EDGE_PORT"])
+    out = []
+    for i in range(edges):
+        port = first + i
+        out.append(
+            {
+                **env,
+                "EDGE_PORT": str(port),
+                "EDGE_ID": f"edge-{i + 1}",
+                "EDGE_REGION": MESH_REGIONS[i % len(MESH_REGIONS)],
+                "EDGE_PUBLIC_URL": f"ws://{host}:{port}/edge/signal",
+                "EDGE_CAPTIONS": env.get("EDGE_CAPTIONS_MESH", "0"),  # one captioner per machine is plenty
+            }
+        )
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__)
+    parser.add_argument(
+        "--edges", type=int, default=1, choices=range(1, 9), metavar="N", help="media edges to start (1-8)"
+    )
+    args = parser.parse_args(argv)
     env = _env()
-    parts = {
-        "api": subprocess.Popen([sys.executable, "-m", "api"], cwd=ROOT, env=env),
-        "edge": subprocess.Popen([sys.executable, "-m", "edge"], cwd=ROOT, env=env),
-    }
-    print(f"  media edge: {env['API_EDGE_URL']}", flush=True)
+    parts = {"api": subprocess.Popen([sys.executable, "-m", "api"], cwd=ROOT, env=env)}
+    for edge_env in _edge_envs(env, args.edges):
+        name = "edge" if args.edges == 1 else edge_env["EDGE_ID"]
+        parts[name] = subprocess.Popen([sys.executable, "-m", "edge"], cwd=ROOT, env=edge_env)
+        where = edge_env.get("EDGE_PUBLIC_URL") or env["API_EDGE_URL"]
+        region = f" ({edge_env['EDGE_REGION']})" if args.edges > 1 else ""
+        print(f"  media edge{region}: {where}", flush=True)
     stopping = False
 
     def stop(*_: object) -> None:
