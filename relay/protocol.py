@@ -8,7 +8,8 @@ bytes (RFC 9000 section 14.1), and only up to ``max_links``: spoofed Initials ca
 Everything else is :class:`relay.session.RelaySession`. The endpoint feeds it datagrams and the time, arms one
 timer per link, and sends what it produces. Sending is coalesced: however many packets a link is given in one
 event-loop iteration (a burst of forwarded RTP), its datagrams go out once, at the end of the iteration, in as
-few QUIC packets as they fit.
+few QUIC packets as they fit. The socket is driven directly rather than through asyncio's datagram transport,
+which wakes the loop once per received datagram: here one wake-up drains up to ``MAX_READ_BATCH``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import contextlib
 import logging
 import socket
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
@@ -116,9 +118,18 @@ class Link:
                 log.exception("relay event handler failed for %s", ev)
 
 
+MAX_READ_BATCH = 256
+"""Datagrams read per readiness event. asyncio's datagram transport reads one per event-loop wake-up; a trunk at
+tens of thousands of packets per second spends less per packet when each wake-up drains what has arrived."""
+MAX_SEND_BACKLOG = 4096
+"""Datagrams kept while the socket's send buffer is full; beyond it they are dropped, as a full network would."""
+
+
 @dataclass(eq=False)
-class RelayEndpoint(asyncio.DatagramProtocol):
-    """All relay links of one edge over one UDP socket, as client (``connect``) and as server."""
+class RelayEndpoint:
+    """All relay links of one edge over one UDP socket, as client (``connect``) and as server. The socket is
+    driven directly (``add_reader``, non-blocking ``sendto``): reads are batched per wake-up, and each loop
+    iteration's datagrams go out in one pass."""
 
     identity_for: Callable[[], Hello]
     """Our current hello (the token is re-issued over time, so it is asked for per link)."""
@@ -128,21 +139,26 @@ class RelayEndpoint(asyncio.DatagramProtocol):
     """A peer dialled us: set ``link.on_event`` here to hear its events."""
     max_links: int = 256
     links: dict[NetworkAddress, Link] = field(default_factory=dict)
-    transport: asyncio.DatagramTransport | None = None
+    sock: socket.socket | None = None
     _dirty: set[Link] = field(default_factory=set)
     _flush_scheduled: bool = False
+    _backlog: deque[tuple[bytes, NetworkAddress]] = field(default_factory=deque)
 
     # -- lifecycle --------------------------------------------------------------------------------------------
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> NetworkAddress:
-        loop = asyncio.get_running_loop()
-        await loop.create_datagram_endpoint(lambda: self, local_addr=(host, port))
-        assert self.transport is not None
-        grow_buffers(self.transport.get_extra_info("socket"))
-        return cast(NetworkAddress, self.transport.get_extra_info("sockname")[:2])
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.DatagramTransport, transport)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            sock.close()
+            raise
+        sock.setblocking(False)
+        grow_buffers(sock)
+        self.sock = sock
+        asyncio.get_running_loop().add_reader(sock.fileno(), self._readable)
+        return cast(NetworkAddress, sock.getsockname()[:2])
 
     async def connect(
         self,
@@ -180,10 +196,29 @@ class RelayEndpoint(asyncio.DatagramProtocol):
         for link in list(self.links.values()):
             link.close(0, "relay endpoint closing")
         self._flush()
-        if self.transport is not None:
-            self.transport.close()
+        if self.sock is not None:
+            loop = asyncio.get_running_loop()
+            loop.remove_reader(self.sock.fileno())
+            loop.remove_writer(self.sock.fileno())
+            self.sock.close()
+            self.sock = None
 
     # -- datagrams in ------------------------------------------------------------------------------------------
+
+    def _readable(self) -> None:
+        sock = self.sock
+        if sock is None:
+            return
+        for _ in range(MAX_READ_BATCH):
+            try:
+                data, addr = sock.recvfrom(65536)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                # ICMP port unreachable from a dead peer surfaces here on Linux: its idle timeout ends the link.
+                log.debug("relay socket error: %s", exc)
+                continue
+            self.datagram_received(data, cast(NetworkAddress, addr[:2]))
 
     def datagram_received(self, data: bytes, addr: NetworkAddress) -> None:
         link = self.links.get(addr)
@@ -193,9 +228,6 @@ class RelayEndpoint(asyncio.DatagramProtocol):
                 return
         link.session.receive_datagram(data, addr, self._now())
         self._after_input(link)
-
-    def error_received(self, exc: Exception) -> None:
-        log.debug("relay socket error: %s", exc)  # ICMP unreachable for a dead peer: its idle timeout ends it
 
     def _accept(self, data: bytes, addr: NetworkAddress) -> Link | None:
         if len(data) < SMALLEST_INITIAL or len(self.links) >= self.max_links:
@@ -236,13 +268,45 @@ class RelayEndpoint(asyncio.DatagramProtocol):
             self._send(link, now)
 
     def _send(self, link: Link, now: float) -> None:
-        if self.transport is None:
+        if self.sock is None:
             return
         for data, addr in link.session.datagrams_to_send(now):
-            self.transport.sendto(data, addr)
+            self._sendto(data, addr)
         self._arm(link)
         if link.closed and link.session.get_timer() is None:
             self._forget(link)
+
+    def _sendto(self, data: bytes, addr: NetworkAddress) -> None:
+        assert self.sock is not None
+        if self._backlog:
+            self._queue(data, addr)
+            return
+        try:
+            self.sock.sendto(data, addr)
+        except (BlockingIOError, InterruptedError):
+            self._queue(data, addr)
+            asyncio.get_running_loop().add_writer(self.sock.fileno(), self._writable)
+        except OSError as exc:
+            log.debug("relay send to %s failed: %s", addr, exc)  # e.g. unreachable: QUIC's loss recovery copes
+
+    def _queue(self, data: bytes, addr: NetworkAddress) -> None:
+        if len(self._backlog) < MAX_SEND_BACKLOG:
+            self._backlog.append((data, addr))
+
+    def _writable(self) -> None:
+        sock = self.sock
+        if sock is None:
+            return
+        while self._backlog:
+            data, addr = self._backlog[0]
+            try:
+                sock.sendto(data, addr)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                log.debug("relay send to %s failed: %s", addr, exc)
+            self._backlog.popleft()
+        asyncio.get_running_loop().remove_writer(sock.fileno())
 
     def _arm(self, link: Link) -> None:
         at = link.session.get_timer()
