@@ -35,8 +35,11 @@ def make_engine(url: str) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "begin")
         def _on_begin(conn: Connection) -> None:
-            mode = "IMMEDIATE" if conn.get_execution_options().get("meetmesh_write") else "DEFERRED"
-            conn.exec_driver_sql(f"BEGIN {mode}")
+            # Writers: BEGIN IMMEDIATE. Readers: no BEGIN at all - each statement is then its own snapshot, as
+            # under PostgreSQL's READ COMMITTED (the code already runs on both), and a read costs no BEGIN and
+            # ROLLBACK round trips through aiosqlite's thread.
+            if conn.get_execution_options().get("meetmesh_write"):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_async_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)

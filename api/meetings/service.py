@@ -249,10 +249,10 @@ async def access(svc: Services, principal: Principal | None, meeting_id: str) ->
     if principal is None:
         raise UnauthenticatedError("log in or join as a guest first")
     async with svc.db.read() as session:
-        m = await store.by_id(session, meeting_id)
-        if m is None:
-            raise NotFoundError(f"meeting {meeting_id} does not exist")
-        p = await participants_store.by_principal(session, m.id, principal)
+        found = await participants_store.meeting_with_participant(session, meeting_id, principal)
+    if found is None:
+        raise NotFoundError(f"meeting {meeting_id} does not exist")
+    m, p = found
     owner = isinstance(principal, UserPrincipal) and principal.user_id == m.host_user_id
     if p is not None and (p.state == "admitted" or (p.joined_at is not None and p.state == "left")):
         role = Role(p.role) if p.state == "admitted" or not owner else Role.HOST
@@ -270,10 +270,10 @@ async def lobby(svc: Services, number: str, client_key: str) -> tuple[Meeting, s
     number = numbers.parse("number", number)
     await svc.reserve("lobby-address", client_key, message="too many meeting look-ups from here")
     async with svc.db.read() as session:
-        m = await participants_store.meeting_by_number(session, number)
-        if m is None:
-            raise NotFoundError(f"no meeting has the number {numbers.display(number)}")
-        return m, await store.host_name(session, m.host_user_id)
+        found = await store.by_number_with_host_name(session, number)
+    if found is None:
+        raise NotFoundError(f"no meeting has the number {numbers.display(number)}")
+    return found
 
 
 def _encode_cursor(m: Meeting) -> str:

@@ -16,6 +16,13 @@ async def by_id(session: AsyncSession, meeting_id: str) -> Meeting | None:
     return await session.get(Meeting, meeting_id)
 
 
+async def by_number_with_host_name(session: AsyncSession, number: str) -> tuple[Meeting, str | None] | None:
+    """The meeting with this number and its host's display name, in one statement."""
+    q = select(Meeting, User.display_name).outerjoin(User, User.id == Meeting.host_user_id)
+    row = (await session.execute(q.where(Meeting.number == number))).first()
+    return (row[0], row[1]) if row is not None else None
+
+
 async def host_name(session: AsyncSession, user_id: str) -> str | None:
     return (await session.execute(select(User.display_name).where(User.id == user_id))).scalar_one_or_none()
 

@@ -36,6 +36,27 @@ async def by_principal(session: AsyncSession, meeting_id: str, principal: Princi
     ).scalar_one_or_none()
 
 
+async def meeting_with_participant(
+    session: AsyncSession, meeting_id: str, principal: Principal | None
+) -> tuple[Meeting, Participant | None] | None:
+    """The meeting and the principal's participation in it (None if it has none), in one statement; None when
+    the meeting does not exist."""
+    if isinstance(principal, UserPrincipal):
+        cond = Participant.user_id == principal.user_id
+    elif isinstance(principal, GuestPrincipal):
+        cond = Participant.guest_id == principal.guest_id
+    else:
+        m = await session.get(Meeting, meeting_id)
+        return (m, None) if m is not None else None
+    q = (
+        select(Meeting, Participant)
+        .outerjoin(Participant, (Participant.meeting_id == Meeting.id) & cond)
+        .where(Meeting.id == meeting_id)
+    )
+    row = (await session.execute(q)).first()
+    return (row[0], row[1]) if row is not None else None
+
+
 async def client_blocked(session: AsyncSession, meeting_id: str, client_id: str) -> bool:
     """Whether the host blocked someone who joined this meeting from this client."""
     q = select(Participant.id).where(

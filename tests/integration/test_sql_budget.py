@@ -1,0 +1,49 @@
+"""Statement budgets of the hot operations (issue 16: the database path, not GraphQL, is where a request's time
+goes). Each operation is run against the real API on SQLite and PostgreSQL while its statements are counted; a
+change that adds a query to one of them fails here. BEGIN counts where the driver sends it as a statement
+(SQLite: writes take BEGIN IMMEDIATE); reads run without one."""
+
+from __future__ import annotations
+
+from tests.conftest import RunningServer
+from tests.support.sql_count import statements
+from tests.support.world import World
+
+MEETING = "query($id: ID!) { meeting(id: $id) { id title number status } }"
+LOBBY = "query($n: String!) { meetingLobby(number: $n) { title hostName hasPasscode allowGuests status } }"
+
+BUDGETS = {"meeting": 2, "meetingLobby": 1}
+"""meeting(id): the signed-in account still exists + the meeting with the caller's participation.
+meetingLobby: the meeting with its host's name."""
+
+
+async def test_reads_stay_within_their_statement_budgets(server: RunningServer, world: World) -> None:
+    host = await world.user()
+    m = await world.meeting(host)
+    await world.join(host, m)
+    guest, _ = await world.join(None, m, name="Budget guest")
+    for who in (host, guest):
+        with statements(server) as sql:
+            data = await who.client(MEETING, id=m["id"])
+        assert data["meeting"]["id"] == m["id"]
+        assert len(sql) <= BUDGETS["meeting"], sql
+    with statements(server) as sql:
+        data = await world.anon(LOBBY, n=m["number"])
+    assert data["meetingLobby"]["hostName"] == host.name
+    assert len(sql) <= BUDGETS["meetingLobby"], sql
+
+
+async def test_the_budgets_do_not_hide_a_refusal(server: RunningServer, world: World) -> None:
+    # The single joined query must still refuse outsiders and people in the waiting room.
+    host = await world.user()
+    m = await world.meeting(host, guestWaitingRoom=True)
+    outsider = await world.user()
+    error = await outsider.client.error(MEETING, id=m["id"])
+    assert error.code == "FORBIDDEN"
+    await world.join(host, m)
+    waiting, data = await world.join(None, m, name="Waiting guest")
+    assert data["status"] == "WAITING"
+    error = await waiting.client.error(MEETING, id=m["id"])
+    assert error.code == "FORBIDDEN" and "waiting room" in error.errors[0]["message"]
+    error = await host.client.error(MEETING, id="no-such-meeting")
+    assert error.code == "NOT_FOUND"
