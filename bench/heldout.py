@@ -22,11 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from faster_whisper import WhisperModel
 
-from bench.media_jobs import word_error_rate
+from bench.wer import errors as word_errors
 from workers.captions import Segment, from_json
 from workers.synthetic import AudioSpec, ParticipantSpec, active_rms, echo, noise, place, speech, write_recording
-from workers.transcribe import load_model, transcribe
+from workers.transcribe import DecodeOptions, load_model, transcribe
 
 
 @dataclass(frozen=True)
@@ -121,24 +122,27 @@ def _build(tmp: Path, index: int, conv: Conversation) -> tuple[Path, list[_Turn]
     return rec, sorted(turns, key=lambda x: x.onset), duration
 
 
-def _score(segments: list[Segment], turns: list[_Turn], index: int) -> tuple[int, int, list[float], int]:
-    """(word errors, reference words, turn start errors, sentences lost) of one conversation."""
-    errors = words = lost = 0
+def _score(segments: list[Segment], turns: list[_Turn], index: int) -> tuple[dict[str, list[int]], list[float], int]:
+    """({"normalised"|"raw": [word errors, reference words]}, turn start errors, sentences lost) of one
+    conversation."""
+    counts = {"normalised": [0, 0], "raw": [0, 0]}
+    lost = 0
     starts: list[float] = []
     for side in ("a", "b"):
         mine = [s for s in segments if s.speaker_id == f"{side}{index}"]
         said = [t for t in turns if t.side == side]
-        ref = " ".join(t.text for t in said)
-        n = len(ref.split())
-        errors += round(word_error_rate(ref, " ".join(s.text for s in mine)) * n)
-        words += n
+        ref, hyp = " ".join(t.text for t in said), " ".join(s.text for s in mine)
+        for how, count in counts.items():
+            e, n = word_errors(ref, hyp, normalise=how == "normalised")
+            count[0] += e
+            count[1] += n
         for turn in said:
             nearest = min(mine, key=lambda s: abs(s.start - turn.onset), default=None)
             starts.append(abs(nearest.start - turn.onset) if nearest else float("inf"))
             heard = " ".join(s.text for s in mine if s.start < turn.end + 1 and s.end > turn.onset - 1)
             if _missing(turn.text, heard) > 0.7:
                 lost += 1
-    return errors, words, starts, lost
+    return counts, starts, lost
 
 
 def _missing(sentence: str, heard: str) -> float:
@@ -148,45 +152,84 @@ def _missing(sentence: str, heard: str) -> float:
     return sum(w not in got for w in want) / max(1, len(want))
 
 
-def run() -> dict[str, float | str]:
-    model = load_model()
+@dataclass
+class Scores:
+    """One pass of `transcribe` over a set of conversations."""
+
+    errors: dict[str, list[int]]
+    """(word errors, reference words) per noise label ("clean", "snr20", "snr10") and "all", normalised
+    (`bench.wer`); the same with a "raw:" prefix scored without the normaliser."""
+    starts: list[float]
+    lost: int
+    rtf: float
+    hypotheses: list[list[Segment]]
+
+    def wer(self, key: str = "all") -> float:
+        e, w = self.errors[key]
+        return e / w
+
+
+def evaluate(
+    conversations: list[Conversation],
+    model: WhisperModel | None = None,
+    options: DecodeOptions | None = None,
+    verbose: bool = True,
+) -> Scores:
+    """Build each conversation's recording, transcribe it through the production path and score it."""
+    model = model or load_model()
     totals: dict[str, list[int]] = {}
     starts: list[float] = []
+    hypotheses: list[list[Segment]] = []
     lost = 0
     wall = audio = 0.0
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        for i, conv in enumerate(CONVERSATIONS):
+        for i, conv in enumerate(conversations):
             rec, turns, duration = _build(tmp, i, conv)
             t0 = time.perf_counter()
-            result = transcribe(rec, tmp / f"out{i}", model)
+            result = transcribe(rec, tmp / f"out{i}", model, options=options)
             wall += time.perf_counter() - t0
             audio += duration
             segments = from_json(Path(result.transcript).read_text())
-            errors, words, conv_starts, conv_lost = _score(segments, turns, i)
+            hypotheses.append(segments)
+            counts, conv_starts, conv_lost = _score(segments, turns, i)
             label = "clean" if conv.snr_db is None else f"snr{conv.snr_db:g}"
-            for key in ("all", label):
-                e, w = totals.setdefault(key, [0, 0])
-                totals[key] = [e + errors, w + words]
+            for how, (errors, words) in counts.items():
+                prefix = "" if how == "normalised" else "raw:"
+                for key in (prefix + "all", prefix + label):
+                    e, w = totals.setdefault(key, [0, 0])
+                    totals[key] = [e + errors, w + words]
             starts += conv_starts
             lost += conv_lost
-            print(f"  conversation {i} ({label}): WER {errors / words:.3f}, worst start {max(conv_starts):.2f} s")
+            if verbose:
+                e, w = counts["normalised"]
+                print(f"  conversation {i} ({label}): WER {e / w:.3f}, worst start {max(conv_starts):.2f} s")
+    return Scores(totals, starts, lost, wall / audio, hypotheses)
+
+
+def run() -> dict[str, float | str]:
+    options = DecodeOptions()
+    scores = evaluate(CONVERSATIONS, options=options)
     out: dict[str, float | str] = {
-        "transcribe_wer_heldout": round(totals["all"][0] / totals["all"][1], 3),
-        "transcribe_sentences_lost_heldout": lost,
-        "transcribe_turn_start_error_p50_s": round(float(np.percentile(starts, 50)), 3),
-        "transcribe_turn_start_error_p95_s": round(float(np.percentile(starts, 95)), 3),
-        "transcribe_heldout_rtf": round(wall / audio, 3),
+        "transcribe_wer_heldout": round(scores.wer(), 3),
+        "transcribe_sentences_lost_heldout": scores.lost,
+        "transcribe_turn_start_error_p50_s": round(float(np.percentile(scores.starts, 50)), 3),
+        "transcribe_turn_start_error_p95_s": round(float(np.percentile(scores.starts, 95)), 3),
+        "transcribe_heldout_rtf": round(scores.rtf, 3),
         "transcribe_heldout_source": (
             f"{len(CONVERSATIONS)} two-person conversations ({sum(len(c.turns) for c in CONVERSATIONS)} "
             "sentences) the tests do not use: espeak-ng voices en-gb, en-gb-scotland, en-029, en-us-nyc, "
             "en-gb-x-gbcwmd at 150-200 wpm, the other side's echo at -30 dB in every mic, noise none/20/10 dB "
-            "SNR; Opus via the capture writer; workers.transcribe.transcribe, bundled tiny.en int8, beam 1"
+            f"SNR; Opus via the capture writer; workers.transcribe.transcribe, bundled tiny.en int8, "
+            f"beam {options.beam_size}, noise suppression {'on' if options.denoise else 'off'}; WER after "
+            "Whisper's English normaliser (*_raw: lower case and punctuation only)"
         ),
     }
+    out["transcribe_wer_heldout_raw"] = round(scores.wer("raw:all"), 3)
     for key in ("clean", "snr20", "snr10"):
-        if key in totals:
-            out[f"transcribe_wer_heldout_{key}"] = round(totals[key][0] / totals[key][1], 3)
+        if key in scores.errors:
+            out[f"transcribe_wer_heldout_{key}"] = round(scores.wer(key), 3)
+            out[f"transcribe_wer_heldout_{key}_raw"] = round(scores.wer(f"raw:{key}"), 3)
     return out
 
 
