@@ -541,14 +541,21 @@ class Rooms:
     def _captions(self) -> Captioner:
         """The captioning process, started with the first microphone (its model loads meanwhile)."""
         if self.captioner is None:
-            self.captioner = Captioner(self._caption, self.settings.captions_model, self.settings.captions_threads)
+            self.captioner = Captioner(
+                self._caption,
+                self.settings.captions_model,
+                self.settings.captions_threads,
+                self.settings.captions_language,
+            )
             self.captioner.start()
         return self.captioner
 
-    async def _caption(self, key: str, text: str, start_s: float, end_s: float, heard_at: float) -> None:
+    async def _caption(
+        self, key: str, text: str, start_s: float, end_s: float, heard_at: float, language: str = ""
+    ) -> None:
         meeting_id, participant_id, _mid = key.split("/", 2)
         if self.control is not None and (meeting_id, participant_id) in self.sessions:
-            await self.control.report(Caption(meeting_id, participant_id, text))
+            await self.control.report(Caption(meeting_id, participant_id, text, language))
 
     async def _published(self, live: LiveRoom, track: TrackRef, ready: asyncio.Event) -> None:
         # The forwarder exists once DTLS is up and aiortc starts the receiver; only then can others link to it.

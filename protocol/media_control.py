@@ -29,6 +29,7 @@ Standard library only: the API and the edge both import this.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -74,9 +75,12 @@ class Caption:
     meeting_id: str
     participant_id: str
     text: str
+    language: str = ""
+    """ISO 639-1 code the line was decoded in ("" from an edge that does not say: unknown)."""
 
 
 MAX_CAPTION_CHARS = 500
+_LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +165,8 @@ def encode(msg: ControlMessage) -> str:
             d = {"type": msg.TYPE, "meetingId": msg.meeting_id, "participantId": msg.participant_id}
         case Caption():
             d = {"type": msg.TYPE, "meetingId": msg.meeting_id, "participantId": msg.participant_id, "text": msg.text}
+            if msg.language:
+                d["language"] = msg.language
         case MediaState():
             d = {
                 "type": msg.TYPE,
@@ -246,7 +252,10 @@ def parse_edge_to_api(text: str | bytes) -> EdgeToApi:
         text = _str(obj, "text")
         if len(text) > MAX_CAPTION_CHARS:
             raise ControlMessageError(f"caption.text must be at most {MAX_CAPTION_CHARS} characters")
-        return Caption(_str(obj, "meetingId"), _str(obj, "participantId"), text)
+        language = obj.get("language", "")
+        if not isinstance(language, str) or (language and not _LANGUAGE.fullmatch(language)):
+            raise ControlMessageError("caption.language must be an ISO 639 code such as 'en' or 'pt-br'")
+        return Caption(_str(obj, "meetingId"), _str(obj, "participantId"), text, language)
     raise ControlMessageError(f"unknown message type {kind!r}")
 
 
