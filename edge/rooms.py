@@ -310,7 +310,9 @@ class Rooms:
 
     def _sync_recording(self, meeting_id: str) -> None:
         """Make the taps match what should be recorded now: every flowing, recordable track of everyone in the
-        meeting while the API says a recording captures, nothing otherwise."""
+        meeting's main room while the API says a recording captures, nothing otherwise. Breakout rooms are rooms
+        of their own: their tracks never go into the meeting's recording (a private breakout conversation
+        would otherwise be mixed into what everyone may play back)."""
         facts = self.enforced.get(meeting_id)
         want = facts.recording_id if facts is not None else None
         current = self.recording.get(meeting_id)
@@ -337,6 +339,8 @@ class Rooms:
             if m != meeting_id:
                 continue
             conn = self.conns.get((m, pid))
+            if conn is None or conn.claims.room is not None:
+                continue  # in a breakout room (or gone): not the main room's recording
             for mid, published in session.published.items():
                 if (pid, mid) in taps or not published.ready.is_set() or published.codec is None:
                     continue
@@ -351,7 +355,7 @@ class Rooms:
                         track_id,
                         mime,
                         pid,
-                        conn.claims.display_name if conn is not None else pid,
+                        conn.claims.display_name,
                         source,
                     )
                 except (OSError, ValueError) as exc:
