@@ -13,7 +13,7 @@ import json
 import os
 import threading
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from workers.audio import decode_audio
 from workers.captions import Segment, merge, to_json, to_srt, to_webvtt
 from workers.denoise import denoise
 from workers.hallucination import is_hallucination
+from workers.language import Votes, speaker_languages
 from workers.progress import progress_reporter
 from workers.timeline import timeline
 from workers.utterances import SPLIT_GAP_S, Utterance, Word, utterances
@@ -95,6 +96,15 @@ def speaker_language(model: WhisperModel, pcm: np.ndarray, spans: list[Span], wa
     speech = np.concatenate([pcm[round(s.start * WHISPER_RATE) : round(s.end * WHISPER_RATE)] for s in spans])
     language, _probability, _all = model.detect_language(speech[: 30 * WHISPER_RATE])
     return str(language)
+
+
+def detection(model: WhisperModel, pcm: np.ndarray, spans: list[Span]) -> Votes | None:
+    """Whisper's language probabilities on (up to 30 s of) one speaker's speech; None without speech."""
+    if not spans:
+        return None
+    speech = np.concatenate([pcm[round(s.start * WHISPER_RATE) : round(s.end * WHISPER_RATE)] for s in spans])
+    _language, _probability, everything = model.detect_language(speech[: 30 * WHISPER_RATE])
+    return {str(code): float(p) for code, p in everything}
 
 
 def _decode(model: WhisperModel, pcm: np.ndarray, window: Window, language: str, beam_size: int) -> list[Utterance]:
@@ -238,13 +248,28 @@ def transcribe(
     # Two passes keep one participant's signal in memory at a time: levels first (50 numbers a second each),
     # so each speaker's track can be cleared of the others' echo before it is transcribed.
     echo = echo_frames(np.stack([frame_rms(signal(p)) for _, p in speakers])) if len(speakers) > 1 else None
+
+    def speaker_signal(i: int, ptracks: list[Track]) -> np.ndarray:
+        pcm = signal(ptracks)
+        return silence_frames(pcm, echo[i]) if echo is not None else pcm
+
+    languages = [options.language] * len(speakers)
+    if model.model.is_multilingual and not options.language:
+        # Detected per speaker, with the meeting's language for the unsure (`workers.language`): one more pass.
+        votes = []
+        for i, (_pid, ptracks) in enumerate(speakers):
+            pcm = speaker_signal(i, ptracks)
+            spans = speech_spans(pcm)
+            if spans and options.denoise:
+                pcm = denoise(pcm, [(s.start, s.end) for s in spans])
+            votes.append(detection(model, pcm, spans))
+        languages = speaker_languages(votes)
     per_speaker: list[list[Segment]] = []
     for i, (pid, ptracks) in enumerate(speakers):
-        pcm = signal(ptracks)
-        if echo is not None:
-            pcm = silence_frames(pcm, echo[i])
+        pcm = speaker_signal(i, ptracks)
         name = ptracks[0].meta.display_name
-        per_speaker.append(transcribe_speaker(model, pcm, 0.0, pid, name, options))
+        chosen = replace(options, language=languages[i])
+        per_speaker.append(transcribe_speaker(model, pcm, 0.0, pid, name, chosen))
         if progress is not None:
             progress(100.0 * (i + 1) / len(speakers))
     segments = merge(per_speaker)
