@@ -16,9 +16,10 @@ transcribed by `workers.transcribe.transcribe` with the bundled tiny.en (beam 1)
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,8 @@ class Conversation:
     snr_db: float | None
     turns: tuple[str, ...]
     """Alternating sides, first side first."""
+    language: str = "en"
+    """ISO 639-1 code both sides speak."""
 
 
 CONVERSATIONS = [
@@ -89,6 +92,34 @@ CONVERSATIONS = [
 ]
 
 
+MULTILINGUAL = [
+    Conversation(
+        (("de", 160), ("de+f2", 175)),
+        20.0,
+        (
+            "Hast du die Unterlagen für die Besprechung am Dienstag schon gelesen?",
+            "Ja, aber die Zahlen im dritten Kapitel stimmen noch nicht.",
+            "Dann schreibe ich der Buchhaltung heute Nachmittag eine kurze Nachricht.",
+            "Gut, und bitte frag auch nach den Reisekosten vom letzten Monat.",
+        ),
+        "de",
+    ),
+    Conversation(
+        (("es", 165), ("es-419", 150)),
+        20.0,
+        (
+            "¿Sabes a qué hora sale el tren para Valencia mañana?",
+            "Creo que hay uno a las nueve y otro después de comer.",
+            "Prefiero el de la mañana, así llegamos antes de la reunión.",
+            "Entonces compro los billetes esta tarde por internet.",
+        ),
+        "es",
+    ),
+]
+"""German and Spanish (new sentences, espeak-ng de/es voices, -30 dB echo, 20 dB SNR): language detection and WER
+with a multilingual model (`BENCH_WHISPER_MODEL`); the bundled tiny.en is English-only."""
+
+
 @dataclass
 class _Turn:
     side: str
@@ -122,7 +153,9 @@ def _build(tmp: Path, index: int, conv: Conversation) -> tuple[Path, list[_Turn]
     return rec, sorted(turns, key=lambda x: x.onset), duration
 
 
-def _score(segments: list[Segment], turns: list[_Turn], index: int) -> tuple[dict[str, list[int]], list[float], int]:
+def _score(
+    segments: list[Segment], turns: list[_Turn], index: int, language: str = "en"
+) -> tuple[dict[str, list[int]], list[float], int]:
     """({"normalised"|"raw": [word errors, reference words]}, turn start errors, sentences lost) of one
     conversation."""
     counts = {"normalised": [0, 0], "raw": [0, 0]}
@@ -133,7 +166,7 @@ def _score(segments: list[Segment], turns: list[_Turn], index: int) -> tuple[dic
         said = [t for t in turns if t.side == side]
         ref, hyp = " ".join(t.text for t in said), " ".join(s.text for s in mine)
         for how, count in counts.items():
-            e, n = word_errors(ref, hyp, normalise=how == "normalised")
+            e, n = word_errors(ref, hyp, normalise=how == "normalised", language=language)
             count[0] += e
             count[1] += n
         for turn in said:
@@ -163,6 +196,8 @@ class Scores:
     lost: int
     rtf: float
     hypotheses: list[list[Segment]]
+    languages: list[tuple[str, str]] = field(default_factory=list)
+    """(spoken, transcribed in) per speaker."""
 
     def wer(self, key: str = "all") -> float:
         e, w = self.errors[key]
@@ -180,6 +215,7 @@ def evaluate(
     totals: dict[str, list[int]] = {}
     starts: list[float] = []
     hypotheses: list[list[Segment]] = []
+    languages: list[tuple[str, str]] = []
     lost = 0
     wall = audio = 0.0
     with tempfile.TemporaryDirectory() as d:
@@ -192,7 +228,10 @@ def evaluate(
             audio += duration
             segments = from_json(Path(result.transcript).read_text())
             hypotheses.append(segments)
-            counts, conv_starts, conv_lost = _score(segments, turns, i)
+            for side in ("a", "b"):
+                said = sorted({s.language for s in segments if s.speaker_id == f"{side}{i}"})
+                languages.append((conv.language, ",".join(said) or "-"))
+            counts, conv_starts, conv_lost = _score(segments, turns, i, conv.language)
             label = "clean" if conv.snr_db is None else f"snr{conv.snr_db:g}"
             for how, (errors, words) in counts.items():
                 prefix = "" if how == "normalised" else "raw:"
@@ -204,7 +243,7 @@ def evaluate(
             if verbose:
                 e, w = counts["normalised"]
                 print(f"  conversation {i} ({label}): WER {e / w:.3f}, worst start {max(conv_starts):.2f} s")
-    return Scores(totals, starts, lost, wall / audio, hypotheses)
+    return Scores(totals, starts, lost, wall / audio, hypotheses, languages)
 
 
 def run() -> dict[str, float | str]:
@@ -230,6 +269,33 @@ def run() -> dict[str, float | str]:
         if key in scores.errors:
             out[f"transcribe_wer_heldout_{key}"] = round(scores.wer(key), 3)
             out[f"transcribe_wer_heldout_{key}_raw"] = round(scores.wer(f"raw:{key}"), 3)
+    other = os.environ.get("BENCH_WHISPER_MODEL", "")
+    if other:
+        out.update(other_model(other, os.environ.get("BENCH_WHISPER_MODEL_KEY", "other"), options))
+    return out
+
+
+def other_model(path: str, key: str, options: DecodeOptions) -> dict[str, float | str]:
+    """The same held-out set with another CTranslate2 model directory (`WORKER_WHISPER_MODEL`), and, if it is
+    multilingual, German and Spanish conversations with each speaker's language detected. Measured only when
+    `BENCH_WHISPER_MODEL` names the directory: no such model is a dependency of the project."""
+    model = load_model(path)
+    scores = evaluate(CONVERSATIONS, model=model, options=options)
+    out: dict[str, float | str] = {
+        f"transcribe_wer_heldout_{key}": round(scores.wer(), 3),
+        f"transcribe_wer_heldout_{key}_raw": round(scores.wer("raw:all"), 3),
+        f"transcribe_heldout_rtf_{key}": round(scores.rtf, 3),
+        f"transcribe_heldout_{key}_source": os.environ.get("BENCH_WHISPER_MODEL_SOURCE", path),
+    }
+    for label in ("clean", "snr20", "snr10"):
+        out[f"transcribe_wer_heldout_{key}_{label}"] = round(scores.wer(label), 3)
+    if model.model.is_multilingual:
+        multi = evaluate(MULTILINGUAL, model=model, options=options)
+        right = sum(spoken == got for spoken, got in multi.languages)
+        out[f"transcribe_language_detected_{key}"] = f"{right}/{len(multi.languages)} speakers: " + ", ".join(
+            f"{spoken}->{got}" for spoken, got in multi.languages
+        )
+        out[f"transcribe_wer_de_es_{key}"] = round(multi.wer(), 3)
     return out
 
 

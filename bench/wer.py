@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from whisper_normalizer.basic import BasicTextNormalizer
 from whisper_normalizer.english import EnglishTextNormalizer
 
 
@@ -21,12 +22,18 @@ def _normaliser() -> EnglishTextNormalizer:
     return EnglishTextNormalizer()
 
 
+@cache
+def _basic() -> BasicTextNormalizer:
+    return BasicTextNormalizer()
+
+
 def raw_words(text: str) -> list[str]:
     return re.sub(r"[^a-z0-9' ]", " ", text.lower().replace("’", "'")).split()
 
 
-def normalised_words(text: str) -> list[str]:
-    words: list[str] = _normaliser()(text).split()
+def normalised_words(text: str, language: str = "en") -> list[str]:
+    """Whisper's English normaliser for English; its basic one (case, punctuation, symbols) for others."""
+    words: list[str] = (_normaliser() if language == "en" else _basic())(text).split()
     return words
 
 
@@ -40,8 +47,10 @@ def edit_distance(ref: list[str], hyp: list[str]) -> int:
     return prev[-1]
 
 
-def errors(reference: str, hypothesis: str, normalise: bool = True) -> tuple[int, int]:
+def errors(reference: str, hypothesis: str, normalise: bool = True, language: str = "en") -> tuple[int, int]:
     """(word errors, reference words) of `hypothesis` against `reference`."""
-    split = normalised_words if normalise else raw_words
-    ref = split(reference)
-    return edit_distance(ref, split(hypothesis)), len(ref)
+    if normalise:
+        ref, hyp = normalised_words(reference, language), normalised_words(hypothesis, language)
+    else:
+        ref, hyp = raw_words(reference), raw_words(hypothesis)
+    return edit_distance(ref, hyp), len(ref)
