@@ -68,7 +68,7 @@ def _wer(reference: str, hypothesis: str) -> float:
 async def _run(snr_db: float | None = None) -> dict[str, float | str]:
     lines: asyncio.Queue[tuple[float, str]] = asyncio.Queue()
 
-    async def on_caption(key: str, text: str, start_s: float, end_s: float, heard_at: float) -> None:
+    async def on_caption(key: str, text: str, start_s: float, end_s: float, heard_at: float, language: str) -> None:
         lines.put_nowait((time.monotonic(), text))
 
     captioner = Captioner(on_caption)

@@ -9,8 +9,9 @@ encoder has picture detail and motion to code) plus Opus speech (espeak-ng). Gen
   limited to one thread (`ComposeOptions.threads=1`: libx264, libvpx decoders). CPU time rather than wall time so
   other load on the machine does not count; with one thread per codec they agree on an idle machine.
 - `transcribe_rtf`: wall seconds of `transcribe()` per second of speech (model loaded beforehand; faster-whisper
-  tiny.en int8 on CPU, its default threads, beam 1); `transcribe_wer`: word error rate of the merged transcript
-  against the spoken text, ~30 s of espeak-ng speech from two participants.
+  tiny.en int8 on CPU, its default threads, beam 5 - the default since #13; measured at beam 1 before);
+  `transcribe_wer`: word error rate of the merged transcript against the spoken text, ~30 s of espeak-ng speech
+  from two participants.
 """
 
 from __future__ import annotations

@@ -72,6 +72,9 @@ class TranscriptSegment(Base):
     participant_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     speaker_name: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    """ISO 639-1 code the line was transcribed in (detected per speaker, or the configured language); None for
+    lines stored before migration 0012 (those jobs always transcribed in English)."""
 
     __table_args__ = (
         Index("ix_transcript_segments_recording_start", "recording_id", "start_s"),

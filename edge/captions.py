@@ -28,7 +28,8 @@ BATCH = 10
 QUEUE_BATCHES = 500
 """About 100 s of audio of one speaker, or 10 s each of ten: beyond that the captioner is not keeping up."""
 
-CaptionSink = Callable[[str, str, float, float, float], Awaitable[None]]
+CaptionSink = Callable[[str, str, float, float, float, str], Awaitable[None]]
+"""(track key, text, start s, end s, heard at (monotonic), ISO 639-1 language the line was decoded in)."""
 """(track key, text, start_s, end_s, heard_at) → deliver it."""
 
 
@@ -107,10 +108,10 @@ class Captioner:
                 self.error = str(item[1])
                 log.error("live captions are off: %s", self.error)
             elif kind == "caption":
-                _, key, text, start_s, end_s, heard_at = item
+                _, key, text, start_s, end_s, heard_at, language = item
                 self.captions += 1
                 try:
-                    await self.on_caption(key, text, start_s, end_s, heard_at)
+                    await self.on_caption(key, text, start_s, end_s, heard_at, language)
                 except Exception:
                     # The reader's boundary: one undeliverable line must not end captions for everyone.
                     log.exception("delivering a caption failed")

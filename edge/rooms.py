@@ -310,7 +310,9 @@ class Rooms:
 
     def _sync_recording(self, meeting_id: str) -> None:
         """Make the taps match what should be recorded now: every flowing, recordable track of everyone in the
-        meeting while the API says a recording captures, nothing otherwise."""
+        meeting's main room while the API says a recording captures, nothing otherwise. Breakout rooms are rooms
+        of their own: their tracks never go into the meeting's recording (a private breakout conversation
+        would otherwise be mixed into what everyone may play back)."""
         facts = self.enforced.get(meeting_id)
         want = facts.recording_id if facts is not None else None
         current = self.recording.get(meeting_id)
@@ -337,6 +339,8 @@ class Rooms:
             if m != meeting_id:
                 continue
             conn = self.conns.get((m, pid))
+            if conn is None or conn.claims.room is not None:
+                continue  # in a breakout room (or gone): not the main room's recording
             for mid, published in session.published.items():
                 if (pid, mid) in taps or not published.ready.is_set() or published.codec is None:
                     continue
@@ -351,7 +355,7 @@ class Rooms:
                         track_id,
                         mime,
                         pid,
-                        conn.claims.display_name if conn is not None else pid,
+                        conn.claims.display_name,
                         source,
                     )
                 except (OSError, ValueError) as exc:
@@ -541,14 +545,21 @@ class Rooms:
     def _captions(self) -> Captioner:
         """The captioning process, started with the first microphone (its model loads meanwhile)."""
         if self.captioner is None:
-            self.captioner = Captioner(self._caption, self.settings.captions_model, self.settings.captions_threads)
+            self.captioner = Captioner(
+                self._caption,
+                self.settings.captions_model,
+                self.settings.captions_threads,
+                self.settings.captions_language,
+            )
             self.captioner.start()
         return self.captioner
 
-    async def _caption(self, key: str, text: str, start_s: float, end_s: float, heard_at: float) -> None:
+    async def _caption(
+        self, key: str, text: str, start_s: float, end_s: float, heard_at: float, language: str = ""
+    ) -> None:
         meeting_id, participant_id, _mid = key.split("/", 2)
         if self.control is not None and (meeting_id, participant_id) in self.sessions:
-            await self.control.report(Caption(meeting_id, participant_id, text))
+            await self.control.report(Caption(meeting_id, participant_id, text, language))
 
     async def _published(self, live: LiveRoom, track: TrackRef, ready: asyncio.Event) -> None:
         # The forwarder exists once DTLS is up and aiortc starts the receiver; only then can others link to it.

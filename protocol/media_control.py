@@ -33,7 +33,7 @@ Standard library only: the API and the edge both import this.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, ClassVar
 
 from protocol import wire
@@ -85,9 +85,12 @@ class Caption:
     meeting_id: Id
     participant_id: Id
     text: Annotated[str, Check(min_len=1, max_len=MAX_CAPTION_CHARS)]
+    language: Annotated[str, LANGUAGE] = field(default="", metadata={"omit_empty": True})
+    """ISO 639-1 code the line was decoded in ("" from an edge that does not say: unknown)."""
 
 
 MAX_CAPTION_CHARS = 500
+LANGUAGE = Check(max_len=12, pattern=r"([a-z]{2,3}(-[a-z0-9]{2,8})?)?", noun="an ISO 639 code such as 'en' or 'pt-br'")
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -41,6 +42,8 @@ class Check:
     le: float | None = None
     choices: tuple[str, ...] | None = None
     max_items: int | None = None
+    pattern: str | None = None
+    """A regular expression the whole string must match."""
     noun: str | None = None
     """How a refusal names the expected shape ("an object keyed by mid"), where the type's name says too little."""
 
@@ -204,6 +207,8 @@ class Codec:
                     raise err(f"{where} must be a non-empty string")
                 if check.max_len is not None and len(v) > check.max_len:
                     raise err(f"{where} must be at most {check.max_len} characters")
+                if check.pattern is not None and not re.fullmatch(check.pattern, v):
+                    raise err(f"{where} must be {check.noun or 'in the expected form'}")
             return v
         if hint is bool:
             if not isinstance(v, bool):

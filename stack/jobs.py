@@ -140,7 +140,7 @@ def _outputs(directory: Path, out: Path, composed: dict[str, str], transcribed: 
     _publish(out / "transcript.vtt", directory / "captions.vtt")
     _publish(out / "transcript.srt", directory / "transcript.srt")
     segments = from_json((out / "transcript.json").read_text())
-    return [Line(s.start, s.end, s.speaker_id, s.speaker_name, s.text) for s in segments]
+    return [Line(s.start, s.end, s.speaker_id, s.speaker_name, s.text, s.language) for s in segments]
 
 
 async def _follow(handle: JobHandle, progress: Progress) -> None:

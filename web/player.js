@@ -5,7 +5,7 @@
 
 import { GraphQLClient } from "/web/sdk/graphql.js";
 
-const FIELDS = `id title status progress error media { name url } transcript { start end speakerName text }`;
+const FIELDS = `id title status progress error media { name url } transcript { start end speakerName text language }`;
 const BY_ID = `query($id: ID!) { recording(id: $id) { ${FIELDS} } }`;
 const SHARED = `query($s: ID!, $p: String) { sharedRecording(shareId: $s, passcode: $p) { ${FIELDS} } }`;
 const RELOAD_WHILE_PROCESSING_MS = 5000;
@@ -76,7 +76,7 @@ function show(rec) {
   Object.assign(media, { controls: true, preload: "metadata", src: source });
   if (media.tagName === "VIDEO" && files["poster.jpg"]) media.poster = files["poster.jpg"];
   if (files["captions.vtt"]) {
-    const track = Object.assign(document.createElement("track"), { kind: "captions", srclang: "en", label: "Captions", src: files["captions.vtt"], default: true });
+    const track = Object.assign(document.createElement("track"), { kind: "captions", srclang: mainLanguage(rec.transcript), label: "Captions", src: files["captions.vtt"], default: true });
     media.append(track);
     // `default` shows them once loaded; "hidden" (checkbox off) still loads the cues.
     $("captions").addEventListener("change", (ev) => (track.track.mode = ev.target.checked ? "showing" : "hidden"));
@@ -104,6 +104,13 @@ function clock(seconds) {
   return (hms[0] ? hms : hms.slice(1)).map((n, i) => (i ? String(n).padStart(2, "0") : String(n))).join(":");
 }
 
+// The captions track's language: the one most lines were transcribed in (cues in others carry <lang> spans).
+function mainLanguage(transcript) {
+  const count = new Map();
+  for (const line of transcript) if (line.language) count.set(line.language, (count.get(line.language) ?? 0) + 1);
+  return [...count].sort((a, b) => b[1] - a[1])[0]?.[0] ?? "en";
+}
+
 function renderTranscript(transcript) {
   lines = transcript.map((line) => {
     const el = document.createElement("li");
@@ -111,6 +118,7 @@ function renderTranscript(transcript) {
     const time = Object.assign(document.createElement("time"), { textContent: clock(line.start) });
     const speaker = Object.assign(document.createElement("span"), { className: "speaker", textContent: `${line.speakerName}: ` });
     const text = Object.assign(document.createElement("span"), { className: "text", textContent: line.text });
+    if (line.language) text.lang = line.language;
     el.append(time, speaker, text);
     return { ...line, el };
   });

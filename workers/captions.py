@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
 
 
@@ -37,12 +38,23 @@ def _clean(text: str) -> str:
     return " ".join(text.replace("-->", "->").split())
 
 
+def _language(code: str) -> str:
+    """A language tag safe inside cue markup (BCP 47 characters only)."""
+    return re.sub(r"[^A-Za-z0-9-]", "", code)[:16]
+
+
 def to_webvtt(segments: list[Segment]) -> str:
-    """WebVTT with the speaker as a voice span (W3C WebVTT section 4.2.2 `<v Name>`)."""
+    """WebVTT with the speaker as a voice span (W3C WebVTT section 4.2.2 `<v Name>`). When the transcript holds
+    more than one language, each cue's text is also a language span (`<lang de>`, same section) so players
+    and screen readers pronounce and render it as that language; one language needs no markup (the player's
+    `<track srclang>` says it)."""
+    several = len({s.language for s in segments}) > 1
     lines = ["WEBVTT", ""]
     for i, s in enumerate(segments, 1):
         name = _clean(s.speaker_name).replace(">", "")
         text = _clean(s.text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        if several and _language(s.language):
+            text = f"<lang {_language(s.language)}>{text}</lang>"
         lines += [str(i), f"{_clock(s.start, '.')} --> {_clock(s.end, '.')}", f"<v {name}>{text}", ""]
     return "\n".join(lines)
 

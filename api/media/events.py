@@ -26,6 +26,10 @@ class CaptionEvent(MeetingEvent):
     participant_id: strawberry.ID
     speaker_name: str
     text: str
+    language: str | None = strawberry.field(
+        description="ISO 639-1 code the line was decoded in (the edge's configured language, or detected); "
+        "null when the edge did not say."
+    )
 
 
 def _caption(ev: BusEvent, c: Common) -> CaptionEvent:
@@ -35,6 +39,7 @@ def _caption(ev: BusEvent, c: Common) -> CaptionEvent:
         participant_id=strawberry.ID(str(d.get("participantId", ""))),
         speaker_name=str(d.get("speakerName", "")),
         text=str(d.get("text", "")),
+        language=str(d.get("language") or "") or None,
     )
 
 

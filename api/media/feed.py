@@ -122,7 +122,7 @@ class _Feed:
         else:
             try:
                 if isinstance(msg, Caption):
-                    await report_caption(self.svc, msg.meeting_id, msg.participant_id, msg.text)
+                    await report_caption(self.svc, msg.meeting_id, msg.participant_id, msg.text, msg.language)
                 else:
                     await report_dominant_speaker(self.svc, msg.meeting_id, msg.participant_id)
             except AppError as exc:

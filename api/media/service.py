@@ -141,7 +141,7 @@ async def report_dominant_speaker(svc: Services, meeting_id: str, participant_id
         return True
 
 
-async def report_caption(svc: Services, meeting_id: str, participant_id: str, text: str) -> bool:
+async def report_caption(svc: Services, meeting_id: str, participant_id: str, text: str, language: str = "") -> bool:
     """An edge captioned what a participant said: tell the meeting (``CAPTION``, to the speaker's breakout room
     when it is in one). False when stale (meeting over, speaker gone)."""
     async with svc.db.write() as tx:
@@ -155,7 +155,7 @@ async def report_caption(svc: Services, meeting_id: str, participant_id: str, te
             meeting_id,
             EventType.CAPTION,
             subject_id=participant_id,
-            data={"participantId": participant_id, "speakerName": p.display_name, "text": text},
+            data={"participantId": participant_id, "speakerName": p.display_name, "text": text, "language": language},
             room_id=p.breakout_room_id,
         )
         return True

@@ -199,7 +199,13 @@ async def gather(svc: Services, user_id: str) -> ExportPlan:
     lines: dict[str, list[dict[str, Any]]] = {}
     for seg in transcript:
         lines.setdefault(seg.recording_id, []).append(
-            {"start_s": seg.start_s, "end_s": seg.end_s, "speaker": seg.speaker_name, "text": seg.text}
+            {
+                "start_s": seg.start_s,
+                "end_s": seg.end_s,
+                "speaker": seg.speaker_name,
+                "text": seg.text,
+                "language": seg.language,
+            }
         )
     for r in recordings:
         files = media.available(recording_dir(svc, r.id))

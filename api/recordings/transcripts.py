@@ -5,6 +5,7 @@ FTS5 or tsquery syntax, and matches come back as plain-text segments.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,19 @@ class Line:
     participant_id: str | None
     speaker_name: str
     text: str
+    language: str | None = None
+    """ISO 639-1 code the line was transcribed in."""
+
+
+_LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?")
+"""An ISO 639 code, optionally with a region/script subtag (BCP 47 shape, lower case)."""
+
+
+def language_code(value: str | None) -> str | None:
+    """`value` as a stored language code, or None when it is missing or not shaped like one (a job's output is
+    data, not trusted markup: it ends up in WebVTT and in the API)."""
+    code = (value or "").strip().lower()
+    return code if _LANGUAGE.fullmatch(code) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +76,7 @@ async def save(svc: Services, recording_id: str, lines: list[Line]) -> int:
                 speaker_name=line.speaker_name[:64],
                 # The highlight markers are control characters: never let stored text contain them.
                 text=line.text.replace(fts.MATCH_START, "").replace(fts.MATCH_END, "")[:TEXT_MAX],
+                language=language_code(line.language),
             )
             for line in sorted(lines, key=lambda x: (x.start_s, x.end_s))
         )

@@ -46,6 +46,10 @@ class TranscriptLine:
     speaker_id: strawberry.ID | None = strawberry.field(description="The participant speaking, if known.")
     speaker_name: str
     text: str
+    language: str | None = strawberry.field(
+        description="ISO 639-1 code the line was transcribed in (detected per speaker, or the deployment's "
+        "configured language); null for transcripts made before languages were recorded (those are English)."
+    )
 
     @classmethod
     def of(cls, s: Any) -> TranscriptLine:
@@ -56,6 +60,7 @@ class TranscriptLine:
             speaker_id=strawberry.ID(pid) if pid else None,
             speaker_name=s.speaker_name,
             text=s.text,
+            language=s.language,
         )
 
 

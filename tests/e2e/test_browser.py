@@ -297,10 +297,11 @@ async def test_sdk_reconnects_after_a_dropped_edge_connection_speakers_lit_and_c
             seen: list[str] = []
 
             async def captioned() -> bool:
-                # The sentence loops; a line may start mid-sentence, a later one holds it whole.
+                # The sentence loops; a line may start mid-sentence, a later one holds it whole. Each line carries
+                # its language as `lang` (a line without "en" is marked, so it cannot count).
                 lines = await host.evaluate(
                     "[...document.querySelector('meetmesh-room').shadowRoot.querySelectorAll('[data-role=captions] p')]"
-                    ".map((p) => p.textContent)"
+                    ".map((p) => (p.lang === 'en' ? '' : `[lang ${p.lang}] `) + p.textContent)"
                 )
                 seen.extend(line for line in lines if line not in seen)
                 return any(line.startswith("Bob: ") and wer(SAID, line[5:]) <= 0.35 for line in lines)

@@ -69,7 +69,11 @@ async def recorded(tmp_path: Path) -> AsyncIterator[Recorded]:
             write_mp4(files / "recording.mp4", SECONDS)
             cues = "".join(f"{vtt(a)} --> {vtt(b)}\n{who}: {text}\n\n" for a, b, who, text in LINES)
             (files / "captions.vtt").write_text(f"WEBVTT\n\n{cues}")
-            await transcripts.save(svc, rec, [transcripts.Line(a, b, None, who, text) for a, b, who, text in LINES])
+            # Ada's lines transcribed in German, Bob's in English: the player labels the track and lines so.
+            langs = {"Ada": "de", "Bob": "en"}
+            await transcripts.save(
+                svc, rec, [transcripts.Line(a, b, None, who, text, langs[who]) for a, b, who, text in LINES]
+            )
             assert await service.finished(svc, rec)
             yield Recorded(srv, host, await world.user("Otto"), rec)
     finally:
@@ -109,6 +113,9 @@ async def test_members_and_share_links_watch_search_and_seek(recorded: Recorded)
         # Captions: the WebVTT track loaded and is shown by default.
         await page.wait_for_function("document.querySelector('video').textTracks[0]?.cues?.length === 3")
         assert await page.evaluate("document.querySelector('video').textTracks[0].mode") == "showing"
+        assert await page.evaluate("document.querySelector('video').textTracks[0].language") == "de"  # most lines
+        langs = await page.eval_on_selector_all("[data-role=transcript] li .text", "els => els.map(e => e.lang)")
+        assert langs == ["de", "en", "de"]
         first_cue = await page.evaluate("document.querySelector('video').textTracks[0].cues[0].text")
         assert first_cue == "Ada: Welcome to the quarterly review"
 

@@ -68,7 +68,13 @@ async def recording(server: RunningServer, host: Person, m: dict[str, Any], body
     async with server.app.state.services.db.write() as tx:
         tx.session.add(
             TranscriptSegment(
-                recording_id=rid, meeting_id=m["id"], start_s=0.0, end_s=1.5, speaker_name="Host", text="hello all"
+                recording_id=rid,
+                meeting_id=m["id"],
+                start_s=0.0,
+                end_s=1.5,
+                speaker_name="Host",
+                text="hello all",
+                language="en",
             )
         )
     return rid
@@ -120,7 +126,9 @@ async def test_export_has_mine_and_not_others_private_things(
     assert "other's own message" not in json.dumps(data)
     [rec] = mine["recordings"]
     assert rec["id"] == rid and rec["files"] == [f"recordings/{rid}/recording.mp4"]
-    assert rec["transcript"] == [{"start_s": 0.0, "end_s": 1.5, "speaker": "Host", "text": "hello all"}]
+    assert rec["transcript"] == [
+        {"start_s": 0.0, "end_s": 1.5, "speaker": "Host", "text": "hello all", "language": "en"}
+    ]
     assert z.read(f"recordings/{rid}/recording.mp4") == b"MP4" * 10
     assert any(s["action"] == "account.signed_in" for s in data["sign_ins"]) is False  # signed up, never logged in
     # The temporary zip is gone once sent (just after the client has its last byte).

@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 START = "mutation($m: ID!) { startRecording(meetingId: $m) { id } }"
 STOP = "mutation($m: ID!) { stopRecording(meetingId: $m) { id } }"
 STATE = """query($id: ID!) { recording(id: $id) { status progress error media { name size url }
-  transcript { speakerName text } } }"""
+  transcript { speakerName text language } } }"""
 
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -103,6 +103,8 @@ async def test_stopped_recordings_become_ready_with_media_and_transcript(process
         speakers = {line["speakerName"] for line in state["transcript"]}
         words = " ".join(line["text"].lower() for line in state["transcript"])
         assert speakers == {"Ada", "Bob"} and "lazy dog" in words and "tomorrow morning" in words, state["transcript"]
+        # The job's language reaches the API (the bundled tiny.en transcribes English only).
+        assert {line["language"] for line in state["transcript"]} == {"en"}
         vtt = await http.get(media["captions.vtt"]["url"])
         assert vtt.text.startswith("WEBVTT")
         part = await http.get(media["recording.mp4"]["url"], headers={"Range": "bytes=0-7"})

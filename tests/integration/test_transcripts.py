@@ -64,3 +64,28 @@ async def test_search_is_scoped_to_meetings_you_may_read(server: RunningServer, 
     assert (await other_host.client.error(SEARCH, q="budget", m=m["id"])).code == "FORBIDDEN"
     assert (await host.client.error(SEARCH, q="  !! ", m=None)).code == "BAD_INPUT"
     assert (await other_host.client.error(TRANSCRIPT, id=rec["id"])).code == "FORBIDDEN"
+
+
+async def test_lines_carry_their_language(server: RunningServer, world: World) -> None:
+    host, m = await live_meeting(world, title="Multilingual")
+    rec = (await host.client(START, m=m["id"]))["startRecording"]
+    lines = [
+        Line(0.0, 1.0, None, "Ana", "buenos días a todos", "es"),
+        Line(1.5, 2.0, None, "Ben", "good morning", "en"),
+        Line(2.5, 3.0, None, "Dora", "guten Morgen", "de-AT"),
+        Line(3.5, 4.0, None, "Old", "before languages were stored"),  # a job from before: no language
+        Line(4.5, 5.0, None, "Eve", "odd output", 'en"><b>'),  # not a language code: dropped, not stored
+    ]
+    await save(server.app.state.services, rec["id"], lines)
+    query = "query($id: ID!) { recording(id: $id) { transcript { speakerName language } } }"
+    got = (await host.client(query, id=rec["id"]))["recording"]["transcript"]
+    assert [(x["speakerName"], x["language"]) for x in got] == [
+        ("Ana", "es"),
+        ("Ben", "en"),
+        ("Dora", "de-at"),
+        ("Old", None),
+        ("Eve", None),
+    ]
+    search = 'query($m: ID) { searchTranscripts(query: "buenos", meetingId: $m) { line { language } } }'
+    hits = (await host.client(search, m=m["id"]))["searchTranscripts"]
+    assert [h["line"]["language"] for h in hits] == ["es"]

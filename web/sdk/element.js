@@ -232,10 +232,11 @@ export class MeetMeshRoomElement extends HTMLElement {
     relay("track", (t) => this._attach(t));
     relay("trackended", (t) => this._detach(t));
     relay("activespeaker", ({ participantId }) => this._tiles.forEach((el, id) => el.classList.toggle("speaking", id === participantId)));
-    relay("caption", ({ speakerName, text }) => {
+    relay("caption", ({ speakerName, text, language }) => {
       const box = this.$('[data-role="captions"]');
       const line = document.createElement("p");
       line.textContent = `${speakerName}: ${text}`; // text, never HTML
+      if (language) line.lang = language; // screen readers and fonts follow the caption's own language
       box.append(line);
       while (box.children.length > 2) box.firstElementChild.remove(); // the last two lines, as TV captions do
       clearTimeout(this._captionTimer);

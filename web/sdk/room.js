@@ -12,7 +12,7 @@ const EVENTS = `subscription($m: ID!, $after: Int) { meetingEvents(meetingId: $m
   ... on ParticipantEvent { participant { ${PARTICIPANT} } }
   ... on BulkParticipantEvent { participantIds }
   ... on ActiveSpeakerEvent { participantId }
-  ... on CaptionEvent { captionBy: participantId speakerName text }
+  ... on CaptionEvent { captionBy: participantId speakerName text language }
   ... on ChatMessageEvent { message { id senderId senderName text createdAt isPrivate } }
   ... on RecordingEvent { recording { id status } }
   ... on MeetingStateEvent { meeting { allowLocalRecording } }
@@ -53,7 +53,7 @@ const RECONNECT_FOR_MS = 60_000;
  *   waiting, admitted, connected [{participantId}], participants [Participant[]],
  *   participantjoined / participantupdated / participantleft / participantwaiting [Participant],
  *   track [{participantId, source, track}], trackended [{participantId, source, track}],
- *   activespeaker [{participantId}], caption [{participantId, speakerName, text}] (live captions, when the
+ *   activespeaker [{participantId}], caption [{participantId, speakerName, text, language}] (live captions, when the
  *   edge makes them), chat [ChatMessage], mutedbyhost, left, ended [{reason}],
  *   reconnecting [{attempt}], reconnected: the media connection dropped (signalling socket or ICE) and is
  *   being re-established with a fresh join token; what we published is published again.
@@ -294,7 +294,7 @@ export class Room extends EventTarget {
     } else if (ev.type === "ACTIVE_SPEAKER_CHANGED") {
       this._emit("activespeaker", { participantId: ev.participantId });
     } else if (ev.type === "CAPTION") {
-      this._emit("caption", { participantId: ev.captionBy, speakerName: ev.speakerName, text: ev.text });
+      this._emit("caption", { participantId: ev.captionBy, speakerName: ev.speakerName, text: ev.text, language: ev.language ?? null });
     } else if (ev.type === "CHAT_MESSAGE_SENT" && ev.message) {
       this._emit("chat", ev.message);
     } else if ((ev.type === "LOCAL_RECORDING_STARTED" || ev.type === "LOCAL_RECORDING_STOPPED") && p) {

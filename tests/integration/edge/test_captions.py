@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 SAID = "the quick brown fox jumps over the lazy dog"
 TOKEN = "mutation($m: ID!) { refreshJoinToken(meetingId: $m) { token } }"
 CAPTIONS = """subscription($m: ID!, $after: Int) { meetingEvents(meetingId: $m, afterSeq: $after) {
-  type ... on CaptionEvent { participantId speakerName text } } }"""
+  type ... on CaptionEvent { participantId speakerName text language } } }"""
 
 
 @contextlib.asynccontextmanager
@@ -81,5 +81,6 @@ async def test_what_a_participant_says_reaches_the_meeting_as_captions(
                 await asyncio.gather(reader, return_exceptions=True)
         assert rooms.captioner is not None and rooms.captioner.dropped_batches == 0
     assert all(c["participantId"] == alice.participant_id and c["speakerName"] == "Alice" for c in captions)
+    assert {c["language"] for c in captions} == {"en"}  # the line's language reaches the subscriber
     line = next(c["text"] for c in captions if wer(SAID, c["text"]) <= 0.35)
     print(f"\nlive caption {first_after:.1f} s after joining: {line!r} (WER {wer(SAID, line):.2f}); all: {captions}")

@@ -169,3 +169,51 @@ async def test_the_edge_records_encoded_tracks_the_workers_can_compose(
     assert wer(spoken, heard) <= 0.15, by_speaker
     assert wer(ALICE_SAYS, by_speaker["Alice"]) <= 0.3 and wer(HOST_SAYS, by_speaker[host_name]) <= 0.3, by_speaker
     assert Path(done.vtt).read_text().startswith("WEBVTT")  # noqa: ASYNC240
+
+
+BREAKOUT_CREATE = "mutation($i: CreateBreakoutRoomsInput!) { createBreakoutRooms(input: $i) { rooms { id } } }"
+BREAKOUT_ASSIGN = "mutation($i: AssignBreakoutRoomsInput!) { assignBreakoutRooms(input: $i) { status } }"
+BREAKOUT_OPEN = "mutation($i: OpenBreakoutRoomsInput!) { openBreakoutRooms(input: $i) { status } }"
+
+
+async def test_the_meeting_recording_holds_the_main_room_only(
+    server: RunningServer, world: World, tmp_path: Path
+) -> None:
+    # Bob talks in a breakout room while the host, in the main room, records: the recording is the main room's.
+    host, m = await live_meeting(world)
+    bob, _joined = await world.join(await world.user("Bob"), m)
+    room = (await host.client(BREAKOUT_CREATE, i={"meetingId": m["id"], "names": ["Side"]}))["createBreakoutRooms"]
+    room_id = room["rooms"][0]["id"]
+    plan = [{"participantId": bob.participant_id, "roomId": room_id}]
+    await host.client(BREAKOUT_ASSIGN, i={"meetingId": m["id"], "assignments": plan})
+    await host.client(BREAKOUT_OPEN, i={"meetingId": m["id"], "durationMinutes": 15})
+    tokens = [str((await p.client(TOKEN, m=m["id"]))["refreshJoinToken"]["token"]) for p in (host, bob)]
+
+    async with recording_edge(server, tmp_path) as (edge, rooms):
+        clients = [AvClient(await connect(edge.url)) for _ in tokens]
+        try:
+            for client, token in zip(clients, tokens, strict=True):
+                await client.start(token)
+
+            def flowing() -> bool:
+                ready = [p.ready.is_set() for s in rooms.sessions.values() for p in s.published.values()]
+                return len(ready) == 4 and all(ready)
+
+            await eventually(flowing, timeout=15)
+            assert {key[1] for key in rooms.rooms} == {None, room_id}  # two media rooms on this edge
+            rec = (await host.client(START, m=m["id"]))["startRecording"]
+            await eventually(lambda: len(rooms.recording.get(m["id"], ("", {}))[1]) >= 2, timeout=5)
+            clients[1].mic.say(ALICE_SAYS)  # Bob, in the breakout room
+            await asyncio.sleep(1.5)
+            taps = rooms.recording[m["id"]][1]
+            assert {pid for pid, _mid in taps} == {host.participant_id}, taps
+            await host.client(STOP, m=m["id"])
+            await eventually(lambda: m["id"] not in rooms.recording, timeout=5)
+        finally:
+            await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+
+    tracks = read_recording(tmp_path / rec["id"])
+    assert sorted((t.meta.participant_id, t.meta.kind) for t in tracks) == [
+        (host.participant_id, "audio"),
+        (host.participant_id, "video"),
+    ]

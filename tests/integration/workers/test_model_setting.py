@@ -18,7 +18,7 @@ from tests.support.speech import wer
 from workers import transcribe as transcribe_module
 from workers.captions import from_json
 from workers.config import WorkerConfig
-from workers.live_captions import caption_language, caption_text
+from workers.live_captions import caption_language, caption_line, caption_text
 from workers.synthetic import speech
 from workers.transcribe import default_model_path, load_model, transcribe_recording
 
@@ -54,3 +54,5 @@ def test_live_captions_language_follows_the_model() -> None:
     line = caption_text(model, speech("Thank you.", 16000), "")
     assert wer("thank you", line) == 0.0  # a real "Thank you." is a line, not filtered as noise
     assert caption_text(model, np.zeros(16000, np.float32)) == ""
+    # Each line says the language it was decoded in: an English-only model's is "en" even when "de" is asked for.
+    assert caption_line(model, speech("Good morning.", 16000), "de") == ("Good morning.", "en")

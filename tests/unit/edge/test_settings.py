@@ -28,9 +28,11 @@ def test_environment_overrides() -> None:
             "EDGE_MAX_PUBLISH_BITRATE": "1000000",
             "EDGE_CAPTIONS": "1",
             "EDGE_CAPTIONS_MODEL": "/models/small.en",
+            "EDGE_CAPTIONS_LANGUAGE": " DE ",
         }
     )
     assert s.captions and s.captions_model == "/models/small.en" and not Settings.from_env({}).captions
+    assert s.captions_language == "de" and Settings.from_env({}).captions_language == ""
     assert s.port == 9000 and s.join_timeout_s == 2.5 and s.token_leeway_s == 0
     assert s.join_key_file == Path("/etc/meetmesh/join.pem")
     assert s.join_token_ttl_s == 600 and Settings.from_env({}).join_token_ttl_s == 300  # API_JOIN_TOKEN_TTL's default

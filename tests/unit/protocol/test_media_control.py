@@ -26,6 +26,8 @@ EDGE_TO_API = [
     DominantSpeaker("m1", "p1"),
     DominantSpeaker("m1", None),
     Caption("m1", "p1", "the quick brown fox <b>"),
+    Caption("m1", "p1", "buenos días", "es"),
+    Caption("m1", "p1", "bom dia", "pt-br"),
 ]
 API_TO_EDGE = [
     MediaState("m1", False, ("p1", "p2"), ()),
@@ -70,6 +72,8 @@ def test_wire_form_is_camel_case() -> None:
         ('{"type": "caption", "meetingId": "m", "participantId": "p", "text": ""}', "caption.text"),
         ('{"type": "caption", "meetingId": "m", "text": "hi"}', "caption.participantId"),
         ('{"type": "caption", "meetingId": "m", "participantId": "p", "text": "' + "a" * 501 + '"}', "at most 500"),
+        ('{"type": "caption", "meetingId": "m", "participantId": "p", "text": "hi", "language": 5}', "language"),
+        ('{"type": "caption", "meetingId": "m", "participantId": "p", "text": "hi", "language": "<b>"}', "ISO 639"),
         ("[" * 100_000, "nested too deeply"),
     ],
 )

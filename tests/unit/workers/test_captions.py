@@ -58,3 +58,20 @@ def test_merge_orders_by_time_across_speakers() -> None:
 
 def test_json_round_trip() -> None:
     assert from_json(to_json(SEGS)) == SEGS
+
+
+def test_webvtt_marks_each_cue_language_when_the_transcript_has_several() -> None:
+    mixed = [
+        Segment(0.0, 1.0, "a", "Ana", "Buenos días.", language="es"),
+        Segment(1.5, 2.0, "b", "Ben", "Morning.", language="en"),
+        Segment(2.5, 3.0, "c", "Cy", "Guten Tag.", language='de"><script>'),  # a tag is data, never markup
+    ]
+    cues = parse_cues(to_webvtt(mixed), VTT_TIMING)
+    assert [c[2] for c in cues] == [
+        "<v Ana><lang es>Buenos días.</lang>",
+        "<v Ben><lang en>Morning.</lang>",
+        "<v Cy><lang descript>Guten Tag.</lang>",
+    ]
+    # One language: no markup (the player's <track srclang> says it).
+    assert "<lang" not in to_webvtt([Segment(0.0, 1.0, "a", "A", "Hola.", language="es")])
+    assert from_json(to_json(mixed)) == mixed
