@@ -1,4 +1,11 @@
-"""The only module that touches aiortc internals: packet-level forwarding between peer connections.
+"""aiortc 1.16 glue for packet-level forwarding (patches on receivers, senders and DTLS transports, and the send
+fast path), and the track model on top of it until that moves to ``sfu``.
+
+The track model's requests to a publisher already go through :class:`sfu.upstream.Upstream` (key frame, NACK,
+REMB), so a track's source can become a relay link. Other places that reach into aiortc or aioice: ``edge.codecs``
+swaps aiortc's module-level ``HEADER_EXTENSIONS`` table around ``createOffer``; ``edge.ice`` replaces
+``aioice.ice.get_host_addresses``; ``edge.synthetic`` (the test participant, not the edge) uses aiortc's private
+packetizers, ``RTCDtlsTransport._send_rtp`` and the peer connection's transceiver list.
 
 Targets aiortc 1.16.0 (checked at import) and the aioice it ships with. aiortc has no public API for
 forwarding encoded RTP, so this module patches *instances* (never classes):
@@ -77,11 +84,11 @@ from aiortc.rtp import (
     RtcpSourceInfo,
     RtcpSrPacket,
     RtpPacket,
-    pack_remb_fci,
     unpack_remb_fci,
 )
 
 from edge.simulcast import SimulcastOffer, header_extension
+from sfu import layer_switch
 from sfu.audio_level import AUDIO_LEVEL_URI, NO_LEVEL, read_audio_level
 from sfu.bandwidth import BandwidthEstimate
 from sfu.forwarder import (
@@ -89,7 +96,6 @@ from sfu.forwarder import (
     DownTrack,
     Forwarder,
     RtpFormatError,
-    build_pli,
     payload_offset,
 )
 from sfu.h264 import h264_keyframe_size, h264_keyframe_start
@@ -100,10 +106,10 @@ from sfu.rtcp import (
     SenderClock,
     SendHistory,
     answer_nack,
-    build_nack,
     unwrap_rtx,
     wrap_rtx,
 )
+from sfu.upstream import RtcpUpstream, Upstream
 from sfu.vp8 import vp8_keyframe_size, vp8_keyframe_start
 
 log = logging.getLogger("meetmesh.edge.rtp_hooks")
@@ -320,6 +326,15 @@ class PublishedTrack:
     _lsr: int = 0
     _lsr_at: float = 0.0
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _upstream: Upstream | None = None
+
+    @property
+    def upstream(self) -> Upstream:
+        """Where this track's key frame requests, NACKs and REMB go: RTCP to the publisher over the send fast path
+        of its peer connection (a relay link will be another :class:`sfu.upstream.Upstream`)."""
+        if self._upstream is None:
+            self._upstream = RtcpUpstream(_fast_path(self.receiver.transport).send_rtcp, self.rtcp_ssrc)
+        return self._upstream
 
     def receiver_report(self, now: float) -> bytes | None:
         """An RTCP RR about the publisher's stream (RFC 3550 section 6.4.2), so its congestion control sees the
@@ -349,8 +364,8 @@ class PublishedTrack:
         self._lsr = (ntp_timestamp >> 16) & 0xFFFFFFFF
         self._lsr_at = now
 
-    def remb(self) -> bytes | None:
-        """REMB (draft-alvestrand-rmcat-remb) for a video publisher: the most its subscribers can take. Chromium
+    def remb_bps(self) -> float | None:
+        """The REMB (draft-alvestrand-rmcat-remb) for a video publisher: the most its subscribers can take. Chromium
         takes a REMB as its estimate during its first seconds (it would otherwise start near 300 kbit/s and
         climb ~8 %/s), which is what lets a newcomer's key frame through its pacer quickly; later it caps the
         publisher's loss-based estimate. None for audio, or before the track is negotiated."""
@@ -362,8 +377,7 @@ class PublishedTrack:
             # Simulcast serves slow subscribers with small layers: the publisher is never asked to slow down
             # for them, only to stay under the ceiling with all its layers together.
             bitrate = self.publish_ceiling_bps
-        fci = pack_remb_fci(int(bitrate), [self.forwarder.source_ssrc])
-        return bytes(RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=self.rtcp_ssrc, media_ssrc=0, fci=fci))
+        return bitrate
 
     async def _run_receiver_reports(self) -> None:
         transport = self.receiver.transport
@@ -378,9 +392,9 @@ class PublishedTrack:
             report = self.receiver_report(now)
             if report is not None:
                 path.send_rtcp(report)
-            remb = self.remb()
-            if remb is not None:
-                path.send_rtcp(remb)
+            remb = self.remb_bps()
+            if remb is not None and self.forwarder is not None:
+                self.upstream.send_remb(remb, [self.forwarder.source_ssrc])  # the same fast path as the report
                 self.rembs_sent += 1
             connected = (report is not None or remb is not None) and path.unsent == unsent
 
@@ -388,7 +402,7 @@ class PublishedTrack:
         """Send an RTCP PLI to the publisher (RFC 4585 section 6.3.1), throttled, without blocking the caller."""
         if self.forwarder is None or not self.forwarder.request_keyframe(time.monotonic()):
             return
-        _fast_path(self.receiver.transport).send_rtcp(build_pli(self.rtcp_ssrc, self.forwarder.source_ssrc))
+        self.upstream.request_keyframe(self.forwarder.source_ssrc)
         self.keyframe_requests_sent += 1
 
     def request_retransmission(self, seqs: list[int]) -> None:
@@ -398,7 +412,7 @@ class PublishedTrack:
             return
         fresh = self._nack_throttle.filter(seqs, time.monotonic())
         if fresh:
-            _fast_path(self.receiver.transport).send_rtcp(build_nack(self.rtcp_ssrc, self.forwarder.source_ssrc, fresh))
+            self.upstream.send_nack(self.forwarder.source_ssrc, fresh)
             self.nacks_sent += 1
 
     def _send(self, down_track: DownTrack, packet: bytes) -> None:
@@ -609,49 +623,19 @@ def _stop_layer(layer: PublishedTrack, taps: dict[int, PublishedTrack]) -> None:
 
 
 def _detach(down_track: DownTrack, group: PublishedTrack) -> None:
-    for layer in group.layers.values():
-        if layer.forwarder is not None and down_track in layer.forwarder.down_tracks:
-            layer.forwarder.unsubscribe(down_track)
+    layer_switch.detach(down_track, group.layers.values())
 
 
 def move_to_layer(down_track: DownTrack, group: PublishedTrack, layer: PublishedTrack) -> None:
-    """Forward ``layer`` to ``down_track`` from its next key frame. A stream already flowing keeps its current
-    layer until then (:meth:`DownTrack.switch_to`); one that is not (yet) decodable moves at once."""
-    forwarder = layer.forwarder
-    if forwarder is None:
-        return
-    target = forwarder.source_ssrc
-    if down_track in forwarder.down_tracks and target in (down_track.source_ssrc, down_track.pending_switch):
-        if down_track.waiting_for_keyframe or down_track.pending_switch == target:
-            layer.request_keyframe()
-        return
-    if not down_track.started or down_track.waiting_for_keyframe:
-        _detach(down_track, group)
-        forwarder.subscribe(down_track)
-    else:
-        down_track.switch_to(target)
-        forwarder.down_tracks.append(down_track)
-    layer.request_keyframe()
+    """Forward ``layer`` of ``group`` to ``down_track`` from its next key frame
+    (:func:`sfu.layer_switch.move_to_layer`)."""
+    layer_switch.move_to_layer(down_track, group.layers.values(), layer)
 
 
 def settle(down_track: DownTrack, group: PublishedTrack) -> PublishedTrack | None:
-    """After a layer switch may have happened: leave the layers ``down_track`` no longer takes packets from,
-    keep asking for the key frame a pending switch waits for; returns the layer whose packets go out now."""
-    current: PublishedTrack | None = None
-    for layer in list(group.layers.values()):
-        forwarder = layer.forwarder
-        if forwarder is None or down_track not in forwarder.down_tracks:
-            continue
-        ssrc = forwarder.source_ssrc
-        if down_track.waiting_for_keyframe or ssrc == down_track.source_ssrc:
-            current = layer
-            if down_track.waiting_for_keyframe:
-                layer.request_keyframe()
-        elif ssrc == down_track.pending_switch:
-            layer.request_keyframe()
-        else:
-            forwarder.unsubscribe(down_track)
-    return current
+    """The layer of ``group`` whose packets go out to ``down_track`` now, after leaving those it no longer takes
+    (:func:`sfu.layer_switch.settle`)."""
+    return layer_switch.settle(down_track, group.layers.values())
 
 
 def choose_layer(subscribed: SubscribedTrack, budget_bps: float | None, now: float) -> None:

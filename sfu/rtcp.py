@@ -280,3 +280,21 @@ class ReceiveStatistics:
         # Cumulative loss is a signed 24-bit field (duplicates can make it negative).
         lost = max(-0x800000, min(0x7FFFFF, lost))
         return min(fraction, 255), lost, extended & 0xFFFFFFFF, int(self._jitter)
+
+
+_REMB_FMT = 15  # application layer feedback (RFC 4585 section 6.4), which REMB is
+_PSFB = 206
+
+
+def build_remb(sender_ssrc: int, bitrate_bps: float, media_ssrcs: Iterable[int]) -> bytes:
+    """An RTCP REMB packet (draft-alvestrand-rmcat-remb-03 section 2.2): the most the sender of ``media_ssrcs``
+    should send, as an 18-bit mantissa and a 6-bit exponent. Media SSRC 0 in the common header, as the draft says."""
+    ssrcs = list(media_ssrcs)
+    mantissa, exponent = max(0, int(bitrate_bps)), 0
+    while mantissa > 0x3FFFF:
+        mantissa >>= 1
+        exponent += 1
+    fci = b"REMB" + struct.pack("!BBH", len(ssrcs), exponent << 2 | mantissa >> 16, mantissa & 0xFFFF)
+    fci += b"".join(struct.pack("!I", ssrc) for ssrc in ssrcs)
+    length_words = (_HEADER.size + len(fci)) // 4 - 1
+    return _HEADER.pack(0x80 | _REMB_FMT, _PSFB, length_words, sender_ssrc, 0) + fci

@@ -389,4 +389,4 @@ async def test_the_publisher_is_asked_for_what_its_slowest_subscriber_can_take(c
     # An audio track is never sent a REMB.
     async with forwarded_call(encode_opus_clip(frames=50)) as audio:
         await eventually(lambda: audio.subscriber.frames_received["audio"] >= 5, timeout=10)
-        assert audio.published.remb() is None and audio.published.rembs_sent == 0
+        assert audio.published.remb_bps() is None and audio.published.rembs_sent == 0
