@@ -113,6 +113,9 @@ async def test_the_edge_records_encoded_tracks_the_workers_can_compose(
             await host.client(STOP, m=m["id"])
             recorded = time.monotonic() - started
             await eventually(lambda: m["id"] not in rooms.recording, timeout=5)
+            # The edge stops when the stop reaches it over the control feed, a moment after the API answered
+            # (longer on a busy host): files may run up to then, never beyond.
+            until_edge_stopped = time.monotonic() - started
         finally:
             await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
 
@@ -129,7 +132,8 @@ async def test_the_edge_records_encoded_tracks_the_workers_can_compose(
     assert all(t.meta.closed for t in tracks)
     for t in tracks:
         # Each track spans (most of) the recorded time: nothing was decoded at the edge, but it all decodes here.
-        assert recorded - 1.0 <= t.end - t.start <= recorded + 0.5, (t.meta.kind, t.end - t.start, recorded)
+        span = t.end - t.start
+        assert recorded - 1.0 <= span <= until_edge_stopped + 0.5, (t.meta.kind, span, recorded, until_edge_stopped)
         packets = list(iter_packets(t.path))
         if t.meta.kind == "audio":
             assert len(packets) >= 40 * (recorded - 1.0)  # 50 Opus packets a second
@@ -140,7 +144,11 @@ async def test_the_edge_records_encoded_tracks_the_workers_can_compose(
         assert (frames[0].width, frames[0].height) == (320, 240)
 
     result = compose(directory, tmp_path / "out", "gallery", ComposeOptions(width=640, height=360, fps=15, threads=1))
-    assert abs(result.duration - recorded) <= 0.5, (result.duration, recorded)
+    assert recorded - 0.5 <= result.duration <= until_edge_stopped + 0.5, (
+        result.duration,
+        recorded,
+        until_edge_stopped,
+    )
     with av.open(result.mp4) as mp4:
         assert {s.type for s in mp4.streams} == {"video", "audio"}
         frames = [f.to_ndarray(format="gray") for f in mp4.decode(video=0)]
