@@ -136,7 +136,9 @@ async def server(
 
 @pytest.fixture(scope="session")
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=30) as client:
+    # Idle connections are dropped by the client before uvicorn's 5 s keep-alive timeout closes them: otherwise a
+    # request sent on a connection the server is closing at that moment fails with ReadError (seen in full runs).
+    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(keepalive_expiry=2.0)) as client:
         yield client
 
 
