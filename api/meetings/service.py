@@ -115,8 +115,11 @@ async def _apply_schedule(m: Meeting, d: MeetingDraft, svc: Services) -> None:
             m.passcode_hash = m.passcode_sealed = None
         else:
             code = validation.passcode("passcode", d.passcode)
-            m.passcode_hash = await asyncio.to_thread(svc.creds.hash_secret, code)
-            m.passcode_sealed = svc.creds.seal_passcode(m.id, code)
+            # The same passcode saved again (an edit form sends what it shows) keeps its hash, so the invite links
+            # already sent keep working; a new one retires them.
+            if svc.creds.open_passcode(m.id, m.passcode_sealed) != code:
+                m.passcode_hash = await asyncio.to_thread(svc.creds.hash_secret, code)
+                m.passcode_sealed = svc.creds.seal_passcode(m.id, code)
     duration = timedelta(minutes=m.duration_minutes)
     m.last_ends_at = None if m.kind == "instant" else schedule.last_end(m.recurrence, m.starts_at, m.timezone, duration)
     rescheduled = d.starts_at is not None or d.recurrence is not None or d.duration_minutes is not None

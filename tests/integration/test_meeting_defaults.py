@@ -77,6 +77,10 @@ async def test_invite_keys_open_only_their_meeting_and_only_until_the_passcode_c
     for key in wrong_keys:
         err = await anon.error(JOIN, i={"number": a["number"], "displayName": "Eve", "inviteKey": key})
         assert err.code == "BAD_PASSCODE", key[:30]
+    # Saving the same passcode again (an edit form sends what it shows) keeps the links already sent.
+    same = (await host.client(UPDATE, id=a["id"], i={"passcode": a["passcode"], "title": "Renamed"}))["updateMeeting"]
+    assert _key(same["inviteLink"]) == ka
+    assert (await _join(anon, a, displayName="Same Link", inviteKey=ka))["status"] == "WAITING"
     new = (await host.client(UPDATE, id=a["id"], i={"passcode": "Fresh99"}))["updateMeeting"]
     assert new["passcode"] == "Fresh99" and _key(new["inviteLink"]) != ka
     err = await anon.error(JOIN, i={"number": a["number"], "displayName": "Old Link", "inviteKey": ka})
