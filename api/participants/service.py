@@ -327,10 +327,11 @@ async def _join_tx(
     ensure_running(m)
     p = await store.by_principal(tx.session, m.id, principal)
     is_owner = user is not None and user.id == m.host_user_id
+    # One look at the meeting's people (count, host, blocks), under the meeting's lock and before this
+    # participant is added (it is not admitted yet, so the counts are what the decisions below need).
+    here = await store.occupancy(tx.session, m.id, client.client_id, client.address_mark)
     # Checked again under the meeting's lock: a removal that committed since the first look wins.
-    if (p is not None and p.blocked) or (
-        not is_owner and await store.client_blocked(tx.session, m.id, client.client_id)
-    ):
+    if (p is not None and p.blocked) or (not is_owner and here.client_blocked):
         raise ForbiddenError(REMOVED)
     if p is None:
         if isinstance(principal, UserPrincipal):
@@ -356,14 +357,15 @@ async def _join_tx(
         if name:
             p.display_name = name
         p.client_id, p.client_addr = client.client_id, client.address_mark
-        if is_owner and p.role != Role.HOST and not await store.host_present(tx.session, m.id):
+        if is_owner and p.role != Role.HOST and not here.host_here:
             p.role = Role.HOST.value
     role = Role(p.role)
     privileged = role in (Role.HOST, Role.COHOST)
 
     if m.locked and not privileged:
         raise MeetingLockedError("the host has locked this meeting")
-    await _check_capacity(tx, m, role)
+    if not privileged and here.admitted + 1 > m.max_participants:
+        raise MeetingFullError(f"meeting is full ({m.max_participants} participants)")
     p.audio_muted = p.muted_by_host = p.unmute_requested = False
     p.video_on = p.video_stopped_by_host = p.sharing = False
 
@@ -375,12 +377,10 @@ async def _join_tx(
         await _admit_waiting(tx, m, p, reason="host_absent")
         return _Joined(p, m, "admitted")
 
-    host_here = await store.host_present(tx.session, m.id)
+    host_here = here.host_here
     # Guests wait when the meeting says so, and always when someone the host blocked joined from their address
     # (the block cannot follow a client that threw its identity away; the host decides instead).
-    guest_waits = role is Role.GUEST and (
-        m.guest_waiting_room or await store.address_blocked(tx.session, m.id, client.address_mark)
-    )
+    guest_waits = role is Role.GUEST and (m.guest_waiting_room or here.address_blocked)
     if (m.waiting_room or guest_waits) and not privileged:
         reason: str | None = "waiting_room"
     elif not host_here and not m.join_before_host and not privileged:

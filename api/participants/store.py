@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.security import GuestPrincipal, Principal, UserPrincipal
@@ -108,6 +109,34 @@ async def host_present(session: AsyncSession, meeting_id: str) -> bool:
             )
         )
     ).scalar_one() > 0
+
+
+@dataclass(frozen=True, slots=True)
+class Occupancy:
+    """What a join decides on, read in one statement: how many are in, whether the host is, and whether the
+    joining client or address was blocked by a host."""
+
+    admitted: int
+    host_here: bool
+    client_blocked: bool
+    address_blocked: bool
+
+
+async def occupancy(session: AsyncSession, meeting_id: str, client_id: str, client_addr: str) -> Occupancy:
+    admitted = Participant.state == "admitted"
+    blocked = Participant.blocked.is_(True)
+
+    def count_of(cond: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+    q = select(
+        count_of(admitted),
+        count_of(and_(admitted, Participant.role == "host")),
+        count_of(and_(blocked, Participant.client_id == client_id)),
+        count_of(and_(blocked, Participant.client_addr == client_addr)),
+    ).where(Participant.meeting_id == meeting_id)
+    n, hosts, by_client, by_addr = (await session.execute(q)).one()
+    return Occupancy(int(n), int(hosts) > 0, int(by_client) > 0, int(by_addr) > 0)
 
 
 def record(session: AsyncSession, p: Participant) -> None:

@@ -12,9 +12,14 @@ from tests.support.world import World
 MEETING = "query($id: ID!) { meeting(id: $id) { id title number status } }"
 LOBBY = "query($n: String!) { meetingLobby(number: $n) { title hostName hasPasscode allowGuests status } }"
 
-BUDGETS = {"meeting": 2, "meetingLobby": 1}
+JOIN = "mutation($i: JoinMeetingInput!) { joinMeeting(input: $i) { status joinToken { token } } }"
+
+BUDGETS = {"meeting": 2, "meetingLobby": 1, "joinMeeting": 11}
 """meeting(id): the signed-in account still exists + the meeting with the caller's participation.
-meetingLobby: the meeting with its host's name."""
+meetingLobby: the meeting with its host's name.
+joinMeeting (a guest, admitted at once): the first look (meeting, blocks), then one write transaction (BEGIN,
+meeting, participation, one look at who is in and who is blocked, the participant, its attendance and state,
+the meeting's event sequence, the event) - issue 16 aims at 6."""
 
 
 async def test_reads_stay_within_their_statement_budgets(server: RunningServer, world: World) -> None:
@@ -47,3 +52,13 @@ async def test_the_budgets_do_not_hide_a_refusal(server: RunningServer, world: W
     assert error.code == "FORBIDDEN" and "waiting room" in error.errors[0]["message"]
     error = await host.client.error(MEETING, id="no-such-meeting")
     assert error.code == "NOT_FOUND"
+
+
+async def test_a_guest_join_stays_within_its_budget(server: RunningServer, world: World) -> None:
+    host = await world.user()
+    m = await world.meeting(host)
+    await world.join(host, m)
+    with statements(server) as sql:
+        data = await world.anon(JOIN, i={"number": m["number"], "displayName": "Budget joiner"})
+    assert data["joinMeeting"]["status"] == "ADMITTED" and data["joinMeeting"]["joinToken"]["token"]
+    assert len(sql) <= BUDGETS["joinMeeting"], sql
