@@ -159,9 +159,15 @@ async def test_host_and_two_guests_through_the_meeting_page(tmp_path: Path) -> N
 
             # A reaction and a raised hand (Alt+Y) reach the host.
             await bea.click("meetmesh-room [data-action=reactions]")
+            await bea.wait_for_selector("meetmesh-room [data-action=send-reaction]")
             emoji = await bea.evaluate(f"{SHADOW}.querySelector('[data-action=send-reaction]').dataset.emoji")
             await bea.click("meetmesh-room [data-action=send-reaction]")
             await _wait_text(host, "[data-role=toasts]", sentence("r.from", name="Bea", emoji=emoji))
+            # Cameras on show video; Bea's camera off (Alt+V) shows her initials, not a frozen frame.
+            await host.wait_for_selector(f"meetmesh-room .tile[data-participant-id='{bea_id}']:not(.camera-off)")
+            await bea.keyboard.press("Alt+v")
+            await host.wait_for_selector(f"meetmesh-room .tile.camera-off[data-participant-id='{bea_id}'] .placeholder")
+            assert await _text(host, f".tile[data-participant-id='{bea_id}'] .initials") == "BE"
             await cal.keyboard.press("Alt+y")
             await host.wait_for_selector(f"meetmesh-room .tile[data-participant-id='{cal_id}'] .hand:not([hidden])")
             await host.wait_for_selector(f"meetmesh-room li[data-participant-id='{cal_id}'] .state-hand")
@@ -182,7 +188,8 @@ async def test_host_and_two_guests_through_the_meeting_page(tmp_path: Path) -> N
             await shot(bea, "meeting-guest-recording")
 
             # Remove Cal (confirmed): Cal is out and cannot come back, not even by a fresh page.
-            await host.click("meetmesh-room [data-action=people]")
+            if await host.is_hidden("meetmesh-room [data-panel=people]"):
+                await host.click("meetmesh-room [data-action=people]")
             await host.click(f"meetmesh-room li[data-participant-id='{cal_id}'] [data-action=person-menu]")
             await host.click(f"meetmesh-room li[data-participant-id='{cal_id}'] [data-action=remove-participant]")
             await host.wait_for_selector("meetmesh-room dialog[open]")

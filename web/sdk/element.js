@@ -463,6 +463,7 @@ export class MeetMeshRoomElement extends HTMLElement {
     relay("participants", (list) => {
       list.forEach((p) => p.id !== room.me.id && this._tile(p.id, p.displayName));
       this._refreshTiles();
+      this._renderPeople();
     });
     relay("participantjoined", (p) => {
       if (p.id !== room.me.id) this._tile(p.id, p.displayName);

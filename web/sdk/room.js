@@ -185,6 +185,8 @@ export class Room extends EventTarget {
     if (this.me.audioMuted) this._applyMic(false);
     this.state = "connected";
     this.timing.connectedAt = performance.now();
+    // Everyone starts "camera off" on the server: say ours is on, so others show video, not initials.
+    if (this.cameraEnabled && this.stream?.getVideoTracks().length) this._updateMyMedia({ videoOn: true }).catch(() => {});
     this._emit("connected", { participantId: this.me.id });
     this._watchFirstFrame();
   }
@@ -317,9 +319,18 @@ export class Room extends EventTarget {
         }
       }
       this._emit("participantupdated", p);
-    } else if (ev.type === "ALL_MUTED" && ev.participantIds?.includes(this.me.id)) {
-      this._applyMic(false);
-      this._emit("mutedbyhost", this.me);
+    } else if (ev.type === "ALL_MUTED") {
+      // One event for everyone muted: update each (no per-person event follows).
+      for (const id of ev.participantIds ?? []) {
+        const q = this.participants.get(id);
+        if (q) this.participants.set(id, { ...q, audioMuted: true, mutedByHost: true });
+      }
+      if (ev.participantIds?.includes(this.me.id)) {
+        this.me = { ...this.me, audioMuted: true, mutedByHost: true };
+        this._applyMic(false);
+        this._emit("mutedbyhost", this.me);
+      }
+      this._emit("participants", [...this.participants.values()]);
     } else if (ev.type === "UNMUTE_REQUESTED" && p?.id === this.me.id) {
       this._emit("unmuterequested", {});
     } else if (ev.type === "HANDS_LOWERED") {
