@@ -193,8 +193,9 @@ async def test_three_browsers_meet_mute_share_leave_and_embed(tmp_path: Path) ->
             await host.press("meetmesh-room [data-role=chat-input]", "Enter")
             for page in (bob, cleo):
                 await page.wait_for_function(
-                    "document.querySelector('meetmesh-room').shadowRoot.querySelector('[data-role=chat-log]')"
-                    ".textContent.includes('Ada: <b>hello</b> from Ada')"
+                    "[...document.querySelector('meetmesh-room').shadowRoot.querySelectorAll('[data-role=chat-log] .msg')]"
+                    ".some((m) => m.querySelector('.meta strong').textContent === 'Ada'"
+                    " && m.querySelector('p').textContent === '<b>hello</b> from Ada')"
                 )
                 assert await page.eval_on_selector_all("meetmesh-room [data-role=chat-log] b", "els => els.length") == 0
 
