@@ -193,7 +193,8 @@ async def test_three_browsers_meet_mute_share_leave_and_embed(tmp_path: Path) ->
             await host.press("meetmesh-room [data-role=chat-input]", "Enter")
             for page in (bob, cleo):
                 await page.wait_for_function(
-                    "[...document.querySelector('meetmesh-room').shadowRoot.querySelectorAll('[data-role=chat-log] .msg')]"
+                    "[...document.querySelector('meetmesh-room').shadowRoot"
+                    ".querySelectorAll('[data-role=chat-log] .msg')]"
                     ".some((m) => m.querySelector('.meta strong').textContent === 'Ada'"
                     " && m.querySelector('p').textContent === '<b>hello</b> from Ada')"
                 )

@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, FilePayload, Page
 
 from tests.e2e.browser_support import chromium, gql, host_with_meeting, run_stack
 from tests.support.web_ui import PHONE, axe, off_screen, sentence, shot, small_targets
@@ -55,9 +55,7 @@ async def _wait_text(page: Page, selector: str, wanted: str) -> None:
 
 async def _toolbar(page: Page, action: str) -> None:
     """Press a toolbar control, through More when it has moved there (narrow screens)."""
-    in_more = await page.evaluate(
-        f"!!{SHADOW}.querySelector('[data-role=more-menu] [data-action={action}]')"
-    )
+    in_more = await page.evaluate(f"!!{SHADOW}.querySelector('[data-role=more-menu] [data-action={action}]')")
     if in_more:
         await page.click("meetmesh-room [data-action=more]")
     await page.click(f"meetmesh-room [data-action={action}]")
@@ -139,7 +137,7 @@ async def test_host_and_two_guests_through_the_meeting_page(tmp_path: Path) -> N
             await cal.press("meetmesh-room [data-role=chat-input]", "Enter")
             await cal.set_input_files(
                 "meetmesh-room [data-role=chat-file]",
-                files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"minutes of the meeting\n"}],
+                files=FilePayload(name="notes.txt", mimeType="text/plain", buffer=b"minutes of the meeting\n"),
             )
             await _wait_text(bea, "[data-role=chat-log]", "notes.txt")
             await _wait_text(bea, "[data-role=chat-log]", sentence("c.privateFrom"))
@@ -150,7 +148,9 @@ async def test_host_and_two_guests_through_the_meeting_page(tmp_path: Path) -> N
             # Too large: refused in words, nothing sent.
             await cal.set_input_files(
                 "meetmesh-room [data-role=chat-file]",
-                files=[{"name": "big.bin", "mimeType": "application/octet-stream", "buffer": b"x" * (UPLOAD_LIMIT + 1)}],
+                files=FilePayload(
+                    name="big.bin", mimeType="application/octet-stream", buffer=b"x" * (UPLOAD_LIMIT + 1)
+                ),
             )
             await _wait_text(cal, "[data-role=chat-status]", sentence("c.tooLarge", name="big.bin"))
             await host.wait_for_timeout(300)
@@ -179,7 +179,9 @@ async def test_host_and_two_guests_through_the_meeting_page(tmp_path: Path) -> N
             for guest in (bea, cal):
                 await _wait_text(guest, "[data-role=toasts]", sentence("t.mutedByHost"))
                 await guest.wait_for_selector("meetmesh-room [data-action=mic][aria-pressed=true]")
-            await host.wait_for_selector(f"meetmesh-room .tile[data-participant-id='{bea_id}'] .muted-icon:not([hidden])")
+            await host.wait_for_selector(
+                f"meetmesh-room .tile[data-participant-id='{bea_id}'] .muted-icon:not([hidden])"
+            )
 
             # Cloud recording: a guest sees the indicator and is told.
             await host.click("meetmesh-room [data-action=cloud-record]")
@@ -245,7 +247,7 @@ async def test_phone_joins_mutes_chats_in_a_sheet_and_leaves(tmp_path: Path) -> 
             await phone.tap("meetmesh-room [data-action=chat]")
             sheet = await phone.evaluate(
                 f"(() => {{ const p = {SHADOW}.querySelector('[data-panel=chat]'); const r = p.getBoundingClientRect();"
-                " return [getComputedStyle(p).position, Math.round(r.left), Math.round(r.right), Math.round(r.bottom)]; })()"
+                " return [getComputedStyle(p).position, ...[r.left, r.right, r.bottom].map(Math.round)]; })()"
             )
             assert sheet == ["fixed", 0, 360, 740], sheet
             await phone.fill("meetmesh-room [data-role=chat-input]", "from my phone")

@@ -71,7 +71,8 @@ async def off_screen(page: Page) -> list[str]:
             const r = el.getBoundingClientRect();
             if (!r.width || !r.height || getComputedStyle(el).visibility === 'hidden') continue;
             if (r.left < -1 || r.right > w + 1 || (getComputedStyle(el).position === 'fixed' && r.bottom > hgt + 1))
-              out.push(`${{el.tagName.toLowerCase()}}.${{el.className}}[${{el.dataset?.action ?? ''}}] ${{Math.round(r.left)}}..${{Math.round(r.right)}}`);
+              out.push(`${{el.tagName.toLowerCase()}}.${{el.className}}[${{el.dataset?.action ?? ''}}]`
+                + ` ${{Math.round(r.left)}}..${{Math.round(r.right)}}`);
           }}
           return out;
         }}"""
@@ -83,10 +84,13 @@ async def small_targets(page: Page, within: str = "") -> list[str]:
     """Visible buttons, selects and fields (shadow roots included) under 44 px high or wide; ``within`` limits
     it to elements inside a matching ancestor."""
     found: list[str] = await page.evaluate(
-        f"""(within) => {{ const els = {_ALL}; return els.filter((el) => el.matches('button, select, input:not([type=checkbox]):not([type=radio]):not([type=file])')
-            && (!within || el.closest(within)))
-          .filter((el) => {{ const r = el.getBoundingClientRect(); return r.width && r.height && (r.height < 43.5 || r.width < 43.5); }})
-          .map((el) => `${{el.tagName}} "${{el.dataset.action || el.textContent.trim()}}" ${{Math.round(el.getBoundingClientRect().width)}}x${{Math.round(el.getBoundingClientRect().height)}}`) }}""",
+        f"""(within) => {{ const els = {_ALL};
+          const fields = 'button, select, input:not([type=checkbox]):not([type=radio]):not([type=file])';
+          return els.filter((el) => el.matches(fields) && (!within || el.closest(within)))
+            .map((el) => [el, el.getBoundingClientRect()])
+            .filter(([el, r]) => r.width && r.height && (r.height < 43.5 || r.width < 43.5))
+            .map(([el, r]) => `${{el.tagName}} "${{el.dataset.action || el.textContent.trim()}}"`
+              + ` ${{Math.round(r.width)}}x${{Math.round(r.height)}}`) }}""",
         within,
     )
     return found
