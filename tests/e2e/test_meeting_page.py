@@ -174,6 +174,51 @@ async def test_host_and_two_guests_through_the_meeting_page(tmp_path: Path) -> N
             assert await cal.get_attribute("meetmesh-room [data-action=hand]", "aria-pressed") == "true"
             await shot(host, "meeting-host-hand-reaction")
 
+            # A poll: the host launches it, Bea is told and votes, the host ends it and shares the results.
+            await _toolbar(host, "polls")
+            await host.fill("meetmesh-room [data-role=poll-question]", "Lunch?")
+            await host.fill("meetmesh-room [data-role=poll-options]", "Pizza\nSalad")
+            await host.click("meetmesh-room [data-action=launch-new-poll]")
+            await _wait_text(bea, "[data-role=toasts]", sentence("poll.launched", question="Lunch?"))
+            await _toolbar(bea, "polls")
+            await bea.click("meetmesh-room [data-poll-id] label:has-text('Salad') input")
+            await bea.click("meetmesh-room [data-poll-id] [data-action=vote]")
+            await _wait_text(bea, "[data-role=poll-list]", sentence("poll.voted"))
+            await _wait_text(host, "[data-role=poll-list]", sentence("poll.voters", n="1"))
+            await host.click("meetmesh-room [data-poll-id] [data-action=end-poll]")
+            await host.click("meetmesh-room [data-poll-id] [data-action=share-poll]")
+            await _wait_text(bea, "[data-role=poll-list]", "Salad: 1 (100%)")
+            await shot(bea, "meeting-guest-poll-results")
+            await bea.click("meetmesh-room [data-panel=polls] [data-action=close-panel]")
+            await host.click("meetmesh-room [data-panel=polls] [data-action=close-panel]")
+
+            # Breakout rooms: two rooms, Bea and Cal assigned by hand, opened with a 5-minute timer; Bea is told
+            # where she went, sees the countdown and asks for help; the host closes the rooms.
+            await _toolbar(host, "breakouts")
+            await host.fill("meetmesh-room [data-role=bo-count]", "2")
+            await host.click("meetmesh-room [data-action=create-rooms]")
+            for pid, room_name in ((bea_id, "Room 1"), (cal_id, "Room 2")):
+                await host.select_option(
+                    f"meetmesh-room [data-panel=breakouts] li[data-participant-id='{pid}'] select", label=room_name
+                )
+                await host.wait_for_selector(
+                    f"meetmesh-room [data-panel=breakouts] li[data-participant-id='{pid}']", state="detached"
+                )
+            await host.fill("meetmesh-room [data-role=bo-minutes]", "5")
+            await host.click("meetmesh-room [data-action=open-rooms]")
+            await _wait_text(bea, "[data-role=toasts]", sentence("t.moved", room="Room 1"))
+            await _wait_text(bea, "[data-role=breakout-countdown]", "Rooms close in 4:")
+            await _toolbar(bea, "breakouts")
+            await _wait_text(bea, "[data-role=breakout-body]", sentence("bo.youAreIn", room="Room 1"))
+            await bea.click("meetmesh-room [data-action=ask-help]")
+            await _wait_text(host, "[data-role=toasts]", sentence("bo.helpFrom", name="Bea", room="Room 1"))
+            await shot(host, "meeting-host-breakouts")
+            await host.fill("meetmesh-room [data-role=bo-grace]", "0")
+            await host.click("meetmesh-room [data-action=close-rooms]")
+            await _wait_text(bea, "[data-role=toasts]", sentence("t.movedMain"))
+            await bea.click("meetmesh-room [data-panel=breakouts] [data-action=close-panel]")
+            await host.click("meetmesh-room [data-panel=breakouts] [data-action=close-panel]")
+
             # Mute all: the guests are told why their microphone went off.
             await _host_menu(host, "mute-all")
             for guest in (bea, cal):

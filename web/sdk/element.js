@@ -41,6 +41,7 @@ const TEMPLATE = `
     <p class="recording-banner" data-role="recording-banner" role="status" aria-live="polite" hidden></p>
     <p class="local-recording" data-role="local-recording" role="status" hidden>${t("m.localRecordingOn")}</p>
     <p class="lock-badge" data-role="lock-badge" hidden></p>
+    <p class="lock-badge" data-role="breakout-countdown" role="timer" hidden></p>
     <p class="notice" data-role="notice" hidden></p>
   </div>
   <div class="body">
@@ -76,6 +77,25 @@ const TEMPLATE = `
           <button type="submit" class="icon-button primary" data-action="send" aria-label="${t("c.send")}"></button>
         </div>
       </form>
+    </aside>
+    <aside class="panel" data-panel="polls" hidden aria-labelledby="polls-title">
+      <header><h2 id="polls-title">${t("poll.title")}</h2>
+        <button class="icon-button" data-action="close-panel" aria-label="${t("m.close")}"></button></header>
+      <form class="poll-form" data-role="poll-form" hidden>
+        <h3>${t("poll.new")}</h3>
+        <label>${t("poll.question")} <input data-role="poll-question" maxlength="500" required></label>
+        <label>${t("poll.options")} <textarea data-role="poll-options" rows="3" required></textarea></label>
+        <label class="check"><input type="checkbox" data-role="poll-multiple"> ${t("poll.multiple")}</label>
+        <label class="check"><input type="checkbox" data-role="poll-anonymous"> ${t("poll.anonymous")}</label>
+        <button type="submit" class="primary" data-action="launch-new-poll">${t("poll.launch")}</button>
+      </form>
+      <p class="chat-status" data-role="poll-status" role="status"></p>
+      <div data-role="poll-list"></div>
+    </aside>
+    <aside class="panel" data-panel="breakouts" hidden aria-labelledby="breakouts-title">
+      <header><h2 id="breakouts-title">${t("bo.title")}</h2>
+        <button class="icon-button" data-action="close-panel" aria-label="${t("m.close")}"></button></header>
+      <div data-role="breakout-body"></div>
     </aside>
     <aside class="panel" data-panel="transcript" hidden aria-labelledby="transcript-title">
       <header><h2 id="transcript-title">${t("m.transcript")}</h2>
@@ -125,6 +145,8 @@ const BUTTONS = [
   { action: "cloud-record", icon: "disc", overflow: 30 },
   { action: "local-record", icon: "circle", overflow: 20 },
   { action: "captions", icon: "captions", overflow: 25 },
+  { action: "polls", icon: "vote", overflow: 15 },
+  { action: "breakouts", icon: "group", overflow: 12 },
   { action: "invite", icon: "user-plus", overflow: 10 },
 ];
 const HOST_MENU = [
@@ -192,6 +214,11 @@ export class MeetMeshRoomElement extends HTMLElement {
       if (file) this._sendFile(file);
     });
     this.$('[data-role="people-search"]').addEventListener("input", () => this._renderPeople());
+    this.$('[data-role="poll-form"]').addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      this._launchNewPoll();
+    });
+    this._countdownTimer = setInterval(() => this._tickCountdown(), 1000);
     for (const kind of ["camera", "microphone"]) this.$(`[data-role="${kind}"]`).addEventListener("change", () => this._startPreview());
     // Escape closes the open menu (and gives focus back to what opened it).
     s.addEventListener("keydown", (ev) => {
@@ -207,6 +234,7 @@ export class MeetMeshRoomElement extends HTMLElement {
 
   disconnectedCallback() {
     window.removeEventListener("keydown", this._onKey);
+    clearInterval(this._countdownTimer);
     this._resizeObserver?.disconnect();
     this._stopMeter();
     this.room?.leave();
@@ -223,6 +251,7 @@ export class MeetMeshRoomElement extends HTMLElement {
       if (b.keys) button.setAttribute("aria-keyshortcuts", b.keys);
       if (b.action === "people") button.append(h("span", { class: "badge", dataset: { role: "people-count" } }), h("span", { class: "badge alert", dataset: { role: "waiting-count" } }));
       if (b.action === "chat") button.append(h("span", { class: "badge", dataset: { role: "chat-unread" } }));
+      if (b.action === "polls") button.append(h("span", { class: "badge", dataset: { role: "polls-new" } }));
       bar.append(button);
     }
     this.$('[data-action="more"]').append(this._icon("ellipsis"), h("span", { class: "lbl", text: t("m.more") }));
@@ -277,9 +306,14 @@ export class MeetMeshRoomElement extends HTMLElement {
     this._label("local-record", local ? t("m.localStop") : t("m.localRecord"), local);
     this._label("captions", t("m.captions"), !this.$('[data-role="captions"]').hidden);
     this._label("invite", t("m.invite"));
+    this._label("polls", t("poll.title"));
+    this._label("breakouts", t("bo.title"));
     if (room) {
       this.$('[data-action="cloud-record"]').hidden = !room.isHost;
       this.$('[data-action="local-record"]').hidden = !room.canRecordLocally && !room.localRecording;
+      const open = room.breakouts && room.breakouts.status !== "CLOSED";
+      this.$('[data-action="breakouts"]').hidden = !room.isHost && !open;
+      this.$('[data-role="poll-form"]').hidden = !room.isHost;
       this._renderHostMenu();
     }
     this._fitToolbar();
@@ -529,7 +563,11 @@ export class MeetMeshRoomElement extends HTMLElement {
       this._syncButtons();
       this._refreshTiles();
     });
-    relay("moved", ({ roomId }) => this._toast(roomId ? t("t.moved", { room: roomId }) : t("t.movedMain")));
+    relay("moved", ({ roomId }) => {
+      const name = room.breakouts?.rooms.find((r) => r.id === roomId)?.name ?? roomId;
+      this._toast(roomId ? t("t.moved", { room: name }) : t("t.movedMain"));
+      if (!this.$('[data-panel="breakouts"]').hidden) this._renderBreakouts();
+    });
     relay("reaction", ({ participantId, emoji }) => this._float(participantId, emoji));
     relay("meetingstate", (state) => {
       const before = state.before;
@@ -542,6 +580,23 @@ export class MeetMeshRoomElement extends HTMLElement {
       }
       this._syncMeetingState();
     });
+    relay("poll", ({ type, poll }) => {
+      if (type === "POLL_LAUNCHED" && !room.isHost) {
+        this._toast(t("poll.launched", { question: poll.question }));
+        if (this.$('[data-panel="polls"]').hidden) this.$('[data-role="polls-new"]').textContent = "1";
+      }
+      if (type === "POLL_RESULTS_SHARED" && !room.isHost) this._toast(t("poll.shared", { question: poll.question }));
+      if (!this.$('[data-panel="polls"]').hidden) this._renderPolls();
+    });
+    relay("breakouts", ({ type }) => {
+      if (type === "BREAKOUT_ROOMS_CLOSING") this._toast(t("bo.closing"));
+      if (type === "BREAKOUT_ROOMS_CLOSED") this._toast(t("bo.closed"));
+      this._syncButtons();
+      this._tickCountdown();
+      if (!this.$('[data-panel="breakouts"]').hidden) this._renderBreakouts();
+    });
+    relay("breakoutbroadcast", ({ message, senderName }) => this._toast(t("bo.broadcastFrom", { name: senderName ?? "", message })));
+    relay("breakouthelp", ({ participant, roomName }) => room.isHost && this._toast(t("bo.helpFrom", { name: participant.displayName, room: roomName })));
     relay("screenshare", () => this._syncButtons());
     relay("firstframe");
     relay("recordingstate", (state) => {
@@ -895,6 +950,145 @@ export class MeetMeshRoomElement extends HTMLElement {
     this.$('[data-role="chat-status"]').textContent = text;
   }
 
+  // ---- polls -----------------------------------------------------------------------------------------------
+
+  async _launchNewPoll() {
+    const question = this.$('[data-role="poll-question"]').value.trim();
+    const options = this.$('[data-role="poll-options"]').value.split("\n").map((o) => o.trim()).filter(Boolean);
+    if (!question || options.length < 2) return this._pollStatus(t("poll.needTwo"));
+    try {
+      const poll = await this.room.createPoll({
+        question,
+        options,
+        kind: this.$('[data-role="poll-multiple"]').checked ? "MULTIPLE" : "SINGLE",
+        anonymous: this.$('[data-role="poll-anonymous"]').checked,
+      });
+      await this.room.launchPoll(poll.id);
+      this.$('[data-role="poll-question"]').value = "";
+      this.$('[data-role="poll-options"]').value = "";
+      this._pollStatus("");
+      await this._renderPolls();
+    } catch (err) {
+      this._pollStatus(errorText(err));
+    }
+  }
+
+  _pollStatus(text) {
+    this.$('[data-role="poll-status"]').textContent = text;
+  }
+
+  async _renderPolls() {
+    const room = this.room;
+    const polls = (await room.polls()).filter((p) => p.status !== "DRAFT").reverse(); // newest first
+    const list = this.$('[data-role="poll-list"]');
+    list.replaceChildren(
+      ...(polls.length ? polls.map((p) => this._pollCard(p)) : [h("p", { text: t("poll.none") })]),
+    );
+  }
+
+  _pollCard(p) {
+    const room = this.room;
+    const status = t(p.status === "LAUNCHED" ? "poll.open" : "poll.ended");
+    const card = h("section", { class: "poll", dataset: { pollId: p.id }, "aria-label": p.question }, h("h3", { text: p.question }), h("p", { class: "role", text: status }));
+    if (p.status === "LAUNCHED" && !p.myVote) {
+      const type = p.kind === "MULTIPLE" ? "checkbox" : "radio";
+      const group = h("fieldset", {}, h("legend", { class: "sr-only", text: p.question }), ...p.options.map((o) => h("label", { class: "check" }, h("input", { type, name: `poll-${p.id}`, value: o.id }), ` ${o.text}`)));
+      card.append(group, h("button", { type: "button", class: "primary", dataset: { action: "vote" } }, t("poll.vote")));
+    } else if (p.myVote) card.append(h("p", { class: "role", text: t("poll.voted") }));
+    if (p.results) {
+      const counts = new Map(p.results.options.map((r) => [r.optionId, r]));
+      card.append(
+        h("p", { class: "role", text: t("poll.voters", { n: p.results.voterCount }) }),
+        ...p.options.map((o) => {
+          const r = counts.get(o.id) ?? { votes: 0, percent: 0 };
+          return h("div", { class: "result", dataset: { optionId: o.id } }, h("span", { text: `${o.text}: ${r.votes} (${r.percent}%)` }), h("meter", { min: 0, max: 100, value: r.percent, "aria-label": o.text }));
+        }),
+      );
+    }
+    if (room.isHost && p.status === "LAUNCHED") card.append(h("button", { type: "button", dataset: { action: "end-poll" } }, t("poll.end")));
+    if (room.isHost && p.status === "ENDED" && !p.resultsShared) card.append(h("button", { type: "button", dataset: { action: "share-poll" } }, t("poll.share")));
+    return card;
+  }
+
+  // ---- breakout rooms --------------------------------------------------------------------------------------
+
+  async _renderBreakouts() {
+    const room = this.room;
+    const body = this.$('[data-role="breakout-body"]');
+    const state = room.isHost ? await room.breakoutSession() : room.breakouts;
+    if (room.isHost) room.breakouts = { ...(room.breakouts ?? {}), ...state };
+    const name = (id) => (id === room.me.id ? t("m.you", { name: room.me.displayName }) : (room.participants.get(id)?.displayName ?? "…"));
+    const rooms = state?.rooms ?? [];
+    const parts = [];
+    if (room.isHost) {
+      if (state.status === "CLOSED") {
+        parts.push(
+          h("label", {}, t("bo.count"), " ", h("input", { type: "number", min: "1", max: "50", value: String(Math.max(rooms.length, 2)), dataset: { role: "bo-count" } })),
+          h("button", { type: "button", dataset: { action: "create-rooms" } }, t("bo.create")),
+        );
+      }
+      for (const r of rooms) {
+        const members = state.status === "CLOSED" ? r.assignedParticipants.map((p) => p.id) : r.participantIds;
+        parts.push(h("h3", { text: r.name }), h("ul", {}, members.map((id) => h("li", { class: "person", text: name(id) }))));
+      }
+      if (state.status === "CLOSED" && rooms.length) {
+        parts.push(h("h3", { text: t("bo.unassigned") }));
+        parts.push(
+          h(
+            "ul",
+            {},
+            state.unassignedParticipants.map((p) =>
+              h(
+                "li",
+                { class: "person", dataset: { participantId: p.id } },
+                h("span", { class: "who", text: p.displayName }),
+                h("select", { "aria-label": t("bo.assignTo", { name: p.displayName }), dataset: { role: "bo-assign" } }, new Option("—", ""), ...rooms.map((r) => new Option(r.name, r.id))),
+              ),
+            ),
+          ),
+          h("button", { type: "button", dataset: { action: "auto-assign" } }, t("bo.auto")),
+          h("label", {}, t("bo.minutes"), " ", h("input", { type: "number", min: "0", max: "1440", value: "", placeholder: "∞", dataset: { role: "bo-minutes" } })),
+          h("button", { type: "button", class: "primary", dataset: { action: "open-rooms" } }, t("bo.open")),
+        );
+      }
+      if (state.status === "OPEN") {
+        parts.push(
+          h("label", {}, t("bo.broadcast"), " ", h("input", { dataset: { role: "bo-message" }, maxlength: "500" })),
+          h("button", { type: "button", dataset: { action: "broadcast" } }, t("bo.send")),
+          h("label", {}, t("bo.grace"), " ", h("input", { type: "number", min: "0", max: "600", value: String(state.graceSeconds), dataset: { role: "bo-grace" } })),
+          h("button", { type: "button", class: "danger", dataset: { action: "close-rooms" } }, t("bo.close")),
+        );
+      }
+    } else {
+      const mine = rooms.find((r) => r.participantIds.includes(room.me.id));
+      parts.push(h("p", { text: mine ? t("bo.youAreIn", { room: mine.name }) : t("bo.mainRoom") }));
+      if (mine) parts.push(h("button", { type: "button", dataset: { action: "ask-help" } }, t("bo.askHelp")));
+    }
+    body.replaceChildren(...parts);
+    for (const select of body.querySelectorAll('[data-role="bo-assign"]')) {
+      select.addEventListener("change", async () => {
+        try {
+          await room.assignBreakoutRoom(select.closest("li").dataset.participantId, select.value);
+          await this._renderBreakouts();
+        } catch (err) {
+          this._toast(errorText(err));
+        }
+      });
+    }
+  }
+
+  // "Rooms close in 4:59": the timer, then the countdown back to the main room.
+  _tickCountdown() {
+    const b = this.room?.breakouts;
+    const el = this.$('[data-role="breakout-countdown"]');
+    const until = b?.status === "CLOSING" ? b.returnsAt : b?.status === "OPEN" ? b.closesAt : null;
+    const left = until ? Math.max(0, Math.round((Date.parse(until) - Date.now()) / 1000)) : null;
+    el.hidden = left === null;
+    if (left === null) return;
+    const text = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
+    el.textContent = t(b.status === "CLOSING" ? "bo.returnIn" : "bo.closesIn", { time: text });
+  }
+
   // ---- panels, dialogs -------------------------------------------------------------------------------------
 
   _togglePanel(name, force = null) {
@@ -1014,6 +1208,56 @@ export class MeetMeshRoomElement extends HTMLElement {
         }
         case "transcript":
           this._togglePanel("transcript");
+          break;
+        case "polls":
+          this._togglePanel("polls");
+          if (!this.$('[data-panel="polls"]').hidden) {
+            this.$('[data-role="polls-new"]').textContent = "";
+            await this._renderPolls();
+          }
+          break;
+        case "vote": {
+          const card = button.closest("[data-poll-id]");
+          const chosen = [...card.querySelectorAll("input:checked")].map((i) => i.value);
+          if (chosen.length) await room.votePoll(card.dataset.pollId, chosen);
+          await this._renderPolls();
+          break;
+        }
+        case "end-poll":
+          await room.endPoll(button.closest("[data-poll-id]").dataset.pollId);
+          await this._renderPolls();
+          break;
+        case "share-poll":
+          await room.sharePollResults(button.closest("[data-poll-id]").dataset.pollId);
+          await this._renderPolls();
+          break;
+        case "breakouts":
+          this._togglePanel("breakouts");
+          if (!this.$('[data-panel="breakouts"]').hidden) await this._renderBreakouts();
+          break;
+        case "create-rooms":
+          await room.createBreakoutRooms(Number(this.$('[data-role="bo-count"]').value) || 2);
+          await this._renderBreakouts();
+          break;
+        case "auto-assign":
+          await room.autoAssignBreakoutRooms();
+          await this._renderBreakouts();
+          break;
+        case "open-rooms":
+          await room.openBreakoutRooms(Number(this.$('[data-role="bo-minutes"]').value) || null);
+          break;
+        case "close-rooms":
+          await room.closeBreakoutRooms(Number(this.$('[data-role="bo-grace"]').value) || 0);
+          break;
+        case "broadcast": {
+          const input = this.$('[data-role="bo-message"]');
+          if (input.value.trim()) await room.broadcastToBreakoutRooms(input.value.trim());
+          input.value = "";
+          break;
+        }
+        case "ask-help":
+          await room.askForBreakoutHelp();
+          this._toast(t("bo.helpSent"));
           break;
         case "people":
         case "chat":

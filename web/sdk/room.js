@@ -5,6 +5,10 @@ import { LocalRecorder, localRecordingFilename } from "./localrecording.js";
 import { MediaSession } from "./media.js";
 
 const PARTICIPANT = "id displayName role state audioMuted mutedByHost videoOn sharing handRaisedAt breakoutRoomId recordingLocally localRecordingGranted";
+const SESSION_FIELDS = "status allowChooseRoom graceSeconds openedAt closesAt returnsAt";
+const BREAKOUT_STATE = `${SESSION_FIELDS} rooms { id name participantIds }`;
+export const POLL = `id question kind anonymous status resultsShared options { id text } myVote { optionIds castAt }
+  results { final voterCount tallyVoterCount options { optionId votes percent } }`;
 const MEETING_STATE = "locked waitingRoom allowSelfUnmute spotlightParticipantId allowLocalRecording";
 export const CHAT_MESSAGE = `id senderId senderName recipientId recipientName text createdAt isPrivate deleted
   attachment { id filename contentType size download { url } }`;
@@ -15,6 +19,11 @@ const EVENTS = `subscription($m: ID!, $after: Int) { meetingEvents(meetingId: $m
   ... on ParticipantEvent { participant { ${PARTICIPANT} } }
   ... on BulkParticipantEvent { participantIds }
   ... on ReactionEvent { reactionBy: participantId emoji }
+  ... on PollEvent { poll { id question status resultsShared } }
+  ... on PollResultsEvent { results { pollId voterCount } }
+  ... on BreakoutRoomsEvent { breakouts { ${BREAKOUT_STATE} } }
+  ... on BreakoutBroadcastEvent { broadcast: message senderName }
+  ... on BreakoutHelpRequestedEvent { participant { ${PARTICIPANT} } roomName }
   ... on ActiveSpeakerEvent { participantId }
   ... on CaptionEvent { captionBy: participantId speakerName text }
   ... on ChatMessageEvent { message { ${CHAT_MESSAGE} } }
@@ -78,6 +87,7 @@ export class Room extends EventTarget {
     // The meeting's live state (MeetingState): lock, waiting room, self-unmute, spotlight.
     this.meetingState = { locked: false, waitingRoom: false, allowSelfUnmute: true, spotlightParticipantId: null };
     this.edgeRtts = null; // [{edgeId, rttMs}] measured before joining (probeEdges)
+    this.breakouts = null; // BreakoutState: rooms, status, countdown (null before any)
     this.stream = stream; // camera + microphone to publish (null: publish nothing)
     this.simulcast = simulcast; // the camera in up to three sizes (media.js simulcastEncodings)
     this.meetingId = null;
@@ -181,6 +191,11 @@ export class Room extends EventTarget {
     this.cloudRecording = open ? (open.status === "PAUSED" ? "paused" : "recording") : null;
     this._emit("participants", [...this.participants.values()]);
     this._emitRecordingState();
+    try {
+      this.breakouts = await this.breakoutSession({ plan: false });
+    } catch {
+      this.breakouts = null; // not fatal: the events bring it
+    }
     await this._connectMedia(joinToken);
     if (this.me.audioMuted) this._applyMic(false);
     this.state = "connected";
@@ -343,6 +358,15 @@ export class Room extends EventTarget {
         }
       }
       this._emit("participants", [...this.participants.values()]);
+    } else if (ev.type.startsWith("POLL_") && (ev.poll || ev.results)) {
+      this._emit("poll", { type: ev.type, poll: ev.poll ?? { id: ev.results.pollId }, results: ev.results ?? null });
+    } else if (ev.type === "BREAKOUT_BROADCAST") {
+      this._emit("breakoutbroadcast", { message: ev.broadcast, senderName: ev.senderName });
+    } else if (ev.type === "BREAKOUT_HELP_REQUESTED") {
+      this._emit("breakouthelp", { participant: ev.participant, roomName: ev.roomName });
+    } else if (ev.type.startsWith("BREAKOUT_") && ev.breakouts) {
+      this.breakouts = ev.breakouts;
+      this._emit("breakouts", { type: ev.type, breakouts: ev.breakouts });
     } else if (ev.type === "REACTION_SENT") {
       this._emit("reaction", { participantId: ev.reactionBy, emoji: ev.emoji });
     } else if ((ev.type === "CHAT_MESSAGE_EDITED" || ev.type === "CHAT_MESSAGE_DELETED" || ev.type === "CHAT_REACTION_CHANGED") && ev.message) {
@@ -574,6 +598,75 @@ export class Room extends EventTarget {
 
   setAllowSelfUnmute(allowed) {
     return this._meetingOp("setAllowSelfUnmute", "$allowed: Boolean!", { allowed });
+  }
+
+  // Polls: hosts create and launch, everyone votes, hosts end and share the results.
+  async polls() {
+    return (await this.gql.request(`query($m: ID!) { polls(meetingId: $m) { ${POLL} } }`, { m: this.meetingId })).polls;
+  }
+
+  async createPoll({ question, options, kind = "SINGLE", anonymous = false }) {
+    const i = { meetingId: this.meetingId, question, options, kind, anonymous };
+    return (await this.gql.request(`mutation($i: CreatePollInput!) { createPoll(input: $i) { ${POLL} } }`, { i })).createPoll;
+  }
+
+  async _pollOp(op, pollId) {
+    return (await this.gql.request(`mutation($p: ID!) { ${op}(pollId: $p) { ${POLL} } }`, { p: pollId }))[op];
+  }
+
+  launchPoll(pollId) {
+    return this._pollOp("launchPoll", pollId);
+  }
+
+  endPoll(pollId) {
+    return this._pollOp("endPoll", pollId);
+  }
+
+  sharePollResults(pollId) {
+    return this._pollOp("sharePollResults", pollId);
+  }
+
+  async votePoll(pollId, optionIds) {
+    return (await this.gql.request(`mutation($p: ID!, $o: [ID!]!) { votePoll(pollId: $p, optionIds: $o) { ${POLL} } }`, { p: pollId, o: optionIds })).votePoll;
+  }
+
+  // Breakout rooms: hosts create, assign, open (with a timer), broadcast, close; participants ask for help.
+  /** The breakout session as BreakoutState (rooms' participantIds), plus the plan for hosts. */
+  async breakoutSession({ plan = this.isHost } = {}) {
+    const q = `query($m: ID!) { breakoutSession(meetingId: $m) { ${SESSION_FIELDS} rooms { id name participants { id }
+      ${plan ? "assignedParticipants { id }" : ""} } ${plan ? "unassignedParticipants { id displayName }" : ""} } }`;
+    const s = (await this.gql.request(q, { m: this.meetingId })).breakoutSession;
+    return { ...s, rooms: s.rooms.map((r) => ({ ...r, participantIds: r.participants.map((p) => p.id) })) };
+  }
+
+  async createBreakoutRooms(count) {
+    await this.gql.request(`mutation($i: CreateBreakoutRoomsInput!) { createBreakoutRooms(input: $i) { status } }`, { i: { meetingId: this.meetingId, count } });
+  }
+
+  async assignBreakoutRoom(participantId, roomId) {
+    const i = { meetingId: this.meetingId, assignments: [{ participantId, roomId: roomId || null }] };
+    await this.gql.request(`mutation($i: AssignBreakoutRoomsInput!) { assignBreakoutRooms(input: $i) { status } }`, { i });
+  }
+
+  async autoAssignBreakoutRooms() {
+    await this.gql.request(`mutation($i: AutoAssignBreakoutRoomsInput!) { autoAssignBreakoutRooms(input: $i) { status } }`, { i: { meetingId: this.meetingId } });
+  }
+
+  async openBreakoutRooms(durationMinutes = null) {
+    const i = { meetingId: this.meetingId, durationMinutes: durationMinutes || null };
+    await this.gql.request(`mutation($i: OpenBreakoutRoomsInput!) { openBreakoutRooms(input: $i) { status } }`, { i });
+  }
+
+  async closeBreakoutRooms(graceSeconds = 60) {
+    await this.gql.request(`mutation($m: ID!, $g: Int!) { closeBreakoutRooms(meetingId: $m, graceSeconds: $g) { status } }`, { m: this.meetingId, g: graceSeconds });
+  }
+
+  async broadcastToBreakoutRooms(message) {
+    await this.gql.request(`mutation($i: BroadcastToBreakoutRoomsInput!) { broadcastToBreakoutRooms(input: $i) { seq } }`, { i: { meetingId: this.meetingId, message } });
+  }
+
+  async askForBreakoutHelp() {
+    await this.gql.request(`mutation($m: ID!) { askForBreakoutHelp(meetingId: $m) { seq } }`, { m: this.meetingId });
   }
 
   /** End the meeting for everyone (host). */

@@ -99,6 +99,14 @@ aside.panel { width: 320px; flex: none; background: var(--mm-surface); border-ra
 .chat-status { color: var(--mm-muted); margin: 0; } .chat-status:empty { display: none; }
 .panel.dragging { outline: 3px dashed var(--mm-accent); }
 .transcript p { margin: 4px 0; }
+textarea { font: inherit; color: var(--mm-text); background: var(--mm-surface-2); border: 1px solid var(--mm-border); border-radius: var(--mm-radius); padding: 6px 12px; width: 100%; }
+.panel label { display: block; margin: 6px 0; } .panel label input:not([type=checkbox]):not([type=radio]) { width: 100%; }
+.panel label.check { display: flex; gap: 8px; align-items: center; min-height: var(--mm-target); }
+.panel label.check input { width: 20px; height: 20px; }
+.panel > button, .poll button, [data-role=breakout-body] > button { margin: 4px 0; }
+.poll { border-top: 1px solid var(--mm-surface-2); padding: 6px 0; } .poll h3 { margin: 4px 0; }
+.poll fieldset { border: none; padding: 0; margin: 0; }
+.result { display: flex; flex-direction: column; margin: 4px 0; } .result meter { width: 100%; height: 10px; }
 
 /* Toolbar: icon above label; what does not fit moves into More (element.js measures). */
 .toolbar { display: flex; align-items: center; gap: 6px; padding: 6px 8px; background: var(--mm-surface); position: relative; }
