@@ -247,7 +247,7 @@ export class MeetMeshRoomElement extends HTMLElement {
     const bar = this.$('[data-role="bar"]');
     for (const b of BUTTONS) {
       const button = h("button", { class: b.caret ? "tb caret" : "tb", type: "button", dataset: { action: b.action, overflow: String(b.overflow) } }, this._icon(b.icon));
-      if (!b.caret) button.append(h("span", { class: "lbl" }));
+      button.append(h("span", { class: "lbl" })); // the caret's shows only in More (its name is aria-label)
       if (b.keys) button.setAttribute("aria-keyshortcuts", b.keys);
       if (b.action === "people") button.append(h("span", { class: "badge", dataset: { role: "people-count" } }), h("span", { class: "badge alert", dataset: { role: "waiting-count" } }));
       if (b.action === "chat") button.append(h("span", { class: "badge", dataset: { role: "chat-unread" } }));
@@ -268,7 +268,7 @@ export class MeetMeshRoomElement extends HTMLElement {
     if (!button) return;
     const lbl = button.querySelector(".lbl");
     if (lbl) lbl.textContent = text;
-    else button.setAttribute("aria-label", text);
+    if (!lbl || button.classList.contains("caret")) button.setAttribute("aria-label", text);
     const keys = button.getAttribute("aria-keyshortcuts");
     button.title = keys ? `${text} (${keys})` : text;
     if (pressed !== null) button.setAttribute("aria-pressed", String(pressed));

@@ -115,6 +115,8 @@ textarea { font: inherit; color: var(--mm-text); background: var(--mm-surface-2)
 .tb[aria-pressed="true"] { background: var(--mm-surface-2); }
 .tb.off { color: #ff8a80; }
 .tb.caret { min-width: var(--mm-target); padding: 4px; margin-left: -6px; }
+.bar .tb.caret .lbl { display: none; }
+.more-menu .tb.caret { margin-left: 0; }
 .tb.leave { background: var(--mm-danger-bg); color: #fff; min-width: 72px; }
 .badge { position: absolute; top: 0; right: 8px; background: var(--mm-accent-bg); color: #fff; border-radius: 999px; font-size: 11px;
   min-width: 18px; padding: 0 5px; line-height: 18px; }
