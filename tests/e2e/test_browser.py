@@ -311,6 +311,12 @@ async def test_sdk_reconnects_after_a_dropped_edge_connection_speakers_lit_and_c
                 await eventually(captioned, timeout=30, interval=0.2)
             except AssertionError:
                 raise AssertionError(f"no caption of Bob's sentence; the host's page showed {seen}") from None
+            # The transcript panel (More → Transcript) keeps every line so far, not just the last two.
+            transcript = await host.evaluate(
+                "[...document.querySelector('meetmesh-room').shadowRoot"
+                ".querySelectorAll('[data-role=transcript] p')].map((p) => p.textContent)"
+            )
+            assert any(line in transcript for line in seen), (transcript, seen)
 
             # Bob's signalling socket drops (as on a network change): the SDK gets a fresh join token, opens a
             # new session, publishes again; media flows both ways once more, and the notice comes and goes.

@@ -89,6 +89,13 @@ async def test_host_and_two_guests_through_the_meeting_page(tmp_path: Path) -> N
         async with chromium() as browser:
             host = await _open(browser, invite, token)
             await _join(host, None)
+            # Keyboard: Enter on Mute mutes and focus stays on the button (the toolbar re-measures itself).
+            await host.focus("meetmesh-room [data-action=mic]")
+            await host.keyboard.press("Enter")
+            await host.wait_for_selector("meetmesh-room [data-action=mic][aria-pressed=true]")
+            assert await host.evaluate(f"{SHADOW}.activeElement?.dataset.action") == "mic"
+            await host.keyboard.press("Enter")
+            await host.wait_for_selector("meetmesh-room [data-action=mic][aria-pressed=false]")
             bea = await _open(browser, invite)
             await _join(bea, "Bea", until="waiting")
             # The host hears of it: a badge on Participants and a toast.
@@ -189,6 +196,7 @@ async def test_host_and_two_guests_through_the_meeting_page(tmp_path: Path) -> N
             await host.click("meetmesh-room [data-poll-id] [data-action=share-poll]")
             await _wait_text(bea, "[data-role=poll-list]", "Salad: 1 (100%)")
             await shot(bea, "meeting-guest-poll-results")
+            await axe(bea, "meeting-poll")
             await bea.click("meetmesh-room [data-panel=polls] [data-action=close-panel]")
             await host.click("meetmesh-room [data-panel=polls] [data-action=close-panel]")
 
@@ -213,6 +221,7 @@ async def test_host_and_two_guests_through_the_meeting_page(tmp_path: Path) -> N
             await bea.click("meetmesh-room [data-action=ask-help]")
             await _wait_text(host, "[data-role=toasts]", sentence("bo.helpFrom", name="Bea", room="Room 1"))
             await shot(host, "meeting-host-breakouts")
+            await axe(host, "meeting-breakouts")
             await host.fill("meetmesh-room [data-role=bo-grace]", "0")
             await host.click("meetmesh-room [data-action=close-rooms]")
             await _wait_text(bea, "[data-role=toasts]", sentence("t.movedMain"))
@@ -241,6 +250,7 @@ async def test_host_and_two_guests_through_the_meeting_page(tmp_path: Path) -> N
             await host.click(f"meetmesh-room li[data-participant-id='{cal_id}'] [data-action=remove-participant]")
             await host.wait_for_selector("meetmesh-room dialog[open]")
             await shot(host, "meeting-remove-confirm")
+            await axe(host, "meeting-remove-dialog")
             await host.click("meetmesh-room dialog [data-dialog=confirm]")
             await _wait_text(cal, "[data-role=left-text]", sentence("m.removed"))
             assert await cal.is_hidden("meetmesh-room [data-role=rejoin]")

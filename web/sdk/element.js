@@ -325,11 +325,12 @@ export class MeetMeshRoomElement extends HTMLElement {
     const bar = this.$('[data-role="bar"]');
     const overflow = this.$('[data-role="overflow"]');
     if (!bar) return;
+    const focused = this.shadowRoot.activeElement; // moving a button drops its focus: given back below
     const all = [...bar.children, ...overflow.querySelectorAll(".tb")];
     all.sort((a, b) => BUTTONS.findIndex((x) => x.action === a.dataset.action) - BUTTONS.findIndex((x) => x.action === b.dataset.action));
     bar.replaceChildren(...all);
     overflow.replaceChildren();
-    if (!bar.clientWidth) return; // not laid out (page hidden): measured when shown
+    if (!bar.clientWidth) return focused?.focus(); // not laid out (page hidden): measured when shown
     const moved = [];
     const byOverflow = [...all].sort((a, b) => Number(a.dataset.overflow) - Number(b.dataset.overflow));
     while (bar.scrollWidth > bar.clientWidth + 1 && byOverflow.length) {
@@ -341,6 +342,7 @@ export class MeetMeshRoomElement extends HTMLElement {
     moved.sort((a, b) => Number(b.dataset.overflow) - Number(a.dataset.overflow));
     overflow.replaceChildren(...moved);
     if (moved.length) overflow.append(h("hr"));
+    if (focused && focused !== this.shadowRoot.activeElement && focused.isConnected) focused.focus();
   }
 
   _renderHostMenu() {
