@@ -22,7 +22,7 @@ import { STYLE } from "./style.js";
 const TEMPLATE = `
 <style>${STYLE}</style>
 <section class="prejoin" data-page="prejoin">
-  <h2 data-role="title">${t("prejoin.joinTitle")}</h2>
+  <h1 data-role="title">${t("prejoin.joinTitle")}</h1>
   <video class="preview" data-role="preview" autoplay muted playsinline aria-label="${t("prejoin.camera")}"></video>
   <label>${t("prejoin.camera")} <select data-role="camera"></select></label>
   <label>${t("prejoin.microphone")} <select data-role="microphone"></select></label>
@@ -38,6 +38,7 @@ const TEMPLATE = `
 </section>
 <section class="meeting-page" data-page="meeting" hidden>
   <div class="topline">
+    <h1 class="meeting-title" data-role="meeting-title"></h1>
     <p class="recording-banner" data-role="recording-banner" role="status" aria-live="polite" hidden></p>
     <p class="local-recording" data-role="local-recording" role="status" hidden>${t("m.localRecordingOn")}</p>
     <p class="lock-badge" data-role="lock-badge" hidden></p>
@@ -489,6 +490,7 @@ export class MeetMeshRoomElement extends HTMLElement {
     relay("admitted");
     relay("connected", () => {
       this._show("meeting");
+      this.$('[data-role="meeting-title"]').textContent = this._title ?? "";
       this._tile(room.me.id, room.me.displayName, true).querySelector("video").srcObject = room.stream;
       this._syncButtons();
       this._syncMeetingState();

@@ -12,7 +12,8 @@ export const STYLE = `
 * { box-sizing: border-box; }
 [hidden] { display: none !important; }
 section { padding: 16px; }
-h2 { font-size: 1.2rem; margin: 0 0 8px; } h3 { font-size: 1rem; margin: 12px 0 6px; }
+h1 { font-size: 1.44rem; margin: 0 0 8px; } h2 { font-size: 1.2rem; margin: 0 0 8px; }
+.meeting-title { font-size: 1rem; margin: 0; font-weight: 600; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; max-width: 40ch; } h3 { font-size: 1rem; margin: 12px 0 6px; }
 button, select, input { font: inherit; color: var(--mm-text); background: var(--mm-surface-2); border: 1px solid var(--mm-border);
   border-radius: var(--mm-radius); min-height: var(--mm-target); padding: 6px 12px; }
 button { cursor: pointer; display: inline-flex; align-items: center; justify-content: center; gap: 6px; }
