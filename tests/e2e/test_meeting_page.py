@@ -164,6 +164,11 @@ async def test_host_and_two_guests_through_the_meeting_page(tmp_path: Path) -> N
             host_log = await _text(host, "[data-role=chat-log]")
             assert "just for you" not in host_log and "notes.txt" not in host_log and "big.bin" not in host_log
 
+            # Cal takes the private line back: Bea sees it deleted.
+            await cal.click("meetmesh-room .msg:has-text('just for you') [data-action=delete-message]")
+            await bea.wait_for_selector("meetmesh-room [data-role=chat-log] .msg .deleted")
+            assert "just for you" not in await _text(bea, "[data-role=chat-log]")
+
             # A reaction and a raised hand (Alt+Y) reach the host.
             await bea.click("meetmesh-room [data-action=reactions]")
             await bea.wait_for_selector("meetmesh-room [data-action=send-reaction]")

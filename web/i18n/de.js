@@ -281,6 +281,8 @@ export default {
   "c.private": "an {name} (privat)",
   "c.privateFrom": "(privat)",
   "c.deleted": "Nachricht gelöscht",
+  "c.delete": "Löschen",
+  "c.deleteLabel": "Nachricht von {name} löschen",
   "c.file": "{name} ({size})",
   "c.newFrom": "Neue Nachricht von {name}",
   "c.empty": "Noch keine Nachrichten.",

@@ -281,6 +281,8 @@ export default {
   "c.private": "to {name} (privately)",
   "c.privateFrom": "(privately)",
   "c.deleted": "Message deleted",
+  "c.delete": "Delete",
+  "c.deleteLabel": "Delete the message from {name}",
   "c.file": "{name} ({size})",
   "c.newFrom": "New message from {name}",
   "c.empty": "No messages yet.",

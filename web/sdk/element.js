@@ -903,6 +903,10 @@ export class MeetMeshRoomElement extends HTMLElement {
       const a = m.attachment;
       if (a) body.push(h("p", {}, h("a", { href: new URL(a.download.url, this.apiUrl).href, download: a.filename, rel: "noopener", target: "_blank" }, this._icon("paperclip"), " ", t("c.file", { name: a.filename, size: formatBytes(a.size) }))));
     }
+    // Your own messages (hosts: anyone's) can be deleted; they stay as "Message deleted" for everyone.
+    if (!m.deleted && (m.senderId === room.me.id || room.isHost)) {
+      meta.append(h("button", { type: "button", class: "link-button", dataset: { action: "delete-message" }, "aria-label": t("c.deleteLabel", { name: m.senderName }) }, t("c.delete")));
+    }
     return h("div", { class: m.isPrivate ? "msg private" : "msg", dataset: { messageId: m.id } }, meta, body);
   }
 
@@ -1099,8 +1103,12 @@ export class MeetMeshRoomElement extends HTMLElement {
     const panel = this.$(`[data-panel="${name}"]`);
     const open = force ?? panel.hidden;
     // One sheet at a time on a phone; side by side where there is room.
-    if (open && matchMedia("(max-width: 640px)").matches) this.shadowRoot.querySelectorAll("aside.panel").forEach((p) => (p.hidden = true));
+    const others = [...this.shadowRoot.querySelectorAll("aside.panel")].filter((p) => p !== panel && !p.hidden);
+    if (open && matchMedia("(max-width: 640px)").matches) others.forEach((p) => (p.hidden = true));
+    // Two side by side at most: the one opened longest ago makes room.
+    else if (open && others.length >= 2) others.sort((a, b) => (a._openedAt ?? 0) - (b._openedAt ?? 0))[0].hidden = true;
     panel.hidden = !open;
+    if (open) panel._openedAt = performance.now();
     const button = this.$(`[data-action="${name}"]`);
     button?.setAttribute("aria-expanded", String(open));
     if (name === "chat" && open) {
@@ -1394,6 +1402,9 @@ export class MeetMeshRoomElement extends HTMLElement {
         case "allow-recording":
         case "deny-recording":
           await room.allowLocalRecordingFor(pid, button.dataset.action === "allow-recording");
+          break;
+        case "delete-message":
+          this._updateMessage(await room.deleteChatMessage(button.closest("[data-message-id]").dataset.messageId));
           break;
         case "attach":
           this.$('[data-role="chat-file"]').click();

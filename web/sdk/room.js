@@ -502,6 +502,11 @@ export class Room extends EventTarget {
     return (await this.gql.request(`mutation($i: SendChatMessageInput!) { sendChatMessage(input: $i) { ${CHAT_MESSAGE} } }`, { i })).sendChatMessage;
   }
 
+  /** Delete a message (yours; hosts: any they can see); it stays as a tombstone. Resolves with it. */
+  async deleteChatMessage(messageId) {
+    return (await this.gql.request(`mutation($id: ID!) { deleteChatMessage(messageId: $id) { ${CHAT_MESSAGE} } }`, { id: messageId })).deleteChatMessage;
+  }
+
   /** The chat so far (oldest first): what a late joiner missed. */
   async chatHistory(first = 50) {
     const r = await this.gql.request(`query($m: ID!, $n: Int!) { chatMessages(meetingId: $m, first: $n) { items { ${CHAT_MESSAGE} } } }`, { m: this.meetingId, n: first });

@@ -93,6 +93,7 @@ aside.panel { width: 320px; flex: none; background: var(--mm-surface); border-ra
 .msg { margin: 6px 0; } .msg .meta { color: var(--mm-muted); font-size: .85em; display: flex; gap: 6px; flex-wrap: wrap; }
 .msg .meta strong { color: var(--mm-text); } .msg p { margin: 2px 0; overflow-wrap: anywhere; white-space: pre-wrap; }
 .msg.private { border-left: 3px solid var(--mm-accent); padding-left: 6px; }
+.msg .link-button { min-height: 24px; min-width: 44px; padding: 0 6px; margin-left: auto; background: transparent; border: none; color: var(--mm-accent); text-decoration: underline; font-size: .85em; }
 .msg .deleted { color: var(--mm-muted); font-style: italic; }
 .chat-form { display: flex; flex-direction: column; gap: 6px; padding-top: 6px; }
 .chat-form .row { display: flex; gap: 6px; } .chat-form .row input { flex: 1; min-width: 0; }
