@@ -61,6 +61,12 @@ async def _toolbar(page: Page, action: str) -> None:
     await page.click(f"meetmesh-room [data-action={action}]")
 
 
+async def _open_panel(page: Page, name: str) -> None:
+    if await page.is_hidden(f"meetmesh-room [data-panel={name}]"):
+        await _toolbar(page, name)
+    await page.wait_for_selector(f"meetmesh-room [data-panel={name}]:not([hidden])")
+
+
 async def _host_menu(page: Page, action: str) -> None:
     await page.click("meetmesh-room [data-action=more]")
     await page.click(f"meetmesh-room [data-role=host-menu] [data-action={action}]")
@@ -89,6 +95,12 @@ async def test_host_and_two_guests_through_the_meeting_page(tmp_path: Path) -> N
         async with chromium() as browser:
             host = await _open(browser, invite, token)
             await _join(host, None)
+            # The microphone's device menu lists the microphones and cameras; picking one switches to it.
+            await host.click("meetmesh-room [data-action=mic-devices]")
+            await host.click("meetmesh-room [data-action=pick-device][data-kind=audioinput]")
+            await host.wait_for_selector("meetmesh-room [data-role=device-menu]", state="hidden")
+            tracks = "document.querySelector('meetmesh-room').room.stream.getAudioTracks().length"
+            assert await host.evaluate(tracks) == 1
             # Keyboard: Enter on Mute mutes and focus stays on the button (the toolbar re-measures itself).
             await host.focus("meetmesh-room [data-action=mic]")
             await host.keyboard.press("Enter")
@@ -241,6 +253,21 @@ async def test_host_and_two_guests_through_the_meeting_page(tmp_path: Path) -> N
             await host.wait_for_selector(
                 f"meetmesh-room .tile[data-participant-id='{bea_id}'] .muted-icon:not([hidden])"
             )
+            # No unmuting yourself: Bea is told so in words; the host asks her to unmute, and then she can.
+            await _host_menu(host, "self-unmute")
+            await _wait_text(bea, "[data-role=toasts]", sentence("t.selfUnmuteOff"))
+            await bea.click("meetmesh-room [data-action=mic]")
+            await _wait_text(bea, "[data-role=toasts]", sentence("error.selfUnmuteOff"))
+            assert await bea.get_attribute("meetmesh-room [data-action=mic]", "aria-pressed") == "true"
+            await _open_panel(host, "people")
+            await host.click(f"meetmesh-room li[data-participant-id='{bea_id}'] [data-action=person-menu]")
+            await host.click(f"meetmesh-room li[data-participant-id='{bea_id}'] [data-action=ask-unmute]")
+            await _wait_text(bea, "[data-role=toasts]", sentence("t.askedToUnmute"))
+            await bea.click("meetmesh-room [data-action=mic]")
+            await bea.wait_for_selector("meetmesh-room [data-action=mic][aria-pressed=false]")
+            await host.wait_for_selector(
+                f"meetmesh-room .tile[data-participant-id='{bea_id}'] .muted-icon[hidden]", state="attached"
+            )
 
             # Cloud recording: a guest sees the indicator and is told.
             await host.click("meetmesh-room [data-action=cloud-record]")
@@ -249,8 +276,7 @@ async def test_host_and_two_guests_through_the_meeting_page(tmp_path: Path) -> N
             await shot(bea, "meeting-guest-recording")
 
             # Remove Cal (confirmed): Cal is out and cannot come back, not even by a fresh page.
-            if await host.is_hidden("meetmesh-room [data-panel=people]"):
-                await host.click("meetmesh-room [data-action=people]")
+            await _open_panel(host, "people")
             await host.click(f"meetmesh-room li[data-participant-id='{cal_id}'] [data-action=person-menu]")
             await host.click(f"meetmesh-room li[data-participant-id='{cal_id}'] [data-action=remove-participant]")
             await host.wait_for_selector("meetmesh-room dialog[open]")

@@ -170,6 +170,7 @@ export default {
   "error.meetingFull": "Dieses Meeting ist voll.",
   "error.removed": "Der Host hat Sie aus dem Meeting entfernt.",
   "error.guestsNotAllowed": "Dieses Meeting ist nur für angemeldete Personen. Melden Sie sich an.",
+  "error.selfUnmuteOff": "Der Host hat Sie stummgeschaltet und erlaubt nicht, den Ton selbst anzuschalten. Heben Sie die Hand, um zu fragen.",
   "error.forbidden": "Das dürfen Sie nicht.",
   "error.notFound": "Nicht gefunden. Prüfen Sie die Meeting-Nummer oder den Link.",
   "error.meetingNotFound": "Es gibt kein Meeting mit dieser Nummer.",

@@ -170,6 +170,7 @@ export default {
   "error.meetingFull": "This meeting is full.",
   "error.removed": "The host removed you from this meeting.",
   "error.guestsNotAllowed": "This meeting is for signed-in people only. Sign in to join.",
+  "error.selfUnmuteOff": "The host muted you and has not allowed unmuting yourself. Raise your hand to ask.",
   "error.forbidden": "You are not allowed to do that.",
   "error.notFound": "We could not find that. Check the meeting number or link.",
   "error.meetingNotFound": "There is no meeting with that number.",
