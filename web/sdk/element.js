@@ -391,7 +391,10 @@ export class MeetMeshRoomElement extends HTMLElement {
 
   _shortcut(ev) {
     if (!ev.altKey || ev.ctrlKey || ev.metaKey || this.$('[data-page="meeting"]').hidden) return;
-    const action = SHORTCUTS[ev.key.toLowerCase()] ?? SHORTCUTS[ev.code?.replace(/^Key/, "").toLowerCase()];
+    // By the letter typed; by the key's position only outside text fields (on a Mac, Option+A types "å").
+    const typing = ev.composedPath()[0]?.matches?.("input, textarea, select, [contenteditable]");
+    const letter = /^[a-z]$/i.test(ev.key) ? ev.key.toLowerCase() : typing ? null : ev.code?.replace(/^Key/, "").toLowerCase();
+    const action = SHORTCUTS[letter];
     if (!action) return;
     ev.preventDefault();
     this.$(`[data-action="${action}"]`)?.click();

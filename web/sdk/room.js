@@ -182,21 +182,14 @@ export class Room extends EventTarget {
     this.allowLocalRecording = meeting.settings.allowLocalRecording;
     const { locked, spotlightParticipantId } = meeting;
     this.meetingState = { locked, spotlightParticipantId, waitingRoom: meeting.settings.waitingRoom, allowSelfUnmute: meeting.settings.allowSelfUnmute };
-    if (this.isHost) {
-      // Hosts see who is waiting already (arrivals from now on come as events).
-      const waiting = (await this.gql.request(`query($m: ID!) { meeting(id: $m) { participants(states: [WAITING]) { ${PARTICIPANT} } } }`, { m: this.meetingId })).meeting.participants;
-      for (const p of waiting) this.waiting.set(p.id, p);
-    }
     const open = recordings.find((r) => r.status === "RECORDING" || r.status === "PAUSED");
     this.cloudRecording = open ? (open.status === "PAUSED" ? "paused" : "recording") : null;
     this._emit("participants", [...this.participants.values()]);
     this._emitRecordingState();
-    try {
-      this.breakouts = await this.breakoutSession({ plan: false });
-    } catch {
-      this.breakouts = null; // not fatal: the events bring it
-    }
+    // Who waits already (hosts) and the breakout rooms, while media connects: neither delays the join.
+    const extras = this._loadExtras();
     await this._connectMedia(joinToken);
+    await extras;
     if (this.me.audioMuted) this._applyMic(false);
     this.state = "connected";
     this.timing.connectedAt = performance.now();
@@ -204,6 +197,19 @@ export class Room extends EventTarget {
     if (this.cameraEnabled && this.stream?.getVideoTracks().length) this._updateMyMedia({ videoOn: true }).catch(() => {});
     this._emit("connected", { participantId: this.me.id });
     this._watchFirstFrame();
+  }
+
+  async _loadExtras() {
+    try {
+      if (this.isHost) {
+        // Arrivals from now on come as events; these were there before.
+        const q = `query($m: ID!) { meeting(id: $m) { participants(states: [WAITING]) { ${PARTICIPANT} } } }`;
+        for (const p of (await this.gql.request(q, { m: this.meetingId })).meeting.participants) if (!this.waiting.has(p.id) && !this.participants.has(p.id)) this.waiting.set(p.id, p);
+      }
+      this.breakouts = await this.breakoutSession({ plan: false });
+    } catch (err) {
+      console.warn("meetmesh: waiting list or breakout rooms not loaded", err); // not fatal: events bring them
+    }
   }
 
   // One media session (signalling socket + peer connection); a reconnect makes a new one and publishes again.
