@@ -1304,7 +1304,8 @@ export class MeetMeshRoomElement extends HTMLElement {
           else await room.startLocalRecording({ tiles: () => this._recordingTiles() });
           break;
         case "leave":
-          if (room?.isHost) {
+          if (room?.me?.role === "HOST") {
+            // Only the host may end it for everyone (co-hosts just leave).
             const { action } = await this._ask({
               title: t("leave.title"),
               body: t("leave.body"),
