@@ -113,7 +113,7 @@ textarea { font: inherit; color: var(--mm-text); background: var(--mm-surface-2)
 /* Toolbar: icon above label; what does not fit moves into More (element.js measures). */
 .toolbar { display: flex; align-items: center; gap: 6px; padding: 6px 8px; background: var(--mm-surface); position: relative; }
 .toolbar .bar { flex: 1; display: flex; gap: 4px; min-width: 0; overflow: hidden; justify-content: center; }
-.tb { flex-direction: column; gap: 2px; min-width: 64px; padding: 4px 8px; background: transparent; border-color: transparent; font-size: 12px; position: relative; white-space: nowrap; }
+.tb { flex: none; flex-direction: column; gap: 2px; min-width: 64px; padding: 4px 8px; background: transparent; border-color: transparent; font-size: 12px; position: relative; white-space: nowrap; }
 .tb[aria-pressed="true"] { background: var(--mm-surface-2); }
 .tb.off { color: #ff8a80; }
 .tb.caret { min-width: var(--mm-target); padding: 4px; margin-left: -6px; }
@@ -125,7 +125,7 @@ textarea { font: inherit; color: var(--mm-text); background: var(--mm-surface-2)
 .badge.alert { background: #b3261e; right: auto; left: 8px; }
 .badge:empty { display: none; }
 .toolbar .menu { bottom: calc(100% + 4px); }
-.more-menu { right: 8px; max-height: 70vh; overflow: auto; }
+.more-menu { right: 8px; width: max-content; max-width: min(340px, calc(100% - 16px)); max-height: 70vh; overflow: auto; }
 .more-menu .tb { flex-direction: row; min-height: var(--mm-target); font-size: 14px; width: 100%; justify-content: flex-start; }
 .more-menu .tb .badge { position: static; }
 .more-menu hr { border: none; border-top: 1px solid var(--mm-border); width: 100%; margin: 4px 0; }
