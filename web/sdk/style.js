@@ -97,7 +97,7 @@ aside.panel { width: 320px; flex: none; background: var(--mm-surface); border-ra
 .msg .deleted { color: var(--mm-muted); font-style: italic; }
 .chat-form { display: flex; flex-direction: column; gap: 6px; padding-top: 6px; }
 .chat-form .row { display: flex; gap: 6px; } .chat-form .row input { flex: 1; min-width: 0; }
-.chat-form label { display: flex; gap: 6px; align-items: center; } .chat-form select { flex: 1; min-width: 0; }
+.panel .chat-form label { display: flex; gap: 6px; align-items: center; } .chat-form select { flex: 1; min-width: 0; }
 .chat-status { color: var(--mm-muted); margin: 0; } .chat-status:empty { display: none; }
 .panel.dragging { outline: 3px dashed var(--mm-accent); }
 .transcript p { margin: 4px 0; }
