@@ -275,6 +275,25 @@ async def test_host_and_two_guests_through_the_meeting_page(tmp_path: Path) -> N
             await _wait_text(bea, "[data-role=toasts]", sentence("t.recordingStarted"))
             await shot(bea, "meeting-guest-recording")
 
+            # The person menu: spotlight Bea (Cal's screen features her), rename her, make her co-host - each
+            # said to her in words.
+            async def person(pid: str, action: str) -> None:
+                await _open_panel(host, "people")
+                await host.click(f"meetmesh-room li[data-participant-id='{pid}'] [data-action=person-menu]")
+                await host.click(f"meetmesh-room li[data-participant-id='{pid}'] [data-action={action}]")
+
+            await person(bea_id, "spotlight")
+            await cal.wait_for_selector(f"meetmesh-room .tile.featured[data-participant-id='{bea_id}']")
+            await _wait_text(cal, "[data-role=toasts]", sentence("t.spotlight", name="Bea"))
+            await person(bea_id, "rename-participant")
+            await host.fill("meetmesh-room dialog[open] [data-role=dialog-input]", "Bea B.")
+            await host.click("meetmesh-room dialog[open] [data-dialog=rename]")
+            await _wait_text(bea, "[data-role=toasts]", sentence("t.renamed", name="Bea B."))
+            await cal.wait_for_selector(f"meetmesh-room .tile[data-participant-id='{bea_id}'] .label:text('Bea B.')")
+            await person(bea_id, "make-cohost")
+            await _wait_text(bea, "[data-role=toasts]", sentence("t.cohost"))
+            await bea.wait_for_selector("meetmesh-room [data-action=cloud-record]:not([hidden])", state="attached")
+
             # Remove Cal (confirmed): Cal is out and cannot come back, not even by a fresh page.
             await _open_panel(host, "people")
             await host.click(f"meetmesh-room li[data-participant-id='{cal_id}'] [data-action=person-menu]")
@@ -296,6 +315,8 @@ async def test_host_and_two_guests_through_the_meeting_page(tmp_path: Path) -> N
             await _host_menu(host, "lock")
             await bea.wait_for_selector("meetmesh-room [data-role=lock-badge]:not([hidden])")
             await _wait_text(bea, "[data-role=toasts]", sentence("t.locked"))
+            await _host_menu(host, "waiting-room")
+            await _wait_text(bea, "[data-role=toasts]", sentence("t.waitingOn"))
             dee = await _open(browser, invite)
             await dee.fill("meetmesh-room [data-role=name]", "Dee")
             await dee.click("meetmesh-room [data-action=join]")

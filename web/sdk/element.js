@@ -514,6 +514,8 @@ export class MeetMeshRoomElement extends HTMLElement {
       const before = this._handsUp?.has(p.id);
       if (p.handRaisedAt && !before && p.id !== room.me.id && room.isHost) this._toast(t("t.hand", { name: p.displayName }));
       if (p.id === room.me.id) this._syncButtons();
+      const tile = this._tiles.get(p.id);
+      if (tile && tile.dataset.name !== p.displayName) this._tile(p.id, p.displayName, p.id === room.me.id); // renamed
       this._refreshTiles();
       this._renderPeople();
       this._renderChatTo();
@@ -860,7 +862,7 @@ export class MeetMeshRoomElement extends HTMLElement {
     if (p.handRaisedAt) items.push(item("lower-hand", "p.lowerHand"));
     items.push(item("rename-participant", "p.rename"));
     items.push(room.meetingState.spotlightParticipantId === p.id ? item("unspotlight", "p.unspotlight") : item("spotlight", "p.spotlight"));
-    if (p.role === "PARTICIPANT" && room.me.role === "HOST") items.push(item("make-cohost", "p.makeCohost"));
+    if ((p.role === "PARTICIPANT" || p.role === "GUEST") && room.me.role === "HOST") items.push(item("make-cohost", "p.makeCohost"));
     if (p.role === "COHOST" && room.me.role === "HOST") items.push(item("revoke-cohost", "p.revokeCohost"));
     if (!["HOST", "COHOST"].includes(p.role) && !room.allowLocalRecording) {
       items.push(p.localRecordingGranted ? item("deny-recording", "p.denyRecording") : item("allow-recording", "p.allowRecording"));
