@@ -994,9 +994,11 @@ export class MeetMeshRoomElement extends HTMLElement {
     const room = this.room;
     const polls = (await room.polls()).filter((p) => p.status !== "DRAFT").reverse(); // newest first
     const list = this.$('[data-role="poll-list"]');
+    const checked = new Set([...list.querySelectorAll("input:checked")].map((i) => `${i.name}/${i.value}`)); // a choice being made survives
     list.replaceChildren(
       ...(polls.length ? polls.map((p) => this._pollCard(p)) : [h("p", { text: t("poll.none") })]),
     );
+    for (const input of list.querySelectorAll("input")) input.checked = checked.has(`${input.name}/${input.value}`);
   }
 
   _pollCard(p) {
@@ -1077,7 +1079,12 @@ export class MeetMeshRoomElement extends HTMLElement {
       parts.push(h("p", { text: mine ? t("bo.youAreIn", { room: mine.name }) : t("bo.mainRoom") }));
       if (mine) parts.push(h("button", { type: "button", dataset: { action: "ask-help" } }, t("bo.askHelp")));
     }
+    // Events re-render the panel while the host may be typing: keep what is in the fields, and the focus.
+    const kept = new Map([...body.querySelectorAll("input[data-role]")].map((i) => [i.dataset.role, i.value]));
+    const focused = this.shadowRoot.activeElement?.closest?.('[data-role="breakout-body"]') ? this.shadowRoot.activeElement.dataset.role : null;
     body.replaceChildren(...parts);
+    for (const input of body.querySelectorAll("input[data-role]")) if (kept.has(input.dataset.role)) input.value = kept.get(input.dataset.role);
+    if (focused) body.querySelector(`[data-role="${focused}"]`)?.focus();
     for (const select of body.querySelectorAll('[data-role="bo-assign"]')) {
       select.addEventListener("change", async () => {
         try {
