@@ -108,6 +108,11 @@ async def test_host_and_two_guests_through_the_meeting_page(tmp_path: Path) -> N
             assert await host.evaluate(f"{SHADOW}.activeElement?.dataset.action") == "mic"
             await host.keyboard.press("Enter")
             await host.wait_for_selector("meetmesh-room [data-action=mic][aria-pressed=false]")
+            # Hide self-view (More): the own tile goes, and comes back.
+            await _toolbar(host, "hide-self")
+            await host.wait_for_selector("meetmesh-room .tile.self", state="hidden")
+            await _toolbar(host, "hide-self")
+            await host.wait_for_selector("meetmesh-room .tile.self", state="visible")
             bea = await _open(browser, invite)
             await _join(bea, "Bea", until="waiting")
             # The host hears of it: a badge on Participants and a toast.

@@ -201,6 +201,8 @@ export default {
   "m.localStop": "Lokale Aufnahme beenden",
   "m.captions": "Untertitel",
   "m.transcript": "Transkript",
+  "m.speakerView": "Sprecheransicht",
+  "m.hideSelf": "Eigenes Bild ausblenden",
   "m.invite": "Einladen",
   "m.more": "Mehr",
   "m.leave": "Verlassen",

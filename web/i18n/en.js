@@ -201,6 +201,8 @@ export default {
   "m.localStop": "Stop local recording",
   "m.captions": "Captions",
   "m.transcript": "Transcript",
+  "m.speakerView": "Speaker view",
+  "m.hideSelf": "Hide self-view",
   "m.invite": "Invite",
   "m.more": "More",
   "m.leave": "Leave",

@@ -111,6 +111,8 @@ const TEMPLATE = `
     <div class="menu more-menu" data-role="more-menu" hidden>
       <div data-role="overflow"></div>
       <button class="tb" type="button" data-action="transcript"></button>
+      <button class="tb" type="button" data-action="speaker-view" aria-pressed="false"></button>
+      <button class="tb" type="button" data-action="hide-self" aria-pressed="false"></button>
       <div data-role="host-menu"></div>
     </div>
     <div class="menu popover" data-role="device-menu" hidden></div>
@@ -258,6 +260,8 @@ export class MeetMeshRoomElement extends HTMLElement {
     this.$('[data-action="more"]').append(this._icon("ellipsis"), h("span", { class: "lbl", text: t("m.more") }));
     this.$('[data-action="leave"]').append(this._icon("phone-off"), h("span", { class: "lbl", text: t("m.leave") }));
     this.$('[data-action="transcript"]').append(this._icon("scroll-text"), h("span", { class: "lbl", text: t("m.transcript") }));
+    this.$('[data-action="speaker-view"]').append(this._icon("presentation"), h("span", { class: "lbl", text: t("m.speakerView") }));
+    this.$('[data-action="hide-self"]').append(this._icon("eye-off"), h("span", { class: "lbl", text: t("m.hideSelf") }));
     this.$('[data-action="attach"]').append(this._icon("paperclip"));
     this.$('[data-action="send"]').append(this._icon("send"));
     for (const close of this.shadowRoot.querySelectorAll('[data-action="close-panel"]')) close.append(this._icon("x"));
@@ -533,7 +537,11 @@ export class MeetMeshRoomElement extends HTMLElement {
     });
     relay("track", (tr) => this._attach(tr));
     relay("trackended", (tr) => this._detach(tr));
-    relay("activespeaker", ({ participantId }) => this._tiles.forEach((el, id) => el.classList.toggle("speaking", id === participantId)));
+    relay("activespeaker", ({ participantId }) => {
+      this._activeSpeaker = participantId;
+      this._tiles.forEach((el, id) => el.classList.toggle("speaking", id === participantId));
+      if (this._speakerView) this._refreshTiles();
+    });
     relay("caption", ({ speakerName, text }) => {
       const box = this.$('[data-role="captions"]');
       const line = document.createElement("p");
@@ -701,7 +709,10 @@ export class MeetMeshRoomElement extends HTMLElement {
     tile.querySelector(".muted-icon").hidden = !muted;
     tile.querySelector(".hand").hidden = !p?.handRaisedAt;
     tile.classList.toggle("camera-off", cameraOff);
-    const featured = this._pinned ? this._pinned === participantId : room.meetingState?.spotlightParticipantId === participantId;
+    // Pinned here, else the host's spotlight, else (speaker view) whoever speaks.
+    const spotlit = room.meetingState?.spotlightParticipantId;
+    const featured = this._pinned ? this._pinned === participantId : spotlit ? spotlit === participantId : Boolean(this._speakerView) && this._activeSpeaker === participantId;
+    tile.hidden = self && Boolean(this._hideSelf);
     tile.classList.toggle("featured", featured);
     const pin = tile.querySelector(".pin");
     const pinned = this._pinned === participantId;
@@ -1334,6 +1345,14 @@ export class MeetMeshRoomElement extends HTMLElement {
           notice.hidden = false;
           const copied = await navigator.clipboard?.writeText(link).then(() => true, () => false); // not in insecure contexts: shown anyway
           if (copied) this._toast(t("m.inviteCopied"));
+          break;
+        }
+        case "speaker-view":
+        case "hide-self": {
+          const key = button.dataset.action === "speaker-view" ? "_speakerView" : "_hideSelf";
+          this[key] = !this[key];
+          button.setAttribute("aria-pressed", String(this[key]));
+          this._refreshTiles();
           break;
         }
         case "pin":
