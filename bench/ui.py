@@ -20,7 +20,7 @@ import httpx
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from bench.results import Value
-from bench.server import running_api
+from testkit.server import running_api
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

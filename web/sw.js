@@ -2,7 +2,7 @@
 // the vendored npm files - so the app opens (and shows its own "cannot reach the server" message) offline.
 // Never caches API answers (/graphql, /api, recording media, chat files): those are private and live.
 // Network first, the cache only when the network fails: a deploy is seen at once, never a stale mix.
-const CACHE = "meetmesh-shell-v1";
+const CACHE = "meetmesh-shell-v2";
 const SHELL = [
   "/",
   "/web/meeting.html",
@@ -16,6 +16,13 @@ const SHELL = [
   "/web/i18n/en.js",
   "/web/i18n/de.js",
   "/web/sdk/index.js",
+  "/web/sdk/element.js",
+  "/web/sdk/dom.js",
+  "/web/sdk/style.js",
+  "/web/sdk/room.js",
+  "/web/sdk/media.js",
+  "/web/sdk/graphql.js",
+  "/web/sdk/localrecording.js",
   "/web/manifest.webmanifest",
   "/web/icons/icon.svg",
   "/web/vendor/lit/index.js",

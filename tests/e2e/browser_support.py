@@ -48,9 +48,9 @@ class Stack:
 
 
 @contextmanager
-def run_stack(tmp: Path, host: str = "127.0.0.1") -> Iterator[Stack]:
+def run_stack(tmp: Path, host: str = "127.0.0.1", extra: dict[str, str] | None = None) -> Iterator[Stack]:
     """``python -m stack`` (API and edge processes, wired by their control feed) on free ports of ``host``, media
-    on that address only (``EDGE_ICE_ADDRESSES``)."""
+    on that address only (``EDGE_ICE_ADDRESSES``); ``extra`` adds settings (``API_MAX_UPLOAD_BYTES``…)."""
     api_port, edge_port = _free_port(), _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("API_", "EDGE_")) and k != "DATABASE_URL"}
     env |= {
@@ -62,6 +62,7 @@ def run_stack(tmp: Path, host: str = "127.0.0.1") -> Iterator[Stack]:
         "API_LOG_LEVEL": "warning",
         "EDGE_LOG_LEVEL": "warning",
     }
+    env |= extra or {}
     log_path = tmp / "stack.log"
     log = log_path.open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "stack"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

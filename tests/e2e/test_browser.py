@@ -193,8 +193,10 @@ async def test_three_browsers_meet_mute_share_leave_and_embed(tmp_path: Path) ->
             await host.press("meetmesh-room [data-role=chat-input]", "Enter")
             for page in (bob, cleo):
                 await page.wait_for_function(
-                    "document.querySelector('meetmesh-room').shadowRoot.querySelector('[data-role=chat-log]')"
-                    ".textContent.includes('Ada: <b>hello</b> from Ada')"
+                    "[...document.querySelector('meetmesh-room').shadowRoot"
+                    ".querySelectorAll('[data-role=chat-log] .msg')]"
+                    ".some((m) => m.querySelector('.meta strong').textContent === 'Ada'"
+                    " && m.querySelector('p').textContent === '<b>hello</b> from Ada')"
                 )
                 assert await page.eval_on_selector_all("meetmesh-room [data-role=chat-log] b", "els => els.length") == 0
 
@@ -310,6 +312,12 @@ async def test_sdk_reconnects_after_a_dropped_edge_connection_speakers_lit_and_c
                 await eventually(captioned, timeout=30, interval=0.2)
             except AssertionError:
                 raise AssertionError(f"no caption of Bob's sentence; the host's page showed {seen}") from None
+            # The transcript panel (More → Transcript) keeps every line so far, not just the last two.
+            transcript = await host.evaluate(
+                "[...document.querySelector('meetmesh-room').shadowRoot"
+                ".querySelectorAll('[data-role=transcript] p')].map((p) => p.textContent)"
+            )
+            assert any(line in transcript for line in seen), (transcript, seen)
 
             # Bob's signalling socket drops (as on a network change): the SDK gets a fresh join token, opens a
             # new session, publishes again; media flows both ways once more, and the notice comes and goes.

@@ -11,71 +11,20 @@ the home page is off-screen and every control is a 44 px target. Screenshots and
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page
 
 from api.recordings import service as recordings
-from tests.conftest import RunningServer, make_settings
-from tests.e2e.browser_support import ROOT, chromium, gql
+from tests.conftest import RunningServer
+from tests.e2e.browser_support import chromium, gql
 from tests.support.recording_files import write_mp4
+from tests.support.web_ui import PHONE, axe, sentence, shot
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(150)]
 
-ARTIFACTS = ROOT / "test-artifacts" / "web"
-AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
-EN = (ROOT / "web" / "i18n" / "en.js").read_text()
 PASSWORD = "correct horse battery"
 SHADOW = "document.querySelector('meetmesh-room').shadowRoot"
-# Playwright's "Galaxy S8" descriptor: 360x740 CSS pixels, touch, a phone's user agent.
-PHONE: dict[str, Any] = {
-    "viewport": {"width": 360, "height": 740},
-    "device_scale_factor": 3,
-    "is_mobile": True,
-    "has_touch": True,
-    "user_agent": "Mozilla/5.0 (Linux; Android 7.0; SM-G950U Build/NRD90M) AppleWebKit/537.36 (KHTML, like Gecko)"
-    " Chrome/120.0.0.0 Mobile Safari/537.36",
-}
-
-
-def sentence(key: str) -> str:
-    """The English catalogue's text for ``key`` (web/i18n/en.js), so the test follows the wording."""
-    marker = f'"{key}": "'
-    start = EN.index(marker) + len(marker)
-    return EN[start : EN.index('",\n', start)]
-
-
-@pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[RunningServer]:
-    srv = RunningServer(make_settings(tmp_path))  # no recording processor: recordings stay STOPPED
-    await srv.start()
-    try:
-        yield srv
-    finally:
-        await srv.stop()
-
-
-async def shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-async def axe(page: Page, name: str) -> None:
-    """Run axe-core (from web/node_modules, injected into the page: pages never load it) and keep its results;
-    fail on serious or critical violations."""
-    await page.add_script_tag(path=str(AXE))
-    results = await page.evaluate("axe.run(document, { resultTypes: ['violations'] })")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / f"axe-{name}.json").write_text(json.dumps(results["violations"], indent=1))
-    bad = [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:5])
-        for v in results["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert bad == [], (name, bad)
 
 
 async def off_screen(page: Page) -> list[str]:

@@ -99,6 +99,7 @@ async def test_record_the_meeting_view_locally_and_save_it(tmp_path: Path) -> No
             # it and still saves what was recorded.
             assert await bob.is_hidden(RECORD)
             await host.click("meetmesh-room [data-action=people]")
+            await host.click(f"meetmesh-room li[data-participant-id='{bob_id}'] [data-action=person-menu]")
             await host.click(f"meetmesh-room li[data-participant-id='{bob_id}'] [data-action=allow-recording]")
             await bob.wait_for_selector(f"{RECORD}:not([hidden])")
             await bob.click(RECORD)

@@ -90,8 +90,11 @@ async def test_invite_link_waiting_room_name_recording_banner_and_removal(tmp_pa
             await host.click("meetmesh-room [data-action=local-record]")
             await guest.wait_for_function(f"{SHADOW}.querySelector('[data-role=recording-banner]').hidden")
 
-            # The host removes Gil: no Rejoin, and the same browser cannot come back under another name.
-            await host.click("meetmesh-room li[data-participant-id] [data-action=remove-participant]")
+            # The host removes Gil (the person's menu, then a confirmation): no Rejoin, and the same browser cannot
+            # come back under another name.
+            await host.click("meetmesh-room [data-role=people] li [data-action=person-menu]")
+            await host.click("meetmesh-room [data-role=people] li [data-action=remove-participant]")
+            await host.click("meetmesh-room dialog[open] [data-dialog=confirm]")
             await guest.wait_for_selector("meetmesh-room [data-page=left]:not([hidden])")
             assert "removed" in await _text(guest, "left-text")
             assert not await _visible(guest, "[data-role=rejoin]")

@@ -44,6 +44,7 @@ export function t(key, vars = {}) {
 const FORBIDDEN_BY_MESSAGE = [
   [/removed you/i, "error.removed"],
   [/does not allow guests/i, "error.guestsNotAllowed"],
+  [/unmuting yourself/i, "error.selfUnmuteOff"],
 ];
 
 /**

@@ -4,18 +4,31 @@ import { GraphQLClient } from "./graphql.js";
 import { LocalRecorder, localRecordingFilename } from "./localrecording.js";
 import { MediaSession } from "./media.js";
 
-const PARTICIPANT = "id displayName role state audioMuted mutedByHost videoOn sharing recordingLocally localRecordingGranted";
+const PARTICIPANT = "id displayName role state audioMuted mutedByHost videoOn sharing handRaisedAt breakoutRoomId recordingLocally localRecordingGranted";
+const SESSION_FIELDS = "status allowChooseRoom graceSeconds openedAt closesAt returnsAt";
+const BREAKOUT_STATE = `${SESSION_FIELDS} rooms { id name participantIds }`;
+export const POLL = `id question kind anonymous status resultsShared options { id text } myVote { optionIds castAt }
+  results { final voterCount tallyVoterCount options { optionId votes percent } }`;
+const MEETING_STATE = "locked waitingRoom allowSelfUnmute spotlightParticipantId allowLocalRecording";
+export const CHAT_MESSAGE = `id senderId senderName recipientId recipientName text createdAt isPrivate deleted
+  attachment { id filename contentType size download { url } }`;
 const JOIN = `mutation($i: JoinMeetingInput!) { joinMeeting(input: $i) {
   status meetingId guestToken clientToken eventSeq participant { ${PARTICIPANT} } joinToken { token edgeUrl } } }`;
 const EVENTS = `subscription($m: ID!, $after: Int) { meetingEvents(meetingId: $m, afterSeq: $after) {
   seq type actorId
   ... on ParticipantEvent { participant { ${PARTICIPANT} } }
   ... on BulkParticipantEvent { participantIds }
+  ... on ReactionEvent { reactionBy: participantId emoji }
+  ... on PollEvent { poll { id question status resultsShared } }
+  ... on PollResultsEvent { results { pollId voterCount } }
+  ... on BreakoutRoomsEvent { breakouts { ${BREAKOUT_STATE} } }
+  ... on BreakoutBroadcastEvent { broadcast: message senderName }
+  ... on BreakoutHelpRequestedEvent { participant { ${PARTICIPANT} } roomName }
   ... on ActiveSpeakerEvent { participantId }
   ... on CaptionEvent { captionBy: participantId speakerName text language }
-  ... on ChatMessageEvent { message { id senderId senderName text createdAt isPrivate } }
+  ... on ChatMessageEvent { message { ${CHAT_MESSAGE} } }
   ... on RecordingEvent { recording { id status } }
-  ... on MeetingStateEvent { meeting { allowLocalRecording } }
+  ... on MeetingStateEvent { meeting { ${MEETING_STATE} } }
 } }`;
 const CLOUD_RECORDING = { RECORDING_STARTED: "recording", RECORDING_RESUMED: "recording", RECORDING_PAUSED: "paused", RECORDING_STOPPED: null };
 const HOST_ROLES = new Set(["HOST", "COHOST"]);
@@ -71,6 +84,10 @@ export class Room extends EventTarget {
     this.inviteKey = inviteKey; // the `k` of an invite link: no passcode needed
     this.allowLocalRecording = false; // the meeting lets everyone record locally
     this.cloudRecording = null; // null | "recording" | "paused" (a cloud recording of the meeting)
+    // The meeting's live state (MeetingState): lock, waiting room, self-unmute, spotlight.
+    this.meetingState = { locked: false, waitingRoom: false, allowSelfUnmute: true, spotlightParticipantId: null };
+    this.edgeRtts = null; // [{edgeId, rttMs}] measured before joining (probeEdges)
+    this.breakouts = null; // BreakoutState: rooms, status, countdown (null before any)
     this.stream = stream; // camera + microphone to publish (null: publish nothing)
     this.simulcast = simulcast; // the camera in up to three sizes (media.js simulcastEncodings)
     this.meetingId = null;
@@ -107,7 +124,9 @@ export class Room extends EventTarget {
   async _join() {
     this.state = "joining";
     this.timing.joinRequestAt = performance.now();
+    this.edgeRtts = await probeEdges(this.gql);
     const input = { number: this.number, passcode: this.passcode || null, displayName: this.displayName, clientToken: loadClientToken(this.gql.apiUrl), inviteKey: this.inviteKey || null };
+    if (this.edgeRtts.length) input.edgeRtts = this.edgeRtts;
     const r = (await this.gql.request(JOIN, { i: input })).joinMeeting;
     if (r.clientToken) saveClientToken(this.gql.apiUrl, r.clientToken);
     if (r.guestToken) this.gql.token = r.guestToken;
@@ -132,7 +151,7 @@ export class Room extends EventTarget {
         if (ev.type === "PARTICIPANT_ADMITTED" && ev.participant?.id === this.me.id) {
           close();
           try {
-            const t = (await this.gql.request(`mutation($m: ID!) { refreshJoinToken(meetingId: $m) { token edgeUrl } }`, { m: this.meetingId })).refreshJoinToken;
+            const t = (await this.gql.request(`mutation($m: ID!, $r: [EdgeRttInput!]) { refreshJoinToken(meetingId: $m, edgeRtts: $r) { token edgeUrl } }`, { m: this.meetingId, r: this.edgeRtts?.length ? this.edgeRtts : null })).refreshJoinToken;
             resolve({ joinToken: t, seq: ev.seq });
           } catch (err) {
             reject(err);
@@ -155,21 +174,42 @@ export class Room extends EventTarget {
       }),
     );
     const { meeting, recordings } = await this.gql.request(
-      `query($m: ID!) { meeting(id: $m) { settings { allowLocalRecording } participants(states: [ADMITTED]) { ${PARTICIPANT} } } recordings(meetingId: $m) { status } }`,
+      `query($m: ID!) { meeting(id: $m) { locked spotlightParticipantId settings { allowLocalRecording waitingRoom allowSelfUnmute }
+        participants(states: [ADMITTED]) { ${PARTICIPANT} } } recordings(meetingId: $m) { status } }`,
       { m: this.meetingId },
     );
     for (const p of meeting.participants) this.participants.set(p.id, p);
     this.allowLocalRecording = meeting.settings.allowLocalRecording;
+    const { locked, spotlightParticipantId } = meeting;
+    this.meetingState = { locked, spotlightParticipantId, waitingRoom: meeting.settings.waitingRoom, allowSelfUnmute: meeting.settings.allowSelfUnmute };
     const open = recordings.find((r) => r.status === "RECORDING" || r.status === "PAUSED");
     this.cloudRecording = open ? (open.status === "PAUSED" ? "paused" : "recording") : null;
     this._emit("participants", [...this.participants.values()]);
     this._emitRecordingState();
+    // Who waits already (hosts) and the breakout rooms, while media connects: neither delays the join.
+    const extras = this._loadExtras();
     await this._connectMedia(joinToken);
+    await extras;
     if (this.me.audioMuted) this._applyMic(false);
     this.state = "connected";
     this.timing.connectedAt = performance.now();
+    // Everyone starts "camera off" on the server: say ours is on, so others show video, not initials.
+    if (this.cameraEnabled && this.stream?.getVideoTracks().length) this._updateMyMedia({ videoOn: true }).catch(() => {});
     this._emit("connected", { participantId: this.me.id });
     this._watchFirstFrame();
+  }
+
+  async _loadExtras() {
+    try {
+      if (this.isHost) {
+        // Arrivals from now on come as events; these were there before.
+        const q = `query($m: ID!) { meeting(id: $m) { participants(states: [WAITING]) { ${PARTICIPANT} } } }`;
+        for (const p of (await this.gql.request(q, { m: this.meetingId })).meeting.participants) if (!this.waiting.has(p.id) && !this.participants.has(p.id)) this.waiting.set(p.id, p);
+      }
+      this.breakouts = await this.breakoutSession({ plan: false });
+    } catch (err) {
+      console.warn("meetmesh: waiting list or breakout rooms not loaded", err); // not fatal: events bring them
+    }
   }
 
   // One media session (signalling socket + peer connection); a reconnect makes a new one and publishes again.
@@ -227,7 +267,7 @@ export class Room extends EventTarget {
     for (let attempt = 1; this.state === "reconnecting"; attempt++) {
       this._emit("reconnecting", { attempt, reason });
       try {
-        const t = (await this.gql.request(`mutation($m: ID!) { refreshJoinToken(meetingId: $m) { token edgeUrl } }`, { m: this.meetingId })).refreshJoinToken;
+        const t = (await this.gql.request(`mutation($m: ID!, $r: [EdgeRttInput!]) { refreshJoinToken(meetingId: $m, edgeRtts: $r) { token edgeUrl } }`, { m: this.meetingId, r: this.edgeRtts?.length ? this.edgeRtts : null })).refreshJoinToken;
         if (this.state !== "reconnecting") return;
         await this._connectMedia(t);
         if (this.state !== "reconnecting") {
@@ -279,8 +319,20 @@ export class Room extends EventTarget {
     } else if (ev.type === "PARTICIPANT_UPDATED" && p) {
       if (this.participants.has(p.id) || p.state === "ADMITTED") this.participants.set(p.id, p);
       if (p.id === this.me.id) {
+        const was = this.me;
         const wasMuted = this.me.audioMuted;
         this.me = p;
+        // Why things changed, for the page to tell: the host made us co-host, renamed us, lowered our hand.
+        if (ev.actorId && ev.actorId !== p.id) {
+          if (p.role !== was.role) this._emit("rolechanged", { role: p.role });
+          if (p.displayName !== was.displayName) this._emit("renamed", { displayName: p.displayName });
+          if (was.handRaisedAt && !p.handRaisedAt) this._emit("handlowered", {});
+          if (was.videoOn && !p.videoOn && this.cameraEnabled) {
+            this._applyCamera(false);
+            this._emit("videostoppedbyhost", p);
+          }
+          if (was.breakoutRoomId !== p.breakoutRoomId) this._emit("moved", { roomId: p.breakoutRoomId });
+        }
         // Obey the host: a mute arrives as our own update with mutedByHost (the edge also stops forwarding).
         if (p.audioMuted && !wasMuted && this.micEnabled) {
           this._applyMic(false);
@@ -288,9 +340,43 @@ export class Room extends EventTarget {
         }
       }
       this._emit("participantupdated", p);
-    } else if (ev.type === "ALL_MUTED" && ev.participantIds?.includes(this.me.id)) {
-      this._applyMic(false);
-      this._emit("mutedbyhost", this.me);
+    } else if (ev.type === "ALL_MUTED") {
+      // One event for everyone muted: update each (no per-person event follows).
+      for (const id of ev.participantIds ?? []) {
+        const q = this.participants.get(id);
+        if (q) this.participants.set(id, { ...q, audioMuted: true, mutedByHost: true });
+      }
+      if (ev.participantIds?.includes(this.me.id)) {
+        this.me = { ...this.me, audioMuted: true, mutedByHost: true };
+        this._applyMic(false);
+        this._emit("mutedbyhost", this.me);
+      }
+      this._emit("participants", [...this.participants.values()]);
+    } else if (ev.type === "UNMUTE_REQUESTED" && p?.id === this.me.id) {
+      this._emit("unmuterequested", {});
+    } else if (ev.type === "HANDS_LOWERED") {
+      for (const id of ev.participantIds ?? []) {
+        const q = this.participants.get(id);
+        if (q) this.participants.set(id, { ...q, handRaisedAt: null });
+        if (id === this.me.id) {
+          this.me = { ...this.me, handRaisedAt: null };
+          this._emit("handlowered", {});
+        }
+      }
+      this._emit("participants", [...this.participants.values()]);
+    } else if (ev.type.startsWith("POLL_") && (ev.poll || ev.results)) {
+      this._emit("poll", { type: ev.type, poll: ev.poll ?? { id: ev.results.pollId }, results: ev.results ?? null });
+    } else if (ev.type === "BREAKOUT_BROADCAST") {
+      this._emit("breakoutbroadcast", { message: ev.broadcast, senderName: ev.senderName });
+    } else if (ev.type === "BREAKOUT_HELP_REQUESTED") {
+      this._emit("breakouthelp", { participant: ev.participant, roomName: ev.roomName });
+    } else if (ev.type.startsWith("BREAKOUT_") && ev.breakouts) {
+      this.breakouts = ev.breakouts;
+      this._emit("breakouts", { type: ev.type, breakouts: ev.breakouts });
+    } else if (ev.type === "REACTION_SENT") {
+      this._emit("reaction", { participantId: ev.reactionBy, emoji: ev.emoji });
+    } else if ((ev.type === "CHAT_MESSAGE_EDITED" || ev.type === "CHAT_MESSAGE_DELETED" || ev.type === "CHAT_REACTION_CHANGED") && ev.message) {
+      this._emit("chatupdated", ev.message);
     } else if (ev.type === "ACTIVE_SPEAKER_CHANGED") {
       this._emit("activespeaker", { participantId: ev.participantId });
     } else if (ev.type === "CAPTION") {
@@ -308,8 +394,13 @@ export class Room extends EventTarget {
     } else if (ev.type in CLOUD_RECORDING) {
       this.cloudRecording = CLOUD_RECORDING[ev.type];
       this._emitRecordingState();
+      this._emit("cloudrecording", { state: this.cloudRecording, type: ev.type });
     } else if (ev.type === "MEETING_UPDATED" && ev.meeting && "allowLocalRecording" in ev.meeting) {
       this.allowLocalRecording = ev.meeting.allowLocalRecording;
+      const before = this.meetingState;
+      const { locked, waitingRoom, allowSelfUnmute, spotlightParticipantId } = ev.meeting;
+      this.meetingState = { locked, waitingRoom, allowSelfUnmute, spotlightParticipantId };
+      this._emit("meetingstate", { ...this.meetingState, before });
       this._emit("permissions", { canRecordLocally: this.canRecordLocally });
     } else if (ev.type === "MEETING_ENDED") {
       this._end("ended");
@@ -346,11 +437,37 @@ export class Room extends EventTarget {
   }
 
   async setCameraEnabled(enabled) {
+    await this._applyCamera(enabled);
+    await this._updateMyMedia({ videoOn: enabled });
+  }
+
+  async _applyCamera(enabled) {
     this.cameraEnabled = enabled;
     const track = this.stream?.getVideoTracks()[0];
     if (track) track.enabled = enabled;
     await this._camera?.sender.replaceTrack(enabled ? track : null);
-    await this._updateMyMedia({ videoOn: enabled });
+  }
+
+  /** Switch the microphone or camera to another device (deviceId from enumerateDevices) mid-meeting. */
+  async switchDevice(kind, deviceId) {
+    const video = kind === "videoinput";
+    const fresh = await navigator.mediaDevices.getUserMedia(
+      video ? { video: { deviceId: { exact: deviceId }, width: { ideal: 1280 }, height: { ideal: 720 } } } : { audio: { deviceId: { exact: deviceId } } },
+    );
+    const track = video ? fresh.getVideoTracks()[0] : fresh.getAudioTracks()[0];
+    this.stream ??= new MediaStream();
+    const old = video ? this.stream.getVideoTracks()[0] : this.stream.getAudioTracks()[0];
+    if (old) {
+      this.stream.removeTrack(old);
+      old.stop();
+    }
+    this.stream.addTrack(track);
+    const enabled = video ? this.cameraEnabled : this.micEnabled;
+    track.enabled = enabled;
+    const transceiver = video ? this._camera : this._mic;
+    if (transceiver && enabled) await transceiver.sender.replaceTrack(track);
+    this._emit("devicechanged", { kind, deviceId, track });
+    return track;
   }
 
   /** Share the screen (getDisplayMedia), or `track` when given (a canvas, another capture). */
@@ -385,8 +502,196 @@ export class Room extends EventTarget {
     return this.me?.role === "HOST" || this.me?.role === "COHOST";
   }
 
-  async sendChat(text) {
-    await this.gql.request(`mutation($i: SendChatMessageInput!) { sendChatMessage(input: $i) { id } }`, { i: { meetingId: this.meetingId, text } });
+  /** Send a chat message to everyone, or privately with `to` (a participant id); `attachmentId` from uploadFile. */
+  async sendChat(text, { to = null, attachmentId = null } = {}) {
+    const i = { meetingId: this.meetingId, text, toParticipantId: to || null, attachmentId };
+    return (await this.gql.request(`mutation($i: SendChatMessageInput!) { sendChatMessage(input: $i) { ${CHAT_MESSAGE} } }`, { i })).sendChatMessage;
+  }
+
+  /** Delete a message (yours; hosts: any they can see); it stays as a tombstone. Resolves with it. */
+  async deleteChatMessage(messageId) {
+    return (await this.gql.request(`mutation($id: ID!) { deleteChatMessage(messageId: $id) { ${CHAT_MESSAGE} } }`, { id: messageId })).deleteChatMessage;
+  }
+
+  /** The chat so far (oldest first): what a late joiner missed. */
+  async chatHistory(first = 50) {
+    const r = await this.gql.request(`query($m: ID!, $n: Int!) { chatMessages(meetingId: $m, first: $n) { items { ${CHAT_MESSAGE} } } }`, { m: this.meetingId, n: first });
+    return r.chatMessages.items.reverse();
+  }
+
+  /** Upload a file for the chat (POST /meetings/{id}/files); resolves with {id, filename, contentType, size}. */
+  async uploadFile(file) {
+    const url = `${this.gql.apiUrl}/meetings/${encodeURIComponent(this.meetingId)}/files?filename=${encodeURIComponent(file.name)}`;
+    const res = await fetch(url, { method: "POST", body: file, headers: this.gql.token ? { authorization: `Bearer ${this.gql.token}` } : {} });
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) throw Object.assign(new Error(body.error || `upload failed (${res.status})`), { code: body.code || (res.status === 413 ? "PAYLOAD_TOO_LARGE" : null) });
+    return body;
+  }
+
+  /** The emoji sendReaction accepts. */
+  async reactionChoices() {
+    return (await this.gql.request(`query { meetingReactions }`)).meetingReactions;
+  }
+
+  async sendReaction(emoji) {
+    await this.gql.request(`mutation($m: ID!, $e: String!) { sendReaction(meetingId: $m, emoji: $e) }`, { m: this.meetingId, e: emoji });
+  }
+
+  get handRaised() {
+    return Boolean(this.me?.handRaisedAt);
+  }
+
+  async setHandRaised(raised) {
+    const op = raised ? "raiseHand" : "lowerMyHand";
+    this.me = (await this.gql.request(`mutation($m: ID!) { ${op}(meetingId: $m) { ${PARTICIPANT} } }`, { m: this.meetingId }))[op];
+    this.participants.set(this.me.id, this.me);
+    this._emit("participantupdated", this.me);
+  }
+
+  // Host and co-host controls of one participant: askToUnmute, stopVideo, makeCohost, revokeCohost, lowerHand.
+  async _participantOp(op, participantId) {
+    await this.gql.request(`mutation($p: ID!) { ${op}(participantId: $p) { id } }`, { p: participantId });
+  }
+
+  askToUnmute(participantId) {
+    return this._participantOp("askToUnmute", participantId);
+  }
+
+  stopVideo(participantId) {
+    return this._participantOp("stopVideo", participantId);
+  }
+
+  makeCohost(participantId) {
+    return this._participantOp("makeCohost", participantId);
+  }
+
+  revokeCohost(participantId) {
+    return this._participantOp("revokeCohost", participantId);
+  }
+
+  lowerHand(participantId) {
+    return this._participantOp("lowerHand", participantId);
+  }
+
+  async renameParticipant(participantId, displayName) {
+    await this.gql.request(`mutation($p: ID!, $n: String!) { renameParticipant(participantId: $p, displayName: $n) { id } }`, { p: participantId, n: displayName });
+  }
+
+  /** Spotlight someone for everyone (null clears it). */
+  async spotlight(participantId) {
+    await this.gql.request(`mutation($m: ID!, $p: ID) { spotlight(meetingId: $m, participantId: $p) { id } }`, { m: this.meetingId, p: participantId });
+  }
+
+  // Meeting-wide host controls: muteAll, admitAll, lock, waiting room, self-unmute, end for all.
+  async _meetingOp(op, extra = "", vars = {}) {
+    await this.gql.request(`mutation($m: ID!${extra ? ", " + extra : ""}) { ${op}(meetingId: $m${Object.keys(vars).map((k) => `, ${k}: $${k}`).join("")}) { id } }`, { m: this.meetingId, ...vars });
+  }
+
+  muteAll() {
+    return this._meetingOp("muteAll");
+  }
+
+  admitAll() {
+    return this._meetingOp("admitAll");
+  }
+
+  lowerAllHands() {
+    return this._meetingOp("lowerAllHands");
+  }
+
+  setLocked(locked) {
+    return this._meetingOp(locked ? "lockMeeting" : "unlockMeeting");
+  }
+
+  setWaitingRoom(enabled) {
+    return this._meetingOp("setWaitingRoom", "$enabled: Boolean!", { enabled });
+  }
+
+  setAllowSelfUnmute(allowed) {
+    return this._meetingOp("setAllowSelfUnmute", "$allowed: Boolean!", { allowed });
+  }
+
+  // Polls: hosts create and launch, everyone votes, hosts end and share the results.
+  async polls() {
+    return (await this.gql.request(`query($m: ID!) { polls(meetingId: $m) { ${POLL} } }`, { m: this.meetingId })).polls;
+  }
+
+  async createPoll({ question, options, kind = "SINGLE", anonymous = false }) {
+    const i = { meetingId: this.meetingId, question, options, kind, anonymous };
+    return (await this.gql.request(`mutation($i: CreatePollInput!) { createPoll(input: $i) { ${POLL} } }`, { i })).createPoll;
+  }
+
+  async _pollOp(op, pollId) {
+    return (await this.gql.request(`mutation($p: ID!) { ${op}(pollId: $p) { ${POLL} } }`, { p: pollId }))[op];
+  }
+
+  launchPoll(pollId) {
+    return this._pollOp("launchPoll", pollId);
+  }
+
+  endPoll(pollId) {
+    return this._pollOp("endPoll", pollId);
+  }
+
+  sharePollResults(pollId) {
+    return this._pollOp("sharePollResults", pollId);
+  }
+
+  async votePoll(pollId, optionIds) {
+    return (await this.gql.request(`mutation($p: ID!, $o: [ID!]!) { votePoll(pollId: $p, optionIds: $o) { ${POLL} } }`, { p: pollId, o: optionIds })).votePoll;
+  }
+
+  // Breakout rooms: hosts create, assign, open (with a timer), broadcast, close; participants ask for help.
+  /** The breakout session as BreakoutState (rooms' participantIds), plus the plan for hosts. */
+  async breakoutSession({ plan = this.isHost } = {}) {
+    const q = `query($m: ID!) { breakoutSession(meetingId: $m) { ${SESSION_FIELDS} rooms { id name participants { id }
+      ${plan ? "assignedParticipants { id }" : ""} } ${plan ? "unassignedParticipants { id displayName }" : ""} } }`;
+    const s = (await this.gql.request(q, { m: this.meetingId })).breakoutSession;
+    return { ...s, rooms: s.rooms.map((r) => ({ ...r, participantIds: r.participants.map((p) => p.id) })) };
+  }
+
+  async createBreakoutRooms(count) {
+    await this.gql.request(`mutation($i: CreateBreakoutRoomsInput!) { createBreakoutRooms(input: $i) { status } }`, { i: { meetingId: this.meetingId, count } });
+  }
+
+  async assignBreakoutRoom(participantId, roomId) {
+    const i = { meetingId: this.meetingId, assignments: [{ participantId, roomId: roomId || null }] };
+    await this.gql.request(`mutation($i: AssignBreakoutRoomsInput!) { assignBreakoutRooms(input: $i) { status } }`, { i });
+  }
+
+  async autoAssignBreakoutRooms() {
+    await this.gql.request(`mutation($i: AutoAssignBreakoutRoomsInput!) { autoAssignBreakoutRooms(input: $i) { status } }`, { i: { meetingId: this.meetingId } });
+  }
+
+  async openBreakoutRooms(durationMinutes = null) {
+    const i = { meetingId: this.meetingId, durationMinutes: durationMinutes || null };
+    await this.gql.request(`mutation($i: OpenBreakoutRoomsInput!) { openBreakoutRooms(input: $i) { status } }`, { i });
+  }
+
+  async closeBreakoutRooms(graceSeconds = 60) {
+    await this.gql.request(`mutation($m: ID!, $g: Int!) { closeBreakoutRooms(meetingId: $m, graceSeconds: $g) { status } }`, { m: this.meetingId, g: graceSeconds });
+  }
+
+  async broadcastToBreakoutRooms(message) {
+    await this.gql.request(`mutation($i: BroadcastToBreakoutRoomsInput!) { broadcastToBreakoutRooms(input: $i) { seq } }`, { i: { meetingId: this.meetingId, message } });
+  }
+
+  async askForBreakoutHelp() {
+    await this.gql.request(`mutation($m: ID!) { askForBreakoutHelp(meetingId: $m) { seq } }`, { m: this.meetingId });
+  }
+
+  /** End the meeting for everyone (host). */
+  async endForAll() {
+    await this.gql.request(`mutation($m: ID!) { endMeeting(id: $m) { id } }`, { m: this.meetingId });
+  }
+
+  /** Host and co-hosts: start or stop the cloud recording (everyone is told; the page shows the indicator). */
+  async startCloudRecording() {
+    await this.gql.request(`mutation($m: ID!) { startRecording(meetingId: $m) { id } }`, { m: this.meetingId });
+  }
+
+  async stopCloudRecording() {
+    await this.gql.request(`mutation($m: ID!) { stopRecording(meetingId: $m) { id } }`, { m: this.meetingId });
   }
 
   async muteParticipant(participantId) {
@@ -544,4 +849,36 @@ export async function join(options) {
   const room = new Room(options);
   await room.join();
   return room;
+}
+
+const PROBE_BUDGET_MS = 1000;
+
+/**
+ * Time one request to each media edge's probe URL (in parallel, all within ~1 s) so the join token names the
+ * nearest edge. No edges registered, or the query failing, means no measurements: joining goes on regardless.
+ */
+export async function probeEdges(gql, { budgetMs = PROBE_BUDGET_MS } = {}) {
+  let edges;
+  try {
+    edges = (await gql.request(`query { mediaEdges { id region probeUrl } }`)).mediaEdges;
+  } catch {
+    return [];
+  }
+  if (!edges?.length) return [];
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), budgetMs);
+  const timed = await Promise.all(
+    edges.slice(0, 32).map(async (edge) => {
+      const start = performance.now();
+      try {
+        // no-cors: an opaque answer is enough to time the round trip; no-store: never a cached one.
+        await fetch(edge.probeUrl, { mode: "no-cors", cache: "no-store", signal: controller.signal });
+        return { edgeId: edge.id, rttMs: Math.round((performance.now() - start) * 10) / 10 };
+      } catch {
+        return null; // unreachable or too slow: not a candidate
+      }
+    }),
+  );
+  clearTimeout(timer);
+  return timed.filter(Boolean);
 }
