@@ -7,8 +7,9 @@ import { MediaSession } from "./media.js";
 const PARTICIPANT = "id displayName role state audioMuted mutedByHost videoOn sharing handRaisedAt breakoutRoomId recordingLocally localRecordingGranted";
 const SESSION_FIELDS = "status allowChooseRoom graceSeconds openedAt closesAt returnsAt";
 const BREAKOUT_STATE = `${SESSION_FIELDS} rooms { id name participantIds }`;
-export const POLL = `id question kind anonymous status resultsShared options { id text } myVote { optionIds castAt }
-  results { final voterCount tallyVoterCount options { optionId votes percent } }`;
+const POLL_BASE = "id question kind anonymous status resultsShared options { id text } myVote { optionIds castAt }";
+const POLL_RESULTS = "results { final voterCount tallyVoterCount options { optionId votes percent } }";
+export const POLL = `${POLL_BASE} ${POLL_RESULTS}`;
 const MEETING_STATE = "locked waitingRoom allowSelfUnmute spotlightParticipantId allowLocalRecording";
 export const CHAT_MESSAGE = `id senderId senderName recipientId recipientName text createdAt isPrivate deleted
   attachment { id filename contentType size download { url } }`;
@@ -32,6 +33,28 @@ const EVENTS = `subscription($m: ID!, $after: Int) { meetingEvents(meetingId: $m
 } }`;
 const CLOUD_RECORDING = { RECORDING_STARTED: "recording", RECORDING_RESUMED: "recording", RECORDING_PAUSED: "paused", RECORDING_STOPPED: null };
 const HOST_ROLES = new Set(["HOST", "COHOST"]);
+// Host controls as whole documents (one per operation, never built from its name: the limits test reads them).
+const PARTICIPANT_OPS = {
+  askToUnmute: `mutation($p: ID!) { askToUnmute(participantId: $p) { id } }`,
+  stopVideo: `mutation($p: ID!) { stopVideo(participantId: $p) { id } }`,
+  makeCohost: `mutation($p: ID!) { makeCohost(participantId: $p) { id } }`,
+  revokeCohost: `mutation($p: ID!) { revokeCohost(participantId: $p) { id } }`,
+  lowerHand: `mutation($p: ID!) { lowerHand(participantId: $p) { id } }`,
+};
+const MEETING_OPS = {
+  muteAll: `mutation($m: ID!) { muteAll(meetingId: $m) { id } }`,
+  admitAll: `mutation($m: ID!) { admitAll(meetingId: $m) { id } }`,
+  lowerAllHands: `mutation($m: ID!) { lowerAllHands(meetingId: $m) { id } }`,
+  lockMeeting: `mutation($m: ID!) { lockMeeting(meetingId: $m) { id } }`,
+  unlockMeeting: `mutation($m: ID!) { unlockMeeting(meetingId: $m) { id } }`,
+  setWaitingRoom: `mutation($m: ID!, $enabled: Boolean!) { setWaitingRoom(meetingId: $m, enabled: $enabled) { id } }`,
+  setAllowSelfUnmute: `mutation($m: ID!, $allowed: Boolean!) { setAllowSelfUnmute(meetingId: $m, allowed: $allowed) { id } }`,
+};
+const POLL_OPS = {
+  launchPoll: `mutation($p: ID!) { launchPoll(pollId: $p) { ${POLL} } }`,
+  endPoll: `mutation($p: ID!) { endPoll(pollId: $p) { ${POLL} } }`,
+  sharePollResults: `mutation($p: ID!) { sharePollResults(pollId: $p) { ${POLL} } }`,
+};
 
 // The identity the server issued this browser (clientToken), kept per API so a host's block follows the
 // client whatever name it types next time. Storage may be unavailable (sandboxed frames): then it lasts a page.
@@ -514,8 +537,9 @@ export class Room extends EventTarget {
   }
 
   /** The chat so far (oldest first): what a late joiner missed. */
-  async chatHistory(first = 50) {
-    const r = await this.gql.request(`query($m: ID!, $n: Int!) { chatMessages(meetingId: $m, first: $n) { items { ${CHAT_MESSAGE} } } }`, { m: this.meetingId, n: first });
+  async chatHistory() {
+    // The page size is written into the document, so its cost is what it is (a variable counts as the largest page).
+    const r = await this.gql.request(`query($m: ID!) { chatMessages(meetingId: $m, first: 50) { items { ${CHAT_MESSAGE} } } }`, { m: this.meetingId });
     return r.chatMessages.items.reverse();
   }
 
@@ -543,14 +567,19 @@ export class Room extends EventTarget {
 
   async setHandRaised(raised) {
     const op = raised ? "raiseHand" : "lowerMyHand";
-    this.me = (await this.gql.request(`mutation($m: ID!) { ${op}(meetingId: $m) { ${PARTICIPANT} } }`, { m: this.meetingId }))[op];
+    // Whole documents, never built from the operation's name: every document the client sends is checked
+    // against the server's limits by reading this source (tests/unit/api/test_document_limits.py).
+    const doc = raised
+      ? `mutation($m: ID!) { raiseHand(meetingId: $m) { ${PARTICIPANT} } }`
+      : `mutation($m: ID!) { lowerMyHand(meetingId: $m) { ${PARTICIPANT} } }`;
+    this.me = (await this.gql.request(doc, { m: this.meetingId }))[op];
     this.participants.set(this.me.id, this.me);
     this._emit("participantupdated", this.me);
   }
 
   // Host and co-host controls of one participant: askToUnmute, stopVideo, makeCohost, revokeCohost, lowerHand.
   async _participantOp(op, participantId) {
-    await this.gql.request(`mutation($p: ID!) { ${op}(participantId: $p) { id } }`, { p: participantId });
+    await this.gql.request(PARTICIPANT_OPS[op], { p: participantId });
   }
 
   askToUnmute(participantId) {
@@ -583,8 +612,8 @@ export class Room extends EventTarget {
   }
 
   // Meeting-wide host controls: muteAll, admitAll, lock, waiting room, self-unmute, end for all.
-  async _meetingOp(op, extra = "", vars = {}) {
-    await this.gql.request(`mutation($m: ID!${extra ? ", " + extra : ""}) { ${op}(meetingId: $m${Object.keys(vars).map((k) => `, ${k}: $${k}`).join("")}) { id } }`, { m: this.meetingId, ...vars });
+  async _meetingOp(op, vars = {}) {
+    await this.gql.request(MEETING_OPS[op], { m: this.meetingId, ...vars });
   }
 
   muteAll() {
@@ -604,16 +633,23 @@ export class Room extends EventTarget {
   }
 
   setWaitingRoom(enabled) {
-    return this._meetingOp("setWaitingRoom", "$enabled: Boolean!", { enabled });
+    return this._meetingOp("setWaitingRoom", { enabled });
   }
 
   setAllowSelfUnmute(allowed) {
-    return this._meetingOp("setAllowSelfUnmute", "$allowed: Boolean!", { allowed });
+    return this._meetingOp("setAllowSelfUnmute", { allowed });
   }
 
   // Polls: hosts create and launch, everyone votes, hosts end and share the results.
   async polls() {
-    return (await this.gql.request(`query($m: ID!) { polls(meetingId: $m) { ${POLL} } }`, { m: this.meetingId })).polls;
+    // Two documents, each well inside the server's cost limit (a list of polls with their options and results
+    // in one would cost over a tenth of it); merged by id.
+    const [base, counts] = await Promise.all([
+      this.gql.request(`query($m: ID!) { polls(meetingId: $m) { ${POLL_BASE} } }`, { m: this.meetingId }),
+      this.gql.request(`query($m: ID!) { polls(meetingId: $m) { id ${POLL_RESULTS} } }`, { m: this.meetingId }),
+    ]);
+    const results = new Map(counts.polls.map((p) => [p.id, p.results]));
+    return base.polls.map((p) => ({ ...p, results: results.get(p.id) ?? null }));
   }
 
   async createPoll({ question, options, kind = "SINGLE", anonymous = false }) {
@@ -622,7 +658,7 @@ export class Room extends EventTarget {
   }
 
   async _pollOp(op, pollId) {
-    return (await this.gql.request(`mutation($p: ID!) { ${op}(pollId: $p) { ${POLL} } }`, { p: pollId }))[op];
+    return (await this.gql.request(POLL_OPS[op], { p: pollId }))[op];
   }
 
   launchPoll(pollId) {
@@ -644,8 +680,10 @@ export class Room extends EventTarget {
   // Breakout rooms: hosts create, assign, open (with a timer), broadcast, close; participants ask for help.
   /** The breakout session as BreakoutState (rooms' participantIds), plus the plan for hosts. */
   async breakoutSession({ plan = this.isHost } = {}) {
-    const q = `query($m: ID!) { breakoutSession(meetingId: $m) { ${SESSION_FIELDS} rooms { id name participants { id }
-      ${plan ? "assignedParticipants { id }" : ""} } ${plan ? "unassignedParticipants { id displayName }" : ""} } }`;
+    // Two whole documents (hosts see the plan too): the limits test reads every document from this source.
+    const q = plan
+      ? `query($m: ID!) { breakoutSession(meetingId: $m) { ${SESSION_FIELDS} rooms { id name participants { id } assignedParticipants { id } } unassignedParticipants { id displayName } } }`
+      : `query($m: ID!) { breakoutSession(meetingId: $m) { ${SESSION_FIELDS} rooms { id name participants { id } } } }`;
     const s = (await this.gql.request(q, { m: this.meetingId })).breakoutSession;
     return { ...s, rooms: s.rooms.map((r) => ({ ...r, participantIds: r.participants.map((p) => p.id) })) };
   }
