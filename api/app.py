@@ -64,6 +64,11 @@ def _http_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dic
     return Response({"error": "Internal error; it has been logged", "code": "INTERNAL"}, status_code=500)
 
 
+BACKGROUND = "background:"
+"""Prefix of the names of the API's own periodic tasks (sweepers, pruners), so a tool that watches requests can
+tell their work from a request's."""
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -75,13 +80,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await migrate.upgrade(db.engine)
         background = [
-            asyncio.create_task(prune_forever(services), name="event-log-pruner"),
-            asyncio.create_task(run_due_closes_forever(services), name="breakout-sweeper"),
-            asyncio.create_task(privacy_sweep_forever(services), name="privacy-sweeper"),
+            asyncio.create_task(prune_forever(services), name=f"{BACKGROUND}event-log-pruner"),
+            asyncio.create_task(run_due_closes_forever(services), name=f"{BACKGROUND}breakout-sweeper"),
+            asyncio.create_task(privacy_sweep_forever(services), name=f"{BACKGROUND}privacy-sweeper"),
         ]
         processor = load_processor(settings.recording_processor)
         if processor is not None:
-            background.append(asyncio.create_task(run_processing_forever(services, processor), name="recordings"))
+            background.append(
+                asyncio.create_task(run_processing_forever(services, processor), name=f"{BACKGROUND}recordings")
+            )
         try:
             yield
         finally:

@@ -285,12 +285,15 @@ async def test_subscriber_nacks_are_answered_from_the_edge_history(codec_spy: Co
 
 async def test_subscriber_gets_translated_sender_reports_and_its_reports_feed_the_estimate(call: Call) -> None:
     (sub_receiver,) = [t.receiver for t in call.subscriber.pc.getTransceivers()]
-    reports: list[RtcpSrPacket] = []
+    # Each SR with the publisher's pair the edge held when it arrived: a publisher SR arriving later moves the
+    # pair, and aiortc's pairs are not exactly collinear (its RTP timestamp is the last frame's), so comparing an
+    # older SR with a newer pair would be off by up to a frame.
+    reports: list[tuple[RtcpSrPacket, tuple[int, int] | None]] = []
     original = sub_receiver._handle_rtcp_packet
 
     async def capture(packet: Any) -> None:
         if isinstance(packet, RtcpSrPacket):
-            reports.append(packet)
+            reports.append((packet, call.published.clock.reported if call.published.clock is not None else None))
         await original(packet)
 
     sub_receiver._handle_rtcp_packet = capture  # type: ignore[method-assign]
@@ -299,14 +302,15 @@ async def test_subscriber_gets_translated_sender_reports_and_its_reports_feed_th
     # aiortc's publisher sends an SR every 0.5-1.5 s; the edge's next SR to the subscriber is translated from it.
     await eventually(lambda: published.clock is not None and published.clock.known, timeout=5)
     await eventually(lambda: len(reports) >= 2, timeout=6)
-    sr = reports[-1]
+    sr, pair = reports[-1]
+    assert pair is not None
     down_track = subscribed.down_track
     assert sr.ssrc == subscribed.sender._ssrc
     assert 0 < sr.sender_info.packet_count <= down_track.packets
     assert 0 < sr.sender_info.octet_count <= down_track.octets
     # RFC 3550 section 6.4.1: the (NTP, RTP) pair is the publisher's mapping, the RTP timestamp moved by the
     # down track's offset: extrapolating the publisher's own SR to the edge's NTP time gives the same timestamp.
-    pub_ntp, pub_rtp = published.clock.reported  # type: ignore[misc]
+    pub_ntp, pub_rtp = pair
     elapsed = (sr.sender_info.ntp_timestamp - pub_ntp) / 2**32
     expected = down_track.timestamp_out(round(pub_rtp + elapsed * down_track.clock_rate))
     assert abs(((sr.sender_info.rtp_timestamp - expected + 2**31) % 2**32) - 2**31) <= 2
