@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import sys
+from typing import Any
 
 import uvicorn
 
@@ -13,7 +15,13 @@ from api.settings import Settings
 def main() -> None:
     settings = Settings.from_env()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(settings)
+    problem = settings.several_processes_problem()
+    if problem:
+        print(f"meetmesh: {problem}", file=sys.stderr)
+        sys.exit(2)
+    # Several processes: uvicorn imports the factory in each (one listening socket, shared); each process reads
+    # the same environment, so they are configured alike.
+    app: Any = "api.app:create_app" if settings.workers > 1 else create_app(settings)
     # GraphiQL is off unless API_GRAPHIQL=1: its page loads JavaScript from a CDN (docs/api-limits.md).
     ide = f"  (GraphiQL at {settings.base_url}/graphql)" if settings.graphiql else ""
     print(f"\n  meetmesh is up: open {settings.base_url}/{ide}\n", flush=True)
@@ -26,6 +34,8 @@ def main() -> None:
         # uvicorn would otherwise rewrite the client address from X-Forwarded-For for any peer in
         # forwarded_allow_ips (127.0.0.1 by default); API_TRUSTED_PROXIES decides that (api/client_address.py).
         proxy_headers=False,
+        workers=settings.workers if settings.workers > 1 else None,
+        factory=settings.workers > 1,
     )
 
 

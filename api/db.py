@@ -11,6 +11,7 @@ from sqlalchemy import event, inspect, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from api import sqlite_driver
 from api.bus import Bus
 from dbschema.models import Meeting, MeetingEventRow, utcnow
 from protocol.events import Audience, EventType, MeetingEvent
@@ -18,6 +19,8 @@ from protocol.events import Audience, EventType, MeetingEvent
 
 def make_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
+        # One worker-thread trip per statement instead of four, none for a no-op COMMIT/ROLLBACK (api/sqlite_driver).
+        url = url.replace("sqlite+aiosqlite:", f"sqlite+{sqlite_driver.NAME}:", 1)
         engine = create_async_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")

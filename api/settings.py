@@ -49,6 +49,10 @@ class Settings:
     RESYNC_REQUIRED."""
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = 1
+    """API processes serving ``port`` (uvicorn's supervisor: one listening socket shared by N processes, the kernel
+    spreads connections). More than 1 needs ``DATABASE_URL`` (PostgreSQL) and ``REDIS_URL``: SQLite and the
+    in-process bus are for one process (docs/scaling.md)."""
     public_url: str = ""
     """Base URL browsers use to reach the API; derived from host/port when empty."""
     edge_url: str = ""
@@ -118,6 +122,19 @@ class Settings:
     export_max_bytes: int = 2 * 1024**3
     """Largest personal-data export archive; a bigger one is refused (PAYLOAD_TOO_LARGE) before it is built."""
 
+    def several_processes_problem(self) -> str | None:
+        """Why ``workers`` processes cannot run with this configuration, or None."""
+        if self.workers < 1:
+            return f"API_WORKERS must be 1 or more (got {self.workers})"
+        if self.workers > 1 and not (self.database_url and self.redis_url):
+            return (
+                f"API_WORKERS={self.workers} needs DATABASE_URL (PostgreSQL) and REDIS_URL: with the embedded SQLite "
+                "file and the in-process event bus, each process would see only its own events"
+            )
+        if self.workers > 1 and self.database_url.startswith("sqlite"):
+            return f"API_WORKERS={self.workers} needs PostgreSQL in DATABASE_URL, not SQLite"
+        return None
+
     @property
     def sqlalchemy_url(self) -> str:
         if self.database_url:
@@ -151,6 +168,7 @@ class Settings:
             event_retention_s=int(e.get("API_EVENT_RETENTION", d.event_retention_s)),
             host=e.get("API_HOST", d.host),
             port=int(e.get("API_PORT", d.port)),
+            workers=int(e.get("API_WORKERS", d.workers)),
             public_url=e.get("API_PUBLIC_URL", d.public_url).rstrip("/"),
             edge_url=e.get("API_EDGE_URL", d.edge_url),
             edge_secret=e.get("API_EDGE_SECRET", d.edge_secret),

@@ -56,6 +56,13 @@ def _browser_join() -> Mapping[str, results.Value]:
     return browser_join.run()
 
 
+def _api_ceiling() -> Mapping[str, results.Value]:
+    # Starts its own servers (the ceiling app, the API on SQLite and on PostgreSQL) and generator process.
+    from bench import api_ceiling
+
+    return api_ceiling.run()
+
+
 def _relay() -> Mapping[str, results.Value]:
     # Imported on use: aioquic and two processes per round.
     from bench import relay
@@ -80,6 +87,7 @@ def _captions() -> Mapping[str, results.Value]:
 # Benchmarks that start the processes they need themselves (e.g. one embedded API, one on Redis; the media edge).
 STANDALONE: dict[str, Callable[[], Mapping[str, results.Value]]] = {
     "fanout": fanout.run,
+    "api_ceiling": _api_ceiling,
     "media": _media,
     "media_jobs": _media_jobs,
     "transcribe_heldout": _transcribe_heldout,
@@ -137,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         "captions",
         "relay",
         "ui",
+        "api_ceiling",
     }:  # the notes describe the API benchmarks; media carries its own (media_bench_params)
         common["notes"] = _notes()
     merged = results.merge({**metrics, **common}, args.output)

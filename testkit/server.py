@@ -28,6 +28,7 @@ LOG_TAIL_CHARS = 4000
 @dataclass(frozen=True, slots=True)
 class ApiProcess:
     url: str
+    pid: int
     data_dir: Path
     log_path: Path
 
@@ -79,8 +80,10 @@ def log_tail(path: Path) -> str:
     return text[-LOG_TAIL_CHARS:] or "(server log is empty)"
 
 
-def _wait_healthy(proc: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+def _wait_healthy(
+    proc: subprocess.Popen[bytes], url: str, log_path: Path, timeout_s: float = STARTUP_TIMEOUT_S
+) -> None:
+    deadline = time.monotonic() + timeout_s
     with httpx.Client(timeout=2.0, trust_env=False) as client:
         while time.monotonic() < deadline:
             if proc.poll() is not None:
@@ -91,7 +94,7 @@ def _wait_healthy(proc: subprocess.Popen[bytes], url: str, log_path: Path) -> No
             except httpx.TransportError:
                 pass  # not listening yet
             time.sleep(0.1)
-    raise ApiStartError(f"API did not answer /healthz within {STARTUP_TIMEOUT_S:.0f} s:\n{log_tail(log_path)}")
+    raise ApiStartError(f"API did not answer /healthz within {timeout_s:.0f} s:\n{log_tail(log_path)}")
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -107,12 +110,18 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def running_api(
-    prefix: str = "meetmesh-bench-", *, extra_env: Mapping[str, str] | None = None, data_dir: Path | None = None
+    prefix: str = "meetmesh-bench-",
+    *,
+    extra_env: Mapping[str, str] | None = None,
+    data_dir: Path | None = None,
+    module: str = "api",
+    startup_timeout_s: float = STARTUP_TIMEOUT_S,
 ) -> Iterator[ApiProcess]:
     """Start the API, yield once /healthz answers, and always stop it (and delete its data) on the way out.
 
     ``extra_env`` adds configuration (e.g. DATABASE_URL and REDIS_URL for a scaled-out pair of processes);
-    ``data_dir`` lets several processes share generated keys.
+    ``data_dir`` lets several processes share generated keys; ``module`` serves another app configured the same
+    way (``bench.ceiling_app``).
     """
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         data_dir = data_dir or Path(tmp) / "data"
@@ -121,15 +130,15 @@ def running_api(
         url = f"http://127.0.0.1:{port}"
         with log_path.open("wb") as log:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "api"],
+                [sys.executable, "-m", module],
                 cwd=REPO_ROOT,
                 env={**_api_env(port, data_dir), **(extra_env or {})},
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
             try:
-                _wait_healthy(proc, url, log_path)
-                yield ApiProcess(url=url, data_dir=data_dir, log_path=log_path)
+                _wait_healthy(proc, url, log_path, startup_timeout_s)
+                yield ApiProcess(url=url, pid=proc.pid, data_dir=data_dir, log_path=log_path)
             except ApiStartError:
                 raise
             except BaseException:
