@@ -103,7 +103,7 @@ async def test_the_edge_records_encoded_tracks_the_workers_can_compose(
             await eventually(lambda: all(len(c.peer.frames_by_track) >= 2 for c in clients), timeout=15)
 
             rec = (await host.client(START, m=m["id"]))["startRecording"]
-            await eventually(lambda: len(rooms.recording.get(m["id"], ("", {}))[1]) == 4, timeout=5)
+            await eventually(lambda: len(rooms.recording.get(m["id"], {})) == 4, timeout=5)
             started = time.monotonic()
             # Each speaks once, in turn, while the recording runs (espeak-ng sentences of about 3 s).
             clients[1].mic.say(ALICE_SAYS)
