@@ -337,6 +337,11 @@ async def delete(svc: Services, principal: Principal | None, recording_id: str) 
     """Delete a recording and its files. An open recording must be stopped first (CONFLICT)."""
     async with svc.db.write() as tx:
         a, r = await _managed(tx, principal, recording_id, "delete recordings")
+        if r.status in OPEN and r.breakout_room_id is not None:
+            raise ConflictError(
+                "a breakout room's recording runs until the rooms close or the meeting's recording stops; "
+                "delete it after that"
+            )
         if r.status in OPEN:
             raise ConflictError("stop the recording before deleting it")
         snapshot = recording_snapshot(r)

@@ -82,6 +82,8 @@ async def test_open_rooms_are_recorded_each_on_its_own(world: World) -> None:
             },
         }
 
+    assert (await host.client.error(DELETE, id=room["id"])).code == "CONFLICT"  # still recording
+
     # Bob enters Sales: it is recorded from then on.
     await host.client(MOVE, p=bob.participant_id, r=sales["id"])
     listed = by_room((await host.client(LIST, m=m["id"]))["recordings"])
@@ -197,3 +199,45 @@ async def test_edges_learn_each_rooms_recording(server: RunningServer, world: Wo
             if isinstance(msg, RecordingChanged):
                 closed.add(msg)
         assert closed == {RecordingChanged(m["id"], None, design["id"]), RecordingChanged(m["id"], None, sales["id"])}
+
+
+# -- verify_action: the recording events replayed on the list before give a fresh query's answer -----------------
+
+REPLAY_FIELDS = "id status breakoutRoom { id name }"
+REPLAY_EVENTS = f"""subscription($m: ID!, $after: Int) {{ meetingEvents(meetingId: $m, afterSeq: $after) {{
+  type seq ... on RecordingEvent {{ recording {{ {REPLAY_FIELDS} }} }} }} }}"""
+REPLAY_LIST = f"query($m: ID!) {{ recordings(meetingId: $m) {{ {REPLAY_FIELDS} }} }}"
+
+
+async def test_recording_events_replay_to_the_fresh_list(world: World) -> None:
+    host, alice, bob, m, (_design, sales) = await meeting_with_rooms(world)
+    before = {r["id"]: r for r in (await alice.client(REPLAY_LIST, m=m["id"]))["recordings"]}
+    steps = [
+        (START, {"m": m["id"]}),
+        (OPEN, {"i": {"meetingId": m["id"]}}),
+        (MOVE, {"p": bob.participant_id, "r": sales["id"]}),
+        (PAUSE, {"m": m["id"]}),
+        (RESUME, {"m": m["id"]}),
+        (CLOSE, {"m": m["id"], "g": 0}),
+        (OPEN, {"i": {"meetingId": m["id"]}}),  # a new opening: new room recordings
+        (STOP, {"m": m["id"]}),
+        (END, {"m": m["id"]}),
+    ]
+    async with host.client.subscribe(REPLAY_EVENTS, m=m["id"], after=await seq(host, m)) as sub:  # sees all
+        state = dict(before)
+        for query, variables in steps:
+            await host.client(query, **variables)
+            fresh = {r["id"]: r for r in (await host.client(REPLAY_LIST, m=m["id"]))["recordings"]}
+            last = (await host.client("query($m: ID!) { meeting(id: $m) { eventSeq } }", m=m["id"]))["meeting"]
+            # Everything up to the meeting's last event, folded in: a change without an event fails here.
+            while True:
+                item = await sub.next()
+                assert item is not None
+                e = item["meetingEvents"]
+                if "recording" in e:
+                    state[e["recording"]["id"]] = e["recording"]
+                if e["seq"] >= last["eventSeq"]:
+                    break
+            assert state == fresh, (query, state, fresh)
+    # The main one, Design and Sales in the first opening, Design again in the second (Bob has no planned room).
+    assert len(state) == 4 and {r["status"] for r in state.values()} == {"STOPPED"}
