@@ -11,6 +11,7 @@ import pytest
 from protocol.media_control import MediaState, RecordingChanged, RoomRecording, Watch, encode
 from tests.conftest import EDGE_SECRET, RunningServer
 from tests.support.edge_feed import feed, recv
+from tests.support.sql_count import statements
 from tests.support.world import Person, World, live_meeting, seq
 
 pytestmark = pytest.mark.timeout(60)
@@ -241,3 +242,21 @@ async def test_recording_events_replay_to_the_fresh_list(world: World) -> None:
             assert state == fresh, (query, state, fresh)
     # The main one, Design and Sales in the first opening, Design again in the second (Bob has no planned room).
     assert len(state) == 4 and {r["status"] for r in state.values()} == {"STOPPED"}
+
+
+async def test_breakout_changes_cost_one_look_up_while_nothing_records(server: RunningServer, world: World) -> None:
+    # Every move between rooms asks whether a room needs a recording: while the meeting does not record, that is
+    # one indexed SELECT of its open recordings and nothing else.
+    host, _alice, bob, m, (_design, sales) = await meeting_with_rooms(world)
+    await host.client(OPEN, i={"meetingId": m["id"]})
+    with statements(server) as sql:
+        await host.client(MOVE, p=bob.participant_id, r=sales["id"])
+    idle, idle_total = [s for s in sql if "recordings" in s], len(sql)
+    assert len(idle) == 1 and idle[0].startswith("SELECT"), idle
+    await host.client(MOVE, p=bob.participant_id, r=None)
+    await host.client(START, m=m["id"])
+    with statements(server) as sql:
+        await host.client(MOVE, p=bob.participant_id, r=sales["id"])
+    busy = [s for s in sql if "recordings" in s or "breakout" in s]
+    assert any(s.startswith("INSERT INTO recordings") for s in busy), busy  # Sales's recording began
+    print(f"move between rooms: {idle_total} statements not recording (1 of them ours), {len(sql)} while recording")
