@@ -1,7 +1,8 @@
 """Tables of api/recordings.
 
-A recording is one continuous capture session of a meeting (start → optional pauses → stop); the media files
-are written by the edge (per-track, encoded) and composed by workers later. ``recorded_s`` plus the running
+A recording is one continuous capture session of a meeting's main room or of one of its breakout rooms (start →
+optional pauses → stop); the media files are written by the edge (per-track, encoded) and composed by workers
+later. ``recorded_s`` plus the running
 period since ``capturing_since`` is how much meeting time it holds, pauses excluded.
 """
 
@@ -21,6 +22,11 @@ class Recording(Base):
     meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16))  # recording | paused | stopped | processing | ready | failed
+    breakout_room_id: Mapped[str | None] = mapped_column(String(32), nullable=True, default=None)
+    """The breakout room this recording holds (None: the main room). Not a foreign key: the room may be deleted
+    later, its recordings stay."""
+    breakout_room_name: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
+    """The room's name when it was recorded."""
     started_by: Mapped[str | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"), nullable=True)
     """Who started it; None for auto-recording (or the owner acting from outside the call)."""
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -116,6 +116,43 @@ class TrackTap:
             log.error("closing a recorded track failed: %s", exc)
 
 
+@dataclass(frozen=True, slots=True)
+class Tapped:
+    """A recordable track flowing now, and the room (None: the main room) its participant is in."""
+
+    participant_id: str
+    mid: str
+    room: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TapPlan:
+    close: list[tuple[str, str]]
+    """Taps to close, by (participant, mid)."""
+    open: list[tuple[Tapped, str]]
+    """Tracks to tap, each with the recording (its room's) to write into."""
+
+
+def plan_taps(taps: dict[tuple[str, str], str], tracks: list[Tapped], recordings: dict[str | None, str]) -> TapPlan:
+    """Which taps to close and open so that each flowing track is recorded into its room's recording, and only
+    there. ``taps``: the open taps' recordings by (participant, mid); ``recordings``: the recording capturing
+    now in each room (None: the main room). A track whose room's recording changed (stopped, paused: a resume
+    gives the same id but the taps were closed) or whose participant changed rooms closes and, when its new
+    room records, opens again into that room's recording: a recording never holds another room's media."""
+    flowing = {(t.participant_id, t.mid): t for t in tracks}
+    close = [
+        key
+        for key, recording_id in taps.items()
+        if key not in flowing or recordings.get(flowing[key].room) != recording_id
+    ]
+    open_ = []
+    for key, t in flowing.items():
+        want = recordings.get(t.room)
+        if want is not None and (key not in taps or key in close):
+            open_.append((t, want))
+    return TapPlan(close, open_)
+
+
 def open_tap(
     directory: Path, track_id: str, mime_type: str, participant_id: str, display_name: str, source: str
 ) -> TrackTap:

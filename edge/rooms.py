@@ -29,7 +29,7 @@ from typing import Any
 
 from edge.captions import Captioner
 from edge.control import ControlFeed
-from edge.recorder import TrackTap, open_tap, recordable
+from edge.recorder import Tapped, TrackTap, open_tap, plan_taps, recordable
 from edge.removals import Removals
 from edge.session import NEGOTIATION_TIMEOUT_S, Session, SessionError, SubscribeError
 from edge.settings import Settings
@@ -78,8 +78,8 @@ class Enforced:
     ended: bool = False
     audio_blocked: set[str] = field(default_factory=set)
     removed: set[str] = field(default_factory=set)
-    recording_id: str | None = None
-    """The recording capturing now (the edge's recording taps write under its id)."""
+    recordings: dict[str | None, str] = field(default_factory=dict)
+    """The recordings capturing now, by room (None: the main room): each room's taps write under its own id."""
     participants: int = 0
     """Admitted participants in the whole meeting, on every edge (0: not told yet)."""
 
@@ -113,8 +113,9 @@ class Rooms:
         if control is not None:
             control.handler = self
         self._tasks: set[asyncio.Task[object]] = set()
-        self.recording: dict[str, tuple[str, dict[tuple[str, str], TrackTap]]] = {}
-        """Per meeting being recorded on this edge: the recording id and its taps by (participant, mid)."""
+        self.recording: dict[str, dict[tuple[str, str], tuple[str, TrackTap]]] = {}
+        """Per meeting being recorded on this edge: its taps by (participant, mid), each with the recording (of the
+        participant's room) it writes to."""
         self._joining: dict[str, int] = {}
         """Joins in progress per meeting (waiting for its state): the meeting stays watched meanwhile."""
         self.captioner: Captioner | None = None
@@ -231,7 +232,9 @@ class Rooms:
             before = facts.audio_blocked
             facts.audio_blocked = set(msg.audio_blocked)
             facts.removed = set(msg.removed)
-            facts.recording_id = msg.recording_id
+            facts.recordings = {r.room_id: r.recording_id for r in msg.room_recordings}
+            if msg.recording_id is not None:
+                facts.recordings[None] = msg.recording_id
             self._sync_recording(msg.meeting_id)
             self._set_meeting_size(msg.meeting_id, msg.participants)
             if facts.ended:
@@ -257,7 +260,10 @@ class Rooms:
         elif isinstance(msg, RecordingChanged):
             facts = self.enforced.get(msg.meeting_id)
             if facts is not None:
-                facts.recording_id = msg.recording_id
+                if msg.recording_id is None:
+                    facts.recordings.pop(msg.room_id, None)
+                else:
+                    facts.recordings[msg.room_id] = msg.recording_id
                 self._sync_recording(msg.meeting_id)
         elif isinstance(msg, MeetingSize):
             self._set_meeting_size(msg.meeting_id, msg.participants)
@@ -309,60 +315,55 @@ class Rooms:
     # -- recording ----------------------------------------------------------------------------------------------
 
     def _sync_recording(self, meeting_id: str) -> None:
-        """Make the taps match what should be recorded now: every flowing, recordable track of everyone in the
-        meeting's main room while the API says a recording captures, nothing otherwise. Breakout rooms are rooms
-        of their own: their tracks never go into the meeting's recording (a private breakout conversation
-        would otherwise be mixed into what everyone may play back)."""
+        """Make the taps match what should be recorded now: every flowing, recordable track of everyone in a room
+        the API says is capturing, into that room's recording, nothing otherwise. A participant's room is the one
+        its join token names (``None``: the main room), the room whose media it sends and hears. Each breakout
+        room has a recording of its own: a recording never mixes rooms (a private breakout conversation would
+        otherwise be mixed into what everyone may play back)."""
         facts = self.enforced.get(meeting_id)
-        want = facts.recording_id if facts is not None else None
-        current = self.recording.get(meeting_id)
-        if current is not None and current[0] != want:
-            for (pid, mid), tap in current[1].items():
-                session = self.sessions.get((meeting_id, pid))
-                if session is not None and mid in session.published:
-                    session.published[mid].record(None)
-                tap.close()
-            del self.recording[meeting_id]
-            current = None
-        if want is None:
-            return
-        if current is None:
-            current = self.recording[meeting_id] = (want, {})
-        taps = current[1]
-        for (pid, mid), tap in list(taps.items()):
-            session = self.sessions.get((meeting_id, pid))
-            if session is None or mid not in session.published:
-                tap.close()  # the participant left or the track ended
-                del taps[(pid, mid)]
-        directory = self.settings.recordings_dir / want
+        wanted = facts.recordings if facts is not None else {}
+        taps = self.recording.get(meeting_id, {})
+        tracks: list[Tapped] = []
         for (m, pid), session in self.sessions.items():
-            if m != meeting_id:
-                continue
             conn = self.conns.get((m, pid))
-            if conn is None or conn.claims.room is not None:
-                continue  # in a breakout room (or gone): not the main room's recording
+            if m != meeting_id or conn is None:
+                continue
             for mid, published in session.published.items():
-                if (pid, mid) in taps or not published.ready.is_set() or published.codec is None:
-                    continue
-                if not recordable(published.codec.mimeType):
-                    continue
-                track_id = f"{pid}-{mid}-{secrets.token_hex(3)}"  # a reconnect reuses mids: keep files apart
-                mime = published.codec.mimeType
-                source = session.sources.get(mid, "") or ("microphone" if mime.startswith("audio") else "camera")
-                try:
-                    tap = open_tap(
-                        directory,
-                        track_id,
-                        mime,
-                        pid,
-                        conn.claims.display_name,
-                        source,
-                    )
-                except (OSError, ValueError) as exc:
-                    log.error("cannot record track %s of %s in meeting %s: %s", mid, pid, meeting_id, exc)
-                    continue
-                taps[(pid, mid)] = tap
-                published.record(tap.on_rtp)
+                if published.ready.is_set() and published.codec is not None and recordable(published.codec.mimeType):
+                    tracks.append(Tapped(pid, mid, conn.claims.room))
+        plan = plan_taps({key: rec for key, (rec, _tap) in taps.items()}, tracks, wanted)
+        for pid, mid in plan.close:
+            _rec, tap = taps.pop((pid, mid))
+            owner = self.sessions.get((meeting_id, pid))
+            if owner is not None and mid in owner.published:
+                owner.published[mid].record(None)
+            tap.close()  # the recording stopped or paused, the participant left or changed rooms, the track ended
+        if not wanted:
+            self.recording.pop(meeting_id, None)
+            return
+        taps = self.recording.setdefault(meeting_id, taps)
+        for t, recording_id in plan.open:
+            publisher = self.sessions[(meeting_id, t.participant_id)]
+            claims = self.conns[(meeting_id, t.participant_id)].claims
+            published = publisher.published[t.mid]
+            assert published.codec is not None  # planned from tracks with a codec
+            mime = published.codec.mimeType
+            source = publisher.sources.get(t.mid, "") or ("microphone" if mime.startswith("audio") else "camera")
+            track_id = f"{t.participant_id}-{t.mid}-{secrets.token_hex(3)}"  # a reconnect reuses mids
+            try:
+                tap = open_tap(
+                    self.settings.recordings_dir / recording_id,
+                    track_id,
+                    mime,
+                    t.participant_id,
+                    claims.display_name,
+                    source,
+                )
+            except (OSError, ValueError) as exc:
+                log.error("cannot record track %s of %s in meeting %s: %s", t.mid, t.participant_id, meeting_id, exc)
+                continue
+            taps[(t.participant_id, t.mid)] = (recording_id, tap)
+            published.record(tap.on_rtp)
 
     # -- rooms and speakers -----------------------------------------------------------------------------------
 

@@ -9,12 +9,13 @@ what changes; the edge sends back what only it can observe (the dominant speaker
 
 Edge → API                                   API → edge
 - ``watch {meetingId}``                      - ``mediaState {meetingId, ended, audioBlocked[], removed[],
-                                               recordingId, participants}``
+                                               recordingId, roomRecordings[], participants}``
 - ``unwatch {meetingId}``                      (after ``watch``, and again whenever the API may have missed
 - ``dominantSpeaker {meetingId,                 events: the edge replaces its state with it)
   participantId|null}``                      - ``participantMedia {meetingId, participantId, audioBlocked,
                                                removed}`` (one participant's facts changed)
-                                             - ``recording {meetingId, recordingId|null}`` (capture on/off)
+                                             - ``recording {meetingId, recordingId|null, roomId?}`` (capture
+                                               on/off, of the main room or of breakout room ``roomId``)
                                              - ``meetingSize {meetingId, participants}`` (admitted
                                                participants, on every edge: the large-meeting audio rule)
                                              - ``meetingEnded {meetingId}``
@@ -90,6 +91,8 @@ class Caption:
 
 
 MAX_CAPTION_CHARS = 500
+MAX_ROOMS = 1000
+"""Bound on the breakout rooms one ``mediaState`` lists (the API allows 50 per meeting)."""
 LANGUAGE = Check(max_len=12, pattern=r"([a-z]{2,3}(-[a-z0-9]{2,8})?)?", noun="an ISO 639 code such as 'en' or 'pt-br'")
 
 
@@ -148,6 +151,14 @@ class MeetingEdges:
 
 
 @dataclass(frozen=True, slots=True)
+class RoomRecording:
+    """A breakout room capturing now, into its own recording (a recording never mixes rooms)."""
+
+    room_id: Id
+    recording_id: Id
+
+
+@dataclass(frozen=True, slots=True)
 class MediaState:
     """API → edge: everything the edge must enforce for a meeting, as of now. Replaces earlier state."""
 
@@ -160,9 +171,14 @@ class MediaState:
     """Participants removed from the meeting (or back in its waiting room): disconnect them and refuse their
     join tokens."""
     recording_id: Id | None = None
-    """The recording capturing now (None: not recording, or paused): the edge writes tracks under its id."""
+    """The main room's recording capturing now (None: not recording, or paused): the edge writes the main room's
+    tracks under its id."""
     participants: Count = 0
     """Admitted participants in the whole meeting (on every edge)."""
+    room_recordings: Annotated[tuple[RoomRecording, ...], Check(max_items=MAX_ROOMS)] = field(
+        default=(), metadata={"omit_empty": True}
+    )
+    """The breakout rooms capturing now, each into its own recording (empty: none; left out then)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,11 +194,14 @@ class MeetingSize:
 
 @dataclass(frozen=True, slots=True)
 class RecordingChanged:
-    """API → edge: capture started, paused, resumed or stopped (``recording_id`` None: do not capture)."""
+    """API → edge: capture started, paused, resumed or stopped (``recording_id`` None: do not capture) in the
+    main room, or in breakout room ``room_id``."""
 
     TYPE: ClassVar[str] = "recording"
     meeting_id: Id
     recording_id: Id | None
+    room_id: Id | None = field(default=None, metadata={"omit_empty": True})
+    """None: the main room (the key is left out, as before breakout rooms were recorded)."""
 
 
 @dataclass(frozen=True, slots=True)

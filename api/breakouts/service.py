@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -56,6 +56,15 @@ HELP_LIMIT, HELP_WINDOW_S = 3, 60.0
 """A participant may ask for help this often: enough to repeat a request, not enough to flood the hosts."""
 SWEEP_EVERY_S = 1.0
 """How often each API process looks for due closes: the most a timer or countdown can overrun."""
+
+room_change_hooks: list[Callable[[Tx, Meeting, Participant | None], Awaitable[None]]] = []
+"""Called in the transaction, holding the meeting row's lock, after rooms opened or closed or someone changed
+rooms (``api.recordings`` gives each room its own recording). The last argument is who acted (None: the clock)."""
+
+
+async def _rooms_changed(tx: Tx, m: Meeting, actor: Participant | None) -> None:
+    for hook in room_change_hooks:
+        await hook(tx, m, actor)
 
 
 class AssignOrder(StrEnum):
@@ -120,6 +129,7 @@ async def _finish_close(tx: Tx, m: Meeting, st: BreakoutState, actor: Participan
         await _move(tx, p, None, actor)
     _store_schedule(st, deadline.closed(schedule_of(st)))
     await _emit_breakouts(tx, m, EventType.BREAKOUT_ROOMS_CLOSED, actor, Role.HOST)
+    await _rooms_changed(tx, m, actor)
 
 
 async def _settle(tx: Tx, m: Meeting, st: BreakoutState | None) -> bool:
@@ -396,7 +406,9 @@ async def open_rooms(
             if p.id in plan:
                 await _move(tx, p, plan[p.id], a.participant)
         # After the moves, so the room list it carries shows who is in each room.
-        return await _emit_breakouts(tx, a.meeting, EventType.BREAKOUT_ROOMS_OPENED, a.participant, a.role)
+        b = await _emit_breakouts(tx, a.meeting, EventType.BREAKOUT_ROOMS_OPENED, a.participant, a.role)
+        await _rooms_changed(tx, a.meeting, a.participant)
+        return b
 
 
 async def close_rooms(svc: Services, principal: Principal | None, meeting_id: str, *, grace_s: int | None) -> Breakouts:
@@ -471,6 +483,7 @@ async def move(svc: Services, principal: Principal | None, participant_id: str, 
         if room_id is not None:
             await _room_of(tx.session, a.meeting.id, room_id)
         await _move(tx, t, room_id, a.participant)
+        await _rooms_changed(tx, a.meeting, a.participant)
     return t
 
 
@@ -488,6 +501,7 @@ async def join_room(svc: Services, principal: Principal | None, meeting_id: str,
                 raise ForbiddenError("the host assigns breakout rooms in this meeting; you may not choose one")
             await _room_of(tx.session, a.meeting.id, room_id)
         await _move(tx, p, room_id, p)
+        await _rooms_changed(tx, a.meeting, p)
     return p
 
 

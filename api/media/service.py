@@ -19,7 +19,15 @@ from dbschema.models import Meeting, Participant
 from dbschema.recordings import Recording
 from protocol.events import EventType
 from protocol.events import MeetingEvent as BusEvent
-from protocol.media_control import ApiToEdge, MediaState, MeetingEnded, MeetingSize, ParticipantMedia, RecordingChanged
+from protocol.media_control import (
+    ApiToEdge,
+    MediaState,
+    MeetingEnded,
+    MeetingSize,
+    ParticipantMedia,
+    RecordingChanged,
+    RoomRecording,
+)
 
 LIVE = ("admitted",)
 OFF_MEDIA = ("removed", "waiting")
@@ -46,12 +54,16 @@ class MeetingMedia:
     audio_blocked: set[str] = field(default_factory=set)
     removed: set[str] = field(default_factory=set)
     recording_id: str | None = None
+    """The main room's recording capturing now."""
+    room_recordings: dict[str, str] = field(default_factory=dict)
+    """Breakout room id → its recording capturing now."""
     admitted: set[str] = field(default_factory=set)
     """Who is in the meeting now (its size decides the edges' large-meeting audio rule)."""
 
     def snapshot(self) -> MediaState:
         blocked, removed = tuple(sorted(self.audio_blocked)), tuple(sorted(self.removed))
-        return MediaState(self.meeting_id, self.ended, blocked, removed, self.recording_id, len(self.admitted))
+        rooms = tuple(RoomRecording(room, rec) for room, rec in sorted(self.room_recordings.items()))
+        return MediaState(self.meeting_id, self.ended, blocked, removed, self.recording_id, len(self.admitted), rooms)
 
     def apply(self, ev: BusEvent) -> list[ApiToEdge]:
         """Fold ``ev`` in; returns the messages that tell an edge what changed (usually none)."""
@@ -67,10 +79,19 @@ class MeetingMedia:
             return [self.snapshot()]
         if ev.type in _RECORDING_EVENTS:
             rec = ev.data["recording"]
+            room = rec.get("breakoutRoomId")
             capturing = rec["id"] if rec["status"] == "recording" else None
-            if capturing != self.recording_id:
+            if room is None and capturing != self.recording_id:
                 self.recording_id = capturing
                 out.append(RecordingChanged(self.meeting_id, capturing))
+            elif room is not None:
+                held = self.room_recordings.get(room)
+                if capturing is not None and capturing != held:
+                    self.room_recordings[room] = capturing
+                    out.append(RecordingChanged(self.meeting_id, capturing, room))
+                elif capturing is None and held == rec["id"]:  # not an older recording of the room stopping late
+                    del self.room_recordings[room]
+                    out.append(RecordingChanged(self.meeting_id, None, room))
         if ev.participant is not None:
             p = ev.participant
             self._set(out, p["id"], blocked=bool(p.get("mutedByHost")), removed=p.get("state") in OFF_MEDIA)
@@ -102,10 +123,17 @@ async def load_media_state(svc: Services, meeting_id: str) -> MeetingMedia:
                 Participant.meeting_id == meeting_id, Participant.state.in_((*OFF_MEDIA, *LIVE))
             )
         )
-        recording = await session.scalar(
-            select(Recording.id).where(Recording.meeting_id == meeting_id, Recording.status == "recording").limit(1)
+        capturing = await session.execute(
+            select(Recording.id, Recording.breakout_room_id).where(
+                Recording.meeting_id == meeting_id, Recording.status == "recording"
+            )
         )
-        state = MeetingMedia(meeting_id, seq=m.event_seq, ended=m.status == "ended", recording_id=recording)
+        state = MeetingMedia(meeting_id, seq=m.event_seq, ended=m.status == "ended")
+        for rec_id, room in capturing:
+            if room is None:
+                state.recording_id = rec_id
+            else:
+                state.room_recordings[room] = rec_id
         for pid, pstate, muted in rows:
             if pstate in OFF_MEDIA:
                 state.removed.add(pid)

@@ -215,6 +215,9 @@ async def gather(svc: Services, user_id: str) -> ExportPlan:
             {
                 "id": r.id,
                 "title": r.title,
+                "breakout_room": (
+                    {"id": r.breakout_room_id, "name": r.breakout_room_name} if r.breakout_room_id else None
+                ),
                 "status": r.status,
                 "started_at": _ts(r.started_at),
                 "stopped_at": _ts(r.stopped_at),

@@ -12,7 +12,10 @@ from api.recordings.types import Recording, RecordingShareLink, TranscriptLine, 
 
 @strawberry.type
 class RecordingQuery:
-    @strawberry.field(description="The meeting's recordings, oldest first (anyone who may read the meeting).")
+    @strawberry.field(
+        description="The meeting's recordings, oldest first: the main room's and each breakout room's "
+        "(`breakoutRoom`), for anyone who may read the meeting."
+    )
     async def recordings(self, info: strawberry.Info, meeting_id: strawberry.ID) -> list[Recording]:
         c = ctx(info)
         return [Recording.of(r) for r in await service.list_for(c.services, c.principal, meeting_id)]

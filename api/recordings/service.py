@@ -2,7 +2,13 @@
 share links. No Strawberry here.
 
 Rules:
-- at most one recording is capturing or paused per meeting; starting another while one is open is CONFLICT;
+- at most one recording of the main room is capturing or paused per meeting; starting another while one is open
+  is CONFLICT;
+- a recording never mixes rooms: while the main room's recording is open and breakout rooms are open, each
+  breakout room with someone in it has a recording of its own, in step with the main one (paused, resumed and
+  stopped with it, stopped when the rooms close; ``api.recordings.rooms`` decides). The main recording records
+  the main room only. A breakout room's recording is one of the meeting's recordings like any other (listed,
+  watched, renamed, shared and deleted under the same rules);
 - every state change is announced to everyone in the meeting (``RECORDING_*`` events), so clients can show
   the "recording" indicator (consent), and the edges learn through the control feed when to tap media;
 - a meeting with ``auto_record`` starts recording when it goes live; ending the meeting stops its recording;
@@ -25,6 +31,8 @@ from sqlalchemy import select, update
 
 from api import validation
 from api.audit import service as audit
+from api.breakouts import service as breakouts_service
+from api.breakouts import store as breakouts_store
 from api.db import Tx
 from api.errors import BadPasscodeError, ConflictError, ForbiddenError, NotFoundError, RateLimitedError
 from api.meetings import service as meetings_service
@@ -36,8 +44,10 @@ from api.participants.service import (
     meeting_end_hooks,
     meeting_start_hooks,
 )
+from api.recordings.rooms import room_recordings
 from api.security import Principal
 from api.services import Services
+from dbschema.breakouts import BreakoutRoom
 from dbschema.models import Meeting, Participant, utcnow
 from dbschema.recordings import Recording, RecordingShare
 from protocol.events import EventType
@@ -56,6 +66,8 @@ def recording_snapshot(r: Recording) -> dict[str, Any]:
     return {
         "id": r.id,
         "meetingId": r.meeting_id,
+        "breakoutRoomId": r.breakout_room_id,
+        "breakoutRoomName": r.breakout_room_name,
         "title": r.title,
         "status": r.status,
         "startedBy": r.started_by,
@@ -93,10 +105,23 @@ class ShareLink:
 
 
 async def _open_recording(tx: Tx, meeting_id: str) -> Recording | None:
+    """The main room's open recording."""
     result = await tx.session.execute(
-        select(Recording).where(Recording.meeting_id == meeting_id, Recording.status.in_(OPEN)).limit(1)
+        select(Recording)
+        .where(Recording.meeting_id == meeting_id, Recording.breakout_room_id.is_(None), Recording.status.in_(OPEN))
+        .limit(1)
     )
     return result.scalar_one_or_none()
+
+
+async def _open_recordings(tx: Tx, meeting_id: str) -> list[Recording]:
+    """Every open recording of the meeting: the main room's and the breakout rooms'."""
+    result = await tx.session.execute(
+        select(Recording)
+        .where(Recording.meeting_id == meeting_id, Recording.status.in_(OPEN))
+        .order_by(Recording.started_at, Recording.id)
+    )
+    return list(result.scalars())
 
 
 def _require_host(a: Acting, doing: str) -> None:
@@ -108,16 +133,21 @@ async def _emit(tx: Tx, r: Recording, type: EventType, actor: Participant | None
     await tx.emit(r.meeting_id, type, actor_id=actor.id if actor else None, data={"recording": recording_snapshot(r)})
 
 
-async def _begin(tx: Tx, m: Meeting, actor: Participant | None) -> Recording:
+async def _begin(
+    tx: Tx, m: Meeting, actor: Participant | None, room: BreakoutRoom | None = None, status: str = CAPTURING
+) -> Recording:
     now = utcnow()
+    where = f" - {room.name}" if room is not None else ""
     r = Recording(
         id=new_id(),
         meeting_id=m.id,
-        title=f"{m.title} - {now:%Y-%m-%d %H:%M} UTC"[:TITLE_MAX],
-        status=CAPTURING,
+        breakout_room_id=room.id if room is not None else None,
+        breakout_room_name=room.name if room is not None else None,
+        title=f"{m.title}{where} - {now:%Y-%m-%d %H:%M} UTC"[:TITLE_MAX],
+        status=status,
         started_by=actor.id if actor else None,
         started_at=now,
-        capturing_since=now,
+        capturing_since=now if status == CAPTURING else None,
         recorded_s=0.0,
         progress=0,
         views=0,
@@ -137,7 +167,9 @@ async def start(svc: Services, principal: Principal | None, meeting_id: str) -> 
             raise ConflictError("the meeting has not started; recording starts once someone is in it")
         if await _open_recording(tx, meeting_id) is not None:
             raise ConflictError("this meeting is already being recorded")
-        return await _begin(tx, a.meeting, a.participant)
+        r = await _begin(tx, a.meeting, a.participant)
+        await _sync_rooms(tx, a.meeting, a.participant)
+        return r
 
 
 async def pause(svc: Services, principal: Principal | None, meeting_id: str) -> Recording:
@@ -145,9 +177,9 @@ async def pause(svc: Services, principal: Principal | None, meeting_id: str) -> 
         a, r = await _open_for(tx, principal, meeting_id, "pause recording")
         if r.status != CAPTURING:
             raise ConflictError("the recording is already paused")
-        _close_period(r)
-        r.status = PAUSED
+        _pause(r)
         await _emit(tx, r, EventType.RECORDING_PAUSED, a.participant)
+        await _sync_rooms(tx, a.meeting, a.participant)
         return r
 
 
@@ -156,8 +188,9 @@ async def resume(svc: Services, principal: Principal | None, meeting_id: str) ->
         a, r = await _open_for(tx, principal, meeting_id, "resume recording")
         if r.status != PAUSED:
             raise ConflictError("the recording is not paused")
-        r.status, r.capturing_since = CAPTURING, utcnow()
+        _resume(r)
         await _emit(tx, r, EventType.RECORDING_RESUMED, a.participant)
+        await _sync_rooms(tx, a.meeting, a.participant)
         return r
 
 
@@ -165,6 +198,7 @@ async def stop(svc: Services, principal: Principal | None, meeting_id: str) -> R
     async with svc.db.write() as tx:
         a, r = await _open_for(tx, principal, meeting_id, "stop recording")
         await _stop(tx, r, a.participant)
+        await _sync_rooms(tx, a.meeting, a.participant)
         return r
 
 
@@ -180,6 +214,54 @@ def _close_period(r: Recording) -> None:
     r.capturing_since = None
 
 
+def _pause(r: Recording) -> None:
+    _close_period(r)
+    r.status = PAUSED
+
+
+def _resume(r: Recording) -> None:
+    r.status, r.capturing_since = CAPTURING, utcnow()
+
+
+async def _sync_rooms(tx: Tx, m: Meeting, actor: Participant | None) -> None:
+    """Give each breakout room the recording it should have now (``rooms.room_recordings``), in the transaction
+    that changed the main recording or the rooms, so the events that start and stop the rooms' recordings are
+    published with the change that caused them. The caller holds the meeting row's lock."""
+    open_now = await _open_recordings(tx, m.id)
+    main = next((r for r in open_now if r.breakout_room_id is None), None)
+    by_room = {r.breakout_room_id: r for r in open_now if r.breakout_room_id is not None}
+    if main is None and not by_room:
+        return  # not recording: nothing to look up (the common case for every breakout change)
+    state = await breakouts_store.state(tx.session, m.id)
+    rooms_open = state is not None and state.status != "closed"
+    rooms = await breakouts_store.rooms(tx.session, m.id) if rooms_open else []
+    occupied = (
+        {p.breakout_room_id for p in await breakouts_store.in_rooms(tx.session, m.id) if p.state == "admitted"}
+        if rooms_open
+        else set()
+    )
+    changes = room_recordings(
+        main.status if main is not None else None,
+        rooms_open,
+        [r.id for r in rooms],
+        {rid for rid in occupied if rid is not None},
+        {rid: r.status for rid, r in by_room.items()},
+    )
+    named = {room.id: room for room in rooms}
+    for rid in changes.stop:
+        await _stop(tx, by_room[rid], actor)
+    for rid in changes.set_status:
+        r = by_room[rid]
+        if changes.status == PAUSED:
+            _pause(r)
+            await _emit(tx, r, EventType.RECORDING_PAUSED, actor)
+        else:
+            _resume(r)
+            await _emit(tx, r, EventType.RECORDING_RESUMED, actor)
+    for rid in changes.start:
+        await _begin(tx, m, actor, named[rid], changes.status)
+
+
 async def _open_for(tx: Tx, principal: Principal | None, meeting_id: str, doing: str) -> tuple[Acting, Recording]:
     a = await acting(tx, meeting_id, principal)
     _require_host(a, doing)
@@ -193,16 +275,17 @@ async def _open_for(tx: Tx, principal: Principal | None, meeting_id: str, doing:
 async def _auto_start(tx: Tx, m: Meeting) -> None:
     if m.auto_record and await _open_recording(tx, m.id) is None:
         await _begin(tx, m, None)
+        await _sync_rooms(tx, m, None)
 
 
 async def _stop_on_end(tx: Tx, m: Meeting, actor: Participant | None) -> None:
-    r = await _open_recording(tx, m.id)
-    if r is not None:
+    for r in await _open_recordings(tx, m.id):  # the main room's and every breakout room's
         await _stop(tx, r, actor)
 
 
 meeting_start_hooks.append(_auto_start)
 meeting_end_hooks.append(_stop_on_end)
+breakouts_service.room_change_hooks.append(_sync_rooms)
 
 
 # -- reading and managing ----------------------------------------------------------------------------------
@@ -254,6 +337,11 @@ async def delete(svc: Services, principal: Principal | None, recording_id: str) 
     """Delete a recording and its files. An open recording must be stopped first (CONFLICT)."""
     async with svc.db.write() as tx:
         a, r = await _managed(tx, principal, recording_id, "delete recordings")
+        if r.status in OPEN and r.breakout_room_id is not None:
+            raise ConflictError(
+                "a breakout room's recording runs until the rooms close or the meeting's recording stops; "
+                "delete it after that"
+            )
         if r.status in OPEN:
             raise ConflictError("stop the recording before deleting it")
         snapshot = recording_snapshot(r)

@@ -64,10 +64,23 @@ class TranscriptLine:
         )
 
 
-@strawberry.type(description="One cloud recording of a meeting (one start-to-stop session, pauses excluded).")
+@strawberry.type(description="The breakout room a recording holds, as it was named when it was recorded.")
+class RecordedBreakoutRoom:
+    id: strawberry.ID = strawberry.field(description="The room's id (the room itself may have been deleted since).")
+    name: str
+
+
+@strawberry.type(
+    description="One cloud recording of a meeting's main room or of one of its breakout rooms (one start-to-stop "
+    "session, pauses excluded). A recording never mixes rooms: while breakout rooms are open, the main room's "
+    "recording holds the main room only and each occupied breakout room is recorded on its own."
+)
 class Recording:
     id: strawberry.ID
     meeting_id: strawberry.ID
+    breakout_room: RecordedBreakoutRoom | None = strawberry.field(
+        description="The breakout room this recording holds; null for the meeting's main room."
+    )
     title: str
     status: RecordingStatus
     started_by_id: strawberry.ID | None = strawberry.field(description="Null when auto-recording started it.")
@@ -85,6 +98,11 @@ class Recording:
         return cls(
             id=strawberry.ID(s["id"]),
             meeting_id=strawberry.ID(s["meetingId"]),
+            breakout_room=(
+                RecordedBreakoutRoom(id=strawberry.ID(s["breakoutRoomId"]), name=s["breakoutRoomName"] or "")
+                if s.get("breakoutRoomId")
+                else None
+            ),
             title=s["title"],
             status=RecordingStatus(s["status"]),
             started_by_id=strawberry.ID(s["startedBy"]) if s["startedBy"] else None,

@@ -126,6 +126,7 @@ async def test_export_has_mine_and_not_others_private_things(
     assert "other's own message" not in json.dumps(data)
     [rec] = mine["recordings"]
     assert rec["id"] == rid and rec["files"] == [f"recordings/{rid}/recording.mp4"]
+    assert rec["breakout_room"] is None  # the main room's (a breakout room's names its room: id and name)
     assert rec["transcript"] == [
         {"start_s": 0.0, "end_s": 1.5, "speaker": "Host", "text": "hello all", "language": "en"}
     ]

@@ -103,7 +103,7 @@ async def test_the_edge_records_encoded_tracks_the_workers_can_compose(
             await eventually(lambda: all(len(c.peer.frames_by_track) >= 2 for c in clients), timeout=15)
 
             rec = (await host.client(START, m=m["id"]))["startRecording"]
-            await eventually(lambda: len(rooms.recording.get(m["id"], ("", {}))[1]) == 4, timeout=5)
+            await eventually(lambda: len(rooms.recording.get(m["id"], {})) == 4, timeout=5)
             started = time.monotonic()
             # Each speaks once, in turn, while the recording runs (espeak-ng sentences of about 3 s).
             clients[1].mic.say(ALICE_SAYS)
@@ -182,46 +182,134 @@ async def test_the_edge_records_encoded_tracks_the_workers_can_compose(
 BREAKOUT_CREATE = "mutation($i: CreateBreakoutRoomsInput!) { createBreakoutRooms(input: $i) { rooms { id } } }"
 BREAKOUT_ASSIGN = "mutation($i: AssignBreakoutRoomsInput!) { assignBreakoutRooms(input: $i) { status } }"
 BREAKOUT_OPEN = "mutation($i: OpenBreakoutRoomsInput!) { openBreakoutRooms(input: $i) { status } }"
+BREAKOUT_CLOSE = "mutation($m: ID!) { closeBreakoutRooms(meetingId: $m, graceSeconds: 0) { status } }"
+LIST = "query($m: ID!) { recordings(meetingId: $m) { id status breakoutRoom { id name } } }"
+BOB_SAYS = "please send the budget report to the finance team tomorrow"
 
 
-async def test_the_meeting_recording_holds_the_main_room_only(
+async def test_each_breakout_room_is_recorded_on_its_own_and_the_main_recording_holds_the_main_room_only(
     server: RunningServer, world: World, tmp_path: Path
 ) -> None:
-    # Bob talks in a breakout room while the host, in the main room, records: the recording is the main room's.
+    # The host records; breakout rooms open with Bob in "Room 1" and Alice left in the main room with the host;
+    # both speak at once, each in their room; the rooms close (Bob comes back), the recording stops. Two
+    # recordings: the main room's holds the host and Alice throughout and Bob only while he was in the main room,
+    # Room 1's holds Bob only; each transcript has its room's words and none of the other's.
     host, m = await live_meeting(world)
-    bob, _joined = await world.join(await world.user("Bob"), m)
-    room = (await host.client(BREAKOUT_CREATE, i={"meetingId": m["id"], "names": ["Side"]}))["createBreakoutRooms"]
-    room_id = room["rooms"][0]["id"]
+    alice, _ = await world.join(await world.user("Alice"), m)
+    bob, _ = await world.join(await world.user("Bob"), m)
+    created = await host.client(BREAKOUT_CREATE, i={"meetingId": m["id"], "names": ["Room 1"]})
+    room_id = created["createBreakoutRooms"]["rooms"][0]["id"]
     plan = [{"participantId": bob.participant_id, "roomId": room_id}]
     await host.client(BREAKOUT_ASSIGN, i={"meetingId": m["id"], "assignments": plan})
-    await host.client(BREAKOUT_OPEN, i={"meetingId": m["id"], "durationMinutes": 15})
-    tokens = [str((await p.client(TOKEN, m=m["id"]))["refreshJoinToken"]["token"]) for p in (host, bob)]
+    people = (host, alice, bob)
+
+    async def token(who: Any) -> str:
+        return str((await who.client(TOKEN, m=m["id"]))["refreshJoinToken"]["token"])
 
     async with recording_edge(server, tmp_path) as (edge, rooms):
-        clients = [AvClient(await connect(edge.url)) for _ in tokens]
+        clients: list[AvClient] = []
+
+        def taps() -> dict[tuple[str, str], tuple[str, Any]]:
+            return rooms.recording.get(m["id"], {})
+
+        def tapped(pid: str, recording_id: str) -> bool:
+            # Both of the participant's tracks written into that recording (a packet each: the file is usable).
+            mine = [(rec, tap) for (p, _mid), (rec, tap) in taps().items() if p == pid]
+            return len(mine) == 2 and all(rec == recording_id and tap.frames > 0 for rec, tap in mine)
+
+        async def reconnect_bob() -> None:  # a join token names one room: moving rooms is a new connection
+            fresh = await token(bob)  # before connecting: the edge waits only so long for the join
+            await clients[2].close()
+            clients[2] = AvClient(await connect(edge.url))
+            await clients[2].start(fresh)
+
         try:
-            for client, token in zip(clients, tokens, strict=True):
-                await client.start(token)
+            for who in people:
+                fresh = await token(who)
+                clients.append(AvClient(await connect(edge.url)))
+                await clients[-1].start(fresh)
+            main = (await host.client(START, m=m["id"]))["startRecording"]
+            await eventually(lambda: all(tapped(p.participant_id, main["id"]) for p in people), timeout=15)
 
-            def flowing() -> bool:
-                ready = [p.ready.is_set() for s in rooms.sessions.values() for p in s.published.values()]
-                return len(ready) == 4 and all(ready)
-
-            await eventually(flowing, timeout=15)
+            await host.client(BREAKOUT_OPEN, i={"meetingId": m["id"]})
+            [room_rec] = [r for r in (await host.client(LIST, m=m["id"]))["recordings"] if r["breakoutRoom"]]
+            left_main = time.time()
+            await reconnect_bob()
+            await eventually(lambda: tapped(bob.participant_id, room_rec["id"]), timeout=15)
             assert {key[1] for key in rooms.rooms} == {None, room_id}  # two media rooms on this edge
-            rec = (await host.client(START, m=m["id"]))["startRecording"]
-            await eventually(lambda: len(rooms.recording.get(m["id"], ("", {}))[1]) >= 2, timeout=5)
-            clients[1].mic.say(ALICE_SAYS)  # Bob, in the breakout room
-            await asyncio.sleep(1.5)
-            taps = rooms.recording[m["id"]][1]
-            assert {pid for pid, _mid in taps} == {host.participant_id}, taps
+            entered_room = time.time()
+            clients[2].mic.say(BOB_SAYS)  # at the same time: Bob in Room 1, Alice in the main room
+            clients[1].mic.say(ALICE_SAYS)
+            await asyncio.sleep(4.2)
+
+            await host.client(BREAKOUT_CLOSE, m=m["id"])
+            await eventually(lambda: not any(rec == room_rec["id"] for rec, _tap in taps().values()), timeout=5)
+            left_room = time.time()
+            await reconnect_bob()
+            await eventually(lambda: tapped(bob.participant_id, main["id"]), timeout=15)
             await host.client(STOP, m=m["id"])
             await eventually(lambda: m["id"] not in rooms.recording, timeout=5)
+            stopped = time.time()
         finally:
             await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
 
-    tracks = read_recording(tmp_path / rec["id"])
-    assert sorted((t.meta.participant_id, t.meta.kind) for t in tracks) == [
-        (host.participant_id, "audio"),
-        (host.participant_id, "video"),
+    # Both listed under the meeting, the room's with its name.
+    listed = (await alice.client(LIST, m=m["id"]))["recordings"]
+    assert [(r["id"], r["breakoutRoom"]) for r in listed] == [
+        (main["id"], None),
+        (room_rec["id"], {"id": room_id, "name": "Room 1"}),
     ]
+    assert {r["status"] for r in listed} <= {"STOPPED", "PROCESSING", "READY"}
+
+    main_tracks = read_recording(tmp_path / main["id"])
+    room_tracks = read_recording(tmp_path / room_rec["id"])
+    assert all(t.meta.closed for t in [*main_tracks, *room_tracks])
+    # Room 1's recording: Bob's microphone and camera, nobody else's, from his arrival to the rooms' close.
+    assert sorted((t.meta.participant_id, t.meta.display_name, t.meta.kind) for t in room_tracks) == [
+        (bob.participant_id, "Bob", "audio"),
+        (bob.participant_id, "Bob", "video"),
+    ]
+    for t in room_tracks:
+        assert left_main - 0.5 <= t.start <= entered_room and entered_room + 4.0 <= t.end <= left_room + 0.5
+    # The main room's: the host and Alice throughout; Bob before the rooms opened and after they closed, never in
+    # between.
+    by_person: dict[str, list[Any]] = {}
+    for t in main_tracks:
+        by_person.setdefault(t.meta.participant_id, []).append(t)
+    assert set(by_person) == {host.participant_id, alice.participant_id, bob.participant_id}
+    for p in (host, alice):
+        assert sorted(t.meta.kind for t in by_person[p.participant_id]) == ["audio", "video"]
+        for t in by_person[p.participant_id]:
+            assert t.start <= left_main and t.end >= left_room
+    bob_main = by_person[bob.participant_id]
+    assert sorted(t.meta.kind for t in bob_main) == ["audio", "audio", "video", "video"]  # two visits
+    for t in bob_main:
+        assert t.end <= left_main + 0.5 or t.start >= left_room - 0.5, (t.start, t.end, left_main, left_room)
+
+    # What was said: each recording's transcript holds its own room's speech, under the right name, and not a
+    # word of the other room's (Bob and Alice spoke at the same moment).
+    model = load_model()
+    heard: dict[str, dict[str, str]] = {}
+    for rec_id in (main["id"], room_rec["id"]):
+        done = transcribe(tmp_path / rec_id, tmp_path / f"out-{rec_id}", model)
+        lines = heard.setdefault(rec_id, {})
+        for segment in from_json(Path(done.transcript).read_text()):  # noqa: ASYNC240 - the test's own files
+            lines[segment.speaker_name] = f"{lines.get(segment.speaker_name, '')} {segment.text}"
+    assert set(heard[room_rec["id"]]) == {"Bob"}, heard
+    assert wer(BOB_SAYS, heard[room_rec["id"]]["Bob"]) <= 0.3, heard
+    assert "Bob" not in heard[main["id"]] and wer(ALICE_SAYS, heard[main["id"]]["Alice"]) <= 0.3, heard
+    main_words = " ".join(heard[main["id"]].values()).lower()
+    assert not {"budget", "report", "finance", "team"} & set(main_words.replace(".", " ").split()), heard
+
+    # Each composes on its own (the workers' job, unchanged): the room's file covers the room's time only.
+    options = ComposeOptions(width=640, height=360, fps=15, threads=1)
+    room_file = compose(tmp_path / room_rec["id"], tmp_path / f"out-{room_rec['id']}", "gallery", options)
+    main_file = compose(tmp_path / main["id"], tmp_path / f"out-{main['id']}", "gallery", options)
+    for result, tracks in ((room_file, room_tracks), (main_file, main_tracks)):
+        spanned = max(t.end for t in tracks) - min(t.start for t in tracks)
+        assert abs(result.duration - spanned) <= 0.5, (result.duration, spanned)
+    assert 4.0 <= room_file.duration <= left_room - left_main + 0.5, room_file.duration
+    assert left_room - left_main <= main_file.duration <= stopped - left_main + 30, main_file.duration
+    for result in (room_file, main_file):
+        with av.open(result.mp4) as mp4:
+            assert {s.type for s in mp4.streams} == {"video", "audio"}

@@ -6,7 +6,14 @@ from typing import Any
 
 from api.media.service import MeetingMedia
 from protocol.events import Audience, EventType, MeetingEvent
-from protocol.media_control import MediaState, MeetingEnded, MeetingSize, ParticipantMedia
+from protocol.media_control import (
+    MediaState,
+    MeetingEnded,
+    MeetingSize,
+    ParticipantMedia,
+    RecordingChanged,
+    RoomRecording,
+)
 
 
 def event(seq: int, type: EventType, participant: dict[str, Any] | None = None, **kw: Any) -> MeetingEvent:
@@ -66,3 +73,35 @@ def test_the_meeting_size_counts_admitted_participants_only() -> None:
     assert s.snapshot().participants == 2
     assert s.apply(event(5, EventType.PARTICIPANT_LEFT, p("a", state="left"))) == [MeetingSize("m", 1)]
     assert s.snapshot() == MediaState("m", False, (), (), None, 1)
+
+
+def rec(rid: str, status: str, room: str | None = None) -> dict[str, Any]:
+    return {"recording": {"id": rid, "status": status, "breakoutRoomId": room}}
+
+
+def test_each_room_records_into_its_own_recording() -> None:
+    s = MeetingMedia("m", seq=0)
+    assert s.apply(event(1, EventType.RECORDING_STARTED, data=rec("r1", "recording"))) == [RecordingChanged("m", "r1")]
+    assert s.apply(event(2, EventType.RECORDING_STARTED, data=rec("r2", "recording", "b1"))) == [
+        RecordingChanged("m", "r2", "b1")
+    ]
+    assert s.apply(event(3, EventType.RECORDING_STARTED, data=rec("r3", "paused", "b2"))) == []  # not capturing
+    assert s.snapshot() == MediaState("m", False, (), (), "r1", 0, (RoomRecording("b1", "r2"),))
+    assert s.apply(event(4, EventType.RECORDING_PAUSED, data=rec("r2", "paused", "b1"))) == [
+        RecordingChanged("m", None, "b1")
+    ]
+    assert s.apply(event(5, EventType.RECORDING_RESUMED, data=rec("r2", "recording", "b1"))) == [
+        RecordingChanged("m", "r2", "b1")
+    ]
+    # The room's recording stopped and a new one started (the rooms closed and opened again): an event about the
+    # old one arriving after the new one's start changes nothing.
+    assert s.apply(event(6, EventType.RECORDING_STARTED, data=rec("r4", "recording", "b1"))) == [
+        RecordingChanged("m", "r4", "b1")
+    ]
+    assert s.apply(event(7, EventType.RECORDING_STOPPED, data=rec("r2", "stopped", "b1"))) == []
+    assert s.apply(event(8, EventType.RECORDING_STOPPED, data=rec("r4", "stopped", "b1"))) == [
+        RecordingChanged("m", None, "b1")
+    ]
+    assert s.snapshot() == MediaState("m", False, (), (), "r1", 0)
+    # The main room's recording is unaffected by the rooms' and stops on its own event.
+    assert s.apply(event(9, EventType.RECORDING_STOPPED, data=rec("r1", "stopped"))) == [RecordingChanged("m", None)]

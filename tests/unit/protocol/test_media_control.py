@@ -13,6 +13,8 @@ from protocol.media_control import (
     MeetingEnded,
     MeetingSize,
     ParticipantMedia,
+    RecordingChanged,
+    RoomRecording,
     Unwatch,
     Watch,
     encode,
@@ -33,6 +35,12 @@ API_TO_EDGE = [
     MediaState("m1", False, ("p1", "p2"), ()),
     MediaState("m1", True, (), ("p3",)),
     MediaState("m1", False, (), (), "r1", 73),
+    MediaState("m1", False, (), (), "r1", 3, (RoomRecording("b1", "r2"), RoomRecording("b2", "r3"))),
+    MediaState("m1", False, (), (), None, 3, (RoomRecording("b1", "r2"),)),
+    RecordingChanged("m1", "r1"),
+    RecordingChanged("m1", None),
+    RecordingChanged("m1", "r2", "b1"),
+    RecordingChanged("m1", None, "b1"),
     MeetingSize("m1", 51),
     ParticipantMedia("m1", "p1", True, False),
     MeetingEnded("m1"),
@@ -58,6 +66,24 @@ def test_wire_form_is_camel_case() -> None:
         "audioBlocked": True,
         "removed": False,
     }
+
+
+def test_main_room_recording_frames_keep_their_old_form() -> None:
+    # The room is left out for the main room (and no breakout room list when none records): frames an edge from
+    # before breakout rooms were recorded reads as it always did, and its frames read here as the main room's.
+    assert json.loads(encode(RecordingChanged("m", "r"))) == {"type": "recording", "meetingId": "m", "recordingId": "r"}
+    assert "roomRecordings" not in json.loads(encode(MediaState("m", False, (), (), "r", 2)))
+    assert parse_api_to_edge('{"type": "recording", "meetingId": "m", "recordingId": "r"}') == RecordingChanged(
+        "m", "r"
+    )
+    assert json.loads(encode(RecordingChanged("m", "r", "b"))) == {
+        "type": "recording",
+        "meetingId": "m",
+        "recordingId": "r",
+        "roomId": "b",
+    }
+    state = MediaState("m", False, (), (), None, 2, (RoomRecording("b", "r"),))
+    assert json.loads(encode(state))["roomRecordings"] == [{"roomId": "b", "recordingId": "r"}]
 
 
 @pytest.mark.parametrize(
@@ -91,6 +117,12 @@ def test_bad_edge_frames_say_why(frame: str, why: str) -> None:
         ('{"type": "meetingSize", "meetingId": "m", "participants": -1}', "participants must be an integer >= 0"),
         ('{"type": "meetingSize", "meetingId": "m", "participants": true}', "participants must be an integer >= 0"),
         ('{"type": "meetingSize", "meetingId": "m"}', "participants must be an integer >= 0"),
+        ('{"type": "recording", "meetingId": "m", "recordingId": "r", "roomId": ""}', "roomId"),
+        (
+            '{"type": "mediaState", "meetingId": "m", "ended": false, "audioBlocked": [], "removed": [], '
+            '"roomRecordings": [{"roomId": "b"}]}',
+            "recordingId",
+        ),
     ],
 )
 def test_bad_api_frames_say_why(frame: str, why: str) -> None:
