@@ -176,7 +176,9 @@ async def test_host_and_two_guests_through_the_meeting_page(tmp_path: Path) -> N
                     name="big.bin", mimeType="application/octet-stream", buffer=b"x" * (UPLOAD_LIMIT + 1)
                 ),
             )
-            await _wait_text(cal, "[data-role=chat-status]", sentence("c.tooLarge", name="big.bin"))
+            await _wait_text(
+                cal, "[data-role=chat-status]", sentence("c.tooLargeLimit", name="big.bin", limit="195 KB")
+            )
             await host.wait_for_timeout(300)
             host_log = await _text(host, "[data-role=chat-log]")
             assert "just for you" not in host_log and "notes.txt" not in host_log and "big.bin" not in host_log

@@ -53,6 +53,10 @@ a { color: var(--mm-accent); }
 .tile.speaking { outline-color: #4cd08a; }
 .tile video { width: 100%; height: 100%; object-fit: cover; display: block; }
 .tile.camera-off video { visibility: hidden; }
+.tile.off-page { display: none; }
+.pager { display: flex; align-items: center; justify-content: center; gap: 12px; padding: 6px 0; }
+.nameplate .quality { display: inline-flex; } .nameplate .quality .icon { color: #4cd08a; }
+.tile[data-quality="fair"] .quality .icon { color: #f0a500; } .tile[data-quality="poor"] .quality .icon { color: #ff8a80; }
 .tile .placeholder { position: absolute; inset: 0; display: none; align-items: center; justify-content: center; background: var(--mm-surface-2); }
 .tile.camera-off .placeholder { display: flex; }
 .placeholder span { width: 72px; height: 72px; border-radius: 50%; background: #3d4a7a; color: #fff; display: flex;
@@ -95,6 +99,25 @@ aside.panel { width: 320px; flex: none; background: var(--mm-surface); border-ra
 .msg.private { border-left: 3px solid var(--mm-accent); padding-left: 6px; }
 .msg .link-button { min-height: 24px; min-width: 44px; padding: 0 6px; margin-left: auto; background: transparent; border: none; color: var(--mm-accent); text-decoration: underline; font-size: .85em; }
 .msg .deleted { color: var(--mm-muted); font-style: italic; }
+.msg.found { background: var(--mm-surface-2); border-radius: 6px; }
+.msg .msg-actions { display: flex; flex-wrap: wrap; gap: 2px; }
+.msg .msg-actions .link-button { margin-left: 0; }
+.msg .reply-quote { margin: 2px 0; padding: 2px 8px; border-left: 3px solid var(--mm-border); color: var(--mm-muted); font-size: .9em;
+  overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.msg .reply-quote strong { color: var(--mm-text); }
+.msg-reactions { display: flex; flex-wrap: wrap; gap: 4px; margin: 2px 0; }
+.chip { min-height: 32px; padding: 0 8px; border-radius: 999px; font-size: .9em; }
+.chip[aria-pressed="true"] { border-color: var(--mm-accent); background: #2a3760; }
+.msg .emoji-row button { font-size: 1.2rem; padding: 2px 6px; }
+.composer-context { display: flex; align-items: center; gap: 6px; background: var(--mm-surface-2); border-radius: 6px; padding: 2px 8px; }
+.composer-context .what { flex: 1; min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.composer-context .link-button { background: transparent; border: none; color: var(--mm-accent); text-decoration: underline; }
+.chat-search input { width: 100%; margin: 6px 0; }
+.chat-results { flex: 1; overflow: auto; } .chat-results li { margin: 4px 0; }
+.chat-results .hit { width: 100%; flex-direction: column; align-items: flex-start; text-align: left; }
+.chat-results .meta { color: var(--mm-muted); font-size: .85em; } .chat-results .meta strong { color: var(--mm-text); }
+mark { background: #f0a500; color: #000; border-radius: 2px; }
+.chat-status progress { vertical-align: middle; width: 120px; }
 .chat-form { display: flex; flex-direction: column; gap: 6px; padding-top: 6px; }
 .chat-form .row { display: flex; gap: 6px; } .chat-form .row input { flex: 1; min-width: 0; }
 .panel .chat-form label { display: flex; gap: 6px; align-items: center; } .chat-form select { flex: 1; min-width: 0; }
