@@ -106,6 +106,11 @@ const TEMPLATE = `
         <button class="icon-button" data-action="close-panel" aria-label="${t("m.close")}"></button></header>
       <div data-role="breakout-body"></div>
     </aside>
+    <aside class="panel" data-panel="settings" hidden aria-labelledby="settings-title">
+      <header><h2 id="settings-title">${t("s.title")}</h2>
+        <button class="icon-button" data-action="close-panel" aria-label="${t("m.close")}"></button></header>
+      <div data-role="settings-body"></div>
+    </aside>
     <aside class="panel" data-panel="transcript" hidden aria-labelledby="transcript-title">
       <header><h2 id="transcript-title">${t("m.transcript")}</h2>
         <button class="icon-button" data-action="close-panel" aria-label="${t("m.close")}"></button></header>
@@ -121,6 +126,7 @@ const TEMPLATE = `
       <button class="tb" type="button" data-action="transcript"></button>
       <button class="tb" type="button" data-action="speaker-view" aria-pressed="false"></button>
       <button class="tb" type="button" data-action="hide-self" aria-pressed="false"></button>
+      <button class="tb" type="button" data-action="settings"></button>
       <div data-role="host-menu"></div>
     </div>
     <div class="menu popover" data-role="device-menu" hidden></div>
@@ -200,6 +206,9 @@ export class MeetMeshRoomElement extends HTMLElement {
     this.$('[data-role="name"]').value = this.getAttribute("name") || localStorage.getItem("meetmesh.displayName") || "";
     this.$('[data-role="passcode"]').value = this.getAttribute("passcode") || "";
     this._token = this.getAttribute("token") || localStorage.getItem("meetmesh.accessToken");
+    // The theme picked in Settings (dark unless chosen otherwise); an embedder's theme attribute wins.
+    const theme = localStorage.getItem("meetmesh.meetingTheme");
+    if (theme && !this.hasAttribute("theme")) this.setAttribute("theme", theme);
     this._buildToolbar();
     s.addEventListener("click", (ev) => this._onClick(ev));
     this.$('[data-role="chat-form"]').addEventListener("submit", (ev) => {
@@ -275,6 +284,7 @@ export class MeetMeshRoomElement extends HTMLElement {
     this.$('[data-action="transcript"]').append(this._icon("scroll-text"), h("span", { class: "lbl", text: t("m.transcript") }));
     this.$('[data-action="speaker-view"]').append(this._icon("presentation"), h("span", { class: "lbl", text: t("m.speakerView") }));
     this.$('[data-action="hide-self"]').append(this._icon("eye-off"), h("span", { class: "lbl", text: t("m.hideSelf") }));
+    this.$('[data-action="settings"]').append(this._icon("settings"), h("span", { class: "lbl", text: t("s.title") }));
     this.$('[data-action="attach"]').append(this._icon("paperclip"));
     this.$('[data-action="send"]').append(this._icon("send"));
     this.$('[data-action="page-prev"]').append(this._icon("chevron-left"));
@@ -750,6 +760,14 @@ export class MeetMeshRoomElement extends HTMLElement {
   // Gallery pages: `page-size` tiles at a time (default 9, 4 on a phone), the featured one first. Tiles of
   // other pages are not displayed, so their size goes to the edge as 0 x 0 (_reportSize): it then sends them
   // in the smallest simulcast layer instead of the size a visible tile needs.
+  _setHideSelf(hidden) {
+    this._hideSelf = hidden;
+    this.$('[data-action="hide-self"]').setAttribute("aria-pressed", String(hidden));
+    const box = this.$('[data-setting="hide-self"]');
+    if (box) box.checked = hidden;
+    this._refreshTiles();
+  }
+
   _pageSize() {
     return Number(this.getAttribute("page-size")) || (matchMedia("(max-width: 640px)").matches ? 4 : 9);
   }
@@ -1359,13 +1377,21 @@ export class MeetMeshRoomElement extends HTMLElement {
           break;
         }
         case "speaker-view":
-        case "hide-self": {
-          const key = button.dataset.action === "speaker-view" ? "_speakerView" : "_hideSelf";
-          this[key] = !this[key];
-          button.setAttribute("aria-pressed", String(this[key]));
+          this._speakerView = !this._speakerView;
+          button.setAttribute("aria-pressed", String(this._speakerView));
           this._refreshTiles();
           break;
-        }
+        case "hide-self":
+          this._setHideSelf(!this._hideSelf);
+          break;
+        case "settings":
+          this._togglePanel("settings");
+          if (!this.$('[data-panel="settings"]').hidden) {
+            const { renderSettings } = await import("./settings.js");
+            await renderSettings(this);
+            this.$('[data-panel="settings"] select')?.focus();
+          }
+          break;
         case "page-prev":
         case "page-next":
           this._page = (this._page ?? 0) + (button.dataset.action === "page-next" ? 1 : -1);
