@@ -55,6 +55,12 @@ async def test_replies_reactions_edit_delete_search_and_uploads(tmp_path: Path) 
             await bea.wait_for_selector(f"{_msg('Sounds good')} .emoji-row")
             await axe(bea, "chat-react-menu")
             await shot(bea, "chat-react-menu")
+            # Escape closes the row and gives focus back to React; opened again by keyboard.
+            await bea.keyboard.press("Escape")
+            await bea.wait_for_selector(f"{_msg('Sounds good')} .emoji-row", state="detached")
+            assert await bea.evaluate(f"{SHADOW}.activeElement?.dataset.action") == "chat-react-menu"
+            await bea.keyboard.press("Enter")
+            await bea.wait_for_selector(f"{_msg('Sounds good')} .emoji-row")
             await bea.click(f"{_msg('Sounds good')} .emoji-row [data-emoji='👍']")
             chip = f"{_msg('Sounds good')} .msg-reactions [data-emoji='👍']"
             await host.wait_for_selector(f"{chip}[aria-pressed=false]:has-text('👍 1')")

@@ -65,6 +65,11 @@ async def test_host_and_three_guests_from_schedule_to_playback(tmp_path: Path) -
             guests = {}
             for name in ("Bea", "Cal", "Dan"):
                 guests[name] = await open_meeting(browser, link)
+                if name == "Bea":
+                    # The invite link carries the key: no passcode asked.
+                    assert await guests[name].is_hidden("meetmesh-room [data-role=passcode-row]")
+                    await shot(guests[name], "journey-pre-join")
+                    await axe(guests[name], "journey-pre-join")
                 await join_as(guests[name], name, until="waiting")
             bea, cal, dan = guests["Bea"], guests["Cal"], guests["Dan"]
             await shot(bea, "journey-waiting-room")

@@ -378,6 +378,15 @@ async def test_phone_joins_mutes_chats_in_a_sheet_and_leaves(tmp_path: Path) -> 
             await shot(phone, "meeting-phone-chat-sheet")
             await phone.tap("meetmesh-room [data-panel=chat] [data-action=close-panel]")
 
+            # Settings (More) as a sheet, inside the screen.
+            await phone.tap("meetmesh-room [data-action=more]")
+            await phone.tap("meetmesh-room [data-action=settings]")
+            await phone.wait_for_selector("meetmesh-room [data-panel=settings] [data-setting=videoinput]")
+            assert await off_screen(phone) == []
+            await axe(phone, "meeting-phone-settings")
+            await shot(phone, "meeting-phone-settings")
+            await phone.tap("meetmesh-room [data-panel=settings] [data-action=close-panel]")
+
             await phone.tap("meetmesh-room [data-action=leave]")
             await phone.wait_for_selector("meetmesh-room dialog[open]")
             assert await off_screen(phone) == []

@@ -187,6 +187,15 @@ export class ChatView {
     return false;
   }
 
+  /** Escape: close a message's emoji row, focus back on its React button. */
+  closePicker() {
+    const id = this.reactingTo;
+    if (!id) return;
+    this.reactingTo = null;
+    this._rerender(id);
+    this.$(`[data-message-id="${CSS.escape(id)}"] [data-action="chat-react-menu"]`)?.focus();
+  }
+
   _renderCompose() {
     const box = this.$('[data-role="composer-context"]');
     const c = this.compose;

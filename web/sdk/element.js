@@ -246,7 +246,10 @@ export class MeetMeshRoomElement extends HTMLElement {
     for (const kind of ["camera", "microphone"]) this.$(`[data-role="${kind}"]`).addEventListener("change", () => this._startPreview());
     // Escape closes the open menu (and gives focus back to what opened it).
     s.addEventListener("keydown", (ev) => {
-      if (ev.key === "Escape") this._closeMenus(true);
+      if (ev.key === "Escape") {
+        this._closeMenus(true);
+        if (this._chatPromise) this._withChat((c) => c.closePicker());
+      }
     });
     this._resizeObserver = new ResizeObserver(() => this._fitToolbar());
     this._resizeObserver.observe(this.$('[data-role="toolbar"]'));
