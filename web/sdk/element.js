@@ -15,7 +15,6 @@
 import { errorText, t } from "../i18n/index.js";
 import { chime, h, icon, initials } from "./dom.js";
 import { GraphQLClient } from "./graphql.js";
-import { saveBlob } from "./localrecording.js";
 import { Room } from "./room.js";
 import { STYLE } from "./style.js";
 
@@ -661,7 +660,8 @@ export class MeetMeshRoomElement extends HTMLElement {
     relay("localrecording", ({ active, blob, filename }) => {
       this.$('[data-role="local-recording"]').hidden = !active;
       this._syncButtons();
-      if (blob) saveBlob(blob, filename); // stopped by the button or by leaving: either way the file is saved
+      // Stopped by the button or by leaving: either way the file is saved (the module is loaded: it recorded).
+      if (blob) import("./localrecording.js").then(({ saveBlob }) => saveBlob(blob, filename));
     });
     relay("reconnecting", () => Object.assign(this.$('[data-role="notice"]'), { hidden: false, textContent: t("m.reconnecting") }));
     relay("reconnected", () => (this.$('[data-role="notice"]').hidden = true));

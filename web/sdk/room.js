@@ -1,7 +1,6 @@
 // A meeting as one object: join (GraphQL) → waiting room → media (edge) → live events, and the controls.
 
 import { GraphQLClient } from "./graphql.js";
-import { LocalRecorder, localRecordingFilename } from "./localrecording.js";
 import { MediaSession } from "./media.js";
 
 const PARTICIPANT = "id displayName role isGuest state audioMuted mutedByHost videoOn sharing handRaisedAt breakoutRoomId recordingLocally localRecordingGranted";
@@ -836,6 +835,8 @@ export class Room extends EventTarget {
    */
   async startLocalRecording({ tiles = null, fps = 15 } = {}) {
     if (this._localRecorder) return;
+    // Loaded when first used: most people never record locally, so the meeting page does not fetch it.
+    const { LocalRecorder } = await import("./localrecording.js");
     // Consent first: the server refuses (FORBIDDEN) without the host's permission, and tells everyone otherwise.
     await this._setLocalRecording(true);
     const recorder = new LocalRecorder({ sources: () => ({ tiles: tiles ? tiles() : this._trackTiles(), audio: this._audioTracks() }), fps });
@@ -863,6 +864,7 @@ export class Room extends EventTarget {
     this._recordingVideos?.forEach((v) => (v.srcObject = null));
     this._recordingVideos = null;
     const blob = await recorder.stop();
+    const { localRecordingFilename } = await import("./localrecording.js");
     this._emit("localrecording", { active: false, blob, filename: localRecordingFilename(this.number, blob.type) });
     // Tell everyone it stopped (leaving says so by itself; the server may also have stopped us already).
     if (this.state === "connected" || this.state === "reconnecting") await this._setLocalRecording(false).catch(() => {});

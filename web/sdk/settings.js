@@ -43,8 +43,8 @@ export async function renderSettings(el) {
   };
   const language = h("select", { dataset: { setting: "language" } }, Object.entries(LANGUAGES).map(([code, name]) => new Option(name, code, false, code === lang)));
   const hint = h("p", { class: "chat-status", role: "status", dataset: { role: "language-hint" } });
-  language.addEventListener("change", () => {
-    setLanguage(language.value);
+  language.addEventListener("change", async () => {
+    await setLanguage(language.value);
     hint.textContent = t("s.languageNext");
   });
   const hide = h("input", { type: "checkbox", checked: Boolean(el._hideSelf), dataset: { setting: "hide-self" } });
