@@ -2,7 +2,7 @@
 browser and nine synthetic aiortc participants (two send video, the rest audio). Nine tiles show, the tenth is
 on page 2 behind the page controls; a tile off the page is reported to the edge as 0 x 0 (it then sends that
 video in its smallest layer) and gets its real size once its page shows. Each tile shows its connection
-quality from the browser's WebRTC stats (loopback: good); the grading itself (loss, round trip, jitter →
+quality from the browser's WebRTC stats (your own: good on loopback); the grading itself (loss, round trip, jitter →
 good / fair / poor) is checked with given stats in the page."""
 
 from __future__ import annotations
@@ -70,14 +70,17 @@ async def test_two_pages_of_tiles_with_quality(tmp_path: Path) -> None:
                 # The off-page video is told to the edge as hidden; the visible one with its size.
                 await host.wait_for_function(f"({SIZE_OF})({last_id!r}) === '0x0'")
                 await host.wait_for_function(f"(({SIZE_OF})({first_id!r}) ?? '0x0') !== '0x0'")
-                # Connection quality on the tiles (loopback: good), named for screen readers.
-                await host.wait_for_selector(
-                    f"meetmesh-room .tile[data-participant-id='{first_id}'][data-quality=good]"
-                )
-                label = await host.get_attribute(
-                    f"meetmesh-room .tile[data-participant-id='{first_id}'] .quality", "aria-label"
-                )
-                assert label == sentence("m.quality", grade=sentence("m.quality.good"))
+                # Connection quality on the tiles, named for screen readers. Your own tile grades your round trip
+                # to the edge (loopback: good); a peer's also its jitter and loss, which on this shared host the
+                # Python senders can push past "good" - whatever it is, the tile says it in words.
+                host_id = await host.evaluate(f"{ROOM}.me.id")
+                await host.wait_for_selector(f"meetmesh-room .tile[data-participant-id='{host_id}'][data-quality=good]")
+                peer_tile = f"meetmesh-room .tile[data-participant-id='{first_id}']"
+                await host.wait_for_selector(f"{peer_tile}[data-quality]")
+                quality = await host.get_attribute(peer_tile, "data-quality")
+                assert quality in ("good", "fair", "poor")
+                label = await host.get_attribute(f"{peer_tile} .quality", "aria-label")
+                assert label == sentence("m.quality", grade=sentence(f"m.quality.{quality}"))
                 await shot(host, "gallery-page-1")
                 await axe(host, "gallery")
 
