@@ -176,7 +176,9 @@ async def test_host_and_two_guests_through_the_meeting_page(tmp_path: Path) -> N
                     name="big.bin", mimeType="application/octet-stream", buffer=b"x" * (UPLOAD_LIMIT + 1)
                 ),
             )
-            await _wait_text(cal, "[data-role=chat-status]", sentence("c.tooLarge", name="big.bin"))
+            await _wait_text(
+                cal, "[data-role=chat-status]", sentence("c.tooLargeLimit", name="big.bin", limit="195 KB")
+            )
             await host.wait_for_timeout(300)
             host_log = await _text(host, "[data-role=chat-log]")
             assert "just for you" not in host_log and "notes.txt" not in host_log and "big.bin" not in host_log
@@ -375,6 +377,15 @@ async def test_phone_joins_mutes_chats_in_a_sheet_and_leaves(tmp_path: Path) -> 
             assert await off_screen(phone) == []
             await shot(phone, "meeting-phone-chat-sheet")
             await phone.tap("meetmesh-room [data-panel=chat] [data-action=close-panel]")
+
+            # Settings (More) as a sheet, inside the screen.
+            await phone.tap("meetmesh-room [data-action=more]")
+            await phone.tap("meetmesh-room [data-action=settings]")
+            await phone.wait_for_selector("meetmesh-room [data-panel=settings] [data-setting=videoinput]")
+            assert await off_screen(phone) == []
+            await axe(phone, "meeting-phone-settings")
+            await shot(phone, "meeting-phone-settings")
+            await phone.tap("meetmesh-room [data-panel=settings] [data-action=close-panel]")
 
             await phone.tap("meetmesh-room [data-action=leave]")
             await phone.wait_for_selector("meetmesh-room dialog[open]")

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Page
+from playwright.async_api import Browser, Page
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "web"
@@ -94,3 +94,61 @@ async def small_targets(page: Page, within: str = "") -> list[str]:
         within,
     )
     return found
+
+
+# ---- driving <meetmesh-room> (the meeting element; its shadow root is open, Playwright's CSS pierces it) ----
+
+SHADOW = "document.querySelector('meetmesh-room').shadowRoot"
+
+
+async def open_meeting(browser: Browser, url: str, token: str | None = None, **context: Any) -> Page:
+    """A new context (English) on the meeting page ``url``, signed in with ``token`` if given, preview playing."""
+    ctx = await browser.new_context(locale="en-US", **context)
+    if token:
+        await ctx.add_init_script(f"localStorage.setItem('meetmesh.accessToken', {json.dumps(token)})")
+    page = await ctx.new_page()
+    await page.goto(url)
+    await page.wait_for_function(f"{SHADOW}.querySelector('[data-role=preview]').videoWidth > 0")
+    return page
+
+
+async def join_as(page: Page, name: str | None, until: str = "meeting") -> None:
+    if name:
+        await page.fill("meetmesh-room [data-role=name]", name)
+    await page.click("meetmesh-room [data-action=join]")
+    await page.wait_for_selector(f"meetmesh-room [data-page={until}]:not([hidden])")
+
+
+async def text_of(page: Page, selector: str) -> str:
+    text: str = await page.evaluate(f"{SHADOW}.querySelector({json.dumps(selector)})?.textContent ?? ''")
+    return text
+
+
+async def wait_text(page: Page, selector: str, wanted: str) -> None:
+    await page.wait_for_function(
+        f"({SHADOW}.querySelector({json.dumps(selector)})?.textContent ?? '').includes({json.dumps(wanted)})"
+    )
+
+
+async def toolbar(page: Page, action: str) -> None:
+    """Press a toolbar control, through More when it has moved there (narrow screens)."""
+    in_more = await page.evaluate(f"!!{SHADOW}.querySelector('[data-role=more-menu] [data-action={action}]')")
+    if in_more:
+        await page.click("meetmesh-room [data-action=more]")
+    await page.click(f"meetmesh-room [data-action={action}]")
+
+
+async def open_panel(page: Page, name: str) -> None:
+    if await page.is_hidden(f"meetmesh-room [data-panel={name}]"):
+        await toolbar(page, name)
+    await page.wait_for_selector(f"meetmesh-room [data-panel={name}]:not([hidden])")
+
+
+async def host_menu(page: Page, action: str) -> None:
+    await page.click("meetmesh-room [data-action=more]")
+    await page.click(f"meetmesh-room [data-role=host-menu] [data-action={action}]")
+
+
+async def my_id(page: Page) -> str:
+    pid: str = await page.evaluate("document.querySelector('meetmesh-room').room.me.id")
+    return pid

@@ -141,7 +141,7 @@ export class Home extends LitElement {
     return html`<header class="topbar">
       <a class="brand" href="/">${icon("video")} ${t("app.name")}</a>
       <label class="visually-hidden" for="lang">${t("lang.label")}</label>
-      <select id="lang" style="width:auto" @change=${(e) => { setLanguage(e.target.value); location.reload(); }}>
+      <select id="lang" style="width:auto" @change=${async (e) => { await setLanguage(e.target.value); location.reload(); }}>
         ${Object.entries(LANGUAGES).map(([code, name]) => html`<option value=${code} ?selected=${code === lang}>${name}</option>`)}
       </select>
       <button class="btn-icon btn-ghost" data-action="theme" aria-label=${t("theme.toggle")} aria-pressed=${this._theme === "dark" ? "true" : "false"}

@@ -1,10 +1,12 @@
 // The string catalogue: t(key, vars) in the reader's language, and errorText(err) turning an API error code into
 // a sentence. The language is ?lang=…, else localStorage["meetmesh.lang"] (the language menu), else the first
 // of navigator.languages we have, else English. Plain module, no dependencies: the SDK element uses it too.
+// English is always here (the fallback for every key); another language's catalogue is fetched only for its
+// readers (a top-level await, so importers see it loaded): an English page does not download German.
 import en from "./en.js";
-import de from "./de.js";
 
-const CATALOGUES = { en, de };
+const LOADERS = { en: async () => en, de: async () => (await import("./de.js")).default };
+const CATALOGUES = { en };
 export const LANGUAGES = { en: "English", de: "Deutsch" };
 
 function pick() {
@@ -20,18 +22,24 @@ function pick() {
   wanted.push(...(navigator.languages || [navigator.language || "en"]));
   for (const tag of wanted) {
     const base = String(tag).toLowerCase().split("-")[0];
-    if (CATALOGUES[base]) return base;
+    if (LOADERS[base]) return base;
   }
   return "en";
 }
 
 export let lang = pick();
+if (!CATALOGUES[lang]) CATALOGUES[lang] = await LOADERS[lang]();
 
-/** Choose a language for good (stored) and for this page. */
-export function setLanguage(code) {
-  if (!CATALOGUES[code]) return;
+/** Choose a language for good (stored at once) and for this page (once its catalogue is loaded). */
+export async function setLanguage(code) {
+  if (!LOADERS[code]) return;
+  try {
+    localStorage.setItem("meetmesh.lang", code);
+  } catch {
+    /* storage blocked: this page only */
+  }
+  CATALOGUES[code] ??= await LOADERS[code]();
   lang = code;
-  localStorage.setItem("meetmesh.lang", code);
   document.documentElement.lang = code;
 }
 

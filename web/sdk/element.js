@@ -13,9 +13,8 @@
 // in a toast (a polite live region); user text is only ever set as text.
 
 import { errorText, t } from "../i18n/index.js";
-import { chime, formatBytes, h, icon, initials, linkify } from "./dom.js";
+import { chime, h, icon, initials } from "./dom.js";
 import { GraphQLClient } from "./graphql.js";
-import { saveBlob } from "./localrecording.js";
 import { Room } from "./room.js";
 import { STYLE } from "./style.js";
 
@@ -49,6 +48,11 @@ const TEMPLATE = `
     <div class="stage" data-role="stage">
       <div class="screens" data-role="screens"></div>
       <div class="grid" data-role="grid"></div>
+      <nav class="pager" data-role="pager" aria-label="${t("m.pages")}" hidden>
+        <button type="button" class="icon-button" data-action="page-prev" aria-label="${t("m.pagePrev")}"></button>
+        <span data-role="page-status" aria-live="polite"></span>
+        <button type="button" class="icon-button" data-action="page-next" aria-label="${t("m.pageNext")}"></button>
+      </nav>
       <div class="captions" data-role="captions" aria-live="polite"></div>
     </div>
     <aside class="panel" data-panel="people" hidden aria-labelledby="people-title">
@@ -67,10 +71,13 @@ const TEMPLATE = `
     <aside class="panel" data-panel="chat" hidden aria-labelledby="chat-title">
       <header><h2 id="chat-title">${t("c.title")}</h2>
         <button class="icon-button" data-action="close-panel" aria-label="${t("m.close")}"></button></header>
+      <form class="chat-search" role="search" data-role="chat-search-form"><input type="search" data-role="chat-search" aria-label="${t("c.search")}" placeholder="${t("c.search")}" autocomplete="off"></form>
+      <div class="chat-results" data-role="chat-results" hidden></div>
       <div class="chat-log" data-role="chat-log" role="log" aria-live="polite" aria-label="${t("c.title")}" tabindex="0"></div>
       <p class="chat-status" data-role="chat-status" role="status"></p>
       <form class="chat-form" data-role="chat-form">
         <label>${t("c.to")} <select data-role="chat-to"></select></label>
+        <div class="composer-context" data-role="composer-context" hidden></div>
         <div class="row">
           <button type="button" class="icon-button" data-action="attach" aria-label="${t("c.attach")}" title="${t("c.attach")}"></button>
           <input type="file" data-role="chat-file" hidden>
@@ -98,6 +105,11 @@ const TEMPLATE = `
         <button class="icon-button" data-action="close-panel" aria-label="${t("m.close")}"></button></header>
       <div data-role="breakout-body"></div>
     </aside>
+    <aside class="panel" data-panel="settings" hidden aria-labelledby="settings-title">
+      <header><h2 id="settings-title">${t("s.title")}</h2>
+        <button class="icon-button" data-action="close-panel" aria-label="${t("m.close")}"></button></header>
+      <div data-role="settings-body"></div>
+    </aside>
     <aside class="panel" data-panel="transcript" hidden aria-labelledby="transcript-title">
       <header><h2 id="transcript-title">${t("m.transcript")}</h2>
         <button class="icon-button" data-action="close-panel" aria-label="${t("m.close")}"></button></header>
@@ -113,6 +125,7 @@ const TEMPLATE = `
       <button class="tb" type="button" data-action="transcript"></button>
       <button class="tb" type="button" data-action="speaker-view" aria-pressed="false"></button>
       <button class="tb" type="button" data-action="hide-self" aria-pressed="false"></button>
+      <button class="tb" type="button" data-action="settings"></button>
       <div data-role="host-menu"></div>
     </div>
     <div class="menu popover" data-role="device-menu" hidden></div>
@@ -124,6 +137,7 @@ const TEMPLATE = `
       <h2 id="dialog-title" data-role="dialog-title"></h2>
       <p data-role="dialog-body"></p>
       <label data-role="dialog-input-row" hidden><span data-role="dialog-input-label"></span><input type="text" data-role="dialog-input" maxlength="100"></label>
+      <label data-role="dialog-select-row" hidden><span data-role="dialog-select-label"></span><select data-role="dialog-select"></select></label>
       <label data-role="dialog-check-row" hidden><input type="checkbox" data-role="dialog-check"><span data-role="dialog-check-label"></span></label>
       <div class="actions" data-role="dialog-actions"></div>
     </form>
@@ -170,7 +184,6 @@ export class MeetMeshRoomElement extends HTMLElement {
     this._tiles = new Map(); // participantId -> tile element
     this._pinned = null; // participant id pinned on this screen only
     this._unread = 0;
-    this._seenMessages = new Set();
     this._openPersonMenu = null;
     this._onKey = (ev) => this._shortcut(ev);
   }
@@ -192,16 +205,23 @@ export class MeetMeshRoomElement extends HTMLElement {
     this.$('[data-role="name"]').value = this.getAttribute("name") || localStorage.getItem("meetmesh.displayName") || "";
     this.$('[data-role="passcode"]').value = this.getAttribute("passcode") || "";
     this._token = this.getAttribute("token") || localStorage.getItem("meetmesh.accessToken");
+    // The theme picked in Settings (dark unless chosen otherwise); an embedder's theme attribute wins.
+    const theme = localStorage.getItem("meetmesh.meetingTheme");
+    if (theme && !this.hasAttribute("theme")) this.setAttribute("theme", theme);
     this._buildToolbar();
     s.addEventListener("click", (ev) => this._onClick(ev));
     this.$('[data-role="chat-form"]').addEventListener("submit", (ev) => {
       ev.preventDefault();
-      this._sendChat();
+      this._withChat((c) => c.send());
+    });
+    this.$('[data-role="chat-search-form"]').addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      this._withChat((c) => c.search(this.$('[data-role="chat-search"]').value));
     });
     this.$('[data-role="chat-file"]').addEventListener("change", (ev) => {
       const file = ev.target.files[0];
       ev.target.value = "";
-      if (file) this._sendFile(file);
+      if (file) this._withChat((c) => c.sendFile(file));
     });
     const chatPanel = this.$('[data-panel="chat"]');
     chatPanel.addEventListener("dragover", (ev) => {
@@ -214,7 +234,7 @@ export class MeetMeshRoomElement extends HTMLElement {
       ev.preventDefault();
       chatPanel.classList.remove("dragging");
       const file = ev.dataTransfer?.files?.[0];
-      if (file) this._sendFile(file);
+      if (file) this._withChat((c) => c.sendFile(file));
     });
     this.$('[data-role="people-search"]').addEventListener("input", () => this._renderPeople());
     this.$('[data-role="poll-form"]').addEventListener("submit", (ev) => {
@@ -225,7 +245,10 @@ export class MeetMeshRoomElement extends HTMLElement {
     for (const kind of ["camera", "microphone"]) this.$(`[data-role="${kind}"]`).addEventListener("change", () => this._startPreview());
     // Escape closes the open menu (and gives focus back to what opened it).
     s.addEventListener("keydown", (ev) => {
-      if (ev.key === "Escape") this._closeMenus(true);
+      if (ev.key === "Escape") {
+        this._closeMenus(true);
+        if (this._chatPromise) this._withChat((c) => c.closePicker());
+      }
     });
     this._resizeObserver = new ResizeObserver(() => this._fitToolbar());
     this._resizeObserver.observe(this.$('[data-role="toolbar"]'));
@@ -238,6 +261,7 @@ export class MeetMeshRoomElement extends HTMLElement {
   disconnectedCallback() {
     window.removeEventListener("keydown", this._onKey);
     clearInterval(this._countdownTimer);
+    clearInterval(this._qualityTimer);
     this._resizeObserver?.disconnect();
     this._stopMeter();
     this.room?.leave();
@@ -262,8 +286,11 @@ export class MeetMeshRoomElement extends HTMLElement {
     this.$('[data-action="transcript"]').append(this._icon("scroll-text"), h("span", { class: "lbl", text: t("m.transcript") }));
     this.$('[data-action="speaker-view"]').append(this._icon("presentation"), h("span", { class: "lbl", text: t("m.speakerView") }));
     this.$('[data-action="hide-self"]').append(this._icon("eye-off"), h("span", { class: "lbl", text: t("m.hideSelf") }));
+    this.$('[data-action="settings"]').append(this._icon("settings"), h("span", { class: "lbl", text: t("s.title") }));
     this.$('[data-action="attach"]').append(this._icon("paperclip"));
     this.$('[data-action="send"]').append(this._icon("send"));
+    this.$('[data-action="page-prev"]').append(this._icon("chevron-left"));
+    this.$('[data-action="page-next"]').append(this._icon("chevron-right"));
     for (const close of this.shadowRoot.querySelectorAll('[data-action="close-panel"]')) close.append(this._icon("x"));
     this._syncButtons();
   }
@@ -504,6 +531,8 @@ export class MeetMeshRoomElement extends HTMLElement {
       this._renderPeople();
       this._renderChatTo();
       this._loadChatHistory();
+      clearInterval(this._qualityTimer);
+      this._qualityTimer = setInterval(() => this._measureQuality().catch((err) => console.warn("meetmesh: quality", err)), 2000);
     });
     relay("participants", (list) => {
       list.forEach((p) => p.id !== room.me.id && this._tile(p.id, p.displayName));
@@ -555,8 +584,9 @@ export class MeetMeshRoomElement extends HTMLElement {
       transcript.append(h("p", {}, h("strong", { text: `${speakerName}: ` }), text));
       transcript.scrollTop = transcript.scrollHeight;
     });
-    relay("chat", (m) => this._addMessage(m, true));
-    relay("chatupdated", (m) => this._updateMessage(m));
+    relay("chat", (m) => this._withChat((c) => c.add(m, true)));
+    relay("chatupdated", (m) => this._withChat((c) => c.update(m)));
+    relay("chatreaction", ({ messageId, reactions }) => this._withChat((c) => c.reactions(messageId, reactions)));
     relay("mutedbyhost", () => {
       this._syncButtons();
       this._toast(t("t.mutedByHost"));
@@ -630,7 +660,8 @@ export class MeetMeshRoomElement extends HTMLElement {
     relay("localrecording", ({ active, blob, filename }) => {
       this.$('[data-role="local-recording"]').hidden = !active;
       this._syncButtons();
-      if (blob) saveBlob(blob, filename); // stopped by the button or by leaving: either way the file is saved
+      // Stopped by the button or by leaving: either way the file is saved (the module is loaded: it recorded).
+      if (blob) import("./localrecording.js").then(({ saveBlob }) => saveBlob(blob, filename));
     });
     relay("reconnecting", () => Object.assign(this.$('[data-role="notice"]'), { hidden: false, textContent: t("m.reconnecting") }));
     relay("reconnected", () => (this.$('[data-role="notice"]').hidden = true));
@@ -683,13 +714,14 @@ export class MeetMeshRoomElement extends HTMLElement {
         { class: self ? "tile self" : "tile remote", dataset: { participantId } },
         video,
         h("div", { class: "placeholder", "aria-hidden": "true" }, h("span", { class: "initials" })),
-        h("div", { class: "nameplate" }, h("span", { class: "muted-icon", hidden: true }), h("span", { class: "label" })),
+        h("div", { class: "nameplate" }, h("span", { class: "quality", role: "img", hidden: true }), h("span", { class: "muted-icon", hidden: true }), h("span", { class: "label" })),
         h("span", { class: "hand", hidden: true, role: "img", "aria-label": t("m.handUp") }, this._icon("hand")),
         h("button", { class: "pin", type: "button", dataset: { action: "pin" }, "aria-pressed": "false" }, this._icon("pin")),
       );
       tile.querySelector(".muted-icon").append(h("span", { class: "sr-only", text: t("m.micOff") }), this._icon("mic-off"));
       this.$('[data-role="grid"]').append(tile);
       this._tiles.set(participantId, tile);
+      this._paginate();
     }
     tile.querySelector(".label").textContent = self ? t("m.you", { name }) : name;
     tile.querySelector(".initials").textContent = initials(name);
@@ -725,6 +757,58 @@ export class MeetMeshRoomElement extends HTMLElement {
   _refreshTiles() {
     this._handsUp = new Set([...(this.room?.participants.values() ?? [])].filter((p) => p.handRaisedAt).map((p) => p.id));
     this._tiles.forEach((tile, id) => this._refreshTile(id, tile));
+    this._paginate();
+  }
+
+  // Gallery pages: `page-size` tiles at a time (default 9, 4 on a phone), the featured one first. Tiles of
+  // other pages are not displayed, so their size goes to the edge as 0 x 0 (_reportSize): it then sends them
+  // in the smallest simulcast layer instead of the size a visible tile needs.
+  _setHideSelf(hidden) {
+    this._hideSelf = hidden;
+    this.$('[data-action="hide-self"]').setAttribute("aria-pressed", String(hidden));
+    const box = this.$('[data-setting="hide-self"]');
+    if (box) box.checked = hidden;
+    this._refreshTiles();
+  }
+
+  _pageSize() {
+    return Number(this.getAttribute("page-size")) || (matchMedia("(max-width: 640px)").matches ? 4 : 9);
+  }
+
+  _paginate() {
+    const size = this._pageSize();
+    const shown = [...this._tiles.values()].filter((tile) => !(tile.classList.contains("self") && this._hideSelf));
+    shown.sort((a, b) => Number(b.classList.contains("featured")) - Number(a.classList.contains("featured")));
+    const pages = Math.max(1, Math.ceil(shown.length / size));
+    this._page = Math.min(Math.max(0, this._page ?? 0), pages - 1);
+    const onPage = new Set(shown.slice(this._page * size, (this._page + 1) * size));
+    this._tiles.forEach((tile) => tile.classList.toggle("off-page", !onPage.has(tile)));
+    this.$('[data-role="pager"]').hidden = pages <= 1;
+    this.$('[data-role="page-status"]').textContent = t("m.pageOf", { page: this._page + 1, pages });
+    this.$('[data-action="page-prev"]').disabled = this._page === 0;
+    this.$('[data-action="page-next"]').disabled = this._page >= pages - 1;
+  }
+
+  // Every 2 s while in the meeting: each tile's connection quality from the receiving stats (quality.js).
+  async _measureQuality() {
+    const room = this.room;
+    if (room?.state !== "connected" || this.$('[data-page="meeting"]').hidden) return;
+    const { QualityMeter, grade } = await import("./quality.js");
+    this._qualityMeter ??= new QualityMeter();
+    const [inbound, rttMs] = await Promise.all([room.stats(), room.roundTripMs()]);
+    const per = this._qualityMeter.update(inbound, rttMs);
+    if (rttMs !== null) per.set(room.me.id, { grade: grade({ rttMs }) }); // our own link: its round trip
+    this._tiles.forEach((tile, id) => this._showQuality(tile, per.get(id)?.grade ?? null));
+  }
+
+  _showQuality(tile, quality) {
+    const el = tile.querySelector(".quality");
+    el.hidden = quality === null;
+    if (quality === null || tile.dataset.quality === quality) return;
+    tile.dataset.quality = quality;
+    el.setAttribute("aria-label", t("m.quality", { grade: t(`m.quality.${quality}`) }));
+    el.title = el.getAttribute("aria-label");
+    el.replaceChildren(this._icon({ good: "signal-high", fair: "signal-medium", poor: "signal-low" }[quality]));
   }
 
   _float(participantId, emoji) {
@@ -740,6 +824,7 @@ export class MeetMeshRoomElement extends HTMLElement {
   _dropTile(participantId) {
     this._tiles.get(participantId)?.remove();
     this._tiles.delete(participantId);
+    this._paginate();
     if (this._pinned === participantId) this._pinned = null;
     this.$(`[data-role="screens"] [data-participant-id="${CSS.escape(participantId)}"]`)?.remove();
     this._renderPeople();
@@ -897,82 +982,28 @@ export class MeetMeshRoomElement extends HTMLElement {
 
   async _loadChatHistory() {
     try {
-      for (const m of await this.room.chatHistory()) this._addMessage(m, false);
+      const [view, history] = await Promise.all([this._chatView(), this.room.chatHistory()]);
+      for (const m of history) view.add(m, false);
     } catch (err) {
       console.warn("meetmesh: chat history", err);
     }
   }
 
-  _messageNode(m) {
-    const room = this.room;
-    const time = new Date(m.createdAt);
-    const meta = h(
-      "div",
-      { class: "meta" },
-      h("strong", { text: m.senderId === room.me.id ? t("m.you", { name: m.senderName }) : m.senderName }),
-      m.isPrivate ? h("span", { text: m.senderId === room.me.id ? t("c.private", { name: m.recipientName ?? "" }) : t("c.privateFrom") }) : null,
-      h("time", { datetime: m.createdAt, text: time.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) }),
-    );
-    const body = [];
-    if (m.deleted) body.push(h("p", { class: "deleted", text: t("c.deleted") }));
-    else {
-      if (m.text) body.push(h("p", {}, linkify(m.text)));
-      const a = m.attachment;
-      if (a) body.push(h("p", {}, h("a", { href: new URL(a.download.url, this.apiUrl).href, download: a.filename, rel: "noopener", target: "_blank" }, this._icon("paperclip"), " ", t("c.file", { name: a.filename, size: formatBytes(a.size) }))));
-    }
-    // Your own messages (hosts: anyone's) can be deleted; they stay as "Message deleted" for everyone.
-    if (!m.deleted && (m.senderId === room.me.id || room.isHost)) {
-      meta.append(h("button", { type: "button", class: "link-button", dataset: { action: "delete-message" }, "aria-label": t("c.deleteLabel", { name: m.senderName }) }, t("c.delete")));
-    }
-    return h("div", { class: m.isPrivate ? "msg private" : "msg", dataset: { messageId: m.id } }, meta, body);
+  // The chat's messages live in chat.js, loaded once joined; calls queue on its promise, so order is kept.
+  _chatView() {
+    this._chatPromise ??= import("./chat.js").then(({ ChatView }) => new ChatView(this));
+    return this._chatPromise;
   }
 
-  _addMessage(m, live) {
-    if (this._seenMessages.has(m.id)) return;
-    this._seenMessages.add(m.id);
-    const log = this.$('[data-role="chat-log"]');
-    const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
-    log.append(this._messageNode(m));
-    if (atBottom || m.senderId === this.room.me.id) log.scrollTop = log.scrollHeight;
-    if (live && m.senderId !== this.room.me.id && this.$('[data-panel="chat"]').hidden) {
-      this._unread += 1;
-      this.$('[data-role="chat-unread"]').textContent = String(this._unread);
-      this._toast(t("c.newFrom", { name: m.senderName }));
-    }
+  _withChat(fn) {
+    this._chatView().then(fn, (err) => console.warn("meetmesh: chat", err));
   }
 
-  _updateMessage(m) {
-    const old = this.$(`[data-role="chat-log"] [data-message-id="${CSS.escape(m.id)}"]`);
-    if (old) old.replaceWith(this._messageNode(m));
-  }
-
-  async _sendChat() {
-    const input = this.$('[data-role="chat-input"]');
-    const text = input.value;
-    if (!text.trim()) return;
-    try {
-      const m = await this.room.sendChat(text, { to: this.$('[data-role="chat-to"]').value || null });
-      input.value = "";
-      this._addMessage(m, false);
-    } catch (err) {
-      this._chatStatus(errorText(err));
-    }
-  }
-
-  async _sendFile(file) {
-    this._chatStatus(t("c.uploading", { name: file.name }));
-    try {
-      const uploaded = await this.room.uploadFile(file);
-      const m = await this.room.sendChat("", { to: this.$('[data-role="chat-to"]').value || null, attachmentId: uploaded.id });
-      this._addMessage(m, false);
-      this._chatStatus("");
-    } catch (err) {
-      this._chatStatus(err.code === "PAYLOAD_TOO_LARGE" ? `${t("c.tooLarge", { name: file.name })} ${err.message}` : errorText(err));
-    }
-  }
-
-  _chatStatus(text) {
-    this.$('[data-role="chat-status"]').textContent = text;
+  /** A message arrived while the chat is closed: the badge counts it, a toast says who. */
+  _chatUnread(m) {
+    this._unread += 1;
+    this.$('[data-role="chat-unread"]').textContent = String(this._unread);
+    this._toast(t("c.newFrom", { name: m.senderName }));
   }
 
   // ---- polls -----------------------------------------------------------------------------------------------
@@ -1143,8 +1174,11 @@ export class MeetMeshRoomElement extends HTMLElement {
     if (!open) button?.focus();
   }
 
-  /** A modal question; resolves with the chosen action (or null), the input's value and the checkbox. */
-  _ask({ title, body = "", input = null, check = null, actions }) {
+  /**
+   * A modal question; resolves with the chosen action (or null), the input's value, the checkbox and the
+   * choice (`choice`: {label, options: [[value, text]], value}, shown as a select).
+   */
+  _ask({ title, body = "", input = null, check = null, choice = null, actions }) {
     const dialog = this.$('[data-role="dialog"]');
     this.$('[data-role="dialog-title"]').textContent = title;
     this.$('[data-role="dialog-body"]').textContent = body;
@@ -1154,6 +1188,9 @@ export class MeetMeshRoomElement extends HTMLElement {
     this.$('[data-role="dialog-check-row"]').hidden = check === null;
     this.$('[data-role="dialog-check-label"]').textContent = check ?? "";
     this.$('[data-role="dialog-check"]').checked = false;
+    this.$('[data-role="dialog-select-row"]').hidden = choice === null;
+    this.$('[data-role="dialog-select-label"]').textContent = choice?.label ?? "";
+    this.$('[data-role="dialog-select"]').replaceChildren(...(choice?.options ?? []).map(([value, text]) => new Option(text, value, false, value === choice.value)));
     this.$('[data-role="dialog-actions"]').replaceChildren(
       h("button", { value: "", type: "submit", dataset: { dialog: "cancel" } }, t("d.cancel")),
       ...actions.map(([value, label, cls]) => h("button", { value, type: "submit", class: cls ?? "primary", dataset: { dialog: value } }, label)),
@@ -1162,7 +1199,13 @@ export class MeetMeshRoomElement extends HTMLElement {
     return new Promise((resolve) => {
       dialog.addEventListener(
         "close",
-        () => resolve({ action: dialog.returnValue || null, value: this.$('[data-role="dialog-input"]').value.trim(), checked: this.$('[data-role="dialog-check"]').checked }),
+        () =>
+          resolve({
+            action: dialog.returnValue || null,
+            value: this.$('[data-role="dialog-input"]').value.trim(),
+            checked: this.$('[data-role="dialog-check"]').checked,
+            chosen: this.$('[data-role="dialog-select"]').value,
+          }),
         { once: true },
       );
       dialog.showModal();
@@ -1214,8 +1257,7 @@ export class MeetMeshRoomElement extends HTMLElement {
         case "rejoin":
           this._tiles.forEach((t) => t.remove());
           this._tiles.clear();
-          this._seenMessages.clear();
-          this.$('[data-role="chat-log"]').replaceChildren();
+          if (this._chatPromise) (await this._chatView()).clear();
           this.$('[data-role="screens"]').replaceChildren();
           await this.join();
           break;
@@ -1325,19 +1367,8 @@ export class MeetMeshRoomElement extends HTMLElement {
           else await room.startLocalRecording({ tiles: () => this._recordingTiles() });
           break;
         case "leave":
-          if (room?.me?.role === "HOST") {
-            // Only the host may end it for everyone (co-hosts just leave).
-            const { action } = await this._ask({
-              title: t("leave.title"),
-              body: t("leave.body"),
-              actions: [
-                ["end-for-all", t("leave.endForAll"), "danger"],
-                ["leave-only", t("leave.leaveOnly"), ""],
-              ],
-            });
-            if (action === "end-for-all") await room.endForAll();
-            else if (action === "leave-only") await room.leave();
-          } else await room.leave();
+          if (room?.me?.role === "HOST") await this._leaveAsHost();
+          else await room.leave();
           break;
         case "invite": {
           const link = await room.inviteLink();
@@ -1349,13 +1380,26 @@ export class MeetMeshRoomElement extends HTMLElement {
           break;
         }
         case "speaker-view":
-        case "hide-self": {
-          const key = button.dataset.action === "speaker-view" ? "_speakerView" : "_hideSelf";
-          this[key] = !this[key];
-          button.setAttribute("aria-pressed", String(this[key]));
+          this._speakerView = !this._speakerView;
+          button.setAttribute("aria-pressed", String(this._speakerView));
           this._refreshTiles();
           break;
-        }
+        case "hide-self":
+          this._setHideSelf(!this._hideSelf);
+          break;
+        case "settings":
+          this._togglePanel("settings");
+          if (!this.$('[data-panel="settings"]').hidden) {
+            const { renderSettings } = await import("./settings.js");
+            await renderSettings(this);
+            this.$('[data-panel="settings"] select')?.focus();
+          }
+          break;
+        case "page-prev":
+        case "page-next":
+          this._page = (this._page ?? 0) + (button.dataset.action === "page-next" ? 1 : -1);
+          this._paginate();
+          break;
         case "pin":
           this._pinned = this._pinned === pid ? null : pid;
           this._refreshTiles();
@@ -1437,7 +1481,14 @@ export class MeetMeshRoomElement extends HTMLElement {
           await room.allowLocalRecordingFor(pid, button.dataset.action === "allow-recording");
           break;
         case "delete-message":
-          this._updateMessage(await room.deleteChatMessage(button.closest("[data-message-id]").dataset.messageId));
+        case "chat-reply":
+        case "chat-edit":
+        case "cancel-compose":
+        case "chat-react-menu":
+        case "chat-react":
+        case "chat-hit":
+        case "close-search":
+          await (await this._chatView()).click(button.dataset.action, button);
           break;
         case "attach":
           this.$('[data-role="chat-file"]').click();
@@ -1456,6 +1507,29 @@ export class MeetMeshRoomElement extends HTMLElement {
     }
   }
 
+  // The host leaves: someone else runs the meeting (a signed-in person becomes host; a guest, who cannot be
+  // host, co-host), or it ends for everyone. Only the host may end it for all (co-hosts just leave).
+  async _leaveAsHost() {
+    const room = this.room;
+    const others = [...room.participants.values()].filter((p) => p.id !== room.me.id && p.state !== "LEFT");
+    const rank = (p) => (p.role === "COHOST" && !p.isGuest ? 0 : !p.isGuest ? 1 : p.role === "COHOST" ? 2 : 3);
+    others.sort((a, b) => rank(a) - rank(b) || a.displayName.localeCompare(b.displayName));
+    const { action, chosen } = await this._ask({
+      title: t("leave.title"),
+      body: t(others.length ? "leave.bodyAssign" : "leave.body"),
+      choice: others.length
+        ? { label: t("leave.newHost"), options: others.map((p) => [p.id, p.isGuest ? t("leave.asCohost", { name: p.displayName }) : p.displayName]), value: others[0].id }
+        : null,
+      actions: [["end-for-all", t("leave.endForAll"), "danger"], others.length ? ["leave-assign", t("leave.assignAndLeave"), "primary"] : ["leave-only", t("leave.leaveOnly"), ""]],
+    });
+    if (action === "end-for-all") await room.endForAll();
+    else if (action === "leave-assign") {
+      const next = room.participants.get(chosen);
+      if (next) await (next.isGuest ? room.makeCohost(next.id) : room.transferHost(next.id));
+      await room.leave();
+    } else if (action === "leave-only") await room.leave();
+  }
+
   // What the page shows: screen shares first, then the grid's tiles, each with its label.
   _recordingTiles() {
     const screens = [...this.$('[data-role="screens"]').querySelectorAll("video")].map((video) => ({
@@ -1467,6 +1541,7 @@ export class MeetMeshRoomElement extends HTMLElement {
   }
 
   _finish(text) {
+    clearInterval(this._qualityTimer);
     this.$('[data-role="left-text"]').textContent = text;
     this._show("left");
     this.$('[data-role="dialog"]').close();

@@ -233,6 +233,16 @@ export class MediaSession extends EventTarget {
 
   /** Inbound RTP stats per remote mid: {mid, kind, participantId, source, framesDecoded, frameWidth, frameHeight,
    * keyFramesDecoded, freezeCount, packetsReceived, packetsLost, nackCount, pliCount, totalAudioEnergy}. */
+  /** The connection's round trip to the edge in ms (the selected ICE candidate pair), null if not known yet. */
+  async roundTripMs() {
+    const stats = await this.pc.getStats();
+    let rtt = null;
+    stats.forEach((s) => {
+      if (s.type === "candidate-pair" && s.nominated && s.state === "succeeded" && typeof s.currentRoundTripTime === "number") rtt = s.currentRoundTripTime * 1000;
+    });
+    return rtt;
+  }
+
   async inboundStats() {
     const stats = await this.pc.getStats();
     const out = [];
@@ -254,6 +264,7 @@ export class MediaSession extends EventTarget {
         nackCount: s.nackCount ?? 0,
         pliCount: s.pliCount ?? 0,
         packetsReceived: s.packetsReceived ?? 0,
+        jitter: s.jitter ?? null,
         totalAudioEnergy: s.totalAudioEnergy ?? 0,
       });
     });

@@ -1,17 +1,17 @@
 // A meeting as one object: join (GraphQL) → waiting room → media (edge) → live events, and the controls.
 
 import { GraphQLClient } from "./graphql.js";
-import { LocalRecorder, localRecordingFilename } from "./localrecording.js";
 import { MediaSession } from "./media.js";
 
-const PARTICIPANT = "id displayName role state audioMuted mutedByHost videoOn sharing handRaisedAt breakoutRoomId recordingLocally localRecordingGranted";
+const PARTICIPANT = "id displayName role isGuest state audioMuted mutedByHost videoOn sharing handRaisedAt breakoutRoomId recordingLocally localRecordingGranted";
 const SESSION_FIELDS = "status allowChooseRoom graceSeconds openedAt closesAt returnsAt";
 const BREAKOUT_STATE = `${SESSION_FIELDS} rooms { id name participantIds }`;
 const POLL_BASE = "id question kind anonymous status resultsShared options { id text } myVote { optionIds castAt }";
 const POLL_RESULTS = "results { final voterCount tallyVoterCount options { optionId votes percent } }";
 export const POLL = `${POLL_BASE} ${POLL_RESULTS}`;
 const MEETING_STATE = "locked waitingRoom allowSelfUnmute spotlightParticipantId allowLocalRecording";
-export const CHAT_MESSAGE = `id senderId senderName recipientId recipientName text createdAt isPrivate deleted
+export const CHAT_MESSAGE = `id senderId senderName recipientId recipientName text createdAt editedAt isPrivate deleted
+  replyTo { id senderName text deleted } reactions { emoji count participantIds }
   attachment { id filename contentType size download { url } }`;
 const JOIN = `mutation($i: JoinMeetingInput!) { joinMeeting(input: $i) {
   status meetingId guestToken clientToken eventSeq participant { ${PARTICIPANT} } joinToken { token edgeUrl } } }`;
@@ -28,6 +28,7 @@ const EVENTS = `subscription($m: ID!, $after: Int) { meetingEvents(meetingId: $m
   ... on ActiveSpeakerEvent { participantId }
   ... on CaptionEvent { captionBy: participantId speakerName text language }
   ... on ChatMessageEvent { message { ${CHAT_MESSAGE} } }
+  ... on ChatReactionEvent { reactedMessageId: messageId messageReactions: reactions { emoji count participantIds } }
   ... on RecordingEvent { recording { id status } }
   ... on MeetingStateEvent { meeting { ${MEETING_STATE} } }
 } }`;
@@ -38,6 +39,7 @@ const PARTICIPANT_OPS = {
   askToUnmute: `mutation($p: ID!) { askToUnmute(participantId: $p) { id } }`,
   stopVideo: `mutation($p: ID!) { stopVideo(participantId: $p) { id } }`,
   makeCohost: `mutation($p: ID!) { makeCohost(participantId: $p) { id } }`,
+  transferHost: `mutation($p: ID!) { transferHost(participantId: $p) { id } }`,
   revokeCohost: `mutation($p: ID!) { revokeCohost(participantId: $p) { id } }`,
   lowerHand: `mutation($p: ID!) { lowerHand(participantId: $p) { id } }`,
 };
@@ -398,8 +400,10 @@ export class Room extends EventTarget {
       this._emit("breakouts", { type: ev.type, breakouts: ev.breakouts });
     } else if (ev.type === "REACTION_SENT") {
       this._emit("reaction", { participantId: ev.reactionBy, emoji: ev.emoji });
-    } else if ((ev.type === "CHAT_MESSAGE_EDITED" || ev.type === "CHAT_MESSAGE_DELETED" || ev.type === "CHAT_REACTION_CHANGED") && ev.message) {
+    } else if ((ev.type === "CHAT_MESSAGE_EDITED" || ev.type === "CHAT_MESSAGE_DELETED") && ev.message) {
       this._emit("chatupdated", ev.message);
+    } else if (ev.type === "CHAT_REACTION_CHANGED" && ev.reactedMessageId) {
+      this._emit("chatreaction", { messageId: ev.reactedMessageId, reactions: ev.messageReactions });
     } else if (ev.type === "ACTIVE_SPEAKER_CHANGED") {
       this._emit("activespeaker", { participantId: ev.participantId });
     } else if (ev.type === "CAPTION") {
@@ -525,9 +529,12 @@ export class Room extends EventTarget {
     return this.me?.role === "HOST" || this.me?.role === "COHOST";
   }
 
-  /** Send a chat message to everyone, or privately with `to` (a participant id); `attachmentId` from uploadFile. */
-  async sendChat(text, { to = null, attachmentId = null } = {}) {
-    const i = { meetingId: this.meetingId, text, toParticipantId: to || null, attachmentId };
+  /**
+   * Send a chat message to everyone, or privately with `to` (a participant id); `attachmentId` from uploadFile;
+   * `replyTo` the id of the message it answers.
+   */
+  async sendChat(text, { to = null, attachmentId = null, replyTo = null } = {}) {
+    const i = { meetingId: this.meetingId, text, toParticipantId: to || null, attachmentId, replyToId: replyTo || null };
     return (await this.gql.request(`mutation($i: SendChatMessageInput!) { sendChatMessage(input: $i) { ${CHAT_MESSAGE} } }`, { i })).sendChatMessage;
   }
 
@@ -536,20 +543,65 @@ export class Room extends EventTarget {
     return (await this.gql.request(`mutation($id: ID!) { deleteChatMessage(messageId: $id) { ${CHAT_MESSAGE} } }`, { id: messageId })).deleteChatMessage;
   }
 
-  /** The chat so far (oldest first): what a late joiner missed. */
-  async chatHistory() {
-    // The page size is written into the document, so its cost is what it is (a variable counts as the largest page).
-    const r = await this.gql.request(`query($m: ID!) { chatMessages(meetingId: $m, first: 50) { items { ${CHAT_MESSAGE} } } }`, { m: this.meetingId });
-    return r.chatMessages.items.reverse();
+  /** Change the text of one of your messages (everyone sees it marked edited). Resolves with it. */
+  async editChatMessage(messageId, text) {
+    return (await this.gql.request(`mutation($id: ID!, $t: String!) { editChatMessage(messageId: $id, text: $t) { ${CHAT_MESSAGE} } }`, { id: messageId, t: text })).editChatMessage;
   }
 
-  /** Upload a file for the chat (POST /meetings/{id}/files); resolves with {id, filename, contentType, size}. */
-  async uploadFile(file) {
+  /** Add your emoji (one of reactionChoices()) to a message, or take it back. Resolves with the message. */
+  async toggleChatReaction(messageId, emoji) {
+    return (await this.gql.request(`mutation($id: ID!, $e: String!) { toggleChatReaction(messageId: $id, emoji: $e) { ${CHAT_MESSAGE} } }`, { id: messageId, e: emoji })).toggleChatReaction;
+  }
+
+  /** Search this meeting's chat (what you can see), best match first: [{message, highlight: [{text, match}]}]. */
+  async searchChat(query) {
+    const q = `query($q: String!, $m: ID!) { searchChat(query: $q, meetingId: $m, first: 10) { message { ${CHAT_MESSAGE} } highlight { text match } } }`;
+    return (await this.gql.request(q, { q: query, m: this.meetingId })).searchChat;
+  }
+
+  /** The chat so far (oldest first): what a late joiner missed, up to `pages` pages of 20. */
+  async chatHistory({ pages = 3 } = {}) {
+    // The page size is written into the document, so its cost is what it is (a variable counts as the largest
+    // page); a message's reaction list counts as a page of its own, so pages are 20 and a late joiner gets three.
+    const q = `query($m: ID!, $b: String) { chatMessages(meetingId: $m, first: 20, before: $b) { items { ${CHAT_MESSAGE} } nextCursor } }`;
+    const items = [];
+    let before = null;
+    for (let i = 0; i < pages; i++) {
+      const page = (await this.gql.request(q, { m: this.meetingId, b: before })).chatMessages;
+      items.push(...page.items);
+      before = page.nextCursor;
+      if (!before) break;
+    }
+    return items.reverse();
+  }
+
+  /**
+   * Upload a file for the chat (POST /meetings/{id}/files); resolves with {id, filename, contentType, size}.
+   * `onProgress(sentBytes, totalBytes)` follows the upload (XMLHttpRequest: fetch cannot report upload progress).
+   * Too large: rejects with code PAYLOAD_TOO_LARGE and `limit` (bytes) when the server says it.
+   */
+  uploadFile(file, { onProgress = null } = {}) {
     const url = `${this.gql.apiUrl}/meetings/${encodeURIComponent(this.meetingId)}/files?filename=${encodeURIComponent(file.name)}`;
-    const res = await fetch(url, { method: "POST", body: file, headers: this.gql.token ? { authorization: `Bearer ${this.gql.token}` } : {} });
-    const body = await res.json().catch(() => ({}));
-    if (!res.ok) throw Object.assign(new Error(body.error || `upload failed (${res.status})`), { code: body.code || (res.status === 413 ? "PAYLOAD_TOO_LARGE" : null) });
-    return body;
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", url);
+      if (this.gql.token) xhr.setRequestHeader("authorization", `Bearer ${this.gql.token}`);
+      if (onProgress) xhr.upload.onprogress = (ev) => onProgress(ev.loaded, ev.lengthComputable ? ev.total : file.size);
+      xhr.onerror = () => reject(Object.assign(new Error("upload failed (network)"), { code: "NETWORK" }));
+      xhr.onload = () => {
+        let body = {};
+        try {
+          body = JSON.parse(xhr.responseText);
+        } catch {
+          /* not JSON: the status says enough */
+        }
+        if (xhr.status >= 200 && xhr.status < 300) return resolve(body);
+        const code = body.code || (xhr.status === 413 ? "PAYLOAD_TOO_LARGE" : null);
+        const limit = Number(/at most (\d+) bytes/.exec(body.error ?? "")?.[1]) || null;
+        reject(Object.assign(new Error(body.error || `upload failed (${xhr.status})`), { code, limit }));
+      };
+      xhr.send(file);
+    });
   }
 
   /** The emoji sendReaction accepts. */
@@ -592,6 +644,11 @@ export class Room extends EventTarget {
 
   makeCohost(participantId) {
     return this._participantOp("makeCohost", participantId);
+  }
+
+  /** Host: hand the meeting over to a signed-in participant (you stay, as a participant). */
+  transferHost(participantId) {
+    return this._participantOp("transferHost", participantId);
   }
 
   revokeCohost(participantId) {
@@ -778,6 +835,8 @@ export class Room extends EventTarget {
    */
   async startLocalRecording({ tiles = null, fps = 15 } = {}) {
     if (this._localRecorder) return;
+    // Loaded when first used: most people never record locally, so the meeting page does not fetch it.
+    const { LocalRecorder } = await import("./localrecording.js");
     // Consent first: the server refuses (FORBIDDEN) without the host's permission, and tells everyone otherwise.
     await this._setLocalRecording(true);
     const recorder = new LocalRecorder({ sources: () => ({ tiles: tiles ? tiles() : this._trackTiles(), audio: this._audioTracks() }), fps });
@@ -805,6 +864,7 @@ export class Room extends EventTarget {
     this._recordingVideos?.forEach((v) => (v.srcObject = null));
     this._recordingVideos = null;
     const blob = await recorder.stop();
+    const { localRecordingFilename } = await import("./localrecording.js");
     this._emit("localrecording", { active: false, blob, filename: localRecordingFilename(this.number, blob.type) });
     // Tell everyone it stopped (leaving says so by itself; the server may also have stopped us already).
     if (this.state === "connected" || this.state === "reconnecting") await this._setLocalRecording(false).catch(() => {});
@@ -850,6 +910,11 @@ export class Room extends EventTarget {
       }
       return { video, label };
     });
+  }
+
+  /** The media connection's round trip to the edge (ms), null before it is measured. */
+  async roundTripMs() {
+    return this.media ? this.media.roundTripMs() : null;
   }
 
   /** Inbound media stats per remote track (see MediaSession.inboundStats). */

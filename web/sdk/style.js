@@ -9,6 +9,13 @@ export const STYLE = `
   display: block; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--mm-text);
   background: var(--mm-bg); min-height: 360px; position: relative;
 }
+:host([theme="light"]) {
+  --mm-bg: #f4f5f8; --mm-surface: #ffffff; --mm-surface-2: #e6e9ef; --mm-border: #b9c0cc; --mm-text: #161a21;
+  --mm-muted: #4a5261; --mm-accent: #2446b8; --mm-accent-bg: #2f54d1; --mm-danger: #a3231b; --mm-danger-bg: #b3261e;
+  --mm-focus: #b35c00;
+}
+:host([theme="light"]) .chip[aria-pressed="true"] { background: #d5defa; }
+:host([theme="light"]) .tb.off, :host([theme="light"]) .local-recording { color: #a3231b; }
 * { box-sizing: border-box; }
 [hidden] { display: none !important; }
 section { padding: 16px; }
@@ -39,7 +46,7 @@ a { color: var(--mm-accent); }
 .meeting-page { padding: 0; display: flex; flex-direction: column; height: var(--meetmesh-height, 100dvh); }
 .topline { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; padding: 6px 12px; min-height: 0; }
 .topline:empty { display: none; }
-.notice { background: #4a4520; padding: 6px 10px; border-radius: 6px; margin: 0; overflow-wrap: anywhere; }
+.notice { background: #4a4520; color: #fff; padding: 6px 10px; border-radius: 6px; margin: 0; overflow-wrap: anywhere; }
 .recording-banner { background: #8c1d18; color: #fff; padding: 4px 10px; border-radius: 6px; margin: 0; font-weight: 600; }
 .local-recording { color: #ffb4ab; font-weight: 600; margin: 0; }
 .lock-badge { display: inline-flex; gap: 4px; align-items: center; color: var(--mm-muted); margin: 0; }
@@ -53,21 +60,25 @@ a { color: var(--mm-accent); }
 .tile.speaking { outline-color: #4cd08a; }
 .tile video { width: 100%; height: 100%; object-fit: cover; display: block; }
 .tile.camera-off video { visibility: hidden; }
+.tile.off-page { display: none; }
+.pager { display: flex; align-items: center; justify-content: center; gap: 12px; padding: 6px 0; }
+.nameplate .quality { display: inline-flex; } .nameplate .quality .icon { color: #4cd08a; }
+.tile[data-quality="fair"] .quality .icon { color: #f0a500; } .tile[data-quality="poor"] .quality .icon { color: #ff8a80; }
 .tile .placeholder { position: absolute; inset: 0; display: none; align-items: center; justify-content: center; background: var(--mm-surface-2); }
 .tile.camera-off .placeholder { display: flex; }
 .placeholder span { width: 72px; height: 72px; border-radius: 50%; background: #3d4a7a; color: #fff; display: flex;
   align-items: center; justify-content: center; font-size: 1.6rem; font-weight: 600; }
 .nameplate { position: absolute; left: 6px; bottom: 6px; display: flex; gap: 4px; align-items: center; background: #000c;
   padding: 2px 8px; border-radius: 4px; max-width: calc(100% - 60px); }
-.nameplate .label { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.nameplate { color: #fff; } .nameplate .label { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .nameplate .icon { --mm-icon: 16px; color: #ff8a80; }
 .tile .hand { position: absolute; top: 6px; left: 6px; background: #f0a500; color: #000; border-radius: 50%; padding: 6px; display: flex; }
-.tile .pin { position: absolute; top: 4px; right: 4px; background: #000a; border: none; min-width: var(--mm-target); }
+.tile .pin { color: #fff; position: absolute; top: 4px; right: 4px; background: #000a; border: none; min-width: var(--mm-target); }
 .tile .float { position: absolute; right: 12px; bottom: 12px; font-size: 2.2rem; pointer-events: none; animation: rise 3s ease-out forwards; }
 @keyframes rise { from { transform: translateY(0); opacity: 1; } to { transform: translateY(-80px); opacity: 0; } }
 @media (prefers-reduced-motion: reduce) { .tile .float { animation: none; } }
 .captions { position: sticky; bottom: 0; margin-top: 8px; font-size: 1.1em; text-align: center; }
-.captions p { display: inline-block; margin: 2px 0; background: #000d; padding: 2px 8px; border-radius: 4px; }
+.captions p { color: #fff; display: inline-block; margin: 2px 0; background: #000d; padding: 2px 8px; border-radius: 4px; }
 
 /* Panels: side columns on wide screens, bottom sheets on narrow ones. */
 aside.panel { width: 320px; flex: none; background: var(--mm-surface); border-radius: var(--mm-radius); padding: 8px 12px;
@@ -95,6 +106,25 @@ aside.panel { width: 320px; flex: none; background: var(--mm-surface); border-ra
 .msg.private { border-left: 3px solid var(--mm-accent); padding-left: 6px; }
 .msg .link-button { min-height: 24px; min-width: 44px; padding: 0 6px; margin-left: auto; background: transparent; border: none; color: var(--mm-accent); text-decoration: underline; font-size: .85em; }
 .msg .deleted { color: var(--mm-muted); font-style: italic; }
+.msg.found { background: var(--mm-surface-2); border-radius: 6px; }
+.msg .msg-actions { display: flex; flex-wrap: wrap; gap: 2px; }
+.msg .msg-actions .link-button { margin-left: 0; }
+.msg .reply-quote { margin: 2px 0; padding: 2px 8px; border-left: 3px solid var(--mm-border); color: var(--mm-muted); font-size: .9em;
+  overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.msg .reply-quote strong { color: var(--mm-text); }
+.msg-reactions { display: flex; flex-wrap: wrap; gap: 4px; margin: 2px 0; }
+.chip { min-height: 32px; padding: 0 8px; border-radius: 999px; font-size: .9em; }
+.chip[aria-pressed="true"] { border-color: var(--mm-accent); background: #2a3760; }
+.msg .emoji-row button { font-size: 1.2rem; padding: 2px 6px; }
+.composer-context { display: flex; align-items: center; gap: 6px; background: var(--mm-surface-2); border-radius: 6px; padding: 2px 8px; }
+.composer-context .what { flex: 1; min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.composer-context .link-button { background: transparent; border: none; color: var(--mm-accent); text-decoration: underline; }
+.chat-search input { width: 100%; margin: 6px 0; }
+.chat-results { flex: 1; overflow: auto; } .chat-results li { margin: 4px 0; }
+.chat-results .hit { width: 100%; flex-direction: column; align-items: flex-start; text-align: left; }
+.chat-results .meta { color: var(--mm-muted); font-size: .85em; } .chat-results .meta strong { color: var(--mm-text); }
+mark { background: #f0a500; color: #000; border-radius: 2px; }
+.chat-status progress { vertical-align: middle; width: 120px; }
 .chat-form { display: flex; flex-direction: column; gap: 6px; padding-top: 6px; }
 .chat-form .row { display: flex; gap: 6px; } .chat-form .row input { flex: 1; min-width: 0; }
 .panel .chat-form label { display: flex; gap: 6px; align-items: center; } .chat-form select { flex: 1; min-width: 0; }
@@ -107,7 +137,7 @@ textarea { font: inherit; color: var(--mm-text); background: var(--mm-surface-2)
 .panel label.check input { width: 20px; height: 20px; }
 .panel > button, .poll button, [data-role=breakout-body] > button { margin: 4px 0; }
 .poll { border-top: 1px solid var(--mm-surface-2); padding: 6px 0; } .poll h3 { margin: 4px 0; }
-.poll fieldset { border: none; padding: 0; margin: 0; }
+.poll fieldset, fieldset.choices { border: none; padding: 0; margin: 6px 0; } fieldset.choices legend { padding: 0; }
 .result { display: flex; flex-direction: column; margin: 4px 0; } .result meter { width: 100%; height: 10px; }
 
 /* Toolbar: icon above label; what does not fit moves into More (element.js measures). */
@@ -135,7 +165,7 @@ textarea { font: inherit; color: var(--mm-text); background: var(--mm-surface-2)
 
 .toasts { position: absolute; top: 8px; left: 50%; transform: translateX(-50%); display: flex; flex-direction: column; gap: 6px;
   z-index: 30; width: max-content; max-width: calc(100% - 16px); pointer-events: none; }
-.toast { background: #2b3447; color: var(--mm-text); padding: 8px 14px; border-radius: var(--mm-radius); box-shadow: 0 4px 16px #0008; }
+.toast { background: #2b3447; color: #e8ebf2; padding: 8px 14px; border-radius: var(--mm-radius); box-shadow: 0 4px 16px #0008; }
 dialog { background: var(--mm-surface); color: var(--mm-text); border: 1px solid var(--mm-border); border-radius: 12px; max-width: min(420px, calc(100vw - 32px)); }
 dialog::backdrop { background: #0009; }
 dialog .actions { display: flex; gap: 8px; justify-content: flex-end; flex-wrap: wrap; margin-top: 12px; }
