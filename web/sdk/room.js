@@ -29,10 +29,11 @@ const EVENTS = `subscription($m: ID!, $after: Int) { meetingEvents(meetingId: $m
   ... on CaptionEvent { captionBy: participantId speakerName text language }
   ... on ChatMessageEvent { message { ${CHAT_MESSAGE} } }
   ... on ChatReactionEvent { reactedMessageId: messageId messageReactions: reactions { emoji count participantIds } }
-  ... on RecordingEvent { recording { id status } }
+  ... on RecordingEvent { recording { id status breakoutRoom { id } } }
   ... on MeetingStateEvent { meeting { ${MEETING_STATE} } }
 } }`;
 const CLOUD_RECORDING = { RECORDING_STARTED: "recording", RECORDING_RESUMED: "recording", RECORDING_PAUSED: "paused", RECORDING_STOPPED: null };
+const ACTIVE_RECORDING = { RECORDING: "recording", PAUSED: "paused" };
 const HOST_ROLES = new Set(["HOST", "COHOST"]);
 // Host controls as whole documents (one per operation, never built from its name: the limits test reads them).
 const PARTICIPANT_OPS = {
@@ -108,7 +109,10 @@ export class Room extends EventTarget {
     this.passcode = passcode;
     this.inviteKey = inviteKey; // the `k` of an invite link: no passcode needed
     this.allowLocalRecording = false; // the meeting lets everyone record locally
-    this.cloudRecording = null; // null | "recording" | "paused" (a cloud recording of the meeting)
+    this.cloudRecording = null; // null | "recording" | "paused": the cloud recording of the room we are in
+    // Cloud recordings running now, by id: the main room's (room null) and, while breakout rooms are open, one per
+    // occupied room. Each person is shown the one of the room they are in (docs/recordings.md#breakout-rooms).
+    this._activeRecordings = new Map();
     // The meeting's live state (MeetingState): lock, waiting room, self-unmute, spotlight.
     this.meetingState = { locked: false, waitingRoom: false, allowSelfUnmute: true, spotlightParticipantId: null };
     this.edgeRtts = null; // [{edgeId, rttMs}] measured before joining (probeEdges)
@@ -200,15 +204,15 @@ export class Room extends EventTarget {
     );
     const { meeting, recordings } = await this.gql.request(
       `query($m: ID!) { meeting(id: $m) { locked spotlightParticipantId settings { allowLocalRecording waitingRoom allowSelfUnmute }
-        participants(states: [ADMITTED]) { ${PARTICIPANT} } } recordings(meetingId: $m) { status } }`,
+        participants(states: [ADMITTED]) { ${PARTICIPANT} } } recordings(meetingId: $m) { id status breakoutRoom { id } } }`,
       { m: this.meetingId },
     );
     for (const p of meeting.participants) this.participants.set(p.id, p);
     this.allowLocalRecording = meeting.settings.allowLocalRecording;
     const { locked, spotlightParticipantId } = meeting;
     this.meetingState = { locked, spotlightParticipantId, waitingRoom: meeting.settings.waitingRoom, allowSelfUnmute: meeting.settings.allowSelfUnmute };
-    const open = recordings.find((r) => r.status === "RECORDING" || r.status === "PAUSED");
-    this.cloudRecording = open ? (open.status === "PAUSED" ? "paused" : "recording") : null;
+    for (const r of recordings) this._trackRecording(r);
+    this.cloudRecording = this._cloudStateHere();
     this._emit("participants", [...this.participants.values()]);
     this._emitRecordingState();
     // Who waits already (hosts) and the breakout rooms, while media connects: neither delays the join.
@@ -358,6 +362,9 @@ export class Room extends EventTarget {
           }
           if (was.breakoutRoomId !== p.breakoutRoomId) this._emit("moved", { roomId: p.breakoutRoomId });
         }
+        // Another room, another recording (or none): the indicator follows the room we are in.
+        // Quietly: the move is the news ("You were moved to…"); a recording starting in the new room says so itself.
+        if (was.breakoutRoomId !== p.breakoutRoomId) this._refreshCloudState(null, { quiet: true });
         // Obey the host: a mute arrives as our own update with mutedByHost (the edge also stops forwarding).
         if (p.audioMuted && !wasMuted && this.micEnabled) {
           this._applyMic(false);
@@ -419,9 +426,9 @@ export class Room extends EventTarget {
       }
       this._emitRecordingState();
     } else if (ev.type in CLOUD_RECORDING) {
-      this.cloudRecording = CLOUD_RECORDING[ev.type];
-      this._emitRecordingState();
-      this._emit("cloudrecording", { state: this.cloudRecording, type: ev.type });
+      if (ev.recording) this._trackRecording(ev.recording, ev.type);
+      else this._activeRecordings.clear(); // an older server: one recording, the meeting's
+      this._refreshCloudState(ev.type);
     } else if (ev.type === "MEETING_UPDATED" && ev.meeting && "allowLocalRecording" in ev.meeting) {
       this.allowLocalRecording = ev.meeting.allowLocalRecording;
       const before = this.meetingState;
@@ -447,6 +454,28 @@ export class Room extends EventTarget {
 
   _emitRecordingState() {
     this._emit("recordingstate", this.recordingState);
+  }
+
+  _trackRecording(r, type = null) {
+    const state = type ? CLOUD_RECORDING[type] : ACTIVE_RECORDING[r.status];
+    if (state) this._activeRecordings.set(r.id, { state, roomId: r.breakoutRoom?.id ?? null });
+    else this._activeRecordings.delete(r.id);
+  }
+
+  _cloudStateHere() {
+    const here = this.me?.breakoutRoomId ?? null;
+    for (const r of this._activeRecordings.values()) if (r.roomId === here) return r.state;
+    return null;
+  }
+
+  // Tell the page only when what the person is shown changes: another room's recording starting or stopping is
+  // not news to them ("Recording started" toasts follow their own room).
+  _refreshCloudState(type, { quiet = false } = {}) {
+    const state = this._cloudStateHere();
+    if (state === this.cloudRecording) return;
+    this.cloudRecording = state;
+    this._emitRecordingState();
+    if (!quiet) this._emit("cloudrecording", { state, type: type ?? (state === "paused" ? "RECORDING_PAUSED" : state ? "RECORDING_STARTED" : "RECORDING_STOPPED") });
   }
 
   // Muting sends nothing at all (replaceTrack(null)), not silence: no packets, no bandwidth.
