@@ -644,6 +644,16 @@ def choose_layer(subscribed: SubscribedTrack, budget_bps: float | None, now: flo
     group, down_track = subscribed.group, subscribed.down_track
     if group is None or down_track is None:
         return
+    if subscribed.render_height == 0:
+        if not subscribed.hidden:
+            _detach(down_track, group)
+            subscribed.hidden = True
+        return
+    if subscribed.hidden:
+        # Shown again: the stream continues (next sequence number, timestamp moved on) from a key frame of the
+        # layer chosen below, as after a pause (Forwarder.paused).
+        subscribed.hidden = False
+        down_track.switch_source()
     current = settle(down_track, group)
     if current is not None:
         subscribed.source = current
@@ -691,6 +701,9 @@ class SubscribedTrack:
     render_height: int | None = None
     """The height (device pixels) the subscriber renders this video at, as its client reported (None: unknown,
     no limit; 0: not shown)."""
+    hidden: bool = False
+    """Not shown by the subscriber (it reported 0 x 0, e.g. a tile on another gallery page): the down track sits
+    on no forwarder, so nothing is sent — not even the smallest layer — until it is shown again."""
     _rtx_seq: int = field(default_factory=lambda: random.getrandbits(16), repr=False)
 
     def handle_nack(self, lost: list[int]) -> None:
@@ -1059,6 +1072,9 @@ def link(published: PublishedTrack, subscribed: SubscribedTrack, *, first_sequen
         down_track.payload_type = codec.payloadType
     unlink(subscribed)
     down_track.switch_source()
+    # Another publisher on this mid: the client's last size for the mid still holds (it sends a size only when it
+    # changes), so a hidden mid stays hidden; linked below, then detached again if so.
+    subscribed.hidden = False
     if simulcast:
         subscribed.selector = LayerSelector()  # another track's layers
         subscribed.group = published
@@ -1069,7 +1085,26 @@ def link(published: PublishedTrack, subscribed: SubscribedTrack, *, first_sequen
     subscribed.source = published
     published.forwarder.subscribe(down_track)
     published.request_keyframe()
+    if subscribed.render_height == 0:  # only videos are ever given a size
+        show(subscribed, False)
     return down_track
+
+
+def show(subscribed: SubscribedTrack, shown: bool) -> None:
+    """A whole-track (not simulcast) video shown or not by its subscriber: off its forwarder while hidden; back
+    on from the next key frame (asked for) when shown again. Simulcast tracks do this in :func:`choose_layer`."""
+    down_track, source = subscribed.down_track, subscribed.source
+    if subscribed.group is not None or down_track is None or source is None or source.forwarder is None:
+        return
+    forwarder = source.forwarder
+    if not shown and not subscribed.hidden:
+        if down_track in forwarder.down_tracks:
+            forwarder.unsubscribe(down_track)
+        subscribed.hidden = True
+    elif shown and subscribed.hidden:
+        subscribed.hidden = False
+        forwarder.subscribe(down_track)  # re-anchored: continuous sequence numbers, waits for a key frame
+        source.request_keyframe()
 
 
 def unlink(subscribed: SubscribedTrack) -> None:

@@ -345,6 +345,7 @@ class Session:
         for transceiver, subscribed in self.subscribed.values():
             if transceiver.mid == mid and transceiver.kind == "video":
                 subscribed.render_height = max(0, height)
+                rtp_hooks.show(subscribed, height > 0)
                 if subscribed.group is not None:
                     # A smaller size takes effect at once; a bigger one after the selector's hold.
                     rtp_hooks.choose_layer(

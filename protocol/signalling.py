@@ -21,8 +21,9 @@ the slot of one who went quiet) it sends ``{"type": "tracks", "tracks": {…}}``
 media on that mid is the new publisher's from its next key frame.
 
 A client that receives video may tell the edge how big it shows each one: ``{"type": "videoSize", "mid": "4",
-"width": 640, "height": 360}`` (device pixels; 0 x 0 when not shown). The edge picks a simulcast layer that
-covers that size and no bigger (a publisher's camera comes in up to three sizes; see ``sfu.layers``).
+"width": 640, "height": 360}`` (device pixels; 0 x 0 when not shown: the edge then sends nothing on that mid
+until a size comes again, and resumes from a key frame). The edge picks a simulcast layer that covers that size
+and no bigger (a publisher's camera comes in up to three sizes; see ``sfu.layers``).
 
 Renegotiation follows the "perfect negotiation" pattern (W3C webrtc-pc section 10.7 example; RFC 8829 section
 4.1.8.1 on glare): the edge is the *impolite* peer and ignores a client ``offer`` that collides with its own

@@ -761,8 +761,8 @@ export class MeetMeshRoomElement extends HTMLElement {
   }
 
   // Gallery pages: `page-size` tiles at a time (default 9, 4 on a phone), the featured one first. Tiles of
-  // other pages are not displayed, so their size goes to the edge as 0 x 0 (_reportSize): it then sends them
-  // in the smallest simulcast layer instead of the size a visible tile needs.
+  // other pages are not displayed, so their size goes to the edge as 0 x 0 (_reportSize): it then sends
+  // nothing for them until they are shown again.
   _setHideSelf(hidden) {
     this._hideSelf = hidden;
     this.$('[data-action="hide-self"]').setAttribute("aria-pressed", String(hidden));

@@ -91,7 +91,7 @@ export class MediaSession extends EventTarget {
   }
 
   /** Tell the edge the video received on `mid` is shown at `width` x `height` device pixels (0 x 0: hidden),
-   * so it forwards the smallest simulcast layer that covers it. Repeats are not sent. */
+   * so it forwards the smallest simulcast layer that covers it, or nothing while hidden. Repeats are not sent. */
   setVideoSize(mid, width, height) {
     const size = [Math.max(0, Math.round(width)), Math.max(0, Math.round(height))];
     const key = `${size[0]}x${size[1]}`;

@@ -268,7 +268,7 @@ export class Room extends EventTarget {
 
   /**
    * Say how big a received video is shown (CSS pixels; 0 x 0 when hidden): the edge then sends the smallest
-   * simulcast layer that covers it, sparing both sides' bandwidth and CPU. `<meetmesh-room>` does this itself.
+   * simulcast layer that covers it (nothing while hidden), sparing both sides' bandwidth and CPU. `<meetmesh-room>` does this itself.
    */
   setVideoSize(track, width, height) {
     const mid = this.media?.midOf(track);

@@ -14,7 +14,7 @@ from websockets.asyncio.client import connect
 from edge import session as edge_session
 from edge.codecs import prefer_codec
 from edge.synthetic import encode_vp8_clip
-from protocol.signalling import Answer, Join, Joined, Offer, TrackInfo, encode, parse_edge_message
+from protocol.signalling import Answer, Join, Joined, Offer, TrackInfo, VideoSize, encode, parse_edge_message
 from tests.conftest import RunningServer
 from tests.support.edge import Client, rooms_edge
 from tests.support.gql import eventually
@@ -250,3 +250,40 @@ async def test_a_last_n_swap_moves_the_sender_to_the_new_speaker_without_renegot
             assert not cleo.errors
         finally:
             await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+
+
+async def test_a_video_the_viewer_does_not_show_is_not_sent_until_shown_again(
+    server: RunningServer,
+    world: World,
+) -> None:
+    # A whole-track (not simulcast) video: a tile on another gallery page costs nothing; shown again, it resumes
+    # from a key frame with its sequence numbers continuing (simulcast: test_simulcast).
+    host = await world.user()
+    meeting = await world.meeting(host)
+    joins = [(await world.join(p, meeting))[1] for p in (host, await world.user())]
+    tokens = [str(j["joinToken"]["token"]) for j in joins]
+    async with rooms_edge(server) as (edge, rooms):
+        publisher, viewer = Client(await connect(edge.url)), Client(await connect(edge.url))
+        try:
+            await publisher.start(tokens[0])
+            await viewer.start(tokens[1])
+            await eventually(lambda: sum(viewer.peer.frames_by_track.values()) >= 5, timeout=20)
+            session = rooms.sessions[(str(meeting["id"]), str(joins[1]["participant"]["id"]))]
+            ((transceiver, subscribed),) = [v for v in session.subscribed.values() if v[0].kind == "video"]
+            down_track = subscribed.down_track
+            assert down_track is not None and subscribed.group is None
+            await viewer.ws.send(encode(VideoSize(mid=transceiver.mid, width=0, height=0)))
+            await eventually(lambda: subscribed.hidden, timeout=5)
+            sent, frames = down_track.packets, sum(viewer.peer.frames_by_track.values())
+            await asyncio.sleep(1.0)
+            assert down_track.packets == sent
+            assert sum(viewer.peer.frames_by_track.values()) <= frames + 1
+            seq_at_hide = down_track.last_sent[0]
+            await viewer.ws.send(encode(VideoSize(mid=transceiver.mid, width=640, height=360)))
+            await eventually(lambda: sum(viewer.peer.frames_by_track.values()) >= frames + 5, timeout=10)
+            assert not subscribed.hidden and down_track.packets > sent
+            # No hole for the viewer to NACK: one sequence number per packet sent, across the hidden time.
+            assert (down_track.last_sent[0] - seq_at_hide) % 65536 == down_track.packets - sent
+            assert not viewer.errors, viewer.errors
+        finally:
+            await asyncio.gather(publisher.close(), viewer.close(), return_exceptions=True)

@@ -174,8 +174,17 @@ async def test_layers_are_learned_and_each_subscriber_gets_the_one_it_needs(
         # It shows the video at 320x180: the middle layer covers that.
         await viewer.ws.send(encode(VideoSize(mid=mid, width=320, height=180)))
         await sees(SIZES["h"], timeout=5)
-        # Hidden: the smallest.
+        # Hidden (a tile on another gallery page): nothing at all is sent, not even the smallest layer.
+        down_track = subscribed.down_track
+        assert down_track is not None
         await viewer.ws.send(encode(VideoSize(mid=mid, width=0, height=0)))
+        await eventually(lambda: subscribed.hidden, timeout=5)
+        sent, frames = down_track.packets, viewer.peer.frames_received["video"]
+        await asyncio.sleep(1.0)
+        assert down_track.packets == sent
+        assert viewer.peer.frames_received["video"] <= frames + 1  # at most a frame already in flight
+        # Shown again, small: pictures come back from a key frame of the smallest layer.
+        await viewer.ws.send(encode(VideoSize(mid=mid, width=160, height=90)))
         await sees(SIZES["q"], timeout=5)
         # Full screen: back to the biggest (after the selector's hold).
         await viewer.ws.send(encode(VideoSize(mid=mid, width=1920, height=1080)))
