@@ -352,10 +352,14 @@ async def _receive_text(socket: WebSocket[Any, Any, Any]) -> str | None:
 
 
 def create_app(
-    settings: Settings | None = None, hooks: RoomHooks | None = None, control: ControlFeed | None = None
+    settings: Settings | None = None,
+    hooks: RoomHooks | None = None,
+    control: ControlFeed | None = None,
+    on_start: Callable[[SignallingServer], Awaitable[None]] | None = None,
 ) -> Litestar:
     """The edge's ASGI app; production (``python -m edge``) and tests build it here. ``control`` (the API's
-    control feed) runs for the app's lifetime."""
+    control feed) runs for the app's lifetime; ``on_start`` runs before it connects (the relay endpoint opens
+    there, so the edge's first registration carries its relay address)."""
     settings = settings or Settings.from_env()
     server = SignallingServer(settings, hooks)
 
@@ -373,6 +377,8 @@ def create_app(
         # Load the key early so the first join is fast; if the API is not up yet, the first join retries.
         with suppress(JoinKeyUnavailableError):  # logged by JoinKeySource
             await server.keys.verifier()
+        if on_start is not None:
+            await on_start(server)
         feed = asyncio.create_task(control.run(), name="control-feed") if control is not None else None
         try:
             yield

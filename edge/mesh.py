@@ -1,0 +1,386 @@
+"""The edge's side of the relay mesh: tracks of a meeting cross to the other edges it spans, once per edge.
+
+The API tells each registered edge which edges share each of its meetings (``MeetingEdges`` on the control
+feed) and gives it a relay token (``RelayCredentials``). :class:`EdgeMesh` runs the edge's
+:class:`relay.node.RelayNode` (one QUIC endpoint, one link per peer edge) and joins it to the rooms:
+
+- **Local tracks go out.** A publisher's track in a meeting's main room is announced to the peers
+  (:meth:`EdgeMesh.publish_local`); its packets reach the node from :attr:`edge.rtp_hooks.PublishedTrack.on_relay`
+  (after RTX unwrapping, never while paused), and the node sends them only to peers that subscribed.
+- **Remote tracks come in as publishers.** An announced remote track becomes a
+  :class:`edge.rtp_hooks.PublishedTrack` with no aiortc receiver: the same forwarder, the same subscribe path in
+  the rooms (``Rooms.remote_published``). Its :class:`sfu.upstream.Upstream` is a :class:`RelayUpstream`, so key
+  frame requests and NACKs of local subscribers cross the hop to the origin, which asks its publisher.
+- **One copy per stream per edge.** The edge pulls a remote video track once while any local member
+  subscribes to it (:meth:`EdgeMesh.sync_wants`), whatever their number; audio is pulled while anyone is in the
+  room, because every edge runs the meeting's speaker detection on every microphone (so all edges name the same
+  dominant speaker and the same last-N), and audio is cheap next to video.
+- **Host controls hold across edges.** Every edge watching a meeting hears every ``ParticipantMedia``: a muted
+  remote publisher's audio forwarder is paused here as well as at its origin, and a removed one's tracks leave
+  the rooms at once (its origin then closes its session, which withdraws them everywhere).
+
+Not yet: simulcast tracks are not relayed (a simulcast publisher is seen only on its own edge); sender reports
+do not cross (subscribers of a remote track get the edge's own clock in their SRs, so no lip-sync across edges);
+the pulling edge's subscribers do not lower the publisher's REMB.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from edge.rtp_hooks import PublishedTrack
+from edge.settings import Settings
+from protocol.media_control import MeetingEdges, RelayCredentials
+from relay.auth import RelayTokenVerifier
+from relay.certs import self_signed
+from relay.frames import Hello
+from relay.mesh import TrackInfo
+from relay.node import NodeHooks, Peer, RelayNode
+from relay.protocol import RelayEndpoint
+from sfu.forwarder import Forwarder, RtpFormatError, payload_offset
+from sfu.h264 import h264_keyframe_start
+from sfu.room import Room, TrackRef
+from sfu.vp8 import vp8_keyframe_start
+
+log = logging.getLogger("meetmesh.edge.mesh")
+
+_KEYFRAME_START: dict[str, Callable[[bytes, int], bool]] = {
+    "video/vp8": vp8_keyframe_start,
+    "video/h264": h264_keyframe_start,
+}
+"""Key frame packets are marked on the trunk: under congestion it drops video deltas before them."""
+
+
+class MeshRooms(Protocol):
+    """What the mesh tells the rooms (``edge.rooms.Rooms``)."""
+
+    def remote_published(self, meeting_id: str, track: TrackRef, published: PublishedTrack) -> None: ...
+
+    def remote_unpublished(self, meeting_id: str, track: TrackRef) -> None: ...
+
+
+@dataclass(slots=True)
+class RelayUpstream:
+    """:class:`sfu.upstream.Upstream` of a remote track: requests go to the edge it is pulled from."""
+
+    node: RelayNode
+    track_id: str
+    keyframe_requests: int = 0
+    nacks: int = 0
+
+    def request_keyframe(self, media_ssrc: int) -> None:
+        self.keyframe_requests += 1
+        self.node.request_key_frame(self.track_id, 0)
+
+    def send_nack(self, media_ssrc: int, seqs: Sequence[int]) -> None:
+        self.nacks += 1
+        self.node.nack(self.track_id, tuple(seqs))
+
+    def send_remb(self, bitrate_bps: float, media_ssrcs: Sequence[int]) -> None:
+        # The origin asks its publisher for what its own subscribers take; this edge's subscribers are served
+        # at whatever rate arrives (their own downlinks are protected by the per-subscriber layer choice).
+        return
+
+
+@dataclass(eq=False)
+class LocalTrack:
+    track_id: str
+    meeting_id: str
+    ref: TrackRef
+    published: PublishedTrack
+    relayed: int = 0
+    """Packets handed to the node (each goes once to each peer that subscribed)."""
+
+
+@dataclass(eq=False)
+class RemoteTrack:
+    info: TrackInfo
+    ref: TrackRef
+    published: PublishedTrack
+    received: int = 0
+    """Packets that arrived over the trunk."""
+    wanted: frozenset[int] = frozenset()
+    hidden: bool = False
+    """Its publisher was removed: not offered to the rooms."""
+
+
+@dataclass(eq=False)
+class EdgeMesh:
+    settings: Settings
+    credentials: Callable[[], RelayCredentials | None]
+    """The latest relay token the API issued this edge (the control feed keeps it)."""
+    rooms: MeshRooms | None = None
+    node: RelayNode | None = None
+    endpoint: RelayEndpoint | None = None
+    relay_addr: str = ""
+    """``host:port`` other edges dial (empty until started)."""
+    local: dict[str, LocalTrack] = field(default_factory=dict)
+    remote: dict[str, RemoteTrack] = field(default_factory=dict)
+    keyframes_for_peers: int = 0
+    """Key frame requests that came over a link for this edge's own tracks (each asks the publisher)."""
+    nacks_for_peers: int = 0
+    _audio_blocked: set[tuple[str, str]] = field(default_factory=set)
+    _removed: set[tuple[str, str]] = field(default_factory=set)
+    _pending: dict[str, MeetingEdges] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.certificate = self_signed(self.settings.registry_id)
+
+    @property
+    def fingerprint(self) -> str:
+        return self.certificate.fingerprint
+
+    # -- lifecycle ----------------------------------------------------------------------------------------------
+
+    async def start(self, api_key: Ed25519PublicKey) -> None:
+        """Open the relay socket; ``api_key`` verifies peers' relay tokens (the API signs them with its join key)."""
+        s = self.settings
+        endpoint = RelayEndpoint(self._hello, RelayTokenVerifier(api_key), self.certificate)
+        host, port = await endpoint.start(s.relay_host, s.relay_port)
+        self.endpoint = endpoint
+        self.relay_addr = s.relay_public_addr or f"{host}:{port}"
+        hooks = NodeHooks(
+            remote_track=self._remote_track,
+            remote_track_gone=self._remote_track_gone,
+            remote_packet=self._remote_packet,
+            key_frame_wanted=self._key_frame_wanted,
+            nack=self._nack,
+        )
+        self.node = RelayNode(endpoint, s.registry_id, fanout=s.relay_fanout, hooks=hooks)
+        for track in self.local.values():
+            self._announce(track)
+        pending, self._pending = self._pending, {}
+        for msg in pending.values():
+            self.set_meeting_edges(msg)
+        log.info("relay endpoint on %s (fingerprint %s…)", self.relay_addr, self.fingerprint[:16])
+
+    def close(self) -> None:
+        if self.endpoint is not None:
+            self.endpoint.close()
+            self.endpoint = None
+
+    def _hello(self) -> Hello:
+        creds = self.credentials()
+        return Hello(self.settings.registry_id, self.settings.region, creds.token if creds is not None else "")
+
+    # -- membership -----------------------------------------------------------------------------------------------
+
+    def set_meeting_edges(self, msg: MeetingEdges) -> None:
+        """The API's list of the meeting's edges: link to them (or drop links to edges no meeting shares any
+        more: a dead edge leaves the lists when its registration expires)."""
+        node = self.node
+        if node is None:
+            self._pending[msg.meeting_id] = msg
+            return
+        peers = [Peer(e.edge_id, e.relay_addr, e.relay_fingerprint) for e in msg.edges]
+        node.set_meeting_edges(msg.meeting_id, peers)
+        self._drop_strangers()
+
+    def leave_meeting(self, meeting_id: str) -> None:
+        """Nobody is here for ``meeting_id`` any more: stop pulling and announcing its tracks."""
+        self._pending.pop(meeting_id, None)
+        if self.node is not None and meeting_id in self.node.router.edges:
+            self.node.set_meeting_edges(meeting_id, [])
+            self._drop_strangers()
+
+    def _drop_strangers(self) -> None:
+        node = self.node
+        assert node is not None
+        sharing = node.meeting_peers()
+        for peer in [p for p in node.links if p not in sharing]:
+            node.drop_peer(peer)
+
+    # -- local tracks ---------------------------------------------------------------------------------------------
+
+    def publish_local(self, meeting_id: str, ref: TrackRef, published: PublishedTrack) -> None:
+        """A local publisher's track started in the meeting's main room: offer it to the meeting's edges."""
+        if published.simulcast is not None or published.codec is None:
+            return  # not relayed yet (module docstring)
+        track_id = f"{self.settings.registry_id}~{ref.publisher_id}~{ref.mid}~{secrets.token_hex(3)}"
+        track = self.local[track_id] = LocalTrack(track_id, meeting_id, ref, published)
+        if self.node is not None:
+            self._announce(track)
+
+    def _announce(self, track: LocalTrack) -> None:
+        node = self.node
+        assert node is not None
+        published, track_id = track.published, track.track_id
+        assert published.codec is not None
+        mime = published.codec.mimeType
+        is_key = _KEYFRAME_START.get(mime.lower())
+        forward = node.forward
+
+        def on_relay(packet: bytes) -> None:  # per packet: one parse for the key flag at most
+            track.relayed += 1
+            key = False
+            if is_key is not None:
+                try:
+                    key = is_key(packet, payload_offset(packet))
+                except RtpFormatError:
+                    return
+            forward(track_id, packet, key=key)
+
+        published.on_relay = on_relay
+        ref = track.ref
+        node.publish(
+            TrackInfo(
+                track_id,
+                track.meeting_id,
+                self.settings.registry_id,
+                ref.publisher_id,
+                ref.kind,
+                ref.source,
+                1,
+                mime,
+                published.audio_level_id or 0,
+            )
+        )
+
+    def unpublish_local(self, meeting_id: str, ref: TrackRef) -> None:
+        for track_id, track in list(self.local.items()):
+            if track.meeting_id == meeting_id and track.ref == ref:
+                self._withdraw(track_id)
+
+    def unpublish_participant(self, meeting_id: str, participant_id: str) -> None:
+        for track_id, track in list(self.local.items()):
+            if track.meeting_id == meeting_id and track.ref.publisher_id == participant_id:
+                self._withdraw(track_id)
+
+    def _withdraw(self, track_id: str) -> None:
+        track = self.local.pop(track_id)
+        track.published.on_relay = None
+        if self.node is not None:
+            self.node.unpublish(track_id)
+
+    def _key_frame_wanted(self, track_id: str, layer: int) -> None:
+        track = self.local.get(track_id)
+        if track is not None:
+            self.keyframes_for_peers += 1
+            track.published.request_keyframe()  # throttled per track, like a local subscriber's PLI
+
+    def _nack(self, track_id: str, seqs: tuple[int, ...]) -> None:
+        track = self.local.get(track_id)
+        if track is not None:
+            self.nacks_for_peers += 1
+            track.published.request_retransmission(list(seqs))
+
+    # -- remote tracks --------------------------------------------------------------------------------------------
+
+    def remote_refs(self, meeting_id: str) -> list[tuple[TrackRef, PublishedTrack]]:
+        return [(t.ref, t.published) for t in self.remote.values() if t.info.meeting_id == meeting_id and not t.hidden]
+
+    def _remote_track(self, info: TrackInfo) -> None:
+        if not info.codec or info.kind not in ("audio", "video"):
+            log.warning("remote track %s has no codec; not offered", info.track_id)
+            return
+        audio = info.kind == "audio"
+        codec = RTCRtpCodecParameters(
+            mimeType=info.codec, clockRate=48_000 if audio else 90_000, channels=2 if audio else None
+        )
+        published = PublishedTrack(
+            receiver=None,
+            rtcp_ssrc=0,
+            forwarder=Forwarder(source_ssrc=0),
+            codec=codec,
+            audio_level_id=info.audio_level_id or None,
+        )
+        assert self.node is not None
+        published.upstream = RelayUpstream(self.node, info.track_id)
+        published.ready.set()
+        # The track id names the origin edge: a participant who moves edges (failover) is a new publisher there.
+        ref = TrackRef(info.participant_id, info.track_id, info.kind, info.source)
+        key = (info.meeting_id, info.participant_id)
+        track = self.remote[info.track_id] = RemoteTrack(info, ref, published, hidden=key in self._removed)
+        if audio and key in self._audio_blocked and published.forwarder is not None:
+            published.forwarder.paused = True
+        if self.rooms is not None and not track.hidden:
+            self.rooms.remote_published(info.meeting_id, ref, published)
+
+    def _remote_track_gone(self, track_id: str) -> None:
+        track = self.remote.pop(track_id, None)
+        if track is not None and self.rooms is not None and not track.hidden:
+            self.rooms.remote_unpublished(track.info.meeting_id, track.ref)
+
+    def _remote_packet(self, track_id: str, layer: int, key: bool, packet: bytes) -> None:
+        track = self.remote.get(track_id)
+        if track is None or len(packet) < 12:
+            return
+        track.received += 1
+        ssrc = int.from_bytes(packet[8:12], "big")
+        forwarder = track.published.forwarder
+        if forwarder is not None and forwarder.source_ssrc != ssrc:
+            forwarder.source_ssrc = ssrc  # the first packet (or the publisher restarted its stream)
+        track.published.handle_packet(packet, ssrc)
+
+    def sync_wants(self, meeting_id: str, policy: Room) -> None:
+        """Pull each remote track of the meeting's main room that a local member needs, once (module docstring)."""
+        node = self.node
+        if node is None:
+            return
+        members = policy.members
+        for ref in policy.tracks:
+            track = self.remote.get(ref.mid)
+            if track is None or track.info.meeting_id != meeting_id:
+                continue
+            needed = bool(members) and (ref.kind == "audio" or any(policy.subscribed(m, ref) for m in members))
+            layers = frozenset({0}) if needed else frozenset()
+            if layers == track.wanted:
+                continue
+            track.wanted = layers
+            node.want(track.info.track_id, layers)
+            if layers and ref.kind == "video":
+                node.request_key_frame(track.info.track_id)  # the subscribers waiting for it start sooner
+
+    # -- host controls --------------------------------------------------------------------------------------------
+
+    def set_audio_blocked(self, meeting_id: str, participant_id: str, blocked: bool) -> None:
+        key = (meeting_id, participant_id)
+        (self._audio_blocked.add if blocked else self._audio_blocked.discard)(key)
+        for track in self.remote.values():
+            forwarder = track.published.forwarder
+            if (track.info.meeting_id, track.info.participant_id) == key and track.ref.kind == "audio" and forwarder:
+                forwarder.paused = blocked
+
+    def set_removed(self, meeting_id: str, participant_id: str, removed: bool) -> None:
+        """A removed publisher's remote tracks leave the rooms here at once (not only when its origin edge has
+        closed its session and withdrawn them)."""
+        key = (meeting_id, participant_id)
+        if not removed:
+            self._removed.discard(key)
+            return
+        self._removed.add(key)
+        for track in self.remote.values():
+            if (track.info.meeting_id, track.info.participant_id) == key and not track.hidden:
+                track.hidden = True
+                if self.rooms is not None:
+                    self.rooms.remote_unpublished(meeting_id, track.ref)
+
+    def stats(self) -> dict[str, int]:
+        return {
+            "local_tracks": len(self.local),
+            "remote_tracks": len(self.remote),
+            "links": sum(1 for s in self.node.links.values() if s.link is not None) if self.node else 0,
+        }
+
+
+async def start_when_key_loads(mesh: EdgeMesh, key: Callable[[], Awaitable[Ed25519PublicKey]]) -> None:
+    """Start ``mesh`` once the API's public key loads (retrying while the API is unreachable)."""
+    delay = 0.25
+    while True:
+        try:
+            api_key = await key()
+        except Exception as exc:  # the key source's own errors (API unreachable): retry, bounded back-off
+            log.info("relay waits for the API's key: %s", exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+            continue
+        await mesh.start(api_key)
+        return
