@@ -339,6 +339,13 @@ class EdgeMesh:
             if layers and ref.kind == "video":
                 node.request_key_frame(track.info.track_id)  # the subscribers waiting for it start sooner
 
+    def reports_speakers(self, meeting_id: str) -> bool:
+        """Whether this edge tells the API of the meeting's dominant speaker. Every edge of the meeting hears
+        every microphone and reaches the same answer; the first edge in the API's list alone reports it, so the
+        meeting gets one ``ACTIVE_SPEAKER_CHANGED`` per change, not one per edge."""
+        edges = self.node.router.edges.get(meeting_id) if self.node is not None else None
+        return not edges or edges[0] == self.settings.registry_id
+
     # -- host controls --------------------------------------------------------------------------------------------
 
     def set_audio_blocked(self, meeting_id: str, participant_id: str, blocked: bool) -> None:

@@ -420,7 +420,8 @@ class Rooms:
             # Every tick, changed or not: the policy's audio hang time runs on it.
             self._apply(live, live.policy.update_speakers(update.recent, update.loudest, now))
             if update.dominant_changed and self.control is not None and live.key[1] is None:
-                await self.control.report(DominantSpeaker(meeting_id, update.dominant))
+                if self.mesh is None or self.mesh.reports_speakers(meeting_id):
+                    await self.control.report(DominantSpeaker(meeting_id, update.dominant))
 
     def _audio_level_sink(self, live: LiveRoom, pid: str) -> Callable[[int, bool], None]:
         observe = live.speakers.observe

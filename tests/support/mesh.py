@@ -19,6 +19,7 @@ from protocol.signalling import Join, Joined, Offer, encode, parse_edge_message
 from sfu.room import TrackRef
 from tests.conftest import EDGE_SECRET, RunningServer, _free_port, make_settings
 from tests.support.edge import Client, RunningEdge, running_edge
+from tests.support.media import ToneTrack
 
 
 async def mesh_api(tmp: pytest.TempPathFactory) -> RunningServer:
@@ -60,6 +61,27 @@ class AvClient(Client):
         await self.peer.pc.setLocalDescription(await self.peer.pc.createOffer())
         await self.ws.send(encode(Offer(sdp=self.peer.pc.localDescription.sdp)))
         self._reader = asyncio.create_task(self._read())
+
+
+class ToneClient(Client):
+    """Publishes a sine tone its aiortc sender measures into the RFC 6464 level (``tone.amplitude`` changes it)."""
+
+    tone: ToneTrack
+
+    async def start(self, token: str) -> None:
+        await self.ws.send(encode(Join(token=token)))
+        assert isinstance(parse_edge_message(await asyncio.wait_for(self.ws.recv(), 5)), Joined)
+        self.tone = ToneTrack(amplitude=0.0)
+        self.peer.pc.addTransceiver(self.tone, direction="sendonly")
+        await self.peer.pc.setLocalDescription(await self.peer.pc.createOffer())
+        await self.ws.send(encode(Offer(sdp=self.peer.pc.localDescription.sdp)))
+        self._reader = asyncio.create_task(self._read())
+
+
+async def tone_client(edge: RunningEdge, token: str) -> ToneClient:
+    client = ToneClient(await connect(edge.url))
+    await client.start(token)
+    return client
 
 
 async def av_client(edge: RunningEdge, token: str) -> AvClient:

@@ -15,7 +15,7 @@ from tests.conftest import RunningServer
 from tests.support.edge import Client
 from tests.support.gql import Client as GqlClient
 from tests.support.gql import eventually
-from tests.support.mesh import av_client, frames_from, mesh_api, mesh_edge, mesh_of
+from tests.support.mesh import ToneClient, av_client, frames_from, mesh_api, mesh_edge, mesh_of, tone_client
 from tests.support.world import World, live_meeting
 
 pytestmark = pytest.mark.timeout(90)
@@ -118,6 +118,42 @@ async def test_a_meeting_spans_two_edges(api: RunningServer, world: World) -> No
             assert seen(h, a, "audio") == stalled[0], "muted audio crossed the trunk"
             assert seen(b, a, "audio") == stalled[1]
             assert seen(h, b, "audio") >= stalled[2] + 20, "Bob's audio must keep flowing to A"
+        finally:
+            for client in clients:
+                await client.close()
+
+
+async def test_every_edge_names_the_same_dominant_speaker(api: RunningServer, world: World) -> None:
+    host, m = await live_meeting(world)
+    alice, alice_join = await world.join(await world.user("Alice"), m)
+    bob, bob_join = await world.join(await world.user("Bob"), m)
+    host_token = str((await host.client(REFRESH, m=m["id"]))["refreshJoinToken"]["token"])
+    h, a = str(host.participant_id), str(alice.participant_id)
+
+    async with mesh_edge(api, "mesh-a", "eu") as edge_a, mesh_edge(api, "mesh-b", "us") as edge_b:
+        assert edge_a.rooms is not None and edge_b.rooms is not None
+        rooms_a, rooms_b = edge_a.rooms, edge_b.rooms
+        clients: list[ToneClient] = []
+        try:
+            ch = await tone_client(edge_a, host_token)
+            clients.append(ch)
+            ca = await tone_client(edge_b, str(alice_join["joinToken"]["token"]))
+            clients.append(ca)
+            clients.append(await tone_client(edge_b, str(bob_join["joinToken"]["token"])))
+
+            def dominant() -> tuple[str | None, str | None]:
+                la, lb = rooms_a.rooms.get((m["id"], None)), rooms_b.rooms.get((m["id"], None))
+                return (la.speakers.dominant if la else None, lb.speakers.dominant if lb else None)
+
+            # The host (on A) talks: B, whose own participants are silent, names the host too.
+            ch.tone.amplitude = 0.8
+            await eventually(lambda: dominant() == (h, h), 20)
+            # Alice (on B) takes over: A names her, from levels that crossed the trunk.
+            ch.tone.amplitude = 0.0
+            ca.tone.amplitude = 0.8
+            await eventually(lambda: dominant() == (a, a), 10)
+            # One edge reports for the meeting: the API hears of each change once, not once per edge.
+            assert mesh_of(edge_a).reports_speakers(m["id"]) != mesh_of(edge_b).reports_speakers(m["id"])
         finally:
             for client in clients:
                 await client.close()
