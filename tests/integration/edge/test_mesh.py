@@ -126,7 +126,7 @@ async def test_a_meeting_spans_two_edges(api: RunningServer, world: World) -> No
 async def test_every_edge_names_the_same_dominant_speaker(api: RunningServer, world: World) -> None:
     host, m = await live_meeting(world)
     alice, alice_join = await world.join(await world.user("Alice"), m)
-    bob, bob_join = await world.join(await world.user("Bob"), m)
+    _bob, bob_join = await world.join(await world.user("Bob"), m)
     host_token = str((await host.client(REFRESH, m=m["id"]))["refreshJoinToken"]["token"])
     h, a = str(host.participant_id), str(alice.participant_id)
 
