@@ -65,6 +65,8 @@ class _Feed:
         self._told: dict[str, tuple[str, ...]] = {}
         """Per watched meeting, the edge ids last sent in ``meetingEdges``."""
         self._poller: asyncio.Task[None] | None = None
+        self._registered_at = 0.0
+        """When this feed last put its edge in the registry."""
 
     async def send(self, msg: ApiToEdge) -> None:
         async with self._send_lock:
@@ -94,6 +96,9 @@ class _Feed:
             if self.edge_id is not None:
                 for meeting_id in list(self._told):
                     await self.svc.edges.unwatch(meeting_id, self.edge_id)
+                # A feed that closes is an edge that stopped or died (its process's sockets close with it): no
+                # join goes there any more; an edge that only lost its connection registers again on reconnect.
+                await self.svc.edges.drop(self.edge_id, self._registered_at)
 
     async def handle(self, msg: EdgeToApi) -> None:
         if isinstance(msg, Register):
@@ -134,6 +139,7 @@ class _Feed:
             return
         now = time.time()
         self.edge_id = msg.edge_id
+        self._registered_at = now
         await self.svc.edges.put(EdgeInfo.from_register(msg, now))
         # Renewed at half-life: an edge never holds a credential about to expire while it dials a peer.
         if self._relay_expires - now < self.svc.settings.relay_token_ttl_s / 2:
