@@ -95,7 +95,9 @@ def build_edge(settings: Settings) -> Edge:
             return
         await mesh.start(verifier.public_key)
 
-    app = create_app(settings, hooks=rooms, control=control, on_start=on_start)
+    app = create_app(
+        settings, hooks=rooms, control=control, on_start=on_start, relay_stats=mesh.stats if mesh else None
+    )
     return Edge(app=app, rooms=rooms, control=control, mesh=mesh)
 
 

@@ -31,7 +31,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -370,11 +370,26 @@ class EdgeMesh:
                 if self.rooms is not None:
                     self.rooms.remote_unpublished(meeting_id, track.ref)
 
-    def stats(self) -> dict[str, int]:
+    def stats(self) -> dict[str, Any]:
+        """What crossed the trunks, per track: for this edge's own tracks the packets handed to the relay and the
+        copies sent to each peer (one per packet per peer that pulls it), for remote ones the packets received."""
+        node = self.node
+        sent: dict[str, dict[str, int]] = {}
+        for (track_id, peer), n in node.copies_sent.items() if node else ():
+            sent.setdefault(track_id, {})[peer] = n
         return {
-            "local_tracks": len(self.local),
-            "remote_tracks": len(self.remote),
-            "links": sum(1 for s in self.node.links.values() if s.link is not None) if self.node else 0,
+            "addr": self.relay_addr,
+            "links": sorted(p for p, s in node.links.items() if s.link is not None and not s.link.closed)
+            if node
+            else [],
+            "local": {
+                t.track_id: {"kind": t.ref.kind, "relayed": t.relayed, "sent": sent.get(t.track_id, {})}
+                for t in self.local.values()
+            },
+            "remote": {
+                t.info.track_id: {"kind": t.ref.kind, "received": t.received, "participant": t.info.participant_id}
+                for t in self.remote.values()
+            },
         }
 
 

@@ -356,6 +356,7 @@ def create_app(
     hooks: RoomHooks | None = None,
     control: ControlFeed | None = None,
     on_start: Callable[[SignallingServer], Awaitable[None]] | None = None,
+    relay_stats: Callable[[], dict[str, Any]] | None = None,
 ) -> Litestar:
     """The edge's ASGI app; production (``python -m edge``) and tests build it here. ``control`` (the API's
     control feed) runs for the app's lifetime; ``on_start`` runs before it connects (the relay endpoint opens
@@ -370,7 +371,10 @@ def create_app(
     @get("/healthz", media_type=MediaType.JSON)
     async def healthz() -> dict[str, Any]:
         feed = "off" if control is None else "connected" if control.connected.is_set() else "connecting"
-        return {"status": "ok", "meetings": len(server.registry.meetings()), "controlFeed": feed}
+        health = {"status": "ok", "meetings": len(server.registry.meetings()), "controlFeed": feed}
+        if relay_stats is not None:
+            health["relay"] = relay_stats()  # packets per track on each trunk (docs/relay.md)
+        return health
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
