@@ -19,9 +19,14 @@ feed) and gives it a relay token (``RelayCredentials``). :class:`EdgeMesh` runs 
   remote publisher's audio forwarder is paused here as well as at its origin, and a removed one's tracks leave
   the rooms at once (its origin then closes its session, which withdraws them everywhere).
 
-Not yet: simulcast tracks are not relayed (a simulcast publisher is seen only on its own edge); sender reports
-do not cross (subscribers of a remote track get the edge's own clock in their SRs, so no lip-sync across edges);
-the pulling edge's subscribers do not lower the publisher's REMB.
+- **Simulcast**: each layer crosses as a relay layer (the offer's RID order); the pulling edge's remote track is a
+  simulcast group like a local one (its subscribers' layer selectors choose among the layers that arrive) and
+  pulls only the smallest layer, the layers its subscribers take or are switching to, and the one above those
+  (so a selector can see it and move up): a meeting of thumbnails never pulls the full-size layer across.
+
+Not yet: sender reports do not cross (subscribers of a remote track get the edge's own clock in their SRs, so no
+lip-sync across edges); the pulling edge's subscribers do not lower the publisher's REMB; a NACK for a simulcast
+layer is answered only from the pulling edge's own history.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -36,8 +42,9 @@ from typing import Any, Protocol
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from edge.rtp_hooks import PublishedTrack
+from edge.rtp_hooks import PublishedTrack, SubscribedTrack, choose_layer
 from edge.settings import Settings
+from edge.simulcast import SimulcastOffer
 from protocol.media_control import MeetingEdges, RelayCredentials
 from relay.auth import RelayTokenVerifier
 from relay.certs import self_signed
@@ -73,12 +80,13 @@ class RelayUpstream:
 
     node: RelayNode
     track_id: str
+    layer: int = 0
     keyframe_requests: int = 0
     nacks: int = 0
 
     def request_keyframe(self, media_ssrc: int) -> None:
         self.keyframe_requests += 1
-        self.node.request_key_frame(self.track_id, 0)
+        self.node.request_key_frame(self.track_id, self.layer)
 
     def send_nack(self, media_ssrc: int, seqs: Sequence[int]) -> None:
         self.nacks += 1
@@ -107,6 +115,7 @@ class RemoteTrack:
     published: PublishedTrack
     received: int = 0
     """Packets that arrived over the trunk."""
+    received_by_layer: dict[int, int] = field(default_factory=dict)
     wanted: frozenset[int] = frozenset()
     hidden: bool = False
     """Its publisher was removed: not offered to the rooms."""
@@ -130,6 +139,7 @@ class EdgeMesh:
     _audio_blocked: set[tuple[str, str]] = field(default_factory=set)
     _removed: set[tuple[str, str]] = field(default_factory=set)
     _pending: dict[str, MeetingEdges] = field(default_factory=dict)
+    _ticker: asyncio.Task[None] | None = None
 
     def __post_init__(self) -> None:
         self.certificate = self_signed(self.settings.registry_id)
@@ -160,9 +170,13 @@ class EdgeMesh:
         pending, self._pending = self._pending, {}
         for msg in pending.values():
             self.set_meeting_edges(msg)
+        self._ticker = asyncio.create_task(self._follow_layers(), name="relay-layers")
         log.info("relay endpoint on %s (fingerprint %s…)", self.relay_addr, self.fingerprint[:16])
 
     def close(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
         if self.endpoint is not None:
             self.endpoint.close()
             self.endpoint = None
@@ -202,8 +216,8 @@ class EdgeMesh:
 
     def publish_local(self, meeting_id: str, ref: TrackRef, published: PublishedTrack) -> None:
         """A local publisher's track started in the meeting's main room: offer it to the meeting's edges."""
-        if published.simulcast is not None or published.codec is None:
-            return  # not relayed yet (module docstring)
+        if published.codec is None:
+            return
         track_id = f"{self.settings.registry_id}~{ref.publisher_id}~{ref.mid}~{secrets.token_hex(3)}"
         track = self.local[track_id] = LocalTrack(track_id, meeting_id, ref, published)
         if self.node is not None:
@@ -218,17 +232,31 @@ class EdgeMesh:
         is_key = _KEYFRAME_START.get(mime.lower())
         forward = node.forward
 
-        def on_relay(packet: bytes) -> None:  # per packet: one parse for the key flag at most
-            track.relayed += 1
-            key = False
-            if is_key is not None:
-                try:
-                    key = is_key(packet, payload_offset(packet))
-                except RtpFormatError:
-                    return
-            forward(track_id, packet, key=key)
+        def relay(layer: int) -> Callable[[bytes], None]:
+            def on_relay(packet: bytes) -> None:  # per packet: one parse for the key flag at most
+                track.relayed += 1
+                key = False
+                if is_key is not None:
+                    try:
+                        key = is_key(packet, payload_offset(packet))
+                    except RtpFormatError:
+                        return
+                forward(track_id, packet, layer=layer, key=key)
 
-        published.on_relay = on_relay
+            return on_relay
+
+        layers = 1
+        offer = published.simulcast
+        if offer is None:
+            published.on_relay = relay(0)
+        else:
+            # Simulcast: layer i is the offer's i-th RID (browsers list them smallest first); each layer crosses
+            # only to peers that asked for it.
+            rids = offer.rids
+            layers = len(rids)
+            published.relay_layer = lambda rid: relay(rids.index(rid))
+            for rid, layer in published.layers.items():
+                layer.on_relay = relay(rids.index(rid))
         ref = track.ref
         node.publish(
             TrackInfo(
@@ -238,7 +266,7 @@ class EdgeMesh:
                 ref.publisher_id,
                 ref.kind,
                 ref.source,
-                1,
+                layers,
                 mime,
                 published.audio_level_id or 0,
             )
@@ -257,18 +285,31 @@ class EdgeMesh:
     def _withdraw(self, track_id: str) -> None:
         track = self.local.pop(track_id)
         track.published.on_relay = None
+        track.published.relay_layer = None
+        for layer in track.published.layers.values():
+            layer.on_relay = None
         if self.node is not None:
             self.node.unpublish(track_id)
 
     def _key_frame_wanted(self, track_id: str, layer: int) -> None:
         track = self.local.get(track_id)
-        if track is not None:
-            self.keyframes_for_peers += 1
-            track.published.request_keyframe()  # throttled per track, like a local subscriber's PLI
+        if track is None:
+            return
+        self.keyframes_for_peers += 1
+        published = track.published
+        if published.simulcast is not None:
+            rids = published.simulcast.rids
+            target = published.layers.get(rids[layer]) if layer < len(rids) else None
+            if target is not None:
+                target.request_keyframe()
+            return
+        published.request_keyframe()  # throttled per track, like a local subscriber's PLI
 
     def _nack(self, track_id: str, seqs: tuple[int, ...]) -> None:
         track = self.local.get(track_id)
-        if track is not None:
+        # Simulcast layers: a NACK names no layer (sequence numbers are per layer); the pulling edge's own
+        # history answers what it can.
+        if track is not None and track.published.simulcast is None:
             self.nacks_for_peers += 1
             track.published.request_retransmission(list(seqs))
 
@@ -285,16 +326,20 @@ class EdgeMesh:
         codec = RTCRtpCodecParameters(
             mimeType=info.codec, clockRate=48_000 if audio else 90_000, channels=2 if audio else None
         )
+        simulcast = info.layers > 1 and not audio
         published = PublishedTrack(
             receiver=None,
             rtcp_ssrc=0,
-            forwarder=Forwarder(source_ssrc=0),
+            forwarder=None if simulcast else Forwarder(source_ssrc=0),
             codec=codec,
             audio_level_id=info.audio_level_id or None,
+            simulcast=SimulcastOffer("", tuple(str(i) for i in range(info.layers)), 0) if simulcast else None,
         )
         assert self.node is not None
         published.upstream = RelayUpstream(self.node, info.track_id)
         published.ready.set()
+        if simulcast:
+            published._start(published._run_group())  # re-measures the layers as their packets arrive
         # The track id names the origin edge: a participant who moves edges (failover) is a new publisher there.
         ref = TrackRef(info.participant_id, info.track_id, info.kind, info.source)
         key = (info.meeting_id, info.participant_id)
@@ -306,7 +351,11 @@ class EdgeMesh:
 
     def _remote_track_gone(self, track_id: str) -> None:
         track = self.remote.pop(track_id, None)
-        if track is not None and self.rooms is not None and not track.hidden:
+        if track is None:
+            return
+        for task in track.published._tasks:
+            task.cancel()
+        if self.rooms is not None and not track.hidden:
             self.rooms.remote_unpublished(track.info.meeting_id, track.ref)
 
     def _remote_packet(self, track_id: str, layer: int, key: bool, packet: bytes) -> None:
@@ -314,11 +363,70 @@ class EdgeMesh:
         if track is None or len(packet) < 12:
             return
         track.received += 1
+        track.received_by_layer[layer] = track.received_by_layer.get(layer, 0) + 1
         ssrc = int.from_bytes(packet[8:12], "big")
-        forwarder = track.published.forwarder
+        published = track.published
+        if published.simulcast is not None:
+            target = published.layers.get(str(layer))
+            if target is None or target.forwarder is None or target.forwarder.source_ssrc != ssrc:
+                target = self._remote_layer(track, layer, ssrc)
+            target.handle_packet(packet, ssrc)
+            return
+        forwarder = published.forwarder
         if forwarder is not None and forwarder.source_ssrc != ssrc:
             forwarder.source_ssrc = ssrc  # the first packet (or the publisher restarted its stream)
-        track.published.handle_packet(packet, ssrc)
+        published.handle_packet(packet, ssrc)
+
+    def _remote_layer(self, track: RemoteTrack, index: int, ssrc: int) -> PublishedTrack:
+        """A layer of a remote simulcast track started arriving (as ``PublishedTrack.add_layer`` for a local one)."""
+        group, rid = track.published, str(index)
+        assert self.node is not None
+        layer = PublishedTrack(
+            receiver=None, rtcp_ssrc=0, forwarder=Forwarder(source_ssrc=ssrc), codec=group.codec, rid=rid, group=group
+        )
+        layer.upstream = RelayUpstream(self.node, track.info.track_id, index)
+        layer.ready.set()
+        old = group.layers.get(rid)
+        group.layers[rid] = layer
+        now = time.monotonic()
+        layer.last_packet_at = now
+        if old is not None and old.forwarder is not None:
+            old.forwarder.down_tracks.clear()  # its subscribers re-start on the new stream at a key frame
+        group.refresh_layers(now)
+        for subscribed in group.subscribers:
+            if subscribed.source is None or subscribed.source is old:
+                choose_layer(subscribed, None, now)
+        return layer
+
+    def _layers_needed(self, track: RemoteTrack) -> frozenset[int]:
+        """The layers of a remote simulcast track to pull: the smallest (every first picture comes from it, and
+        it is the fallback under congestion), each local subscriber's current or pending layer, and the one above
+        the largest of those, so a subscriber's layer selector sees it active and can move up."""
+        group = track.published
+        top = track.info.layers - 1
+        chosen = {0}
+        for subscribed in group.subscribers:
+            for layer in (subscribed.source, _pending_layer(group, subscribed)):
+                if layer is not None and layer.rid is not None and layer.rid.isdecimal():
+                    chosen.add(int(layer.rid))
+        chosen.add(min(max(chosen) + 1, top))
+        return frozenset(chosen)
+
+    async def _follow_layers(self) -> None:
+        """Subscribers' layer choices change with their bandwidth and rendered size (each session's adaptation
+        tick): follow them in what is pulled."""
+        while True:
+            await asyncio.sleep(0.5)
+            node = self.node
+            if node is None:
+                continue
+            for track in list(self.remote.values()):
+                if track.published.simulcast is None or not track.wanted:
+                    continue
+                layers = self._layers_needed(track)
+                if layers != track.wanted:
+                    track.wanted = layers
+                    node.want(track.info.track_id, layers)
 
     def sync_wants(self, meeting_id: str, policy: Room) -> None:
         """Pull each remote track of the meeting's main room that a local member needs, once (module docstring)."""
@@ -332,6 +440,8 @@ class EdgeMesh:
                 continue
             needed = bool(members) and (ref.kind == "audio" or any(policy.subscribed(m, ref) for m in members))
             layers = frozenset({0}) if needed else frozenset()
+            if needed and track.published.simulcast is not None:
+                layers = self._layers_needed(track)
             if layers == track.wanted:
                 continue
             track.wanted = layers
@@ -406,3 +516,12 @@ async def start_when_key_loads(mesh: EdgeMesh, key: Callable[[], Awaitable[Ed255
             continue
         await mesh.start(api_key)
         return
+
+
+def _pending_layer(group: PublishedTrack, subscribed: SubscribedTrack) -> PublishedTrack | None:
+    """The layer a subscriber's down track is switching to (at its next key frame), if any."""
+    down_track = subscribed.down_track
+    ssrc = down_track.pending_switch if down_track is not None else None
+    if ssrc is None:
+        return None
+    return next((x for x in group.layers.values() if x.forwarder is not None and x.forwarder.source_ssrc == ssrc), None)

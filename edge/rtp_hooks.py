@@ -277,6 +277,8 @@ class PublishedTrack:
     on_relay: Callable[[bytes], None] | None = None
     """Called with each forwarded packet (not while paused, RTX unwrapped): the relay link to other edges of
     the meeting (``edge.mesh``)."""
+    relay_layer: Callable[[str], Callable[[bytes], None]] | None = None
+    """Simulcast track: makes each new layer's :attr:`on_relay` from its RID (``edge.mesh``)."""
     audio_level: int | None = None
     """Latest RFC 6464 level (0 loudest .. 127 silence), None before any."""
     voice_activity: bool = False
@@ -557,6 +559,8 @@ class PublishedTrack:
             group=self,
         )
         layer.ready.set()
+        if self.relay_layer is not None:
+            layer.on_relay = self.relay_layer(rid)
         self.layers[rid] = layer
         taps[ssrc] = layer
         # The publisher's sender reports (lip-sync, RTT) are routed by SSRC to the receiver, which hands them on.

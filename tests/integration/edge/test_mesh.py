@@ -10,12 +10,15 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
 
+from protocol.signalling import VideoSize, encode
 from tests.conftest import RunningServer
 from tests.support.edge import Client
 from tests.support.gql import Client as GqlClient
 from tests.support.gql import eventually
 from tests.support.mesh import ToneClient, av_client, frames_from, mesh_api, mesh_edge, mesh_of, tone_client
+from tests.support.simulcast import SIZES, SimulcastClient, vp8_layers
 from tests.support.world import World, live_meeting
 
 pytestmark = pytest.mark.timeout(90)
@@ -157,3 +160,49 @@ async def test_every_edge_names_the_same_dominant_speaker(api: RunningServer, wo
         finally:
             for client in clients:
                 await client.close()
+
+
+async def test_the_pulling_edge_asks_only_for_the_layers_its_subscribers_need(api: RunningServer, world: World) -> None:
+    host, m = await live_meeting(world)
+    viewer, viewer_join = await world.join(await world.user("Viewer"), m)
+    host_token = str((await host.client(REFRESH, m=m["id"]))["refreshJoinToken"]["token"])
+    layers = vp8_layers()  # encoded before any socket waits on them
+    async with mesh_edge(api, "mesh-a", "eu") as edge_a, mesh_edge(api, "mesh-b", "us") as edge_b:
+        mesh_b = mesh_of(edge_b)
+        assert edge_b.rooms is not None
+        publisher = SimulcastClient(await connect(edge_a.url), clips=layers)
+        watcher: Client | None = None
+        try:
+            await publisher.start(host_token)  # three layers on edge A
+            watcher = Client(await connect(edge_b.url))
+            await watcher.start(str(viewer_join["joinToken"]["token"]))
+            vid = str(viewer.participant_id)
+
+            def size() -> tuple[int, int] | None:
+                sizes = list(watcher.peer.frame_sizes.values()) if watcher else []
+                return sizes[0] if sizes else None
+
+            await eventually(lambda: size() is not None, 30)
+            (cam,) = [t for t in mesh_b.remote.values() if t.ref.kind == "video"]
+            session = edge_b.rooms.sessions[(m["id"], vid)]
+            ((transceiver, _),) = [e for e in session.subscribed.values() if e[0].kind == "video"]
+            assert transceiver.mid is not None
+
+            # Shown at 160x90: the edge pulls the smallest layer and the one above it (so it could move up), never
+            # the biggest.
+            await watcher.ws.send(encode(VideoSize(mid=transceiver.mid, width=160, height=90)))
+            await eventually(lambda: size() == SIZES["q"] and cam.wanted == frozenset({0, 1}), 15)
+            await asyncio.sleep(1.0)  # what was in flight when it was dropped
+            before = dict(cam.received_by_layer)
+            await asyncio.sleep(2.0)
+            assert cam.received_by_layer.get(2, 0) == before.get(2, 0), "the biggest layer crossed for nobody"
+            assert cam.received_by_layer[0] > before[0]
+
+            # Full screen: the biggest layer is pulled and shown.
+            await watcher.ws.send(encode(VideoSize(mid=transceiver.mid, width=1920, height=1080)))
+            await eventually(lambda: size() == SIZES["f"], 20)
+            assert 2 in cam.wanted
+        finally:
+            if watcher is not None:
+                await watcher.close()
+            await publisher.close()
