@@ -410,6 +410,7 @@ class RelaySession:
                     self.peer_wants[msg.track] = layers
                 else:
                     self.peer_wants.pop(msg.track, None)
+                self.queue.drop_unwanted(msg.track, layers)
                 self._events.append(SubscriptionChanged(msg.track, layers))
         elif isinstance(msg, KeyFrameRequest):
             if msg.track in self.peer_wants:

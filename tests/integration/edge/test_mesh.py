@@ -191,8 +191,24 @@ async def test_the_pulling_edge_asks_only_for_the_layers_its_subscribers_need(ap
             # Shown at 160x90: the edge pulls the smallest layer and the one above it (so it could move up), never
             # the biggest.
             await watcher.ws.send(encode(VideoSize(mid=transceiver.mid, width=160, height=90)))
-            await eventually(lambda: size() == SIZES["q"] and cam.wanted == frozenset({0, 1}), 15)
-            await asyncio.sleep(1.0)  # what was in flight when it was dropped
+            # Settled: until the layers' sizes are known (from their key frames) the viewer's selector may try a
+            # bigger one, and the edge pulls what it tries; from then on, for 1.5 s, only the two smallest.
+            loop = asyncio.get_running_loop()
+            since: list[float] = []
+
+            def settled() -> bool:
+                ok = (
+                    size() == SIZES["q"]
+                    and cam.wanted == frozenset({0, 1})
+                    and all(x.height for x in cam.published.layers.values())
+                )
+                if not ok:
+                    since.clear()
+                    return False
+                since[:] = since or [loop.time()]
+                return loop.time() - since[0] >= 1.5
+
+            await eventually(settled, 20)
             before = dict(cam.received_by_layer)
             await asyncio.sleep(2.0)
             assert cam.received_by_layer.get(2, 0) == before.get(2, 0), "the biggest layer crossed for nobody"
