@@ -125,8 +125,10 @@ def _wait_registered(api_url: str, edge_ids: list[str]) -> None:
 
 
 def near(edge_id: str, edges: Sequence[str]) -> list[dict[str, Any]]:
-    """Measurements placing a client on ``edge_id`` (5 ms) rather than the others (80 ms)."""
-    return [{"edgeId": e, "rttMs": 5 if e == edge_id else 80} for e in edges]
+    """Measurements placing a client on ``edge_id`` (5 ms) rather than the others (290 ms, another continent):
+    far enough that a busier near edge (placement weighs CPU load at 0.6, and a loaded test machine makes edges'
+    CPU differ) still wins, as it would for a real client."""
+    return [{"edgeId": e, "rttMs": 5 if e == edge_id else 290} for e in edges]
 
 
 @dataclass(eq=False)
