@@ -70,6 +70,13 @@ def _relay() -> Mapping[str, results.Value]:
     return relay.run()
 
 
+def _relay_mesh() -> Mapping[str, results.Value]:
+    # Imported on use: the API and two edge processes, aiortc participants.
+    from bench import relay_mesh
+
+    return relay_mesh.run()
+
+
 def _ui() -> Mapping[str, results.Value]:
     # Imported on use: Playwright and Debian's Chromium.
     from bench import ui
@@ -93,6 +100,7 @@ STANDALONE: dict[str, Callable[[], Mapping[str, results.Value]]] = {
     "transcribe_heldout": _transcribe_heldout,
     "captions": _captions,
     "relay": _relay,
+    "relay_mesh": _relay_mesh,
     "browser_join": _browser_join,
     "ui": _ui,
     "graphql_validation": _graphql_validation,
@@ -144,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         "transcribe_heldout",
         "captions",
         "relay",
+        "relay_mesh",
         "ui",
         "api_ceiling",
     }:  # the notes describe the API benchmarks; media carries its own (media_bench_params)

@@ -29,8 +29,10 @@ from typing import Any
 
 from edge.captions import Captioner
 from edge.control import ControlFeed
+from edge.mesh import EdgeMesh
 from edge.recorder import Tapped, TrackTap, open_tap, plan_taps, recordable
 from edge.removals import Removals
+from edge.rtp_hooks import PublishedTrack
 from edge.session import NEGOTIATION_TIMEOUT_S, Session, SessionError, SubscribeError
 from edge.settings import Settings
 from edge.signalling import Connection, Refusal
@@ -39,6 +41,7 @@ from protocol.media_control import (
     Caption,
     DominantSpeaker,
     MediaState,
+    MeetingEdges,
     MeetingEnded,
     MeetingSize,
     ParticipantMedia,
@@ -122,6 +125,8 @@ class Rooms:
         """The live-captions process (``settings.captions``), started with the first microphone."""
         self.removals = Removals(self.settings.join_token_ttl_s + self.settings.token_leeway_s)
         """Removals learned from the feed, kept while the removed participants' tokens may verify."""
+        self.mesh: EdgeMesh | None = None
+        """The relay to the meeting's other edges (``edge.mesh``); None: this edge serves its meetings alone."""
 
     # -- signalling hooks -----------------------------------------------------------------------------------
 
@@ -214,7 +219,10 @@ class Rooms:
             track = TrackRef(conn.participant_id, mid, kind, session.sources.get(mid, ""))
             self._spawn(self._published(live, track, published.ready))
         for mid, kind, source in session.take_stopped():  # e.g. a screen share ended: subscribers drop it
-            self._apply(live, live.policy.unpublish(TrackRef(conn.participant_id, mid, kind, source)))
+            stopped = TrackRef(conn.participant_id, mid, kind, source)
+            if self.mesh is not None:
+                self.mesh.unpublish_local(conn.meeting_id, stopped)
+            self._apply(live, live.policy.unpublish(stopped))
         self._apply(live, live.policy.admit(conn.participant_id))
 
     async def on_left(self, conn: Connection) -> None:
@@ -254,6 +262,8 @@ class Rooms:
                 return
             (facts.audio_blocked.add if msg.audio_blocked else facts.audio_blocked.discard)(msg.participant_id)
             (facts.removed.add if msg.removed else facts.removed.discard)(msg.participant_id)
+            if self.mesh is not None:
+                self.mesh.set_removed(msg.meeting_id, msg.participant_id, msg.removed)
             self._enforce_audio(msg.meeting_id, msg.participant_id)
             if msg.removed:
                 await self._remove(msg.meeting_id, msg.participant_id)
@@ -267,6 +277,9 @@ class Rooms:
                 self._sync_recording(msg.meeting_id)
         elif isinstance(msg, MeetingSize):
             self._set_meeting_size(msg.meeting_id, msg.participants)
+        elif isinstance(msg, MeetingEdges):
+            if self.mesh is not None and msg.meeting_id in self.enforced:
+                self.mesh.set_meeting_edges(msg)
         elif isinstance(msg, MeetingEnded):
             facts = self.enforced.get(msg.meeting_id)
             if facts is not None:
@@ -294,6 +307,8 @@ class Rooms:
         for live in self.rooms.values():
             if live.key[0] == meeting_id:
                 live.speakers.set_muted(pid, blocked)
+        if self.mesh is not None:
+            self.mesh.set_audio_blocked(meeting_id, pid, blocked)  # the same participant's audio from another edge
         if session is None:
             return
         for published in session.published.values():
@@ -302,6 +317,8 @@ class Rooms:
                 forwarder.paused = blocked
 
     async def _remove(self, meeting_id: str, pid: str) -> None:
+        if self.mesh is not None:
+            self.mesh.set_removed(meeting_id, pid, True)
         conn = self.conns.get((meeting_id, pid))
         if conn is not None:
             # Closing the socket ends its session; on_left then drops its media like any leave.
@@ -390,6 +407,9 @@ class Rooms:
                 policy.set_meeting_size(facts.participants)  # no members yet: nothing to change
             live.ticker = asyncio.create_task(self._tick_forever(live), name=f"speakers-{key}")
             self.rooms[key] = live
+            if self.mesh is not None and key[1] is None:
+                for track, published in self.mesh.remote_refs(key[0]):
+                    self._add_remote(live, track, published)
         return live
 
     async def _tick_forever(self, live: LiveRoom) -> None:
@@ -401,7 +421,8 @@ class Rooms:
             # Every tick, changed or not: the policy's audio hang time runs on it.
             self._apply(live, live.policy.update_speakers(update.recent, update.loudest, now))
             if update.dominant_changed and self.control is not None and live.key[1] is None:
-                await self.control.report(DominantSpeaker(meeting_id, update.dominant))
+                if self.mesh is None or self.mesh.reports_speakers(meeting_id):
+                    await self.control.report(DominantSpeaker(meeting_id, update.dominant))
 
     def _audio_level_sink(self, live: LiveRoom, pid: str) -> Callable[[int, bool], None]:
         observe = live.speakers.observe
@@ -425,6 +446,8 @@ class Rooms:
                 queue.put_nowait(("remove", track))
             for track in diff.add:
                 queue.put_nowait(("add", track))
+        if self.mesh is not None and live.key[1] is None:
+            self.mesh.sync_wants(live.key[0], live.policy)  # pull what members now need from other edges
 
     async def _member_worker(self, live: LiveRoom, member: str, queue: asyncio.Queue[tuple[str, TrackRef]]) -> None:
         meeting_id = live.key[0]
@@ -447,9 +470,9 @@ class Rooms:
                 # Not taken back by a later change meanwhile, and not already there.
                 if op != "add" or t in session.subscribed or not live.policy.subscribed(member, t):
                     continue
-                publisher = self.sessions.get((meeting_id, t.publisher_id))
-                if publisher is not None and t.mid in publisher.published:
-                    add.append((t, publisher.published[t.mid], t.kind))
+                source = self._source(meeting_id, t)
+                if source is not None:
+                    add.append((t, source, t.kind))
             # A removal and an addition of the same kind and source (last-N: a new speaker's camera takes a quiet
             # one's slot) move the existing sender to the new track: no renegotiation, one `tracks` message.
             moves = []
@@ -500,6 +523,8 @@ class Rooms:
     async def _drop(self, meeting_id: str, participant_id: str) -> None:
         session = self.sessions.pop((meeting_id, participant_id), None)
         self.conns.pop((meeting_id, participant_id), None)
+        if self.mesh is not None:
+            self.mesh.unpublish_participant(meeting_id, participant_id)
         self._sync_recording(meeting_id)  # its taps close with it
         for key, live in list(self.rooms.items()):
             if key[0] != meeting_id:
@@ -523,6 +548,8 @@ class Rooms:
         if meeting_id in self.enforced and meeting_id not in self._joining:
             if not any(m == meeting_id for m, _ in self.sessions) and not any(k[0] == meeting_id for k in self.rooms):
                 del self.enforced[meeting_id]
+                if self.mesh is not None:
+                    self.mesh.leave_meeting(meeting_id)
                 if self.control is not None:
                     await self.control.unwatch(meeting_id)
 
@@ -540,6 +567,8 @@ class Rooms:
         if self.captioner is not None:
             await self.captioner.close()
             self.captioner = None
+        if self.mesh is not None:
+            self.mesh.close()
 
     # -- live captions ----------------------------------------------------------------------------------------
 
@@ -578,7 +607,39 @@ class Rooms:
                 key = f"{live.key[0]}/{track.publisher_id}/{track.mid}"
                 published.on_caption_rtp = self._captions().tap(key).on_rtp
         self._apply(live, live.policy.publish(track))
+        if self.mesh is not None and live.key[1] is None:
+            self.mesh.publish_local(live.key[0], track, session.published[track.mid])
         self._sync_recording(live.key[0])
+
+    # -- publishers on other edges (edge.mesh) ------------------------------------------------------------------
+
+    def _source(self, meeting_id: str, track: TrackRef) -> PublishedTrack | None:
+        """The publisher side of ``track``: a local session's, or a track pulled from another edge - the rooms
+        subscribe to either the same way."""
+        publisher = self.sessions.get((meeting_id, track.publisher_id))
+        if publisher is not None and track.mid in publisher.published:
+            return publisher.published[track.mid]
+        if self.mesh is not None:
+            remote = self.mesh.remote.get(track.mid)
+            if remote is not None and not remote.hidden:
+                return remote.published
+        return None
+
+    def remote_published(self, meeting_id: str, track: TrackRef, published: PublishedTrack) -> None:
+        live = self.rooms.get((meeting_id, None))
+        if live is not None:  # else the room picks it up when it opens
+            self._add_remote(live, track, published)
+
+    def _add_remote(self, live: LiveRoom, track: TrackRef, published: PublishedTrack) -> None:
+        if track.kind == "audio":
+            # Meeting-wide speakers: remote microphones feed this edge's detector like local ones.
+            published.on_audio_level = self._audio_level_sink(live, track.publisher_id)
+        self._apply(live, live.policy.publish(track))
+
+    def remote_unpublished(self, meeting_id: str, track: TrackRef) -> None:
+        live = self.rooms.get((meeting_id, None))
+        if live is not None:
+            self._apply(live, live.policy.unpublish(track))
 
     def _spawn(self, coro: Coroutine[Any, Any, object]) -> None:
         task: asyncio.Task[object] = asyncio.ensure_future(coro)

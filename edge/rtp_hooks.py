@@ -259,7 +259,9 @@ def _fast_path(dtls: RTCDtlsTransport) -> _FastPath:
 class PublishedTrack:
     """An edge-side receiver whose RTP is forwarded instead of decoded."""
 
-    receiver: RTCRtpReceiver
+    receiver: RTCRtpReceiver | None
+    """The aiortc receiver of a local publisher's track; None for a track pulled over a relay link (``edge.mesh``),
+    whose :attr:`upstream` is the link."""
     rtcp_ssrc: int
     """SSRC the edge uses in RTCP it sends to the publisher (the transceiver's sender SSRC, as aiortc does)."""
     forwarder: Forwarder | None = None
@@ -272,6 +274,11 @@ class PublishedTrack:
     """Called with each forwarded packet (not while paused): the recording tap (``edge.recorder``)."""
     on_caption_rtp: Callable[[bytes], None] | None = None
     """Called with each forwarded packet (not while paused) of an audio track: live captions (``edge.captions``)."""
+    on_relay: Callable[[bytes], None] | None = None
+    """Called with each forwarded packet (not while paused, RTX unwrapped): the relay link to other edges of
+    the meeting (``edge.mesh``)."""
+    relay_layer: Callable[[str], Callable[[bytes], None]] | None = None
+    """Simulcast track: makes each new layer's :attr:`on_relay` from its RID (``edge.mesh``)."""
     audio_level: int | None = None
     """Latest RFC 6464 level (0 loudest .. 127 silence), None before any."""
     voice_activity: bool = False
@@ -333,8 +340,13 @@ class PublishedTrack:
         """Where this track's key frame requests, NACKs and REMB go: RTCP to the publisher over the send fast path
         of its peer connection (a relay link will be another :class:`sfu.upstream.Upstream`)."""
         if self._upstream is None:
+            assert self.receiver is not None, "a relayed track is made with its upstream"
             self._upstream = RtcpUpstream(_fast_path(self.receiver.transport).send_rtcp, self.rtcp_ssrc)
         return self._upstream
+
+    @upstream.setter
+    def upstream(self, upstream: Upstream) -> None:
+        self._upstream = upstream
 
     def receiver_report(self, now: float) -> bytes | None:
         """An RTCP RR about the publisher's stream (RFC 3550 section 6.4.2), so its congestion control sees the
@@ -380,6 +392,7 @@ class PublishedTrack:
         return bitrate
 
     async def _run_receiver_reports(self) -> None:
+        assert self.receiver is not None
         transport = self.receiver.transport
         path = _fast_path(transport)
         connected = False
@@ -453,6 +466,8 @@ class PublishedTrack:
             self.on_rtp(data)
         if self.on_caption_rtp is not None and not forwarder.paused:
             self.on_caption_rtp(data)
+        if self.on_relay is not None and not forwarder.paused:
+            self.on_relay(data)
         level_id = self.audio_level_id
         if level_id is not None:
             level = read_audio_level(data, level_id)
@@ -524,7 +539,7 @@ class PublishedTrack:
         """A simulcast track's layer ``rid`` arrived on ``ssrc`` (learned from its RID header extension): start
         forwarding it. None if the publisher did not offer that RID."""
         offer, codec = self.simulcast, self.codec
-        if offer is None or codec is None or rid not in offer.rids:
+        if offer is None or codec is None or rid not in offer.rids or self.receiver is None:
             return None
         transport = self.receiver.transport
         taps = _transport_taps(transport)
@@ -544,6 +559,8 @@ class PublishedTrack:
             group=self,
         )
         layer.ready.set()
+        if self.relay_layer is not None:
+            layer.on_relay = self.relay_layer(rid)
         self.layers[rid] = layer
         taps[ssrc] = layer
         # The publisher's sender reports (lip-sync, RTT) are routed by SSRC to the receiver, which hands them on.

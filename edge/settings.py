@@ -71,6 +71,17 @@ class Settings:
     ice_addresses: tuple[str, ...] = ()
     """Host candidates ICE offers (``EDGE_ICE_ADDRESSES``, comma-separated); empty: every interface but loopback.
     ``127.0.0.1`` keeps media on loopback (tests, single-machine use with browsers on the same host)."""
+    relay: bool = True
+    """Relay media to the other edges of a meeting (``EDGE_RELAY=0`` turns it off). Needs ``public_url`` and
+    ``control_secret``: the API tells a registered edge which edges share its meetings (docs/relay.md)."""
+    relay_host: str = "127.0.0.1"
+    """Address the relay's UDP (QUIC) socket binds to."""
+    relay_port: int = 0
+    """Its port; 0: any free port (announced to the API with the edge's registration)."""
+    relay_public_addr: str = ""
+    """``host:port`` other edges dial; empty: ``relay_host`` and the bound port."""
+    relay_fanout: int = 8
+    """Most peers one edge sends a stream to; a meeting on more edges is served through a tree (relay.mesh)."""
     log_level: str = "info"
 
     @property
@@ -110,6 +121,10 @@ class Settings:
             raise ValueError(f"EDGE_MAX_PUBLISH_BITRATE must be >= 150000 bit/s (got {self.max_publish_bitrate})")
         if self.captions_threads < 1:
             raise ValueError(f"EDGE_CAPTIONS_THREADS must be >= 1 (got {self.captions_threads})")
+        if not 0 <= self.relay_port < 65536:
+            raise ValueError(f"EDGE_RELAY_PORT must be 0..65535 (got {self.relay_port})")
+        if self.relay_fanout < 1:
+            raise ValueError(f"EDGE_RELAY_FANOUT must be >= 1 (got {self.relay_fanout})")
         if self.audio_hang_s < 0:
             raise ValueError(f"EDGE_AUDIO_HANG_S must be >= 0 (got {self.audio_hang_s})")
 
@@ -145,5 +160,10 @@ class Settings:
             captions_threads=int(e.get("EDGE_CAPTIONS_THREADS", d.captions_threads)),
             captions_language=e.get("EDGE_CAPTIONS_LANGUAGE", d.captions_language).strip().lower(),
             ice_addresses=tuple(a.strip() for a in e.get("EDGE_ICE_ADDRESSES", "").split(",") if a.strip()),
+            relay=e.get("EDGE_RELAY", "1").strip().lower() in ("1", "true", "yes", "on"),
+            relay_host=e.get("EDGE_RELAY_HOST", d.relay_host),
+            relay_port=int(e.get("EDGE_RELAY_PORT", d.relay_port)),
+            relay_public_addr=e.get("EDGE_RELAY_PUBLIC_ADDR", d.relay_public_addr),
+            relay_fanout=int(e.get("EDGE_RELAY_FANOUT", d.relay_fanout)),
             log_level=e.get("EDGE_LOG_LEVEL", d.log_level),
         )

@@ -352,10 +352,15 @@ async def _receive_text(socket: WebSocket[Any, Any, Any]) -> str | None:
 
 
 def create_app(
-    settings: Settings | None = None, hooks: RoomHooks | None = None, control: ControlFeed | None = None
+    settings: Settings | None = None,
+    hooks: RoomHooks | None = None,
+    control: ControlFeed | None = None,
+    on_start: Callable[[SignallingServer], Awaitable[None]] | None = None,
+    relay_stats: Callable[[], dict[str, Any]] | None = None,
 ) -> Litestar:
     """The edge's ASGI app; production (``python -m edge``) and tests build it here. ``control`` (the API's
-    control feed) runs for the app's lifetime."""
+    control feed) runs for the app's lifetime; ``on_start`` runs before it connects (the relay endpoint opens
+    there, so the edge's first registration carries its relay address)."""
     settings = settings or Settings.from_env()
     server = SignallingServer(settings, hooks)
 
@@ -366,13 +371,18 @@ def create_app(
     @get("/healthz", media_type=MediaType.JSON)
     async def healthz() -> dict[str, Any]:
         feed = "off" if control is None else "connected" if control.connected.is_set() else "connecting"
-        return {"status": "ok", "meetings": len(server.registry.meetings()), "controlFeed": feed}
+        health = {"status": "ok", "meetings": len(server.registry.meetings()), "controlFeed": feed}
+        if relay_stats is not None:
+            health["relay"] = relay_stats()  # packets per track on each trunk (docs/relay.md)
+        return health
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         # Load the key early so the first join is fast; if the API is not up yet, the first join retries.
         with suppress(JoinKeyUnavailableError):  # logged by JoinKeySource
             await server.keys.verifier()
+        if on_start is not None:
+            await on_start(server)
         feed = asyncio.create_task(control.run(), name="control-feed") if control is not None else None
         try:
             yield

@@ -64,6 +64,11 @@ class JoinTokenVerifier:
         self._key = public_key if isinstance(public_key, Ed25519PublicKey) else load_public_key(public_key)
         self._leeway_s = leeway_s
 
+    @property
+    def public_key(self) -> Ed25519PublicKey:
+        """The API's key (it also signs the relay tokens edges show each other, ``relay.auth``)."""
+        return self._key
+
     def verify(self, token: str, *, now: float | None = None) -> JoinClaims:
         """The claims of ``token`` if the API signed it for an edge and it is still valid at ``now``."""
         now = time.time() if now is None else now

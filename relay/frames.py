@@ -112,6 +112,11 @@ class Announce:
     """Simulcast layers on offer (1: a single stream)."""
     origin: Annotated[str, Check(max_len=256)] = ""
     """The edge the publisher is connected to (the root of the track's distribution tree, relay.mesh)."""
+    codec: Annotated[str, Check(max_len=64)] = ""
+    """The RTP packets' codec as a MIME type (``video/VP8``, ``audio/opus``): the pulling edge negotiates it with
+    its subscribers (the payload type is rewritten per subscriber, so it does not cross)."""
+    audio_level_id: Annotated[int, Check(ge=0, le=255)] = 0
+    """The RFC 6464 header extension id in the packets (0: none), so the pulling edge reads audio levels."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,9 @@ class TrackInfo:
     kind: str
     source: str
     layers: int = 1
+    codec: str = ""
+    """MIME type of the packets (``relay.frames.Announce.codec``)."""
+    audio_level_id: int = 0
 
 
 @dataclass(frozen=True, slots=True)

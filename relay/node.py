@@ -136,6 +136,31 @@ class RelayNode:
             state.link.session.request_key_frame(state.inbound_ids[track_id], layer)
             state.link.transmit()
 
+    def nack(self, track_id: str, seqs: tuple[int, ...]) -> None:
+        """A local subscriber of a remote track lost these (publisher-numbered) packets and no history here holds
+        them: ask the edge we pull it from (it answers from its own history or asks further up)."""
+        pulling = self.router.pulling.get(track_id)
+        if pulling is None or not seqs:
+            return
+        state = self.links.get(pulling[0])
+        if state is not None and state.link is not None and track_id in state.inbound_ids:
+            state.link.session.nack(state.inbound_ids[track_id], seqs)
+            state.link.transmit()
+
+    def drop_peer(self, peer_id: str) -> None:
+        """``peer_id`` is no longer an edge of any meeting here (the API dropped it: it died or left): close the
+        link to it now rather than wait for QUIC's idle timeout, and forget what it announced."""
+        self.peers.pop(peer_id, None)
+        state = self.links.pop(peer_id, None)
+        before = self._remote()
+        self._apply(self.router.link_lost(peer_id), before)
+        if state is not None and state.link is not None and not state.link.closed:
+            state.link.close(0, "no longer a peer")
+
+    def meeting_peers(self) -> set[str]:
+        """Peers that share at least one meeting with this edge (per the API's latest lists)."""
+        return {e for edges in self.router.edges.values() for e in edges if e != self.edge_id}
+
     # -- links ----------------------------------------------------------------------------------------------------
 
     def _dial(self, peer: Peer) -> None:
@@ -214,8 +239,11 @@ class RelayNode:
                 return
             track = self.router.tracks.get(track_id)
             if track is not None and track.origin != self.edge_id:
+                # Not ours: pass it up the tree.
                 if isinstance(ev, KeyFrameRequested):
-                    self.request_key_frame(track_id, ev.layer)  # not ours: pass it up the tree
+                    self.request_key_frame(track_id, ev.layer)
+                else:
+                    self.nack(track_id, ev.seqs)
             elif isinstance(ev, KeyFrameRequested):
                 self.hooks.key_frame_wanted(track_id, ev.layer)
             else:
@@ -253,7 +281,15 @@ class RelayNode:
             if isinstance(action, AnnounceTo):
                 t = action.track
                 state.out[t.track_id] = session.announce(
-                    t.meeting_id, t.participant_id, t.track_id, t.kind, t.source, t.layers, t.origin
+                    t.meeting_id,
+                    t.participant_id,
+                    t.track_id,
+                    t.kind,
+                    t.source,
+                    t.layers,
+                    t.origin,
+                    codec=t.codec,
+                    audio_level_id=t.audio_level_id,
                 )
             elif isinstance(action, WithdrawFrom):
                 number = state.out.pop(action.track_id, None)
@@ -275,4 +311,6 @@ class RelayNode:
 
 
 def _info(a: Announce) -> TrackInfo:
-    return TrackInfo(a.track_id, a.meeting_id, a.origin, a.participant_id, a.kind, a.source, a.layers)
+    return TrackInfo(
+        a.track_id, a.meeting_id, a.origin, a.participant_id, a.kind, a.source, a.layers, a.codec, a.audio_level_id
+    )

@@ -270,13 +270,25 @@ class RelaySession:
         source: str,
         layers: int = 1,
         origin: str | None = None,
+        *,
+        codec: str = "",
+        audio_level_id: int = 0,
     ) -> int:
         """Offer a track to the peer; returns its number on this link. ``origin``: the edge its publisher is on
         (default: this one)."""
         number = self._next_track
         self._next_track += 1
         msg = Announce(
-            number, meeting_id, participant_id, track_id, kind, source, layers, origin or self.identity.edge_id
+            number,
+            meeting_id,
+            participant_id,
+            track_id,
+            kind,
+            source,
+            layers,
+            origin or self.identity.edge_id,
+            codec,
+            audio_level_id,
         )
         self.local_tracks[number] = msg
         self._send_control(msg)
@@ -398,6 +410,7 @@ class RelaySession:
                     self.peer_wants[msg.track] = layers
                 else:
                     self.peer_wants.pop(msg.track, None)
+                self.queue.drop_unwanted(msg.track, layers)
                 self._events.append(SubscriptionChanged(msg.track, layers))
         elif isinstance(msg, KeyFrameRequest):
             if msg.track in self.peer_wants:

@@ -86,6 +86,23 @@ class TrunkQueue:
     def __len__(self) -> int:
         return self.packets
 
+    def drop_unwanted(self, track: int, wanted: frozenset[int]) -> int:
+        """Drop what is queued of ``track`` outside the ``wanted`` layers (the peer stopped asking for them): the
+        least important classes drain last, so under load they would otherwise still cross seconds later, for
+        nobody. Returns how many were dropped."""
+        gone = 0
+        for r, q in self.classes.items():
+            kept = deque(item for item in q if item.track != track or item.layer in wanted)
+            if len(kept) != len(q):
+                for item in q:
+                    if item.track == track and item.layer not in wanted:
+                        self.size_bytes -= len(item.data)
+                gone += len(q) - len(kept)
+                self.dropped[r] = self.dropped.get(r, 0) + len(q) - len(kept)
+                self.classes[r] = kept
+        self.packets -= gone
+        return gone
+
     def _drop_stale_deltas(self, track: int, layer: int) -> None:
         q = self.classes.get(FIRST_DELTA_CLASS + layer)
         if not q:

@@ -13,6 +13,7 @@ import functools
 import hmac
 import logging
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from litestar import WebSocket, websocket
@@ -53,6 +54,18 @@ registry read per watched meeting) rather than pushed, so it needs nothing from 
 processes whichever one each edge's feed is connected to."""
 
 
+_FEEDS: set[_Feed] = set()
+"""This process's open feeds: a change to a meeting's edges wakes the feeds watching it at once (the poll stays,
+for feeds in other API processes)."""
+
+
+def _edges_changed(meeting_ids: Iterable[str]) -> None:
+    changed = set(meeting_ids)
+    for feed in _FEEDS:
+        if not changed.isdisjoint(feed._told):
+            feed._wake.set()
+
+
 class _Feed:
     def __init__(self, socket: WebSocket[Any, Any, Any], svc: Services) -> None:
         self.socket = socket
@@ -65,12 +78,16 @@ class _Feed:
         self._told: dict[str, tuple[str, ...]] = {}
         """Per watched meeting, the edge ids last sent in ``meetingEdges``."""
         self._poller: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._registered_at = 0.0
+        """When this feed last put its edge in the registry."""
 
     async def send(self, msg: ApiToEdge) -> None:
         async with self._send_lock:
             await self.socket.send_text(encode(msg))
 
     async def run(self) -> None:
+        _FEEDS.add(self)
         try:
             while True:
                 event: Any = await self.socket.receive()
@@ -94,6 +111,11 @@ class _Feed:
             if self.edge_id is not None:
                 for meeting_id in list(self._told):
                     await self.svc.edges.unwatch(meeting_id, self.edge_id)
+                # A feed that closes is an edge that stopped or died (its process's sockets close with it): no
+                # join goes there any more; an edge that only lost its connection registers again on reconnect.
+                await self.svc.edges.drop(self.edge_id, self._registered_at)
+            _FEEDS.discard(self)
+            _edges_changed(self._told)
 
     async def handle(self, msg: EdgeToApi) -> None:
         if isinstance(msg, Register):
@@ -106,6 +128,7 @@ class _Feed:
             else:
                 await self.svc.edges.unwatch(msg.meeting_id, self.edge_id)
                 self._told.pop(msg.meeting_id, None)
+            _edges_changed([msg.meeting_id])
         if isinstance(msg, Watch):
             if msg.meeting_id in self.watches:
                 return  # already watching: the edge has (or is about to get) the state
@@ -134,6 +157,7 @@ class _Feed:
             return
         now = time.time()
         self.edge_id = msg.edge_id
+        self._registered_at = now
         await self.svc.edges.put(EdgeInfo.from_register(msg, now))
         # Renewed at half-life: an edge never holds a credential about to expire while it dials a peer.
         if self._relay_expires - now < self.svc.settings.relay_token_ttl_s / 2:
@@ -152,7 +176,9 @@ class _Feed:
                     if meeting_id in self._told and ids != self._told[meeting_id]:
                         self._told[meeting_id] = ids
                         await self.send(MeetingEdges(meeting_id, tuple(e.ref() for e in edges)))
-                await asyncio.sleep(MEETING_EDGES_EVERY_S)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), MEETING_EDGES_EVERY_S)
+                self._wake.clear()
 
     def _watch_done(self, meeting_id: str, task: asyncio.Task[None]) -> None:
         if self.watches.get(meeting_id) is task:

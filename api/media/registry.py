@@ -69,6 +69,11 @@ class EdgeRegistry(Protocol):
         """Edges heard from within ``EDGE_TTL_S``, by id."""
         ...
 
+    async def drop(self, edge_id: str, seen_at: float) -> None:
+        """The edge's control feed closed: forget it now unless it registered again since ``seen_at`` (through
+        another feed), so joins stop going to a dead edge at once rather than after ``EDGE_TTL_S``."""
+        ...
+
     async def watch(self, meeting_id: str, edge_id: str, now: float) -> None: ...
 
     async def unwatch(self, meeting_id: str, edge_id: str) -> None: ...
@@ -96,6 +101,11 @@ class MemoryEdgeRegistry:
         for edge_id in [e for e, i in self._edges.items() if now - i.seen_at > EDGE_TTL_S * 4]:
             del self._edges[edge_id]  # long dead: forget it (the window keeps memory bounded)
         return _alive(self._edges.values(), now)
+
+    async def drop(self, edge_id: str, seen_at: float) -> None:
+        info = self._edges.get(edge_id)
+        if info is not None and info.seen_at <= seen_at:
+            del self._edges[edge_id]
 
     async def watch(self, meeting_id: str, edge_id: str, now: float) -> None:
         self._meetings.setdefault(meeting_id, {}).setdefault(edge_id, now)
@@ -141,6 +151,13 @@ class RedisEdgeRegistry:
         if dead:
             await self._redis.hdel(self._edges_key, *dead)
         return _alive(infos, now)
+
+    async def drop(self, edge_id: str, seen_at: float) -> None:
+        raw = await self._redis.hget(self._edges_key, edge_id)
+        # Not atomic with a concurrent re-registration through another API process: that one's next heartbeat
+        # (every REGISTER_EVERY_S) puts the edge back.
+        if raw is not None and EdgeInfo(**json.loads(raw)).seen_at <= seen_at:
+            await self._redis.hdel(self._edges_key, edge_id)
 
     async def watch(self, meeting_id: str, edge_id: str, now: float) -> None:
         key = self._meeting_key(meeting_id)

@@ -52,3 +52,13 @@ async def test_a_meetings_edges_keep_their_start_order_and_only_live_ones_count(
     # b went quiet: it is no longer one of the meeting's edges, whatever it watched.
     assert [e.edge_id for e in await registry.meeting_edges("m1", 2000.0 + EDGE_TTL_S + 1)] == ["c"]
     assert await registry.meeting_edges("nobody", 2003.0) == []
+
+
+async def test_a_closed_feed_drops_its_edge_at_once_unless_it_registered_again(registry: EdgeRegistry) -> None:
+    await registry.put(info("a", 1000.0))
+    await registry.put(info("b", 1000.0))
+    await registry.drop("a", 1000.0)  # a's feed closed: its process died or stopped
+    assert [e.edge_id for e in await registry.live(1001.0)] == ["b"]
+    await registry.put(info("b", 1002.0))  # b re-registered through another feed meanwhile
+    await registry.drop("b", 1000.0)  # the old feed's close must not drop it
+    assert [e.edge_id for e in await registry.live(1003.0)] == ["b"]

@@ -37,3 +37,13 @@ async def recv_until(ws: ClientConnection, kind: type[T], timeout: float = 5) ->
         msg = await recv(ws, max(0.01, deadline - loop.time()))
         if isinstance(msg, kind):
             return msg
+
+
+async def recv_until_any(ws: ClientConnection, kinds: tuple[type, ...], timeout: float = 10) -> ApiToEdge:
+    """The next message of any of ``kinds``, skipping others (bounded by ``timeout`` overall)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        msg = await recv(ws, max(0.01, deadline - loop.time()))
+        if isinstance(msg, kinds):
+            return msg

@@ -11,7 +11,7 @@ import functools
 import struct
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, pack_remb_fci
@@ -19,28 +19,20 @@ from websockets.asyncio.client import connect
 
 from edge.rooms import Rooms
 from edge.rtp_hooks import PublishedTrack, SubscribedTrack
-from edge.synthetic import EncodedClip, SimulcastPublisher, encode_h264_clip, encode_vp8_clip
-from protocol.signalling import Join, Joined, Offer, TrackInfo, VideoSize, encode, parse_edge_message
+from edge.synthetic import EncodedClip, encode_h264_clip
+from protocol.signalling import VideoSize, encode
 from sfu.forwarder import payload_offset
 from sfu.vp8 import vp8_keyframe_size, vp8_keyframe_start
 from tests.conftest import RunningServer
 from tests.support.edge import Client, rooms_edge
 from tests.support.gql import eventually
 from tests.support.media import CodecSpy
+from tests.support.simulcast import BITRATES, SIZES, SimulcastClient, vp8_layers
 from tests.support.world import World
 
 pytestmark = pytest.mark.timeout(60)
 
-SIZES = {"q": (160, 90), "h": (320, 180), "f": (640, 360)}
-BITRATES = {"q": 100_000, "h": 300_000, "f": 900_000}
-
-
-@functools.cache
-def _clips() -> dict[str, EncodedClip]:
-    return {
-        rid: encode_vp8_clip(frames=30, fps=15, width=w, height=h, gop=15, bit_rate=BITRATES[rid])
-        for rid, (w, h) in SIZES.items()
-    }
+_clips = vp8_layers
 
 
 @functools.cache
@@ -49,34 +41,6 @@ def _h264_clips() -> dict[str, EncodedClip]:
         rid: encode_h264_clip(frames=30, fps=15, width=w, height=h, gop=15, bit_rate=BITRATES[rid])
         for rid, (w, h) in SIZES.items()
     }
-
-
-@dataclass(eq=False)
-class SimulcastClient(Client):
-    """A participant whose camera goes out in three layers."""
-
-    publisher: SimulcastPublisher | None = field(default=None)
-    clips: dict[str, EncodedClip] = field(default_factory=_clips)
-
-    async def start(self, token: str) -> None:
-        await self.ws.send(encode(Join(token=token)))
-        assert isinstance(parse_edge_message(await asyncio.wait_for(self.ws.recv(), 5)), Joined)
-        self.publisher = SimulcastPublisher(self.peer.pc, self.clips)
-        pc = self.peer.pc
-        await pc.setLocalDescription(await pc.createOffer())
-        sdp = self.publisher.offer_sdp(pc.localDescription.sdp)
-        assert "a=ssrc:" not in sdp.split(f"a=mid:{self.publisher.transceiver.mid}")[0].split("m=video")[-1]
-        mid = self.publisher.transceiver.mid
-        assert mid is not None
-        await self.ws.send(encode(Offer(sdp=sdp, tracks={mid: TrackInfo(source="camera")})))
-        self._reader = asyncio.create_task(self._read())
-        await eventually(lambda: pc.remoteDescription is not None, timeout=5)
-        self.publisher.start()
-
-    async def close(self) -> None:
-        if self.publisher is not None:
-            await self.publisher.stop()
-        await super().close()
 
 
 def _group(rooms: Rooms, pid: str) -> PublishedTrack:

@@ -82,3 +82,16 @@ def test_the_byte_bound_holds_as_well_as_the_packet_bound() -> None:
         assert q.size_bytes <= 10_000 and len(q) <= 1000
     queued = q.size_bytes
     assert sum(len(d) for d in _drain(q)) == queued and q.size_bytes == 0 and len(q) == 0
+
+
+def test_layers_the_peer_no_longer_wants_leave_the_queue() -> None:
+    q = TrunkQueue()
+    q.push(b"t1-L2-key", track=1, rank_=KEY_FRAME, layer=2)
+    q.push(b"t1-L2", track=1, rank_=FIRST_DELTA_CLASS + 2, layer=2)
+    q.push(b"t1-L0", track=1, rank_=FIRST_DELTA_CLASS, layer=0)
+    q.push(b"t2-L2", track=2, rank_=FIRST_DELTA_CLASS + 2, layer=2)
+    assert q.drop_unwanted(1, frozenset({0, 1})) == 2
+    assert len(q) == 2 and q.size_bytes == len(b"t1-L0") + len(b"t2-L2")
+    assert _drain(q) == [b"t1-L0", b"t2-L2"]
+    q.push(b"t1-L0", track=1, rank_=FIRST_DELTA_CLASS, layer=0)
+    assert q.drop_unwanted(1, frozenset()) == 1 and len(q) == 0  # unsubscribed: nothing of it stays

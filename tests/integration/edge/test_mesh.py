@@ -1,0 +1,224 @@
+"""A meeting across two real edges linked by the QUIC relay: the API tells each edge the other (``MeetingEdges``)
+and signs their relay tokens; aiortc participants on both edges see and hear everyone; the trunk carries one copy
+of each stream however many subscribers sit behind it; key frame requests cross the hop; a host mute holds on the
+other edge too."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+
+from protocol.signalling import VideoSize, encode
+from tests.conftest import RunningServer
+from tests.support.edge import Client
+from tests.support.gql import Client as GqlClient
+from tests.support.gql import eventually
+from tests.support.mesh import ToneClient, av_client, frames_from, mesh_api, mesh_edge, mesh_of, tone_client
+from tests.support.simulcast import SIZES, SimulcastClient, vp8_layers
+from tests.support.world import World, live_meeting
+
+pytestmark = pytest.mark.timeout(90)
+
+MUTE = "mutation($p: ID!) { muteParticipant(participantId: $p) { id } }"
+REFRESH = "mutation($m: ID!) { refreshJoinToken(meetingId: $m) { token } }"
+
+
+@pytest.fixture
+async def api(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningServer]:
+    srv = await mesh_api(tmp_path_factory)
+    yield srv
+    await srv.stop()
+
+
+@pytest.fixture
+async def world(api: RunningServer) -> AsyncIterator[World]:
+    async with httpx.AsyncClient(timeout=30) as http:
+        yield World(GqlClient(api.url, http))
+
+
+async def test_a_meeting_spans_two_edges(api: RunningServer, world: World) -> None:
+    host, m = await live_meeting(world)
+    alice, alice_join = await world.join(await world.user("Alice"), m)
+    bob, bob_join = await world.join(await world.user("Bob"), m)
+    host_token = str((await host.client(REFRESH, m=m["id"]))["refreshJoinToken"]["token"])
+    h, a, b = (str(p.participant_id) for p in (host, alice, bob))
+
+    async with mesh_edge(api, "mesh-a", "eu") as edge_a, mesh_edge(api, "mesh-b", "us") as edge_b:
+        mesh_a, mesh_b = mesh_of(edge_a), mesh_of(edge_b)
+        assert edge_a.rooms is not None and edge_b.rooms is not None
+        rooms_a, rooms_b = edge_a.rooms, edge_b.rooms
+        # The host on edge A; Alice and Bob both on edge B (two subscribers behind one trunk).
+        clients: list[Client] = []
+        try:
+            ch = await av_client(edge_a, host_token)
+            clients.append(ch)
+            ca = await av_client(edge_b, str(alice_join["joinToken"]["token"]))
+            clients.append(ca)
+            cb = await av_client(edge_b, str(bob_join["joinToken"]["token"]))
+            clients.append(cb)
+            where = {h: (rooms_a, ch), a: (rooms_b, ca), b: (rooms_b, cb)}
+
+            def seen(listener: str, speaker: str, kind: str = "video") -> int:
+                rooms, client = where[listener]
+                return frames_from(rooms, m["id"], listener, speaker, kind, client)
+
+            # Everyone decodes everyone else's video, across the trunk both ways and on the same edge.
+            pairs = [(x, y) for x in (h, a, b) for y in (h, a, b) if x != y]
+            await eventually(lambda: all(seen(x, y) >= 10 for x, y in pairs), 40)
+            await eventually(lambda: all(seen(x, y, "audio") >= 10 for x, y in pairs), 10)
+
+            # One copy per stream: the host's camera crossed to B once, for two subscribers there.
+            (cam,) = [t for t in mesh_a.local.values() if t.ref.publisher_id == h and t.ref.kind == "video"]
+            remote = mesh_b.remote[cam.track_id]
+            assert mesh_a.node is not None
+            before = (cam.relayed, mesh_a.node.copies_sent[(cam.track_id, "mesh-b")], remote.received)
+            seen_before = (seen(a, h), seen(b, h))
+            await asyncio.sleep(2.0)
+            relayed = cam.relayed - before[0]
+            sent = mesh_a.node.copies_sent[(cam.track_id, "mesh-b")] - before[1]
+            received = remote.received - before[2]
+            assert relayed > 20, relayed
+            assert sent == relayed, (sent, relayed)  # each packet of the camera went to B exactly once
+            assert abs(received - sent) <= 10, (received, sent)  # and arrived once (a few still in flight)
+            assert seen(a, h) > seen_before[0] and seen(b, h) > seen_before[1]
+            assert [k for k in mesh_a.node.copies_sent if k[0] == cam.track_id] == [(cam.track_id, "mesh-b")]
+            # B holds one remote track per stream of the host, not one per subscriber.
+            assert sorted(t.ref.kind for t in mesh_b.remote.values() if t.info.participant_id == h) == [
+                "audio",
+                "video",
+            ]
+
+            # A key frame request of a subscriber on B reaches the publisher's edge A, which asks the publisher.
+            session_a = rooms_a.sessions[(m["id"], h)]
+            published = next(p for p in session_a.published.values() if p.codec and "VP8" in p.codec.mimeType)
+            asked_before, pli_before = mesh_a.keyframes_for_peers, published.keyframe_requests_sent
+            await asyncio.sleep(1.0)  # past both edges' key frame request throttles
+            receiver = next(
+                t.receiver
+                for t in ca.peer.pc.getTransceivers()
+                if t.kind == "video"
+                and t.receiver.track is not None
+                and t.mid is not None
+                and any(
+                    k.publisher_id == h and tr.mid == t.mid
+                    for k, (tr, _) in rooms_b.sessions[(m["id"], a)].subscribed.items()
+                )
+            )
+            ssrc = next(iter(receiver._RTCRtpReceiver__remote_streams))  # type: ignore[attr-defined]
+            await receiver._send_rtcp_pli(ssrc)
+            await eventually(lambda: mesh_a.keyframes_for_peers > asked_before, 5)
+            await eventually(lambda: published.keyframe_requests_sent > pli_before, 5)
+
+            # The host mutes Alice (on B): her audio stops for the host on A and for Bob on B.
+            await host.client(MUTE, p=a)
+            await asyncio.sleep(0.8)
+            stalled = (seen(h, a, "audio"), seen(b, a, "audio"), seen(h, b, "audio"))
+            await asyncio.sleep(1.0)
+            assert seen(h, a, "audio") == stalled[0], "muted audio crossed the trunk"
+            assert seen(b, a, "audio") == stalled[1]
+            assert seen(h, b, "audio") >= stalled[2] + 20, "Bob's audio must keep flowing to A"
+        finally:
+            for client in clients:
+                await client.close()
+
+
+async def test_every_edge_names_the_same_dominant_speaker(api: RunningServer, world: World) -> None:
+    host, m = await live_meeting(world)
+    alice, alice_join = await world.join(await world.user("Alice"), m)
+    _bob, bob_join = await world.join(await world.user("Bob"), m)
+    host_token = str((await host.client(REFRESH, m=m["id"]))["refreshJoinToken"]["token"])
+    h, a = str(host.participant_id), str(alice.participant_id)
+
+    async with mesh_edge(api, "mesh-a", "eu") as edge_a, mesh_edge(api, "mesh-b", "us") as edge_b:
+        assert edge_a.rooms is not None and edge_b.rooms is not None
+        rooms_a, rooms_b = edge_a.rooms, edge_b.rooms
+        clients: list[ToneClient] = []
+        try:
+            ch = await tone_client(edge_a, host_token)
+            clients.append(ch)
+            ca = await tone_client(edge_b, str(alice_join["joinToken"]["token"]))
+            clients.append(ca)
+            clients.append(await tone_client(edge_b, str(bob_join["joinToken"]["token"])))
+
+            def dominant() -> tuple[str | None, str | None]:
+                la, lb = rooms_a.rooms.get((m["id"], None)), rooms_b.rooms.get((m["id"], None))
+                return (la.speakers.dominant if la else None, lb.speakers.dominant if lb else None)
+
+            # The host (on A) talks: B, whose own participants are silent, names the host too.
+            ch.tone.amplitude = 0.8
+            await eventually(lambda: dominant() == (h, h), 20)
+            # Alice (on B) takes over: A names her, from levels that crossed the trunk.
+            ch.tone.amplitude = 0.0
+            ca.tone.amplitude = 0.8
+            await eventually(lambda: dominant() == (a, a), 10)
+            # One edge reports for the meeting: the API hears of each change once, not once per edge.
+            assert mesh_of(edge_a).reports_speakers(m["id"]) != mesh_of(edge_b).reports_speakers(m["id"])
+        finally:
+            for client in clients:
+                await client.close()
+
+
+async def test_the_pulling_edge_asks_only_for_the_layers_its_subscribers_need(api: RunningServer, world: World) -> None:
+    host, m = await live_meeting(world)
+    viewer, viewer_join = await world.join(await world.user("Viewer"), m)
+    host_token = str((await host.client(REFRESH, m=m["id"]))["refreshJoinToken"]["token"])
+    layers = vp8_layers()  # encoded before any socket waits on them
+    async with mesh_edge(api, "mesh-a", "eu") as edge_a, mesh_edge(api, "mesh-b", "us") as edge_b:
+        mesh_b = mesh_of(edge_b)
+        assert edge_b.rooms is not None
+        publisher = SimulcastClient(await connect(edge_a.url), clips=layers)
+        watcher: Client | None = None
+        try:
+            await publisher.start(host_token)  # three layers on edge A
+            watcher = Client(await connect(edge_b.url))
+            await watcher.start(str(viewer_join["joinToken"]["token"]))
+            vid = str(viewer.participant_id)
+
+            def size() -> tuple[int, int] | None:
+                sizes = list(watcher.peer.frame_sizes.values()) if watcher else []
+                return sizes[0] if sizes else None
+
+            await eventually(lambda: size() is not None, 30)
+            (cam,) = [t for t in mesh_b.remote.values() if t.ref.kind == "video"]
+            session = edge_b.rooms.sessions[(m["id"], vid)]
+            ((transceiver, _),) = [e for e in session.subscribed.values() if e[0].kind == "video"]
+            assert transceiver.mid is not None
+
+            # Shown at 160x90: the edge pulls the smallest layer and the one above it (so it could move up), never
+            # the biggest.
+            await watcher.ws.send(encode(VideoSize(mid=transceiver.mid, width=160, height=90)))
+            # Settled: until the layers' sizes are known (from their key frames) the viewer's selector may try a
+            # bigger one, and the edge pulls what it tries; from then on, for 1.5 s, only the two smallest.
+            loop = asyncio.get_running_loop()
+            since: list[float] = []
+
+            def settled() -> bool:
+                ok = (
+                    size() == SIZES["q"]
+                    and cam.wanted == frozenset({0, 1})
+                    and all(x.height for x in cam.published.layers.values())
+                )
+                if not ok:
+                    since.clear()
+                    return False
+                since[:] = since or [loop.time()]
+                return loop.time() - since[0] >= 1.5
+
+            await eventually(settled, 20)
+            before = dict(cam.received_by_layer)
+            await asyncio.sleep(2.0)
+            assert cam.received_by_layer.get(2, 0) == before.get(2, 0), "the biggest layer crossed for nobody"
+            assert cam.received_by_layer[0] > before[0]
+
+            # Full screen: the biggest layer is pulled and shown.
+            await watcher.ws.send(encode(VideoSize(mid=transceiver.mid, width=1920, height=1080)))
+            await eventually(lambda: size() == SIZES["f"], 20)
+            assert 2 in cam.wanted
+        finally:
+            if watcher is not None:
+                await watcher.close()
+            await publisher.close()
