@@ -83,6 +83,13 @@ export class MediaSession extends EventTarget {
     return transceiver;
   }
 
+  /** Receive without sending anything (no camera or microphone, or access refused): the edge admits a client to
+   * the room's media on its first offer, and a peer connection with nothing to send never makes one. A
+   * receive-only audio line makes that offer. */
+  receiveOnly() {
+    return this.pc.addTransceiver("audio", { direction: "recvonly" });
+  }
+
   /** Stop sending on `transceiver` for good (a screen share ended). */
   unpublish(transceiver) {
     this.published.delete(transceiver);

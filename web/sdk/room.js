@@ -264,6 +264,7 @@ export class Room extends EventTarget {
       if (video && !this.cameraEnabled) this._camera.sender.replaceTrack(null);
     }
     if (screen && screen.readyState === "live") this._screen = media.publish(screen, "screen", new MediaStream([screen]));
+    if (!this._mic && !this._camera && !this._screen) media.receiveOnly();
   }
 
   /**
