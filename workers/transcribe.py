@@ -32,7 +32,7 @@ from workers.utterances import SPLIT_GAP_S, Utterance, Word, utterances
 from workers.voice import Span, Window, echo_frames, frame_rms, silence_frames, speech_spans, windows
 
 WHISPER_RATE = 16000
-TRANSCRIBE_VERSION = 3
+TRANSCRIBE_VERSION = 4
 """Part of the inputs' digest: bump when the same recording would transcribe differently."""
 
 
@@ -80,8 +80,12 @@ class DecodeOptions:
     at ~1.5x the decoding time (bench/devset.py)."""
     language: str = ""
     """ISO 639-1 code to transcribe in; empty: detect per speaker (an English-only model always says "en")."""
-    denoise: bool = True
-    """Suppress steady background noise before decoding (`workers.denoise`), learnt from the VAD's non-speech."""
+    denoise: bool = False
+    """Suppress steady background noise before decoding (`workers.denoise`), learnt from the VAD's non-speech.
+    Off: on the development set grid (bench/devset.py --grid, every conversation at every noise level) the
+    suppression only ever acts at 10 dB SNR, and there it cost words on each of three noise seeds (WER 0.466,
+    0.439, 0.417 with it; 0.430, 0.404, 0.404 without) - tiny.en was trained on noisy speech, not on speech
+    with suppression artefacts. A high-pass instead was no better (`workers.denoise.DenoiseOptions`)."""
 
 
 def speaker_language(model: WhisperModel, pcm: np.ndarray, spans: list[Span], wanted: str = "") -> str:
@@ -155,7 +159,7 @@ def transcribe_speaker(
         for line in _decode(model, pcm, window, language, opt.beam_size):
             start, end, text = line.start, line.end, line.text
             probability = line.probability
-            if is_hallucination(text, probability):
+            if is_hallucination(text, probability, end - start):
                 continue
             if out and out[-1].text == text and start - out[-1].end < SPLIT_GAP_S:
                 continue  # a decoding loop repeating its last line
