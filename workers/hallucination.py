@@ -36,17 +36,24 @@ OUTROS = frozenset(
 UNSURE = frozenset({"you", "bye", "so", "oh", "uh", "um", "hmm", "ah", "i"})
 """One-word lines tiny.en writes for breaths and clicks; kept only when the decoder was confident."""
 UNSURE_MIN_PROBABILITY = 0.6
+MIN_WORD_S = 0.08
+"""Shortest time per word a spoken line can take. Nobody says a word in 20 ms: such a line is a word the
+decoder made up at a window's inserted silence (its alignment squeezes it against the piece's edge), e.g.
+"May." stamped 15.85-15.87 s between two real sentences of the development set (bench/devset.py)."""
 
 
 def words(text: str) -> list[str]:
     return _WORDS.findall(text.lower().replace("’", "'"))
 
 
-def is_hallucination(text: str, probability: float = 1.0) -> bool:
-    """True if `text` is not speech: no word at all, a sound label, a known outro, or a lone filler word
-    decoded with mean word `probability` under `UNSURE_MIN_PROBABILITY`."""
+def is_hallucination(text: str, probability: float = 1.0, duration_s: float | None = None) -> bool:
+    """True if `text` is not speech: no word at all, a sound label, a known outro, a lone filler word
+    decoded with mean word `probability` under `UNSURE_MIN_PROBABILITY`, or (when its aligned `duration_s` is
+    known) a line shorter than `MIN_WORD_S` per word."""
     ws = words(text)
     if not ws or _LABEL.match(text):
+        return True
+    if duration_s is not None and duration_s < MIN_WORD_S * len(ws):
         return True
     if " ".join(ws) in OUTROS:
         return True

@@ -16,7 +16,7 @@ from faster_whisper import WhisperModel
 from tests.support.speech import sentence_wers, wer
 from workers.captions import Segment, from_json
 from workers.synthetic import AudioSpec, ParticipantSpec, active_rms, echo, noise, place, write_recording
-from workers.transcribe import load_model, transcribe
+from workers.transcribe import DecodeOptions, load_model, transcribe
 
 LONG = [
     "The garden committee met on Tuesday to plan the spring planting.",
@@ -181,3 +181,18 @@ def test_same_recording_same_transcript_and_silence_is_not_text(model: WhisperMo
     assert {s.speaker_id for s in segments} == {"polite"}, [(s.speaker_id, s.text) for s in segments]
     assert wer("thank you", text_of(segments, "polite")) == 0.0
     assert all(s.start >= 4.5 for s in segments)  # his track starts at 3 s, the words 2 s into it
+
+
+def test_either_decode_of_noisy_speech_is_repeatable_and_keeps_the_turns(model: WhisperModel, tmp_path: Path) -> None:
+    # DecodeOptions.either: noisy speech decoded suppressed and as captured, the surer decode kept per window.
+    specs, onsets = conversation(-30.0, 10.0, seed=7)
+    rec = write_recording(tmp_path / "rec", specs)
+    options = DecodeOptions(denoise=True, either=True)
+    texts = [Path(transcribe(rec, tmp_path / f"out{i}", model, options=options).transcript).read_text() for i in (0, 1)]
+    assert texts[0] == texts[1]
+    segments = from_json(texts[0])
+    said = [(s.speaker_id, s.text) for s in segments]
+    assert [s.speaker_id for s in segments] == [w for _t, w, _s in QUESTIONS], said
+    for seg, (_t, _who, sentence) in zip(segments, QUESTIONS, strict=True):
+        assert abs(seg.start - onsets[sentence]) <= 0.5, (sentence, seg.start, onsets[sentence])
+        assert wer(sentence, seg.text) <= 0.5, (sentence, seg.text)

@@ -52,3 +52,13 @@ def test_a_lone_filler_needs_a_confident_decoder() -> None:
     assert is_hallucination(" You. ", probability=0.59)
     assert not is_hallucination("You.", probability=0.9)
     assert not is_hallucination("Thank you.", probability=0.1)  # a real answer, however soft
+
+
+def test_a_line_too_short_to_be_spoken_is_dropped() -> None:
+    # Word-aligned lines: a word takes at least MIN_WORD_S; a squeezed one was made up at a window's edge.
+    assert is_hallucination("May.", duration_s=0.02)
+    assert is_hallucination("The second one.", duration_s=0.2)
+    assert not is_hallucination("Yes.", duration_s=0.25)
+    assert not is_hallucination("Thank you.", duration_s=0.3)
+    assert not is_hallucination("The second one, and they can begin in early March.", duration_s=2.4)
+    assert not is_hallucination("May.")  # no alignment given (live captions): judged on the text only
