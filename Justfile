@@ -44,6 +44,11 @@ media-load participants="4" seconds="10":
     uv sync --frozen --quiet
     uv run --frozen python -m loadtests.media_load --participants {{participants}} --seconds {{seconds}}
 
+# The largest meeting one edge holds here: ramp synthetic participants (most receive-only) until something gives
+large-meeting participants="100" publishers="10" seconds="20":
+    uv sync --frozen --quiet
+    uv run --frozen python -m loadtests.large_meeting --participants {{participants}} --publishers {{publishers}} --seconds {{seconds}}
+
 # Lint, format check, types and package boundaries (the contracts are in pyproject.toml, [tool.importlinter]).
 lint:
     uv run --frozen ruff check .

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
-from bench import chat, fanout, graphql, results
+from bench import chat, fanout, graphql, large_meeting, results
 from bench.loadgen import BenchFailed
 from testkit.server import ApiStartError, running_api
 
@@ -104,6 +104,7 @@ STANDALONE: dict[str, Callable[[], Mapping[str, results.Value]]] = {
     "browser_join": _browser_join,
     "ui": _ui,
     "graphql_validation": _graphql_validation,
+    "large_meeting": large_meeting.run,
 }
 
 
@@ -155,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         "relay_mesh",
         "ui",
         "api_ceiling",
+        "large_meeting",
     }:  # the notes describe the API benchmarks; media carries its own (media_bench_params)
         common["notes"] = _notes()
     merged = results.merge({**metrics, **common}, args.output)
