@@ -46,11 +46,15 @@ class Registration:
         self.rooms: Rooms | None = None
         self.mesh: EdgeMesh | None = None
         self._cpu = time.process_time()
-        self._wall = time.monotonic()
+        self._wall: float | None = None
+        """Start of the interval measured for the next report; None before the first report."""
 
     def __call__(self) -> Register:
         cpu, wall = time.process_time(), time.monotonic()
-        busy = (cpu - self._cpu) / (wall - self._wall) if wall > self._wall else 0.0
+        # The first report (the feed just connected) measures nothing yet: the process's start - imports, the
+        # relay certificate, uvicorn - is not load, and counting it made a new edge look full (CPU ~1.0) so
+        # placement passed it over.
+        busy = (cpu - self._cpu) / (wall - self._wall) if self._wall is not None and wall > self._wall else 0.0
         self._cpu, self._wall = cpu, wall
         s = self.settings
         return Register(
