@@ -39,6 +39,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from loadtests.cli import bounded_int
+
 MAX_PARTICIPANTS = 1000
 MAX_SECONDS = 120
 MAX_WALL_S = 900
@@ -593,28 +595,20 @@ def run(
     return report
 
 
-def _bounded(low: int, high: int) -> Any:
-    def parse(text: str) -> int:
-        value = int(text)
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be {low}..{high} (got {value})")
-        return value
-
-    return parse
-
-
 def main(argv: list[str] | None = None) -> int:
     from testkit.media_stack import running_stack
     from testkit.server import ApiStartError
 
     parser = argparse.ArgumentParser(prog="python -m loadtests.large_meeting", description=__doc__)
-    parser.add_argument("--participants", type=_bounded(2, MAX_PARTICIPANTS), default=100, help="most people to join")
-    parser.add_argument("--publishers", type=_bounded(1, MAX_PARTICIPANTS), default=25, help="of them, publishing")
-    parser.add_argument("--seconds", type=_bounded(1, MAX_SECONDS), default=20, help="steady media time at the end")
-    parser.add_argument("--workers", type=_bounded(1, 8), default=2, help="generator processes")
-    parser.add_argument("--step", type=_bounded(1, 200), default=25, help="people added per ramp step")
+    parser.add_argument(
+        "--participants", type=bounded_int(2, MAX_PARTICIPANTS), default=100, help="most people to join"
+    )
+    parser.add_argument("--publishers", type=bounded_int(1, MAX_PARTICIPANTS), default=25, help="of them, publishing")
+    parser.add_argument("--seconds", type=bounded_int(1, MAX_SECONDS), default=20, help="steady media time at the end")
+    parser.add_argument("--workers", type=bounded_int(1, 8), default=2, help="generator processes")
+    parser.add_argument("--step", type=bounded_int(1, 200), default=25, help="people added per ramp step")
     parser.add_argument("--cpu-limit", type=float, default=90.0, help="stop the ramp at this edge CPU (% of a core)")
-    parser.add_argument("--max-wall", type=_bounded(30, MAX_WALL_S), default=600, help="hard wall-clock bound, s")
+    parser.add_argument("--max-wall", type=bounded_int(30, MAX_WALL_S), default=600, help="hard wall-clock bound, s")
     parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args(argv)
     if args.publishers > args.participants:

@@ -17,32 +17,24 @@ import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
+from loadtests.cli import bounded_int
 from testkit.media_load import MAX_PARTICIPANTS, MAX_SECONDS, LoadReport, run_load
 from testkit.media_stack import running_stack
 from testkit.server import ApiStartError
 
 
-def _bounded(low: int, high: int) -> Any:
-    def parse(text: str) -> int:
-        value = int(text)
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be {low}..{high} (got {value})")
-        return value
-
-    return parse
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m loadtests.media_load", description=__doc__)
-    parser.add_argument("--participants", type=_bounded(2, MAX_PARTICIPANTS), default=4, help="people in the meeting")
-    parser.add_argument("--seconds", type=_bounded(1, MAX_SECONDS), default=10, help="steady media time")
+    parser.add_argument(
+        "--participants", type=bounded_int(2, MAX_PARTICIPANTS), default=4, help="people in the meeting"
+    )
+    parser.add_argument("--seconds", type=bounded_int(1, MAX_SECONDS), default=10, help="steady media time")
     parser.add_argument("--audio", action="store_true", help="also publish Opus (and receive everyone's)")
-    parser.add_argument("--fps", type=_bounded(1, 60), default=15, help="video frame rate")
+    parser.add_argument("--fps", type=bounded_int(1, 60), default=15, help="video frame rate")
     parser.add_argument(
         "--gop",
-        type=_bounded(1, 300),
+        type=bounded_int(1, 300),
         default=15,
         help="frames between video key frames (a pre-encoded clip cannot answer the edge's key frame request, so"
         " first-frame times include the wait for the next one)",

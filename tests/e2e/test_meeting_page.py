@@ -9,72 +9,34 @@ chat as a sheet, and leaves, with nothing off-screen. Screenshots and axe result
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from playwright.async_api import Browser, FilePayload, Page
+from playwright.async_api import FilePayload
 
 from tests.e2e.browser_support import chromium, gql, host_with_meeting, run_stack
-from tests.support.web_ui import PHONE, axe, off_screen, sentence, shot, small_targets
+from tests.support.web_ui import (
+    PHONE,
+    SHADOW,
+    axe,
+    host_menu,
+    join_as,
+    my_id,
+    off_screen,
+    open_meeting,
+    open_panel,
+    sentence,
+    shot,
+    small_targets,
+    text_of,
+    toolbar,
+    wait_text,
+)
 
 pytestmark = [pytest.mark.slow]
 
-SHADOW = "document.querySelector('meetmesh-room').shadowRoot"
 UPLOAD_LIMIT = 200_000
-
-
-async def _open(browser: Browser, url: str, token: str | None = None, **context: object) -> Page:
-    ctx = await browser.new_context(locale="en-US", **context)  # type: ignore[arg-type]
-    if token:
-        await ctx.add_init_script(f"localStorage.setItem('meetmesh.accessToken', {json.dumps(token)})")
-    page = await ctx.new_page()
-    await page.goto(url)
-    await page.wait_for_function(f"{SHADOW}.querySelector('[data-role=preview]').videoWidth > 0")
-    return page
-
-
-async def _join(page: Page, name: str | None, until: str = "meeting") -> None:
-    if name:
-        await page.fill("meetmesh-room [data-role=name]", name)
-    await page.click("meetmesh-room [data-action=join]")
-    await page.wait_for_selector(f"meetmesh-room [data-page={until}]:not([hidden])")
-
-
-async def _text(page: Page, selector: str) -> str:
-    text: str = await page.evaluate(f"{SHADOW}.querySelector({json.dumps(selector)})?.textContent ?? ''")
-    return text
-
-
-async def _wait_text(page: Page, selector: str, wanted: str) -> None:
-    await page.wait_for_function(
-        f"({SHADOW}.querySelector({json.dumps(selector)})?.textContent ?? '').includes({json.dumps(wanted)})"
-    )
-
-
-async def _toolbar(page: Page, action: str) -> None:
-    """Press a toolbar control, through More when it has moved there (narrow screens)."""
-    in_more = await page.evaluate(f"!!{SHADOW}.querySelector('[data-role=more-menu] [data-action={action}]')")
-    if in_more:
-        await page.click("meetmesh-room [data-action=more]")
-    await page.click(f"meetmesh-room [data-action={action}]")
-
-
-async def _open_panel(page: Page, name: str) -> None:
-    if await page.is_hidden(f"meetmesh-room [data-panel={name}]"):
-        await _toolbar(page, name)
-    await page.wait_for_selector(f"meetmesh-room [data-panel={name}]:not([hidden])")
-
-
-async def _host_menu(page: Page, action: str) -> None:
-    await page.click("meetmesh-room [data-action=more]")
-    await page.click(f"meetmesh-room [data-role=host-menu] [data-action={action}]")
-
-
-async def _my_id(page: Page) -> str:
-    pid: str = await page.evaluate("document.querySelector('meetmesh-room').room.me.id")
-    return pid
 
 
 @pytest.mark.timeout(240)
@@ -93,8 +55,8 @@ async def test_host_and_two_guests_through_the_meeting_page(tmp_path: Path) -> N
         link = urlparse(m["inviteLink"])
         invite = f"{stack.url}{link.path}?{link.query}"
         async with chromium() as browser:
-            host = await _open(browser, invite, token)
-            await _join(host, None)
+            host = await open_meeting(browser, invite, token)
+            await join_as(host, None)
             # The microphone's device menu lists the microphones and cameras; picking one switches to it.
             await host.click("meetmesh-room [data-action=mic-devices]")
             await host.click("meetmesh-room [data-action=pick-device][data-kind=audioinput]")
@@ -109,26 +71,26 @@ async def test_host_and_two_guests_through_the_meeting_page(tmp_path: Path) -> N
             await host.keyboard.press("Enter")
             await host.wait_for_selector("meetmesh-room [data-action=mic][aria-pressed=false]")
             # Hide self-view (More): the own tile goes, and comes back.
-            await _toolbar(host, "hide-self")
+            await toolbar(host, "hide-self")
             await host.wait_for_selector("meetmesh-room .tile.self", state="hidden")
-            await _toolbar(host, "hide-self")
+            await toolbar(host, "hide-self")
             await host.wait_for_selector("meetmesh-room .tile.self", state="visible")
-            bea = await _open(browser, invite)
-            await _join(bea, "Bea", until="waiting")
+            bea = await open_meeting(browser, invite)
+            await join_as(bea, "Bea", until="waiting")
             # The host hears of it: a badge on Participants and a toast.
-            await _wait_text(host, "[data-role=waiting-count]", "1")
-            await _wait_text(host, "[data-role=toasts]", sentence("t.waiting", name="Bea"))
+            await wait_text(host, "[data-role=waiting-count]", "1")
+            await wait_text(host, "[data-role=toasts]", sentence("t.waiting", name="Bea"))
             await host.click("meetmesh-room [data-action=people]")
             await host.click("meetmesh-room li[data-state=waiting] [data-action=admit-participant]")
             await bea.wait_for_selector("meetmesh-room [data-page=meeting]:not([hidden])")
-            cal = await _open(browser, invite)
-            await _join(cal, "Cal", until="waiting")
+            cal = await open_meeting(browser, invite)
+            await join_as(cal, "Cal", until="waiting")
             await host.wait_for_selector("meetmesh-room li[data-state=waiting]")
             await shot(host, "meeting-host-waiting-list")
             await host.click("meetmesh-room [data-action=admit-all]")
             await cal.wait_for_selector("meetmesh-room [data-page=meeting]:not([hidden])")
-            bea_id, cal_id = await _my_id(bea), await _my_id(cal)
-            await _wait_text(host, "[data-role=people-count]", "3")
+            bea_id, cal_id = await my_id(bea), await my_id(cal)
+            await wait_text(host, "[data-role=people-count]", "3")
             # Search narrows the list.
             await host.fill("meetmesh-room [data-role=people-search]", "ca")
             names = await host.eval_on_selector_all("meetmesh-room [data-role=people] li", "els => els.length")
@@ -141,21 +103,21 @@ async def test_host_and_two_guests_through_the_meeting_page(tmp_path: Path) -> N
             await bea.wait_for_selector("meetmesh-room [data-panel=chat]:not([hidden])")
             await bea.fill("meetmesh-room [data-role=chat-input]", "Agenda: https://example.com/agenda <b>bold?</b>")
             await bea.press("meetmesh-room [data-role=chat-input]", "Enter")
-            await _wait_text(host, "[data-role=chat-unread]", "1")
+            await wait_text(host, "[data-role=chat-unread]", "1")
             await host.click("meetmesh-room [data-action=chat]")
-            await _wait_text(host, "[data-role=chat-log]", "<b>bold?</b>")
+            await wait_text(host, "[data-role=chat-log]", "<b>bold?</b>")
             links = await host.eval_on_selector_all(
                 "meetmesh-room [data-role=chat-log] a", "els => els.map(a => [a.href, a.rel])"
             )
             assert links == [["https://example.com/agenda", "noopener noreferrer nofollow"]]
             assert await host.eval_on_selector_all("meetmesh-room [data-role=chat-log] b", "els => els.length") == 0
-            assert await _text(host, "[data-role=chat-unread]") == ""
+            assert await text_of(host, "[data-role=chat-unread]") == ""
             await axe(host, "meeting-panels")
             await shot(host, "meeting-host-panels")
 
             # Privately, with a file, from Cal to Bea: Bea sees it and can download it, the host does not.
             await cal.click("meetmesh-room [data-action=chat]")
-            await _wait_text(cal, "[data-role=chat-log]", "Agenda")  # history (sent before Cal opened chat)
+            await wait_text(cal, "[data-role=chat-log]", "Agenda")  # history (sent before Cal opened chat)
             await cal.select_option("meetmesh-room [data-role=chat-to]", bea_id)
             await cal.fill("meetmesh-room [data-role=chat-input]", "just for you")
             await cal.press("meetmesh-room [data-role=chat-input]", "Enter")
@@ -163,8 +125,8 @@ async def test_host_and_two_guests_through_the_meeting_page(tmp_path: Path) -> N
                 "meetmesh-room [data-role=chat-file]",
                 files=FilePayload(name="notes.txt", mimeType="text/plain", buffer=b"minutes of the meeting\n"),
             )
-            await _wait_text(bea, "[data-role=chat-log]", "notes.txt")
-            await _wait_text(bea, "[data-role=chat-log]", sentence("c.privateFrom"))
+            await wait_text(bea, "[data-role=chat-log]", "notes.txt")
+            await wait_text(bea, "[data-role=chat-log]", sentence("c.privateFrom"))
             href = await bea.evaluate(f"{SHADOW}.querySelector('[data-role=chat-log] a[download]').href")
             got = await bea.evaluate("async (u) => (await fetch(u)).text()", href)
             assert got == "minutes of the meeting\n"
@@ -176,29 +138,27 @@ async def test_host_and_two_guests_through_the_meeting_page(tmp_path: Path) -> N
                     name="big.bin", mimeType="application/octet-stream", buffer=b"x" * (UPLOAD_LIMIT + 1)
                 ),
             )
-            await _wait_text(
-                cal, "[data-role=chat-status]", sentence("c.tooLargeLimit", name="big.bin", limit="195 KB")
-            )
+            await wait_text(cal, "[data-role=chat-status]", sentence("c.tooLargeLimit", name="big.bin", limit="195 KB"))
             await host.wait_for_timeout(300)
-            host_log = await _text(host, "[data-role=chat-log]")
+            host_log = await text_of(host, "[data-role=chat-log]")
             assert "just for you" not in host_log and "notes.txt" not in host_log and "big.bin" not in host_log
 
             # Cal takes the private line back: Bea sees it deleted.
             await cal.click("meetmesh-room .msg:has-text('just for you') [data-action=delete-message]")
             await bea.wait_for_selector("meetmesh-room [data-role=chat-log] .msg .deleted")
-            assert "just for you" not in await _text(bea, "[data-role=chat-log]")
+            assert "just for you" not in await text_of(bea, "[data-role=chat-log]")
 
             # A reaction and a raised hand (Alt+Y) reach the host.
             await bea.click("meetmesh-room [data-action=reactions]")
             await bea.wait_for_selector("meetmesh-room [data-action=send-reaction]")
             emoji = await bea.evaluate(f"{SHADOW}.querySelector('[data-action=send-reaction]').dataset.emoji")
             await bea.click("meetmesh-room [data-action=send-reaction]")
-            await _wait_text(host, "[data-role=toasts]", sentence("r.from", name="Bea", emoji=emoji))
+            await wait_text(host, "[data-role=toasts]", sentence("r.from", name="Bea", emoji=emoji))
             # Cameras on show video; Bea's camera off (Alt+V) shows her initials, not a frozen frame.
             await host.wait_for_selector(f"meetmesh-room .tile[data-participant-id='{bea_id}']:not(.camera-off)")
             await bea.keyboard.press("Alt+v")
             await host.wait_for_selector(f"meetmesh-room .tile.camera-off[data-participant-id='{bea_id}'] .placeholder")
-            assert await _text(host, f".tile[data-participant-id='{bea_id}'] .initials") == "BE"
+            assert await text_of(host, f".tile[data-participant-id='{bea_id}'] .initials") == "BE"
             await cal.keyboard.press("Alt+y")
             await host.wait_for_selector(f"meetmesh-room .tile[data-participant-id='{cal_id}'] .hand:not([hidden])")
             await host.wait_for_selector(f"meetmesh-room li[data-participant-id='{cal_id}'] .state-hand")
@@ -206,19 +166,19 @@ async def test_host_and_two_guests_through_the_meeting_page(tmp_path: Path) -> N
             await shot(host, "meeting-host-hand-reaction")
 
             # A poll: the host launches it, Bea is told and votes, the host ends it and shares the results.
-            await _toolbar(host, "polls")
+            await toolbar(host, "polls")
             await host.fill("meetmesh-room [data-role=poll-question]", "Lunch?")
             await host.fill("meetmesh-room [data-role=poll-options]", "Pizza\nSalad")
             await host.click("meetmesh-room [data-action=launch-new-poll]")
-            await _wait_text(bea, "[data-role=toasts]", sentence("poll.launched", question="Lunch?"))
-            await _toolbar(bea, "polls")
+            await wait_text(bea, "[data-role=toasts]", sentence("poll.launched", question="Lunch?"))
+            await toolbar(bea, "polls")
             await bea.click("meetmesh-room [data-poll-id] label:has-text('Salad') input")
             await bea.click("meetmesh-room [data-poll-id] [data-action=vote]")
-            await _wait_text(bea, "[data-role=poll-list]", sentence("poll.voted"))
-            await _wait_text(host, "[data-role=poll-list]", sentence("poll.voters", n="1"))
+            await wait_text(bea, "[data-role=poll-list]", sentence("poll.voted"))
+            await wait_text(host, "[data-role=poll-list]", sentence("poll.voters", n="1"))
             await host.click("meetmesh-room [data-poll-id] [data-action=end-poll]")
             await host.click("meetmesh-room [data-poll-id] [data-action=share-poll]")
-            await _wait_text(bea, "[data-role=poll-list]", "Salad: 1 (100%)")
+            await wait_text(bea, "[data-role=poll-list]", "Salad: 1 (100%)")
             await shot(bea, "meeting-guest-poll-results")
             await axe(bea, "meeting-poll")
             await bea.click("meetmesh-room [data-panel=polls] [data-action=close-panel]")
@@ -226,7 +186,7 @@ async def test_host_and_two_guests_through_the_meeting_page(tmp_path: Path) -> N
 
             # Breakout rooms: two rooms, Bea and Cal assigned by hand, opened with a 5-minute timer; Bea is told
             # where she went, sees the countdown and asks for help; the host closes the rooms.
-            await _toolbar(host, "breakouts")
+            await toolbar(host, "breakouts")
             await host.fill("meetmesh-room [data-role=bo-count]", "2")
             await host.click("meetmesh-room [data-action=create-rooms]")
             for pid, room_name in ((bea_id, "Room 1"), (cal_id, "Room 2")):
@@ -238,38 +198,38 @@ async def test_host_and_two_guests_through_the_meeting_page(tmp_path: Path) -> N
                 )
             await host.fill("meetmesh-room [data-role=bo-minutes]", "5")
             await host.click("meetmesh-room [data-action=open-rooms]")
-            await _wait_text(bea, "[data-role=toasts]", sentence("t.moved", room="Room 1"))
-            await _wait_text(bea, "[data-role=breakout-countdown]", "Rooms close in 4:")
-            await _toolbar(bea, "breakouts")
-            await _wait_text(bea, "[data-role=breakout-body]", sentence("bo.youAreIn", room="Room 1"))
+            await wait_text(bea, "[data-role=toasts]", sentence("t.moved", room="Room 1"))
+            await wait_text(bea, "[data-role=breakout-countdown]", "Rooms close in 4:")
+            await toolbar(bea, "breakouts")
+            await wait_text(bea, "[data-role=breakout-body]", sentence("bo.youAreIn", room="Room 1"))
             await bea.click("meetmesh-room [data-action=ask-help]")
-            await _wait_text(host, "[data-role=toasts]", sentence("bo.helpFrom", name="Bea", room="Room 1"))
+            await wait_text(host, "[data-role=toasts]", sentence("bo.helpFrom", name="Bea", room="Room 1"))
             await shot(host, "meeting-host-breakouts")
             await axe(host, "meeting-breakouts")
             await host.fill("meetmesh-room [data-role=bo-grace]", "0")
             await host.click("meetmesh-room [data-action=close-rooms]")
-            await _wait_text(bea, "[data-role=toasts]", sentence("t.movedMain"))
+            await wait_text(bea, "[data-role=toasts]", sentence("t.movedMain"))
             await bea.click("meetmesh-room [data-panel=breakouts] [data-action=close-panel]")
             await host.click("meetmesh-room [data-panel=breakouts] [data-action=close-panel]")
 
             # Mute all: the guests are told why their microphone went off.
-            await _host_menu(host, "mute-all")
+            await host_menu(host, "mute-all")
             for guest in (bea, cal):
-                await _wait_text(guest, "[data-role=toasts]", sentence("t.mutedByHost"))
+                await wait_text(guest, "[data-role=toasts]", sentence("t.mutedByHost"))
                 await guest.wait_for_selector("meetmesh-room [data-action=mic][aria-pressed=true]")
             await host.wait_for_selector(
                 f"meetmesh-room .tile[data-participant-id='{bea_id}'] .muted-icon:not([hidden])"
             )
             # No unmuting yourself: Bea is told so in words; the host asks her to unmute, and then she can.
-            await _host_menu(host, "self-unmute")
-            await _wait_text(bea, "[data-role=toasts]", sentence("t.selfUnmuteOff"))
+            await host_menu(host, "self-unmute")
+            await wait_text(bea, "[data-role=toasts]", sentence("t.selfUnmuteOff"))
             await bea.click("meetmesh-room [data-action=mic]")
-            await _wait_text(bea, "[data-role=toasts]", sentence("error.selfUnmuteOff"))
+            await wait_text(bea, "[data-role=toasts]", sentence("error.selfUnmuteOff"))
             assert await bea.get_attribute("meetmesh-room [data-action=mic]", "aria-pressed") == "true"
-            await _open_panel(host, "people")
+            await open_panel(host, "people")
             await host.click(f"meetmesh-room li[data-participant-id='{bea_id}'] [data-action=person-menu]")
             await host.click(f"meetmesh-room li[data-participant-id='{bea_id}'] [data-action=ask-unmute]")
-            await _wait_text(bea, "[data-role=toasts]", sentence("t.askedToUnmute"))
+            await wait_text(bea, "[data-role=toasts]", sentence("t.askedToUnmute"))
             await bea.click("meetmesh-room [data-action=mic]")
             await bea.wait_for_selector("meetmesh-room [data-action=mic][aria-pressed=false]")
             await host.wait_for_selector(
@@ -278,62 +238,62 @@ async def test_host_and_two_guests_through_the_meeting_page(tmp_path: Path) -> N
 
             # Cloud recording: a guest sees the indicator and is told.
             await host.click("meetmesh-room [data-action=cloud-record]")
-            await _wait_text(bea, "[data-role=recording-banner]", sentence("m.recordingCloud"))
-            await _wait_text(bea, "[data-role=toasts]", sentence("t.recordingStarted"))
+            await wait_text(bea, "[data-role=recording-banner]", sentence("m.recordingCloud"))
+            await wait_text(bea, "[data-role=toasts]", sentence("t.recordingStarted"))
             await shot(bea, "meeting-guest-recording")
 
             # The person menu: spotlight Bea (Cal's screen features her), rename her, make her co-host - each
             # said to her in words.
             async def person(pid: str, action: str) -> None:
-                await _open_panel(host, "people")
+                await open_panel(host, "people")
                 await host.click(f"meetmesh-room li[data-participant-id='{pid}'] [data-action=person-menu]")
                 await host.click(f"meetmesh-room li[data-participant-id='{pid}'] [data-action={action}]")
 
             await person(bea_id, "spotlight")
             await cal.wait_for_selector(f"meetmesh-room .tile.featured[data-participant-id='{bea_id}']")
-            await _wait_text(cal, "[data-role=toasts]", sentence("t.spotlight", name="Bea"))
+            await wait_text(cal, "[data-role=toasts]", sentence("t.spotlight", name="Bea"))
             await person(bea_id, "rename-participant")
             await host.fill("meetmesh-room dialog[open] [data-role=dialog-input]", "Bea B.")
             await host.click("meetmesh-room dialog[open] [data-dialog=rename]")
-            await _wait_text(bea, "[data-role=toasts]", sentence("t.renamed", name="Bea B."))
+            await wait_text(bea, "[data-role=toasts]", sentence("t.renamed", name="Bea B."))
             await cal.wait_for_selector(f"meetmesh-room .tile[data-participant-id='{bea_id}'] .label:text('Bea B.')")
             await person(bea_id, "make-cohost")
-            await _wait_text(bea, "[data-role=toasts]", sentence("t.cohost"))
+            await wait_text(bea, "[data-role=toasts]", sentence("t.cohost"))
             await bea.wait_for_selector("meetmesh-room [data-action=cloud-record]:not([hidden])", state="attached")
 
             # Remove Cal (confirmed): Cal is out and cannot come back, not even by a fresh page.
-            await _open_panel(host, "people")
+            await open_panel(host, "people")
             await host.click(f"meetmesh-room li[data-participant-id='{cal_id}'] [data-action=person-menu]")
             await host.click(f"meetmesh-room li[data-participant-id='{cal_id}'] [data-action=remove-participant]")
             await host.wait_for_selector("meetmesh-room dialog[open]")
             await shot(host, "meeting-remove-confirm")
             await axe(host, "meeting-remove-dialog")
             await host.click("meetmesh-room dialog [data-dialog=confirm]")
-            await _wait_text(cal, "[data-role=left-text]", sentence("m.removed"))
+            await wait_text(cal, "[data-role=left-text]", sentence("m.removed"))
             assert await cal.is_hidden("meetmesh-room [data-role=rejoin]")
             again = await cal.context.new_page()
             await again.goto(invite)
             await again.wait_for_function(f"{SHADOW}.querySelector('[data-role=preview]').videoWidth > 0")
             await again.fill("meetmesh-room [data-role=name]", "Not Cal")
             await again.click("meetmesh-room [data-action=join]")
-            await _wait_text(again, "[data-role=error]", sentence("error.removed"))
+            await wait_text(again, "[data-role=error]", sentence("error.removed"))
 
             # Lock: the host's menu says it is on, everyone sees the badge, a newcomer is refused in words.
-            await _host_menu(host, "lock")
+            await host_menu(host, "lock")
             await bea.wait_for_selector("meetmesh-room [data-role=lock-badge]:not([hidden])")
-            await _wait_text(bea, "[data-role=toasts]", sentence("t.locked"))
-            await _host_menu(host, "waiting-room")
-            await _wait_text(bea, "[data-role=toasts]", sentence("t.waitingOn"))
-            dee = await _open(browser, invite)
+            await wait_text(bea, "[data-role=toasts]", sentence("t.locked"))
+            await host_menu(host, "waiting-room")
+            await wait_text(bea, "[data-role=toasts]", sentence("t.waitingOn"))
+            dee = await open_meeting(browser, invite)
             await dee.fill("meetmesh-room [data-role=name]", "Dee")
             await dee.click("meetmesh-room [data-action=join]")
-            await _wait_text(dee, "[data-role=error]", sentence("error.meetingLocked"))
+            await wait_text(dee, "[data-role=error]", sentence("error.meetingLocked"))
 
             # End for all: the host's Leave asks; everyone's meeting ends.
             await host.click("meetmesh-room [data-action=leave]")
             await host.wait_for_selector("meetmesh-room dialog[open]")
             await host.click("meetmesh-room dialog [data-dialog=end-for-all]")
-            await _wait_text(bea, "[data-role=left-text]", sentence("m.ended"))
+            await wait_text(bea, "[data-role=left-text]", sentence("m.ended"))
             await host.wait_for_selector("meetmesh-room [data-page=left]:not([hidden])")
             await shot(bea, "meeting-ended")
 
@@ -343,8 +303,8 @@ async def test_phone_joins_mutes_chats_in_a_sheet_and_leaves(tmp_path: Path) -> 
     with run_stack(tmp_path) as stack:
         token, number = await host_with_meeting(stack.url, "phone-host@example.test")
         async with chromium() as browser:
-            phone = await _open(browser, f"{stack.url}/m/{number}", token, **PHONE)
-            await _join(phone, None)
+            phone = await open_meeting(browser, f"{stack.url}/m/{number}", token, **PHONE)
+            await join_as(phone, None)
             await phone.wait_for_timeout(300)  # the toolbar has measured itself
             assert await off_screen(phone) == []
             assert await small_targets(phone, ".toolbar") == []
@@ -373,7 +333,7 @@ async def test_phone_joins_mutes_chats_in_a_sheet_and_leaves(tmp_path: Path) -> 
             assert sheet == ["fixed", 0, 360, 740], sheet
             await phone.fill("meetmesh-room [data-role=chat-input]", "from my phone")
             await phone.tap("meetmesh-room [data-action=send]")
-            await _wait_text(phone, "[data-role=chat-log]", "from my phone")
+            await wait_text(phone, "[data-role=chat-log]", "from my phone")
             assert await off_screen(phone) == []
             await shot(phone, "meeting-phone-chat-sheet")
             await phone.tap("meetmesh-room [data-panel=chat] [data-action=close-panel]")
@@ -391,4 +351,4 @@ async def test_phone_joins_mutes_chats_in_a_sheet_and_leaves(tmp_path: Path) -> 
             await phone.wait_for_selector("meetmesh-room dialog[open]")
             assert await off_screen(phone) == []
             await phone.tap("meetmesh-room dialog [data-dialog=leave-only]")
-            await _wait_text(phone, "[data-role=left-text]", sentence("m.left"))
+            await wait_text(phone, "[data-role=left-text]", sentence("m.left"))

@@ -1,6 +1,6 @@
 """`python -m stack --edges 3` (what `just up-mesh` runs): the API and three edges labelled as regions, each
-registered with the API, which places a meeting on the edge its first participant is nearest to and keeps the
-meeting's later participants there (edges do not relay media to each other yet)."""
+registered with the API, which places each participant on the edge nearest to them: the stack turns
+``API_PLACEMENT_SPREAD`` on, since its edges relay a meeting's media to each other (docs/relay.md)."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ async def _guest_while_host_connected(url: str, edge_url: str, token: str, numbe
 
 @pytest.mark.slow
 @pytest.mark.timeout(90)
-def test_three_edges_register_as_regions_and_meetings_stay_together(tmp_path: Path) -> None:
+def test_three_edges_register_as_regions_and_each_participant_joins_the_nearest(tmp_path: Path) -> None:
     api_port, edge_port = _free_ports(1), _free_ports(3)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("API_", "EDGE_")) and k != "DATABASE_URL"}
     env |= {"API_PORT": str(api_port), "EDGE_PORT": str(edge_port), "API_DATA_DIR": str(tmp_path / "var")}
@@ -99,10 +99,10 @@ def test_three_edges_register_as_regions_and_meetings_stay_together(tmp_path: Pa
             first = _gql(url, JOIN, access, i={"number": n, "region": "us-east"})["joinMeeting"]
             us = f"ws://127.0.0.1:{edge_port + 1}/edge/signal"
             assert first["joinToken"]["edgeUrl"] == us  # type: ignore[index]
-            # The host connects to that edge (it now serves the meeting); a guest nearest to another region still
-            # lands there, since the edges do not relay media between them.
+            # The host connects to that edge (it now serves the meeting); a guest nearest to another region lands
+            # on that region's edge, not the host's: the edges relay the meeting between them.
             guest = asyncio.run(_guest_while_host_connected(url, us, first["joinToken"]["token"], n))  # type: ignore[index]
-            assert guest["joinToken"]["edgeUrl"] == us  # type: ignore[index]
+            assert guest["joinToken"]["edgeUrl"] == f"ws://127.0.0.1:{edge_port + 2}/edge/signal"  # type: ignore[index]
         finally:
             proc.send_signal(signal.SIGINT)
             try:
