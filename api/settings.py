@@ -64,10 +64,11 @@ class Settings:
     placement_capacity_weight: float = 0.6
     """How joins are placed when several edges are registered (``api/media/placement.py``): round-trip time the
     client measured vs the edge's load, each scaled to 0..1."""
-    placement_spread: bool = False
-    """Let one meeting's participants be placed on different edges (each on its nearest). Off: once an edge
-    serves a meeting, its later participants join that edge while it has room — what a deployment needs until its
-    edges relay media to each other (docs/relay.md)."""
+    placement_spread: bool = True
+    """Let one meeting's participants be placed on different edges (each on its nearest): the edges relay the
+    meeting's media to each other, breakout rooms included (``edge.mesh``, docs/relay.md). Off: once an edge
+    serves a meeting, its later participants join that edge while it has room — for a deployment whose edges
+    cannot reach each other's relay ports."""
     relay_token_ttl_s: int = 10 * 60
     """Lifetime of the relay tokens edges show each other (renewed over the control feed at half-life)."""
     edge_secret: str = ""

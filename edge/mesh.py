@@ -4,7 +4,8 @@ The API tells each registered edge which edges share each of its meetings (``Mee
 feed) and gives it a relay token (``RelayCredentials``). :class:`EdgeMesh` runs the edge's
 :class:`relay.node.RelayNode` (one QUIC endpoint, one link per peer edge) and joins it to the rooms:
 
-- **Local tracks go out.** A publisher's track in a meeting's main room is announced to the peers
+- **Local tracks go out.** A publisher's track is announced to the peers, with its room (the main room or a
+  breakout room: the pulling edge offers it to that room's members only, so media never crosses rooms)
   (:meth:`EdgeMesh.publish_local`); its packets reach the node from :attr:`edge.rtp_hooks.PublishedTrack.on_relay`
   (after RTX unwrapping, never while paused), and the node sends them only to peers that subscribed.
 - **Remote tracks come in as publishers.** An announced remote track becomes a
@@ -69,9 +70,11 @@ _KEYFRAME_START: dict[str, Callable[[bytes, int], bool]] = {
 class MeshRooms(Protocol):
     """What the mesh tells the rooms (``edge.rooms.Rooms``)."""
 
-    def remote_published(self, meeting_id: str, track: TrackRef, published: PublishedTrack) -> None: ...
+    def remote_published(
+        self, meeting_id: str, room: str | None, track: TrackRef, published: PublishedTrack
+    ) -> None: ...
 
-    def remote_unpublished(self, meeting_id: str, track: TrackRef) -> None: ...
+    def remote_unpublished(self, meeting_id: str, room: str | None, track: TrackRef) -> None: ...
 
 
 @dataclass(slots=True)
@@ -104,6 +107,8 @@ class LocalTrack:
     meeting_id: str
     ref: TrackRef
     published: PublishedTrack
+    room: str | None = None
+    """Its breakout room (None: the main room)."""
     relayed: int = 0
     """Packets handed to the node (each goes once to each peer that subscribed)."""
 
@@ -214,12 +219,12 @@ class EdgeMesh:
 
     # -- local tracks ---------------------------------------------------------------------------------------------
 
-    def publish_local(self, meeting_id: str, ref: TrackRef, published: PublishedTrack) -> None:
-        """A local publisher's track started in the meeting's main room: offer it to the meeting's edges."""
+    def publish_local(self, meeting_id: str, room: str | None, ref: TrackRef, published: PublishedTrack) -> None:
+        """A local publisher's track started in ``room`` (None: the main room): offer it to the meeting's edges."""
         if published.codec is None:
             return
         track_id = f"{self.settings.registry_id}~{ref.publisher_id}~{ref.mid}~{secrets.token_hex(3)}"
-        track = self.local[track_id] = LocalTrack(track_id, meeting_id, ref, published)
+        track = self.local[track_id] = LocalTrack(track_id, meeting_id, ref, published, room)
         if self.node is not None:
             self._announce(track)
 
@@ -269,6 +274,7 @@ class EdgeMesh:
                 layers,
                 mime,
                 published.audio_level_id or 0,
+                track.room or "",
             )
         )
 
@@ -315,8 +321,13 @@ class EdgeMesh:
 
     # -- remote tracks --------------------------------------------------------------------------------------------
 
-    def remote_refs(self, meeting_id: str) -> list[tuple[TrackRef, PublishedTrack]]:
-        return [(t.ref, t.published) for t in self.remote.values() if t.info.meeting_id == meeting_id and not t.hidden]
+    def remote_refs(self, meeting_id: str, room: str | None) -> list[tuple[TrackRef, PublishedTrack]]:
+        """The remote tracks a room that opens here takes in: its meeting's, published in the same room."""
+        return [
+            (t.ref, t.published)
+            for t in self.remote.values()
+            if t.info.meeting_id == meeting_id and t.info.room == (room or "") and not t.hidden
+        ]
 
     def _remote_track(self, info: TrackInfo) -> None:
         if not info.codec or info.kind not in ("audio", "video"):
@@ -347,7 +358,7 @@ class EdgeMesh:
         if audio and key in self._audio_blocked and published.forwarder is not None:
             published.forwarder.paused = True
         if self.rooms is not None and not track.hidden:
-            self.rooms.remote_published(info.meeting_id, ref, published)
+            self.rooms.remote_published(info.meeting_id, info.room or None, ref, published)
 
     def _remote_track_gone(self, track_id: str) -> None:
         track = self.remote.pop(track_id, None)
@@ -356,7 +367,7 @@ class EdgeMesh:
         for task in track.published._tasks:
             task.cancel()
         if self.rooms is not None and not track.hidden:
-            self.rooms.remote_unpublished(track.info.meeting_id, track.ref)
+            self.rooms.remote_unpublished(track.info.meeting_id, track.info.room or None, track.ref)
 
     def _remote_packet(self, track_id: str, layer: int, key: bool, packet: bytes) -> None:
         track = self.remote.get(track_id)
@@ -429,7 +440,8 @@ class EdgeMesh:
                     node.want(track.info.track_id, layers)
 
     def sync_wants(self, meeting_id: str, policy: Room) -> None:
-        """Pull each remote track of the meeting's main room that a local member needs, once (module docstring)."""
+        """Pull each remote track of a room (``policy``: the main room's or a breakout room's) that a local member
+        needs, once (module docstring)."""
         node = self.node
         if node is None:
             return
@@ -478,7 +490,7 @@ class EdgeMesh:
             if (track.info.meeting_id, track.info.participant_id) == key and not track.hidden:
                 track.hidden = True
                 if self.rooms is not None:
-                    self.rooms.remote_unpublished(meeting_id, track.ref)
+                    self.rooms.remote_unpublished(meeting_id, track.info.room or None, track.ref)
 
     def stats(self) -> dict[str, Any]:
         """What crossed the trunks, per track: for this edge's own tracks the packets handed to the relay and the

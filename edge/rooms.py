@@ -407,8 +407,8 @@ class Rooms:
                 policy.set_meeting_size(facts.participants)  # no members yet: nothing to change
             live.ticker = asyncio.create_task(self._tick_forever(live), name=f"speakers-{key}")
             self.rooms[key] = live
-            if self.mesh is not None and key[1] is None:
-                for track, published in self.mesh.remote_refs(key[0]):
+            if self.mesh is not None:
+                for track, published in self.mesh.remote_refs(key[0], key[1]):
                     self._add_remote(live, track, published)
         return live
 
@@ -446,7 +446,7 @@ class Rooms:
                 queue.put_nowait(("remove", track))
             for track in diff.add:
                 queue.put_nowait(("add", track))
-        if self.mesh is not None and live.key[1] is None:
+        if self.mesh is not None:
             self.mesh.sync_wants(live.key[0], live.policy)  # pull what members now need from other edges
 
     async def _member_worker(self, live: LiveRoom, member: str, queue: asyncio.Queue[tuple[str, TrackRef]]) -> None:
@@ -607,8 +607,8 @@ class Rooms:
                 key = f"{live.key[0]}/{track.publisher_id}/{track.mid}"
                 published.on_caption_rtp = self._captions().tap(key).on_rtp
         self._apply(live, live.policy.publish(track))
-        if self.mesh is not None and live.key[1] is None:
-            self.mesh.publish_local(live.key[0], track, session.published[track.mid])
+        if self.mesh is not None:
+            self.mesh.publish_local(live.key[0], live.key[1], track, session.published[track.mid])
         self._sync_recording(live.key[0])
 
     # -- publishers on other edges (edge.mesh) ------------------------------------------------------------------
@@ -625,8 +625,8 @@ class Rooms:
                 return remote.published
         return None
 
-    def remote_published(self, meeting_id: str, track: TrackRef, published: PublishedTrack) -> None:
-        live = self.rooms.get((meeting_id, None))
+    def remote_published(self, meeting_id: str, room: str | None, track: TrackRef, published: PublishedTrack) -> None:
+        live = self.rooms.get((meeting_id, room))
         if live is not None:  # else the room picks it up when it opens
             self._add_remote(live, track, published)
 
@@ -636,8 +636,8 @@ class Rooms:
             published.on_audio_level = self._audio_level_sink(live, track.publisher_id)
         self._apply(live, live.policy.publish(track))
 
-    def remote_unpublished(self, meeting_id: str, track: TrackRef) -> None:
-        live = self.rooms.get((meeting_id, None))
+    def remote_unpublished(self, meeting_id: str, room: str | None, track: TrackRef) -> None:
+        live = self.rooms.get((meeting_id, room))
         if live is not None:
             self._apply(live, live.policy.unpublish(track))
 

@@ -117,6 +117,9 @@ class Announce:
     its subscribers (the payload type is rewritten per subscriber, so it does not cross)."""
     audio_level_id: Annotated[int, Check(ge=0, le=255)] = 0
     """The RFC 6464 header extension id in the packets (0: none), so the pulling edge reads audio levels."""
+    room: Annotated[str, Check(max_len=256)] = ""
+    """The breakout room the publisher is in (empty: the meeting's main room). Media never crosses rooms, on one
+    edge or across edges: the pulling edge offers the track only to that room's members."""
 
 
 @dataclass(frozen=True, slots=True)

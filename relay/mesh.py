@@ -38,6 +38,8 @@ class TrackInfo:
     codec: str = ""
     """MIME type of the packets (``relay.frames.Announce.codec``)."""
     audio_level_id: int = 0
+    room: str = ""
+    """Its breakout room (empty: the main room)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -290,6 +290,7 @@ class RelayNode:
                     t.origin,
                     codec=t.codec,
                     audio_level_id=t.audio_level_id,
+                    room=t.room,
                 )
             elif isinstance(action, WithdrawFrom):
                 number = state.out.pop(action.track_id, None)
@@ -312,5 +313,14 @@ class RelayNode:
 
 def _info(a: Announce) -> TrackInfo:
     return TrackInfo(
-        a.track_id, a.meeting_id, a.origin, a.participant_id, a.kind, a.source, a.layers, a.codec, a.audio_level_id
+        a.track_id,
+        a.meeting_id,
+        a.origin,
+        a.participant_id,
+        a.kind,
+        a.source,
+        a.layers,
+        a.codec,
+        a.audio_level_id,
+        a.room,
     )

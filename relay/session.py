@@ -273,6 +273,7 @@ class RelaySession:
         *,
         codec: str = "",
         audio_level_id: int = 0,
+        room: str = "",
     ) -> int:
         """Offer a track to the peer; returns its number on this link. ``origin``: the edge its publisher is on
         (default: this one)."""
@@ -289,6 +290,7 @@ class RelaySession:
             origin or self.identity.edge_id,
             codec,
             audio_level_id,
+            room,
         )
         self.local_tracks[number] = msg
         self._send_control(msg)

@@ -72,10 +72,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     env = _env()
-    if args.edges > 1:
-        # The edges relay media to each other (edge.mesh): each participant joins its nearest edge, not the
-        # meeting's first one.
-        env.setdefault("API_PLACEMENT_SPREAD", "1")
     parts = {"api": subprocess.Popen([sys.executable, "-m", "api"], cwd=ROOT, env=env)}
     for edge_env in _edge_envs(env, args.edges):
         name = "edge" if args.edges == 1 else edge_env["EDGE_ID"]

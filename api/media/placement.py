@@ -11,8 +11,9 @@ counts as ``RTT_SCALE_MS`` away; one in the client's region hint counts as ``HIN
 ``FULL`` load are skipped while another has room. Among equal scores, an edge already serving the meeting wins
 (one fewer relay link), then the lowest id (every API process decides the same).
 
-``API_PLACEMENT_SPREAD`` (off until edges relay media to each other): off, a meeting's later participants join
-an edge that already serves it (while it has room), so nobody lands where the others' media cannot reach.
+``API_PLACEMENT_SPREAD`` (on: edges relay a meeting's media to each other, breakout rooms included): off, a
+meeting's later participants join an edge that already serves it (while it has room), for deployments whose
+edges cannot reach each other's relay ports.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """`python -m stack --edges 3` (what `just up-mesh` runs): the API and three edges labelled as regions, each
-registered with the API, which places each participant on the edge nearest to them: the stack turns
-``API_PLACEMENT_SPREAD`` on, since its edges relay a meeting's media to each other (docs/relay.md)."""
+registered with the API, which places each participant on the edge nearest to them (``API_PLACEMENT_SPREAD``
+is on by default, since edges relay a meeting's media to each other: docs/relay.md)."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from protocol.signalling import VideoSize, encode
+from sfu.room import TrackRef
 from tests.conftest import RunningServer
 from tests.support.edge import Client
 from tests.support.gql import Client as GqlClient
@@ -222,3 +223,68 @@ async def test_the_pulling_edge_asks_only_for_the_layers_its_subscribers_need(ap
             if watcher is not None:
                 await watcher.close()
             await publisher.close()
+
+
+BREAKOUT_CREATE = "mutation($i: CreateBreakoutRoomsInput!) { createBreakoutRooms(input: $i) { rooms { id } } }"
+BREAKOUT_ASSIGN = "mutation($i: AssignBreakoutRoomsInput!) { assignBreakoutRooms(input: $i) { status } }"
+BREAKOUT_OPEN = "mutation($i: OpenBreakoutRoomsInput!) { openBreakoutRooms(input: $i) { status } }"
+
+
+async def test_a_breakout_room_spans_edges_and_its_media_stays_in_it(api: RunningServer, world: World) -> None:
+    # Alice (edge A) and Bob (edge B) in "Room 1"; the host (A) and Carol (B) stay in the main room. Each room's
+    # members see each other across the trunk; no track crosses into the other room, on either edge.
+    host, m = await live_meeting(world)
+    alice, _ = await world.join(await world.user("Alice"), m)
+    bob, _ = await world.join(await world.user("Bob"), m)
+    carol, _ = await world.join(await world.user("Carol"), m)
+    created = await host.client(BREAKOUT_CREATE, i={"meetingId": m["id"], "names": ["Room 1"]})
+    room_id = created["createBreakoutRooms"]["rooms"][0]["id"]
+    plan = [{"participantId": p.participant_id, "roomId": room_id} for p in (alice, bob)]
+    await host.client(BREAKOUT_ASSIGN, i={"meetingId": m["id"], "assignments": plan})
+    await host.client(BREAKOUT_OPEN, i={"meetingId": m["id"]})
+    tokens = [str((await p.client(REFRESH, m=m["id"]))["refreshJoinToken"]["token"]) for p in (host, alice, bob, carol)]
+    h, a, b, c = (str(p.participant_id) for p in (host, alice, bob, carol))
+
+    async with mesh_edge(api, "mesh-a", "eu") as edge_a, mesh_edge(api, "mesh-b", "us") as edge_b:
+        mesh_a, mesh_b = mesh_of(edge_a), mesh_of(edge_b)
+        assert edge_a.rooms is not None and edge_b.rooms is not None
+        rooms_a, rooms_b = edge_a.rooms, edge_b.rooms
+        clients: list[Client] = []
+        try:
+            for edge, token in zip((edge_a, edge_a, edge_b, edge_b), tokens, strict=True):
+                clients.append(await av_client(edge, token))
+            ch, ca, cb, cc = clients
+            where = {h: (rooms_a, ch), a: (rooms_a, ca), b: (rooms_b, cb), c: (rooms_b, cc)}
+
+            def seen(listener: str, speaker: str, kind: str = "video") -> int:
+                rooms, client = where[listener]
+                return frames_from(rooms, m["id"], listener, speaker, kind, client)
+
+            together = [(a, b), (b, a), (h, c), (c, h)]
+            await eventually(lambda: all(seen(x, y) >= 10 and seen(x, y, "audio") >= 10 for x, y in together), 40)
+
+            # Rooms on both edges: the main room and Room 1 each span A and B.
+            assert {key[1] for key in rooms_a.rooms} == {None, room_id} == {key[1] for key in rooms_b.rooms}
+            # Each remote track is offered in its own room only.
+            for mesh in (mesh_a, mesh_b):
+                for track in mesh.remote.values():
+                    in_room = track.info.participant_id in (a, b)
+                    assert track.info.room == (room_id if in_room else ""), track.info
+            for rooms in (rooms_a, rooms_b):
+                for (_meeting, room), live in rooms.rooms.items():
+                    publishers = {t.publisher_id for t in live.policy.tracks}
+                    assert publishers == ({a, b} if room == room_id else {h, c}), (room, publishers)
+            # Nobody is subscribed to anyone in the other room, and nothing of theirs is decoded.
+            others = {h: (a, b), c: (a, b), a: (h, c), b: (h, c)}
+            for listener, strangers in others.items():
+                session = where[listener][0].sessions[(m["id"], listener)]
+                subscribed = {k.publisher_id for k in session.subscribed if isinstance(k, TrackRef)}
+                assert not subscribed & set(strangers), (listener, subscribed)
+                assert all(seen(listener, s, kind) == 0 for s in strangers for kind in ("audio", "video"))
+            # Room 1's media crossed the trunk: Bob's camera reached A once, for Alice.
+            (bob_cam,) = [t for t in mesh_b.local.values() if t.ref.publisher_id == b and t.ref.kind == "video"]
+            assert bob_cam.room == room_id
+            assert mesh_b.node is not None and mesh_b.node.copies_sent[(bob_cam.track_id, "mesh-a")] > 10
+        finally:
+            for client in clients:
+                await client.close()
