@@ -25,8 +25,13 @@ feed) and gives it a relay token (``RelayCredentials``). :class:`EdgeMesh` runs 
   pulls only the smallest layer, the layers its subscribers take or are switching to, and the one above those
   (so a selector can see it and move up): a meeting of thumbnails never pulls the full-size layer across.
 
-Not yet: sender reports do not cross (subscribers of a remote track get the edge's own clock in their SRs, so no
-lip-sync across edges); the pulling edge's subscribers do not lower the publisher's REMB; a NACK for a simulcast
+- **Sender reports cross**: about once a second the origin sends, per track (per simulcast layer), its
+  publisher's NTP ↔ RTP pair extrapolated to that instant (:func:`sfu.rtcp.build_sender_report`, an RTCP datagram
+  on the trunk). The pulling edge keeps it in the remote track's :class:`sfu.rtcp.SenderClock`, so its
+  subscribers' SRs carry the publisher's clock and a remote participant's audio and video stay in sync (RFC 3550
+  section 6.4.1); the edges below it in the tree get it too.
+
+Not yet: the pulling edge's subscribers do not lower the publisher's REMB; a NACK for a simulcast
 layer is answered only from the pulling edge's own history.
 """
 
@@ -56,6 +61,7 @@ from relay.protocol import RelayEndpoint
 from sfu.forwarder import Forwarder, RtpFormatError, payload_offset
 from sfu.h264 import h264_keyframe_start
 from sfu.room import Room, TrackRef
+from sfu.rtcp import SenderClock, build_sender_report, parse_sender_report
 from sfu.vp8 import vp8_keyframe_start
 
 log = logging.getLogger("meetmesh.edge.mesh")
@@ -166,6 +172,7 @@ class EdgeMesh:
             remote_track=self._remote_track,
             remote_track_gone=self._remote_track_gone,
             remote_packet=self._remote_packet,
+            remote_rtcp=self._remote_rtcp,
             key_frame_wanted=self._key_frame_wanted,
             nack=self._nack,
         )
@@ -345,6 +352,7 @@ class EdgeMesh:
             codec=codec,
             audio_level_id=info.audio_level_id or None,
             simulcast=SimulcastOffer("", tuple(str(i) for i in range(info.layers)), 0) if simulcast else None,
+            clock=None if simulcast else SenderClock(codec.clockRate),
         )
         assert self.node is not None
         published.upstream = RelayUpstream(self.node, info.track_id)
@@ -392,8 +400,15 @@ class EdgeMesh:
         """A layer of a remote simulcast track started arriving (as ``PublishedTrack.add_layer`` for a local one)."""
         group, rid = track.published, str(index)
         assert self.node is not None
+        assert group.codec is not None
         layer = PublishedTrack(
-            receiver=None, rtcp_ssrc=0, forwarder=Forwarder(source_ssrc=ssrc), codec=group.codec, rid=rid, group=group
+            receiver=None,
+            rtcp_ssrc=0,
+            forwarder=Forwarder(source_ssrc=ssrc),
+            codec=group.codec,
+            rid=rid,
+            group=group,
+            clock=SenderClock(group.codec.clockRate),
         )
         layer.upstream = RelayUpstream(self.node, track.info.track_id, index)
         layer.ready.set()
@@ -408,6 +423,41 @@ class EdgeMesh:
             if subscribed.source is None or subscribed.source is old:
                 choose_layer(subscribed, None, now)
         return layer
+
+    def _remote_rtcp(self, track_id: str, layer: int, packet: bytes) -> None:
+        """The origin's sender report for a track (or one simulcast layer) this edge pulls: its publisher's clock."""
+        track = self.remote.get(track_id)
+        report = parse_sender_report(packet)
+        if track is None or report is None:
+            return
+        ssrc, ntp, rtp = report
+        published = track.published
+        target = published.layers.get(str(layer)) if published.simulcast is not None else published
+        forwarder = target.forwarder if target is not None else None
+        # Only for the stream now arriving: a report for a stream the publisher restarted would map the new
+        # stream's timestamps with the old one's clock.
+        if target is not None and forwarder is not None and forwarder.source_ssrc == ssrc:
+            target.sender_report_received(ntp, rtp, time.monotonic())
+
+    def _send_sender_reports(self, now: float) -> None:
+        """Each local track's (and simulcast layer's) publisher clock, to the peers that pull it."""
+        node = self.node
+        if node is None:
+            return
+        for track in self.local.values():
+            published = track.published
+            rids = published.simulcast.rids if published.simulcast is not None else None
+            sources = (
+                [(0, published)]
+                if rids is None
+                else [(rids.index(rid), layer) for rid, layer in published.layers.items() if rid in rids]
+            )
+            for layer, source in sources:
+                clock, forwarder = source.clock, source.forwarder
+                pair = clock.at(now) if clock is not None else None
+                if pair is not None and forwarder is not None:
+                    packet = build_sender_report(forwarder.source_ssrc, *pair)
+                    node.forward(track.track_id, packet, layer=layer, rtcp=True)
 
     def _layers_needed(self, track: RemoteTrack) -> frozenset[int]:
         """The layers of a remote simulcast track to pull: the smallest (every first picture comes from it, and
@@ -426,11 +476,15 @@ class EdgeMesh:
     async def _follow_layers(self) -> None:
         """Subscribers' layer choices change with their bandwidth and rendered size (each session's adaptation
         tick): follow them in what is pulled."""
+        ticks = 0
         while True:
             await asyncio.sleep(0.5)
             node = self.node
             if node is None:
                 continue
+            ticks += 1
+            if ticks % 2 == 0:
+                self._send_sender_reports(time.monotonic())
             for track in list(self.remote.values()):
                 if track.published.simulcast is None or not track.wanted:
                     continue

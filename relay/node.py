@@ -56,6 +56,8 @@ class NodeHooks:
     remote_track_gone: Callable[[str], None] = lambda track_id: None
     remote_packet: Callable[[str, int, bool, bytes], None] = lambda track_id, layer, key, packet: None
     """(track id, layer, key frame?, RTP packet) of a remote track this edge pulls."""
+    remote_rtcp: Callable[[str, int, bytes], None] = lambda track_id, layer, packet: None
+    """(track id, layer, RTCP packet) of a remote track: the origin's sender reports (its publisher's clock)."""
     key_frame_wanted: Callable[[str, int], None] = lambda track_id, layer: None
     """A remote edge needs a key frame of one of *this* edge's tracks (ask the local publisher: PLI)."""
     nack: Callable[[str, tuple[int, ...]], None] = lambda track_id, seqs: None
@@ -122,7 +124,8 @@ class RelayNode:
                 continue
             if state.link.session.send_media(state.out[track_id], packet, layer=layer, key=key, rtcp=rtcp):
                 sent += 1
-                self.copies_sent[(track_id, peer)] = self.copies_sent.get((track_id, peer), 0) + 1
+                if not rtcp:  # media copies: what "one copy per stream per link" is measured by
+                    self.copies_sent[(track_id, peer)] = self.copies_sent.get((track_id, peer), 0) + 1
                 state.link.transmit()
         return sent
 
@@ -228,9 +231,13 @@ class RelayNode:
                 self._apply(self.router.on_subscribe(peer, track_id, frozenset(ev.layers)))
         elif isinstance(ev, MediaReceived):
             track_id = state.inbound.get(ev.header.track)
-            if track_id is None or ev.header.rtcp:
+            if track_id is None:
                 return
             h = ev.header
+            if h.rtcp:
+                self.hooks.remote_rtcp(track_id, h.layer, ev.packet)
+                self.forward(track_id, ev.packet, layer=h.layer, rtcp=True)  # every edge below needs the clock
+                return
             self.hooks.remote_packet(track_id, h.layer, h.key, ev.packet)
             self.forward(track_id, ev.packet, layer=h.layer, key=h.key)  # on down the tree
         elif isinstance(ev, KeyFrameRequested | NackReceived):

@@ -211,6 +211,24 @@ class SenderClock:
         return ntp, (self._rtp + round(elapsed * self.clock_rate)) & 0xFFFFFFFF
 
 
+_SR = 200
+_SR_PACKET = struct.Struct("!BBHIQIII")
+
+
+def build_sender_report(ssrc: int, ntp_timestamp: int, rtp_timestamp: int) -> bytes:
+    """A bare SR (RFC 3550 section 6.4.1) carrying only the (NTP, RTP) pair: how a publisher's clock crosses a
+    relay hop (the packet and octet counts are the edge's own per subscriber, so they are zero here)."""
+    return _SR_PACKET.pack(0x80, _SR, 6, ssrc, ntp_timestamp & 0xFFFF_FFFF_FFFF_FFFF, rtp_timestamp & 0xFFFFFFFF, 0, 0)
+
+
+def parse_sender_report(packet: bytes) -> tuple[int, int, int] | None:
+    """(SSRC, NTP, RTP) of an SR that starts ``packet``, or None if it is not one (too short, not version 2)."""
+    if len(packet) < _SR_PACKET.size or packet[0] >> 6 != 2 or packet[1] != _SR:
+        return None
+    _flags, _pt, _length, ssrc, ntp, rtp, _packets, _octets = _SR_PACKET.unpack_from(packet)
+    return ssrc, ntp, rtp
+
+
 class ReceiveStatistics:
     """What the edge receives from a publisher, for the receiver reports it sends back (RFC 3550 section 6.4.1
     and appendix A.3, A.8): extended highest sequence number, cumulative and interval loss, interarrival jitter.

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
+from aiortc.rtp import RtcpSrPacket
 from websockets.asyncio.client import connect
 
 from protocol.signalling import VideoSize, encode
@@ -113,6 +115,43 @@ async def test_a_meeting_spans_two_edges(api: RunningServer, world: World) -> No
             await receiver._send_rtcp_pli(ssrc)
             await eventually(lambda: mesh_a.keyframes_for_peers > asked_before, 5)
             await eventually(lambda: published.keyframe_requests_sent > pli_before, 5)
+
+            # Lip-sync across the hop (RFC 3550 section 6.4.1): B holds the publisher's NTP <-> RTP mapping as A
+            # has it from the host's SRs (the pair A sends is extrapolated, so it lies on the same line), and the
+            # SRs B sends Alice for the host's camera carry that mapping, not B's own clock.
+            origin_clock, remote_clock = published.clock, remote.published.clock
+            assert origin_clock is not None and remote_clock is not None
+
+            def on_origin_line(pair: tuple[int, int] | None) -> bool:
+                origin = origin_clock.reported
+                if pair is None or origin is None:
+                    return False
+                expected = origin[1] + round((pair[0] - origin[0]) / 2**32 * 90_000)
+                return abs(((pair[1] - expected + 2**31) % 2**32) - 2**31) <= 2
+
+            await eventually(lambda: on_origin_line(remote_clock.reported), 6)
+            ((_, alice_sub),) = [
+                e
+                for k, e in rooms_b.sessions[(m["id"], a)].subscribed.items()
+                if isinstance(k, TrackRef) and k.publisher_id == h and k.kind == "video"
+            ]
+            reports: list[tuple[RtcpSrPacket, tuple[int, int] | None]] = []
+            original_rtcp = receiver._handle_rtcp_packet
+
+            async def capture(packet: Any) -> None:
+                if isinstance(packet, RtcpSrPacket):
+                    reports.append((packet, remote_clock.reported))
+                await original_rtcp(packet)
+
+            receiver._handle_rtcp_packet = capture  # type: ignore[method-assign]
+            await eventually(lambda: len(reports) >= 2, 8)
+            sr, pair = reports[-1]
+            down_track = alice_sub.down_track
+            assert pair is not None and down_track is not None
+            expected_out = down_track.timestamp_out(
+                round(pair[1] + (sr.sender_info.ntp_timestamp - pair[0]) / 2**32 * 90_000)
+            )
+            assert abs(((sr.sender_info.rtp_timestamp - expected_out + 2**31) % 2**32) - 2**31) <= 2
 
             # The host mutes Alice (on B): her audio stops for the host on A and for Bob on B.
             await host.client(MUTE, p=a)

@@ -25,6 +25,9 @@ def test_later_reports_measure_the_interval_since_the_last() -> None:
     registration()
     _burn(0.25)
     busy = registration().cpu
-    assert busy > 0.5, busy  # nearly all of the interval was spent on this thread
+    # All of the interval on this thread's CPU, as far as the host gave it (a shared 2-core host running the
+    # suite's other processes may give it a third of a core): a clear share, where an idle interval has ~none.
+    assert busy > 0.2, busy
     time.sleep(0.25)
-    assert registration().cpu < 0.5  # idle
+    idle = registration().cpu
+    assert idle < 0.1 and idle < busy / 3, (idle, busy)

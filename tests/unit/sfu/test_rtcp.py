@@ -14,8 +14,10 @@ from sfu.rtcp import (
     SendHistory,
     answer_nack,
     build_nack,
+    build_sender_report,
     decode_nack,
     encode_nack,
+    parse_sender_report,
     unwrap_rtx,
     wrap_rtx,
 )
@@ -146,3 +148,19 @@ def test_a_packet_is_resent_at_most_once_per_interval() -> None:
     h.record(5 + 16, b"new")  # the slot is reused: a fresh packet may be resent at once
     h.record(5, b"five again")
     assert answer_nack([5], h, seq_offset=0, now=1.12, min_interval=0.1) == ([b"five again"], [])
+
+
+def test_a_sender_report_pair_survives_the_wire_and_other_packets_are_not_taken_for_one() -> None:
+    packet = build_sender_report(0xDEADBEEF, 0x0123_4567_89AB_CDEF, 0xFFFF_FFFF)
+    assert len(packet) == 28 and packet[1] == 200
+    (parsed,) = RtcpPacket.parse(packet)  # a valid SR to an independent parser
+    assert (parsed.ssrc, parsed.sender_info.ntp_timestamp, parsed.sender_info.rtp_timestamp) == (  # type: ignore[union-attr]
+        0xDEADBEEF,
+        0x0123_4567_89AB_CDEF,
+        0xFFFF_FFFF,
+    )
+    assert parse_sender_report(packet) == (0xDEADBEEF, 0x0123_4567_89AB_CDEF, 0xFFFF_FFFF)
+    assert parse_sender_report(packet[:27]) is None
+    assert parse_sender_report(b"\\x00" + packet[1:]) is None  # version 0
+    assert parse_sender_report(packet[:1] + bytes([201]) + packet[2:]) is None  # a receiver report
+    assert parse_sender_report(build_nack(1, 2, [5])) is None
