@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +45,15 @@ class MeshRunError(RuntimeError):
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class EdgeHost:
+    """Where an edge process runs: its address (signalling, ICE and relay all bind there) and what its command
+    is run under (e.g. ``ip netns exec <region>``: an edge in a network namespace of its own)."""
+
+    ip: str = "127.0.0.1"
+    command_prefix: tuple[str, ...] = ()
+
+
 @dataclass(eq=False)
 class MeshEdge:
     edge_id: str
@@ -52,14 +61,15 @@ class MeshEdge:
     port: int
     proc: subprocess.Popen[bytes]
     log_path: Path
+    ip: str = "127.0.0.1"
 
     @property
     def signal_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/edge/signal"
+        return f"ws://{self.ip}:{self.port}/edge/signal"
 
     @property
     def http_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.ip}:{self.port}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,28 +82,44 @@ class Mesh:
 
 
 @contextmanager
-def running_mesh(regions: Sequence[tuple[str, str]], prefix: str = "meetmesh-mesh-") -> Iterator[Mesh]:
-    """The API and one edge process per (edge id, region), each registered; every process is stopped on exit."""
+def running_mesh(
+    regions: Sequence[tuple[str, str]],
+    prefix: str = "meetmesh-mesh-",
+    *,
+    api_host: str = "127.0.0.1",
+    hosts: Mapping[str, EdgeHost] | None = None,
+) -> Iterator[Mesh]:
+    """The API (listening on ``api_host``) and one edge process per (edge id, region), each registered; every
+    process is stopped on exit. ``hosts`` places edges elsewhere than this namespace's loopback (by edge id)."""
     secret = secrets.token_urlsafe(32)
-    api_env = {"API_EDGE_SECRET": secret, "API_PLACEMENT_SPREAD": "1"}  # edges relay: a meeting may span them
-    with running_api(prefix, extra_env=api_env) as api, tempfile.TemporaryDirectory() as tmp:
+    api_env = {"API_EDGE_SECRET": secret}
+    with running_api(prefix, extra_env=api_env, host=api_host) as api, tempfile.TemporaryDirectory() as tmp:
         edges: list[MeshEdge] = []
         try:
             for edge_id, region in regions:
+                host = (hosts or {}).get(edge_id, EdgeHost())
+                # A port free here is only likely free in another namespace: each namespace has its own ports, and
+                # a fresh one has none taken.
                 port = free_port()
                 env = _edge_env(port, api.url, secret)
                 env.update(
-                    EDGE_PUBLIC_URL=f"ws://127.0.0.1:{port}/edge/signal",
+                    EDGE_HOST=host.ip,
+                    EDGE_ICE_ADDRESSES=host.ip,
+                    EDGE_PUBLIC_URL=f"ws://{host.ip}:{port}/edge/signal",
                     EDGE_ID=edge_id,
                     EDGE_REGION=region,
-                    EDGE_RELAY_HOST="127.0.0.1",
+                    EDGE_RELAY_HOST=host.ip,
                 )
                 log_path = Path(tmp) / f"edge-{edge_id}.log"
                 with log_path.open("wb") as log:
                     proc = subprocess.Popen(
-                        [sys.executable, "-m", "edge"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+                        [*host.command_prefix, sys.executable, "-m", "edge"],
+                        cwd=REPO_ROOT,
+                        env=env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
                     )
-                edges.append(MeshEdge(edge_id, region, port, proc, log_path))
+                edges.append(MeshEdge(edge_id, region, port, proc, log_path, host.ip))
             for edge in edges:
                 _wait_edge(edge.proc, edge.http_url, edge.log_path)
             _wait_registered(api.url, [e.edge_id for e in edges])

@@ -52,7 +52,7 @@ ONE_ADDRESS_LOAD_LIMITS = (
 generators, test suites): the per-address abuse limits lifted, the per-account and per-meeting ones kept."""
 
 
-def _api_env(port: int, data_dir: Path) -> dict[str, str]:
+def _api_env(port: int, data_dir: Path, host: str = "127.0.0.1") -> dict[str, str]:
     # Drop inherited API configuration (a DATABASE_URL pointing at PostgreSQL, a fixed port...) so every run
     # measures the embedded default; proxies are dropped because all traffic here is loopback.
     env = {
@@ -61,7 +61,7 @@ def _api_env(port: int, data_dir: Path) -> dict[str, str]:
         if not k.startswith("API_") and k != "DATABASE_URL" and k.lower() not in {"http_proxy", "https_proxy"}
     }
     env.update(
-        API_HOST="127.0.0.1",
+        API_HOST=host,
         API_PORT=str(port),
         API_DATA_DIR=str(data_dir),
         # warning: no uvicorn access log, which would cost the server CPU and flood the log at thousands of req/s.
@@ -116,23 +116,25 @@ def running_api(
     data_dir: Path | None = None,
     module: str = "api",
     startup_timeout_s: float = STARTUP_TIMEOUT_S,
+    host: str = "127.0.0.1",
 ) -> Iterator[ApiProcess]:
     """Start the API, yield once /healthz answers, and always stop it (and delete its data) on the way out.
 
     ``extra_env`` adds configuration (e.g. DATABASE_URL and REDIS_URL for a scaled-out pair of processes);
     ``data_dir`` lets several processes share generated keys; ``module`` serves another app configured the same
-    way (``bench.ceiling_app``).
+    way (``bench.ceiling_app``); ``host`` is the address it listens on (processes in other network namespaces
+    reach it there).
     """
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         data_dir = data_dir or Path(tmp) / "data"
         log_path = Path(tmp) / "api.log"
         port = free_port()
-        url = f"http://127.0.0.1:{port}"
+        url = f"http://{host}:{port}"
         with log_path.open("wb") as log:
             proc = subprocess.Popen(
                 [sys.executable, "-m", module],
                 cwd=REPO_ROOT,
-                env={**_api_env(port, data_dir), **(extra_env or {})},
+                env={**_api_env(port, data_dir, host), **(extra_env or {})},
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
