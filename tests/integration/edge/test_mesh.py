@@ -327,3 +327,46 @@ async def test_a_breakout_room_spans_edges_and_its_media_stays_in_it(api: Runnin
         finally:
             for client in clients:
                 await client.close()
+
+
+async def test_past_the_top_audio_threshold_every_edge_forwards_the_same_loudest_speaker(
+    api: RunningServer, world: World
+) -> None:
+    # Four people, two on each edge, in a meeting past the threshold (3) with one speaker heard (top 1): each edge
+    # holds only two of them, so it must count the meeting (the API's size), and rank the speakers from every
+    # microphone, its own and those crossing the trunk, to forward what one edge would.
+    host, m = await live_meeting(world)
+    people = [host] + [(await world.join(await world.user(n), m))[0] for n in ("Alice", "Bob", "Carol")]
+    tokens = [str((await p.client(REFRESH, m=m["id"]))["refreshJoinToken"]["token"]) for p in people]
+    h, a, b, c = (str(p.participant_id) for p in people)
+    small = {"top_audio_threshold": 3, "top_audio_n": 1}
+    async with (
+        mesh_edge(api, "mesh-a", "eu", **small) as edge_a,
+        mesh_edge(api, "mesh-b", "us", **small) as edge_b,
+    ):
+        assert edge_a.rooms is not None and edge_b.rooms is not None
+        rooms_of = {h: edge_a.rooms, a: edge_a.rooms, b: edge_b.rooms, c: edge_b.rooms}
+        clients: list[ToneClient] = []
+        try:
+            for pid, token in zip((h, a, b, c), tokens, strict=True):
+                clients.append(await tone_client(edge_a if rooms_of[pid] is edge_a.rooms else edge_b, token))
+            tones = dict(zip((h, a, b, c), clients, strict=True))
+
+            def heard(listener: str) -> set[str]:
+                session = rooms_of[listener].sessions.get((m["id"], listener))
+                subscribed = session.subscribed if session is not None else {}
+                return {k.publisher_id for k in subscribed if isinstance(k, TrackRef) and k.kind == "audio"}
+
+            def everyone_hears(speaker: str) -> bool:
+                return all(heard(x) == {speaker} for x in (h, a, b, c) if x != speaker)
+
+            # The host (edge A) talks: everybody else, on both edges, hears the host and only the host.
+            tones[h].tone.amplitude = 0.8
+            await eventually(lambda: everyone_hears(h), 25)
+            # Carol (edge B) takes over: A's members switch to her too, from levels that crossed the trunk.
+            tones[h].tone.amplitude = 0.0
+            tones[c].tone.amplitude = 0.8
+            await eventually(lambda: everyone_hears(c), 20)
+        finally:
+            for client in clients:
+                await client.close()
