@@ -31,7 +31,11 @@ feed) and gives it a relay token (``RelayCredentials``). :class:`EdgeMesh` runs 
   subscribers' SRs carry the publisher's clock and a remote participant's audio and video stay in sync (RFC 3550
   section 6.4.1); the edges below it in the tree get it too.
 
-Not yet: the pulling edge's subscribers do not lower the publisher's REMB; a NACK for a simulcast
+- **REMB across the hop**: about once a second each pulling edge sends what its subscribers of a (single-stream)
+  video track can take (``relay.frames.Estimate``: the slowest local downlink and the edges below it); the origin
+  folds the least fresh one into its publisher's REMB like a local subscriber's estimate.
+
+Not yet: a NACK for a simulcast
 layer is answered only from the pulling edge's own history.
 """
 
@@ -48,7 +52,7 @@ from typing import Any, Protocol
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from edge.rtp_hooks import PublishedTrack, SubscribedTrack, choose_layer
+from edge.rtp_hooks import PUBLISH_FLOOR_BPS, PublishedTrack, SubscribedTrack, choose_layer
 from edge.settings import Settings
 from edge.simulcast import SimulcastOffer
 from protocol.media_control import MeetingEdges, RelayCredentials
@@ -117,6 +121,8 @@ class LocalTrack:
     """Its breakout room (None: the main room)."""
     relayed: int = 0
     """Packets handed to the node (each goes once to each peer that subscribed)."""
+    peer_limits: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """Per peer pulling it: (its estimate in bit/s, when it came)."""
 
 
 @dataclass(eq=False)
@@ -129,6 +135,8 @@ class RemoteTrack:
     received_by_layer: dict[int, int] = field(default_factory=dict)
     wanted: frozenset[int] = frozenset()
     hidden: bool = False
+    peer_limits: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """Per edge below this one in the track's tree: (its estimate in bit/s, when it came)."""
     """Its publisher was removed: not offered to the rooms."""
 
 
@@ -175,6 +183,7 @@ class EdgeMesh:
             remote_rtcp=self._remote_rtcp,
             key_frame_wanted=self._key_frame_wanted,
             nack=self._nack,
+            estimate=self._estimate,
         )
         self.node = RelayNode(endpoint, s.registry_id, fanout=s.relay_fanout, hooks=hooks)
         for track in self.local.values():
@@ -424,6 +433,35 @@ class EdgeMesh:
                 choose_layer(subscribed, None, now)
         return layer
 
+    def _estimate(self, track_id: str, peer: str, bitrate_bps: float) -> None:
+        """A peer pulling one of our tracks (or one we pass down) says what its subscribers can take."""
+        track = self.local.get(track_id) or self.remote.get(track_id)
+        if track is None:
+            return
+        track.peer_limits[peer] = (bitrate_bps, time.monotonic())
+        if isinstance(track, LocalTrack):
+            track.published.remote_limit_bps = _least(track.peer_limits, time.monotonic())
+
+    def _exchange_estimates(self, now: float) -> None:
+        """REMB across the hop: each pulled (single-stream) video track's limit goes to the edge it comes from - the
+        slowest of this edge's subscribers and of the edges below it, as a local publisher's REMB would be - and
+        estimates that stopped coming (a peer that unsubscribed or died) stop counting. Simulcast tracks are
+        adapted per subscriber by layer, never by slowing the publisher, as on one edge."""
+        node = self.node
+        if node is None:
+            return
+        for local in self.local.values():
+            local.published.remote_limit_bps = _least(local.peer_limits, now)
+        for track in self.remote.values():
+            published, forwarder = track.published, track.published.forwarder
+            if track.ref.kind != "video" or published.simulcast is not None or forwarder is None or not track.wanted:
+                continue
+            ceiling = published.publish_ceiling_bps
+            below = _least(track.peer_limits, now)
+            if below is not None:
+                ceiling = min(ceiling, below)
+            node.estimate(track.info.track_id, forwarder.publish_limit_bps(PUBLISH_FLOOR_BPS, ceiling))
+
     def _remote_rtcp(self, track_id: str, layer: int, packet: bytes) -> None:
         """The origin's sender report for a track (or one simulcast layer) this edge pulls: its publisher's clock."""
         track = self.remote.get(track_id)
@@ -484,7 +522,9 @@ class EdgeMesh:
                 continue
             ticks += 1
             if ticks % 2 == 0:
-                self._send_sender_reports(time.monotonic())
+                now = time.monotonic()
+                self._send_sender_reports(now)
+                self._exchange_estimates(now)
             for track in list(self.remote.values()):
                 if track.published.simulcast is None or not track.wanted:
                     continue
@@ -582,6 +622,17 @@ async def start_when_key_loads(mesh: EdgeMesh, key: Callable[[], Awaitable[Ed255
             continue
         await mesh.start(api_key)
         return
+
+
+ESTIMATE_TTL_S = 4.0
+"""Peers send estimates about once a second: one this old is from a peer that stopped pulling."""
+
+
+def _least(limits: dict[str, tuple[float, float]], now: float) -> float | None:
+    """The smallest estimate still fresh (dropping stale ones), or None."""
+    for peer in [p for p, (_bps, at) in limits.items() if now - at > ESTIMATE_TTL_S]:
+        del limits[peer]
+    return min((bps for bps, _at in limits.values()), default=None)
 
 
 def _pending_layer(group: PublishedTrack, subscribed: SubscribedTrack) -> PublishedTrack | None:

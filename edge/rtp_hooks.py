@@ -292,6 +292,9 @@ class PublishedTrack:
     receiver_reports_sent: int = 0
     rembs_sent: int = 0
     publish_ceiling_bps: float = 2_500_000.0
+    remote_limit_bps: float | None = None
+    """The least the edges pulling this track over the relay can take (their subscribers' downlinks; ``edge.mesh``):
+    folded into the REMB like a local subscriber's estimate. None: no edge pulls it, or none said."""
     """The most a video publisher is asked to send (``EDGE_MAX_PUBLISH_BITRATE``)."""
     audio_level_errors: int = 0
     """Exceptions raised by :attr:`on_audio_level` (logged once, then counted)."""
@@ -384,7 +387,10 @@ class PublishedTrack:
         if self.forwarder is None or self.codec is None or not self.codec.mimeType.lower().startswith("video/"):
             return None
         if self.group is None:
-            bitrate = self.forwarder.publish_limit_bps(PUBLISH_FLOOR_BPS, self.publish_ceiling_bps)
+            ceiling = self.publish_ceiling_bps
+            if self.remote_limit_bps is not None:
+                ceiling = min(ceiling, max(PUBLISH_FLOOR_BPS, self.remote_limit_bps))
+            bitrate = self.forwarder.publish_limit_bps(PUBLISH_FLOOR_BPS, ceiling)
         else:
             # Simulcast serves slow subscribers with small layers: the publisher is never asked to slow down
             # for them, only to stay under the ceiling with all its layers together.

@@ -41,6 +41,8 @@ MAX_TRACK_NUMBER = (1 << 30) - 1
 """Track numbers fit a 4-byte QUIC varint (RFC 9000 section 16)."""
 MAX_LAYERS = 15
 MAX_NACKS_PER_MESSAGE = 256
+MAX_ESTIMATE_BPS = 10e9
+"""A downlink estimate above 10 Gbit/s is not one (REMB's own field tops out near 2^18 * 2^63)."""
 
 
 class FrameError(wire.WireError):
@@ -173,6 +175,18 @@ class Nack:
 
 
 @dataclass(frozen=True, slots=True)
+class Estimate:
+    """The most the receiver's subscribers of ``track`` can take, in bit/s: their slowest downlink, and the
+    estimates of the edges below it in the track's tree. The sender folds it into the REMB it gives the publisher
+    (draft-alvestrand-rmcat-remb), as it does its own subscribers' estimates. Sent about once a second while
+    the receiver pulls the track; one older than a few seconds no longer counts."""
+
+    TYPE: ClassVar[str] = "estimate"
+    track: TrackNumber
+    bitrate_bps: Annotated[float, Check(ge=0, le=MAX_ESTIMATE_BPS)]
+
+
+@dataclass(frozen=True, slots=True)
 class Stats:
     """Periodic load report, so a peer can choose whom to pull from (cascading)."""
 
@@ -190,8 +204,10 @@ class Bye:
     reason: Annotated[str, Check(max_len=256)] = ""
 
 
-ControlMessage = Hello | Announce | Withdraw | Subscribe | Unsubscribe | KeyFrameRequest | Nack | Stats | Bye
-_CONTROL = wire.Codec(FrameError, Hello, Announce, Withdraw, Subscribe, Unsubscribe, KeyFrameRequest, Nack, Stats, Bye)
+ControlMessage = Hello | Announce | Withdraw | Subscribe | Unsubscribe | KeyFrameRequest | Nack | Estimate | Stats | Bye
+_CONTROL = wire.Codec(
+    FrameError, Hello, Announce, Withdraw, Subscribe, Unsubscribe, KeyFrameRequest, Nack, Estimate, Stats, Bye
+)
 
 
 def encode_control(msg: ControlMessage) -> bytes:

@@ -23,6 +23,7 @@ from relay.frames import Announce
 from relay.mesh import Action, AnnounceTo, Router, SubscribeAt, TrackInfo, UnsubscribeAt, WithdrawFrom
 from relay.protocol import Link, RelayEndpoint
 from relay.session import (
+    EstimateReceived,
     KeyFrameRequested,
     LinkClosed,
     MediaReceived,
@@ -61,6 +62,9 @@ class NodeHooks:
     key_frame_wanted: Callable[[str, int], None] = lambda track_id, layer: None
     """A remote edge needs a key frame of one of *this* edge's tracks (ask the local publisher: PLI)."""
     nack: Callable[[str, tuple[int, ...]], None] = lambda track_id, seqs: None
+    estimate: Callable[[str, str, float], None] = lambda track_id, peer, bitrate_bps: None
+    """(track id, peer, bit/s): a peer pulling one of our tracks (ours, or one we pass down the tree) says the most
+    its subscribers can take."""
 
 
 @dataclass
@@ -137,6 +141,17 @@ class RelayNode:
         state = self.links.get(pulling[0])
         if state is not None and state.link is not None and track_id in state.inbound_ids:
             state.link.session.request_key_frame(state.inbound_ids[track_id], layer)
+            state.link.transmit()
+
+    def estimate(self, track_id: str, bitrate_bps: float) -> None:
+        """What this edge's subscribers (and its children in the track's tree) can take of a track it pulls: to the
+        edge it is pulled from."""
+        pulling = self.router.pulling.get(track_id)
+        if pulling is None:
+            return
+        state = self.links.get(pulling[0])
+        if state is not None and state.link is not None and track_id in state.inbound_ids:
+            state.link.session.estimate(state.inbound_ids[track_id], bitrate_bps)
             state.link.transmit()
 
     def nack(self, track_id: str, seqs: tuple[int, ...]) -> None:
@@ -255,6 +270,10 @@ class RelayNode:
                 self.hooks.key_frame_wanted(track_id, ev.layer)
             else:
                 self.hooks.nack(track_id, ev.seqs)
+        elif isinstance(ev, EstimateReceived):
+            track_id = next((t for t, n in state.out.items() if n == ev.track), None)
+            if track_id is not None:
+                self.hooks.estimate(track_id, peer, ev.bitrate_bps)
         elif isinstance(ev, LinkClosed):
             if self.links.get(peer) is not None and self.links[peer].link is link:
                 del self.links[peer]

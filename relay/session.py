@@ -34,10 +34,12 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from relay.auth import RelayAuthError, RelayPeer
 from relay.frames import (
+    MAX_ESTIMATE_BPS,
     Announce,
     Bye,
     ControlMessage,
     ControlReader,
+    Estimate,
     FrameError,
     Hello,
     KeyFrameRequest,
@@ -109,6 +111,14 @@ class KeyFrameRequested:
 
 
 @dataclass(frozen=True, slots=True)
+class EstimateReceived:
+    """The peer's downlink estimate for one of our tracks it pulls (``relay.frames.Estimate``)."""
+
+    track: int
+    bitrate_bps: float
+
+
+@dataclass(frozen=True, slots=True)
 class NackReceived:
     track: int
     seqs: tuple[int, ...]
@@ -138,6 +148,7 @@ RelayEvent = (
     | SubscriptionChanged
     | KeyFrameRequested
     | NackReceived
+    | EstimateReceived
     | MediaReceived
     | PeerStats
     | LinkClosed
@@ -322,6 +333,11 @@ class RelaySession:
         if track in self.subscriptions and seqs:
             self._send_control(Nack(track, seqs[:256]))
 
+    def estimate(self, track: int, bitrate_bps: float) -> None:
+        """Tell the peer the most our subscribers of its ``track`` (one we pull) can take."""
+        if track in self.subscriptions:
+            self._send_control(Estimate(track, max(0.0, min(bitrate_bps, MAX_ESTIMATE_BPS))))
+
     def send_stats(self, sessions: int, forwarded_pps: float, cpu: float) -> None:
         self._send_control(Stats(sessions, forwarded_pps, cpu))
 
@@ -420,6 +436,9 @@ class RelaySession:
         elif isinstance(msg, Nack):
             if msg.track in self.peer_wants:
                 self._events.append(NackReceived(msg.track, msg.seqs))
+        elif isinstance(msg, Estimate):
+            if msg.track in self.peer_wants:
+                self._events.append(EstimateReceived(msg.track, msg.bitrate_bps))
         elif isinstance(msg, Stats):
             self._events.append(PeerStats(msg))
         elif isinstance(msg, Bye):

@@ -15,6 +15,7 @@ from aiortc.rtp import RtcpSrPacket
 from websockets.asyncio.client import connect
 
 from protocol.signalling import VideoSize, encode
+from sfu.bandwidth import BandwidthEstimate
 from sfu.room import TrackRef
 from tests.conftest import RunningServer
 from tests.support.edge import Client
@@ -152,6 +153,30 @@ async def test_a_meeting_spans_two_edges(api: RunningServer, world: World) -> No
                 round(pair[1] + (sr.sender_info.ntp_timestamp - pair[0]) / 2**32 * 90_000)
             )
             assert abs(((sr.sender_info.rtp_timestamp - expected_out + 2**31) % 2**32) - 2**31) <= 2
+
+            # REMB across the hop: the host's camera has no subscriber on A; its REMB follows the downlinks of
+            # Alice and Bob on B. Their REMBs are replaced by fixed rates (as links of that speed would report):
+            # both fast, the publisher is asked for that; Alice slow, for Alice's rate; Alice recovering, for more
+            # again (as fast as the loss-based controller climbs: 5 % a receiver report, draft-ietf-rmcat-gcc).
+            class FixedLink(BandwidthEstimate):
+                rate = 2_000_000.0
+
+                def on_remb(self, bitrate_bps: float) -> None:
+                    BandwidthEstimate.on_remb(self, self.rate)
+
+            ((_, bob_sub),) = [
+                e
+                for k, e in rooms_b.sessions[(m["id"], b)].subscribed.items()
+                if isinstance(k, TrackRef) and k.publisher_id == h and k.kind == "video"
+            ]
+            alice_link, bob_link = FixedLink(), FixedLink()
+            alice_sub.estimate, bob_sub.estimate = alice_link, bob_link
+            ceiling = published.publish_ceiling_bps
+            await eventually(lambda: published.remote_limit_bps == 2_000_000 and published.remb_bps() == 2_000_000, 10)
+            alice_link.rate = 400_000.0
+            await eventually(lambda: published.remb_bps() == 400_000, 10)
+            alice_link.rate = 10e6
+            await eventually(lambda: 500_000 < (published.remb_bps() or 0) <= ceiling, 15)
 
             # The host mutes Alice (on B): her audio stops for the host on A and for Bob on B.
             await host.client(MUTE, p=a)

@@ -15,6 +15,7 @@ from relay.frames import (
     Bye,
     ControlMessage,
     ControlReader,
+    Estimate,
     FrameError,
     Hello,
     KeyFrameRequest,
@@ -41,6 +42,8 @@ MESSAGES: list[ControlMessage] = [
     Unsubscribe(7),
     KeyFrameRequest(7, 1),
     Nack(7, (1, 2, 65535)),
+    Estimate(7, 412_500.0),
+    Announce(3, "m1", "p3", "track-3", "video", "camera", room="breakout-1"),
     Stats(12, 3450.5, 0.42),
     Bye("shutting down"),
 ]
@@ -126,6 +129,10 @@ def _body(**values: Any) -> bytes:
         b'{"type": "stats", "sessions": 1, "forwardedPps": NaN, "cpu": 0.1}',
         b'{"type": "stats", "sessions": 1, "forwardedPps": Infinity, "cpu": 0.1}',
         _body(t="stats", sessions=-3, forwarded_pps=1.0, cpu=0.1),
+        _body(t="estimate", track=1, bitrate_bps=-1.0),
+        _body(t="estimate", track=1, bitrate_bps=1e12),
+        b'{"type": "estimate", "track": 1, "bitrateBps": NaN}',
+        _body(t="estimate", track=1),
     ],
 )
 def test_malformed_control_messages_are_refused_with_a_frame_error(body: bytes) -> None:

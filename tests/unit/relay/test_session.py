@@ -12,6 +12,7 @@ from relay.frames import Announce, encode_control
 from relay.session import (
     PROTOCOL_ERROR,
     UNAUTHENTICATED,
+    EstimateReceived,
     KeyFrameRequested,
     LinkClosed,
     MediaReceived,
@@ -78,6 +79,18 @@ def test_key_frame_requests_and_nacks_travel_back_to_the_publishing_side() -> No
     p.pump(10)
     assert _of(p.server_events, KeyFrameRequested) == [KeyFrameRequested(cam, 1)]
     assert _of(p.server_events, NackReceived) == [NackReceived(cam, (5, 6, 9))]
+
+
+def test_downlink_estimates_travel_back_only_for_tracks_being_pulled() -> None:
+    p = _ready(pair())
+    cam = p.server.announce("m1", "ada", "ada-cam", "video", "camera")
+    p.pump(10)
+    p.client.estimate(cam, 300_000.0)  # not subscribed: nobody behind us to speak for
+    p.client.subscribe(cam)
+    p.client.estimate(cam, 300_000.0)
+    p.client.estimate(cam, 1e15)  # clamped to what the wire allows, not refused
+    p.pump(10)
+    assert _of(p.server_events, EstimateReceived) == [EstimateReceived(cam, 300_000.0), EstimateReceived(cam, 10e9)]
 
 
 def test_a_withdrawn_track_stops_and_its_subscription_goes() -> None:
