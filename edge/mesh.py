@@ -35,8 +35,8 @@ feed) and gives it a relay token (``RelayCredentials``). :class:`EdgeMesh` runs 
   video track can take (``relay.frames.Estimate``: the slowest local downlink and the edges below it); the origin
   folds the least fresh one into its publisher's REMB like a local subscriber's estimate.
 
-Not yet: a NACK for a simulcast
-layer is answered only from the pulling edge's own history.
+- **NACKs**: a subscriber's NACK is answered from its down track's history on the pulling edge; what that lacks
+  goes up the tree with its layer, to the origin, which asks the publisher (for that layer's stream).
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ class RelayUpstream:
 
     def send_nack(self, media_ssrc: int, seqs: Sequence[int]) -> None:
         self.nacks += 1
-        self.node.nack(self.track_id, tuple(seqs))
+        self.node.nack(self.track_id, tuple(seqs), self.layer)
 
     def send_remb(self, bitrate_bps: float, media_ssrcs: Sequence[int]) -> None:
         # The origin asks its publisher for what its own subscribers take; this edge's subscribers are served
@@ -327,13 +327,21 @@ class EdgeMesh:
             return
         published.request_keyframe()  # throttled per track, like a local subscriber's PLI
 
-    def _nack(self, track_id: str, seqs: tuple[int, ...]) -> None:
+    def _nack(self, track_id: str, seqs: tuple[int, ...], layer: int) -> None:
+        """Packets lost behind a peer that no history on the way held: the publisher resends them (a simulcast
+        layer's own stream: sequence numbers are per layer)."""
         track = self.local.get(track_id)
-        # Simulcast layers: a NACK names no layer (sequence numbers are per layer); the pulling edge's own
-        # history answers what it can.
-        if track is not None and track.published.simulcast is None:
-            self.nacks_for_peers += 1
-            track.published.request_retransmission(list(seqs))
+        if track is None:
+            return
+        published = track.published
+        if published.simulcast is not None:
+            rids = published.simulcast.rids
+            target = published.layers.get(rids[layer]) if layer < len(rids) else None
+            if target is None:
+                return
+            published = target
+        self.nacks_for_peers += 1
+        published.request_retransmission(list(seqs))
 
     # -- remote tracks --------------------------------------------------------------------------------------------
 

@@ -168,6 +168,8 @@ class Nack:
     TYPE: ClassVar[str] = "nack"
     track: TrackNumber
     seqs: Annotated[tuple[Annotated[int, Check(ge=0, le=0xFFFF)], ...], Check(max_items=MAX_NACKS_PER_MESSAGE)]
+    layer: Layer = 0
+    """The simulcast layer the numbers are of (each layer is a stream with its own sequence numbers)."""
 
     def __post_init__(self) -> None:
         if not self.seqs:

@@ -61,7 +61,8 @@ class NodeHooks:
     """(track id, layer, RTCP packet) of a remote track: the origin's sender reports (its publisher's clock)."""
     key_frame_wanted: Callable[[str, int], None] = lambda track_id, layer: None
     """A remote edge needs a key frame of one of *this* edge's tracks (ask the local publisher: PLI)."""
-    nack: Callable[[str, tuple[int, ...]], None] = lambda track_id, seqs: None
+    nack: Callable[[str, tuple[int, ...], int], None] = lambda track_id, seqs, layer: None
+    """(track id, sequence numbers, simulcast layer) lost behind a peer: ask the local publisher to resend."""
     estimate: Callable[[str, str, float], None] = lambda track_id, peer, bitrate_bps: None
     """(track id, peer, bit/s): a peer pulling one of our tracks (ours, or one we pass down the tree) says the most
     its subscribers can take."""
@@ -154,7 +155,7 @@ class RelayNode:
             state.link.session.estimate(state.inbound_ids[track_id], bitrate_bps)
             state.link.transmit()
 
-    def nack(self, track_id: str, seqs: tuple[int, ...]) -> None:
+    def nack(self, track_id: str, seqs: tuple[int, ...], layer: int = 0) -> None:
         """A local subscriber of a remote track lost these (publisher-numbered) packets and no history here holds
         them: ask the edge we pull it from (it answers from its own history or asks further up)."""
         pulling = self.router.pulling.get(track_id)
@@ -162,7 +163,7 @@ class RelayNode:
             return
         state = self.links.get(pulling[0])
         if state is not None and state.link is not None and track_id in state.inbound_ids:
-            state.link.session.nack(state.inbound_ids[track_id], seqs)
+            state.link.session.nack(state.inbound_ids[track_id], seqs, layer)
             state.link.transmit()
 
     def drop_peer(self, peer_id: str) -> None:
@@ -265,11 +266,11 @@ class RelayNode:
                 if isinstance(ev, KeyFrameRequested):
                     self.request_key_frame(track_id, ev.layer)
                 else:
-                    self.nack(track_id, ev.seqs)
+                    self.nack(track_id, ev.seqs, ev.layer)
             elif isinstance(ev, KeyFrameRequested):
                 self.hooks.key_frame_wanted(track_id, ev.layer)
             else:
-                self.hooks.nack(track_id, ev.seqs)
+                self.hooks.nack(track_id, ev.seqs, ev.layer)
         elif isinstance(ev, EstimateReceived):
             track_id = next((t for t, n in state.out.items() if n == ev.track), None)
             if track_id is not None:

@@ -122,6 +122,7 @@ class EstimateReceived:
 class NackReceived:
     track: int
     seqs: tuple[int, ...]
+    layer: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,9 +330,9 @@ class RelaySession:
         if track in self.subscriptions:
             self._send_control(KeyFrameRequest(track, layer))
 
-    def nack(self, track: int, seqs: tuple[int, ...]) -> None:
+    def nack(self, track: int, seqs: tuple[int, ...], layer: int = 0) -> None:
         if track in self.subscriptions and seqs:
-            self._send_control(Nack(track, seqs[:256]))
+            self._send_control(Nack(track, seqs[:256], layer))
 
     def estimate(self, track: int, bitrate_bps: float) -> None:
         """Tell the peer the most our subscribers of its ``track`` (one we pull) can take."""
@@ -435,7 +436,7 @@ class RelaySession:
                 self._events.append(KeyFrameRequested(msg.track, msg.layer))
         elif isinstance(msg, Nack):
             if msg.track in self.peer_wants:
-                self._events.append(NackReceived(msg.track, msg.seqs))
+                self._events.append(NackReceived(msg.track, msg.seqs, msg.layer))
         elif isinstance(msg, Estimate):
             if msg.track in self.peer_wants:
                 self._events.append(EstimateReceived(msg.track, msg.bitrate_bps))

@@ -283,6 +283,20 @@ async def test_the_pulling_edge_asks_only_for_the_layers_its_subscribers_need(ap
             await watcher.ws.send(encode(VideoSize(mid=transceiver.mid, width=1920, height=1080)))
             await eventually(lambda: size() == SIZES["f"], 20)
             assert 2 in cam.wanted
+
+            # A loss B's history cannot answer, on the biggest layer, reaches the publisher's edge with its layer,
+            # and A asks the publisher for that layer's stream (its own sequence numbers).
+            assert edge_a.rooms is not None
+            mesh_a = mesh_of(edge_a)
+            (origin,) = edge_a.rooms.sessions[(m["id"], str(host.participant_id))].published.values()
+            assert origin.simulcast is not None
+            layers_a = dict(origin.layers)
+            big = layers_a[origin.simulcast.rids[2]]  # relay layer 2: the offer's third RID
+            asked = (mesh_a.nacks_for_peers, big.nacks_sent, sum(x.nacks_sent for x in layers_a.values()))
+            cam.published.layers["2"].request_retransmission([1234])
+            await eventually(lambda: mesh_a.nacks_for_peers > asked[0], 5)
+            await eventually(lambda: big.nacks_sent > asked[1], 5)
+            assert sum(x.nacks_sent for x in layers_a.values()) == asked[2] + 1  # that layer only
         finally:
             if watcher is not None:
                 await watcher.close()

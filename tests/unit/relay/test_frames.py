@@ -42,6 +42,7 @@ MESSAGES: list[ControlMessage] = [
     Unsubscribe(7),
     KeyFrameRequest(7, 1),
     Nack(7, (1, 2, 65535)),
+    Nack(7, (4,), layer=2),
     Estimate(7, 412_500.0),
     Announce(3, "m1", "p3", "track-3", "video", "camera", room="breakout-1"),
     Stats(12, 3450.5, 0.42),

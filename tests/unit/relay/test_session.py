@@ -76,9 +76,10 @@ def test_key_frame_requests_and_nacks_travel_back_to_the_publishing_side() -> No
     p.client.subscribe(cam, (0, 1))
     p.client.request_key_frame(cam, 1)
     p.client.nack(cam, (5, 6, 9))
+    p.client.nack(cam, (7,), layer=1)  # a simulcast layer's own sequence numbers
     p.pump(10)
     assert _of(p.server_events, KeyFrameRequested) == [KeyFrameRequested(cam, 1)]
-    assert _of(p.server_events, NackReceived) == [NackReceived(cam, (5, 6, 9))]
+    assert _of(p.server_events, NackReceived) == [NackReceived(cam, (5, 6, 9), 0), NackReceived(cam, (7,), 1)]
 
 
 def test_downlink_estimates_travel_back_only_for_tracks_being_pulled() -> None:
