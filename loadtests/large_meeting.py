@@ -607,7 +607,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=bounded_int(1, MAX_SECONDS), default=20, help="steady media time at the end")
     parser.add_argument("--workers", type=bounded_int(1, 8), default=2, help="generator processes")
     parser.add_argument("--step", type=bounded_int(1, 200), default=25, help="people added per ramp step")
-    parser.add_argument("--cpu-limit", type=float, default=90.0, help="stop the ramp at this edge CPU (% of a core)")
+    parser.add_argument("--cpu-limit", type=float, default=90.0, help="stop the ramp at this edge CPU (%% of a core)")
     parser.add_argument("--max-wall", type=bounded_int(30, MAX_WALL_S), default=600, help="hard wall-clock bound, s")
     parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args(argv)
