@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 
-from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
+from aiortc import RTCBundlePolicy, RTCConfiguration, RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
 from aiortc.sdp import candidate_from_sdp
 
 from edge import rtp_hooks
@@ -67,7 +67,11 @@ class Session:
         self.participant_id = participant_id
         self.max_publish_bitrate = max_publish_bitrate
         """What this participant's video is asked for at most (REMB ceiling)."""
-        self.pc = RTCPeerConnection()
+        # Max-bundle (RFC 8843): every m-line on one transport from the start. aiortc's default ("balanced") gives a
+        # new transceiver the transport of one *of the same kind*: two video senders added in one renegotiation to
+        # a participant with no video yet (a receive-only viewer) shared a fresh transport, BUNDLE then moved the
+        # first onto the shared one and discarded it, and the second never started.
+        self.pc = RTCPeerConnection(RTCConfiguration(bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
         self._send = send
         self._turns = asyncio.Condition()
         self._busy = False
@@ -128,8 +132,13 @@ class Session:
                     self._stopped_mids.add(mid)
                     self._stopped.append((mid, transceiver.kind, self.sources.get(mid, "")))
                 # The client sends on it (its offer says sendonly/sendrecv), so the edge receives: tap it now,
-                # before DTLS completes, so no decoder ever starts.
+                # before DTLS completes, so no decoder ever starts. aiortc makes every m-line of a remote offer
+                # "recvonly" here, including one the client only receives on (a receive-only client's recvonly
+                # microphone line, "sendonly" from the edge's side): that one publishes nothing, and taking it as
+                # a publication would leave a track that never starts.
                 if mid is None or mid in self.published or transceiver.direction not in ("recvonly", "sendrecv"):
+                    continue
+                if offered not in (None, "recvonly", "sendrecv"):
                     continue
                 if any(t is transceiver for t, _ in self.subscribed.values()):
                     continue

@@ -19,7 +19,15 @@ from typing import Any
 
 import av
 import numpy as np
-from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver, RTCSessionDescription
+from aiortc import (
+    MediaStreamTrack,
+    RTCBundlePolicy,
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCRtpSender,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+)
 from aiortc.codecs.h264 import H264Encoder
 from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.mediastreams import MediaStreamError
@@ -212,11 +220,17 @@ class EncodedTrack(MediaStreamTrack):
         return packet
 
 
+def max_bundle_peer() -> RTCPeerConnection:
+    """A peer connection with every m-line on one transport, as browsers negotiate with the edge (aiortc's default
+    "balanced" policy strands the second of two same-kind m-lines an offer adds at once: ``edge.session``)."""
+    return RTCPeerConnection(RTCConfiguration(bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+
+
 @dataclass(eq=False)
 class SyntheticParticipant:
     """One aiortc peer connection: publishes looped clips and/or decodes what it receives, counting frames."""
 
-    pc: RTCPeerConnection = field(default_factory=RTCPeerConnection)
+    pc: RTCPeerConnection = field(default_factory=lambda: max_bundle_peer())
     published: list[EncodedTrack] = field(default_factory=list)
     frames_received: dict[str, int] = field(default_factory=lambda: {"audio": 0, "video": 0})
     frames_by_track: dict[str, int] = field(default_factory=dict)
