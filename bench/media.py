@@ -92,7 +92,9 @@ REFERENCE_STREAM_PPS = 150
 """Packets/s of one typical forwarded video stream (about 1.3 Mbit/s of 1,100-byte packets: 720p camera video),
 for expressing edge CPU per stream."""
 DRAIN_S = 0.3
-"""After the last packet is sent, before the closing mark: packets still queued reach the subscribers."""
+"""After the last packet is sent, before the closing mark: packets still queued reach the subscribers (and on
+until the subscribers' count stops growing, at most ``SETTLE_MAX_S``)."""
+SETTLE_MAX_S = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +107,8 @@ class Window:
     """What the subscribers would get with no loss: each publisher's offered packets × its subscribers."""
     forwarded: int
     """Packets the forwarder sent on (its own count)."""
+    read: int
+    """Packets the forwarder read (all publishers; -1: not counted): ``offered - read`` were lost on the way in."""
     received: int
     """Packets the subscribers got."""
     cpu_s: float
@@ -134,7 +138,8 @@ class Window:
 
     def describe(self, label: str) -> str:
         return (
-            f"  {label}: {self.offered} offered ({self.expected} due out), {self.forwarded} forwarded,"
+            f"  {label}: {self.offered} offered ({self.expected} due out), {self.read} read and {self.forwarded}"
+            " forwarded by the forwarder,"
             f" {self.received} received ({self.loss:.2%} lost vs offered) in {self.wall_s:.1f} s; forwarder CPU"
             f" {self.cpu_s:.2f} s ({self.cpu_s / self.wall_s:.0%} of a core) → {self.pps_per_core:,.0f} pkt/s per"
             f" core; generator {self.loadgen_cores:.2f} cores, subscribers {self.receivers_cores:.2f} cores"
@@ -175,18 +180,39 @@ async def _measure(
     received: Callable[[], int],
 ) -> Window:
     received0 = received()
-    cpu0, fwd0 = await proc.call("mark")
+    cpu0, fwd0, read0 = await proc.call("mark")
     own0, start = time.process_time(), time.monotonic()
     offered, gen_cpu, gen_wall = await gen.call("run", rate, spec.throughput_s, timeout=spec.throughput_s + 30)
-    await asyncio.sleep(DRAIN_S)
-    cpu1, fwd1 = await proc.call("mark")
+    await _settle(received)
+    cpu1, fwd1, read1 = await proc.call("mark")
     own1, wall = time.process_time(), time.monotonic() - start
     expected = sum(o * f for o, f in zip(offered, fanouts, strict=True))
     if not expected:
         raise BenchFailed("the generator offered no packet")
     return Window(
-        sum(offered), expected, fwd1 - fwd0, received() - received0, cpu1 - cpu0, wall, gen_cpu, gen_wall, own1 - own0
+        sum(offered),
+        expected,
+        fwd1 - fwd0,
+        read1 - read0,
+        received() - received0,
+        cpu1 - cpu0,
+        wall,
+        gen_cpu,
+        gen_wall,
+        own1 - own0,
     )
+
+
+async def _settle(received: Callable[[], int]) -> None:
+    """Wait until packets stop arriving: what is still queued in a socket buffer is late, not lost."""
+    deadline = time.monotonic() + SETTLE_MAX_S
+    last = received()
+    while time.monotonic() < deadline:
+        await asyncio.sleep(DRAIN_S)
+        now = received()
+        if now == last:
+            return
+        last = now
 
 
 def _fanouts(publishers: int, routes: list[list[int]]) -> list[int]:
@@ -303,14 +329,14 @@ async def _relay_phase(spec: MediaSpec) -> Window:
         received = lambda: sum(s.sink.packets for s in subscribers)  # noqa: E731
         sent = lambda: sum(t.sent for t in publisher.published)  # noqa: E731
         sent0, received0 = sent(), received()
-        cpu0, fwd0 = await proc.call("mark")
+        cpu0, fwd0, _ = await proc.call("mark")
         start = time.monotonic()
         await asyncio.sleep(spec.relay_s)
-        cpu1, fwd1 = await proc.call("mark")
+        cpu1, fwd1, _ = await proc.call("mark")
         wall = time.monotonic() - start
         # MediaRelay re-encodes: its output is not the input packet for packet, so loss is against what it sent.
         forwarded = fwd1 - fwd0
-        window = Window(sent() - sent0, forwarded, forwarded, received() - received0, cpu1 - cpu0, wall, 0, 0, 0)
+        window = Window(sent() - sent0, forwarded, forwarded, -1, received() - received0, cpu1 - cpu0, wall, 0, 0, 0)
         print(window.describe(f"MediaRelay 1→{spec.relay_subscribers} (320x240 VP8 15 fps)"), flush=True)
         if window.received == 0:
             raise BenchFailed("MediaRelay: no packet reached a subscriber")

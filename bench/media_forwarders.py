@@ -11,7 +11,8 @@
   process (and CPU count) of its own.
 
 The parent drives a child over a ``multiprocessing`` pipe with ``(operation, *args)`` tuples; ``mark`` returns
-the child's CPU time (every thread: ``time.process_time``) and its forwarded-packet count, so the parent can
+the child's CPU time (every thread: ``time.process_time``), its forwarded-packet count and how many packets it
+read, so the parent can
 difference two marks around a measurement window.
 """
 
@@ -104,8 +105,12 @@ class SfuHost:
             if s.down_track
         )
 
-    async def mark(self) -> tuple[float, int]:
-        return time.process_time(), self.forwarded()
+    def read(self) -> int:
+        # Forwarder.packets_in: packets the taps decrypted and handed to the forwarders.
+        return sum(p.forwarder.packets_in for p in self.published if p.forwarder is not None)
+
+    async def mark(self) -> tuple[float, int, int]:
+        return time.process_time(), self.forwarded(), self.read()
 
     async def close(self) -> None:
         await asyncio.gather(*(pc.close() for pc in self.pcs), return_exceptions=True)
@@ -143,14 +148,14 @@ class RelayHost:
     async def start(self) -> None:
         return None  # senders start on their own once connected
 
-    async def mark(self) -> tuple[float, int]:
+    async def mark(self) -> tuple[float, int, int]:
         sent = 0
         for pc in self.subscribers:
             for sender in pc.getSenders():
                 for stat in (await sender.getStats()).values():
                     if getattr(stat, "type", "") == "outbound-rtp":
                         sent += int(stat.packetsSent)
-        return time.process_time(), sent
+        return time.process_time(), sent, -1  # what the decoder read is not counted
 
     async def close(self) -> None:
         await asyncio.gather(*(pc.close() for pc in self.pcs), return_exceptions=True)
@@ -161,6 +166,7 @@ class UdpHost:
 
     def __init__(self) -> None:
         self.forwarded = 0
+        self.read = 0
         self.refused = 0
         self.socks: list[socket.socket] = []
         self.listeners: list[socket.socket] = []
@@ -185,10 +191,11 @@ class UdpHost:
 
     def _drain(self, sock: socket.socket, sends: list[Any]) -> None:
         recv = sock.recv
-        forwarded = 0
+        forwarded = read = 0
         try:
             while True:
                 data = recv(2048)
+                read += 1
                 for send in sends:
                     try:
                         send(data)
@@ -200,9 +207,10 @@ class UdpHost:
             pass
         finally:
             self.forwarded += forwarded
+            self.read += read
 
-    async def mark(self) -> tuple[float, int]:
-        return time.process_time(), self.forwarded
+    async def mark(self) -> tuple[float, int, int]:
+        return time.process_time(), self.forwarded, self.read
 
     async def close(self) -> None:
         loop = asyncio.get_running_loop()
@@ -228,6 +236,13 @@ def _serve(conn: Connection, mode: str, cpus: set[int] | None) -> None:
     if cpus:
         os.sched_setaffinity(0, cpus)
     use_host_addresses(["127.0.0.1"])  # media stays on loopback
+    if os.environ.get("PROFILE_SFU") and mode == "sfu":
+        import cProfile
+
+        prof = cProfile.Profile(time.thread_time)
+        prof.runctx("asyncio.run(_serve_async(conn, mode))", globals(), locals())
+        prof.dump_stats(os.environ["PROFILE_SFU"] + str(os.getpid()))
+        return
     asyncio.run(_serve_async(conn, mode))
 
 

@@ -41,6 +41,7 @@ MAX_BURST = 256
 TICK_S = 0.0005
 """The generator's pacing step: it sends what is due, then sleeps this long (bursts of a few packets)."""
 _RTP_COMPONENT = 1
+SOCKET_BUFFER_BYTES = 4 * 1024 * 1024
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -234,9 +235,33 @@ class CountingSubscriber:
                 original(data, addr)
 
             setattr(protocol, "datagram_received", datagram_received)  # noqa: B010 - instance patch, see docstring
+            # The load side must not be where packets are lost: a large buffer (the default ~208 KB holds ~90
+            # datagrams, overflowed whenever this process lost the CPU for a moment) and a reader that drains it.
+            _drain(protocol.transport, datagram_received)
 
     async def close(self) -> None:
         await self.pc.close()
+
+
+def _drain(transport: Any, datagram_received: Any) -> None:
+    sock = transport._sock
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SOCKET_BUFFER_BYTES)
+    recvfrom = sock.recvfrom
+
+    def read_ready() -> None:
+        for _ in range(256):
+            if transport._conn_lost:
+                return
+            try:
+                data, addr = recvfrom(4096)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                transport._protocol.error_received(exc)
+                return
+            datagram_received(data, addr)
+
+    transport._loop._add_reader(transport._sock_fd, read_ready)
 
 
 class LoadGenerator:

@@ -17,6 +17,7 @@ def test_the_raw_udp_fan_out_delivers_what_was_offered_to_every_subscriber() -> 
     assert window.expected == 2 * window.offered
     # Loopback at 1,200 datagrams/s with 4 MB buffers: nothing is lost, and nothing is counted twice.
     assert window.received == window.expected == window.forwarded
+    assert window.read == window.offered
     assert window.loss == 0.0
     assert window.cpu_s > 0 and window.loadgen_cpu_s > 0
 
@@ -27,5 +28,6 @@ def test_the_sfu_phase_counts_against_the_offered_packets_and_measures_latency()
     assert window.expected == 3 * window.offered
     assert 0 < window.received <= window.expected
     assert window.forwarded <= window.expected
+    assert 0 < window.read <= window.offered
     assert window.loss == 1 - window.received / window.expected
     assert latencies and all(0 < ms < 1_000 for ms in latencies)

@@ -12,6 +12,7 @@ def _window(offered: int, expected: int, forwarded: int, received: int) -> Windo
         offered,
         expected,
         forwarded,
+        offered,
         received,
         cpu_s=0.5,
         wall_s=2.0,
@@ -32,7 +33,7 @@ def test_loss_counts_what_the_forwarder_never_sent() -> None:
 
 def test_nothing_offered_means_nothing_lost_and_no_division_by_zero() -> None:
     assert _window(0, 0, 0, 0).loss == 0.0
-    assert Window(0, 0, 0, 0, 0.0, 0.0, 0.0, 0.0, 0.0).pps_per_core == 0.0
+    assert Window(0, 0, 0, 0, 0, 0.0, 0.0, 0.0, 0.0, 0.0).pps_per_core == 0.0
 
 
 def test_each_publisher_is_due_once_per_subscriber_of_it() -> None:
