@@ -92,9 +92,10 @@ REFERENCE_STREAM_PPS = 150
 """Packets/s of one typical forwarded video stream (about 1.3 Mbit/s of 1,100-byte packets: 720p camera video),
 for expressing edge CPU per stream."""
 DRAIN_S = 0.3
-"""After the last packet is sent, before the closing mark: packets still queued reach the subscribers (and on
-until the subscribers' count stops growing, at most ``SETTLE_MAX_S``)."""
-SETTLE_MAX_S = 3.0
+"""After the last packet is sent, before the closing mark: packets still queued reach the subscribers (then on
+until all have arrived or none has for ``QUIET_S``, at most ``SETTLE_MAX_S``)."""
+SETTLE_MAX_S = 5.0
+QUIET_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,10 +184,11 @@ async def _measure(
     cpu0, fwd0, read0 = await proc.call("mark")
     own0, start = time.process_time(), time.monotonic()
     offered, gen_cpu, gen_wall = await gen.call("run", rate, spec.throughput_s, timeout=spec.throughput_s + 30)
-    await _settle(received)
+    expected = sum(o * f for o, f in zip(offered, fanouts, strict=True))
+    await asyncio.sleep(DRAIN_S)
+    await _settle(lambda: received() - received0, expected)
     cpu1, fwd1, read1 = await proc.call("mark")
     own1, wall = time.process_time(), time.monotonic() - start
-    expected = sum(o * f for o, f in zip(offered, fanouts, strict=True))
     if not expected:
         raise BenchFailed("the generator offered no packet")
     return Window(
@@ -203,16 +205,18 @@ async def _measure(
     )
 
 
-async def _settle(received: Callable[[], int]) -> None:
-    """Wait until packets stop arriving: what is still queued in a socket buffer is late, not lost."""
+async def _settle(received: Callable[[], int], expected: int) -> None:
+    """Wait until every packet due has arrived, or none has for ``QUIET_S``: what is still queued in a socket
+    buffer (a forwarder that lost the CPU for a moment on a shared machine) is late, not lost."""
     deadline = time.monotonic() + SETTLE_MAX_S
-    last = received()
-    while time.monotonic() < deadline:
-        await asyncio.sleep(DRAIN_S)
+    last, quiet_since = received(), time.monotonic()
+    while time.monotonic() < deadline and last < expected:
+        await asyncio.sleep(0.05)
         now = received()
-        if now == last:
+        if now != last:
+            last, quiet_since = now, time.monotonic()
+        elif time.monotonic() - quiet_since >= QUIET_S:
             return
-        last = now
 
 
 def _fanouts(publishers: int, routes: list[list[int]]) -> list[int]:

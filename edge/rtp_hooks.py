@@ -247,35 +247,36 @@ class _FastPath:
             self.send_errors += 1
 
 
-def _fast_protect(session: pylibsrtp.Session) -> Callable[[bytes], bytes]:
-    """``session.protect`` without pylibsrtp's per-call checks and allocation (type check, ``ffi.new`` of the length
-    cell, name-mangled dispatch): the same libsrtp call on the session's own buffer, ~0.7 µs less per packet
-    (2.27 → 1.51 µs for 1,100 bytes, AES-CM/HMAC-SHA1). Targets pylibsrtp 1.0 (``_srtp``, ``_cdata``, ``_buffer``);
-    anything else falls back to ``session.protect``."""
+def _fast_protect(session: pylibsrtp.Session, *, unprotect: bool = False) -> Callable[[bytes], bytes]:
+    """``session.protect`` (or ``unprotect``) without pylibsrtp's per-call checks and allocation (type check,
+    ``ffi.new`` of the length cell, name-mangled dispatch): the same libsrtp call on the session's own buffer,
+    ~0.7 µs less per packet (2.27 → 1.51 µs to protect 1,100 bytes, AES-CM/HMAC-SHA1). Targets pylibsrtp 1.0
+    (``_srtp``, ``_cdata``, ``_buffer``); anything else falls back to pylibsrtp's own method."""
+    fallback = session.unprotect if unprotect else session.protect
     try:
         from pylibsrtp._binding import ffi, lib
 
         context, cdata, buffer = session._srtp[0], session._cdata, session._buffer
-        limit = len(buffer) - pylibsrtp.SRTP_MAX_TRAILER_LEN
+        limit = len(buffer) - (0 if unprotect else pylibsrtp.SRTP_MAX_TRAILER_LEN)
         errors: list[str] = list(pylibsrtp.ERRORS)
+        call = lib.srtp_unprotect if unprotect else lib.srtp_protect
+        ok = lib.srtp_err_status_ok
     except (AttributeError, ImportError, TypeError):
-        return session.protect
+        return fallback
     length = ffi.new("int *")
-    srtp_protect = lib.srtp_protect
-    ok = lib.srtp_err_status_ok
 
-    def protect(packet: bytes) -> bytes:
+    def process(packet: bytes) -> bytes:
         size = len(packet)
         if size > limit:
             raise ValueError("packet is too long")
         length[0] = size
         buffer[0:size] = packet
-        status = srtp_protect(context, cdata, length)
+        status = call(context, cdata, length)
         if status != ok:
             raise pylibsrtp.Error(errors[status] if 0 <= status < len(errors) else f"libsrtp error {status}")
         return buffer[0 : length[0]]  # type: ignore[no-any-return]
 
-    return protect
+    return process
 
 
 def _unresolved(packet: bytes) -> bytes:
@@ -915,7 +916,7 @@ def _fast_receive(transport: RTCDtlsTransport, taps: dict[int, PublishedTrack]) 
     if srtp is None or getattr(transport, _RECEIVE_PATCHED_ATTR, False):
         return  # not connected (aiortc's path still works), or already patched for another track
     setattr(transport, _RECEIVE_PATCHED_ATTR, True)
-    unprotect = srtp.unprotect
+    unprotect = _fast_protect(srtp, unprotect=True)
     for protocol in transport.transport._connection._protocols:
         original: Callable[[bytes, Any], None] = protocol.datagram_received
 
