@@ -265,7 +265,9 @@ def _fast_protect(session: pylibsrtp.Session, *, unprotect: bool = False) -> Cal
         return fallback
     length = ffi.new("int *")
 
-    def process(packet: bytes) -> bytes:
+    # ``owner`` keeps the Session alive as long as this function: its libsrtp context is freed (``ffi.gc``) when
+    # the Session is collected, and a call after that would use freed memory (a segfault, found by the tests).
+    def process(packet: bytes, owner: pylibsrtp.Session = session) -> bytes:
         size = len(packet)
         if size > limit:
             raise ValueError("packet is too long")
