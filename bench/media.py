@@ -1,12 +1,19 @@
-"""Media forwarding: packets/s per core of the edge's forwarding path against a plain asyncio UDP fan-out (the
-Python ceiling) and aiortc's MediaRelay (decode and re-encode); latency the edge adds; join to first frame.
+"""Media forwarding: packets/s per core of the edge's forwarding path against a raw-socket UDP fan-out (the
+Python ceiling for moving the same packets) and aiortc's MediaRelay (decode and re-encode); loss against what
+was offered; latency the edge adds; join to first frame.
 
-Every forwarder runs alone in a child process (``bench.media_forwarders``) and reports its own CPU time, so
-"per core" is *packets it sent ÷ CPU seconds it used*: the load (publishers and subscribers, this process)
-shares the machine's cores but is not counted. Topologies: 1 publisher → N subscribers, and an NxN meeting
-(everyone publishes one video and receives every other one, over one connection per subscriber). Latency is
-one way, publisher send → subscriber receive (both in this process, so one clock), through the edge minus the
-same path direct, at a moderate rate.
+Three processes per phase, so each one's CPU is its own: the forwarder under test (``bench.media_forwarders``),
+the load generator (the publishers: real aiortc peers whose packets for a window are built and SRTP-protected
+before it starts, then only paced out with ``sendto``; its CPU is reported as ``media_loadgen_cpu_cores``), and
+this process (the subscribers: real aiortc peers counting RTP datagrams in the socket callback). "Per core" is
+*packets the forwarder sent ÷ CPU seconds it used* (user+sys of every thread of its process); loss is
+``1 - received / (offered x fan-out)``, where *offered* is what the generator handed to the kernel, so packets
+the forwarder never read or never sent count as lost. The raw UDP fan-out gets the same offered rate and its loss
+is reported the same way. Topologies: 1 publisher → N subscribers, and an NxN meeting (everyone publishes one
+video and receives every other one, over one connection per subscriber). ``ROUNDS`` interleaved rounds (SFU 1→N,
+SFU NxN, UDP 1→N, UDP NxN each round): medians, and ``_spread`` = [min, max] over the rounds; the SFU/UDP
+ratio is taken within each round. Latency is one way, publisher send → subscriber receive (CLOCK_MONOTONIC, one
+machine), through the edge minus the same path direct, at a moderate rate.
 
 The SFU child hosts edge-side peer connections wired with the edge's public forwarding functions
 (``edge.rtp_hooks``), so it measures the forwarding path alone. The real ``python -m edge`` process (with the
@@ -18,20 +25,24 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import statistics
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from aiortc import RTCSessionDescription
 
 from bench.loadgen import BenchFailed
 from bench.media_forwarders import ForwarderFailed, ForwarderProcess, bound_udp_socket
-from bench.media_peers import PACKET_SIZE, CountingSubscriber, RawPublisher, pace, percentile, rtp_packet
+from bench.media_peers import PACKET_SIZE, CountingSubscriber, percentile
 from edge.ice import use_host_addresses
 from edge.synthetic import SyntheticParticipant, encode_vp8_clip
 from testkit.media_load import LoadReport, measure_joins, run_load
 from testkit.media_stack import running_stack
+
+ROUNDS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +58,12 @@ class MediaSpec:
     latency_rate_pps: int = 100
     """The moderate rate (per publisher) at which latency is measured: far from saturation."""
     latency_s: float = 3.0
-    throughput_s: float = 5.0
+    warmup_s: float = 0.5
+    """At the window's rate before each window (forwarder caches, socket buffers), not counted."""
+    throughput_s: float = 4.0
+    rounds: int = ROUNDS
+    pin_cpus: bool = False
+    """Pin the forwarder to the last CPU and the load (generator, subscribers) to the others."""
     relay_subscribers: int = 10
     relay_s: float = 6.0
     relay_warmup_s: float = 2.0
@@ -63,8 +79,12 @@ class MediaSpec:
     def label(self) -> str:
         return (
             f"1->{self.fanout_subscribers} at {self.fanout_rate_pps} pps in, {self.meeting_size}x{self.meeting_size}"
-            f" at {self.meeting_rate_pps} pps per publisher, {self.throughput_s:g} s each"
+            f" at {self.meeting_rate_pps} pps per publisher, {self.throughput_s:g} s each after {self.warmup_s:g} s"
+            f" warm-up, {self.rounds} interleaved rounds"
         )
+
+    def window_packets(self, rate: int) -> int:
+        return min(self.max_packets, int(rate * self.throughput_s))
 
 
 SPEC = MediaSpec()
@@ -72,22 +92,33 @@ REFERENCE_STREAM_PPS = 150
 """Packets/s of one typical forwarded video stream (about 1.3 Mbit/s of 1,100-byte packets: 720p camera video),
 for expressing edge CPU per stream."""
 DRAIN_S = 0.3
-"""After the last packet is sent, before the closing mark: packets still queued reach the subscribers."""
+"""After the last packet is sent, before the closing mark: packets still queued reach the subscribers (then on
+until all have arrived or none has for ``QUIET_S``, at most ``SETTLE_MAX_S``)."""
+SETTLE_MAX_S = 5.0
+QUIET_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """One measurement window in a forwarder process."""
+    """One measurement window."""
 
-    sent: int
-    """Packets offered by the publishers."""
+    offered: int
+    """Packets the generator handed to the kernel (all publishers)."""
+    expected: int
+    """What the subscribers would get with no loss: each publisher's offered packets × its subscribers."""
     forwarded: int
     """Packets the forwarder sent on (its own count)."""
+    read: int
+    """Packets the forwarder read (all publishers; -1: not counted): ``offered - read`` were lost on the way in."""
     received: int
     """Packets the subscribers got."""
     cpu_s: float
     """The forwarder process's CPU time."""
     wall_s: float
+    loadgen_cpu_s: float
+    loadgen_wall_s: float
+    receivers_cpu_s: float
+    """This process's CPU time (the subscribers) over the window."""
 
     @property
     def pps_per_core(self) -> float:
@@ -95,28 +126,101 @@ class Window:
 
     @property
     def loss(self) -> float:
-        expected = max(self.forwarded, 1)
-        return max(0.0, 1 - self.received / expected)
+        """Against what was offered (not what the forwarder says it sent)."""
+        return max(0.0, 1 - self.received / self.expected) if self.expected else 0.0
+
+    @property
+    def loadgen_cores(self) -> float:
+        return self.loadgen_cpu_s / self.loadgen_wall_s if self.loadgen_wall_s > 0 else 0.0
+
+    @property
+    def receivers_cores(self) -> float:
+        return self.receivers_cpu_s / self.wall_s if self.wall_s > 0 else 0.0
 
     def describe(self, label: str) -> str:
         return (
-            f"  {label}: {self.sent} in, {self.forwarded} forwarded, {self.received} received"
-            f" ({self.loss:.1%} lost) in {self.wall_s:.1f} s; forwarder CPU {self.cpu_s:.2f} s"
-            f" ({self.cpu_s / self.wall_s:.0%} of a core) → {self.pps_per_core:,.0f} pkt/s per core"
+            f"  {label}: {self.offered} offered ({self.expected} due out), {self.read} read and {self.forwarded}"
+            " forwarded by the forwarder,"
+            f" {self.received} received ({self.loss:.2%} lost vs offered) in {self.wall_s:.1f} s; forwarder CPU"
+            f" {self.cpu_s:.2f} s ({self.cpu_s / self.wall_s:.0%} of a core) → {self.pps_per_core:,.0f} pkt/s per"
+            f" core; generator {self.loadgen_cores:.2f} cores, subscribers {self.receivers_cores:.2f} cores"
         )
 
 
+def _cpus(spec: MediaSpec) -> tuple[set[int] | None, set[int] | None]:
+    """(forwarder CPUs, load CPUs) when pinning, else (None, None)."""
+    count = os.cpu_count() or 1
+    if not spec.pin_cpus or count < 2:
+        return None, None
+    return {count - 1}, set(range(count - 1))
+
+
 async def _windowed(
-    proc: ForwarderProcess, send: Callable[[], Awaitable[None]], sent: Callable[[], int], received: Callable[[], int]
+    spec: MediaSpec,
+    proc: ForwarderProcess,
+    gen: ForwarderProcess,
+    rate: int,
+    fanouts: list[int],
+    received: Callable[[], int],
+    prepare: Callable[[int], Awaitable[None]],
 ) -> Window:
-    sent0, received0 = sent(), received()
-    cpu0, fwd0 = await proc.call("mark")
-    start = time.monotonic()
-    await send()
+    """Warm up at the window's rate through the same prepared path (not counted), then measure one window."""
+    await prepare(min(spec.max_packets, int(rate * spec.warmup_s)))
+    await gen.call("run", rate, spec.warmup_s, timeout=spec.warmup_s + 30)
     await asyncio.sleep(DRAIN_S)
-    cpu1, fwd1 = await proc.call("mark")
-    wall = time.monotonic() - start
-    return Window(sent() - sent0, fwd1 - fwd0, received() - received0, cpu1 - cpu0, wall)
+    await prepare(spec.window_packets(rate))
+    return await _measure(spec, proc, gen, rate, fanouts, received)
+
+
+async def _measure(
+    spec: MediaSpec,
+    proc: ForwarderProcess,
+    gen: ForwarderProcess,
+    rate: int,
+    fanouts: list[int],
+    received: Callable[[], int],
+) -> Window:
+    received0 = received()
+    cpu0, fwd0, read0 = await proc.call("mark")
+    own0, start = time.process_time(), time.monotonic()
+    offered, gen_cpu, gen_wall = await gen.call("run", rate, spec.throughput_s, timeout=spec.throughput_s + 30)
+    expected = sum(o * f for o, f in zip(offered, fanouts, strict=True))
+    await asyncio.sleep(DRAIN_S)
+    await _settle(lambda: received() - received0, expected)
+    cpu1, fwd1, read1 = await proc.call("mark")
+    own1, wall = time.process_time(), time.monotonic() - start
+    if not expected:
+        raise BenchFailed("the generator offered no packet")
+    return Window(
+        sum(offered),
+        expected,
+        fwd1 - fwd0,
+        read1 - read0,
+        received() - received0,
+        cpu1 - cpu0,
+        wall,
+        gen_cpu,
+        gen_wall,
+        own1 - own0,
+    )
+
+
+async def _settle(received: Callable[[], int], expected: int) -> None:
+    """Wait until every packet due has arrived, or none has for ``QUIET_S``: what is still queued in a socket
+    buffer (a forwarder that lost the CPU for a moment on a shared machine) is late, not lost."""
+    deadline = time.monotonic() + SETTLE_MAX_S
+    last, quiet_since = received(), time.monotonic()
+    while time.monotonic() < deadline and last < expected:
+        await asyncio.sleep(0.05)
+        now = received()
+        if now != last:
+            last, quiet_since = now, time.monotonic()
+        elif time.monotonic() - quiet_since >= QUIET_S:
+            return
+
+
+def _fanouts(publishers: int, routes: list[list[int]]) -> list[int]:
+    return [sum(1 for sources in routes if p in sources) for p in range(publishers)]
 
 
 # -- SFU and MediaRelay: aiortc peers -----------------------------------------------------------------------
@@ -125,29 +229,27 @@ async def _windowed(
 @dataclass(eq=False)
 class PeerTopology:
     proc: ForwarderProcess
-    publishers: list[RawPublisher]
+    gen: ForwarderProcess
     subscribers: list[CountingSubscriber]
-
-    def sent(self) -> int:
-        return sum(p.sent for p in self.publishers)
 
     def received(self) -> int:
         return sum(s.sink.packets for s in self.subscribers)
 
     async def close(self) -> None:
-        await asyncio.gather(*(p.close() for p in self.publishers), return_exceptions=True)
         await asyncio.gather(*(s.close() for s in self.subscribers), return_exceptions=True)
 
 
-async def _connect_sfu(proc: ForwarderProcess, publishers: int, routes: list[list[int]]) -> PeerTopology:
+async def _connect_sfu(
+    proc: ForwarderProcess, gen: ForwarderProcess, publishers: int, routes: list[list[int]]
+) -> PeerTopology:
     """``routes[k]``: which publishers subscriber ``k`` receives (one connection per subscriber)."""
-    topo = PeerTopology(proc, [RawPublisher() for _ in range(publishers)], [CountingSubscriber() for _ in routes])
-    for publisher in topo.publishers:
-        await publisher.accept(await proc.call("publish", await publisher.offer()))
+    topo = PeerTopology(proc, gen, [CountingSubscriber() for _ in routes])
+    for index in range(publishers):
+        await gen.call("accept", index, await proc.call("publish", await gen.call("offer")))
     for index, (subscriber, sources) in enumerate(zip(topo.subscribers, routes, strict=True)):
         offer = await proc.call("subscribe", sources)
         await proc.call("accept", index, await subscriber.answer(offer))
-    await asyncio.gather(*(p.ready() for p in topo.publishers))
+    await gen.call("ready")
     await proc.call("start")
     return topo
 
@@ -155,31 +257,31 @@ async def _connect_sfu(proc: ForwarderProcess, publishers: int, routes: list[lis
 async def _sfu_phase(
     spec: MediaSpec, publishers: int, routes: list[list[int]], rate: int, label: str, *, latency: bool
 ) -> tuple[Window, list[float]]:
-    proc = ForwarderProcess("sfu")
+    forwarder_cpus, load_cpus = _cpus(spec)
+    proc = ForwarderProcess("sfu", forwarder_cpus)
+    gen = ForwarderProcess("loadgen", load_cpus)
     topo: PeerTopology | None = None
     try:
-        topo = await _connect_sfu(proc, publishers, routes)
+        topo = await _connect_sfu(proc, gen, publishers, routes)
         await _first_packets(topo)
         latencies: list[float] = []
         if latency:
             for s in topo.subscribers:
                 s.sink.timing = True
-            await pace(topo.publishers, spec.latency_rate_pps, spec.latency_s, spec.max_packets)
+            await gen.call("pace", spec.latency_rate_pps, spec.latency_s, spec.max_packets, timeout=spec.latency_s + 30)
             await asyncio.sleep(DRAIN_S)
             for s in topo.subscribers:
                 s.sink.timing = False
                 latencies.extend(s.sink.latencies_ms)
         window = await _windowed(
-            proc,
-            lambda: pace(topo.publishers, rate, spec.throughput_s, spec.max_packets),
-            topo.sent,
-            topo.received,
+            spec, proc, gen, rate, _fanouts(publishers, routes), topo.received, lambda n: gen.call("prepare", n)
         )
         print(window.describe(label), flush=True)
         return window, latencies
     finally:
         if topo is not None:
             await topo.close()
+        gen.stop()
         proc.stop()
 
 
@@ -190,29 +292,30 @@ async def _first_packets(topo: PeerTopology, timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             got = sum(1 for s in topo.subscribers if s.sink.packets)
             raise BenchFailed(f"only {got} of {len(topo.subscribers)} subscribers got packets in {timeout:g} s")
-        for publisher in topo.publishers:
-            await publisher.send_burst(1)
+        await topo.gen.call("burst", 1)
         await asyncio.sleep(0.01)
 
 
 async def _direct_latency(spec: MediaSpec) -> list[float]:
     """The same publisher → subscriber measurement with no forwarder: the baseline to subtract."""
-    publisher, subscriber = RawPublisher(), CountingSubscriber()
+    gen = ForwarderProcess("loadgen")
+    subscriber = CountingSubscriber()
     try:
-        await publisher.accept(await subscriber.answer(await publisher.offer()))
-        await publisher.ready()
+        await gen.call("accept", 0, await subscriber.answer(await gen.call("offer")))
+        await gen.call("ready")
         deadline = time.monotonic() + 10
         while not subscriber.sink.packets and time.monotonic() < deadline:
-            await publisher.send_burst(1)
+            await gen.call("burst", 1)
             await asyncio.sleep(0.01)
         subscriber.sink.timing = True
-        await pace([publisher], spec.latency_rate_pps, spec.latency_s, spec.max_packets)
+        await gen.call("pace", spec.latency_rate_pps, spec.latency_s, spec.max_packets, timeout=spec.latency_s + 30)
         await asyncio.sleep(DRAIN_S)
         if not subscriber.sink.latencies_ms:
             raise BenchFailed("direct path: no packet arrived")
         return subscriber.sink.latencies_ms
     finally:
-        await asyncio.gather(publisher.close(), subscriber.close(), return_exceptions=True)
+        await subscriber.close()
+        gen.stop()
 
 
 async def _relay_phase(spec: MediaSpec) -> Window:
@@ -227,12 +330,17 @@ async def _relay_phase(spec: MediaSpec) -> Window:
         for index, subscriber in enumerate(subscribers):
             await proc.call("accept", index, await subscriber.answer(await proc.call("subscribe", [0])))
         await asyncio.sleep(spec.relay_warmup_s)  # decoder and encoders start, the first key frame goes round
-
-        async def wait() -> None:
-            await asyncio.sleep(spec.relay_s)
-
         received = lambda: sum(s.sink.packets for s in subscribers)  # noqa: E731
-        window = await _windowed(proc, wait, lambda: sum(t.sent for t in publisher.published), received)
+        sent = lambda: sum(t.sent for t in publisher.published)  # noqa: E731
+        sent0, received0 = sent(), received()
+        cpu0, fwd0, _ = await proc.call("mark")
+        start = time.monotonic()
+        await asyncio.sleep(spec.relay_s)
+        cpu1, fwd1, _ = await proc.call("mark")
+        wall = time.monotonic() - start
+        # MediaRelay re-encodes: its output is not the input packet for packet, so loss is against what it sent.
+        forwarded = fwd1 - fwd0
+        window = Window(sent() - sent0, forwarded, forwarded, -1, received() - received0, cpu1 - cpu0, wall, 0, 0, 0)
         print(window.describe(f"MediaRelay 1→{spec.relay_subscribers} (320x240 VP8 15 fps)"), flush=True)
         if window.received == 0:
             raise BenchFailed("MediaRelay: no packet reached a subscriber")
@@ -242,56 +350,63 @@ async def _relay_phase(spec: MediaSpec) -> Window:
         proc.stop()
 
 
-# -- the plain UDP ceiling --------------------------------------------------------------------------------
+# -- the raw-socket UDP ceiling -----------------------------------------------------------------------------
 
 
-class _Count(asyncio.DatagramProtocol):
-    def __init__(self) -> None:
+class _Receivers:
+    """Plain UDP subscribers: one socket each, drained with ``recv`` when readable, counted."""
+
+    def __init__(self, count: int) -> None:
+        self.socks = [bound_udp_socket() for _ in range(count)]
         self.packets = 0
+        loop = asyncio.get_running_loop()
+        for sock in self.socks:
+            loop.add_reader(sock.fileno(), self._drain, sock)
 
-    def datagram_received(self, data: bytes, addr: object) -> None:
-        self.packets += 1
+    @property
+    def ports(self) -> list[int]:
+        return [int(s.getsockname()[1]) for s in self.socks]
+
+    def _drain(self, sock: socket.socket) -> None:
+        recv, got = sock.recv, 0
+        try:
+            while True:
+                recv(2048)
+                got += 1
+        except (BlockingIOError, InterruptedError):
+            pass
+        self.packets += got
+
+    def close(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sock in self.socks:
+            loop.remove_reader(sock.fileno())
+            sock.close()
 
 
 async def _udp_phase(spec: MediaSpec, publishers: int, routes: list[list[int]], rate: int, label: str) -> Window:
-    loop = asyncio.get_running_loop()
-    proc = ForwarderProcess("udp")
-    transports: list[asyncio.BaseTransport] = []
-    outs: list[asyncio.DatagramTransport] = []
+    forwarder_cpus, load_cpus = _cpus(spec)
+    proc = ForwarderProcess("udp", forwarder_cpus)
+    gen = ForwarderProcess("loadgen", load_cpus)
+    receivers = _Receivers(len(routes))
     try:
-        counters: list[_Count] = []
-        ports: list[int] = []
-        for _ in routes:
-            sock = bound_udp_socket()
-            transport, counter = await loop.create_datagram_endpoint(_Count, sock=sock)
-            transports.append(transport)
-            counters.append(counter)
-            ports.append(int(sock.getsockname()[1]))
+        ports = receivers.ports
         destinations = [[ports[k] for k, sources in enumerate(routes) if p in sources] for p in range(publishers)]
         listen = await proc.call("listen", destinations)
-        for port in listen:
-            out, _ = await loop.create_datagram_endpoint(asyncio.DatagramProtocol, remote_addr=("127.0.0.1", port))
-            transports.append(out)
-            outs.append(out)
-        sent = [0]
-        packet = rtp_packet(96, 0, 0, 0x1234)
-
-        async def send() -> None:
-            start = time.monotonic()
-            while (elapsed := time.monotonic() - start) < spec.throughput_s:
-                due = min(spec.max_packets, int(rate * elapsed))
-                while sent[0] // publishers < due:
-                    for out in outs:
-                        out.sendto(packet)
-                    sent[0] += publishers
-                await asyncio.sleep(0.001)
-
-        window = await _windowed(proc, send, lambda: sent[0], lambda: sum(c.packets for c in counters))
+        window = await _windowed(
+            spec,
+            proc,
+            gen,
+            rate,
+            _fanouts(publishers, routes),
+            lambda: receivers.packets,
+            lambda n: gen.call("prepare_udp", listen, n),
+        )
         print(window.describe(label), flush=True)
         return window
     finally:
-        for opened in transports:
-            opened.close()
+        receivers.close()
+        gen.stop()
         proc.stop()
 
 
@@ -323,15 +438,81 @@ def _routes_meeting(n: int) -> list[list[int]]:
     return [[p for p in range(n) if p != k] for k in range(n)]
 
 
-async def _forwarding(spec: MediaSpec) -> dict[str, float | int | str]:
-    use_host_addresses(["127.0.0.1"])
+def _spread(values: list[float], digits: int) -> list[float]:
+    return [round(min(values), digits), round(max(values), digits)]
+
+
+def _median(values: list[float], digits: int) -> float:
+    return round(statistics.median(values), digits)
+
+
+@dataclass(frozen=True, slots=True)
+class Round:
+    sfu_fan: Window
+    sfu_meet: Window
+    udp_fan: Window
+    udp_meet: Window
+
+    @property
+    def sfu_pps(self) -> float:
+        return min(self.sfu_fan.pps_per_core, self.sfu_meet.pps_per_core)
+
+    @property
+    def udp_pps(self) -> float:
+        return min(self.udp_fan.pps_per_core, self.udp_meet.pps_per_core)
+
+    @property
+    def windows(self) -> tuple[Window, ...]:
+        return (self.sfu_fan, self.sfu_meet, self.udp_fan, self.udp_meet)
+
+
+async def _round(spec: MediaSpec, index: int, *, latency: bool) -> tuple[Round, list[float]]:
     n, m = spec.fanout_subscribers, spec.meeting_size
     fan, meet = _routes_fanout(n), _routes_meeting(m)
-    sfu_fan, through = await _sfu_phase(spec, 1, fan, spec.fanout_rate_pps, f"SFU 1→{n}", latency=True)
-    sfu_meet, _ = await _sfu_phase(spec, m, meet, spec.meeting_rate_pps, f"SFU {m}×{m}", latency=False)
+    tag = f"round {index + 1}"
+    sfu_fan, through = await _sfu_phase(spec, 1, fan, spec.fanout_rate_pps, f"{tag} SFU 1→{n}", latency=latency)
+    sfu_meet, _ = await _sfu_phase(spec, m, meet, spec.meeting_rate_pps, f"{tag} SFU {m}×{m}", latency=False)
+    udp_fan = await _udp_phase(spec, 1, fan, spec.fanout_rate_pps, f"{tag} raw UDP 1→{n}")
+    udp_meet = await _udp_phase(spec, m, meet, spec.meeting_rate_pps, f"{tag} raw UDP {m}×{m}")
+    return Round(sfu_fan, sfu_meet, udp_fan, udp_meet), through
+
+
+def _summary(rounds: list[Round]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+
+    def put(key: str, values: list[float], digits: int) -> None:
+        out[key] = _median(values, digits) if digits else round(statistics.median(values))
+        out[f"{key}_spread"] = _spread(values, digits)
+
+    put("sfu_forwarded_pps_per_core", [r.sfu_pps for r in rounds], 0)
+    put("sfu_forwarded_pps_per_core_1toN", [r.sfu_fan.pps_per_core for r in rounds], 0)
+    put("sfu_forwarded_pps_per_core_NxN", [r.sfu_meet.pps_per_core for r in rounds], 0)
+    put("sfu_loss_vs_offered", [max(r.sfu_fan.loss, r.sfu_meet.loss) for r in rounds], 4)
+    put("sfu_loss_vs_offered_1toN", [r.sfu_fan.loss for r in rounds], 4)
+    put("sfu_loss_vs_offered_NxN", [r.sfu_meet.loss for r in rounds], 4)
+    put("udp_raw_ceiling_pps_per_core", [r.udp_pps for r in rounds], 0)
+    put("udp_raw_ceiling_pps_per_core_1toN", [r.udp_fan.pps_per_core for r in rounds], 0)
+    put("udp_raw_ceiling_pps_per_core_NxN", [r.udp_meet.pps_per_core for r in rounds], 0)
+    put("udp_raw_loss_vs_offered", [max(r.udp_fan.loss, r.udp_meet.loss) for r in rounds], 4)
+    # Within each round (the machine is shared: ratios from one round are what compares).
+    put("sfu_ratio_to_udp_raw", [r.sfu_pps / r.udp_pps if r.udp_pps else 0.0 for r in rounds], 3)
+    put("media_loadgen_cpu_cores", [max(w.loadgen_cores for w in r.windows) for r in rounds], 3)
+    put("media_receivers_cpu_cores", [max(w.receivers_cores for w in r.windows) for r in rounds], 3)
+    return out
+
+
+async def _forwarding(spec: MediaSpec) -> dict[str, Any]:
+    use_host_addresses(["127.0.0.1"])
+    if spec.pin_cpus and (cpus := _cpus(spec)[1]):
+        os.sched_setaffinity(0, cpus)  # the subscribers (this process) with the generator
+    n = spec.fanout_subscribers
+    rounds: list[Round] = []
+    through: list[float] = []
+    for index in range(spec.rounds):
+        one, samples = await _round(spec, index, latency=index == 0)
+        rounds.append(one)
+        through.extend(samples)
     direct = await _direct_latency(spec)
-    udp_fan = await _udp_phase(spec, 1, fan, spec.fanout_rate_pps * 4, f"UDP 1→{n}")
-    udp_meet = await _udp_phase(spec, m, meet, spec.meeting_rate_pps * 4, f"UDP {m}×{m}")
     relay = await _relay_phase(spec)
     if not through:
         raise BenchFailed("no latency sample came through the SFU")
@@ -343,38 +524,39 @@ async def _forwarding(spec: MediaSpec) -> dict[str, float | int | str]:
         f" direct p50 {p50_direct:.3f} ms, p99 {p99_direct:.3f} ms",
         flush=True,
     )
-    sfu_per_core = min(sfu_fan.pps_per_core, sfu_meet.pps_per_core)
-    return {
-        "sfu_forwarded_pps_per_core": round(sfu_per_core),
-        "sfu_forwarded_pps_per_core_1toN": round(sfu_fan.pps_per_core),
-        "sfu_forwarded_pps_per_core_NxN": round(sfu_meet.pps_per_core),
-        "sfu_forwarded_loss_1toN": round(sfu_fan.loss, 4),
-        "sfu_forwarded_loss_NxN": round(sfu_meet.loss, 4),
-        "udp_ceiling_pps_per_core": round(min(udp_fan.pps_per_core, udp_meet.pps_per_core)),
-        "udp_ceiling_pps_per_core_1toN": round(udp_fan.pps_per_core),
-        "udp_ceiling_pps_per_core_NxN": round(udp_meet.pps_per_core),
-        "mediarelay_pps_per_core": round(relay.pps_per_core),
-        "sfu_added_latency_p50_ms": round(max(0.0, p50_edge - p50_direct), 3),
-        "sfu_added_latency_p99_ms": round(max(0.0, p99_edge - p99_direct), 3),
-        "sfu_latency_through_p50_ms": round(p50_edge, 3),
-        "sfu_latency_through_p99_ms": round(p99_edge, 3),
-        "sfu_latency_direct_p50_ms": round(p50_direct, 3),
-        "sfu_latency_direct_p99_ms": round(p99_direct, 3),
-        # A stream is one publisher's video forwarded to one subscriber, at a typical camera packet rate.
-        "sfu_cpu_percent_per_stream": round(100 * REFERENCE_STREAM_PPS / sfu_per_core, 3) if sfu_per_core else 0.0,
-        "sfu_cpu_percent_per_stream_pps": REFERENCE_STREAM_PPS,
-        "media_bench_params": (
-            f"{spec.label}; packets {PACKET_SIZE} B; latency at {spec.latency_rate_pps} pps per publisher for"
-            f" {spec.latency_s:g} s (1->{n}, added = through-SFU minus direct, per percentile); UDP ceiling offered"
-            f" 4x the SFU rates; MediaRelay 1->{spec.relay_subscribers}, 320x240 VP8 15 fps, {spec.relay_s:g} s;"
-            f" {os.cpu_count()} CPUs shared by load and forwarder; per core = packets the forwarder sent / its CPU s"
-            " (user+sys of its process; loopback softirq time is charged to no process and left out for all three:"
-            " counted in, it lowered UDP ~30% and SFU ~10% in one check)"
-        ),
-    }
+    out = _summary(rounds)
+    sfu_per_core = float(statistics.median([r.sfu_pps for r in rounds]))
+    out.update(
+        {
+            "mediarelay_pps_per_core": round(relay.pps_per_core),
+            "sfu_added_latency_p50_ms": round(max(0.0, p50_edge - p50_direct), 3),
+            "sfu_added_latency_p99_ms": round(max(0.0, p99_edge - p99_direct), 3),
+            "sfu_latency_through_p50_ms": round(p50_edge, 3),
+            "sfu_latency_through_p99_ms": round(p99_edge, 3),
+            "sfu_latency_direct_p50_ms": round(p50_direct, 3),
+            "sfu_latency_direct_p99_ms": round(p99_direct, 3),
+            # A stream is one publisher's video forwarded to one subscriber, at a typical camera packet rate.
+            "sfu_cpu_percent_per_stream": round(100 * REFERENCE_STREAM_PPS / sfu_per_core, 3) if sfu_per_core else 0.0,
+            "sfu_cpu_percent_per_stream_pps": REFERENCE_STREAM_PPS,
+            "media_bench_params": (
+                f"{spec.label}; packets {PACKET_SIZE} B; forwarder, generator (publishers, packets built and"
+                " SRTP-protected before each window, paced sendto) and subscribers (count RTP datagrams in the socket"
+                " callback) in three processes"
+                f"{', pinned: forwarder on its own CPU' if spec.pin_cpus else ', not pinned'}; {os.cpu_count()} CPUs"
+                " shared with whatever else runs; per core = packets the forwarder sent / its CPU s (user+sys, all"
+                " its threads); loss = 1 - received / (offered x fan-out); raw UDP fan-out (recv drain, connected"
+                " send per subscriber, no crypto) at the same offered rates; medians over rounds, _spread = [min,"
+                " max], sfu_ratio_to_udp_raw per round; latency at"
+                f" {spec.latency_rate_pps} pps per publisher for {spec.latency_s:g} s (1->{n}, round 1, added ="
+                f" through-SFU minus direct, per percentile); MediaRelay 1->{spec.relay_subscribers}, 320x240 VP8 15"
+                f" fps, {spec.relay_s:g} s"
+            ),
+        }
+    )
+    return out
 
 
-def run(spec: MediaSpec = SPEC) -> dict[str, float | int | str]:
+def run(spec: MediaSpec = SPEC) -> dict[str, Any]:
     try:
         out = asyncio.run(_forwarding(spec))
     except ForwarderFailed as exc:

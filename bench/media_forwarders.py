@@ -4,10 +4,15 @@
   (``tap_receiver``/``tap_sender``/``link``): decrypt, rewrite per subscriber, encrypt, no codec;
 - ``relay``: aiortc's standard ``MediaRelay``: the publisher's track is decoded once and re-encoded for every
   subscriber's sender (what aiortc does without the edge's taps);
-- ``udp``: a plain asyncio UDP fan-out (no crypto, no rewrite, connected sockets): the Python ceiling.
+- ``udp``: a raw-socket UDP fan-out (no crypto, no rewrite): each listening socket is drained with ``recv`` when
+  readable and every datagram goes out with ``send`` on one connected socket per subscriber: the Python ceiling
+  for moving the same packets (the SFU writes to its sockets directly too, so asyncio's transport is not in it);
+- ``loadgen``: not a forwarder: the publishers (``bench.media_peers.LoadGenerator``), so the load generator has a
+  process (and CPU count) of its own.
 
 The parent drives a child over a ``multiprocessing`` pipe with ``(operation, *args)`` tuples; ``mark`` returns
-the child's CPU time (every thread: ``time.process_time``) and its forwarded-packet count, so the parent can
+the child's CPU time (every thread: ``time.process_time``), its forwarded-packet count and how many packets it
+read, so the parent can
 difference two marks around a measurement window.
 """
 
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import socket
 import time
 from multiprocessing.connection import Connection
@@ -23,6 +29,7 @@ from typing import Any
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaRelay
 
+from bench.media_peers import LoadGenerator
 from edge.codecs import prefer_codec
 from edge.ice import use_host_addresses
 from edge.rtp_hooks import PublishedTrack, SubscribedTrack, link, tap_receiver, tap_sender
@@ -98,8 +105,12 @@ class SfuHost:
             if s.down_track
         )
 
-    async def mark(self) -> tuple[float, int]:
-        return time.process_time(), self.forwarded()
+    def read(self) -> int:
+        # Forwarder.packets_in: packets the taps decrypted and handed to the forwarders.
+        return sum(p.forwarder.packets_in for p in self.published if p.forwarder is not None)
+
+    async def mark(self) -> tuple[float, int, int]:
+        return time.process_time(), self.forwarded(), self.read()
 
     async def close(self) -> None:
         await asyncio.gather(*(pc.close() for pc in self.pcs), return_exceptions=True)
@@ -137,62 +148,77 @@ class RelayHost:
     async def start(self) -> None:
         return None  # senders start on their own once connected
 
-    async def mark(self) -> tuple[float, int]:
+    async def mark(self) -> tuple[float, int, int]:
         sent = 0
         for pc in self.subscribers:
             for sender in pc.getSenders():
                 for stat in (await sender.getStats()).values():
                     if getattr(stat, "type", "") == "outbound-rtp":
                         sent += int(stat.packetsSent)
-        return time.process_time(), sent
+        return time.process_time(), sent, -1  # what the decoder read is not counted
 
     async def close(self) -> None:
         await asyncio.gather(*(pc.close() for pc in self.pcs), return_exceptions=True)
-
-
-class _FanOut(asyncio.DatagramProtocol):
-    def __init__(self, outs: list[asyncio.DatagramTransport]) -> None:
-        self.outs = outs
-        self.forwarded = 0
-
-    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
-        for out in self.outs:
-            out.sendto(data)
-        self.forwarded += len(self.outs)
 
 
 class UdpHost:
     """One listening socket per publisher; each datagram is sent on to that publisher's subscribers."""
 
     def __init__(self) -> None:
-        self.fanouts: list[_FanOut] = []
-        self.transports: list[asyncio.BaseTransport] = []
+        self.forwarded = 0
+        self.read = 0
+        self.refused = 0
+        self.socks: list[socket.socket] = []
+        self.listeners: list[socket.socket] = []
 
     async def listen(self, destinations: list[list[int]]) -> list[int]:
         """``destinations[i]``: the loopback ports publisher ``i``'s packets go to; returns where each listens."""
         loop = asyncio.get_running_loop()
         ports = []
         for ports_out in destinations:
-            outs: list[asyncio.DatagramTransport] = []
+            outs: list[socket.socket] = []
             for port in ports_out:
-                transport, _ = await loop.create_datagram_endpoint(
-                    asyncio.DatagramProtocol, remote_addr=("127.0.0.1", port)
-                )
-                outs.append(transport)
-                self.transports.append(transport)
+                out = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                out.setblocking(False)
+                out.connect(("127.0.0.1", port))
+                outs.append(out)
+                self.socks.append(out)
             sock = bound_udp_socket()
-            listener, fanout = await loop.create_datagram_endpoint(lambda o=outs: _FanOut(o), sock=sock)  # type: ignore[misc]
-            self.transports.append(listener)
-            self.fanouts.append(fanout)
+            self.listeners.append(sock)
+            loop.add_reader(sock.fileno(), self._drain, sock, [o.send for o in outs])
             ports.append(int(sock.getsockname()[1]))
         return ports
 
-    async def mark(self) -> tuple[float, int]:
-        return time.process_time(), sum(f.forwarded for f in self.fanouts)
+    def _drain(self, sock: socket.socket, sends: list[Any]) -> None:
+        recv = sock.recv
+        forwarded = read = 0
+        try:
+            while True:
+                data = recv(2048)
+                read += 1
+                for send in sends:
+                    try:
+                        send(data)
+                    except (BlockingIOError, InterruptedError):
+                        self.refused += 1
+                    else:
+                        forwarded += 1
+        except (BlockingIOError, InterruptedError):
+            pass
+        finally:
+            self.forwarded += forwarded
+            self.read += read
+
+    async def mark(self) -> tuple[float, int, int]:
+        return time.process_time(), self.forwarded, self.read
 
     async def close(self) -> None:
-        for transport in self.transports:
-            transport.close()
+        loop = asyncio.get_running_loop()
+        for sock in self.listeners:
+            loop.remove_reader(sock.fileno())
+            sock.close()
+        for sock in self.socks:
+            sock.close()
 
 
 def bound_udp_socket() -> socket.socket:
@@ -203,11 +229,20 @@ def bound_udp_socket() -> socket.socket:
     return sock
 
 
-HOSTS = {"sfu": SfuHost, "relay": RelayHost, "udp": UdpHost}
+HOSTS = {"sfu": SfuHost, "relay": RelayHost, "udp": UdpHost, "loadgen": LoadGenerator}
 
 
-def _serve(conn: Connection, mode: str) -> None:
+def _serve(conn: Connection, mode: str, cpus: set[int] | None) -> None:
+    if cpus:
+        os.sched_setaffinity(0, cpus)
     use_host_addresses(["127.0.0.1"])  # media stays on loopback
+    if os.environ.get("PROFILE_SFU") and mode == "sfu":
+        import cProfile
+
+        prof = cProfile.Profile(time.thread_time)
+        prof.runctx("asyncio.run(_serve_async(conn, mode))", globals(), locals())
+        prof.dump_stats(os.environ["PROFILE_SFU"] + str(os.getpid()))
+        return
     asyncio.run(_serve_async(conn, mode))
 
 
@@ -232,10 +267,10 @@ async def _serve_async(conn: Connection, mode: str) -> None:
 class ForwarderProcess:
     """A child process hosting one of :data:`HOSTS`; ``await call(op, *args)`` runs ``op`` in it."""
 
-    def __init__(self, mode: str) -> None:
+    def __init__(self, mode: str, cpus: set[int] | None = None) -> None:
         ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no event loop state inherited
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_serve, args=(child, mode), name=f"bench-media-{mode}", daemon=True)
+        self.process = ctx.Process(target=_serve, args=(child, mode, cpus), name=f"bench-media-{mode}", daemon=True)
         self.process.start()
         child.close()
         self.mode = mode

@@ -55,6 +55,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import socket
 import struct
 import time
 from collections import deque
@@ -127,6 +128,13 @@ PUBLISH_FLOOR_BPS = 150_000.0
 """The least a video publisher is asked for: a slow subscriber lowers it this far and no further (below that a
 camera is a slideshow for everyone; a simulcast publisher is never slowed down for its subscribers at all)."""
 _RTP_COMPONENT = 1  # ICE component carrying RTP and RTCP (rtcp-mux, RFC 5761)
+RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
+"""Asked for on a publisher's ICE sockets (Linux caps it at net.core.rmem_max). The default (~208 KB, about 90
+full-size datagrams) overflows when the edge loses the CPU for a few milliseconds under load: measured 0.96 % and
+10.6 % of the offered packets lost at 6,000 and 15,000 packets/s in (bench/media.py) with the default."""
+DRAIN_MAX = 64
+"""Datagrams read per readiness callback of a publisher's socket (asyncio reads one): fewer event-loop turns per
+packet under load, bounded so one busy socket cannot starve the rest of the loop."""
 # Codecs whose key frames the forwarder can spot; other codecs are forwarded from the first packet.
 _KEYFRAME_START: dict[str, Callable[[bytes, int], bool]] = {
     "video/vp8": vp8_keyframe_start,
@@ -195,7 +203,7 @@ class _FastPath:
         if pair is None or pair.protocol.transport is None:
             return False
         self._nominated = nominated
-        self._protect = srtp.protect
+        self._protect = _fast_protect(srtp)
         self._protect_rtcp = srtp.protect_rtcp
         transport = pair.protocol.transport
         self._transport_sendto = transport.sendto
@@ -237,6 +245,40 @@ class _FastPath:
             self._transport_sendto(data, self._addr)
         except OSError:
             self.send_errors += 1
+
+
+def _fast_protect(session: pylibsrtp.Session, *, unprotect: bool = False) -> Callable[[bytes], bytes]:
+    """``session.protect`` (or ``unprotect``) without pylibsrtp's per-call checks and allocation (type check,
+    ``ffi.new`` of the length cell, name-mangled dispatch): the same libsrtp call on the session's own buffer,
+    ~0.7 µs less per packet (2.27 → 1.51 µs to protect 1,100 bytes, AES-CM/HMAC-SHA1). Targets pylibsrtp 1.0
+    (``_srtp``, ``_cdata``, ``_buffer``); anything else falls back to pylibsrtp's own method."""
+    fallback = session.unprotect if unprotect else session.protect
+    try:
+        from pylibsrtp._binding import ffi, lib
+
+        context, cdata, buffer = session._srtp[0], session._cdata, session._buffer
+        limit = len(buffer) - (0 if unprotect else pylibsrtp.SRTP_MAX_TRAILER_LEN)
+        errors: list[str] = list(pylibsrtp.ERRORS)
+        call = lib.srtp_unprotect if unprotect else lib.srtp_protect
+        ok = lib.srtp_err_status_ok
+    except (AttributeError, ImportError, TypeError):
+        return fallback
+    length = ffi.new("int *")
+
+    # ``owner`` keeps the Session alive as long as this function: its libsrtp context is freed (``ffi.gc``) when
+    # the Session is collected, and a call after that would use freed memory (a segfault, found by the tests).
+    def process(packet: bytes, owner: pylibsrtp.Session = session) -> bytes:
+        size = len(packet)
+        if size > limit:
+            raise ValueError("packet is too long")
+        length[0] = size
+        buffer[0:size] = packet
+        status = call(context, cdata, length)
+        if status != ok:
+            raise pylibsrtp.Error(errors[status] if 0 <= status < len(errors) else f"libsrtp error {status}")
+        return buffer[0 : length[0]]  # type: ignore[no-any-return]
+
+    return process
 
 
 def _unresolved(packet: bytes) -> bytes:
@@ -882,7 +924,7 @@ def _fast_receive(transport: RTCDtlsTransport, taps: dict[int, PublishedTrack]) 
     if srtp is None or getattr(transport, _RECEIVE_PATCHED_ATTR, False):
         return  # not connected (aiortc's path still works), or already patched for another track
     setattr(transport, _RECEIVE_PATCHED_ATTR, True)
-    unprotect = srtp.unprotect
+    unprotect = _fast_protect(srtp, unprotect=True)
     for protocol in transport.transport._connection._protocols:
         original: Callable[[bytes, Any], None] = protocol.datagram_received
 
@@ -901,6 +943,40 @@ def _fast_receive(transport: RTCDtlsTransport, taps: dict[int, PublishedTrack]) 
             original(data, addr)
 
         setattr(protocol, "datagram_received", datagram_received)  # noqa: B010
+        _drain_when_readable(protocol.transport, datagram_received)
+
+
+def _drain_when_readable(transport: Any, datagram_received: Callable[[bytes, Any], None]) -> None:
+    """Give an asyncio selector datagram transport a larger receive buffer and a reader that takes up to
+    :data:`DRAIN_MAX` datagrams per readiness instead of one (``_SelectorDatagramTransport._read_ready`` reads one
+    and returns to the loop). Other transports (aioice's TURN relay, a proactor loop) are left as they are."""
+    sock = getattr(transport, "_sock", None)
+    loop = getattr(transport, "_loop", None)
+    fd = getattr(transport, "_sock_fd", None)
+    if sock is None or loop is None or fd is None or not hasattr(loop, "_add_reader"):
+        return
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER_BYTES)
+    except OSError:
+        pass  # the default buffer still works
+    recvfrom = sock.recvfrom
+    max_size = transport.max_size
+    protocol = transport._protocol
+
+    def read_ready() -> None:
+        for _ in range(DRAIN_MAX):
+            if transport._conn_lost:
+                return
+            try:
+                data, addr = recvfrom(max_size)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                protocol.error_received(exc)
+                return
+            datagram_received(data, addr)
+
+    loop._add_reader(fd, read_ready)  # replaces the transport's reader on the same fd
 
 
 def tap_receiver(transceiver: RTCRtpTransceiver, simulcast: SimulcastOffer | None = None) -> PublishedTrack:

@@ -30,6 +30,7 @@ _SEQ_TS_SSRC = struct.Struct("!HII")  # bytes 2..11 of the RTP fixed header (RFC
 _HEADER = struct.Struct("!BBHII")  # the whole fixed header, CSRCs excluded
 # RFC 8285 section 4.2 one-byte block holding abs-send-time: 0xBEDE, one word, (id, len-1 = 2), 24-bit time.
 _ABS_SEND_TIME_BLOCK = struct.Struct("!HHI")
+_HEADER_ABS_SEND_TIME = struct.Struct("!BBHIIHHI")  # fixed header + that block in one pack (no CSRCs between)
 ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 _EXT_LENGTH = struct.Struct("!H")
 _PLI = struct.Struct("!BBHII")
@@ -231,10 +232,19 @@ class DownTrack:
             out = _HEADER.pack(first, marker | self.payload_type, out_seq, out_ts, self.ssrc) + body
         else:
             # 6.18 fixed-point seconds, 24 bits: any clock will do, the receiver only uses differences.
-            block = _ABS_SEND_TIME_BLOCK.pack(0xBEDE, 1, (ext_id << 28) | (2 << 24) | (int(now * 262_144) & 0xFFFFFF))
-            header = _HEADER.pack(first | 0x10, marker | self.payload_type, out_seq, out_ts, self.ssrc)
-            csrcs = 4 * (first & 0x0F)  # the extension follows the CSRC list (RFC 3550 section 5.3.1)
-            out = header + block + body if not csrcs else header + body[:csrcs] + block + body[csrcs:]
+            element = (ext_id << 28) | (2 << 24) | (int(now * 262_144) & 0xFFFFFF)
+            if not first & 0x0F:  # the usual case: one pack, one concatenation
+                out = (
+                    _HEADER_ABS_SEND_TIME.pack(
+                        first | 0x10, marker | self.payload_type, out_seq, out_ts, self.ssrc, 0xBEDE, 1, element
+                    )
+                    + body
+                )
+            else:
+                # The extension follows the CSRC list (RFC 3550 section 5.3.1).
+                csrcs = 4 * (first & 0x0F)
+                header = _HEADER.pack(first | 0x10, marker | self.payload_type, out_seq, out_ts, self.ssrc)
+                out = header + body[:csrcs] + _ABS_SEND_TIME_BLOCK.pack(0xBEDE, 1, element) + body[csrcs:]
         self.packets += 1
         self.octets += len(body)
         if self.history is not None:

@@ -28,6 +28,9 @@ NTP_FRACTION = 1 << 32
 _FCI = struct.Struct("!HH")
 
 
+_NEVER = float("-inf")
+
+
 class SendHistory:
     """The last `size` packets sent to one subscriber, by outgoing sequence number."""
 
@@ -39,13 +42,13 @@ class SendHistory:
         self._mask = size - 1
         self._seqs: list[int] = [-1] * size
         self._packets: list[bytes | None] = [None] * size
-        self._resent: list[float] = [float("-inf")] * size
+        self._resent: list[float] = [_NEVER] * size
 
     def record(self, seq: int, packet: bytes) -> None:
         slot = seq & self._mask
         self._seqs[slot] = seq
         self._packets[slot] = packet
-        self._resent[slot] = float("-inf")
+        self._resent[slot] = _NEVER  # a constant: this runs once per forwarded packet
 
     def get(self, seq: int) -> bytes | None:
         slot = seq & self._mask

@@ -1,5 +1,6 @@
 """The media benchmark harness and the media load test end to end, with tiny bounded parameters: real child
-processes (SFU taps, MediaRelay, UDP fan-out), real API and edge processes, real aiortc participants."""
+processes (SFU taps, MediaRelay, raw UDP fan-out, load generator), real API and edge processes, real aiortc
+participants."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ TINY = replace(
     latency_rate_pps=100,
     latency_s=0.5,
     throughput_s=1.0,
+    warmup_s=0.2,
+    rounds=1,
     relay_subscribers=2,
     relay_s=1.0,
     relay_warmup_s=1.0,
@@ -32,7 +35,11 @@ TINY = replace(
 )
 KEYS = (
     "sfu_forwarded_pps_per_core",
-    "udp_ceiling_pps_per_core",
+    "udp_raw_ceiling_pps_per_core",
+    "sfu_loss_vs_offered",
+    "udp_raw_loss_vs_offered",
+    "sfu_ratio_to_udp_raw",
+    "media_loadgen_cpu_cores",
     "mediarelay_pps_per_core",
     "sfu_added_latency_p50_ms",
     "sfu_added_latency_p99_ms",
@@ -56,7 +63,11 @@ def test_bench_only_media_writes_its_keys_and_keeps_the_others(tmp_path: Path, m
     for key in KEYS:
         assert isinstance(results[key], int | float) and results[key] >= 0, (key, results)
     # Every forwarder moved packets, and the plain UDP fan-out beats the SFU, which beats decode + re-encode.
-    assert results["udp_ceiling_pps_per_core"] > results["sfu_forwarded_pps_per_core"] > 0
+    assert results["udp_raw_ceiling_pps_per_core"] > results["sfu_forwarded_pps_per_core"] > 0
+    assert 0 <= results["sfu_loss_vs_offered"] <= 1 and 0 <= results["udp_raw_loss_vs_offered"] <= 1
+    assert results["media_loadgen_cpu_cores"] > 0
+    low, high = results["sfu_forwarded_pps_per_core_spread"]
+    assert low <= results["sfu_forwarded_pps_per_core"] <= high
     assert results["sfu_forwarded_pps_per_core"] > results["mediarelay_pps_per_core"] > 0
     assert 0 < results["join_to_first_frame_ms"] < 20_000
     assert "aiortc synthetic participant" in str(results["join_to_first_frame_source"])

@@ -6,7 +6,7 @@ import math
 import struct
 import time
 
-from bench.media_peers import PACKET_SIZE, percentile, rtp_packet, stamp_of
+from bench.media_peers import PACKET_SIZE, is_rtp, percentile, rtp_packet, stamp_of
 from sfu.forwarder import DownTrack, payload_offset
 from sfu.vp8 import vp8_keyframe_start
 
@@ -41,3 +41,11 @@ def test_percentile_is_nearest_rank() -> None:
     assert percentile(values, 99) == 99.0
     assert percentile([3.0], 99) == 3.0
     assert math.isnan(percentile([], 50))
+
+
+def test_rtp_is_told_from_rtcp_stun_and_dtls() -> None:
+    assert is_rtp(rtp_packet(96, 1, 2, 3))
+    assert not is_rtp(bytes([0x80, 200]) + bytes(30))  # RTCP SR (RFC 5761 section 4)
+    assert not is_rtp(bytes([0x00, 0x01]) + bytes(30))  # STUN binding request
+    assert not is_rtp(bytes([22, 0xFE]) + bytes(30))  # DTLS handshake
+    assert not is_rtp(rtp_packet(96, 1, 2, 3)[:11])
