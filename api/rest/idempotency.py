@@ -21,7 +21,7 @@ from litestar import Response
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from api.errors import AppError, BadInputError, ConflictError
+from api.errors import BadInputError, ConflictError
 from api.services import Services
 from dbschema.apikeys import IdempotentRequest
 from dbschema.models import utcnow
@@ -84,10 +84,7 @@ async def once(
         return Response(found.body, status_code=found.status_code, headers={"idempotent-replayed": "true"})
     try:
         status, out = await create()
-    except AppError:
-        await _forget(svc, owner, key)
-        raise
-    except BaseException:
+    except BaseException:  # a domain error or anything else: the key is free again for a corrected retry
         await _forget(svc, owner, key)
         raise
     stored = msgspec.to_builtins(out)
