@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from api import validation
 from api.apikeys import scopes as scope_rules
+from api.audit import request as audit_request
 from api.errors import ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError
 from api.security import Principal, UserPrincipal
 from api.services import Services
@@ -123,4 +124,6 @@ async def authenticate(svc: Services, token: str) -> UserPrincipal:
     if row is None or not hmac.compare_digest(row.secret_digest.encode(), _digest(secret).encode()):
         raise UnauthenticatedError("invalid API key")
     await svc.limit("api-key", key_id, limit=row.rate_per_minute, window_s=60.0)
-    return UserPrincipal(user_id=row.user_id, key_id=key_id, scopes=frozenset(row.scopes.split()))
+    principal = UserPrincipal(user_id=row.user_id, key_id=key_id, scopes=frozenset(row.scopes.split()))
+    audit_request.identify(principal)  # audit rows of this request name the key's account
+    return principal

@@ -53,9 +53,13 @@ def _other(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if is_bad_data(exc):  # e.g. text with NUL on PostgreSQL: the caller's value, not our bug
         return _app_error(request, BadInputError("request", "a value in this request is not valid here"))
     if isinstance(exc, HTTPException) and exc.status_code < 500:
-        code = {404: "NOT_FOUND", 401: "UNAUTHENTICATED", 403: "FORBIDDEN", 429: "RATE_LIMITED"}.get(
-            exc.status_code, "BAD_INPUT"
-        )
+        code = {
+            401: "UNAUTHENTICATED",
+            403: "FORBIDDEN",
+            404: "NOT_FOUND",
+            413: "PAYLOAD_TOO_LARGE",
+            429: "RATE_LIMITED",
+        }.get(exc.status_code, "BAD_INPUT")
         return Response({"error": exc.detail, "code": code}, status_code=exc.status_code)
     log.exception("unhandled error on %s", request.url.path)
     return Response({"error": "Internal error; it has been logged", "code": "INTERNAL"}, status_code=500)
@@ -76,4 +80,5 @@ COMMON = {
     404: _spec("NOT_FOUND"),
     429: _spec("RATE_LIMITED: over the key's rate; wait Retry-After seconds"),
 }
+BODY = {413: _spec("PAYLOAD_TOO_LARGE: the body is over 64 KiB")}
 CONFLICT = {409: _spec("CONFLICT or MEETING_ENDED: the object's state does not allow this now")}

@@ -13,7 +13,7 @@ from api.meetings import service
 from api.participants.permissions import Role
 from api.rest import idempotency
 from api.rest.auth import caller, owner, services
-from api.rest.errors import COMMON, CONFLICT
+from api.rest.errors import BODY, COMMON, CONFLICT
 from api.rest.models import MeetingCreate, MeetingOut, MeetingPage, MeetingSettingsIn, MeetingUpdate, UserOut
 from api.security import UserPrincipal
 
@@ -92,7 +92,7 @@ class MeetingsController(Controller):
     @post(
         "/",
         summary="Create a meeting (instant without starts_at, else scheduled)",
-        responses={**COMMON, **CONFLICT},
+        responses={**COMMON, **CONFLICT, **BODY},
         status_code=201,
         operation_id="createMeeting",
     )
@@ -125,7 +125,7 @@ class MeetingsController(Controller):
     @patch(
         "/{meeting_id:str}",
         summary="Change a meeting (fields left out keep their value)",
-        responses={**COMMON, **CONFLICT},
+        responses={**COMMON, **CONFLICT, **BODY},
         operation_id="updateMeeting",
     )
     async def update_meeting(self, request: Request[Any, Any, Any], meeting_id: str, data: MeetingUpdate) -> MeetingOut:

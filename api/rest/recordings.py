@@ -16,7 +16,7 @@ from api.recordings import service, transcripts
 from api.recordings.media import MEDIA
 from api.rest import idempotency
 from api.rest.auth import caller, owner, services
-from api.rest.errors import COMMON, CONFLICT
+from api.rest.errors import BODY, COMMON, CONFLICT
 from api.rest.meetings import IDEMPOTENCY_KEY
 from api.rest.models import (
     DownloadLink,
@@ -84,7 +84,7 @@ class RecordingsController(Controller):
     @post(
         "/shares",
         summary="A link that lets anyone holding it watch until it expires",
-        responses={**COMMON, **CONFLICT},
+        responses={**COMMON, **CONFLICT, **BODY},
         status_code=201,
         operation_id="shareRecording",
     )

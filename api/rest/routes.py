@@ -24,6 +24,7 @@ from api.rest.participants import ParticipantsController
 from api.rest.recordings import MeetingRecordingsController, RecordingsController
 
 PREFIX = "/api/v1"
+MAX_BODY_BYTES = 64 * 1024
 DOCS_PAGE = Path(__file__).resolve().parent.parent.parent / "web" / "api-docs.html"
 
 _DESCRIPTION = f"""The meetmesh REST API for integrations. Every call takes `Authorization: Bearer <token>`: an API key
@@ -46,6 +47,9 @@ def router() -> Router:
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         security=[{"bearer": []}],
+        # The largest body any operation takes is a meeting with a 5,000-character description: 64 KiB is ample,
+        # and Litestar refuses more while reading, before parsing (413 PAYLOAD_TOO_LARGE).
+        request_max_body_size=MAX_BODY_BYTES,
     )
 
 

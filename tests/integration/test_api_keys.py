@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from dbschema.apikeys import ApiKey
 from tests.conftest import RunningServer
-from tests.support.gql import Client
+from tests.support.gql import Client, GraphQLError
 from tests.support.rest import CREATE_KEY, REVOKE_KEY, Rest, api_key
-from tests.support.world import World
+from tests.support.world import World, live_meeting
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -119,3 +119,31 @@ async def test_each_key_has_its_own_rate_with_retry_after(
     # GraphQL counts against the same key; another key is unaffected.
     assert (await Client(server.url, http, secret).error(ME)).code == "RATE_LIMITED"
     assert (await Rest(server.url, http, other).ok("GET", "/me"))["id"] == ada.user_id
+
+
+AUDIT = """query($m: ID!) { auditLog(meetingId: $m, first: 20) { items { action actor { kind userId } } } }"""
+
+
+async def test_what_a_key_does_is_audited_as_its_account(
+    server: RunningServer, world: World, http: httpx.AsyncClient
+) -> None:
+    host, m = await live_meeting(world, title="Audited")
+    rec = (await host.client("mutation($m: ID!) { startRecording(meetingId: $m) { id } }", m=m["id"]))["startRecording"]
+    await host.client("mutation($m: ID!) { stopRecording(meetingId: $m) { id } }", m=m["id"])
+    secret, _ = await api_key(host, ["recordings:write"])
+    await Rest(server.url, http, secret).ok("POST", f"/recordings/{rec['id']}/shares", json={"expires_in_hours": 1})
+    items = (await host.client(AUDIT, m=m["id"]))["auditLog"]["items"]
+    shared = next(i for i in items if i["action"] == "recording.share_link_created")
+    assert shared["actor"] == {"kind": "USER", "userId": host.user_id}
+
+
+async def test_keys_cannot_subscribe(server: RunningServer, world: World, http: httpx.AsyncClient) -> None:
+    host, m = await live_meeting(world)
+    secret, _ = await api_key(host)  # every scope: subscriptions are still no key's
+    sub = Client(server.url, http, secret).subscribe(
+        "subscription($m: ID!) { meetingEvents(meetingId: $m) { __typename } }", m=m["id"]
+    )
+    async with sub:
+        with pytest.raises(GraphQLError) as refused:
+            await sub.next(timeout=10)
+    assert refused.value.code == "FORBIDDEN"

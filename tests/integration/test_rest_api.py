@@ -72,6 +72,10 @@ async def test_errors_carry_graphql_codes_and_statuses(
     )
     await rest.error("POST", "/meetings", 400, "BAD_INPUT", json={"title": "nul \x00 inside"})
     await rest.error("POST", "/meetings", 400, "BAD_INPUT", json={"description": "no title"})
+    too_big = await rest.error(
+        "POST", "/meetings", 413, "PAYLOAD_TOO_LARGE", json={"title": "x", "description": "y" * 70_000}
+    )
+    assert "error" in too_big
     m = (await rest("POST", "/meetings", json={"title": "Ada's"})).json()
     bobs = await rest_for(server, http, bob)
     await bobs.error("GET", f"/meetings/{m['id']}", 403, "FORBIDDEN")
