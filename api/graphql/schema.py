@@ -77,8 +77,10 @@ def build_schema(limits: DocumentLimits | None = None) -> MeetmeshSchema:
         execution_context_class=SharedEventExecutionContext,
         extensions=[
             functools.partial(DocumentLimiter, validate),
-            ApiKeyGuard,  # api/apikeys: a key's principal and scopes, before the guard below reads the principal
             DeletedAccountGuard,  # api/privacy: a deleted account's access tokens stop working at once
+            # api/apikeys: a key's principal, rate and scopes (the guard above sees a key as no session token; a
+            # deleted account's keys are deleted with it, so they fail here).
+            ApiKeyGuard,
         ],
     )
     built.parse_bounded = make_parser(limits, cache_size=1024)

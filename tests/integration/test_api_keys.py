@@ -147,3 +147,16 @@ async def test_keys_cannot_subscribe(server: RunningServer, world: World, http: 
         with pytest.raises(GraphQLError) as refused:
             await sub.next(timeout=10)
     assert refused.value.code == "FORBIDDEN"
+
+
+async def test_a_deleted_accounts_keys_stop_working(
+    server: RunningServer, world: World, http: httpx.AsyncClient
+) -> None:
+    gone = await world.user("Gone")
+    secret, key_id = await api_key(gone, ["users:read"])
+    assert (await Rest(server.url, http, secret).ok("GET", "/me"))["id"] == gone.user_id
+    await gone.client("mutation($p: String!) { deleteAccount(password: $p) }", p="correct horse")
+    await Rest(server.url, http, secret).error("GET", "/me", 401, "UNAUTHENTICATED")
+    assert (await Client(server.url, http, secret).error(ME)).code == "UNAUTHENTICATED"
+    async with server.app.state.services.db.read() as session:
+        assert (await session.execute(select(ApiKey.id).where(ApiKey.id == key_id))).first() is None
