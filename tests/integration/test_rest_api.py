@@ -158,8 +158,15 @@ async def test_participants_list_admit_remove(server: RunningServer, world: Worl
     )
     assert {everyone["items"][0]["display_name"], rest_page["items"][0]["display_name"]} == {"Host", "Visitor"}
     assert rest_page["next_cursor"] is None
+    # A participant of this meeting named under another meeting of the same host: not there.
+    other = (await rest("POST", "/meetings", json={"title": "Other", "passcode": ""})).json()
+    await rest.error("DELETE", f"/meetings/{other['id']}/participants/{guest.participant_id}", 404, "NOT_FOUND")
     removed = await rest.ok("DELETE", f"/meetings/{m['id']}/participants/{guest.participant_id}")
     assert removed["state"] == "removed"
+    both = await rest.ok(
+        "GET", f"/meetings/{m['id']}/participants", params=[("state", "admitted"), ("state", "removed")]
+    )
+    assert sorted(p["state"] for p in both["items"]) == ["admitted", "removed"]
     # Scopes: a read-only key lists but may not admit; a member who is not a host may not see the waiting room.
     reader = await rest_for(server, http, host, ["participants:read"])
     await reader.error("POST", f"/meetings/{m['id']}/participants/{guest.participant_id}/admit", 403, "FORBIDDEN")
