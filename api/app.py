@@ -30,6 +30,7 @@ from api.privacy import http as privacy_http
 from api.privacy.retention import sweep_forever as privacy_sweep_forever
 from api.recordings import http as recordings_http
 from api.recordings.processing import load_processor, run_processing_forever
+from api.rest import routes as rest_routes
 from api.services import Services
 from api.settings import Settings
 from api.web import ROUTES as WEB_ROUTES
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *chat_http.ROUTES,
             *recordings_http.ROUTES,
             *privacy_http.ROUTES,
+            *rest_routes.ROUTES,  # /api/v1 (REST, OpenAPI at /api/v1/openapi.json, reference page /api/v1/docs)
             edge_feed,
         ],
         state=State({"services": services}),

@@ -35,6 +35,10 @@ _CLIENT_TOKEN = re.compile(r"mmc1\.([A-Za-z0-9_-]{16,32})\.[A-Za-z0-9_-]{22}")
 @dataclass(frozen=True, slots=True)
 class UserPrincipal:
     user_id: str
+    key_id: str | None = None
+    """Set when the caller is an API key (api/apikeys) acting for this user; None for the user's own session."""
+    scopes: frozenset[str] | None = None
+    """What an API key may do (api/apikeys/scopes.py); None: everything the user may (a session token)."""
 
 
 @dataclass(frozen=True, slots=True)

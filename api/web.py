@@ -47,6 +47,9 @@ VENDOR_FILES = frozenset(
         "graphiql/graphiql.min.css",
         "react/umd/react.production.min.js",
         "react-dom/umd/react-dom.production.min.js",
+        # The REST API's reference page (web/api-docs.html, /api/v1/docs).
+        "swagger-ui-dist/swagger-ui-bundle.js",
+        "swagger-ui-dist/swagger-ui.css",
     }
 )
 

@@ -63,6 +63,13 @@ def _api_ceiling() -> Mapping[str, results.Value]:
     return api_ceiling.run()
 
 
+def _rest_cpu() -> Mapping[str, results.Value]:
+    # Starts its own API process: server CPU per request, GraphQL vs REST (API key, access token), interleaved.
+    from bench import rest_cpu
+
+    return rest_cpu.run()
+
+
 def _relay() -> Mapping[str, results.Value]:
     # Imported on use: aioquic and two processes per round.
     from bench import relay
@@ -95,6 +102,7 @@ def _captions() -> Mapping[str, results.Value]:
 STANDALONE: dict[str, Callable[[], Mapping[str, results.Value]]] = {
     "fanout": fanout.run,
     "api_ceiling": _api_ceiling,
+    "rest_cpu": _rest_cpu,
     "media": _media,
     "media_jobs": _media_jobs,
     "transcribe_heldout": _transcribe_heldout,
@@ -156,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         "relay_mesh",
         "ui",
         "api_ceiling",
+        "rest_cpu",
         "large_meeting",
     }:  # the notes describe the API benchmarks; media carries its own (media_bench_params)
         common["notes"] = _notes()

@@ -1,4 +1,6 @@
-"""GraphQL control-plane throughput: the ``meeting(id)`` query as its host and guest ``joinMeeting``."""
+"""Control-plane throughput: the ``meeting(id)`` query as its host and guest ``joinMeeting`` over GraphQL, and the
+same meeting read over REST (``GET /api/v1/meetings/{id}``) with an API key and with the host's access token, in
+the same run so the numbers sit side by side."""
 
 from __future__ import annotations
 
@@ -18,6 +20,11 @@ MEETING = "query($id: ID!) { meeting(id: $id) { id title status settings { maxPa
 # The join token is part of the answer on purpose: signing it is part of what a real join costs.
 JOIN = """mutation($i: JoinMeetingInput!) { joinMeeting(input: $i) {
   status meetingId guestToken participant { id } joinToken { token } } }"""
+
+CREATE_KEY = "mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret } }"
+# Each key allows at most 60,000 requests a minute (api/apikeys): spread the load over a few so the bench measures
+# the REST path, not the rate limit refusing it.
+BENCH_KEYS = 4
 
 MAX_PARTICIPANTS = 1000  # the API's cap per meeting
 JOINS_PER_MEETING = 900  # margin under the cap so no join can hit MEETING_FULL
@@ -41,6 +48,7 @@ class MeetingRef:
 class Fixture:
     host_token: str
     meetings: list[MeetingRef]
+    api_keys: list[str]
 
 
 def _describe_errors(errors: list[dict[str, Any]]) -> str:
@@ -81,7 +89,18 @@ async def set_up(http: httpx.AsyncClient, meetings: int) -> Fixture:
             http, CREATE, {"i": {"title": f"Bench meeting {n}", "passcode": "", "settings": settings}}, token
         )
         refs.append(MeetingRef(id=created["createMeeting"]["id"], number=created["createMeeting"]["number"]))
-    return Fixture(host_token=token, meetings=refs)
+    keys = [
+        (
+            await gql(
+                http,
+                CREATE_KEY,
+                {"i": {"name": f"bench {n}", "scopes": ["meetings:read"], "ratePerMinute": 60_000}},
+                token,
+            )
+        )["createApiKey"]["secret"]
+        for n in range(BENCH_KEYS)
+    ]
+    return Fixture(host_token=token, meetings=refs, api_keys=keys)
 
 
 async def measure_meeting_query(http: httpx.AsyncClient, fx: Fixture, spec: LoadSpec) -> Outcome:
@@ -92,6 +111,23 @@ async def measure_meeting_query(http: httpx.AsyncClient, fx: Fixture, spec: Load
         data = await gql(http, MEETING, {"id": ref.id}, fx.host_token)
         if data["meeting"]["id"] != ref.id:
             raise GraphQLFailure(f"asked for meeting {ref.id}, got {data['meeting']['id']}")
+
+    return await measure(op, spec)
+
+
+async def measure_rest_meeting_get(http: httpx.AsyncClient, fx: Fixture, spec: LoadSpec, *, with_key: bool) -> Outcome:
+    """``GET /api/v1/meetings/{id}``: what ``meeting(id)`` reads, through the REST façade and the same service."""
+    turn = itertools.count()
+
+    async def op() -> None:
+        n = next(turn)
+        ref = fx.meetings[n % len(fx.meetings)]
+        token = fx.api_keys[n % len(fx.api_keys)] if with_key else fx.host_token
+        res = await http.get(f"/api/v1/meetings/{ref.id}", headers={"authorization": f"Bearer {token}"})
+        if res.status_code != 200:
+            raise GraphQLFailure(f"HTTP {res.status_code}: {res.text[:200]}")
+        if res.json()["id"] != ref.id:
+            raise GraphQLFailure(f"asked for meeting {ref.id}, got {res.json()['id']}")
 
     return await measure(op, spec)
 
@@ -123,11 +159,18 @@ async def run(base_url: str, query_spec: LoadSpec = QUERY_SPEC, join_spec: LoadS
         print(f"  set up 1 host and {len(fx.meetings)} meetings", flush=True)
         query = await measure_meeting_query(http, fx, query_spec)
         check("meeting(id) query", query)
+        rest_key = await measure_rest_meeting_get(http, fx, query_spec, with_key=True)
+        check("GET /api/v1/meetings/{id} (API key)", rest_key)
+        rest_session = await measure_rest_meeting_get(http, fx, query_spec, with_key=False)
+        check("GET /api/v1/meetings/{id} (access token)", rest_session)
         join = await measure_guest_join(http, fx, join_spec)
         check("joinMeeting (guests)", join)
     return {
         "graphql_query_rps": round(query.rps, 1),
         "graphql_query_p99_ms": round(query.percentile_ms(99), 2),
+        "rest_meeting_get_rps": round(rest_key.rps, 1),
+        "rest_meeting_get_p99_ms": round(rest_key.percentile_ms(99), 2),
+        "rest_meeting_get_session_rps": round(rest_session.rps, 1),
         "join_rps": round(join.rps, 1),
         "join_p99_ms": round(join.percentile_ms(99), 2),
     }

@@ -33,6 +33,14 @@ def caller() -> Caller | None:
     return current.get()
 
 
+def identify(principal: Principal) -> None:
+    """The caller turned out to be ``principal`` after the middleware ran: an API key (api/apikeys) needs the
+    database, which this middleware does not touch. Later audit rows of this request name them."""
+    c = current.get()
+    if c is not None:
+        current.set(Caller(address=c.address, principal=principal))
+
+
 def _principal(scope: Scope) -> Principal | None:
     raw = None
     for name, value in scope.get("headers", ()):

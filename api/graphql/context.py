@@ -18,8 +18,10 @@ class Context(BaseContext, kw_only=True):
     connection_params: dict[str, Any] | None = None
     principal_cache: Any = None
     principal_resolved: bool = False
+    key_error: Any = None
+    """Why an API key was refused (api/apikeys/guard.py): every resolver that asks for the caller meets it."""
 
-    def _bearer(self) -> str | None:
+    def bearer(self) -> str | None:
         raw: str | None = None
         if self.request is not None:
             raw = self.request.headers.get("authorization")
@@ -34,8 +36,10 @@ class Context(BaseContext, kw_only=True):
     @property
     def principal(self) -> Principal | None:
         """The caller, or None when anonymous. A present but invalid token raises UNAUTHENTICATED."""
+        if self.key_error is not None:
+            raise self.key_error
         if not self.principal_resolved:
-            token = self._bearer()
+            token = self.bearer()
             self.principal_cache = self.services.creds.principal_from_bearer(token) if token else None
             self.principal_resolved = True
         return self.principal_cache  # type: ignore[no-any-return]

@@ -13,6 +13,8 @@ from strawberry.types.execution import ExecutionContext, PreExecutionError
 
 from api.accounts.resolvers import AccountMutation, AccountQuery
 from api.analytics import resolvers as analytics
+from api.apikeys import resolvers as apikeys
+from api.apikeys.guard import ApiKeyGuard
 from api.audit import resolvers as audit
 from api.breakouts import resolvers as breakouts
 from api.chat import resolvers as chat
@@ -29,7 +31,7 @@ from api.privacy import resolvers as privacy
 from api.privacy.liveness import DeletedAccountGuard
 from api.recordings import resolvers as recordings
 
-_DOMAINS = (chat, polls, breakouts, recordings, analytics, audit, privacy)
+_DOMAINS = (chat, polls, breakouts, recordings, analytics, audit, privacy, apikeys)
 Query = merge_types("Query", (AccountQuery, MeetingQuery, EdgeQuery, *(q for d in _DOMAINS for q in d.QUERIES)))
 Mutation = merge_types(
     "Mutation", (AccountMutation, MeetingMutation, ParticipantMutation, *(m for d in _DOMAINS for m in d.MUTATIONS))
@@ -76,6 +78,9 @@ def build_schema(limits: DocumentLimits | None = None) -> MeetmeshSchema:
         extensions=[
             functools.partial(DocumentLimiter, validate),
             DeletedAccountGuard,  # api/privacy: a deleted account's access tokens stop working at once
+            # api/apikeys: a key's principal, rate and scopes (the guard above sees a key as no session token; a
+            # deleted account's keys are deleted with it, so they fail here).
+            ApiKeyGuard,
         ],
     )
     built.parse_bounded = make_parser(limits, cache_size=1024)

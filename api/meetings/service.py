@@ -22,12 +22,12 @@ from api.errors import (
 )
 from api.meetings import numbers, schedule, store
 from api.participants import store as participants_store
-from api.participants.permissions import Action, Role, check
+from api.participants.permissions import HOSTS, Action, Role, check
 from api.participants.service import control, stop_unpermitted_local_recordings
 from api.participants.views import meeting_snapshot
 from api.security import Principal, UserPrincipal
 from api.services import Services
-from dbschema.models import Meeting, utcnow
+from dbschema.models import Meeting, Participant, utcnow
 from protocol.events import EventType
 from protocol.ids import new_id
 
@@ -306,3 +306,31 @@ async def list_mine(
         )
     page, more = rows[:first], len(rows) > first
     return page, (_encode_cursor(page[-1]) if more and page else None)
+
+
+HOST_ONLY_STATES = frozenset({"waiting", "denied", "removed"})
+
+
+def check_visible_states(role: Role | None, states: list[str]) -> None:
+    """Admitted and departed participants are visible to every member; the waiting room and who was turned away
+    only to the host and co-hosts."""
+    if set(states) & HOST_ONLY_STATES and role not in HOSTS:
+        raise ForbiddenError("only the host and co-hosts see the waiting room")
+
+
+async def participants(
+    svc: Services, principal: Principal | None, meeting_id: str, states: list[str]
+) -> list[Participant]:
+    """A meeting's participants in ``states``, in the order they arrived (members only; see above)."""
+    a = await access(svc, principal, meeting_id)
+    check_visible_states(a.role, states)
+    async with svc.db.read() as session:
+        return await participants_store.in_states(session, meeting_id, states)
+
+
+def invite_link(svc: Services, m: Meeting) -> str:
+    """The link to share: the meeting's page, plus the key that stands in for its passcode when it has one."""
+    url = f"{svc.settings.base_url}/m/{m.number}"
+    if m.passcode_hash:
+        url += f"?k={svc.creds.invite_key(m.id, m.passcode_hash)}"
+    return url

@@ -9,7 +9,7 @@ import strawberry
 from api.errors import ForbiddenError
 from api.graphql.context import ctx
 from api.meetings import numbers, schedule
-from api.meetings.service import Access
+from api.meetings.service import Access, check_visible_states, invite_link
 from api.participants import store as participants_store
 from api.participants.permissions import HOSTS
 from api.participants.types import (
@@ -210,11 +210,7 @@ class Meeting:
         "that lets its holder in without typing it (changing the passcode retires old links)."
     )
     def invite_link(self, info: strawberry.Info) -> str:
-        services = ctx(info).services
-        url = f"{services.settings.base_url}/m/{self.row.number}"
-        if self.row.passcode_hash:
-            url += f"?k={services.creds.invite_key(self.row.id, self.row.passcode_hash)}"
-        return url
+        return invite_link(ctx(info).services, self.row)
 
     @strawberry.field(description="Your role in this meeting.")
     def my_role(self) -> ParticipantRole | None:
@@ -245,8 +241,7 @@ class Meeting:
         self, info: strawberry.Info, states: list[ParticipantState] | None = None
     ) -> list[Participant]:
         wanted = [s.value for s in (states or [ParticipantState.ADMITTED])]
-        if set(wanted) & {"waiting", "denied", "removed"} and self.viewer.role not in HOSTS:
-            raise ForbiddenError("only the host and co-hosts see the waiting room")
+        check_visible_states(self.viewer.role, wanted)
         async with ctx(info).services.db.read() as session:
             rows = await participants_store.in_states(session, self.row.id, wanted)
         return [Participant.from_row(p) for p in rows]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import shutil
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -44,6 +45,7 @@ from api.participants.service import (
     meeting_end_hooks,
     meeting_start_hooks,
 )
+from api.recordings import media
 from api.recordings.rooms import room_recordings
 from api.security import Principal
 from api.services import Services
@@ -85,6 +87,27 @@ def recorded_seconds(r: Recording, now: datetime | None = None) -> float:
     if r.capturing_since is not None:
         running = max(0.0, ((now or utcnow()) - r.capturing_since).total_seconds())
     return r.recorded_s + running
+
+
+@dataclass(frozen=True, slots=True)
+class MediaLink:
+    name: str
+    content_type: str
+    size: int
+    url: str
+    """Signed and short-lived (``media.url_expiry``): fetch the recording again for a fresh one."""
+
+
+def media_links(svc: Services, recording_id: str) -> list[MediaLink]:
+    """Signed links to the files of a recording that exist so far (callers have checked access)."""
+    key = svc.creds.derive_key(media.KEY_PURPOSE)
+    exp = media.url_expiry(time.time())
+    return [
+        MediaLink(
+            f.name, f.content_type, f.size, svc.settings.base_url + media.signed_path(key, recording_id, f.name, exp)
+        )
+        for f in media.available(recording_dir(svc, recording_id))
+    ]
 
 
 def recording_dir(svc: Services, recording_id: str) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
@@ -12,7 +11,7 @@ import strawberry
 from api.chat.types import HighlightSegment
 from api.events.types import Common, MeetingEvent, register
 from api.graphql.context import ctx
-from api.recordings import media, service, transcripts
+from api.recordings import service, transcripts
 from protocol.events import EventType
 from protocol.events import MeetingEvent as BusEvent
 
@@ -123,17 +122,9 @@ class Recording:
 
     @strawberry.field(description="The files that exist so far (none until processing produced them).")
     def media(self, info: strawberry.Info) -> list[RecordingMedia]:
-        svc = ctx(info).services
-        key = svc.creds.derive_key(media.KEY_PURPOSE)
-        exp = media.url_expiry(time.time())
         return [
-            RecordingMedia(
-                name=f.name,
-                content_type=f.content_type,
-                size=f.size,
-                url=svc.settings.base_url + media.signed_path(key, str(self.id), f.name, exp),
-            )
-            for f in media.available(service.recording_dir(svc, str(self.id)))
+            RecordingMedia(name=f.name, content_type=f.content_type, size=f.size, url=f.url)
+            for f in service.media_links(ctx(info).services, str(self.id))
         ]
 
     @classmethod

@@ -1,0 +1,1 @@
+"""Server-to-server API keys: created by an account, shown once, stored hashed, scoped, revocable, rate-limited."""
