@@ -33,6 +33,7 @@ from api.recordings.processing import load_processor, run_processing_forever
 from api.services import Services
 from api.settings import Settings
 from api.web import ROUTES as WEB_ROUTES
+from api.webhooks.dispatch import Dispatcher, load_sender
 from dbschema import migrate
 
 log = logging.getLogger("meetmesh.api")
@@ -84,6 +85,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             asyncio.create_task(run_due_closes_forever(services), name=f"{BACKGROUND}breakout-sweeper"),
             asyncio.create_task(privacy_sweep_forever(services), name=f"{BACKGROUND}privacy-sweeper"),
         ]
+        dispatcher = Dispatcher(services, load_sender(settings.webhook_sender))
+        background.append(asyncio.create_task(dispatcher.run_forever(), name=f"{BACKGROUND}webhooks"))
         processor = load_processor(settings.recording_processor)
         if processor is not None:
             background.append(
