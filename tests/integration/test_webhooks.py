@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from standardwebhooks.webhooks import Webhook
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from tests.conftest import EDGE_SECRET, RunningServer, make_settings
 from tests.support.gql import Client, eventually
@@ -205,3 +205,108 @@ async def test_loopback_is_refused_without_the_allow_list(world: World) -> None:
     assert err.code == "BAD_INPUT" and "loopback" in err.errors[0]["message"]
     err = await owner.client.error(CREATE, i={"url": "http://localhost:9/hook", "eventTypes": []})
     assert err.code == "BAD_INPUT" and "loopback" in err.errors[0]["message"]
+
+
+REDELIVER = "mutation($d: ID!) { redeliverWebhook(deliveryId: $d) { id status attempts } }"
+REPLAY = "mutation($e: ID!, $s: DateTime!) { replayWebhooks(endpointId: $e, since: $s) }"
+ROTATE = """mutation($e: ID!, $o: Int!) { rotateWebhookSecret(id: $e, overlapSeconds: $o) {
+  secret endpoint { previousSecretValidUntil } } }"""
+
+
+async def test_redelivery_and_replay_send_the_same_ids_again(hw: World, tmp_path: Path) -> None:
+    receiver = Receiver(tmp_path / "received.jsonl")
+    receiver.start()
+    try:
+        owner = await hw.user()
+        endpoint_id, secret = await _endpoint(owner, receiver.url)
+        m = await hw.meeting(owner)
+        await hw.join(owner, m)
+        first = await _settled(owner, endpoint_id)
+        assert len(first) == 3  # created, started, joined
+        one = first[-1]["id"]
+        again = (await owner.client(REDELIVER, d=one))["redeliverWebhook"]
+        assert again == {"id": one, "status": "pending", "attempts": 0}
+        await _settled(owner, endpoint_id)
+        ids = [r.id for r in receiver.received()]
+        assert ids.count(one) == 2
+        count = (await owner.client(REPLAY, e=endpoint_id, s="2000-01-01T00:00:00Z"))["replayWebhooks"]
+        assert count == 3
+        await _settled(owner, endpoint_id)
+        got = receiver.received()
+        _check_received(got, secret, first)
+        assert sorted(r.id for r in got if r.id != one) == sorted([d["id"] for d in first if d["id"] != one] * 2)
+        assert [r.id for r in got].count(one) == 3
+        stranger = await hw.user()
+        assert (await stranger.client.error(REDELIVER, d=one)).code == "NOT_FOUND"
+        err = await owner.client.error(REPLAY, e=endpoint_id, s="2026-01-01T00:00:00")
+        assert err.code == "BAD_INPUT" and err.field == "since"
+    finally:
+        receiver.kill()
+
+
+async def test_a_rotated_secret_overlaps_then_stops(hw: World, tmp_path: Path) -> None:
+    receiver = Receiver(tmp_path / "received.jsonl")
+    receiver.start()
+    try:
+        owner = await hw.user()
+        endpoint_id, old = await _endpoint(owner, receiver.url, ["meeting.created"])
+        rotated = (await owner.client(ROTATE, e=endpoint_id, o=3600))["rotateWebhookSecret"]
+        new = rotated["secret"]
+        assert new != old and rotated["endpoint"]["previousSecretValidUntil"]
+        await hw.meeting(owner)
+        await _settled(owner, endpoint_id)
+        [during] = [r for r in receiver.received() if r.payload["type"] == "meeting.created"]
+        Webhook(old).verify(during.body, during.headers)
+        Webhook(new).verify(during.body, during.headers)
+        newest = (await owner.client(ROTATE, e=endpoint_id, o=0))["rotateWebhookSecret"]["secret"]
+        await hw.meeting(owner)
+        await _settled(owner, endpoint_id)
+        after = [r for r in receiver.received() if r.payload["type"] == "meeting.created"][-1]
+        Webhook(newest).verify(after.body, after.headers)
+        with pytest.raises(WebhookVerificationError):
+            Webhook(new).verify(after.body, after.headers)
+        err = await owner.client.error(ROTATE, e=endpoint_id, o=10**7)
+        assert err.code == "BAD_INPUT"
+    finally:
+        receiver.kill()
+
+
+async def test_an_endpoint_that_does_not_echo_the_challenge_gets_nothing(hw: World, tmp_path: Path) -> None:
+    # A plain HTTP server that answers 204 to everything (no challenge echo): the endpoint stays unverified and
+    # its events stay queued.
+    sink = await asyncio.start_server(_answer_204, "127.0.0.1", 0)
+    port = sink.sockets[0].getsockname()[1]
+    try:
+        owner = await hw.user()
+        data = await owner.client(CREATE, i={"url": f"http://127.0.0.1:{port}/h", "eventTypes": []})
+        endpoint_id = data["createWebhookEndpoint"]["endpoint"]["id"]
+        await hw.meeting(owner)
+
+        async def challenge_tried() -> bool:
+            rows = await _deliveries(owner, endpoint_id)
+            return any(d["eventType"] == "endpoint.verification" and d["attempts"] >= 2 for d in rows)
+
+        await eventually(challenge_tried, timeout=30, interval=0.1)
+        rows = await _deliveries(owner, endpoint_id)
+        [created] = [d for d in rows if d["eventType"] == "meeting.created"]
+        assert created["status"] == "pending" and created["attempts"] == 0
+        [challenge] = [d for d in rows if d["eventType"] == "endpoint.verification"]
+        assert challenge["lastError"] == "the challenge was not echoed" and challenge["lastStatusCode"] == 204
+        assert not (await owner.client(ENDPOINTS))["webhookEndpoints"][0]["verified"]
+    finally:
+        sink.close()
+        await sink.wait_closed()
+
+
+async def _answer_204(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(
+            (int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")),
+            0,
+        )
+        await reader.readexactly(length)
+        writer.write(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n")
+        await writer.drain()
+    finally:
+        writer.close()
