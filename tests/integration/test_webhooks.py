@@ -18,14 +18,9 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from tests.conftest import EDGE_SECRET, RunningServer, make_settings
 from tests.support.gql import Client, eventually
 from tests.support.webhook_receiver import Received, Receiver
+from tests.support.webhooks import CREATE, DELIVERIES, ENDPOINTS, deliveries, endpoint, settled
 from tests.support.world import Person, World
 
-CREATE = """mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) {
-  secret endpoint { id url enabled verified eventTypes } } }"""
-ENDPOINTS = "{ webhookEndpoints { id url enabled verified disabledReason eventTypes } }"
-DELIVERIES = """query($e: ID!, $s: String) { webhookDeliveries(endpointId: $e, first: 200, status: $s) {
-  id eventType meetingId status attempts lastStatusCode lastError payload
-  attemptLog { statusCode latencyMs error } } }"""
 LEAVE = "mutation($m: ID!) { leaveMeeting(meetingId: $m) { id state } }"
 END = "mutation($m: ID!) { endMeeting(id: $m) { id status } }"
 
@@ -58,35 +53,6 @@ async def hooks_server(
 @pytest.fixture
 def hw(hooks_server: RunningServer, http: httpx.AsyncClient) -> World:
     return World(Client(hooks_server.url, http))
-
-
-async def _endpoint(owner: Person, url: str, event_types: list[str] | None = None) -> tuple[str, str]:
-    data = (await owner.client(CREATE, i={"url": url, "eventTypes": event_types or []}))["createWebhookEndpoint"]
-    endpoint_id = data["endpoint"]["id"]
-
-    async def verified() -> bool:
-        eps = (await owner.client(ENDPOINTS))["webhookEndpoints"]
-        return any(e["id"] == endpoint_id and e["verified"] for e in eps)
-
-    await eventually(verified, timeout=30, interval=0.1)
-    return endpoint_id, data["secret"]
-
-
-async def _deliveries(owner: Person, endpoint_id: str, status: str | None = None) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = (await owner.client(DELIVERIES, e=endpoint_id, s=status))["webhookDeliveries"]
-    return rows
-
-
-async def _settled(owner: Person, endpoint_id: str, timeout: float = 90) -> list[dict[str, Any]]:
-    async def none_pending() -> bool:
-        return not await _deliveries(owner, endpoint_id, "pending")
-
-    try:
-        await eventually(none_pending, timeout=timeout, interval=0.2)
-    except AssertionError:
-        pending = await _deliveries(owner, endpoint_id, "pending")
-        raise AssertionError(f"still pending: {pending[:3]}; endpoints: {await owner.client(ENDPOINTS)}") from None
-    return [d for d in await _deliveries(owner, endpoint_id) if d["eventType"] != "endpoint.verification"]
 
 
 def _check_received(got: list[Received], secret: str, expected: list[dict[str, Any]]) -> dict[str, list[Received]]:
@@ -127,7 +93,7 @@ async def test_every_event_arrives_once_in_order_through_failures_hangs_and_a_ki
     receiver.start()
     try:
         owner = await hw.user("Hook owner")
-        endpoint_id, secret = await _endpoint(owner, receiver.url)
+        endpoint_id, secret = await endpoint(owner, receiver.url)
         meetings = [await _busy_meeting(hw, owner, 4) for _ in range(2)]
         receiver.kill()  # mid-stream: whatever was in flight fails, the rest waits
         meetings += [await _busy_meeting(hw, owner, 4) for _ in range(2)]
@@ -135,7 +101,7 @@ async def test_every_event_arrives_once_in_order_through_failures_hangs_and_a_ki
         receiver.start()
         for m in meetings[:2]:
             await owner.client(END, m=m["id"])
-        delivered = await _settled(owner, endpoint_id)
+        delivered = await settled(owner, endpoint_id)
     finally:
         receiver.kill()
     assert all(d["status"] == "delivered" for d in delivered)
@@ -164,11 +130,11 @@ async def test_only_subscribed_types_and_chat_only_when_asked(hw: World, tmp_pat
     receiver.start()
     try:
         owner = await hw.user()
-        endpoint_id, _secret = await _endpoint(owner, receiver.url, ["participant.joined"])
+        endpoint_id, _secret = await endpoint(owner, receiver.url, ["participant.joined"])
         m = await hw.meeting(owner)
         await hw.join(owner, m)
         await hw.join(None, m)
-        delivered = await _settled(owner, endpoint_id)
+        delivered = await settled(owner, endpoint_id)
     finally:
         receiver.kill()
     assert sorted(d["eventType"] for d in delivered) == ["participant.joined", "participant.joined"]
@@ -218,20 +184,20 @@ async def test_redelivery_and_replay_send_the_same_ids_again(hw: World, tmp_path
     receiver.start()
     try:
         owner = await hw.user()
-        endpoint_id, secret = await _endpoint(owner, receiver.url)
+        endpoint_id, secret = await endpoint(owner, receiver.url)
         m = await hw.meeting(owner)
         await hw.join(owner, m)
-        first = await _settled(owner, endpoint_id)
+        first = await settled(owner, endpoint_id)
         assert len(first) == 3  # created, started, joined
         one = first[-1]["id"]
         again = (await owner.client(REDELIVER, d=one))["redeliverWebhook"]
         assert again == {"id": one, "status": "pending", "attempts": 0}
-        await _settled(owner, endpoint_id)
+        await settled(owner, endpoint_id)
         ids = [r.id for r in receiver.received()]
         assert ids.count(one) == 2
         count = (await owner.client(REPLAY, e=endpoint_id, s="2000-01-01T00:00:00Z"))["replayWebhooks"]
         assert count == 3
-        await _settled(owner, endpoint_id)
+        await settled(owner, endpoint_id)
         got = receiver.received()
         _check_received(got, secret, first)
         assert sorted(r.id for r in got if r.id != one) == sorted([d["id"] for d in first if d["id"] != one] * 2)
@@ -249,18 +215,18 @@ async def test_a_rotated_secret_overlaps_then_stops(hw: World, tmp_path: Path) -
     receiver.start()
     try:
         owner = await hw.user()
-        endpoint_id, old = await _endpoint(owner, receiver.url, ["meeting.created"])
+        endpoint_id, old = await endpoint(owner, receiver.url, ["meeting.created"])
         rotated = (await owner.client(ROTATE, e=endpoint_id, o=3600))["rotateWebhookSecret"]
         new = rotated["secret"]
         assert new != old and rotated["endpoint"]["previousSecretValidUntil"]
         await hw.meeting(owner)
-        await _settled(owner, endpoint_id)
+        await settled(owner, endpoint_id)
         [during] = [r for r in receiver.received() if r.payload["type"] == "meeting.created"]
         Webhook(old).verify(during.body, during.headers)
         Webhook(new).verify(during.body, during.headers)
         newest = (await owner.client(ROTATE, e=endpoint_id, o=0))["rotateWebhookSecret"]["secret"]
         await hw.meeting(owner)
-        await _settled(owner, endpoint_id)
+        await settled(owner, endpoint_id)
         after = [r for r in receiver.received() if r.payload["type"] == "meeting.created"][-1]
         Webhook(newest).verify(after.body, after.headers)
         with pytest.raises(WebhookVerificationError):
@@ -283,11 +249,11 @@ async def test_an_endpoint_that_does_not_echo_the_challenge_gets_nothing(hw: Wor
         await hw.meeting(owner)
 
         async def challenge_tried() -> bool:
-            rows = await _deliveries(owner, endpoint_id)
+            rows = await deliveries(owner, endpoint_id)
             return any(d["eventType"] == "endpoint.verification" and d["attempts"] >= 2 for d in rows)
 
         await eventually(challenge_tried, timeout=30, interval=0.1)
-        rows = await _deliveries(owner, endpoint_id)
+        rows = await deliveries(owner, endpoint_id)
         [created] = [d for d in rows if d["eventType"] == "meeting.created"]
         assert created["status"] == "pending" and created["attempts"] == 0
         [challenge] = [d for d in rows if d["eventType"] == "endpoint.verification"]
