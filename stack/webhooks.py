@@ -11,6 +11,8 @@ Here because this is where the parts are put together: ``api`` names a sender on
 
 from __future__ import annotations
 
+import uuid
+
 from arq import ArqRedis, create_pool
 from arq.connections import RedisSettings
 
@@ -42,7 +44,9 @@ class ArqSender:
 
     async def send(self, req: SendRequest) -> SendResult:
         redis = await self._redis()
-        job = await redis.enqueue_job(DELIVER_WEBHOOK, req.to_dict())
+        # Named after the queue, so one deployment's (or test's) job keys can be found and removed together.
+        job_id = f"{self.config.queue_name}:webhook:{uuid.uuid4().hex}"
+        job = await redis.enqueue_job(DELIVER_WEBHOOK, req.to_dict(), _job_id=job_id)
         if job is None:  # cannot happen without a _job_id; treat as a failed attempt rather than hang
             return SendResult(None, 0.0, error="the job queue refused the attempt")
         # The job bounds itself (connect + read timeouts); a worker that never picks it up is an attempt failed.
