@@ -19,15 +19,18 @@ from arq.connections import RedisSettings
 from protocol.jobs import DELIVER_WEBHOOK
 from protocol.webhooks import SendRequest, SendResult
 from workers.config import WorkerConfig
-from workers.webhooks import send
+from workers.webhooks import new_client, send
 
 
 class EmbeddedSender:
+    def __init__(self) -> None:
+        self._client = new_client()
+
     async def send(self, req: SendRequest) -> SendResult:
-        return await send(req)
+        return await send(req, self._client)
 
     async def aclose(self) -> None:
-        return None
+        await self._client.aclose()
 
 
 class ArqSender:

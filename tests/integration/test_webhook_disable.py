@@ -15,9 +15,9 @@ from aiosmtpd.controller import Controller
 
 from api.mail import Mail, SmtpMailer
 from testkit.server import free_port
+from testkit.webhook_receiver import Receiver
 from tests.conftest import EDGE_SECRET, RunningServer, make_settings
 from tests.support.gql import Client, eventually
-from tests.support.webhook_receiver import Receiver
 from tests.support.webhooks import CREATE, ENDPOINTS, deliveries, endpoint
 from tests.support.world import World
 

@@ -18,7 +18,7 @@ from standardwebhooks.webhooks import Webhook
 
 from testkit.postgres import throwaway_database
 from testkit.server import running_api
-from tests.support.webhook_receiver import Receiver
+from testkit.webhook_receiver import Receiver
 
 ENV = {
     "API_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1/32",

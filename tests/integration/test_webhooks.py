@@ -15,9 +15,9 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from testkit.webhook_receiver import Received, Receiver
 from tests.conftest import EDGE_SECRET, RunningServer, make_settings
 from tests.support.gql import Client, eventually
-from tests.support.webhook_receiver import Received, Receiver
 from tests.support.webhooks import CREATE, DELIVERIES, ENDPOINTS, deliveries, endpoint, settled
 from tests.support.world import Person, World
 

@@ -15,9 +15,9 @@ import pytest
 from redis.asyncio import Redis
 from standardwebhooks.webhooks import Webhook
 
+from testkit.webhook_receiver import Receiver
 from tests.conftest import EDGE_SECRET, RunningServer, make_settings
 from tests.support.gql import Client
-from tests.support.webhook_receiver import Receiver
 from tests.support.webhooks import endpoint, settled
 from tests.support.world import World
 

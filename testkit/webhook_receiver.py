@@ -1,4 +1,4 @@
-"""A real webhook receiver process for tests and the bench: ``python -m tests.support.webhook_receiver``.
+"""A real webhook receiver process for tests and the bench: ``python -m testkit.webhook_receiver``.
 
 It answers POSTs on any path. Verification challenges (``endpoint.verification``) are echoed. Other requests are
 misbehaved on purpose by their arrival number: every ``--fail-every``-th gets a 500, every ``--hang-every``-th
@@ -26,7 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def main(argv: list[str]) -> None:
@@ -76,6 +76,9 @@ def main(argv: list[str]) -> None:
                 log.flush()
             self._answer(204)
 
+    # The stdlib default listen backlog is 5: a sender with more connections in flight has SYNs dropped and
+    # retransmitted a second later, which would look like a slow sender.
+    ThreadingHTTPServer.request_queue_size = 128
     ThreadingHTTPServer.daemon_threads = True
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     print("ready", flush=True)
@@ -118,7 +121,7 @@ class Receiver:
         return f"http://127.0.0.1:{self.port}/hook"
 
     def start(self) -> None:
-        cmd = [sys.executable, "-m", "tests.support.webhook_receiver", "--port", str(self.port), "--log", str(self.log)]
+        cmd = [sys.executable, "-m", "testkit.webhook_receiver", "--port", str(self.port), "--log", str(self.log)]
         self.proc = subprocess.Popen([*cmd, *self.args], cwd=REPO_ROOT, stdout=subprocess.PIPE)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()  # "ready" once listening (bounded: the test's timeout)
