@@ -161,6 +161,8 @@ class Settings:
     """Deliveries in flight at once per API process."""
     webhook_max_endpoints: int = 20
     """Endpoints one account may register."""
+    webhook_retention_days: int = 30
+    """Delivered and failed deliveries (the delivery log, what replay can resend) are kept this long."""
     smtp_host: str = ""
     """Where owner notices are e-mailed (plain SMTP); empty: not e-mailed (the event is still sent)."""
     smtp_port: int = 25
@@ -260,6 +262,7 @@ class Settings:
             webhook_poll_s=float(e.get("API_WEBHOOK_POLL", d.webhook_poll_s)),
             webhook_concurrency=int(e.get("API_WEBHOOK_CONCURRENCY", d.webhook_concurrency)),
             webhook_max_endpoints=int(e.get("API_WEBHOOK_MAX_ENDPOINTS", d.webhook_max_endpoints)),
+            webhook_retention_days=_days("API_WEBHOOK_RETENTION_DAYS", e.get("API_WEBHOOK_RETENTION_DAYS", "30")) or 30,
             smtp_host=e.get("API_SMTP_HOST", d.smtp_host),
             smtp_port=int(e.get("API_SMTP_PORT", d.smtp_port)),
             mail_from=e.get("API_MAIL_FROM", d.mail_from),

@@ -18,7 +18,7 @@ from testkit.server import free_port
 from testkit.webhook_receiver import Receiver
 from tests.conftest import EDGE_SECRET, RunningServer, make_settings
 from tests.support.gql import Client, eventually
-from tests.support.webhooks import CREATE, ENDPOINTS, deliveries, endpoint
+from tests.support.webhooks import CREATE, ENDPOINTS, database, deliveries, endpoint
 from tests.support.world import World
 
 
@@ -47,24 +47,24 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
 async def strict_server(
     request: pytest.FixtureRequest, tmp_path: Path, smtp: tuple[Inbox, int]
 ) -> AsyncIterator[RunningServer]:
-    url = request.getfixturevalue("pg_database") if request.param == "postgres" else ""
-    settings = make_settings(
-        tmp_path / "api",
-        url,
-        edge_secret=EDGE_SECRET,
-        webhook_allowed_networks=("127.0.0.1/32",),
-        webhook_retry_schedule_s=(0.1, 0.2),  # three attempts, then given up
-        webhook_connect_timeout_s=1.0,
-        webhook_read_timeout_s=1.0,
-        webhook_poll_s=0.2,
-        smtp_host="127.0.0.1",
-        smtp_port=smtp[1],
-        mail_from="hooks@meetmesh.test",
-    )
-    srv = RunningServer(settings)
-    await srv.start()
-    yield srv
-    await srv.stop()
+    async with database(request.param) as url:
+        settings = make_settings(
+            tmp_path / "api",
+            url,
+            edge_secret=EDGE_SECRET,
+            webhook_allowed_networks=("127.0.0.1/32",),
+            webhook_retry_schedule_s=(0.1, 0.2),  # three attempts, then given up
+            webhook_connect_timeout_s=1.0,
+            webhook_read_timeout_s=1.0,
+            webhook_poll_s=0.2,
+            smtp_host="127.0.0.1",
+            smtp_port=smtp[1],
+            mail_from="hooks@meetmesh.test",
+        )
+        srv = RunningServer(settings)
+        await srv.start()
+        yield srv
+        await srv.stop()
 
 
 async def test_a_failing_endpoint_is_disabled_and_its_owner_told(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +16,11 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from api.webhooks import retention
 from testkit.webhook_receiver import Received, Receiver
 from tests.conftest import EDGE_SECRET, RunningServer, make_settings
 from tests.support.gql import Client, eventually
-from tests.support.webhooks import CREATE, DELIVERIES, ENDPOINTS, deliveries, endpoint, settled
+from tests.support.webhooks import CREATE, DELIVERIES, ENDPOINTS, database, deliveries, endpoint, settled
 from tests.support.world import Person, World
 
 LEAVE = "mutation($m: ID!) { leaveMeeting(meetingId: $m) { id state } }"
@@ -33,21 +35,21 @@ events the receiver misses while it is dead)."""
 async def hooks_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[RunningServer]:
-    url = request.getfixturevalue("pg_database") if request.param == "postgres" else ""
-    settings = make_settings(
-        tmp_path_factory.mktemp(f"hooks-{request.param}"),
-        url,
-        edge_secret=EDGE_SECRET,
-        webhook_allowed_networks=("127.0.0.1/32",),
-        webhook_retry_schedule_s=SCHEDULE,
-        webhook_connect_timeout_s=1.0,
-        webhook_read_timeout_s=1.0,
-        webhook_poll_s=0.2,
-    )
-    srv = RunningServer(settings)
-    await srv.start()
-    yield srv
-    await srv.stop()
+    async with database(request.param) as url:
+        settings = make_settings(
+            tmp_path_factory.mktemp(f"hooks-{request.param}"),
+            url,
+            edge_secret=EDGE_SECRET,
+            webhook_allowed_networks=("127.0.0.1/32",),
+            webhook_retry_schedule_s=SCHEDULE,
+            webhook_connect_timeout_s=1.0,
+            webhook_read_timeout_s=1.0,
+            webhook_poll_s=0.2,
+        )
+        srv = RunningServer(settings)
+        await srv.start()
+        yield srv
+        await srv.stop()
 
 
 @pytest.fixture
@@ -276,3 +278,24 @@ async def _answer_204(reader: asyncio.StreamReader, writer: asyncio.StreamWriter
         await writer.drain()
     finally:
         writer.close()
+
+
+async def test_the_delivery_log_is_pruned_after_its_retention_but_never_what_is_owed(
+    hooks_server: RunningServer, hw: World, tmp_path: Path
+) -> None:
+    receiver = Receiver(tmp_path / "received.jsonl")
+    receiver.start()
+    try:
+        owner = await hw.user()
+        endpoint_id, _ = await endpoint(owner, receiver.url, ["meeting.created"])
+        await hw.meeting(owner)
+        [done] = await settled(owner, endpoint_id)
+    finally:
+        receiver.kill()
+    await hw.meeting(owner)  # the receiver is gone: this one stays pending
+    svc = hooks_server.app.state.services
+    later = datetime.now(UTC) + timedelta(days=svc.settings.webhook_retention_days, hours=1)
+    assert await retention.prune(svc, now=later) >= 1
+    left = await deliveries(owner, endpoint_id)
+    assert done["id"] not in {d["id"] for d in left}
+    assert [d["status"] for d in left if d["eventType"] == "meeting.created"] == ["pending"]

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+from tests.conftest import PG_ADMIN_URL, _pg_admin
 from tests.support.gql import eventually
 from tests.support.world import Person
 
@@ -42,3 +47,19 @@ async def settled(owner: Person, endpoint_id: str, timeout: float = 90) -> list[
         pending = await deliveries(owner, endpoint_id, "pending")
         raise AssertionError(f"still pending: {pending[:3]}; endpoints: {await owner.client(ENDPOINTS)}") from None
     return [d for d in await deliveries(owner, endpoint_id) if d["eventType"] != "endpoint.verification"]
+
+
+@asynccontextmanager
+async def database(backend: str) -> AsyncIterator[str]:
+    """A PostgreSQL database of the caller's own ("" for SQLite: the server's data directory is its own already).
+    Not the session's shared one: every API process on a database runs a dispatcher, and another test server's
+    (without the loopback allow-list) would claim these tests' deliveries and refuse them."""
+    if backend != "postgres":
+        yield ""
+        return
+    name = f"meetmesh_hooks_{os.getpid()}_{secrets.token_hex(3)}"
+    await _pg_admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    finally:
+        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
