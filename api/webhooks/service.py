@@ -40,10 +40,20 @@ class DeliveryView:
     attempts: list[WebhookAttempt]
 
 
+CHANGES_PER_MINUTE = 30
+"""Endpoint changes (each may resolve a host name and queue deliveries) per account per minute."""
+
+
 def _owner(principal: Principal | None) -> str:
     if not isinstance(principal, UserPrincipal):
         raise UnauthenticatedError("log in to manage webhooks")
     return principal.user_id
+
+
+async def _changer(svc: Services, principal: Principal | None) -> str:
+    owner = _owner(principal)
+    await svc.limit("webhook-changes", owner, limit=CHANGES_PER_MINUTE, window_s=60)
+    return owner
 
 
 async def check_url(svc: Services, url: str) -> str:
@@ -108,7 +118,7 @@ async def create_endpoint(
 ) -> tuple[WebhookEndpoint, str]:
     """Register an endpoint; returns it with its secret (shown once). Events for it are queued from now on and
     sent once it has answered the verification challenge."""
-    owner = _owner(principal)
+    owner = await _changer(svc, principal)
     url = await check_url(svc, url)
     types = check_event_types(event_types)
     description = validation.text("description", description, min_len=0, max_len=200)
@@ -146,7 +156,7 @@ async def update_endpoint(
     description: str | None = None,
     enabled: bool | None = None,
 ) -> WebhookEndpoint:
-    owner = _owner(principal)
+    owner = await _changer(svc, principal)
     checked_url = await check_url(svc, url) if url is not None else None
     types = check_event_types(event_types) if event_types is not None else None
     async with svc.db.write() as tx:
@@ -167,7 +177,7 @@ async def update_endpoint(
 
 
 async def delete_endpoint(svc: Services, principal: Principal | None, endpoint_id: str) -> None:
-    owner = _owner(principal)
+    owner = await _changer(svc, principal)
     async with svc.db.write() as tx:
         e = await _own(tx, owner, endpoint_id)
         ids = (await tx.session.scalars(select(WebhookDelivery.id).where(WebhookDelivery.endpoint_id == e.id))).all()
@@ -183,7 +193,7 @@ async def rotate_secret(
 ) -> tuple[WebhookEndpoint, str]:
     """A new secret at once; the old one keeps signing too (a second signature) for ``overlap_s``, so receivers
     can switch without losing a request."""
-    owner = _owner(principal)
+    owner = await _changer(svc, principal)
     validation.int_range("overlapSeconds", overlap_s, 0, MAX_OVERLAP_S)
     async with svc.db.write() as tx:
         e = await _own(tx, owner, endpoint_id)
@@ -195,7 +205,7 @@ async def rotate_secret(
 
 async def verify_endpoint(svc: Services, principal: Principal | None, endpoint_id: str) -> WebhookEndpoint:
     """Send a new challenge (the last one failed, or the receiver was fixed)."""
-    owner = _owner(principal)
+    owner = await _changer(svc, principal)
     async with svc.db.write() as tx:
         e = await _own(tx, owner, endpoint_id)
         await tx.session.execute(
@@ -221,7 +231,7 @@ def _requeue() -> dict[str, object]:
 
 async def redeliver(svc: Services, principal: Principal | None, delivery_id: str) -> WebhookDelivery:
     """Queue a delivery again, with the same ``webhook-id`` (receivers that already have it drop it)."""
-    owner = _owner(principal)
+    owner = await _changer(svc, principal)
     async with svc.db.write() as tx:
         d = await tx.session.get(WebhookDelivery, delivery_id, with_for_update=True)
         e = await tx.session.get(WebhookEndpoint, d.endpoint_id) if d is not None else None
@@ -236,7 +246,7 @@ async def redeliver(svc: Services, principal: Principal | None, delivery_id: str
 
 async def replay(svc: Services, principal: Principal | None, endpoint_id: str, since: datetime) -> int:
     """Queue again every delivery of the endpoint created at or after ``since``; returns how many."""
-    owner = _owner(principal)
+    owner = await _changer(svc, principal)
     if since.tzinfo is None:
         raise BadInputError("since", "since needs a time zone (e.g. 2026-12-07T10:00:00Z)")
     async with svc.db.write() as tx:

@@ -299,3 +299,15 @@ async def test_the_delivery_log_is_pruned_after_its_retention_but_never_what_is_
     left = await deliveries(owner, endpoint_id)
     assert done["id"] not in {d["id"] for d in left}
     assert [d["status"] for d in left if d["eventType"] == "meeting.created"] == ["pending"]
+
+
+async def test_endpoint_changes_are_rate_limited_per_account(hw: World) -> None:
+    owner = await hw.user()
+    data = (await owner.client(CREATE, i={"url": "http://127.0.0.1:9/h", "eventTypes": []}))["createWebhookEndpoint"]
+    rotate = "mutation($e: ID!) { rotateWebhookSecret(id: $e, overlapSeconds: 0) { secret } }"
+    for _ in range(29):  # 30 changes a minute, the creation included
+        await owner.client(rotate, e=data["endpoint"]["id"])
+    err = await owner.client.error(rotate, e=data["endpoint"]["id"])
+    assert err.code == "RATE_LIMITED"
+    other = await hw.user()  # per account
+    await other.client(CREATE, i={"url": "http://127.0.0.1:9/h", "eventTypes": []})
