@@ -34,6 +34,8 @@ from api.rest import routes as rest_routes
 from api.services import Services
 from api.settings import Settings
 from api.web import ROUTES as WEB_ROUTES
+from api.webhooks.dispatch import Dispatcher, load_sender
+from api.webhooks.retention import prune_forever as webhooks_prune_forever
 from dbschema import migrate
 
 log = logging.getLogger("meetmesh.api")
@@ -85,6 +87,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             asyncio.create_task(run_due_closes_forever(services), name=f"{BACKGROUND}breakout-sweeper"),
             asyncio.create_task(privacy_sweep_forever(services), name=f"{BACKGROUND}privacy-sweeper"),
         ]
+        dispatcher = Dispatcher(services, load_sender(settings.webhook_sender))
+        background.append(asyncio.create_task(dispatcher.run_forever(), name=f"{BACKGROUND}webhooks"))
+        background.append(asyncio.create_task(webhooks_prune_forever(services), name=f"{BACKGROUND}webhook-pruner"))
         processor = load_processor(settings.recording_processor)
         if processor is not None:
             background.append(

@@ -57,6 +57,13 @@ emit_hooks: list[EmitHook] = []
 it (the audit log registers here, so an action and its audit row commit or roll back together)."""
 
 
+emit_returning: dict[str, Any] = {}
+"""Scalar SQL expressions (over ``meetings``) that the event-sequence UPDATE also returns, by name, into
+``tx.notes[("emit", name)]``: what an emit hook needs to know about the meeting rides on a statement that runs
+anyway (the webhook outbox asks whether the meeting's owner has any endpoint, so meetings without webhooks pay
+no query for them)."""
+
+
 def pending_changes(session: AsyncSession) -> Changes:
     """What the dirty rows of ``session`` changed since its last flush. Read before the flush: the flush forgets
     the history. Only rows loaded in this transaction are dirty, so this is bounded by what the action touched."""
@@ -83,6 +90,9 @@ class Tx:
         self.events: list[MeetingEvent] = []
         self.notes: dict[Any, Any] = {}
         """Scratch space of the transaction's observers (emit hooks), dropped with it."""
+        self.after_commit: list[Callable[[], None]] = []
+        """Called once the transaction has committed (never after a rollback): wake-ups of other loops, such as
+        the webhook dispatcher, that must not look before the rows are visible."""
 
     async def emit(
         self,
@@ -100,15 +110,18 @@ class Tx:
     ) -> MeetingEvent:
         changes = pending_changes(self.session) if emit_hooks else {}
         await self.session.flush()
-        seq = (
+        row = (
             await self.session.execute(
                 update(Meeting)
                 .where(Meeting.id == meeting_id)
                 .values(event_seq=Meeting.event_seq + 1)
-                .returning(Meeting.event_seq)
+                .returning(Meeting.event_seq, *emit_returning.values())
                 .execution_options(synchronize_session=False)
             )
-        ).scalar_one()
+        ).one()
+        seq = row[0]
+        for name, value in zip(emit_returning, row[1:], strict=True):
+            self.notes[("emit", name)] = value
         now = utcnow()
         ev = MeetingEvent(
             meeting_id=meeting_id,
@@ -155,6 +168,8 @@ class Database:
         else:
             async with self._write_lock, self._transaction() as tx:
                 yield tx
+        for callback in tx.after_commit:
+            callback()
         for ev in tx.events:  # after commit, never before: subscribers must be able to read what they hear of
             await self.bus.publish(ev)
 

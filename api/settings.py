@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from api.client_address import parse_trusted
+from protocol.webhooks import DEFAULT_RETRY_SCHEDULE_S, parse_networks
 
 
 def _bool(value: str) -> bool:
@@ -32,6 +33,26 @@ def _trusted_proxies(value: str) -> tuple[str, ...]:
     entries = tuple(p.strip() for p in value.split(",") if p.strip())
     parse_trusted(entries)  # a typo must stop the start, not silently trust nobody (or everybody)
     return entries
+
+
+def _networks(value: str) -> tuple[str, ...]:
+    entries = tuple(p.strip() for p in value.split(",") if p.strip())
+    parse_networks(entries)  # a typo must stop the start
+    return entries
+
+
+def _schedule(value: str) -> tuple[float, ...]:
+    """``API_WEBHOOK_RETRY_SCHEDULE``: comma-separated seconds, each 0.01..86400."""
+    out = []
+    for part in (p.strip() for p in value.split(",") if p.strip()):
+        try:
+            wait = float(part)
+        except ValueError:
+            raise ValueError(f"API_WEBHOOK_RETRY_SCHEDULE entries must be seconds (got {part!r})") from None
+        if not 0.01 <= wait <= 86400:
+            raise ValueError(f"API_WEBHOOK_RETRY_SCHEDULE entries must be 0.01..86400 s (got {part!r})")
+        out.append(wait)
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +144,31 @@ class Settings:
     export_max_bytes: int = 2 * 1024**3
     """Largest personal-data export archive; a bigger one is refused (PAYLOAD_TOO_LARGE) before it is built."""
 
+    webhook_sender: str = "stack.webhooks:EmbeddedSender"
+    """Who makes webhook HTTP requests (``module:Class``): by default the worker's send function in this process;
+    ``stack.webhooks:ArqSender`` puts each attempt on the arq queue ``python -m workers`` serves (REDIS_URL)."""
+    webhook_allowed_networks: tuple[str, ...] = field(default_factory=tuple)
+    """Addresses or CIDR networks webhook endpoints may resolve to although they are loopback, private or
+    link-local (refused by default: docs/webhooks.md)."""
+    webhook_retry_schedule_s: tuple[float, ...] = field(default_factory=lambda: DEFAULT_RETRY_SCHEDULE_S)
+    """Waits before each retry of a failed delivery; when all have failed the delivery is given up and its
+    endpoint disabled (the default spans ~27.6 hours)."""
+    webhook_connect_timeout_s: float = 5.0
+    webhook_read_timeout_s: float = 10.0
+    webhook_max_response_bytes: int = 4096
+    webhook_poll_s: float = 1.0
+    """How often a dispatcher looks for due deliveries when nothing woke it (another process's commits, retries)."""
+    webhook_concurrency: int = 16
+    """Deliveries in flight at once per API process."""
+    webhook_max_endpoints: int = 20
+    """Endpoints one account may register."""
+    webhook_retention_days: int = 30
+    """Delivered and failed deliveries (the delivery log, what replay can resend) are kept this long."""
+    smtp_host: str = ""
+    """Where owner notices are e-mailed (plain SMTP); empty: not e-mailed (the event is still sent)."""
+    smtp_port: int = 25
+    mail_from: str = "meetmesh@localhost"
+
     def several_processes_problem(self) -> str | None:
         """Why ``workers`` processes cannot run with this configuration, or None."""
         if self.workers < 1:
@@ -208,4 +254,17 @@ class Settings:
                 "API_RECORDING_RETENTION_DAYS", e.get("API_RECORDING_RETENTION_DAYS", ""), optional=True
             ),
             export_max_bytes=int(e.get("API_EXPORT_MAX_BYTES", d.export_max_bytes)),
+            webhook_sender=e.get("API_WEBHOOK_SENDER", d.webhook_sender),
+            webhook_allowed_networks=_networks(e.get("API_WEBHOOK_ALLOWED_NETWORKS", "")),
+            webhook_retry_schedule_s=_schedule(e.get("API_WEBHOOK_RETRY_SCHEDULE", "")) or d.webhook_retry_schedule_s,
+            webhook_connect_timeout_s=float(e.get("API_WEBHOOK_CONNECT_TIMEOUT", d.webhook_connect_timeout_s)),
+            webhook_read_timeout_s=float(e.get("API_WEBHOOK_READ_TIMEOUT", d.webhook_read_timeout_s)),
+            webhook_max_response_bytes=int(e.get("API_WEBHOOK_MAX_RESPONSE_BYTES", d.webhook_max_response_bytes)),
+            webhook_poll_s=float(e.get("API_WEBHOOK_POLL", d.webhook_poll_s)),
+            webhook_concurrency=int(e.get("API_WEBHOOK_CONCURRENCY", d.webhook_concurrency)),
+            webhook_max_endpoints=int(e.get("API_WEBHOOK_MAX_ENDPOINTS", d.webhook_max_endpoints)),
+            webhook_retention_days=_days("API_WEBHOOK_RETENTION_DAYS", e.get("API_WEBHOOK_RETENTION_DAYS", "30")) or 30,
+            smtp_host=e.get("API_SMTP_HOST", d.smtp_host),
+            smtp_port=int(e.get("API_SMTP_PORT", d.smtp_port)),
+            mail_from=e.get("API_MAIL_FROM", d.mail_from),
         )

@@ -91,6 +91,13 @@ def _ui() -> Mapping[str, results.Value]:
     return ui.run()
 
 
+def _webhooks() -> Mapping[str, results.Value]:
+    # Its own API process (webhook settings) and receiver process.
+    from bench import webhooks
+
+    return webhooks.run()
+
+
 def _captions() -> Mapping[str, results.Value]:
     # Imported on use: the edge's captioner (a process with faster-whisper).
     from bench import captions
@@ -113,6 +120,7 @@ STANDALONE: dict[str, Callable[[], Mapping[str, results.Value]]] = {
     "ui": _ui,
     "graphql_validation": _graphql_validation,
     "large_meeting": large_meeting.run,
+    "webhooks": _webhooks,
 }
 
 
@@ -166,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         "api_ceiling",
         "rest_cpu",
         "large_meeting",
+        "webhooks",
     }:  # the notes describe the API benchmarks; media carries its own (media_bench_params)
         common["notes"] = _notes()
     merged = results.merge({**metrics, **common}, args.output)

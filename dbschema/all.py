@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dbschema import analytics, apikeys, audit, breakouts, chat, models, polls, recordings
+from dbschema import analytics, apikeys, audit, breakouts, chat, models, polls, recordings, webhooks
 from dbschema.models import Base
 
 metadata = Base.metadata
@@ -37,4 +37,5 @@ __all__ = [
     "models",
     "polls",
     "recordings",
+    "webhooks",
 ]

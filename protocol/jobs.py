@@ -26,6 +26,8 @@ from typing import Any, Literal
 # Job names (`verb_noun`), as registered with arq and the in-process runner.
 COMPOSE_RECORDING = "compose_recording"
 TRANSCRIBE_RECORDING = "transcribe_recording"
+DELIVER_WEBHOOK = "deliver_webhook"
+"""One signed webhook POST (``protocol.webhooks.SendRequest`` in, ``SendResult`` out); the API keeps the outbox."""
 
 DEFAULT_QUEUE = "meetmesh:jobs"
 PROGRESS_KEY_PREFIX = "meetmesh:job-progress:"

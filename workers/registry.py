@@ -6,15 +6,17 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from capture.tracks import TrackError
-from protocol.jobs import COMPOSE_RECORDING, TRANSCRIBE_RECORDING
+from protocol.jobs import COMPOSE_RECORDING, DELIVER_WEBHOOK, TRANSCRIBE_RECORDING
 from workers.compose import ComposeError, compose_recording
 from workers.transcribe import TranscribeError, transcribe_recording
+from workers.webhooks import deliver_webhook
 
 JobFunction = Callable[..., Awaitable[Any]]
 
 JOBS: dict[str, JobFunction] = {
     COMPOSE_RECORDING: compose_recording,
     TRANSCRIBE_RECORDING: transcribe_recording,
+    DELIVER_WEBHOOK: deliver_webhook,
 }
 
 PERMANENT_ERRORS: tuple[type[BaseException], ...] = (ComposeError, TranscribeError, TrackError, TypeError, ValueError)

@@ -30,8 +30,9 @@ from api.polls import resolvers as polls
 from api.privacy import resolvers as privacy
 from api.privacy.liveness import DeletedAccountGuard
 from api.recordings import resolvers as recordings
+from api.webhooks import resolvers as webhooks
 
-_DOMAINS = (chat, polls, breakouts, recordings, analytics, audit, privacy, apikeys)
+_DOMAINS = (chat, polls, breakouts, recordings, analytics, audit, privacy, apikeys, webhooks)
 Query = merge_types("Query", (AccountQuery, MeetingQuery, EdgeQuery, *(q for d in _DOMAINS for q in d.QUERIES)))
 Mutation = merge_types(
     "Mutation", (AccountMutation, MeetingMutation, ParticipantMutation, *(m for d in _DOMAINS for m in d.MUTATIONS))

@@ -27,6 +27,7 @@ from api.participants.service import control, stop_unpermitted_local_recordings
 from api.participants.views import meeting_snapshot
 from api.security import Principal, UserPrincipal
 from api.services import Services
+from api.webhooks import outbox as webhooks_outbox
 from dbschema.models import Meeting, Participant, utcnow
 from protocol.events import EventType
 from protocol.ids import new_id
@@ -176,6 +177,7 @@ async def create(
         try:
             async with svc.db.write() as tx:
                 tx.session.add(m)
+                await webhooks_outbox.meeting_created(tx, m)
             return m
         except IntegrityError:
             async with svc.db.read() as session:

@@ -1,7 +1,7 @@
 """API keys and Idempotency-Key answers (REST API, issue 18)
 
 Revision ID: 0016_api_keys
-Revises: 0013_recording_breakout_room
+Revises: 0015_webhooks
 
 ``api_keys``: server-to-server credentials of an account (hashed secret, scopes, per-key rate); deleted with
 their account. ``api_idempotency``: the answer of a create that carried an ``Idempotency-Key``, replayed to its
@@ -16,7 +16,7 @@ from alembic import op
 from dbschema.models import UTCDateTime
 
 revision = "0016_api_keys"
-down_revision = "0013_recording_breakout_room"
+down_revision = "0015_webhooks"
 branch_labels = None
 depends_on = None
 
