@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dbschema import analytics, audit, breakouts, chat, models, polls, recordings
+from dbschema import analytics, audit, breakouts, chat, collab, models, polls, recordings
 from dbschema.models import Base
 
 metadata = Base.metadata
@@ -26,4 +26,15 @@ def include_object(obj: object, name: str | None, type_: str, reflected: bool, c
     return name not in _HAND_WRITTEN and f"{table}.{name}" not in _HAND_WRITTEN
 
 
-__all__ = ["analytics", "audit", "breakouts", "chat", "include_object", "metadata", "models", "polls", "recordings"]
+__all__ = [
+    "analytics",
+    "audit",
+    "breakouts",
+    "chat",
+    "collab",
+    "include_object",
+    "metadata",
+    "models",
+    "polls",
+    "recordings",
+]
