@@ -77,8 +77,8 @@ async def _authenticate(socket: WebSocket[Any, Any, Any], svc: Services) -> Any:
 
 async def _writer(socket: WebSocket[Any, Any, Any], outbox: Outbox) -> None:
     while True:
-        data = await outbox.queue.get()
-        await socket.send_bytes(data)
+        for data in await outbox.next_batch():
+            await socket.send_bytes(data)
 
 
 @websocket(PATH, include_in_schema=False)

@@ -20,7 +20,7 @@ from api.services import Services
 
 log = logging.getLogger("meetmesh.collab")
 
-OUTBOX = 512
+OUTBOX = 2048
 """Messages queued for one peer before it counts as too slow and is disconnected (it reconnects and resyncs:
 Yjs makes that lossless, whereas waiting for it would hold up everyone else)."""
 
@@ -37,6 +37,36 @@ class Outbox:
             self.queue.put_nowait(data)
         except asyncio.QueueFull:
             self.overflowed.set()
+
+    async def next_batch(self) -> list[bytes]:
+        """What to send next: everything queued, with runs of document updates merged into one update (Yjs
+        updates merge losslessly), so a peer that falls behind under a burst catches up in a few frames."""
+        first = await self.queue.get()
+        items = [first]
+        while not self.queue.empty():
+            items.append(self.queue.get_nowait())
+        if len(items) == 1:
+            return items
+        out: list[bytes] = []
+        run: list[bytes] = []
+        for data in items:
+            if data[:2] == _UPDATE_PREFIX:
+                run.append(wire.decode(data).payload)
+                continue
+            if run:
+                out.append(_merged(run))
+                run = []
+            out.append(data)
+        if run:
+            out.append(_merged(run))
+        return out
+
+
+_UPDATE_PREFIX = bytes((wire.Kind.SYNC, wire.Step.UPDATE))
+
+
+def _merged(updates: list[bytes]) -> bytes:
+    return wire.sync(wire.Step.UPDATE, updates[0] if len(updates) == 1 else merge_updates(*updates))
 
 
 @dataclass(slots=True)

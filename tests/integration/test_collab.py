@@ -260,3 +260,22 @@ async def test_strokes_cost_no_meeting_event_and_are_stored_in_batches(world: Wo
         await engine.dispose()
     # 100 updates in well under a second: a handful of flush batches (or one snapshot), never 100 rows.
     assert 1 <= rows + folded <= 20, (rows, folded)
+
+
+async def test_floods_and_huge_messages_close_the_connection(world: World, server: RunningServer) -> None:
+    host, m = await live_meeting(world)
+    s = server.settings
+    async with peer(server.url, m, host) as flood:
+        for _ in range(s.collab_message_burst + 200):
+            if flood.closed is not None:
+                break
+            try:
+                await flood.send_raw(b"\x03")  # query-awareness: cheap to send, each one counts
+            except Exception:
+                break
+        await flood.wait_for(lambda: flood.closed is not None)
+    assert flood.closed is not None and flood.closed[0] == 4429 and flood.closed[1].startswith("RATE_LIMITED")
+    async with peer(server.url, m, host) as huge:
+        await huge.send_raw(create_update_message(b"\x00" * (s.collab_max_message_bytes + 1)))
+        await huge.wait_for(lambda: huge.closed is not None)
+    assert huge.closed is not None and huge.closed[0] == 1009

@@ -103,3 +103,22 @@ def test_a_malformed_update_and_awareness_state_raise_wire_errors() -> None:
 def test_permission_denied_is_y_protocols_auth() -> None:
     msg = wire.permission_denied("no")
     assert msg[0] == Kind.AUTH and msg[1] == 0 and wire.decode_reason(msg) == "no"
+
+
+async def test_an_outbox_merges_queued_updates_and_keeps_other_messages_in_order() -> None:
+    from api.collab.service import Outbox
+
+    box = Outbox()
+    a, b = edit("one"), edit("two")
+    awareness = wire.awareness(wire.encode_awareness([AwarenessEntry(1, 1, "{}")]))
+    for data in (wire.sync(Step.UPDATE, a), wire.sync(Step.UPDATE, b), awareness, wire.sync(Step.UPDATE, a)):
+        box.put(data)
+    batch = await box.next_batch()
+    assert len(batch) == 3 and batch[1] == awareness and batch[2] == wire.sync(Step.UPDATE, a)
+    merged: Doc[Any] = Doc()
+    merged.apply_update(wire.decode(batch[0]).payload)
+    both: Doc[Any] = Doc()
+    both.apply_update(a)
+    both.apply_update(b)
+    assert merged.get_state() == both.get_state()
+    assert box.queue.empty()
