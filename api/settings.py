@@ -131,6 +131,9 @@ class Settings:
     collab_messages_per_s: float = 200.0
     """Sustained messages per second on one collaboration connection (strokes, cursors); more closes 4429."""
     collab_message_burst: int = 600
+    collab_access_recheck_s: float = 10.0
+    """How old a collaboration writer's permission may be before it is decided again (3x for watchers): how long
+    someone removed from the meeting, or moved to another room, keeps access to a document."""
 
     def several_processes_problem(self) -> str | None:
         """Why ``workers`` processes cannot run with this configuration, or None."""
@@ -205,6 +208,7 @@ class Settings:
             collab_max_message_bytes=int(e.get("API_COLLAB_MAX_MESSAGE_BYTES", d.collab_max_message_bytes)),
             collab_messages_per_s=float(e.get("API_COLLAB_MESSAGES_PER_S", d.collab_messages_per_s)),
             collab_message_burst=int(e.get("API_COLLAB_MESSAGE_BURST", d.collab_message_burst)),
+            collab_access_recheck_s=float(e.get("API_COLLAB_ACCESS_RECHECK_S", d.collab_access_recheck_s)),
             graphql_max_body_bytes=int(e.get("API_GRAPHQL_MAX_BODY_BYTES", d.graphql_max_body_bytes)),
             graphql_max_document_bytes=int(e.get("API_GRAPHQL_MAX_DOCUMENT_BYTES", d.graphql_max_document_bytes)),
             graphql_max_tokens=int(e.get("API_GRAPHQL_MAX_TOKENS", d.graphql_max_tokens)),

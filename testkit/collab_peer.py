@@ -35,6 +35,8 @@ class CollabPeer:
         self.awareness = Awareness(self.doc)
         self.ws: ClientConnection | None = None
         self.ready: dict[str, Any] = {}
+        self.control: list[dict[str, Any]] = []
+        """Text frames after ``ready`` (access changes)."""
         self.denied: list[str] = []
         """Reasons of the server's permission-denied messages."""
         self.closed: tuple[int, str] | None = None
@@ -42,6 +44,7 @@ class CollabPeer:
         self._reader: asyncio.Task[None] | None = None
         self._sub: Any = None
         self._applying = False
+        self._sending: set[asyncio.Task[None]] = set()
         self.on_update: Callable[[bytes], None] | None = None
         """Called with each update received from the server (benchmarks time it)."""
 
@@ -72,7 +75,9 @@ class CollabPeer:
         if self._applying or self.ws is None or self.closed is not None:
             return
         data = create_update_message(event.update)
-        asyncio.get_running_loop().create_task(self._send(data))
+        task = asyncio.get_running_loop().create_task(self._send(data))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
 
     async def _send(self, data: bytes) -> None:
         if self.ws is not None:
@@ -93,6 +98,8 @@ class CollabPeer:
         try:
             async for message in self.ws:
                 if not isinstance(message, bytes):
+                    self.control.append(json.loads(message))  # {"type": "access", "writable": …}
+                    self.changed.set()
                     continue
                 kind = message[0]
                 if kind == 0:
@@ -129,6 +136,8 @@ class CollabPeer:
         return text
 
     async def close(self) -> None:
+        if self._sending:  # local edits still on their way: a tab that closes sends what it has first
+            await asyncio.gather(*self._sending, return_exceptions=True)
         if self.ws is not None:
             await self.ws.close()
         if self._reader is not None:

@@ -30,10 +30,7 @@ class Grant:
     name: str
     """The name others see on this person's cursor."""
     checked_at: float
-    """Monotonic time of the decision: a writer's grant is re-checked when older than ``FRESH_S``."""
-
-
-FRESH_S = 10.0
+    """Monotonic time of the decision (decided again after ``API_COLLAB_ACCESS_RECHECK_S``: api/collab/http.py)."""
 
 
 async def decide(svc: Services, principal: Principal | None, meeting_id: str, doc: DocName) -> Grant:

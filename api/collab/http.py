@@ -6,7 +6,9 @@ Authentication as on the GraphQL WebSocket, where a browser cannot set headers: 
 4400 BAD_INPUT, 4401 UNAUTHENTICATED, 4403 FORBIDDEN, 4404 NOT_FOUND, 4429 RATE_LIMITED (too many messages),
 1009 (a message over ``collab_max_message_bytes``) or 1013 (too slow to keep up: reconnect); the reason starts
 with the code. A read-only peer's updates are refused with y-protocols' auth message (permission denied) and not
-applied; the connection stays open.
+applied; the connection stays open. Access is decided again while the socket lives (after
+``collab_access_recheck_s`` for a writer that sends, three times that otherwise): someone removed is disconnected
+(4403), someone whose right to edit changed gets ``{"type": "access", "writable": …}``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from api.collab import access, names
 from api.collab.hub import Peer
 from api.collab.service import CollabService, Outbox
 from api.collab.wire import WireError
-from api.errors import AppError, ForbiddenError, UnauthenticatedError
+from api.errors import AppError
 from api.graphql.token_bucket import TokenBucket
 from api.services import Services
 from protocol.errors import ErrorCode
@@ -105,16 +107,38 @@ async def collab_socket(socket: WebSocket[Any, Any, Any], state: State, meeting_
         s = svc.settings
         bucket = TokenBucket(s.collab_messages_per_s, s.collab_message_burst)
         overflow = asyncio.ensure_future(outbox.overflowed.wait())
+        receiving: asyncio.Future[Any] | None = None
+        watch_s = 3 * s.collab_access_recheck_s  # a quiet or read-only connection: checked less often
+
+        async def recheck() -> None:
+            # Still in the meeting, still in that room? (Removed people, moved participants, a meeting that ended.)
+            nonlocal grant
+            try:
+                fresh = await access.decide(svc, principal, meeting_id, name)
+            except AppError as exc:
+                raise _app_closed(exc) from None
+            if fresh.writable != grant.writable:
+                await socket.send_text(json.dumps({"type": "access", "writable": fresh.writable}))
+            grant = fresh
+            peer.writable = fresh.writable
+
         try:
             while True:
-                receiving = asyncio.ensure_future(socket.receive())
-                done, _ = await asyncio.wait({receiving, overflow, writer}, return_when=asyncio.FIRST_COMPLETED)
-                if receiving not in done:
-                    receiving.cancel()
-                    if overflow in done:
-                        raise _Closed(1013, "too slow: reconnect to resync")
+                if receiving is None:
+                    receiving = asyncio.ensure_future(socket.receive())
+                done, _ = await asyncio.wait(
+                    {receiving, overflow, writer}, timeout=watch_s, return_when=asyncio.FIRST_COMPLETED
+                )
+                if overflow in done:
+                    raise _Closed(1013, "too slow: reconnect to resync")
+                if writer in done:
                     return  # the writer ended: the socket is gone
+                if receiving not in done:
+                    if time.monotonic() - grant.checked_at >= watch_s:
+                        await recheck()
+                    continue
                 event: Any = receiving.result()
+                receiving = None
                 if event["type"] == "websocket.disconnect":
                     return
                 data = event.get("bytes")
@@ -124,19 +148,17 @@ async def collab_socket(socket: WebSocket[Any, Any, Any], state: State, meeting_
                     raise _Closed(1009, f"PAYLOAD_TOO_LARGE: at most {s.collab_max_message_bytes} bytes a message")
                 if not bucket.take(time.monotonic()):
                     raise _Closed(4429, "RATE_LIMITED: too many messages")
-                if peer.writable and time.monotonic() - grant.checked_at > access.FRESH_S:
-                    # Still in the meeting, still in that room? (Removed people and moved participants.)
-                    try:
-                        grant = await access.decide(svc, principal, meeting_id, name)
-                    except (ForbiddenError, UnauthenticatedError) as exc:
-                        raise _app_closed(exc) from None
-                    peer.writable = grant.writable
+                age = time.monotonic() - grant.checked_at
+                if age > (s.collab_access_recheck_s if peer.writable else watch_s):
+                    await recheck()
                 try:
                     await hub.receive(key, peer_id, data)
                 except WireError as exc:
                     raise _Closed(4400, f"BAD_INPUT: {exc}"[:120]) from None
         finally:
             overflow.cancel()
+            if receiving is not None:
+                receiving.cancel()
     except _Closed as closed:
         with contextlib.suppress(WebSocketDisconnect, OSError, RuntimeError):
             await socket.close(code=closed.code, reason=closed.reason)

@@ -279,3 +279,33 @@ async def test_floods_and_huge_messages_close_the_connection(world: World, serve
         await huge.send_raw(create_update_message(b"\x00" * (s.collab_max_message_bytes + 1)))
         await huge.wait_for(lambda: huge.closed is not None)
     assert huge.closed is not None and huge.closed[0] == 1009
+
+
+async def test_access_is_decided_again_while_connected(tmp_path: Path) -> None:
+    srv = RunningServer(make_settings(tmp_path, collab_access_recheck_s=0.3))
+    await srv.start()
+    try:
+        async with httpx.AsyncClient(timeout=30, trust_env=False) as http:
+            world = World(Client(srv.url, http))
+            host, m = await live_meeting(world)
+            guest, _ = await world.join(None, m, name="Soon removed")
+            other, _ = await world.join(None, m, name="Stays")
+            async with peer(srv.url, m, guest) as removed, peer(srv.url, m, other) as stays:
+                await host.client(
+                    "mutation($p: ID!) { removeParticipant(participantId: $p) { state } }", p=guest.participant_id
+                )
+                await asyncio.sleep(0.5)
+                removed.text().insert(0, "after removal")
+                await removed.wait_for(lambda: removed.closed is not None)
+                assert removed.closed is not None and removed.closed[0] == 4403
+                # When the meeting ends, a connected editor is told it may now only watch, and is refused.
+                await host.client(END, m=m["id"])
+                await stays.wait_for(lambda: {"type": "access", "writable": False} in stays.control)
+                stays.text().insert(0, "too late")
+                await stays.wait_for(lambda: bool(stays.denied))
+            async with peer(srv.url, m, host) as check:
+                await check.wait_for(lambda: check.ready.get("type") == "ready")
+                await asyncio.sleep(0.3)
+                assert str(check.text()) == ""  # neither the removed guest's nor the late edit got in
+    finally:
+        await srv.stop()

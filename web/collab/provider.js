@@ -71,7 +71,7 @@ export class CollabProvider extends EventTarget {
     ws.onopen = () => ws.send(JSON.stringify({ authorization: `Bearer ${this._token() || ""}` }));
     ws.onmessage = (ev) => {
       if (ws !== this.ws) return;
-      if (typeof ev.data === "string") return this._onReady(JSON.parse(ev.data));
+      if (typeof ev.data === "string") return this._onControl(JSON.parse(ev.data));
       this._onMessage(new Uint8Array(ev.data));
     };
     ws.onclose = (ev) => {
@@ -93,7 +93,13 @@ export class CollabProvider extends EventTarget {
     };
   }
 
-  _onReady(msg) {
+  _onControl(msg) {
+    if (msg.type === "access") {
+      // The server decided again (moved to another room, the meeting ended, let in again).
+      this.writable = !!msg.writable;
+      this.dispatchEvent(new CustomEvent("status", { detail: this.status }));
+      return;
+    }
     if (msg.type !== "ready") return;
     this._ready = true;
     this._retries = 0;
