@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import time
 from dataclasses import dataclass, field
 
 from pycrdt import merge_updates
@@ -19,6 +20,9 @@ from api.collab.wire import WireError
 from api.services import Services
 
 log = logging.getLogger("meetmesh.collab")
+
+ANTI_ENTROPY_S = 5.0
+"""How often processes compare their open documents (``compare_notes``)."""
 
 OUTBOX = 2048
 """Messages queued for one peer before it counts as too slow and is disconnected (it reconnects and resyncs:
@@ -212,11 +216,24 @@ class CollabService:
                     del self.held[key]
                     await self.fanout.leave(key)
 
+    async def compare_notes(self) -> None:
+        """Every process says what it holds of each open document (its state vector); the others answer with what
+        it lacks. Redis pub/sub drops messages on a reconnect or a slow reader: this repairs that within
+        ``ANTI_ENTROPY_S`` instead of at the next client reconnect."""
+        if isinstance(self.fanout, LocalFanout):
+            return
+        for key, held in list(self.held.items()):
+            await self.fanout.publish(key, HELLO, held.doc.doc.get_state())
+
     async def run_flusher(self) -> None:
         every = self.svc.settings.collab_flush_ms / 1000
+        last_compare = time.monotonic()
         while True:
             await asyncio.sleep(every)
             try:
+                if time.monotonic() - last_compare >= ANTI_ENTROPY_S:
+                    last_compare = time.monotonic()
+                    await self.compare_notes()
                 await self.flush()
             except asyncio.CancelledError:
                 raise
