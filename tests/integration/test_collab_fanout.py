@@ -37,10 +37,11 @@ async def test_a_dropped_update_is_repaired_by_comparing_state_vectors(tmp_path:
         a.held[key].doc.apply(lost.get_update())  # applied on A, never published
         await asyncio.sleep(0.2)
         assert str(b.held[key].doc.doc.get("notes", type=Text)) == ""
+        changed = asyncio.Event()
+        b.held[key].doc.doc.observe(lambda _event: changed.set())
         await b.compare_notes()
-        async with asyncio.timeout(5):
-            while str(b.held[key].doc.doc.get("notes", type=Text)) != "only on A":
-                await asyncio.sleep(0.02)
+        await asyncio.wait_for(changed.wait(), 5)
+        assert str(b.held[key].doc.doc.get("notes", type=Text)) == "only on A"
         # B's peer was sent the repair too.
         assert not box_b.queue.empty()
     finally:
