@@ -117,6 +117,11 @@ async def test_whiteboard_and_notes_across_three_pages(tmp_path: Path) -> None:
             await host.click("meetmesh-room [data-tool=eraser]")
             await drag(host, [(0.6, 0.45), (0.6, 0.55)])  # across the rectangle's top edge
             await bob.wait_for_function(f"{BOARD}.shapes.length === 4")
+            # PNG export: the picture as a file (a viewer could take it too).
+            async with bob.expect_download() as download:
+                await bob.click("meetmesh-room [data-board-action=export-png]")
+            png = await asyncio.to_thread(Path(await (await download.value).path()).read_bytes)
+            assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000
             await axe(host, "whiteboard")
             await shot(host, "whiteboard")
 

@@ -129,6 +129,7 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
   bar.append(textInput);
   const undoButton = button("undo", t("collab.undo"), "undo-2");
   const redoButton = button("redo", t("collab.redo"), "redo-2");
+  button("export-png", t("collab.exportPng"), "download");
   const status = document.createElement("p");
   status.className = "collab-status";
   status.setAttribute("role", "status");
@@ -183,7 +184,7 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
   const showStatus = () => {
     const editable = provider.status === "connected" ? provider.writable : provider.status !== "closed";
     status.textContent = provider.status !== "connected" ? t(provider.status === "closed" ? "collab.closed" : "collab.offline") : provider.writable ? "" : t("collab.readOnly");
-    for (const b of bar.querySelectorAll("button, input")) b.disabled = !editable;
+    for (const b of bar.querySelectorAll("button, input")) b.disabled = !editable && b.dataset.boardAction !== "export-png";
     canvas.style.cursor = editable ? "crosshair" : "default";
     container.dataset.editable = String(editable);
     schedule();
@@ -277,8 +278,20 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
       for (const other of bar.querySelectorAll("[data-colour]")) other.setAttribute("aria-pressed", String(other === b));
     } else if (action === "undo") undo.undo();
     else if (action === "redo") undo.redo();
+    else if (action === "export-png") exportPng();
     schedule();
   });
+  // The picture as everyone sees it (shapes only: no cursors), as a file.
+  const exportPng = () => {
+    render();
+    canvas.toBlob((blob) => {
+      const a = document.createElement("a");
+      a.href = URL.createObjectURL(blob);
+      a.download = "whiteboard.png";
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+    }, "image/png");
+  };
   const onKey = (ev) => {
     if (!(ev.ctrlKey || ev.metaKey) || ev.target === textInput) return;
     if (ev.key === "z" && !ev.shiftKey) undo.undo();

@@ -38,6 +38,20 @@ export function moveIndex(index, delta) {
   return Math.max(0, index + shift);
 }
 
+/** `text` with a Yjs text delta applied (to check that the delta describes the change to what is shown). */
+export function applyDelta(text, delta) {
+  let out = "";
+  let pos = 0;
+  for (const op of delta) {
+    if (op.retain !== undefined) {
+      out += text.slice(pos, pos + op.retain);
+      pos += op.retain;
+    } else if (op.insert !== undefined) out += typeof op.insert === "string" ? op.insert : "";
+    else if (op.delete !== undefined) pos += op.delete;
+  }
+  return out + text.slice(pos);
+}
+
 function lineOf(text, index) {
   return text.slice(0, index).split("\n").length;
 }
@@ -84,12 +98,22 @@ export function mountNotes(container, provider, { t = (k) => k } = {}) {
     }, LOCAL);
   });
   const observer = (event, tr) => {
-    if (tr.origin === LOCAL) return;
+    const now = ytext.toString();
+    if (now === area.value) {
+      shown = now;
+      return; // our own typing (already in the textarea)
+    }
     const { selectionStart, selectionEnd } = area;
     const focused = document.activeElement === area || area.getRootNode().activeElement === area;
-    shown = ytext.toString();
-    area.value = shown;
-    if (focused) area.setSelectionRange(moveIndex(selectionStart, event.delta), moveIndex(selectionEnd, event.delta));
+    // The delta says exactly where others' text went, when it applies to what the textarea shows. It does not
+    // when Yjs also integrated updates it had been holding (their dependencies arrived with this one, or in our
+    // own transaction): then the smallest diff between the two texts places the caret instead.
+    const exact = tr.origin !== LOCAL && applyDelta(area.value, event.delta) === now;
+    const [at, removed, inserted] = exact ? [0, 0, ""] : textDiff(area.value, now);
+    const move = (c) => (exact ? moveIndex(c, event.delta) : c <= at ? c : c >= at + removed ? c + inserted.length - removed : at);
+    shown = now;
+    area.value = now;
+    if (focused) area.setSelectionRange(move(selectionStart), move(selectionEnd));
   };
   ytext.observe(observer);
 

@@ -408,5 +408,6 @@ export default {
   "collab.colour": "Farbe",
   "collab.textPlaceholder": "Text zum Platzieren",
   "collab.undo": "Rückgängig",
+  "collab.exportPng": "Als PNG exportieren",
   "collab.redo": "Wiederholen",
 };

@@ -408,5 +408,6 @@ export default {
   "collab.colour": "Colour",
   "collab.textPlaceholder": "Text to place",
   "collab.undo": "Undo",
+  "collab.exportPng": "Export as PNG",
   "collab.redo": "Redo",
 };
