@@ -164,6 +164,10 @@ async def collab_socket(socket: WebSocket[Any, Any, Any], state: State, meeting_
             await socket.close(code=closed.code, reason=closed.reason)
     except (WebSocketDisconnect, OSError):
         pass
+    except Exception:  # the connection's task boundary: log it with its ids, close without internals
+        log.exception("collab socket %s/%s failed", meeting_id, doc[:60])
+        with contextlib.suppress(WebSocketDisconnect, OSError, RuntimeError):
+            await socket.close(code=1011, reason="INTERNAL: the error has been logged")
     finally:
         if writer is not None:
             writer.cancel()
