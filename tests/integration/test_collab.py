@@ -195,6 +195,15 @@ async def test_a_restart_loses_nothing(backend_name: str, tmp_path: Path, reques
             async with peer(srv.url, m, host) as check:  # the server has applied everything
                 await check.wait_for(lambda: str(check.text()) == expected)
         await srv.stop()  # a graceful stop stores what is pending
+        engine = make_engine(settings.sqlalchemy_url)
+        try:
+            async with engine.connect() as conn:
+                snapshots = (
+                    await conn.execute(select(func.count()).where(CollabDocument.meeting_id == m["id"]))
+                ).scalar_one()
+        finally:
+            await engine.dispose()
+        assert snapshots == 1  # five batches stored (one per pause above): folded into a snapshot on the way
         srv2 = RunningServer(make_settings(tmp_path, url, port=settings.port))
         await srv2.start()
         try:
