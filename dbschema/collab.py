@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dbschema.models import Base, UTCDateTime, utcnow
@@ -27,6 +28,8 @@ class CollabDocument(Base):
     """Every update up to ``folded_id`` merged into one Yjs update (v1 encoding)."""
     folded_id: Mapped[int] = mapped_column(BigInteger, default=0)
     """The highest ``collab_updates.id`` merged into ``snapshot``."""
+    locked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    """A host locked it: only hosts and co-hosts may change it."""
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

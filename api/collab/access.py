@@ -31,6 +31,8 @@ class Grant:
     """The name others see on this person's cursor."""
     checked_at: float
     """Monotonic time of the decision (decided again after ``API_COLLAB_ACCESS_RECHECK_S``: api/collab/http.py)."""
+    host: bool = False
+    """A host or co-host in the meeting now: may lock the document, and change it while locked."""
 
 
 async def decide(svc: Services, principal: Principal | None, meeting_id: str, doc: DocName) -> Grant:
@@ -63,4 +65,4 @@ async def decide(svc: Services, principal: Principal | None, meeting_id: str, do
         writable = live and (here is None or host)
     else:
         writable = live
-    return Grant(writable, name, time.monotonic())
+    return Grant(writable, name, time.monotonic(), host=host and writable)

@@ -18,7 +18,7 @@ from typing import Protocol
 
 log = logging.getLogger("meetmesh.collab")
 
-UPDATE, AWARENESS, HELLO = b"U", b"A", b"H"
+UPDATE, AWARENESS, HELLO, LOCK = b"U", b"A", b"H", b"L"
 
 Key = tuple[str, str]
 Handler = Callable[[bytes, bytes], None]

@@ -80,7 +80,27 @@ async def _authenticate(socket: WebSocket[Any, Any, Any], svc: Services) -> Any:
 async def _writer(socket: WebSocket[Any, Any, Any], outbox: Outbox) -> None:
     while True:
         for data in await outbox.next_batch():
-            await socket.send_bytes(data)
+            if isinstance(data, str):
+                await socket.send_text(data)
+            else:
+                await socket.send_bytes(data)
+
+
+async def _control(
+    socket: WebSocket[Any, Any, Any], hub: CollabService, key: tuple[str, str], peer: Peer, text: str
+) -> None:
+    """A text frame after ``ready``: ``{"type": "lock", "locked": true|false}`` (hosts and co-hosts)."""
+    try:
+        msg = json.loads(text) if len(text) < 1024 else None
+    except ValueError:
+        msg = None
+    if not isinstance(msg, dict) or msg.get("type") != "lock" or not isinstance(msg.get("locked"), bool):
+        raise _Closed(4400, 'BAD_INPUT: a text frame is {"type": "lock", "locked": true|false}')
+    if not peer.host:
+        refusal = {"type": "error", "code": "FORBIDDEN", "message": "only hosts and co-hosts may lock a document"}
+        await socket.send_text(json.dumps(refusal))
+        return
+    await hub.set_lock(key, msg["locked"])
 
 
 @websocket(PATH, include_in_schema=False)
@@ -98,11 +118,12 @@ async def collab_socket(socket: WebSocket[Any, Any, Any], state: State, meeting_
             grant = await access.decide(svc, principal, meeting_id, name)
         except AppError as exc:
             raise _app_closed(exc) from None
-        await socket.send_text(json.dumps({"type": "ready", "writable": grant.writable, "name": grant.name}))
         key = (meeting_id, str(name))
-        peer = Peer(peer_id, grant.name, grant.writable)
+        peer = Peer(peer_id, grant.name, grant.writable, grant.host)
         outbox = Outbox()
-        await hub.attach(key, peer, outbox)
+        document = await hub.attach(key, peer, outbox)
+        ready = {"type": "ready", "writable": grant.writable, "name": grant.name, "host": grant.host}
+        await socket.send_text(json.dumps({**ready, "locked": document.locked}))
         writer = asyncio.create_task(_writer(socket, outbox), name=f"collab-writer-{peer_id}")
         s = svc.settings
         bucket = TokenBucket(s.collab_messages_per_s, s.collab_message_burst)
@@ -120,7 +141,7 @@ async def collab_socket(socket: WebSocket[Any, Any, Any], state: State, meeting_
             if fresh.writable != grant.writable:
                 await socket.send_text(json.dumps({"type": "access", "writable": fresh.writable}))
             grant = fresh
-            peer.writable = fresh.writable
+            peer.writable, peer.host = fresh.writable, fresh.host
 
         try:
             while True:
@@ -142,6 +163,12 @@ async def collab_socket(socket: WebSocket[Any, Any, Any], state: State, meeting_
                 if event["type"] == "websocket.disconnect":
                     return
                 data = event.get("bytes")
+                if isinstance(event.get("text"), str):
+                    if not bucket.take(time.monotonic()):
+                        raise _Closed(4429, "RATE_LIMITED: too many messages")
+                    await recheck()  # locking is rare: decide on the current role
+                    await _control(socket, hub, key, peer, event["text"])
+                    continue
                 if not isinstance(data, bytes):
                     raise _Closed(4400, "BAD_INPUT: after the authorization frame, send binary y-protocols messages")
                 if len(data) > s.collab_max_message_bytes:

@@ -31,6 +31,8 @@ class Peer:
     id: int
     name: str
     writable: bool
+    host: bool = False
+    """A host or co-host: may lock the document and still change it while locked."""
     client_ids: set[int] = field(default_factory=set)
     """The Yjs client ids whose awareness this connection published (it may publish no other)."""
 
@@ -58,6 +60,8 @@ class Document:
         """Yjs client id -> (owner peer id or REMOTE, its latest entry)."""
         self.pending: list[bytes] = []
         """Updates from this process's peers not stored yet."""
+        self.locked = False
+        """A host locked it: only hosts and co-hosts may change it."""
 
     # -- peers --------------------------------------------------------------------------------------------
     def join(self, peer: Peer) -> list[bytes]:
@@ -116,6 +120,10 @@ class Document:
             return fx
         if not peer.writable:
             fx.reply.append(wire.permission_denied("read-only: you may watch this document but not change it"))
+            fx.refused = True
+            return fx
+        if self.locked and not peer.host:
+            fx.reply.append(wire.permission_denied("locked: a host has locked this document"))
             fx.refused = True
             return fx
         self.apply(msg.payload)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from pycrdt import merge_updates
 from sqlalchemy.exc import IntegrityError
 
 from api.collab import store, wire
-from api.collab.fanout import AWARENESS, HELLO, UPDATE, Fanout, Key, LocalFanout, RedisFanout
+from api.collab.fanout import AWARENESS, HELLO, LOCK, UPDATE, Fanout, Key, LocalFanout, RedisFanout
 from api.collab.hub import Document, Effects, Peer
 from api.collab.wire import WireError
 from api.services import Services
@@ -31,10 +32,11 @@ Yjs makes that lossless, whereas waiting for it would hold up everyone else)."""
 
 @dataclass(slots=True)
 class Outbox:
-    queue: asyncio.Queue[bytes] = field(default_factory=lambda: asyncio.Queue(OUTBOX))
+    queue: asyncio.Queue[bytes | str] = field(default_factory=lambda: asyncio.Queue(OUTBOX))
+    """Binary y-protocols messages, and text control frames (``{"type": "locked", …}``)."""
     overflowed: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def put(self, data: bytes) -> None:
+    def put(self, data: bytes | str) -> None:
         if self.overflowed.is_set():
             return
         try:
@@ -42,7 +44,7 @@ class Outbox:
         except asyncio.QueueFull:
             self.overflowed.set()
 
-    async def next_batch(self) -> list[bytes]:
+    async def next_batch(self) -> list[bytes | str]:
         """What to send next: everything queued, with runs of document updates merged into one update (Yjs
         updates merge losslessly), so a peer that falls behind under a burst catches up in a few frames."""
         first = await self.queue.get()
@@ -51,10 +53,10 @@ class Outbox:
             items.append(self.queue.get_nowait())
         if len(items) == 1:
             return items
-        out: list[bytes] = []
+        out: list[bytes | str] = []
         run: list[bytes] = []
         for data in items:
-            if data[:2] == _UPDATE_PREFIX:
+            if isinstance(data, bytes) and data[:2] == _UPDATE_PREFIX:
                 run.append(wire.decode(data).payload)
                 continue
             if run:
@@ -150,9 +152,10 @@ class CollabService:
             doc = Document(key)
             # Subscribe before loading: nothing published meanwhile is missed (applying twice is harmless).
             await self.fanout.join(key, lambda kind, payload: self._remote(key, kind, payload))
-            updates, stored = await store.load(self.svc.db, *key)
+            updates, stored, locked = await store.load(self.svc.db, *key)
             for u in updates:
                 doc.apply(u)
+            doc.locked = locked
             held = _Held(doc, stored=stored, opening=1)
             self.held[key] = held
             self._loading.pop(key, None)
@@ -168,6 +171,9 @@ class CollabService:
                 fx = held.doc.remote_update(payload)
             elif kind == AWARENESS:
                 fx = held.doc.remote_awareness(payload)
+            elif kind == LOCK:
+                self._tell_locked(held, payload == b"1")
+                return
             elif kind == HELLO:
                 # Another process just opened the document: send what it lacks (our peers' unstored edits).
                 missing = held.doc.doc.get_update(payload)
@@ -182,6 +188,22 @@ class CollabService:
         for box in held.outboxes.values():
             for data in fx.broadcast:
                 box.put(data)
+
+    # -- the host's lock ---------------------------------------------------------------------------------------
+    async def set_lock(self, key: Key, locked: bool) -> None:
+        """Lock (only hosts and co-hosts may change it) or unlock a document; the caller checked the right."""
+        await store.set_locked(self.svc.db, key[0], key[1], locked)
+        held = self.held.get(key)
+        if held is not None:
+            self._tell_locked(held, locked)
+        await self.fanout.publish(key, LOCK, b"1" if locked else b"0")
+
+    @staticmethod
+    def _tell_locked(held: _Held, locked: bool) -> None:
+        held.doc.locked = locked
+        notice = json.dumps({"type": "locked", "locked": locked})
+        for box in held.outboxes.values():
+            box.put(notice)
 
     # -- storage ----------------------------------------------------------------------------------------------
     async def flush(self) -> None:

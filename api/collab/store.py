@@ -23,12 +23,18 @@ async def append(db: Database, batch: Sequence[tuple[str, str, bytes]]) -> None:
         await tx.session.execute(insert(CollabUpdate), rows)
 
 
-async def load(db: Database, meeting_id: str, name: str) -> tuple[list[bytes], int]:
-    """The document's snapshot and the updates after it (apply in order), and how many updates those are."""
+async def load(db: Database, meeting_id: str, name: str) -> tuple[list[bytes], int, bool]:
+    """The document's snapshot and the updates after it (apply in order), how many updates those are, and whether
+    a host locked it."""
     async with db.read() as session:
-        snap = await session.scalar(
-            select(CollabDocument.snapshot).where(CollabDocument.meeting_id == meeting_id, CollabDocument.name == name)
-        )
+        row = (
+            await session.execute(
+                select(CollabDocument.snapshot, CollabDocument.locked).where(
+                    CollabDocument.meeting_id == meeting_id, CollabDocument.name == name
+                )
+            )
+        ).first()
+        snap, locked = (row[0], bool(row[1])) if row is not None else (None, False)
         bodies = (
             await session.scalars(
                 select(CollabUpdate.body)
@@ -36,7 +42,7 @@ async def load(db: Database, meeting_id: str, name: str) -> tuple[list[bytes], i
                 .order_by(CollabUpdate.id)
             )
         ).all()
-    return ([snap] if snap else []) + list(bodies), len(bodies)
+    return ([snap] if snap else []) + list(bodies), len(bodies), locked
 
 
 async def count(db: Database, meeting_id: str, name: str) -> int:
@@ -84,3 +90,18 @@ async def compact(db: Database, meeting_id: str, name: str) -> int:
             )
         )
     return len(found)
+
+
+async def set_locked(db: Database, meeting_id: str, name: str, locked: bool) -> None:
+    async with db.write() as tx:
+        row = await tx.session.scalar(
+            select(CollabDocument)
+            .where(CollabDocument.meeting_id == meeting_id, CollabDocument.name == name)
+            .with_for_update()
+        )
+        if row is None:
+            tx.session.add(
+                CollabDocument(meeting_id=meeting_id, name=name, snapshot=b"\x00\x00", folded_id=0, locked=locked)
+            )
+        else:
+            row.locked = locked

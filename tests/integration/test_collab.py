@@ -4,6 +4,7 @@ PostgreSQL, restarts, and two API processes sharing documents through a real Red
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,7 +35,8 @@ async def test_two_clients_sync_and_a_late_joiner_gets_everything(world: World, 
     host, m = await live_meeting(world)
     guest, _ = await world.join(None, m, name="Ada")
     async with peer(server.url, m, host) as a, peer(server.url, m, guest) as b:
-        assert a.ready == {"type": "ready", "writable": True, "name": "Host"}
+        assert a.ready == {"type": "ready", "writable": True, "name": "Host", "host": True, "locked": False}
+        assert b.ready["host"] is False and b.ready["writable"] is True
         a.text().insert(0, "hello ")
         await b.wait_for(lambda: str(b.text()) == "hello ")
         b.text().insert(6, "world")
@@ -318,3 +320,33 @@ async def test_access_is_decided_again_while_connected(tmp_path: Path) -> None:
                 assert str(check.text()) == ""  # neither the removed guest's nor the late edit got in
     finally:
         await srv.stop()
+
+
+async def test_a_host_locks_a_board_for_everyone_but_hosts(world: World, server: RunningServer) -> None:
+    host, m = await live_meeting(world)
+    guest, _ = await world.join(None, m, name="Drawer")
+
+    async def lock(p: CollabPeer, locked: bool) -> None:
+        assert p.ws is not None
+        await p.ws.send(json.dumps({"type": "lock", "locked": locked}))
+
+    async with peer(server.url, m, host, "board:main") as h, peer(server.url, m, guest, "board:main") as g:
+        assert h.ready["host"] is True and g.ready["host"] is False and g.ready["locked"] is False
+        await lock(g, True)
+        await g.wait_for(lambda: any(c.get("code") == "FORBIDDEN" for c in g.control))
+        await lock(h, True)
+        for p in (h, g):
+            await p.wait_for(lambda p=p: {"type": "locked", "locked": True} in p.control)  # type: ignore[misc]
+        g.text("title").insert(0, "guest while locked")
+        await g.wait_for(lambda: bool(g.denied))
+        assert g.denied[-1].startswith("locked")
+        h.text("other").insert(0, "host while locked")
+        await g.wait_for(lambda: str(g.text("other")) == "host while locked")
+    async with peer(server.url, m, guest, "board:main") as again, peer(server.url, m, host, "board:main") as h2:
+        assert again.ready["locked"] is True  # stored: a reconnect (or another process) sees the lock
+        await h2.wait_for(lambda: str(h2.text("other")) == "host while locked")  # synced
+        assert str(h2.text("title")) == ""  # the guest's edit while locked never got in
+        await lock(h2, False)
+        await again.wait_for(lambda: {"type": "locked", "locked": False} in again.control)
+        again.text("title").insert(0, "unlocked")
+        await h2.wait_for(lambda: str(h2.text("title")) == "unlocked")

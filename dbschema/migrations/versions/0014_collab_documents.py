@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=48), nullable=False),
         sa.Column("snapshot", sa.LargeBinary(), nullable=False),
         sa.Column("folded_id", sa.BigInteger(), nullable=False),
+        sa.Column("locked", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("updated_at", dbschema.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["meeting_id"], ["meetings.id"], name=op.f("fk_collab_documents_meeting_id_meetings"), ondelete="CASCADE"
