@@ -12,7 +12,7 @@ import pytest
 from playwright.async_api import Page
 
 from tests.e2e.browser_support import chromium, host_with_meeting, run_stack
-from tests.support.web_ui import axe, join_as, open_meeting, open_panel, sentence, shot
+from tests.support.web_ui import axe, join_as, open_meeting, open_panel, sentence, shot, wait_text
 
 pytestmark = [pytest.mark.slow]
 
@@ -117,6 +117,15 @@ async def test_whiteboard_and_notes_across_three_pages(tmp_path: Path) -> None:
             await host.click("meetmesh-room [data-tool=eraser]")
             await drag(host, [(0.6, 0.45), (0.6, 0.55)])  # across the rectangle's top edge
             await bob.wait_for_function(f"{BOARD}.shapes.length === 4")
+            # The host locks the board: the others' tools go grey and they are told why; unlocking gives them back.
+            assert await ada.is_hidden("meetmesh-room [data-board-action=lock]")
+            await host.click("meetmesh-room [data-board-action=lock]")
+            await ada.wait_for_selector("meetmesh-room [data-panel=whiteboard] [data-tool=pen]:disabled")
+            await wait_text(ada, "[data-panel=whiteboard] .collab-status", sentence("collab.locked"))
+            await host.wait_for_selector("meetmesh-room [data-board-action=lock][aria-pressed=true]")
+            assert await host.is_enabled("meetmesh-room [data-panel=whiteboard] [data-tool=pen]")
+            await host.click("meetmesh-room [data-board-action=lock]")
+            await ada.wait_for_selector("meetmesh-room [data-panel=whiteboard] [data-tool=pen]:enabled")
             # PNG export: the picture as a file (a viewer could take it too).
             async with bob.expect_download() as download:
                 await bob.click("meetmesh-room [data-board-action=export-png]")

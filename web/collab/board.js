@@ -130,6 +130,8 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
   const undoButton = button("undo", t("collab.undo"), "undo-2");
   const redoButton = button("redo", t("collab.redo"), "redo-2");
   button("export-png", t("collab.exportPng"), "download");
+  const lockButton = button("lock", t("collab.lock"), "lock");
+  lockButton.setAttribute("aria-pressed", "false");
   const status = document.createElement("p");
   status.className = "collab-status";
   status.setAttribute("role", "status");
@@ -182,9 +184,19 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
   };
 
   const showStatus = () => {
-    const editable = provider.status === "connected" ? provider.writable : provider.status !== "closed";
-    status.textContent = provider.status !== "connected" ? t(provider.status === "closed" ? "collab.closed" : "collab.offline") : provider.writable ? "" : t("collab.readOnly");
+    const editable = provider.editable;
+    status.textContent =
+      provider.status !== "connected"
+        ? t(provider.status === "closed" ? "collab.closed" : "collab.offline")
+        : !provider.writable
+          ? t("collab.readOnly")
+          : provider.locked
+            ? t(provider.host ? "collab.lockedHost" : "collab.locked")
+            : "";
     for (const b of bar.querySelectorAll("button, input")) b.disabled = !editable && b.dataset.boardAction !== "export-png";
+    lockButton.hidden = !provider.host;
+    lockButton.disabled = provider.status !== "connected";
+    lockButton.setAttribute("aria-pressed", String(provider.locked));
     canvas.style.cursor = editable ? "crosshair" : "default";
     container.dataset.editable = String(editable);
     schedule();
@@ -279,6 +291,7 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
     } else if (action === "undo") undo.undo();
     else if (action === "redo") undo.redo();
     else if (action === "export-png") exportPng();
+    else if (action === "lock") provider.lock(!provider.locked);
     schedule();
   });
   // The picture as everyone sees it (shapes only: no cursors), as a file.

@@ -85,8 +85,9 @@ export function mountNotes(container, provider, { t = (k) => k } = {}) {
     const bits = [];
     if (provider.status !== "connected") bits.push(t(provider.status === "closed" ? "collab.closed" : "collab.offline"));
     if (provider.status === "connected" && !provider.writable) bits.push(t("collab.readOnly"));
+    else if (provider.status === "connected" && provider.locked) bits.push(t(provider.host ? "collab.lockedHost" : "collab.locked"));
     status.textContent = bits.join(" · ");
-    area.readOnly = provider.status === "connected" ? !provider.writable : provider.status === "closed";
+    area.readOnly = !provider.editable;
   };
 
   area.addEventListener("input", () => {

@@ -27,6 +27,8 @@ export class CollabProvider extends EventTarget {
     this.ydoc = ydoc;
     this.awareness = new awarenessProtocol.Awareness(ydoc);
     this.writable = false;
+    this.host = false;
+    this.locked = false;
     this.name = null;
     this.synced = false;
     this.status = "connecting";
@@ -94,6 +96,12 @@ export class CollabProvider extends EventTarget {
   }
 
   _onControl(msg) {
+    if (msg.type === "locked") {
+      this.locked = !!msg.locked;
+      this.dispatchEvent(new CustomEvent("status", { detail: this.status }));
+      return;
+    }
+    if (msg.type === "error") return this.dispatchEvent(new CustomEvent("denied", { detail: msg.message }));
     if (msg.type === "access") {
       // The server decided again (moved to another room, the meeting ended, let in again).
       this.writable = !!msg.writable;
@@ -104,6 +112,8 @@ export class CollabProvider extends EventTarget {
     this._ready = true;
     this._retries = 0;
     this.writable = !!msg.writable;
+    this.host = !!msg.host;
+    this.locked = !!msg.locked;
     this.name = msg.name;
     this._setStatus("connected");
     // Our state vector: the server answers with what we miss; its own step 1 asks for what it misses.
@@ -133,6 +143,16 @@ export class CollabProvider extends EventTarget {
       decoding.readVarUint(dec); // 0: permission denied (y-protocols auth.js)
       this.dispatchEvent(new CustomEvent("denied", { detail: decoding.readVarString(dec) }));
     }
+  }
+
+  /** Whether this person may change the document now (connected, allowed, and not locked unless a host). */
+  get editable() {
+    return this.status === "connected" ? this.writable && (!this.locked || this.host) : this.status !== "closed";
+  }
+
+  /** Hosts and co-hosts: lock the document (only they may change it) or unlock it. */
+  lock(locked) {
+    if (this.ws?.readyState === WebSocket.OPEN && this._ready) this.ws.send(JSON.stringify({ type: "lock", locked: !!locked }));
   }
 
   _sendAwareness(ids) {

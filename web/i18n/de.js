@@ -409,5 +409,8 @@ export default {
   "collab.textPlaceholder": "Text zum Platzieren",
   "collab.undo": "Rückgängig",
   "collab.exportPng": "Als PNG exportieren",
+  "collab.lock": "Für alle außer Hosts sperren",
+  "collab.locked": "Vom Host gesperrt: Sie können zusehen, aber nichts ändern.",
+  "collab.lockedHost": "Gesperrt: nur Hosts und Co-Hosts können dies ändern.",
   "collab.redo": "Wiederholen",
 };

@@ -409,5 +409,8 @@ export default {
   "collab.textPlaceholder": "Text to place",
   "collab.undo": "Undo",
   "collab.exportPng": "Export as PNG",
+  "collab.lock": "Lock for everyone but hosts",
+  "collab.locked": "Locked by the host: you can watch but not change this.",
+  "collab.lockedHost": "Locked: only hosts and co-hosts can change this.",
   "collab.redo": "Redo",
 };
