@@ -242,6 +242,14 @@ async def test_two_api_processes_share_a_document_through_redis(api_pair: tuple[
             on_a.text("title").insert(0, "> ")
             async with peer(b.url, m, host, "board:main") as late:
                 await late.wait_for(lambda: str(late.text("title")) == "> from A and B")
+            # A host's lock on A reaches the guest on B, whose edits B then refuses.
+            assert on_a.ws is not None
+            await on_a.ws.send(json.dumps({"type": "lock", "locked": True}))
+            await on_b.wait_for(lambda: {"type": "locked", "locked": True} in on_b.control)
+            on_b.text("title").insert(0, "nope ")
+            await on_b.wait_for(lambda: bool(on_b.denied))
+            await on_a.ws.send(json.dumps({"type": "lock", "locked": False}))
+            await on_b.wait_for(lambda: {"type": "locked", "locked": False} in on_b.control)
         # Once both let go, a fresh open on either process comes from the database.
         await asyncio.sleep(1.0)
         async with peer(b.url, m, host, "board:main") as again:
