@@ -18,6 +18,8 @@ from api.audit.request import caller_middleware
 from api.breakouts.service import run_due_closes_forever
 from api.bus import Bus, MemoryBus, RedisBus
 from api.chat import http as chat_http
+from api.collab import http as collab_http
+from api.collab.service import CollabService
 from api.db import Database, make_engine
 from api.db_errors import is_bad_data
 from api.events.retention import prune_forever
@@ -78,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     bus: Bus = RedisBus(settings.redis_url, settings.redis_prefix) if settings.redis_url else MemoryBus()
     db = Database(make_engine(settings.sqlalchemy_url), bus)
     services = Services.build(settings, db, bus)
+    collab = CollabService(services)  # shared documents (api/collab): their own path, not the event log
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -86,6 +89,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             asyncio.create_task(prune_forever(services), name=f"{BACKGROUND}event-log-pruner"),
             asyncio.create_task(run_due_closes_forever(services), name=f"{BACKGROUND}breakout-sweeper"),
             asyncio.create_task(privacy_sweep_forever(services), name=f"{BACKGROUND}privacy-sweeper"),
+            asyncio.create_task(collab.run_flusher(), name=f"{BACKGROUND}collab-flusher"),
         ]
         dispatcher = Dispatcher(services, load_sender(settings.webhook_sender))
         background.append(asyncio.create_task(dispatcher.run_forever(), name=f"{BACKGROUND}webhooks"))
@@ -101,6 +105,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             for task in background:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
+            await collab.close()  # stores the shared documents' pending edits
             await services.rate.close()
             await services.edges.close()
             await bus.close()
@@ -129,9 +134,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *recordings_http.ROUTES,
             *privacy_http.ROUTES,
             *rest_routes.ROUTES,  # /api/v1 (REST, OpenAPI at /api/v1/openapi.json, reference page /api/v1/docs)
+            *collab_http.ROUTES,
             edge_feed,
         ],
-        state=State({"services": services}),
+        state=State({"services": services, "collab": collab}),
         lifespan=[lifespan],
         middleware=[caller_middleware],  # api/audit: who asks (client address), for audit rows
         exception_handlers={Exception: _http_error},

@@ -143,6 +143,19 @@ class Settings:
     ``recordingRetentionDays`` of their own; None (empty): forever."""
     export_max_bytes: int = 2 * 1024**3
     """Largest personal-data export archive; a bigger one is refused (PAYLOAD_TOO_LARGE) before it is built."""
+    collab_flush_ms: int = 200
+    """Shared documents (api/collab): how often edits are written, all documents' pending edits in one statement;
+    a graceful stop writes what is pending."""
+    collab_compact_after: int = 200
+    """Stored update batches of one document before they are folded into its snapshot."""
+    collab_max_message_bytes: int = 2 * 1024**2
+    """Largest collaboration WebSocket message (a pasted image on a board is the big case); more closes 1009."""
+    collab_messages_per_s: float = 200.0
+    """Sustained messages per second on one collaboration connection (strokes, cursors); more closes 4429."""
+    collab_message_burst: int = 600
+    collab_access_recheck_s: float = 10.0
+    """How old a collaboration writer's permission may be before it is decided again (3x for watchers): how long
+    someone removed from the meeting, or moved to another room, keeps access to a document."""
 
     webhook_sender: str = "stack.webhooks:EmbeddedSender"
     """Who makes webhook HTTP requests (``module:Class``): by default the worker's send function in this process;
@@ -237,6 +250,12 @@ class Settings:
             allowed_origins=tuple(o for o in e.get("API_ALLOWED_ORIGINS", "").split(",") if o),
             max_upload_bytes=int(e.get("API_MAX_UPLOAD_BYTES", d.max_upload_bytes)),
             trusted_proxies=_trusted_proxies(e.get("API_TRUSTED_PROXIES", "")),
+            collab_flush_ms=int(e.get("API_COLLAB_FLUSH_MS", d.collab_flush_ms)),
+            collab_compact_after=int(e.get("API_COLLAB_COMPACT_AFTER", d.collab_compact_after)),
+            collab_max_message_bytes=int(e.get("API_COLLAB_MAX_MESSAGE_BYTES", d.collab_max_message_bytes)),
+            collab_messages_per_s=float(e.get("API_COLLAB_MESSAGES_PER_S", d.collab_messages_per_s)),
+            collab_message_burst=int(e.get("API_COLLAB_MESSAGE_BURST", d.collab_message_burst)),
+            collab_access_recheck_s=float(e.get("API_COLLAB_ACCESS_RECHECK_S", d.collab_access_recheck_s)),
             graphql_max_body_bytes=int(e.get("API_GRAPHQL_MAX_BODY_BYTES", d.graphql_max_body_bytes)),
             graphql_max_document_bytes=int(e.get("API_GRAPHQL_MAX_DOCUMENT_BYTES", d.graphql_max_document_bytes)),
             graphql_max_tokens=int(e.get("API_GRAPHQL_MAX_TOKENS", d.graphql_max_tokens)),

@@ -24,6 +24,7 @@ NODE_MODULES = WEB / "node_modules"
 # "fetch a single module script"). Anything else (package.json, install.sh, dotfiles) is not served.
 _OWN_TYPES = {
     ".js": "text/javascript",
+    ".mjs": "text/javascript",
     ".css": "text/css",
     ".html": "text/html",
     ".svg": "image/svg+xml",
@@ -38,8 +39,11 @@ VENDOR: dict[str, str] = {
     "lit-element": ".js",
     "@lit/reactive-element": ".js",
     "lucide-static/icons": ".svg",
+    # Shared notes and whiteboards (web/collab): the CRDT, its protocols and the encoding helpers they share.
+    "lib0": ".js",
+    "y-protocols": ".js",
 }
-_VENDOR_SKIP = ("development", "node")
+_VENDOR_SKIP = ("development", "node", "bin", "test", "dist")
 # Single files: the API explorer's GraphiQL bundle and the React builds it runs on (web/graphiql.html).
 VENDOR_FILES = frozenset(
     {
@@ -50,6 +54,8 @@ VENDOR_FILES = frozenset(
         # The REST API's reference page (web/api-docs.html, /api/v1/docs).
         "swagger-ui-dist/swagger-ui-bundle.js",
         "swagger-ui-dist/swagger-ui.css",
+        "yjs/dist/yjs.mjs",
+        "perfect-freehand/dist/esm/index.mjs",
     }
 )
 

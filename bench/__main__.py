@@ -84,6 +84,13 @@ def _relay_mesh() -> Mapping[str, results.Value]:
     return relay_mesh.run()
 
 
+def _collab() -> Mapping[str, results.Value]:
+    # Imported on use: pycrdt clients against an API of its own (it measures that process's CPU).
+    from bench import collab
+
+    return collab.run()
+
+
 def _ui() -> Mapping[str, results.Value]:
     # Imported on use: Playwright and Debian's Chromium.
     from bench import ui
@@ -121,6 +128,7 @@ STANDALONE: dict[str, Callable[[], Mapping[str, results.Value]]] = {
     "graphql_validation": _graphql_validation,
     "large_meeting": large_meeting.run,
     "webhooks": _webhooks,
+    "collab": _collab,
 }
 
 
@@ -175,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         "rest_cpu",
         "large_meeting",
         "webhooks",
+        "collab",
     }:  # the notes describe the API benchmarks; media carries its own (media_bench_params)
         common["notes"] = _notes()
     merged = results.merge({**metrics, **common}, args.output)

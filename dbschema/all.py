@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dbschema import analytics, apikeys, audit, breakouts, chat, models, polls, recordings, webhooks
+from dbschema import analytics, apikeys, audit, breakouts, chat, collab, models, polls, recordings, webhooks
 from dbschema.models import Base
 
 metadata = Base.metadata
@@ -32,6 +32,7 @@ __all__ = [
     "audit",
     "breakouts",
     "chat",
+    "collab",
     "include_object",
     "metadata",
     "models",

@@ -100,6 +100,16 @@ const TEMPLATE = `
       <p class="chat-status" data-role="poll-status" role="status"></p>
       <div data-role="poll-list"></div>
     </aside>
+    <aside class="panel" data-panel="notes" hidden aria-labelledby="notes-title">
+      <header><h2 id="notes-title">${t("collab.notes")}</h2>
+        <button class="icon-button" data-action="close-panel" aria-label="${t("m.close")}"></button></header>
+      <div class="collab-body" data-role="notes-body"></div>
+    </aside>
+    <aside class="panel board-panel" data-panel="whiteboard" hidden aria-labelledby="board-title">
+      <header><h2 id="board-title">${t("collab.board")}</h2>
+        <button class="icon-button" data-action="close-panel" aria-label="${t("m.close")}"></button></header>
+      <div class="collab-body" data-role="board-body"></div>
+    </aside>
     <aside class="panel" data-panel="breakouts" hidden aria-labelledby="breakouts-title">
       <header><h2 id="breakouts-title">${t("bo.title")}</h2>
         <button class="icon-button" data-action="close-panel" aria-label="${t("m.close")}"></button></header>
@@ -163,6 +173,8 @@ const BUTTONS = [
   { action: "local-record", icon: "circle", overflow: 20 },
   { action: "captions", icon: "captions", overflow: 25 },
   { action: "polls", icon: "vote", overflow: 15 },
+  { action: "notes", icon: "notebook-pen", overflow: 14 },
+  { action: "whiteboard", icon: "presentation", overflow: 13 },
   { action: "breakouts", icon: "group", overflow: 12 },
   { action: "invite", icon: "user-plus", overflow: 10 },
 ];
@@ -339,6 +351,8 @@ export class MeetMeshRoomElement extends HTMLElement {
     this._label("captions", t("m.captions"), !this.$('[data-role="captions"]').hidden);
     this._label("invite", t("m.invite"));
     this._label("polls", t("poll.title"));
+    this._label("notes", t("collab.notes"));
+    this._label("whiteboard", t("collab.board"));
     this._label("breakouts", t("bo.title"));
     if (room) {
       this.$('[data-action="cloud-record"]').hidden = !room.isHost;
@@ -615,6 +629,8 @@ export class MeetMeshRoomElement extends HTMLElement {
       const name = room.breakouts?.rooms.find((r) => r.id === roomId)?.name ?? roomId;
       this._toast(roomId ? t("t.moved", { room: name }) : t("t.movedMain"));
       if (!this.$('[data-panel="breakouts"]').hidden) this._renderBreakouts();
+      // The whiteboard follows the person: their breakout room's board, the main one when back.
+      if (this._collab?.whiteboard && !this.$('[data-panel="whiteboard"]').hidden) this._openCollab("whiteboard");
     });
     relay("reaction", ({ participantId, emoji }) => this._float(participantId, emoji));
     relay("meetingstate", (state) => {
@@ -1152,6 +1168,25 @@ export class MeetMeshRoomElement extends HTMLElement {
     el.textContent = t(b.status === "CLOSING" ? "bo.returnIn" : "bo.closesIn", { time: text });
   }
 
+  // ---- shared notes and whiteboard (web/collab, loaded on first open) --------------------------------------
+
+  async _openCollab(which) {
+    const room = this.room;
+    this._collab ??= {};
+    const doc = which === "notes" ? "notes" : room.boardName;
+    const open = this._collab[which];
+    if (open && open.doc === doc) return;
+    open?.view.destroy();
+    open?.provider.destroy();
+    const body = this.$(which === "notes" ? '[data-role="notes-body"]' : '[data-role="board-body"]');
+    const provider = await room.openDocument(doc);
+    const view =
+      which === "notes"
+        ? (await import("../collab/notes.js")).mountNotes(body, provider, { t })
+        : (await import("../collab/board.js")).mountBoard(body, provider, { t, icon: (name) => this._icon(name) });
+    this._collab[which] = { doc, provider, view };
+  }
+
   // ---- panels, dialogs -------------------------------------------------------------------------------------
 
   _togglePanel(name, force = null) {
@@ -1286,6 +1321,11 @@ export class MeetMeshRoomElement extends HTMLElement {
         }
         case "transcript":
           this._togglePanel("transcript");
+          break;
+        case "notes":
+        case "whiteboard":
+          this._togglePanel(button.dataset.action);
+          if (!this.$(`[data-panel="${button.dataset.action}"]`).hidden) await this._openCollab(button.dataset.action);
           break;
         case "polls":
           this._togglePanel("polls");

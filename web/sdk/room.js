@@ -643,6 +643,24 @@ export class Room extends EventTarget {
     await this.gql.request(`mutation($m: ID!, $e: String!) { sendReaction(meetingId: $m, emoji: $e) }`, { m: this.meetingId, e: emoji });
   }
 
+  /**
+   * A shared document of this meeting (docs/collaboration.md): "notes", or a whiteboard ("board:main", or
+   * `room.boardName` for the board of the room this person is in). Resolves with a CollabProvider (its `ydoc`,
+   * `awareness`, `writable`); Yjs is loaded on first use. Needs the page's import map for yjs, y-protocols and
+   * lib0 (web/meeting.html). The provider is closed when the room ends.
+   */
+  async openDocument(doc = "notes") {
+    const { CollabProvider } = await import("../collab/provider.js");
+    const provider = new CollabProvider({ apiUrl: this.gql.apiUrl, meetingId: this.meetingId, doc, token: () => this.gql.token });
+    this._unsubscribe.push(() => provider.destroy());
+    return provider;
+  }
+
+  /** The whiteboard of where this person is: their breakout room's, else the main room's. */
+  get boardName() {
+    return this.me?.breakoutRoomId ? `board:${this.me.breakoutRoomId}` : "board:main";
+  }
+
   get handRaised() {
     return Boolean(this.me?.handRaisedAt);
   }

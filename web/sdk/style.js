@@ -83,6 +83,19 @@ a { color: var(--mm-accent); }
 /* Panels: side columns on wide screens, bottom sheets on narrow ones. */
 aside.panel { width: 320px; flex: none; background: var(--mm-surface); border-radius: var(--mm-radius); padding: 8px 12px;
   display: flex; flex-direction: column; min-height: 0; overflow: auto; }
+/* Shared notes and whiteboard (web/collab). The board is wide: its canvas keeps a 16:9 logical size. */
+aside.board-panel { width: min(60vw, 960px); }
+.collab-body { display: flex; flex-direction: column; gap: 6px; min-height: 0; flex: 1; }
+.collab-status { margin: 0; font-size: 0.9em; color: var(--mm-muted, inherit); min-height: 1.2em; }
+.notes-text { flex: 1; min-height: 240px; width: 100%; resize: vertical; font: inherit; line-height: 1.4; }
+.collab-people li { padding: 2px 0; } .collab-people li::before { content: "\\25CF  "; color: var(--who); }
+.board-tools { display: flex; flex-wrap: wrap; gap: 4px; align-items: center; }
+.board-tools [aria-pressed="true"] { outline: 2px solid var(--mm-accent); }
+.board-tools .swatch { min-width: 28px; width: 28px; height: 28px; border-radius: 50%; padding: 0; }
+.board-tools input { flex: 1; min-width: 80px; }
+.board-stage { position: relative; width: 100%; aspect-ratio: 16 / 9; touch-action: none; }
+.board-stage canvas { position: absolute; inset: 0; width: 100%; height: 100%; border-radius: 4px; }
+.board-overlay { pointer-events: none; }
 .panel > header { display: flex; align-items: center; justify-content: space-between; gap: 8px; }
 .panel > header h2 { margin: 0; }
 .icon-button { min-width: var(--mm-target); padding: 6px; }

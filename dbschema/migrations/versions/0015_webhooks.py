@@ -1,7 +1,7 @@
 """webhooks: endpoints, the delivery outbox, the attempt log
 
 Revision ID: 0015_webhooks
-Revises: 0013_recording_breakout_room
+Revises: 0014_collab_documents
 
 ``webhook_endpoints`` (an account's receivers, their secrets and state), ``webhook_deliveries`` (the outbox: one
 row per event and endpoint, written in the transaction of the change it reports) and ``webhook_attempts`` (every
@@ -16,7 +16,7 @@ from alembic import op
 import dbschema.models
 
 revision = "0015_webhooks"
-down_revision = "0013_recording_breakout_room"
+down_revision = "0014_collab_documents"
 branch_labels = None
 depends_on = None
 

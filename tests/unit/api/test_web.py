@@ -93,6 +93,32 @@ def test_every_import_map_entry_and_shell_file_is_served() -> None:
         assert url == "/" or (relative is not None and web_file(relative) is not None), url
 
 
+def test_the_meeting_pages_import_map_serves_everything_yjs_imports() -> None:
+    # web/meeting.html maps yjs, y-protocols, lib0 and perfect-freehand (web/collab, loaded on first open). Every
+    # bare specifier those modules import must be in the map, or the browser refuses the whole module graph.
+    page = (WEB / "meeting.html").read_text()
+    imports = json.loads(re.search(r'<script type="importmap">(.*?)</script>', page, re.S).group(1))["imports"]  # type: ignore[union-attr]
+    for name, target in imports.items():
+        relative = _under_web(target)
+        assert relative is not None and web_file(relative) is not None, (name, target)
+    seen: set[str] = set()
+    todo = ["yjs", "y-protocols/sync", "y-protocols/awareness", "perfect-freehand"]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        assert name in imports, f"{name} is imported but not in web/meeting.html's import map"
+        path = NODE_MODULES / imports[name].removeprefix("/web/vendor/")
+        source = path.read_text()
+        for spec in re.findall(r"""(?:from|import)\s*['"]([^'"./][^'"]*)['"]""", source):
+            todo.append(spec)
+        for spec in re.findall(r"""(?:from|import)\s*['"](\.[^'"]*)['"]""", source):
+            inner = (path.parent / spec).resolve().relative_to(NODE_MODULES.resolve())
+            assert web_file(f"vendor/{inner}") is not None, (name, spec)
+    assert {"lib0/encoding", "lib0/observable"} <= seen
+
+
 def test_the_manifest_names_the_app_and_its_icons_exist() -> None:
     manifest = json.loads((WEB / "manifest.webmanifest").read_text())
     assert manifest["start_url"] == "/" and manifest["display"] == "standalone"

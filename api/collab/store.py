@@ -1,0 +1,107 @@
+"""The only SQL of api/collab: append update batches, load a document, fold updates into its snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pycrdt import Doc
+from sqlalchemy import delete, func, insert, select
+
+from api.db import Database
+from dbschema.collab import CollabDocument, CollabUpdate
+from dbschema.models import utcnow
+
+
+async def append(db: Database, batch: Sequence[tuple[str, str, bytes]]) -> None:
+    """One INSERT (executemany) in one transaction for every document's pending edits."""
+    if not batch:
+        return
+    now = utcnow()
+    rows = [{"meeting_id": m, "name": n, "body": body, "at": now} for m, n, body in batch]
+    async with db.write() as tx:
+        await tx.session.execute(insert(CollabUpdate), rows)
+
+
+async def load(db: Database, meeting_id: str, name: str) -> tuple[list[bytes], int, bool]:
+    """The document's snapshot and the updates after it (apply in order), how many updates those are, and whether
+    a host locked it."""
+    async with db.read() as session:
+        row = (
+            await session.execute(
+                select(CollabDocument.snapshot, CollabDocument.locked).where(
+                    CollabDocument.meeting_id == meeting_id, CollabDocument.name == name
+                )
+            )
+        ).first()
+        snap, locked = (row[0], bool(row[1])) if row is not None else (None, False)
+        bodies = (
+            await session.scalars(
+                select(CollabUpdate.body)
+                .where(CollabUpdate.meeting_id == meeting_id, CollabUpdate.name == name)
+                .order_by(CollabUpdate.id)
+            )
+        ).all()
+    return ([snap] if snap else []) + list(bodies), len(bodies), locked
+
+
+async def count(db: Database, meeting_id: str, name: str) -> int:
+    async with db.read() as session:
+        n = await session.scalar(
+            select(func.count()).where(CollabUpdate.meeting_id == meeting_id, CollabUpdate.name == name)
+        )
+    return int(n or 0)
+
+
+async def compact(db: Database, meeting_id: str, name: str) -> int:
+    """Fold the document's updates into its snapshot; returns how many were folded. The snapshot row is locked
+    (PostgreSQL; SQLite writers are serialised) and re-read inside the transaction, so two processes compacting at
+    once cannot drop each other's updates."""
+    async with db.write() as tx:
+        s = tx.session
+        row = await s.scalar(
+            select(CollabDocument)
+            .where(CollabDocument.meeting_id == meeting_id, CollabDocument.name == name)
+            .with_for_update()
+        )
+        found = (
+            await s.execute(
+                select(CollabUpdate.id, CollabUpdate.body)
+                .where(CollabUpdate.meeting_id == meeting_id, CollabUpdate.name == name)
+                .order_by(CollabUpdate.id)
+            )
+        ).all()
+        if not found:
+            return 0
+        doc: Doc[Any] = Doc()
+        if row is not None:
+            doc.apply_update(row.snapshot)
+        for _, body in found:
+            doc.apply_update(body)
+        # Re-encoding a whole document drops deleted content (Yjs garbage collection), unlike merging updates.
+        snapshot, top = doc.get_update(), found[-1][0]
+        if row is None:
+            s.add(CollabDocument(meeting_id=meeting_id, name=name, snapshot=snapshot, folded_id=top))
+        else:
+            row.snapshot, row.folded_id = snapshot, top
+        await s.execute(
+            delete(CollabUpdate).where(
+                CollabUpdate.meeting_id == meeting_id, CollabUpdate.name == name, CollabUpdate.id <= top
+            )
+        )
+    return len(found)
+
+
+async def set_locked(db: Database, meeting_id: str, name: str, locked: bool) -> None:
+    async with db.write() as tx:
+        row = await tx.session.scalar(
+            select(CollabDocument)
+            .where(CollabDocument.meeting_id == meeting_id, CollabDocument.name == name)
+            .with_for_update()
+        )
+        if row is None:
+            tx.session.add(
+                CollabDocument(meeting_id=meeting_id, name=name, snapshot=b"\x00\x00", folded_id=0, locked=locked)
+            )
+        else:
+            row.locked = locked

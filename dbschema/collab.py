@@ -1,0 +1,45 @@
+"""Tables of api/collab: shared CRDT documents (meeting notes, whiteboards).
+
+A document is stored as Yjs updates (the binary format Yjs and pycrdt/Yrs share): ``collab_updates`` is
+append-only (what clients sent since the last compaction, batched), ``collab_documents`` holds the snapshot those
+updates were folded into. Loading a document = its snapshot merged with its remaining updates. The meeting owns its
+documents: they stay after it ends and go with it (ON DELETE CASCADE).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import false as sa_false
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dbschema.models import Base, UTCDateTime, utcnow
+
+_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class CollabDocument(Base):
+    __tablename__ = "collab_documents"
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(48), primary_key=True)
+    """``notes`` or ``board:<room id or main>`` (api/collab/names.py)."""
+    snapshot: Mapped[bytes] = mapped_column(LargeBinary)
+    """Every update up to ``folded_id`` merged into one Yjs update (v1 encoding)."""
+    folded_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    """The highest ``collab_updates.id`` merged into ``snapshot``."""
+    locked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    """A host locked it: only hosts and co-hosts may change it."""
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class CollabUpdate(Base):
+    __tablename__ = "collab_updates"
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(48))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    """One or more client updates merged (a flush batch), Yjs v1 encoding."""
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_collab_updates_document", "meeting_id", "name", "id"),)
