@@ -63,6 +63,12 @@ def _api_ceiling() -> Mapping[str, results.Value]:
     return api_ceiling.run()
 
 
+def _idle_subscriptions() -> Mapping[str, results.Value]:
+    from bench import idle_subscriptions
+
+    return idle_subscriptions.run()
+
+
 def _relay() -> Mapping[str, results.Value]:
     # Imported on use: aioquic and two processes per round.
     from bench import relay
@@ -95,6 +101,7 @@ def _captions() -> Mapping[str, results.Value]:
 STANDALONE: dict[str, Callable[[], Mapping[str, results.Value]]] = {
     "fanout": fanout.run,
     "api_ceiling": _api_ceiling,
+    "idle_subscriptions": _idle_subscriptions,
     "media": _media,
     "media_jobs": _media_jobs,
     "transcribe_heldout": _transcribe_heldout,
@@ -156,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         "relay_mesh",
         "ui",
         "api_ceiling",
+        "idle_subscriptions",
         "large_meeting",
     }:  # the notes describe the API benchmarks; media carries its own (media_bench_params)
         common["notes"] = _notes()
