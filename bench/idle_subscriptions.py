@@ -46,10 +46,18 @@ FD_HEADROOM = 200
 
 def _frame(text: str) -> bytes:
     """A masked text frame (RFC 6455 section 5.2: client-to-server frames are masked)."""
-    payload = text.encode()
+    return _masked(0x1, text.encode())
+
+
+def _pong(ping: bytes) -> bytes:
+    """The answer to a ping: a pong carrying the ping's application data (RFC 6455 section 5.5.3)."""
+    return _masked(0xA, ping)
+
+
+def _masked(opcode: int, payload: bytes) -> bytes:
     mask = secrets.token_bytes(4)
     n = len(payload)
-    head = bytes([0x81]) + (
+    head = bytes([0x80 | opcode]) + (
         bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + struct.pack("!H", n)
     )  # our messages stay under 64 KiB
     masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
@@ -71,6 +79,7 @@ class _Conn:
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
     events: int = 0
+    close_reason: bytes = b""
 
 
 async def _open(host: str, port: int, token: str, meeting_id: str, after: int) -> _Conn:
@@ -99,7 +108,7 @@ async def _open(host: str, port: int, token: str, meeting_id: str, after: int) -
         opcode, body = await _read_frame(reader)
         msg = json.loads(body) if opcode == 1 else {}
         if opcode == 0x9:  # uvicorn pings every 20 s and closes connections that do not answer
-            writer.write(bytes([0x8A, 0x80]) + secrets.token_bytes(4))
+            writer.write(_pong(body))
         elif msg.get("type") == "ping":
             writer.write(_frame('{"type":"pong"}'))
         elif msg.get("type") == "next" and not msg["payload"].get("errors"):
@@ -114,9 +123,10 @@ async def _listen(conn: _Conn) -> None:
             opcode, body = await _read_frame(conn.reader)
         except (asyncio.IncompleteReadError, ConnectionError):
             return
-        if opcode == 0x9:  # ping: answer with the same payload (section 5.5.3); ours are empty
-            conn.writer.write(bytes([0x8A, 0x80]) + secrets.token_bytes(4))
+        if opcode == 0x9:
+            conn.writer.write(_pong(body))
         elif opcode == 0x8:
+            conn.close_reason = body[:200]
             return
         elif opcode == 0x1:
             msg = json.loads(body)
@@ -156,7 +166,15 @@ async def client(spec: dict[str, Any]) -> None:
             line = await loop.run_in_executor(None, sys.stdin.readline)
             if line.strip() == "count":
                 failed = [t.exception() for t in listeners if t.done() and t.exception() is not None]
-                _say(sys.stdout, received=sum(c.events for c in conns), failed=len(failed), first=str(failed[:1]))
+                closed = sum(1 for t in listeners if t.done()) - len(failed)
+                received = sum(c.events for c in conns)
+                _say(
+                    sys.stdout,
+                    received=received,
+                    failed=len(failed),
+                    closed=closed,
+                    first=str(failed[:1]) + str({c.close_reason for c in conns if c.close_reason}),
+                )
             else:
                 return
     finally:
@@ -251,8 +269,10 @@ def run(subscribers: int = SUBSCRIBERS) -> dict[str, Any]:
                 proc.stdin.write("count\n")
                 proc.stdin.flush()
                 got = _read_line(proc, "counting events")
-                if got["failed"]:
-                    raise BenchFailed(f"{got['failed']} subscriptions failed: {got['first']}")
+                if got["failed"] or got["closed"]:
+                    raise BenchFailed(
+                        f"{got['failed']} subscriptions failed ({got['first']}), {got['closed']} closed by the server"
+                    )
                 if got["received"] >= subscribers or time.perf_counter() > deadline:
                     break
                 time.sleep(0.05)
