@@ -70,6 +70,12 @@ def _rest_cpu() -> Mapping[str, results.Value]:
     return rest_cpu.run()
 
 
+def _idle_subscriptions() -> Mapping[str, results.Value]:
+    from bench import idle_subscriptions
+
+    return idle_subscriptions.run()
+
+
 def _relay() -> Mapping[str, results.Value]:
     # Imported on use: aioquic and two processes per round.
     from bench import relay
@@ -117,6 +123,7 @@ STANDALONE: dict[str, Callable[[], Mapping[str, results.Value]]] = {
     "fanout": fanout.run,
     "api_ceiling": _api_ceiling,
     "rest_cpu": _rest_cpu,
+    "idle_subscriptions": _idle_subscriptions,
     "media": _media,
     "media_jobs": _media_jobs,
     "transcribe_heldout": _transcribe_heldout,
@@ -181,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         "ui",
         "api_ceiling",
         "rest_cpu",
+        "idle_subscriptions",
         "large_meeting",
         "webhooks",
         "collab",

@@ -30,7 +30,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message
 
-from api.graphql import strict_json
+from api.graphql import shared_frames, strict_json
 from api.graphql.token_bucket import TokenBucket
 from api.settings import Settings
 from api.web import WEB
@@ -138,6 +138,10 @@ def make_controller(
     class Controller(base):  # type: ignore[valid-type,misc]
         request_max_body_size = max_body
         graphql_transport_ws_handler_class = WSHandler
+
+        def encode_json(self, data: object) -> str | bytes:
+            # Subscription frames: one encoding of an event's data for all its subscribers (shared_frames).
+            return shared_frames.encode(data)
 
         def decode_json(self, data: str | bytes) -> object:
             # Also what Strawberry's WebSocket loop uses: JSONRejected is a JSONDecodeError, so it closes 4400.

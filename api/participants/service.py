@@ -104,7 +104,7 @@ async def emit_meeting(tx: Tx, m: Meeting, type: EventType, actor: Participant |
     await tx.emit(m.id, type, actor_id=actor.id if actor else None, meeting=meeting_snapshot(m))
 
 
-def _set_state(tx: Tx, p: Participant, state: str) -> None:
+def _apply_state(p: Participant, state: str) -> None:
     p.state = state
     if state == "admitted":
         p.joined_at = utcnow()
@@ -113,6 +113,21 @@ def _set_state(tx: Tx, p: Participant, state: str) -> None:
         p.sharing = False
         p.hand_raised_at = None
         p.recording_locally = False
+
+
+def _set_state(tx: Tx, p: Participant, state: str) -> None:
+    _apply_state(p, state)
+    store.record(tx.session, p)
+
+
+async def _enter(tx: Tx, p: Participant, state: str) -> None:
+    """``_set_state`` for a participant that may be new: a new one (not in the session yet) is inserted now, in
+    its final state - one INSERT instead of an INSERT and an UPDATE - and before its attendance row refers to it
+    (the unit of work does not order inserts by foreign keys alone)."""
+    _apply_state(p, state)
+    if p not in tx.session:
+        tx.session.add(p)
+        await tx.session.flush()
     store.record(tx.session, p)
 
 
@@ -212,10 +227,10 @@ async def ticket_for(svc: Services, m: Meeting, p: Participant, probe: EdgeProbe
 
 
 async def _admit(tx: Tx, m: Meeting, p: Participant, actor: Participant | None) -> None:
-    _set_state(tx, p, "admitted")
     if m.mute_on_entry and p.role not in (Role.HOST, Role.COHOST):
         p.audio_muted = True
         p.muted_by_host = True
+    await _enter(tx, p, "admitted")
     await emit_participant(tx, p, EventType.PARTICIPANT_ADMITTED, actor=actor)
 
 
@@ -245,61 +260,39 @@ async def join(
     name = validation.display_name("displayName", display_name) if display_name is not None else None
     await svc.reserve("join-address", client_key, message="too many joins from here")
     guest_token: str | None = None
-    user: User | None = None
     # The client's identity: from its guest token, else from the client token it kept, else a new one.
     client_id = principal.client_id if isinstance(principal, GuestPrincipal) else None
     client_id = client_id or svc.creds.client_id_from_token(client_token) or new_id()
     client = JoiningClient(client_id, svc.creds.address_mark(client_key))
 
-    async with svc.db.read() as session:
-        m = await store.meeting_by_number(session, number)
-        if m is None:
-            raise NotFoundError(f"no meeting has the number {numbers.display(number)}")
-        existing = await store.by_principal(session, m.id, principal)
-        if isinstance(principal, UserPrincipal):
-            user = await session.get(User, principal.user_id)
-            if user is None:
-                raise UnauthenticatedError("this account no longer exists")
-        is_owner = user is not None and user.id == m.host_user_id
-        if (existing is not None and existing.blocked) or (
-            not is_owner and await store.client_blocked(session, m.id, client.client_id)
-        ):
-            raise ForbiddenError(REMOVED)
-    ensure_running(m)
-
-    # Passcode: the owner and people already let in are not asked again, nor are people with the invite link.
-    if (
-        m.passcode_hash
-        and not is_owner
-        and not (existing and existing.state in LIVE_STATES)
-        and not svc.creds.invite_key_valid(m.id, m.passcode_hash, invite_key)
-    ):
-        if not passcode:  # asking costs nothing and reveals nothing: not counted
-            raise BadPasscodeError("this meeting needs a passcode")
-        # The attempt is counted before the passcode is checked, so parallel guesses cannot all reach the check;
-        # a right passcode gives it back.
-        rl_key = f"{client_key}|{m.id}"
-        attempt = await svc.reserve("passcode", rl_key, message="too many wrong passcodes")
-        if not await asyncio.to_thread(svc.creds.verify_secret, m.passcode_hash, passcode):
-            raise BadPasscodeError("wrong passcode")
-        await svc.refund("passcode", rl_key, attempt)
-
-    if principal is None:
-        if not m.allow_guests:
-            raise ForbiddenError("this meeting does not allow guests; log in to join", field="displayName")
-        if name is None:
-            raise BadInputError("displayName", "displayName is required to join as a guest")
-        principal = GuestPrincipal(guest_id=new_id(), display_name=name, client_id=client.client_id)
-        guest_token = svc.creds.guest_token(principal.guest_id, name, client.client_id)
-    elif isinstance(principal, GuestPrincipal) and not m.allow_guests:
-        raise ForbiddenError("this meeting does not allow guests; log in to join")
-
-    try:
-        async with svc.db.write() as tx:
-            outcome = await _join_tx(tx, principal, m.id, user, name, client)
-            outcome.seq = tx.events[-1].seq if tx.events else outcome.meeting.event_seq
-    except IntegrityError as exc:  # the same principal joined twice at once; the other call won
-        raise ConflictError("you are joining this meeting from another request already") from exc
+    # One write transaction reads the meeting (locked), the caller's participation and who is in, decides and
+    # writes (issue 16: the meeting used to be read twice and the blocks twice, in two transactions). A passcode
+    # is the exception: argon2 must not run while the meeting is locked, so the transaction stops at that point,
+    # the passcode is checked outside it, and the join runs again with the passcode's hash marked as verified.
+    verified: str | None = None
+    for _attempt in range(2):
+        try:
+            async with svc.db.write() as tx:
+                keys = _Keys(passcode, invite_key, verified)
+                outcome = await _join_tx(tx, principal, number, name, client, keys, svc)
+                outcome.seq = tx.events[-1].seq if tx.events else outcome.meeting.event_seq
+            break
+        except _PasscodeNeeded as need:
+            # The attempt is counted before the passcode is checked, so parallel guesses cannot all reach the
+            # check; a right passcode gives it back.
+            rl_key = f"{client_key}|{need.meeting_id}"
+            attempt = await svc.reserve("passcode", rl_key, message="too many wrong passcodes")
+            if not await asyncio.to_thread(svc.creds.verify_secret, need.passcode_hash, passcode or ""):
+                raise BadPasscodeError("wrong passcode") from None
+            await svc.refund("passcode", rl_key, attempt)
+            verified = need.passcode_hash
+        except IntegrityError as exc:  # the same principal joined twice at once; the other call won
+            raise ConflictError("you are joining this meeting from another request already") from exc
+    else:  # the host changed the passcode between the check and the join
+        raise BadPasscodeError("the meeting's passcode changed while you joined; try again")
+    joined = outcome.principal
+    if principal is None and isinstance(joined, GuestPrincipal):
+        guest_token = svc.creds.guest_token(joined.guest_id, joined.display_name, client.client_id)
     ticket = await ticket_for(svc, outcome.meeting, outcome.participant, probe) if outcome.state == "admitted" else None
     return JoinOutcome(
         JoinStatus.ADMITTED if ticket else JoinStatus.WAITING,
@@ -317,22 +310,72 @@ class _Joined:
     participant: Participant
     meeting: Meeting
     state: str
+    principal: Principal
     seq: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class _Keys:
+    """What the joiner presented to get past a passcode, and the passcode hash already verified (if any)."""
+
+    passcode: str | None
+    invite_key: str | None
+    verified_hash: str | None
+
+
+class _PasscodeNeeded(Exception):
+    """The join needs its passcode checked (outside the transaction: argon2 takes tens of milliseconds)."""
+
+    def __init__(self, meeting_id: str, passcode_hash: str) -> None:
+        super().__init__(meeting_id)
+        self.meeting_id = meeting_id
+        self.passcode_hash = passcode_hash
+
+
 async def _join_tx(
-    tx: Tx, principal: Principal, meeting_id: str, user: User | None, name: str | None, client: JoiningClient
+    tx: Tx,
+    principal: Principal | None,
+    number: str,
+    name: str | None,
+    client: JoiningClient,
+    keys: _Keys,
+    svc: Services,
 ) -> _Joined:
-    m = await load_meeting(tx, meeting_id)
-    ensure_running(m)
-    p = await store.by_principal(tx.session, m.id, principal)
+    view = await store.for_join(tx.session, number, principal, client.client_id, client.address_mark)
+    if view is None:
+        raise NotFoundError(f"no meeting has the number {numbers.display(number)}")
+    m, p, here = view.meeting, view.participant, view.here
+    user: User | None = None
+    if isinstance(principal, UserPrincipal):
+        user = await tx.session.get(User, principal.user_id)
+        if user is None:
+            raise UnauthenticatedError("this account no longer exists")
     is_owner = user is not None and user.id == m.host_user_id
-    # One look at the meeting's people (count, host, blocks), under the meeting's lock and before this
-    # participant is added (it is not admitted yet, so the counts are what the decisions below need).
-    here = await store.occupancy(tx.session, m.id, client.client_id, client.address_mark)
-    # Checked again under the meeting's lock: a removal that committed since the first look wins.
     if (p is not None and p.blocked) or (not is_owner and here.client_blocked):
         raise ForbiddenError(REMOVED)
+    ensure_running(m)
+
+    # Passcode: the owner and people already let in are not asked again, nor are people with the invite link.
+    if (
+        m.passcode_hash
+        and not is_owner
+        and not (p is not None and p.state in LIVE_STATES)
+        and keys.verified_hash != m.passcode_hash
+        and not svc.creds.invite_key_valid(m.id, m.passcode_hash, keys.invite_key)
+    ):
+        if not keys.passcode:  # asking costs nothing and reveals nothing: not counted
+            raise BadPasscodeError("this meeting needs a passcode")
+        raise _PasscodeNeeded(m.id, m.passcode_hash)
+
+    if principal is None:
+        if not m.allow_guests:
+            raise ForbiddenError("this meeting does not allow guests; log in to join", field="displayName")
+        if name is None:
+            raise BadInputError("displayName", "displayName is required to join as a guest")
+        principal = GuestPrincipal(guest_id=new_id(), display_name=name, client_id=client.client_id)
+    elif isinstance(principal, GuestPrincipal) and not m.allow_guests:
+        raise ForbiddenError("this meeting does not allow guests; log in to join")
+
     if p is None:
         if isinstance(principal, UserPrincipal):
             assert user is not None
@@ -347,12 +390,10 @@ async def _join_tx(
                 display_name=name or principal.display_name,
             )
         p.role = role.value
-        p.state = "new"
+        p.state = "new"  # not in the session yet: inserted by _enter, in the state decided below
         p.client_id, p.client_addr = client.client_id, client.address_mark
-        tx.session.add(p)
-        await tx.session.flush()  # the attendance rows written below refer to it
     elif p.state in LIVE_STATES:
-        return _Joined(p, m, p.state)  # a second tab or a retry: same answer, no new events
+        return _Joined(p, m, p.state, principal)  # a second tab or a retry: same answer, no new events
     else:
         if name:
             p.display_name = name
@@ -375,7 +416,7 @@ async def _join_tx(
         # Those who arrived before the host (and had no waiting room to pass) come in with the host, as far as
         # capacity allows; the rest stay waiting for the host to admit them.
         await _admit_waiting(tx, m, p, reason="host_absent")
-        return _Joined(p, m, "admitted")
+        return _Joined(p, m, "admitted", principal)
 
     host_here = here.host_here
     # Guests wait when the meeting says so, and always when someone the host blocked joined from their address
@@ -388,13 +429,13 @@ async def _join_tx(
     else:
         reason = None
     if reason is not None:
-        _set_state(tx, p, "waiting")
         p.waiting_reason = reason
+        await _enter(tx, p, "waiting")
         await emit_participant(tx, p, EventType.PARTICIPANT_WAITING, audience=Audience.HOSTS)
-        return _Joined(p, m, "waiting")
+        return _Joined(p, m, "waiting", principal)
     await _go_live(tx, m)
     await _admit(tx, m, p, None)
-    return _Joined(p, m, "admitted")
+    return _Joined(p, m, "admitted", principal)
 
 
 async def _go_live(tx: Tx, m: Meeting) -> None:

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from api.security import GuestPrincipal, Principal, UserPrincipal
 from dbschema.models import Attendance, Meeting, Participant, utcnow
@@ -137,6 +139,82 @@ async def occupancy(session: AsyncSession, meeting_id: str, client_id: str, clie
     ).where(Participant.meeting_id == meeting_id)
     n, hosts, by_client, by_addr = (await session.execute(q)).one()
     return Occupancy(int(n), int(hosts) > 0, int(by_client) > 0, int(by_addr) > 0)
+
+
+_others = aliased(Participant, name="others")
+
+
+def _tally(cond: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+
+# Built once: composing these expressions cost more event-loop time than running the statement (issue 16).
+_OCCUPANCY = (
+    select(
+        _tally(_others.state == "admitted").label("admitted"),
+        _tally(and_(_others.state == "admitted", _others.role == "host")).label("hosts"),
+        _tally(and_(_others.blocked.is_(True), _others.client_id == bindparam("client_id"))).label("by_client"),
+        _tally(and_(_others.blocked.is_(True), _others.client_addr == bindparam("client_addr"))).label("by_addr"),
+    )
+    .where(_others.meeting_id == select(Meeting.id).where(Meeting.number == bindparam("number")).scalar_subquery())
+    .subquery("occupancy")
+)
+
+
+def _for_join(mine: ColumnElement[bool] | None) -> Select[Any]:
+    occ = _OCCUPANCY.c
+    if mine is None:  # a newcomer (a guest being made now) has no participation to look for
+        q = select(Meeting, occ.admitted, occ.hosts, occ.by_client, occ.by_addr).select_from(Meeting)
+    else:
+        q = (
+            select(Meeting, Participant, occ.admitted, occ.hosts, occ.by_client, occ.by_addr)
+            .select_from(Meeting)
+            .outerjoin(Participant, and_(Participant.meeting_id == Meeting.id, mine))
+        )
+    return q.join(_OCCUPANCY, true()).where(Meeting.number == bindparam("number"))
+
+
+_JOIN_AS_USER = _for_join(Participant.user_id == bindparam("user_id"))
+_JOIN_AS_GUEST = _for_join(Participant.guest_id == bindparam("guest_id"))
+_JOIN_AS_NEWCOMER = _for_join(None)
+_LOCK_BY_NUMBER = select(Meeting.id).where(Meeting.number == bindparam("number")).with_for_update()
+
+
+@dataclass(frozen=True, slots=True)
+class JoinView:
+    meeting: Meeting
+    participant: Participant | None
+    """The principal's participation so far (None for a newcomer)."""
+    here: Occupancy
+
+
+async def for_join(
+    session: AsyncSession, number: str, principal: Principal | None, client_id: str, client_addr: str
+) -> JoinView | None:
+    """Everything a join decides on, in one statement (after the lock on PostgreSQL): the meeting, the principal's
+    participation and the occupancy (who is in, whether the host is, whether this client or address was blocked).
+    None when no meeting has this number. Call it in a write transaction."""
+    params = {"number": number, "client_id": client_id, "client_addr": client_addr}
+    if session.get_bind().dialect.name != "sqlite":
+        # The meeting row is the lock all writes to one meeting queue on. It is taken by a statement of its own:
+        # under READ COMMITTED a statement that waited for the lock still reads everything else (the counts, the
+        # caller's participation) as of its start, which would let concurrent joins overfill the meeting. SQLite
+        # needs no lock here: its writers are serialised by BEGIN IMMEDIATE before anything is read.
+        await session.execute(_LOCK_BY_NUMBER, {"number": number})
+    if isinstance(principal, UserPrincipal):
+        q, params["user_id"] = _JOIN_AS_USER, principal.user_id
+    elif isinstance(principal, GuestPrincipal):
+        q, params["guest_id"] = _JOIN_AS_GUEST, principal.guest_id
+    else:
+        q = _JOIN_AS_NEWCOMER
+    row = (await session.execute(q, params)).first()
+    if row is None:
+        return None
+    if q is _JOIN_AS_NEWCOMER:
+        (m, n, hosts, by_client, by_addr), p = row, None
+    else:
+        m, p, n, hosts, by_client, by_addr = row
+    return JoinView(m, p, Occupancy(int(n), int(hosts) > 0, int(by_client) > 0, int(by_addr) > 0))
 
 
 def record(session: AsyncSession, p: Participant) -> None:

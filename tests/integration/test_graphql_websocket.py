@@ -135,3 +135,41 @@ async def test_hostile_documents_get_an_error_and_the_connection_stays(server: R
         await conn.subscribe("tokens", "{" + " a" * 1001 + " }")
         code, reason = await conn.closed_with()
         assert code == 4400 and "1000 tokens" in reason, reason
+
+
+async def test_one_event_reaches_each_operation_under_its_own_id_and_shape(server: RunningServer, world: World) -> None:
+    # Shared execution and shared encoding (api/graphql/shared_*.py): operations with the same document get the
+    # same data under their own ids; another selection gets its own shape; what a viewer may not see (a hand
+    # raised is for everyone, a waiting guest only for hosts) still follows the viewer, not the shared frame.
+    host, meeting_id, seq = await _live(world)
+    m = (await host.client("query($m: ID!) { meeting(id: $m) { number } }", m=meeting_id))["meeting"]
+    guest, _ = await world.join(None, {"id": meeting_id, "number": m["number"]}, name="Viewer guest")
+    seq = (await host.client("query($m: ID!) { meeting(id: $m) { eventSeq } }", m=meeting_id))["meeting"]["eventSeq"]
+    other = "subscription($m: ID!, $after: Int) { meetingEvents(meetingId: $m, afterSeq: $after) { type seq } }"
+    async with Connection(server.url, host.client.token) as hc, Connection(server.url, guest.client.token) as gc:
+        await hc.subscribe("a", EVENTS, m=meeting_id, after=seq)
+        await hc.subscribe("b", EVENTS, m=meeting_id, after=seq)
+        await hc.subscribe("c", other, m=meeting_id, after=seq)
+        await gc.subscribe("g", EVENTS, m=meeting_id, after=seq)
+        await host.client(RAISE_HAND, m=meeting_id)
+        got = {}
+        for _ in range(3):
+            msg = await hc.recv()
+            got[msg["id"]] = msg["payload"]["data"]["meetingEvents"]
+        assert got["a"] == got["b"] == {"seq": seq + 1, "type": "PARTICIPANT_UPDATED"}
+        assert got["c"] == {"type": "PARTICIPANT_UPDATED", "seq": seq + 1}
+        assert list(got["c"]) == ["type", "seq"]  # its own selection order, not the other operations' bytes
+        guest_msg = await gc.recv()
+        assert guest_msg["id"] == "g" and guest_msg["payload"]["data"]["meetingEvents"]["seq"] == seq + 1
+        # A guest arriving into the waiting room is news for the host's operations only.
+        await host.client("mutation($m: ID!) { setWaitingRoom(meetingId: $m, enabled: true) { id } }", m=meeting_id)
+        await world.join(None, {"id": meeting_id, "number": m["number"]}, name="Waiting guest")
+        host_types = set()
+        for _ in range(6):
+            msg = await hc.recv()
+            host_types.add((msg["id"], msg["payload"]["data"]["meetingEvents"]["type"]))
+        assert {("a", "PARTICIPANT_WAITING"), ("b", "PARTICIPANT_WAITING"), ("c", "PARTICIPANT_WAITING")} <= host_types
+        seen_by_guest = [(await gc.recv())["payload"]["data"]["meetingEvents"]["type"]]
+        assert seen_by_guest == ["MEETING_UPDATED"]
+        with pytest.raises(TimeoutError):
+            await gc.recv(timeout=0.5)  # the waiting guest's arrival never reached the guest

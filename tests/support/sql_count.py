@@ -14,6 +14,26 @@ from tests.conftest import RunningServer
 
 
 @contextmanager
+def transactions(server: RunningServer) -> Iterator[list[str]]:
+    """One entry per database transaction begun while the block runs (SQLAlchemy's ``begin`` event: PostgreSQL's
+    implicit BEGIN included, SQLite's statement-at-a-time reads excluded), background tasks left out."""
+    engine = server.app.state.services.db.engine.sync_engine
+    seen: list[str] = []
+
+    def record(conn: Any) -> None:
+        task = asyncio.current_task()
+        if task is not None and task.get_name().startswith(BACKGROUND):
+            return
+        seen.append("write" if conn.get_execution_options().get("meetmesh_write") else "read")
+
+    event.listen(engine, "begin", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "begin", record)
+
+
+@contextmanager
 def statements(server: RunningServer) -> Iterator[list[str]]:
     """The statements sent to the database (BEGIN included where the driver needs one sent) while the block runs, but
     not those of the API's periodic background tasks."""
