@@ -17,6 +17,7 @@ from litestar.static_files import create_static_files_router
 from api.audit.request import caller_middleware
 from api.breakouts.service import run_due_closes_forever
 from api.bus import Bus, MemoryBus, RedisBus
+from api.calendars import http as calendars_http
 from api.chat import http as chat_http
 from api.collab import http as collab_http
 from api.collab.service import CollabService
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *chat_http.ROUTES,
             *recordings_http.ROUTES,
             *privacy_http.ROUTES,
+            *calendars_http.ROUTES,  # /calendar: .ics of a meeting, secret per-user feeds
             *rest_routes.ROUTES,  # /api/v1 (REST, OpenAPI at /api/v1/openapi.json, reference page /api/v1/docs)
             *collab_http.ROUTES,
             edge_feed,

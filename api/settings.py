@@ -181,6 +181,11 @@ class Settings:
     """Where owner notices are e-mailed (plain SMTP); empty: not e-mailed (the event is still sent)."""
     smtp_port: int = 25
     mail_from: str = "meetmesh@localhost"
+    smtp_tls: str = "none"
+    """none | starttls (RFC 3207, usually port 587) | implicit (RFC 8314 section 3.3, usually port 465)."""
+    smtp_username: str = ""
+    """With a password: SMTP AUTH (only over TLS, unless the host is this machine)."""
+    smtp_password: str = ""
 
     def several_processes_problem(self) -> str | None:
         """Why ``workers`` processes cannot run with this configuration, or None."""
@@ -286,4 +291,7 @@ class Settings:
             smtp_host=e.get("API_SMTP_HOST", d.smtp_host),
             smtp_port=int(e.get("API_SMTP_PORT", d.smtp_port)),
             mail_from=e.get("API_MAIL_FROM", d.mail_from),
+            smtp_tls=e.get("API_SMTP_TLS", d.smtp_tls),
+            smtp_username=e.get("API_SMTP_USERNAME", d.smtp_username),
+            smtp_password=e.get("API_SMTP_PASSWORD", d.smtp_password),
         )

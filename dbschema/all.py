@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dbschema import analytics, apikeys, audit, breakouts, chat, collab, models, polls, recordings, webhooks
+from dbschema import analytics, apikeys, audit, breakouts, calendars, chat, collab, models, polls, recordings, webhooks
 from dbschema.models import Base
 
 metadata = Base.metadata
@@ -31,6 +31,7 @@ __all__ = [
     "apikeys",
     "audit",
     "breakouts",
+    "calendars",
     "chat",
     "collab",
     "include_object",

@@ -17,6 +17,7 @@ from api.apikeys import resolvers as apikeys
 from api.apikeys.guard import ApiKeyGuard
 from api.audit import resolvers as audit
 from api.breakouts import resolvers as breakouts
+from api.calendars import resolvers as calendars
 from api.chat import resolvers as chat
 from api.events.resolvers import EventSubscription
 from api.events.types import EVENT_TYPES
@@ -32,7 +33,7 @@ from api.privacy.liveness import DeletedAccountGuard
 from api.recordings import resolvers as recordings
 from api.webhooks import resolvers as webhooks
 
-_DOMAINS = (chat, polls, breakouts, recordings, analytics, audit, privacy, apikeys, webhooks)
+_DOMAINS = (chat, polls, breakouts, recordings, analytics, audit, privacy, apikeys, webhooks, calendars)
 Query = merge_types("Query", (AccountQuery, MeetingQuery, EdgeQuery, *(q for d in _DOMAINS for q in d.QUERIES)))
 Mutation = merge_types(
     "Mutation", (AccountMutation, MeetingMutation, ParticipantMutation, *(m for d in _DOMAINS for m in d.MUTATIONS))

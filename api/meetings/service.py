@@ -12,6 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import validation
+from api.calendars import invitations as calendar_invitations
+from api.calendars import sequence as calendar_sequence
+from api.calendars.ics import Method as CalendarMethod
 from api.errors import (
     BadInputError,
     ConflictError,
@@ -186,7 +189,7 @@ async def create(
     raise ConflictError("could not allocate a meeting number; try again")
 
 
-async def _owned_for_update(tx_session: AsyncSession, principal: Principal | None, meeting_id: str) -> Meeting:
+async def owned_for_update(tx_session: AsyncSession, principal: Principal | None, meeting_id: str) -> Meeting:
     if principal is None:
         raise UnauthenticatedError("log in to manage meetings")
     m = await participants_store.meeting_for_update(tx_session, meeting_id)
@@ -209,12 +212,16 @@ async def update(
     settings: MeetingSettings,
 ) -> Meeting:
     async with svc.db.write() as tx:
-        m = await _owned_for_update(tx.session, principal, meeting_id)
+        m = await owned_for_update(tx.session, principal, meeting_id)
         if m.status in ("ended", "cancelled"):
             raise MeetingEndedError(f"meeting has {m.status}; it can no longer be changed")
         before = meeting_snapshot(m)
+        entry_before = calendar_sequence.key(m)
         await _apply_schedule(m, draft, svc)
         _apply_settings(m, settings)
+        # api/calendars: a change calendar entries show bumps SEQUENCE; invitees get the update after commit.
+        if await calendar_sequence.bump_if_changed(tx.session, m, entry_before) is not None:
+            calendar_invitations.after_commit(tx, svc, m.id, CalendarMethod.REQUEST)
         if meeting_snapshot(m) != before:
             await tx.emit(m.id, EventType.MEETING_UPDATED, meeting=meeting_snapshot(m))
             if before["allowLocalRecording"] and not m.allow_local_recording:
@@ -224,13 +231,15 @@ async def update(
 
 async def cancel(svc: Services, principal: Principal | None, meeting_id: str) -> Meeting:
     async with svc.db.write() as tx:
-        m = await _owned_for_update(tx.session, principal, meeting_id)
+        m = await owned_for_update(tx.session, principal, meeting_id)
         if m.status == "live":
             raise ConflictError("the meeting is in progress; end it instead")
         if m.status in ("ended", "cancelled"):
             raise MeetingEndedError(f"meeting has {m.status} already")
         m.status = "cancelled"
         await tx.emit(m.id, EventType.MEETING_ENDED, meeting=meeting_snapshot(m))
+        await calendar_sequence.bump(tx.session, m.id)  # RFC 5546 section 3.2.5: a CANCEL carries a higher SEQUENCE
+        calendar_invitations.after_commit(tx, svc, m.id, CalendarMethod.CANCEL)
     return m
 
 
@@ -328,11 +337,3 @@ async def participants(
     check_visible_states(a.role, states)
     async with svc.db.read() as session:
         return await participants_store.in_states(session, meeting_id, states)
-
-
-def invite_link(svc: Services, m: Meeting) -> str:
-    """The link to share: the meeting's page, plus the key that stands in for its passcode when it has one."""
-    url = f"{svc.settings.base_url}/m/{m.number}"
-    if m.passcode_hash:
-        url += f"?k={svc.creds.invite_key(m.id, m.passcode_hash)}"
-    return url

@@ -6,10 +6,13 @@ from typing import Any
 
 import strawberry
 
+from api.calendars import service as calendars
+from api.calendars.types import CalendarLinks
 from api.errors import ForbiddenError
 from api.graphql.context import ctx
 from api.meetings import numbers, schedule
-from api.meetings.service import Access, check_visible_states, invite_link
+from api.meetings.invite import invite_link
+from api.meetings.service import Access, check_visible_states
 from api.participants import store as participants_store
 from api.participants.permissions import HOSTS
 from api.participants.types import (
@@ -211,6 +214,16 @@ class Meeting:
     )
     def invite_link(self, info: strawberry.Info) -> str:
         return invite_link(ctx(info).services, self.row)
+
+    @strawberry.field(
+        description='The meeting as a calendar entry: its .ics URL and "add to Google Calendar / Outlook" links.'
+    )
+    async def calendar_links(self, info: strawberry.Info) -> CalendarLinks:
+        return CalendarLinks.of(await calendars.view(ctx(info).services, self.row))
+
+    @strawberry.field(description="The meeting's iCalendar file (RFC 5545, METHOD:PUBLISH) as text.")
+    async def icalendar(self, info: strawberry.Info) -> str:
+        return (await calendars.file_of(ctx(info).services, self.row)).decode()
 
     @strawberry.field(description="Your role in this meeting.")
     def my_role(self) -> ParticipantRole | None:

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from typing import Literal, TypeVar
 
 from api.errors import BadInputError
-from api.meetings.service import Access, invite_link
+from api.meetings.invite import invite_link
+from api.meetings.service import Access
 from api.participants.views import participant_snapshot
 from api.recordings.service import MediaLink, ShareLink, recording_snapshot
 from api.services import Services

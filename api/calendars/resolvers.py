@@ -1,0 +1,83 @@
+"""GraphQL entry points of api/calendars (thin over ``service``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlencode
+
+import strawberry
+
+from api.calendars import service
+from api.calendars.types import CalendarFeed, CalendarLinks, CreatedCalendarFeed
+from api.graphql.context import ctx
+from api.meetings import store as meetings_store
+
+
+async def _links(info: strawberry.Info, meeting_id: str) -> CalendarLinks:
+    async with ctx(info).services.db.read() as session:
+        m = await meetings_store.by_id(session, meeting_id)
+    assert m is not None  # the service just changed it under the same caller's rights
+    return CalendarLinks.of(await service.view(ctx(info).services, m))
+
+
+@strawberry.type
+class CalendarQuery:
+    @strawberry.field(description="Your secret calendar feed, if you made one (never its URL).")
+    async def calendar_feed(self, info: strawberry.Info) -> CalendarFeed | None:
+        row = await service.feed(ctx(info).services, ctx(info).principal)
+        return CalendarFeed(created_at=row.created_at) if row is not None else None
+
+    @strawberry.field(description="Who was invited to a meeting by e-mail (host and co-hosts).")
+    async def meeting_invitees(self, info: strawberry.Info, meeting_id: strawberry.ID) -> list[str]:
+        return await service.invitees(ctx(info).services, ctx(info).principal, meeting_id)
+
+
+@strawberry.type
+class CalendarMutation:
+    @strawberry.mutation(
+        description="Create your calendar feed, or give it a new secret URL (the old one stops working)."
+    )
+    async def rotate_calendar_feed(self, info: strawberry.Info) -> CreatedCalendarFeed:
+        row, url = await service.rotate_feed(ctx(info).services, ctx(info).principal)
+        webcal = "webcal://" + url.split("://", 1)[1]
+        return CreatedCalendarFeed(
+            created_at=row.created_at,
+            url=url,
+            webcal_url=webcal,
+            google_subscribe_url="https://calendar.google.com/calendar/r?" + urlencode({"cid": webcal}),
+        )
+
+    @strawberry.mutation(description="Delete your calendar feed: its URL answers 404 from now on.")
+    async def revoke_calendar_feed(self, info: strawberry.Info) -> bool:
+        return await service.revoke_feed(ctx(info).services, ctx(info).principal)
+
+    @strawberry.mutation(description="Whether the meeting's calendar entries carry its passcode (host decides).")
+    async def set_meeting_calendar_options(
+        self, info: strawberry.Info, meeting_id: strawberry.ID, include_passcode: bool
+    ) -> CalendarLinks:
+        await service.set_options(
+            ctx(info).services, ctx(info).principal, meeting_id, include_passcode=include_passcode
+        )
+        return await _links(info, meeting_id)
+
+    @strawberry.mutation(description="Leave one occurrence of a recurring meeting out (EXDATE); invitees are updated.")
+    async def skip_meeting_occurrence(
+        self, info: strawberry.Info, meeting_id: strawberry.ID, starts_at: datetime
+    ) -> CalendarLinks:
+        await service.skip_occurrence(ctx(info).services, ctx(info).principal, meeting_id, starts_at)
+        return await _links(info, meeting_id)
+
+    @strawberry.mutation(description="Invite people by e-mail (iCalendar invitations); returns all invitees.")
+    async def invite_to_meeting(self, info: strawberry.Info, meeting_id: strawberry.ID, emails: list[str]) -> list[str]:
+        return await service.invite(ctx(info).services, ctx(info).principal, meeting_id, emails)
+
+    @strawberry.mutation(description="Withdraw invitations (they get a cancellation); returns the remaining invitees.")
+    async def uninvite_from_meeting(
+        self, info: strawberry.Info, meeting_id: strawberry.ID, emails: list[str]
+    ) -> list[str]:
+        return await service.uninvite(ctx(info).services, ctx(info).principal, meeting_id, emails)
+
+
+QUERIES: tuple[type, ...] = (CalendarQuery,)
+MUTATIONS: tuple[type, ...] = (CalendarMutation,)
+SUBSCRIPTIONS: tuple[type, ...] = ()
