@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +19,7 @@ from api.audit.request import caller_middleware
 from api.breakouts.service import run_due_closes_forever
 from api.bus import Bus, MemoryBus, RedisBus
 from api.calendars import http as calendars_http
+from api.calendars import invitations as calendar_invitations
 from api.chat import http as chat_http
 from api.collab import http as collab_http
 from api.collab.service import CollabService
@@ -106,6 +108,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             for task in background:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
+            # api/calendars: invitations being handed to the mail server get a moment to finish (bounded).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(calendar_invitations.drain(), timeout=10)
             await collab.close()  # stores the shared documents' pending edits
             await services.rate.close()
             await services.edges.close()
