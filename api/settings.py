@@ -184,7 +184,7 @@ class Settings:
     smtp_tls: str = "none"
     """none | starttls (RFC 3207, usually port 587) | implicit (RFC 8314 section 3.3, usually port 465)."""
     smtp_username: str = ""
-    """With a password: SMTP AUTH (only over TLS, unless the host is this machine)."""
+    """With a password: SMTP AUTH when set (sent in the clear unless ``smtp_tls`` is on)."""
     smtp_password: str = ""
 
     def several_processes_problem(self) -> str | None:

@@ -56,9 +56,17 @@ async def _send(svc: Services, meeting_id: str, method: Method, only: tuple[str,
             log.warning("invitation for meeting %s to %s not sent: %s", meeting_id, to, exc)
 
 
+async def _send_logged(svc: Services, meeting_id: str, method: Method, only: tuple[str, ...] | None) -> None:
+    # The task boundary: nobody awaits this task, so whatever goes wrong is logged here, with the meeting's id.
+    try:
+        await _send(svc, meeting_id, method, only)
+    except Exception:
+        log.exception("invitations for meeting %s (%s) failed", meeting_id, method.value)
+
+
 def _spawn(svc: Services, meeting_id: str, method: Method, only: tuple[str, ...] | None) -> None:
     task = asyncio.get_running_loop().create_task(
-        _send(svc, meeting_id, method, only), name=f"calendar-imip-{meeting_id}"
+        _send_logged(svc, meeting_id, method, only), name=f"calendar-imip-{meeting_id}"
     )
     _tasks.add(task)
     task.add_done_callback(_tasks.discard)
