@@ -77,6 +77,13 @@ async def view(svc: Services, m: Meeting) -> MeetingCalendarView:
     )
 
 
+async def skipped(svc: Services, m: Meeting) -> set[datetime]:
+    """Starts (UTC) of the occurrences of ``m`` left out with ``skip_occurrence``."""
+    async with svc.db.read() as session:
+        state = await store.state(session, m.id)
+    return {datetime.fromisoformat(x) for x in state.exdates} if state is not None else set()
+
+
 async def set_options(svc: Services, principal: Principal | None, meeting_id: str, *, include_passcode: bool) -> None:
     """Whether calendar files, feeds and invitations carry the passcode (host and co-hosts decide)."""
     async with svc.db.write() as tx:

@@ -233,19 +233,24 @@ class Meeting:
     def my_participant_id(self) -> strawberry.ID | None:
         return strawberry.ID(self.viewer.participant_id) if self.viewer.participant_id else None
 
-    @strawberry.field(description="Start times of the next occurrences that have not ended yet.")
-    def next_occurrences(self, count: int = 5) -> list[datetime]:
+    @strawberry.field(
+        description="Start times of the next occurrences that have not ended yet (skipped ones left out)."
+    )
+    async def next_occurrences(self, info: strawberry.Info, count: int = 5) -> list[datetime]:
         m = self.row
         if m.status in ("ended", "cancelled"):
             return []
-        return schedule.occurrences(
+        wanted = max(1, min(count, 50))
+        skipped = await calendars.skipped(ctx(info).services, m) if m.recurrence else set()
+        found = schedule.occurrences(
             m.recurrence,
             m.starts_at,
             m.timezone,
             timedelta(minutes=m.duration_minutes),
             after=utcnow(),
-            count=max(1, min(count, 50)),
+            count=wanted + len(skipped),
         )
+        return [at for at in found if at not in skipped][:wanted]
 
     @strawberry.field(
         description="Participants by state (default: admitted). Waiting and denied ones: host and co-hosts only."

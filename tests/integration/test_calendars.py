@@ -119,6 +119,9 @@ async def test_a_series_has_a_stable_uid_timezone_rrule_and_growing_sequence(
     assert int(ev["sequence"]) == 3
     exdates = [d.dt for d in ev["exdate"].dts] if not isinstance(ev["exdate"], list) else []
     assert exdates == [second] and str(exdates[0].tzinfo) == "Europe/Berlin"
+    nexts = """query($id: ID!) { meeting(id: $id) { nextOccurrences(count: 3) } }"""
+    upcoming = [datetime.fromisoformat(x) for x in (await host.client(nexts, id=m["id"]))["meeting"]["nextOccurrences"]]
+    assert upcoming == [later, later + timedelta(days=14), later + timedelta(days=21)]  # the skipped one left out
     bad = await host.client.error(SKIP, id=m["id"], at=(second + timedelta(hours=1)).isoformat())
     assert (bad.code, bad.field) == ("BAD_INPUT", "startsAt")
 
