@@ -46,8 +46,12 @@ def message(sender: str, mail: Mail) -> EmailMessage:
     if mail.calendar is not None:
         # RFC 6047 section 2.4: multipart/alternative of the text and the text/calendar part carrying the method,
         # which is how Gmail, Outlook and Apple Mail recognise an invitation (and offer to add or update it).
+        # As bytes in base64: a str part would have its CRLF line ends (RFC 5545 section 3.1) turned into LF.
         msg.add_alternative(
-            mail.calendar.ics.decode(), subtype="calendar", params={"method": mail.calendar.method}, cte="base64"
+            mail.calendar.ics,
+            maintype="text",
+            subtype="calendar",
+            params={"method": mail.calendar.method, "charset": "utf-8"},
         )
     return msg
 
