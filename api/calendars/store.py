@@ -78,9 +78,11 @@ async def feed_by_digest(session: AsyncSession, digest: str) -> CalendarFeed | N
 async def feed_meetings(session: AsyncSession, user_id: str, *, since: datetime) -> list[Meeting]:
     """Scheduled meetings the user hosts or took part in that have not ended before ``since`` (cancelled ones too,
     so subscribed calendars mark them cancelled), newest first, at most ``FEED_LIMIT``."""
+    # As api/meetings/service.access: people let in (now or before); not those waiting, denied or never admitted.
+    let_in = or_(Participant.state == "admitted", and_(Participant.state == "left", Participant.joined_at.is_not(None)))
     mine = or_(
         Meeting.host_user_id == user_id,
-        Meeting.id.in_(select(Participant.meeting_id).where(Participant.user_id == user_id)),
+        Meeting.id.in_(select(Participant.meeting_id).where(Participant.user_id == user_id, let_in)),
     )
     recent = or_(Meeting.last_ends_at.is_(None), Meeting.last_ends_at > since)
     q = select(Meeting).where(and_(mine, recent, Meeting.kind == "scheduled"))

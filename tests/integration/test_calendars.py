@@ -199,6 +199,11 @@ async def test_the_secret_feed_is_hashed_rotatable_and_revocable(
     mine = await _series(ada, title="Ada's series")
     await _series(ada, title="Ada's one-off", recurrence="")
     theirs = await _series(bob, title="Bob's meeting")
+    # Ada waits in the waiting room of a meeting of Bob's: she was never let in, so it is not in her feed.
+    starts = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    waited = await world.meeting(bob, "Bob's closed door", waitingRoom=True, startsAt=starts)
+    _, joined = await world.join(ada, waited)
+    assert joined["status"] == "WAITING"
     made = (await ada.client(ROTATE))["rotateCalendarFeed"]
     url = made["url"]
     assert url.startswith(f"{server.url}/calendar/feed/") and url.endswith(".ics")
