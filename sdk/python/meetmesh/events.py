@@ -43,6 +43,7 @@ class EventStream:
         self.meeting_id = meeting_id
         self.last_seq = after_seq
         """The last seq handed out (or the starting point): the resume cursor."""
+        self.mine = mine
         self.document = ops.MY_EVENTS if mine else ops.MEETING_EVENTS
         self.on_resync = on_resync
         self.max_reconnects = max_reconnects
@@ -76,6 +77,10 @@ class EventStream:
             await self._socket.close()
 
     async def _connect(self) -> None:
+        if self.last_seq is None and not self.mine:
+            # Pin the cursor before subscribing: a connection that drops before the first event then still
+            # resumes from a known point instead of "now".
+            self.last_seq = (await self.client.meeting(self.meeting_id)).event_seq
         self._socket = SubscriptionSocket(
             self.client.transport, self.document, {"m": self.meeting_id, "after": self.last_seq}
         )
