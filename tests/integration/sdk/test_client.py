@@ -143,3 +143,13 @@ async def test_recordings_start_stop_and_list(server: RunningServer, host: Async
     assert [r.id for r in await host.recordings(m.id)] == [started.id]
     one = await host.recording(started.id)
     assert one.id == started.id and one.transcript == []
+
+
+async def test_an_api_key_works_as_the_token_within_its_scopes(server: RunningServer, host: AsyncClient) -> None:
+    m = await host.create_meeting("Keyed")
+    create_key = "mutation($i: CreateApiKeyInput!) { r: createApiKey(input: $i) { secret } }"
+    key = await host.execute(create_key, i={"name": "sdk", "scopes": ["meetings:read"]})
+    async with AsyncClient(server.url, token=key["secret"]) as keyed:
+        assert (await keyed.meeting(m.id)).title == "Keyed"
+        with pytest.raises(ForbiddenError):
+            await keyed.create_meeting("Not with a read-only key")
