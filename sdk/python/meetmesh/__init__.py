@@ -30,6 +30,7 @@ from meetmesh.types import (
     Recording,
     Session,
     User,
+    WebhookEndpoint,
 )
 
 __all__ = [
@@ -61,4 +62,5 @@ __all__ = [
     "TransportError",
     "UnauthenticatedError",
     "User",
+    "WebhookEndpoint",
 ]

@@ -10,7 +10,17 @@ import httpx
 from meetmesh import operations as ops
 from meetmesh.events import EventStream, ResyncHook
 from meetmesh.transport import Transport
-from meetmesh.types import ChatMessage, JoinResult, Meeting, Participant, Poll, Recording, Session, User
+from meetmesh.types import (
+    ChatMessage,
+    JoinResult,
+    Meeting,
+    Participant,
+    Poll,
+    Recording,
+    Session,
+    User,
+    WebhookEndpoint,
+)
 
 
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
@@ -294,6 +304,20 @@ class AsyncClient:
                     f.write(chunk)
                     written += len(chunk)
         return written
+
+    # Webhook endpoints ----------------------------------------------------------------------------------------
+
+    async def create_webhook_endpoint(
+        self, url: str, event_types: list[str] | None = None, description: str = ""
+    ) -> WebhookEndpoint:
+        """Register a receiver (it must echo the challenge first; see ``meetmesh.webhooks``). ``event_types``:
+        empty for all but the opt-in ``chat.message``. The answer carries the signing secret."""
+        i = {"url": url, "eventTypes": event_types or [], "description": description}
+        data = await self.execute(ops.CREATE_WEBHOOK, i=i)
+        return WebhookEndpoint.from_json(data["endpoint"], data["secret"])
+
+    async def delete_webhook_endpoint(self, endpoint_id: str) -> bool:
+        return bool(await self.execute(ops.DELETE_WEBHOOK, id=endpoint_id))
 
     # Subscriptions --------------------------------------------------------------------------------------------
 

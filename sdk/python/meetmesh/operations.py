@@ -102,6 +102,11 @@ STOP_RECORDING = "mutation($m: ID!) { r: stopRecording(meetingId: $m) { ...R } }
 RECORDINGS = "query($m: ID!) { r: recordings(meetingId: $m) { ...R } }" + RECORDING
 RECORDING_QUERY = "query($id: ID!) { r: recording(id: $id) { ...R } }" + RECORDING
 
+# Webhook endpoints (the owner's account)
+CREATE_WEBHOOK = """mutation($i: CreateWebhookEndpointInput!) { r: createWebhookEndpoint(input: $i) { secret
+  endpoint { id url enabled verified eventTypes } } }"""
+DELETE_WEBHOOK = "mutation($id: ID!) { r: deleteWebhookEndpoint(id: $id) }"
+
 # Subscriptions: one selection for every event type; the SDK decodes what each carries.
 EVENT = """fragment E on MeetingEvent { __typename seq type meetingId at actorId roomId
   ... on ParticipantEvent { participant { ...P } }

@@ -124,6 +124,8 @@ class Client:
     recordings = _blocking(AsyncClient.recordings)
     recording = _blocking(AsyncClient.recording)
     download = _blocking(AsyncClient.download)
+    create_webhook_endpoint = _blocking(AsyncClient.create_webhook_endpoint)
+    delete_webhook_endpoint = _blocking(AsyncClient.delete_webhook_endpoint)
 
 
 class SyncEventStream:

@@ -316,3 +316,19 @@ class MeetingEvent:
             ChatMessage.from_json(d["message"]) if d.get("message") else None,
             d,
         )
+
+
+@dataclass(frozen=True)
+class WebhookEndpoint:
+    id: str
+    url: str
+    enabled: bool
+    verified: bool
+    """False until the endpoint echoed the challenge; events are queued until then."""
+    event_types: list[str]
+    secret: str | None = None
+    """``whsec_…``: only in the answer to creation (and rotation); verify deliveries with it."""
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any], secret: str | None = None) -> WebhookEndpoint:
+        return cls(d["id"], d["url"], d["enabled"], d["verified"], list(d["eventTypes"]), secret)
