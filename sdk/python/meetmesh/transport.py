@@ -13,7 +13,7 @@ import httpx
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from meetmesh.errors import MeetmeshError, TransportError, error_from
+from meetmesh.errors import TransportError, error_from
 
 _ids = itertools.count(1)
 
@@ -133,5 +133,5 @@ class SubscriptionSocket:
             await self.ws.close()
 
 
-class ConnectionLost(MeetmeshError):
+class ConnectionLost(TransportError):
     """The subscription's connection dropped (or could not be opened); event streams reconnect by themselves."""

@@ -14,6 +14,7 @@ from meetmesh import (
     ForbiddenError,
     Meeting,
     NotFoundError,
+    TransportError,
     UnauthenticatedError,
 )
 
@@ -153,3 +154,18 @@ async def test_an_api_key_works_as_the_token_within_its_scopes(server: RunningSe
         assert (await keyed.meeting(m.id)).title == "Keyed"
         with pytest.raises(ForbiddenError):
             await keyed.create_meeting("Not with a read-only key")
+
+
+async def test_an_unreachable_server_is_a_transport_error() -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    async with AsyncClient(f"http://127.0.0.1:{port}") as nowhere:
+        with pytest.raises(TransportError) as err:
+            await nowhere.me()
+        assert err.value.code == "UNREACHABLE"
+        with pytest.raises(TransportError):
+            async with nowhere.events("m1", after_seq=0, max_reconnects=0) as stream:
+                await stream.__anext__()

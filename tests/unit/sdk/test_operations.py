@@ -51,3 +51,14 @@ def test_errors_map_to_typed_exceptions_with_the_api_codes() -> None:
     assert type(unknown) is MeetmeshError and unknown.code == "INTERNAL"
     field = error_from([{"message": "bad", "extensions": {"code": "BAD_INPUT", "field": "title"}}])
     assert field.field == "title"
+
+
+def test_every_api_error_code_has_its_exception() -> None:
+    """The server's codes (protocol/errors.py) and the SDK's exception table stay in step: a new code fails here."""
+    from protocol.errors import ErrorCode
+
+    for code in ErrorCode:
+        err = error_from([{"message": "m", "extensions": {"code": code.value}}])
+        assert err.code == code.value
+        if code is not ErrorCode.INTERNAL:
+            assert type(err) is not MeetmeshError, f"{code} has no exception class in meetmesh.errors"
