@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from meetmesh import operations as ops
+from meetmesh.errors import UnauthenticatedError
 from meetmesh.events import EventStream, ResyncHook
 from meetmesh.transport import Transport
 from meetmesh.types import (
@@ -21,6 +22,8 @@ from meetmesh.types import (
     User,
     WebhookEndpoint,
 )
+
+_NO_RETRY = frozenset({ops.SIGN_UP, ops.LOG_IN, ops.REFRESH, ops.LOG_OUT})
 
 
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
@@ -53,8 +56,22 @@ class AsyncClient:
         await self.transport.aclose()
 
     async def execute(self, document: str, /, **variables: Any) -> Any:
-        """Run any document whose root field is aliased ``r``; its raw JSON (escape hatch for uncovered API)."""
-        return await self.transport.execute(document, variables)
+        """Run any document whose root field is aliased ``r``; its raw JSON (escape hatch for uncovered API).
+        A signed-in client whose access token expired (15 min by default) refreshes it once and retries."""
+        try:
+            return await self.transport.execute(document, variables)
+        except UnauthenticatedError:
+            if not await self.refresh_if_signed_in(document):
+                raise
+            return await self.transport.execute(document, variables)
+
+    async def refresh_if_signed_in(self, document: str | None = None) -> bool:
+        """Refresh the session's tokens after an UNAUTHENTICATED answer; False if there is nothing to refresh
+        (no session, or the failing call was itself a sign-in or refresh)."""
+        if self.session is None or document in _NO_RETRY:
+            return False
+        await self.refresh()
+        return True
 
     # Accounts -------------------------------------------------------------------------------------------------
 

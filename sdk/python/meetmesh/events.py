@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from meetmesh import operations as ops
-from meetmesh.errors import ResyncRequiredError
+from meetmesh.errors import ResyncRequiredError, UnauthenticatedError
 from meetmesh.transport import ConnectionLost, SubscriptionSocket
 from meetmesh.types import Meeting, MeetingEvent
 
@@ -54,6 +54,7 @@ class EventStream:
         """How many times the server said RESYNC_REQUIRED and the stream refetched."""
         self._socket: SubscriptionSocket | None = None
         self._failures = 0
+        self._refreshed = False
         self._closed = False
 
     async def __aenter__(self) -> EventStream:
@@ -112,9 +113,17 @@ class EventStream:
                 await self._reset()
                 await self._resync()
                 continue
+            except UnauthenticatedError:
+                # An access token that expired while connected shows on the next (re)connection.
+                await self._reset()
+                if self._refreshed or not await self.client.refresh_if_signed_in():
+                    raise
+                self._refreshed = True
+                continue
             if data is None:  # the server completed the subscription (e.g. the meeting ended)
                 break
             self._failures = 0
+            self._refreshed = False
             event = MeetingEvent.from_json(data)
             if self.last_seq is not None and event.seq <= self.last_seq:
                 continue  # already handed out before a reconnect
