@@ -1,5 +1,5 @@
 """A signed-in SDK client outlives its access token: calls and event streams refresh it once and go on
-(a server whose access tokens last 1 s)."""
+(a server whose access tokens last 3 s: long enough that a retry right after a refresh holds on a loaded box)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from tests.conftest import RunningServer, make_settings
 
 @pytest.fixture
 async def short_tokens(tmp_path: Path) -> AsyncIterator[RunningServer]:
-    srv = RunningServer(make_settings(tmp_path, access_token_ttl_s=1))
+    srv = RunningServer(make_settings(tmp_path, access_token_ttl_s=3))
     await srv.start()
     yield srv
     await srv.stop()
@@ -28,10 +28,10 @@ async def test_expired_access_tokens_are_refreshed(short_tokens: RunningServer) 
         m = await mm.create_meeting("Long", passcode="", settings={"guestWaitingRoom": False})
         await mm.join(m.number)
         async with mm.events(m.id) as stream:
-            await asyncio.sleep(2.5)  # the token expires
+            await asyncio.sleep(4)  # the token expires
             me = await mm.me()
             assert me is not None and me.id == first.user.id and mm.token != first.access_token
-            await asyncio.sleep(2.5)
+            await asyncio.sleep(4)
             before = mm.token
             await stream.drop_connection()  # the reconnection presents an expired token: refreshed, resumed
             await guest.join(m.number, display_name="Late")
