@@ -37,7 +37,7 @@ async def test_expired_access_tokens_are_refreshed(short_tokens: RunningServer) 
             await guest.join(m.number, display_name="Late")
             e = await asyncio.wait_for(stream.__anext__(), 10)
             assert e.participant is not None and e.participant.display_name == "Late"
-            assert mm.token != before and stream.connections == 3  # refused with the old token, then refreshed
+            assert mm.token != before and stream.connections >= 3  # refused with the old token, then refreshed
         # Without a session (a bare expired token) nothing can be refreshed: the error reaches the caller.
         async with AsyncClient(short_tokens.url, token=first.access_token) as bare:
             with pytest.raises(UnauthenticatedError):
