@@ -53,7 +53,7 @@ large-meeting participants="100" publishers="10" seconds="20":
 lint:
     uv run --frozen ruff check .
     uv run --frozen ruff format --check .
-    uv run --frozen mypy protocol sfu api dbschema edge relay workers capture stack testkit
+    uv run --frozen mypy protocol sfu api dbschema edge relay workers capture stack testkit sdk/python/meetmesh
     uv run --frozen lint-imports
 
 # Install the web client's npm dependencies (web/node_modules) if missing or stale; Node from PyPI if none.
