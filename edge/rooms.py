@@ -20,6 +20,7 @@ as the participant's token can verify, so it is refused even while the API is un
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import time
@@ -593,10 +594,20 @@ class Rooms:
 
     async def _published(self, live: LiveRoom, track: TrackRef, ready: asyncio.Event) -> None:
         # The forwarder exists once DTLS is up and aiortc starts the receiver; only then can others link to it.
-        await asyncio.wait_for(ready.wait(), NEGOTIATION_TIMEOUT_S)
+        # However long that takes (a starved host has taken over 10 s): giving up would leave a participant
+        # sending media nobody ever sees. The wait ends with the publisher's session or the room.
+        publisher = (live.key[0], track.publisher_id)
+        owner = self.sessions.get(publisher)
+        while not ready.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ready.wait(), NEGOTIATION_TIMEOUT_S)
+            if self.rooms.get(live.key) is not live or owner is None or self.sessions.get(publisher) is not owner:
+                return
+            if not ready.is_set():
+                log.info("participant %s: track %s not flowing yet; still waiting", track.publisher_id, track.mid)
         if self.rooms.get(live.key) is not live:
             return
-        session = self.sessions.get((live.key[0], track.publisher_id))
+        session = self.sessions.get(publisher)
         if session is None:
             return
         if track.kind == "audio":
