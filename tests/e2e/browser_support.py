@@ -3,6 +3,7 @@ Chromium with fake camera/microphone, and small GraphQL helpers for setting a me
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -14,9 +15,10 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, Route, async_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -130,6 +132,37 @@ async def host_with_meeting(base_url: str, email: str = "host@example.test") -> 
 
 
 ROOM = "document.querySelector('meetmesh-room').room"
+
+
+async def signed_up(base_url: str, email: str, display_name: str) -> str:
+    """A new account's access token."""
+    signed = await gql(
+        base_url,
+        "mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }",
+        i={"email": email, "password": "correct horse battery", "displayName": display_name},
+    )
+    return str(signed["signUp"]["accessToken"])
+
+
+@asynccontextmanager
+async def offline_page(base_url: str, access_token: str) -> AsyncIterator[tuple[Page, list[str]]]:
+    """A Chromium page signed in as the home page would be (the token in localStorage) that may reach nothing but
+    ``base_url``: every other request is aborted and its URL listed (the second item), for "nothing from a CDN"."""
+    ours = urlsplit(base_url).netloc
+    elsewhere: list[str] = []
+
+    async def offline(route: Route) -> None:
+        if urlsplit(route.request.url).netloc == ours:
+            await route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            await route.abort()
+
+    async with chromium() as browser:
+        ctx = await browser.new_context()
+        await ctx.route("**/*", offline)
+        await ctx.add_init_script(f"localStorage.setItem('meetmesh.accessToken', {json.dumps(access_token)})")
+        yield await ctx.new_page(), elsewhere
 
 
 async def remote_stats(page: Page) -> list[dict[str, Any]]:

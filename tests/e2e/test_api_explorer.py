@@ -4,16 +4,13 @@ a query with the signed-in user's token, and shows the answer."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import Route
 
 from tests.conftest import RunningServer, make_settings
-from tests.e2e.browser_support import chromium, gql
+from tests.e2e.browser_support import offline_page, signed_up
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(90)]
 
@@ -29,27 +26,8 @@ async def server(tmp_path: Path) -> AsyncIterator[RunningServer]:
 
 
 async def test_graphiql_loads_from_local_assets_offline_and_runs_a_query(server: RunningServer) -> None:
-    signed = await gql(
-        server.url,
-        "mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }",
-        i={"email": "eve@example.test", "password": "correct horse battery", "displayName": "Eve Explorer"},
-    )
-    token = signed["signUp"]["accessToken"]
-    ours = urlsplit(server.url).netloc
-    elsewhere: list[str] = []
-
-    async def offline(route: Route) -> None:
-        if urlsplit(route.request.url).netloc == ours:
-            await route.continue_()
-        else:
-            elsewhere.append(route.request.url)
-            await route.abort()
-
-    async with chromium() as browser:
-        ctx = await browser.new_context()
-        await ctx.route("**/*", offline)
-        await ctx.add_init_script(f"localStorage.setItem('meetmesh.accessToken', {json.dumps(token)})")
-        page = await ctx.new_page()
+    token = await signed_up(server.url, "eve@example.test", "Eve Explorer")
+    async with offline_page(server.url, token) as (page, elsewhere):
         await page.goto(f"{server.url}/graphql", wait_until="networkidle")
         await page.wait_for_selector(".graphiql-container .graphiql-editor")
         await page.click(".graphiql-execute-button")

@@ -5,16 +5,13 @@ the OpenAPI document, lists the operations, and "Try it out" runs GET /api/v1/me
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import Route
 
 from tests.conftest import RunningServer, make_settings
-from tests.e2e.browser_support import chromium, gql
+from tests.e2e.browser_support import offline_page, signed_up
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
@@ -30,27 +27,8 @@ async def server(tmp_path: Path) -> AsyncIterator[RunningServer]:
 
 
 async def test_reference_page_works_offline_and_tries_a_call(server: RunningServer) -> None:
-    signed = await gql(
-        server.url,
-        "mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }",
-        i={"email": "rita@example.test", "password": "correct horse battery", "displayName": "Rita Rest"},
-    )
-    token = signed["signUp"]["accessToken"]
-    ours = urlsplit(server.url).netloc
-    elsewhere: list[str] = []
-
-    async def offline(route: Route) -> None:
-        if urlsplit(route.request.url).netloc == ours:
-            await route.continue_()
-        else:
-            elsewhere.append(route.request.url)
-            await route.abort()
-
-    async with chromium() as browser:
-        ctx = await browser.new_context()
-        await ctx.route("**/*", offline)
-        await ctx.add_init_script(f"localStorage.setItem('meetmesh.accessToken', {json.dumps(token)})")
-        page = await ctx.new_page()
+    token = await signed_up(server.url, "rita@example.test", "Rita Rest")
+    async with offline_page(server.url, token) as (page, elsewhere):
         await page.goto(f"{server.url}/api/v1/docs", wait_until="networkidle")
         await page.wait_for_selector("#operations-users-getMe", timeout=20_000)
         assert await page.locator(".opblock").count() >= 15  # every operation of the document is listed
