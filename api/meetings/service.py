@@ -219,13 +219,15 @@ async def update(
         entry_before = calendar_sequence.key(m)
         await _apply_schedule(m, draft, svc)
         _apply_settings(m, settings)
-        # api/calendars: a change calendar entries show bumps SEQUENCE; invitees get the update after commit.
-        if await calendar_sequence.bump_if_changed(tx.session, m, entry_before) is not None:
-            calendar_invitations.after_commit(tx, svc, m.id, CalendarMethod.REQUEST)
         if meeting_snapshot(m) != before:
+            # Before any other statement: the event's observers (the audit log) read what changed from the
+            # session's unflushed rows, and a statement would flush them first.
             await tx.emit(m.id, EventType.MEETING_UPDATED, meeting=meeting_snapshot(m))
             if before["allowLocalRecording"] and not m.allow_local_recording:
                 await stop_unpermitted_local_recordings(tx, m, None)
+        # api/calendars: a change calendar entries show bumps SEQUENCE; invitees get the update after commit.
+        if await calendar_sequence.bump_if_changed(tx.session, m, entry_before) is not None:
+            calendar_invitations.after_commit(tx, svc, m.id, CalendarMethod.REQUEST)
     return m
 
 

@@ -14,11 +14,14 @@ import asyncio
 import secrets
 import signal
 import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import aioice.ice
 import httpx
 import pytest
 
+from edge.ice import use_host_addresses
 from testkit.media_load import gql
 from testkit.mesh import CREATE, SIGN_UP, TIMEOUT_S, MeshParticipant, near, running_mesh
 from tests.support.regions import regions
@@ -47,9 +50,22 @@ async def _relay(http: httpx.AsyncClient, url: str) -> dict[str, Any]:
     return stats
 
 
-async def test_a_meeting_spans_three_regions_in_their_own_network_namespaces() -> None:
+@pytest.fixture
+def host_candidates() -> Iterator[Callable[[str], None]]:
+    """Which addresses this process's aiortc peers offer: ICE host candidates are chosen process-wide
+    (``edge.ice``), and an in-process edge of an earlier test may have left them at loopback, which no
+    namespace reaches. Restored afterwards."""
+    saved = aioice.ice.get_host_addresses
+    yield lambda address: use_host_addresses([address])
+    aioice.ice.get_host_addresses = saved
+
+
+async def test_a_meeting_spans_three_regions_in_their_own_network_namespaces(
+    host_candidates: Callable[[str], None],
+) -> None:
     names = ("eu", "us", "ap")
     with regions(names) as net:
+        host_candidates(net.root_ip)  # the participants here reach the regions over the bridge
         print("netem available:", net.delay("us", 80))
         edge_ids = [f"rg-{n}" for n in names]
         hosts = {f"rg-{n}": net.regions[n].host for n in names}
