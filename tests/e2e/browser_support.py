@@ -3,6 +3,7 @@ Chromium with fake camera/microphone, and small GraphQL helpers for setting a me
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -174,6 +175,24 @@ async def remote_stats(page: Page) -> list[dict[str, Any]]:
 def by_source(stats: list[dict[str, Any]], kind: str, source: str) -> dict[str, dict[str, Any]]:
     """``{participantId: stat}`` for one kind and source."""
     return {s["participantId"]: s for s in stats if s["kind"] == kind and s["source"] == source}
+
+
+async def stat_of(
+    page: Page, kind: str, source: str, participant_id: str, field: str, timeout_s: float = 10.0
+) -> float:
+    """``field`` of one participant's inbound track once it is above zero: a track's inbound-rtp entry appears
+    only after its first packet, and a picture can be on screen a stats interval before its counters say so.
+    Fails with the stats seen when the deadline passes."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        stats = await remote_stats(page)
+        stat = by_source(stats, kind, source).get(participant_id)
+        if stat is not None and stat.get(field, 0) > 0:
+            value: float = stat[field]
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {field} for {participant_id}'s {source} {kind} within {timeout_s} s: {stats}")
+        await asyncio.sleep(0.2)
 
 
 async def join_via_ui(context: BrowserContext, url: str, name: str) -> Page:

@@ -48,6 +48,21 @@ async def drag(page: Page, points: list[tuple[float, float]]) -> None:
     await page.mouse.up()
 
 
+def interleaves(text: str, parts: list[str]) -> bool:
+    """Whether ``text`` is exactly ``parts`` merged, each keeping its own order (a shuffle of the sequences)."""
+    reachable = {tuple(0 for _ in parts)}
+    for ch in text:
+        reachable = {
+            tuple(n + (j == i) for j, n in enumerate(state))
+            for state in reachable
+            for i, part in enumerate(parts)
+            if state[i] < len(part) and part[state[i]] == ch
+        }
+        if not reachable:
+            return False
+    return tuple(len(p) for p in parts) in reachable
+
+
 async def notes_text(page: Page) -> str:
     return await page.input_value(NOTES)
 
@@ -147,13 +162,35 @@ async def test_whiteboard_and_notes_across_three_pages(tmp_path: Path) -> None:
 
             async def type_at_end(page: Page, text: str) -> None:
                 await page.click(NOTES)
-                await page.keyboard.press("End")
+                await page.keyboard.press("Control+End")
                 await page.keyboard.type(text, delay=15)
 
-            await asyncio.gather(type_at_end(host, " and hiring"), type_at_end(ada, " and travel"))
+            async def everyone_sees(text: str) -> None:
+                for page in pages:
+                    await page.wait_for_function(
+                        f"{ELEMENT}.shadowRoot.querySelector('[data-role=notes-text]').value === {text!r}"
+                    )
+
+            # One after the other at one spot: a caret stays after its owner's words when someone else's arrive
+            # there, so the host's word is not split by Ada's.
+            await host.keyboard.type(" an")
+            await everyone_sees("Agenda: budget an")
+            await type_at_end(ada, " and travel")
+            await everyone_sees("Agenda: budget an and travel")
+            await host.keyboard.type("d hiring")  # the host's caret has not moved: still after "an"
+            await everyone_sees("Agenda: budget and hiring and travel")
+
+            # At the same time at one spot: nothing is lost, everyone ends with the same text, and each person's
+            # keys keep their order. Where two people type at one spot before seeing each other, a CRDT orders the
+            # concurrent runs by client, so words may interleave at that boundary (as in any collaborative editor).
+            before = "Agenda: budget and hiring and travel"
+            await asyncio.gather(type_at_end(host, "\nHost: rooms"), type_at_end(ada, "\nAda: flights"))
             await type_at_end(bob, ".")
             final = await converged(pages)
-            assert "and hiring" in final and "and travel" in final and final.startswith("Agenda: budget"), final
+            assert final.startswith(before), final
+            added = final[len(before) :]
+            assert len(added) == len("\nHost: rooms") + len("\nAda: flights") + 1, final
+            assert interleaves(added, ["\nHost: rooms", "\nAda: flights", "."]), final
 
             # -- offline and back ---------------------------------------------------------------------------
             await bob.context.set_offline(True)

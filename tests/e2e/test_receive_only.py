@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.browser_support import by_source, chromium, host_with_meeting, remote_stats, run_stack
+from tests.e2e.browser_support import chromium, host_with_meeting, run_stack, stat_of
 from tests.support.web_ui import SHADOW, join_as, open_meeting
 
 pytestmark = [pytest.mark.slow]
@@ -41,9 +41,8 @@ async def test_a_viewer_without_devices_receives_the_meeting(tmp_path: Path) -> 
                 f"[...{SHADOW}.querySelectorAll('video')].some((v) => v.videoWidth > 0)", timeout=20_000
             )
             first_picture_s = time.monotonic() - joined_at
-            stats = await remote_stats(viewer)
-            assert by_source(stats, "video", "camera")[host_id]["framesDecoded"] > 0
-            assert by_source(stats, "audio", "microphone")[host_id]["packetsReceived"] > 0
+            assert await stat_of(viewer, "video", "camera", host_id, "framesDecoded") > 0
+            assert await stat_of(viewer, "audio", "microphone", host_id, "packetsReceived") > 0
             # A liveness bound far above a normal join (the edge's negotiation timeout is 10 s): media must come
             # with the first negotiation, not after a retry.
             assert first_picture_s < 9, first_picture_s
