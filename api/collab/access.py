@@ -5,6 +5,9 @@ admitted now or before) may open its notes and main-room board. Only people in t
 after the meeting ends, and for someone who left or an owner who is not in it, documents are read-only. A breakout
 room's board is changed by the people in that room and by hosts and co-hosts; while the meeting runs, other
 participants may not open it (rooms are private to their members); after it ends, everyone who attended may read it.
+An annotation document (``annotate:<participantId>``, the marks over that participant's screen share) follows the
+rule of the board of the room the sharer is in now; the sharer counts as a host of it (may turn annotation off,
+which is the document lock, and still draw), as do the meeting's hosts and co-hosts.
 """
 
 from __future__ import annotations
@@ -43,7 +46,13 @@ async def decide(svc: Services, principal: Principal | None, meeting_id: str, do
     async with svc.db.read() as session:
         p = await session.get(Participant, a.participant_id) if a.participant_id else None
         room = doc.breakout_room
-        if room is not None:
+        sharer_id = doc.sharer
+        if sharer_id is not None:
+            sharer = await session.get(Participant, sharer_id)
+            if sharer is None or sharer.meeting_id != meeting_id:
+                raise NotFoundError(f"meeting {meeting_id} has no participant {sharer_id}")
+            room = sharer.breakout_room_id  # marks over a screen belong where that screen is shown
+        elif room is not None:
             found = await session.scalar(
                 select(BreakoutRoom.id).where(BreakoutRoom.id == room, BreakoutRoom.meeting_id == meeting_id)
             )
@@ -55,13 +64,13 @@ async def decide(svc: Services, principal: Principal | None, meeting_id: str, do
             name = await session.scalar(select(User.display_name).where(User.id == principal.user_id)) or "Host"
         else:
             name = principal.display_name if isinstance(principal, GuestPrincipal) else "Guest"
-    host = a.role in HOSTS
+    host = a.role in HOSTS or (sharer_id is not None and sharer_id == a.participant_id)
     here = p.breakout_room_id if p is not None else None
-    if doc.kind == "board" and room is not None and not host and here != room:
+    if doc.kind != "notes" and room is not None and not host and here != room:
         if not ended:
-            raise ForbiddenError("this breakout room's board is for the people in that room")
+            raise ForbiddenError(f"this breakout room's {doc.kind} document is for the people in that room")
         return Grant(False, name, time.monotonic())
-    if doc.kind == "board" and room is None:
+    if doc.kind != "notes" and room is None:
         writable = live and (here is None or host)
     else:
         writable = live

@@ -413,4 +413,12 @@ export default {
   "collab.locked": "Vom Host gesperrt: Sie können zusehen, aber nichts ändern.",
   "collab.lockedHost": "Gesperrt: nur Hosts und Co-Hosts können dies ändern.",
   "collab.redo": "Wiederholen",
+  "annotate.tools": "Anmerkungswerkzeuge",
+  "annotate.pen": "Auf dem geteilten Bildschirm zeichnen",
+  "annotate.clear": "Markierungen löschen",
+  "annotate.off": "Anmerkungen für andere ausschalten",
+  "annotate.on": "Anmerkungen für andere einschalten",
+  "annotate.offHost": "Anmerkungen sind für andere ausgeschaltet.",
+  "annotate.offForYou": "Die vortragende Person hat Anmerkungen ausgeschaltet.",
+  "annotate.myScreen": "Ihr geteilter Bildschirm",
 };

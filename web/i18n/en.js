@@ -413,4 +413,12 @@ export default {
   "collab.locked": "Locked by the host: you can watch but not change this.",
   "collab.lockedHost": "Locked: only hosts and co-hosts can change this.",
   "collab.redo": "Redo",
+  "annotate.tools": "Annotation tools",
+  "annotate.pen": "Draw on the shared screen",
+  "annotate.clear": "Clear marks",
+  "annotate.off": "Turn annotation off for others",
+  "annotate.on": "Turn annotation on for others",
+  "annotate.offHost": "Annotation is off for others.",
+  "annotate.offForYou": "The presenter turned annotation off.",
+  "annotate.myScreen": "Your shared screen",
 };

@@ -661,7 +661,15 @@ export class MeetMeshRoomElement extends HTMLElement {
     });
     relay("breakoutbroadcast", ({ message, senderName }) => this._toast(t("bo.broadcastFrom", { name: senderName ?? "", message })));
     relay("breakouthelp", ({ participant, roomName }) => room.isHost && this._toast(t("bo.helpFrom", { name: participant.displayName, room: roomName })));
-    relay("screenshare", () => this._syncButtons());
+    relay("screenshare", ({ active, track }) => {
+      this._syncButtons();
+      // The sharer sees their own screen too, to draw on it (web/collab/annotate.js).
+      if (!active) return this._dropScreen(room.me.id);
+      const video = h("video", { autoplay: true, playsInline: true, muted: true, srcObject: new MediaStream([track]) });
+      Object.assign(video.dataset, { participantId: room.me.id, source: "my-screen" });
+      video.setAttribute("aria-label", t("annotate.myScreen"));
+      this._showScreen(room.me.id, video);
+    });
     relay("firstframe");
     relay("recordingstate", (state) => {
       this._showRecordingState(state);
@@ -842,7 +850,7 @@ export class MeetMeshRoomElement extends HTMLElement {
     this._tiles.delete(participantId);
     this._paginate();
     if (this._pinned === participantId) this._pinned = null;
-    this.$(`[data-role="screens"] [data-participant-id="${CSS.escape(participantId)}"]`)?.remove();
+    this._dropScreen(participantId);
     this._renderPeople();
   }
 
@@ -854,7 +862,7 @@ export class MeetMeshRoomElement extends HTMLElement {
       video.dataset.participantId = participantId;
       video.dataset.source = "screen";
       video.setAttribute("aria-label", t("m.screenOf", { name: p?.displayName ?? "" }));
-      this.$('[data-role="screens"]').append(video);
+      this._showScreen(participantId, video);
       this._watchSize(video);
       return;
     }
@@ -871,6 +879,33 @@ export class MeetMeshRoomElement extends HTMLElement {
       audio.srcObject = new MediaStream([track]);
       tile.append(audio);
     }
+  }
+
+  // A shared screen in its frame, with the annotation overlay (web/collab/annotate.js, loaded on first share):
+  // everyone's marks over it, in the picture's own coordinates (docs/collaboration.md).
+  _showScreen(participantId, video) {
+    this._dropScreen(participantId);
+    const frame = h("div", { class: "screen", dataset: { participantId } });
+    frame.append(video);
+    this.$('[data-role="screens"]').append(frame);
+    this._annotations ??= new Map();
+    const entry = { view: null, provider: null };
+    this._annotations.set(participantId, entry);
+    (async () => {
+      const { mountAnnotation } = await import("../collab/annotate.js");
+      const provider = await this.room.openDocument(`annotate:${participantId}`);
+      if (this._annotations.get(participantId) !== entry) return provider.destroy(); // gone meanwhile
+      entry.provider = provider;
+      entry.view = mountAnnotation(frame, video, provider, { t, icon: (name) => this._icon(name) });
+    })().catch((err) => console.warn("annotation", err));
+  }
+
+  _dropScreen(participantId) {
+    this.$(`[data-role="screens"] .screen[data-participant-id="${CSS.escape(participantId)}"]`)?.remove();
+    const entry = this._annotations?.get(participantId);
+    this._annotations?.delete(participantId);
+    entry?.view?.destroy();
+    entry?.provider?.destroy();
   }
 
   // The size each received video is shown at goes to the edge (simulcast: it sends the layer that fits).
@@ -893,7 +928,7 @@ export class MeetMeshRoomElement extends HTMLElement {
 
   _detach({ participantId, source, track }) {
     if (source === "screen" && track?.kind === "video") {
-      this.$(`[data-role="screens"] [data-participant-id="${CSS.escape(participantId)}"]`)?.remove();
+      this._dropScreen(participantId);
       return;
     }
     const tile = this._tiles.get(participantId);
@@ -1572,7 +1607,7 @@ export class MeetMeshRoomElement extends HTMLElement {
 
   // What the page shows: screen shares first, then the grid's tiles, each with its label.
   _recordingTiles() {
-    const screens = [...this.$('[data-role="screens"]').querySelectorAll("video")].map((video) => ({
+    const screens = [...this.$('[data-role="screens"]').querySelectorAll("video[data-source=screen]")].map((video) => ({
       video,
       label: t("m.screenOf", { name: this.room.participants.get(video.dataset.participantId)?.displayName ?? "" }),
     }));

@@ -53,6 +53,13 @@ a { color: var(--mm-accent); }
 .body { flex: 1; display: flex; min-height: 0; gap: 8px; padding: 0 8px; }
 .stage { flex: 1; min-width: 0; overflow: auto; position: relative; padding: 4px 0; }
 .screens video { width: 100%; max-height: 60vh; background: #000; border-radius: var(--mm-radius); }
+.screen { position: relative; margin-bottom: 8px; } .screen video { display: block; }
+.annotate-overlay { position: absolute; inset: 0; width: 100%; height: 100%; pointer-events: none; touch-action: none; }
+.screen.annotating .annotate-overlay { pointer-events: auto; cursor: crosshair; }
+.annotate-tools { position: absolute; top: 6px; right: 6px; display: flex; gap: 4px; align-items: center;
+  background: rgb(0 0 0 / 60%); border-radius: 6px; padding: 2px; }
+.annotate-tools [aria-pressed="true"] { outline: 2px solid var(--mm-accent); }
+.annotate-status { color: #fff; font-size: .8rem; padding: 0 4px; } .annotate-status:empty { display: none; }
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(220px, 100%), 1fr)); gap: 8px; }
 .tile { position: relative; background: #000; border-radius: var(--mm-radius); overflow: hidden; aspect-ratio: 16/9;
   outline: 3px solid transparent; outline-offset: -3px; }

@@ -24,7 +24,10 @@ def test_names() -> None:
     assert str(names.parse("notes")) == "notes"
     assert names.parse("board:main").breakout_room is None
     assert names.parse("board:r1").breakout_room == "r1"
-    for bad in ("", "board:", "board:a/b", "whiteboard", "notes:x", "board:" + "x" * 33):
+    shared = names.parse("annotate:p_1-X")
+    assert str(shared) == "annotate:p_1-X" and shared.sharer == "p_1-X" and shared.breakout_room is None
+    assert names.parse("board:main").sharer is None
+    for bad in ("", "board:", "board:a/b", "whiteboard", "notes:x", "board:" + "x" * 33, "annotate:", "annotate:a b"):
         with pytest.raises(BadInputError):
             names.parse(bad)
 

@@ -1,0 +1,83 @@
+"""Annotation documents (``annotate:<participantId>``, api/collab/access.py) over the real WebSocket: everyone in
+the sharer's room draws, the sharer turns annotation off (the document lock) and the server refuses the others'
+marks, meeting hosts may turn it back on, and a participant who is not in the meeting is NOT_FOUND."""
+
+from __future__ import annotations
+
+import json
+
+from pycrdt import Array, Map
+
+from testkit.collab_peer import CollabPeer
+from tests.conftest import RunningServer
+from tests.support.world import Person, World, live_meeting
+
+
+def peer(url: str, meeting: dict[str, str], who: Person, doc: str) -> CollabPeer:
+    return CollabPeer(url, meeting["id"], doc, who.client.token)
+
+
+async def lock(p: CollabPeer, locked: bool) -> None:
+    assert p.ws is not None
+    await p.ws.send(json.dumps({"type": "lock", "locked": locked}))
+
+
+def strokes(p: CollabPeer) -> Array[Map]:
+    return p.doc.get("strokes", type=Array)
+
+
+async def test_the_sharer_turns_annotation_of_their_screen_off_for_everyone_else(
+    world: World, server: RunningServer
+) -> None:
+    host, m = await live_meeting(world)
+    sharer, _ = await world.join(None, m, name="Sharer")
+    viewer, _ = await world.join(None, m, name="Viewer")
+    doc = f"annotate:{sharer.participant_id}"
+
+    async with peer(server.url, m, sharer, doc) as s, peer(server.url, m, viewer, doc) as v:
+        # Everyone in the sharer's room draws; the sharer (not a meeting host) may turn annotation off.
+        assert s.ready["writable"] is True and s.ready["host"] is True
+        assert v.ready["writable"] is True and v.ready["host"] is False
+        strokes(v).append(Map({"points": [[0.25, 0.5], [0.75, 0.5]]}))
+        await s.wait_for(lambda: len(strokes(s)) == 1)
+        await lock(v, True)  # a viewer may not turn it off
+        await v.wait_for(lambda: any(c.get("code") == "FORBIDDEN" for c in v.control))
+        await lock(s, True)
+        await v.wait_for(lambda: {"type": "locked", "locked": True} in v.control)
+        strokes(v).append(Map({"points": [[0.1, 0.1]]}))
+        await v.wait_for(lambda: bool(v.denied))
+        assert v.denied[-1].startswith("locked")
+        strokes(s).append(Map({"points": [[0.9, 0.9]]}))  # the sharer still draws
+        await v.wait_for(lambda: len(strokes(v)) == 3)
+    async with peer(server.url, m, host, doc) as h:
+        await h.wait_for(lambda: len(strokes(h)) == 2)  # the refused mark never got in
+        assert h.ready["host"] is True and h.ready["locked"] is True  # meeting hosts may turn it back on
+        await lock(h, False)
+        await h.wait_for(lambda: {"type": "locked", "locked": False} in h.control)
+    async with peer(server.url, m, viewer, "annotate:nobody") as gone:
+        await gone.wait_for(lambda: gone.closed is not None)
+    assert gone.closed is not None and gone.closed[0] == 4404 and gone.closed[1].startswith("NOT_FOUND")
+
+
+async def test_marks_over_a_screen_in_a_breakout_room_are_for_that_room(world: World, server: RunningServer) -> None:
+    host, m = await live_meeting(world)
+    sharer, _ = await world.join(None, m, name="Sharer")
+    outsider, _ = await world.join(None, m, name="Outsider")
+    rooms = await host.client(
+        "mutation($i: CreateBreakoutRoomsInput!) { createBreakoutRooms(input: $i) { rooms { id } } }",
+        i={"meetingId": m["id"], "count": 2},
+    )
+    r1 = rooms["createBreakoutRooms"]["rooms"][0]["id"]
+    await host.client(
+        "mutation($i: AssignBreakoutRoomsInput!) { assignBreakoutRooms(input: $i) { status } }",
+        i={"meetingId": m["id"], "assignments": [{"participantId": sharer.participant_id, "roomId": r1}]},
+    )
+    await host.client(
+        "mutation($i: OpenBreakoutRoomsInput!) { openBreakoutRooms(input: $i) { status } }", i={"meetingId": m["id"]}
+    )
+    doc = f"annotate:{sharer.participant_id}"
+    async with peer(server.url, m, sharer, doc) as s, peer(server.url, m, host, doc) as h:
+        assert s.ready["writable"] is True and h.ready["writable"] is True
+    async with peer(server.url, m, outsider, doc) as o:  # not in that room: the screen is not shown to them
+        await o.wait_for(lambda: o.closed is not None)
+    assert o.closed is not None and o.closed[0] == 4403
