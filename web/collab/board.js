@@ -1,7 +1,8 @@
 // A shared whiteboard: shapes in a Y.Array ("shapes") of Y.Maps, drawn on a canvas of fixed logical size so
-// every screen renders the same picture. Tools: pen (perfect-freehand), rectangle, ellipse, arrow, text, eraser;
-// colours; undo/redo of one's own changes (Y.UndoManager tracks only this page's origin); others' cursors and
-// strokes in flight with their names.
+// every screen renders the same picture. Tools: select (move, resize from the corner handle, delete), pen
+// (perfect-freehand), rectangle, ellipse, arrow, text, sticky note, eraser, laser pointer (awareness only: never
+// stored); colours; undo/redo of one's own changes (Y.UndoManager tracks only this page's origin); others' cursors,
+// laser pointers and strokes in flight with their names. Export as PNG or SVG.
 //
 // A stroke in flight travels in awareness (ephemeral, never stored); the finished stroke is one Y.Map pushed in
 // one transaction: one update to store, however many points it has.
@@ -16,23 +17,110 @@ export const WIDTH = 1600;
 export const HEIGHT = 900;
 export const COLOURS = ["#1f2328", "#d1242f", "#1a7f37", "#0969da", "#bf8700", "#8250df"];
 const TOOLS = [
+  ["select", "mouse-pointer-2"],
   ["pen", "pencil"],
   ["rect", "square"],
   ["ellipse", "circle"],
   ["arrow", "move-up-right"],
   ["text", "type"],
+  ["sticky", "sticky-note"],
   ["eraser", "eraser"],
+  ["laser", "zap"],
+  ["hand", "hand"],
 ];
+const STICKY_FILL = "#fff1a8";
+const STICKY_SIZE = [220, 160];
+/** The corner handle a selected shape is resized by (board units, either side of the corner). */
+const HANDLE = 14;
 const LOCAL = Symbol("board-local");
 
+function strokeOutline(points, size) {
+  return getStroke(points, { size, thinning: 0.5, smoothing: 0.5, streamline: 0.4, simulatePressure: points.every((p) => p[2] === undefined || p[2] === 0.5) });
+}
+
 function strokePath(points, size) {
-  const outline = getStroke(points, { size, thinning: 0.5, smoothing: 0.5, streamline: 0.4, simulatePressure: points.every((p) => p[2] === undefined || p[2] === 0.5) });
+  const outline = strokeOutline(points, size);
   const path = new Path2D();
   if (!outline.length) return path;
   path.moveTo(outline[0][0], outline[0][1]);
   for (const [x, y] of outline.slice(1)) path.lineTo(x, y);
   path.closePath();
   return path;
+}
+
+/** A sticky note's text in lines that fit its width (a fixed average glyph width: the same on every screen). */
+function stickyLines(s) {
+  const size = (s.size || 4) * 5;
+  const perLine = Math.max(1, Math.floor((Math.abs((s.x2 ?? 0) - (s.x1 ?? 0)) - 20) / (size * 0.55)));
+  const lines = [];
+  for (const para of String(s.text || "").slice(0, 500).split("\n")) {
+    let line = "";
+    for (const word of para.split(" ")) {
+      const next = line ? `${line} ${word}` : word;
+      if (next.length > perLine && line) {
+        lines.push(line);
+        line = word;
+      } else line = next;
+    }
+    lines.push(line);
+  }
+  const fit = Math.max(1, Math.floor((Math.abs((s.y2 ?? 0) - (s.y1 ?? 0)) - 20) / (size * 1.25)));
+  return { lines: lines.slice(0, fit), size };
+}
+
+/** A shape's bounding box [left, top, right, bottom] on the board. */
+export function bounds(s) {
+  if (s.tool === "pen" && Array.isArray(s.points) && s.points.length) {
+    const xs = s.points.map((p) => p[0]);
+    const ys = s.points.map((p) => p[1]);
+    return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+  }
+  const { x1 = 0, y1 = 0, x2 = 0, y2 = 0 } = s;
+  if (s.tool === "text") return [x1, y1, x1 + (s.text?.length || 1) * (s.size || 4) * 4, y1 + (s.size || 4) * 7];
+  return [Math.min(x1, x2), Math.min(y1, y2), Math.max(x1, x2), Math.max(y1, y2)];
+}
+
+/** The shape with every point mapped by `f` (move: a translation; resize: a scale from the top-left corner). */
+export function transformed(s, f) {
+  const out = { ...s };
+  if (Array.isArray(s.points)) out.points = s.points.map(([x, y, p]) => [...f(x, y), p].filter((v) => v !== undefined));
+  if ("x1" in s) [out.x1, out.y1] = f(s.x1, s.y1);
+  if ("x2" in s) [out.x2, out.y2] = f(s.x2, s.y2);
+  return out;
+}
+
+const escapeXml = (text) => String(text).replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** The page as an SVG document: the same shapes as the canvas, as vector elements (text stays text). */
+export function toSvg(list) {
+  const r1 = (v) => Math.round(v * 10) / 10;
+  const parts = list.map((s) => {
+    const colour = escapeXml(s.color || COLOURS[0]);
+    const width = s.size || 4;
+    const line = `fill="none" stroke="${colour}" stroke-width="${width}" stroke-linecap="round" stroke-linejoin="round"`;
+    const [l, t, r, b] = bounds(s);
+    const { x1 = 0, y1 = 0, x2 = 0, y2 = 0 } = s;
+    if (s.tool === "pen" && Array.isArray(s.points)) {
+      const outline = strokeOutline(s.points, width * 2);
+      if (!outline.length) return "";
+      return `<path data-tool="pen" fill="${colour}" d="M${outline.map(([x, y]) => `${r1(x)} ${r1(y)}`).join(" L")} Z"/>`;
+    }
+    if (s.tool === "rect") return `<rect data-tool="rect" x="${r1(l)}" y="${r1(t)}" width="${r1(r - l)}" height="${r1(b - t)}" ${line}/>`;
+    if (s.tool === "ellipse") return `<ellipse data-tool="ellipse" cx="${r1((l + r) / 2)}" cy="${r1((t + b) / 2)}" rx="${r1((r - l) / 2)}" ry="${r1((b - t) / 2)}" ${line}/>`;
+    if (s.tool === "arrow") {
+      const angle = Math.atan2(y2 - y1, x2 - x1);
+      const head = (a) => `${r1(x2 - 18 * Math.cos(angle + a))} ${r1(y2 - 18 * Math.sin(angle + a))}`;
+      return `<path data-tool="arrow" d="M${r1(x1)} ${r1(y1)} L${r1(x2)} ${r1(y2)} M${head(-0.5)} L${r1(x2)} ${r1(y2)} L${head(0.5)}" ${line}/>`;
+    }
+    if (s.tool === "text") return `<text data-tool="text" x="${r1(x1)}" y="${r1(y1)}" dominant-baseline="hanging" font-family="sans-serif" font-size="${width * 7}" fill="${colour}">${escapeXml(String(s.text || "").slice(0, 500))}</text>`;
+    if (s.tool === "sticky") {
+      const { lines, size } = stickyLines(s);
+      const text = lines.map((ln, i) => `<tspan x="${r1(l + 10)}" y="${r1(t + 10 + i * size * 1.25)}">${escapeXml(ln)}</tspan>`).join("");
+      return `<g data-tool="sticky"><rect x="${r1(l)}" y="${r1(t)}" width="${r1(r - l)}" height="${r1(b - t)}" fill="${STICKY_FILL}" stroke="#d4b106"/><text dominant-baseline="hanging" font-family="sans-serif" font-size="${size}" fill="${colour}">${text}</text></g>`;
+    }
+    return "";
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}"><rect width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>${parts.join("")}</svg>`;
 }
 
 /** Draw one shape (a plain object: the Y.Map's JSON) on a 2D context. */
@@ -64,6 +152,18 @@ export function drawShape(ctx, s) {
     ctx.font = `${(s.size || 4) * 7}px sans-serif`;
     ctx.textBaseline = "top";
     ctx.fillText(s.text.slice(0, 500), x1, y1);
+  } else if (s.tool === "sticky") {
+    const [l, t, r, b] = bounds(s);
+    ctx.fillStyle = STICKY_FILL;
+    ctx.fillRect(l, t, r - l, b - t);
+    ctx.strokeStyle = "#d4b106";
+    ctx.lineWidth = 1;
+    ctx.strokeRect(l, t, r - l, b - t);
+    const { lines, size } = stickyLines(s);
+    ctx.fillStyle = s.color || COLOURS[0];
+    ctx.font = `${size}px sans-serif`;
+    ctx.textBaseline = "top";
+    lines.forEach((ln, i) => ctx.fillText(ln, l + 10, t + 10 + i * size * 1.25));
   }
   ctx.restore();
 }
@@ -84,9 +184,34 @@ export function distanceTo(s, x, y) {
     return s.points.length === 1 ? Math.hypot(x - s.points[0][0], y - s.points[0][1]) : best;
   }
   if (s.tool === "arrow") return seg(x1, y1, x2, y2);
-  if (s.tool === "text") return x >= x1 && y >= y1 && x <= x1 + (s.text?.length || 1) * (s.size || 4) * 4 && y <= y1 + (s.size || 4) * 7 ? 0 : Infinity;
+  if (s.tool === "text" || s.tool === "sticky") {
+    const [l, tp, r, b] = bounds(s);
+    return x >= l && y >= tp && x <= r && y <= b ? 0 : Infinity;
+  }
   const [l, r, tp, b] = [Math.min(x1, x2), Math.max(x1, x2), Math.min(y1, y2), Math.max(y1, y2)];
   return Math.min(seg(l, tp, r, tp), seg(r, tp, r, b), seg(l, b, r, b), seg(l, tp, l, b));
+}
+
+/** Someone's laser pointer: a fading red trail ending in a glowing dot. */
+function drawLaser(ctx, trail) {
+  ctx.save();
+  ctx.lineCap = ctx.lineJoin = "round";
+  for (let i = 1; i < trail.length; i++) {
+    ctx.strokeStyle = `rgba(255, 40, 40, ${(i / trail.length) * 0.8})`;
+    ctx.lineWidth = 2 + (i / trail.length) * 6;
+    ctx.beginPath();
+    ctx.moveTo(...trail[i - 1]);
+    ctx.lineTo(...trail[i]);
+    ctx.stroke();
+  }
+  const [x, y] = trail[trail.length - 1];
+  ctx.shadowColor = "#ff2828";
+  ctx.shadowBlur = 16;
+  ctx.fillStyle = "#ff2828";
+  ctx.beginPath();
+  ctx.arc(x, y, 8, 0, Math.PI * 2);
+  ctx.fill();
+  ctx.restore();
 }
 
 export function mountBoard(container, provider, { t = (k) => k, icon = null } = {}) {
@@ -129,7 +254,13 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
   bar.append(textInput);
   const undoButton = button("undo", t("collab.undo"), "undo-2");
   const redoButton = button("redo", t("collab.redo"), "redo-2");
+  const deleteButton = button("delete", t("collab.delete"), "trash-2");
+  button("zoom-out", t("collab.zoomOut"), "zoom-out");
+  const zoomLabel = button("zoom-reset", t("collab.zoomReset"), null);
+  zoomLabel.textContent = "100%";
+  button("zoom-in", t("collab.zoomIn"), "zoom-in");
   button("export-png", t("collab.exportPng"), "download");
+  button("export-svg", t("collab.exportSvg"), "file-code");
   const lockButton = button("lock", t("collab.lock"), "lock");
   lockButton.setAttribute("aria-pressed", "false");
   const status = document.createElement("p");
@@ -138,6 +269,7 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
 
   const stage = document.createElement("div");
   stage.className = "board-stage";
+  stage.tabIndex = -1;
   const canvas = document.createElement("canvas");
   canvas.dataset.role = "board-canvas";
   canvas.width = WIDTH;
@@ -158,14 +290,34 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
   const render = () => {
     frame = 0;
     flushAwareness();
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.fillStyle = "#ffffff";
     ctx.fillRect(0, 0, WIDTH, HEIGHT);
-    for (const s of shapes.toArray()) drawShape(ctx, s.toJSON());
+    octx.setTransform(1, 0, 0, 1, 0, 0);
     octx.clearRect(0, 0, WIDTH, HEIGHT);
+    // This page's zoom and pan: the document stays in board units, only the view moves.
+    for (const c of [ctx, octx]) c.setTransform(view.scale, 0, 0, view.scale, -view.x * view.scale, -view.y * view.scale);
+    const all = shapes.toArray();
+    if (selected && !all.includes(selected)) selected = preview = gesture = null; // deleted meanwhile (by anyone)
+    for (const s of all) drawShape(ctx, s === selected && preview ? preview : s.toJSON());
     if (draft) drawShape(octx, draft);
+    if (selected) {
+      const [l, tp, r, b] = bounds(preview ?? selected.toJSON());
+      octx.save();
+      octx.strokeStyle = "#0969da";
+      octx.lineWidth = 2;
+      octx.setLineDash([8, 6]);
+      octx.strokeRect(l - 6, tp - 6, r - l + 12, b - tp + 12);
+      octx.setLineDash([]);
+      octx.fillStyle = "#0969da";
+      octx.fillRect(r + 6 - HANDLE / 2, b + 6 - HANDLE / 2, HANDLE, HANDLE);
+      octx.restore();
+    }
+    deleteButton.disabled = !selected || !provider.editable;
     for (const [id, state] of provider.awareness.getStates()) {
       if (id === me || !state) continue;
       if (state.drawing) drawShape(octx, state.drawing);
+      if (Array.isArray(state.laser) && state.laser.length) drawLaser(octx, state.laser);
       if (state.cursor && state.user?.name) {
         const who = state.user.color || clientColour(id);
         octx.fillStyle = who;
@@ -193,7 +345,9 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
           : provider.locked
             ? t(provider.host ? "collab.lockedHost" : "collab.locked")
             : "";
-    for (const b of bar.querySelectorAll("button, input")) b.disabled = !editable && b.dataset.boardAction !== "export-png";
+    const always = ["export-png", "export-svg", "zoom-in", "zoom-out", "zoom-reset"]; // watching people may save the picture and point at it
+    for (const b of bar.querySelectorAll("button, input")) b.disabled = !editable && !always.includes(b.dataset.boardAction) && !["laser", "hand"].includes(b.dataset.tool);
+    if (!editable) selected = preview = gesture = null;
     lockButton.hidden = !provider.host;
     lockButton.disabled = provider.status !== "connected";
     lockButton.setAttribute("aria-pressed", String(provider.locked));
@@ -202,12 +356,41 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
     schedule();
   };
 
-  const toBoard = (ev) => {
+  // Zoom (0.5x to 4x) and pan are this page's own: others keep their view.
+  const view = { scale: 1, x: 0, y: 0 };
+  const onCanvas = (ev) => {
     const r = canvas.getBoundingClientRect();
     return [((ev.clientX - r.left) / r.width) * WIDTH, ((ev.clientY - r.top) / r.height) * HEIGHT];
   };
+  const toBoard = (ev) => {
+    const [cx, cy] = onCanvas(ev);
+    return [view.x + cx / view.scale, view.y + cy / view.scale];
+  };
+  const setView = (scale, x, y) => {
+    view.scale = Math.min(4, Math.max(0.5, scale));
+    // Keep some of the board in sight: the view's corner stays within the board (or centres a zoomed-out board).
+    const w = WIDTH / view.scale;
+    const h = HEIGHT / view.scale;
+    view.x = w >= WIDTH ? (WIDTH - w) / 2 : Math.min(WIDTH - w, Math.max(0, x));
+    view.y = h >= HEIGHT ? (HEIGHT - h) / 2 : Math.min(HEIGHT - h, Math.max(0, y));
+    zoomLabel.textContent = `${Math.round(view.scale * 100)}%`;
+    schedule();
+  };
+  /** Zoom by `factor` keeping the board point under canvas point (cx, cy) where it is. */
+  const zoomAt = (factor, cx = WIDTH / 2, cy = HEIGHT / 2) => {
+    const bx = view.x + cx / view.scale;
+    const by = view.y + cy / view.scale;
+    const scale = Math.min(4, Math.max(0.5, view.scale * factor));
+    setView(scale, bx - cx / scale, by - cy / scale);
+  };
+  let panning = null; // [canvas x, canvas y, view x, view y] where the hand tool's drag began
   let draft = null;
   let erasing = false;
+  let selected = null; // the Y.Map the select tool picked
+  let gesture = null; // { kind: "move" | "resize", start: [x, y], box }
+  let preview = null; // the selected shape as it is being moved or resized (committed when the pointer lifts)
+  let laser = null; // this page's laser pointer trail (awareness only)
+  let outLaser = false;
   // Cursor and stroke-in-flight go out at most once per animation frame, and only a stroke's latest points (an
   // awareness state is at most 8 KB on the server): the finished stroke carries them all.
   let outCursor;
@@ -219,8 +402,10 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
       const tail = draft?.tool === "pen" ? { ...draft, points: draft.points.slice(-100).map(([x, y]) => [Math.round(x), Math.round(y)]) } : draft;
       provider.awareness.setLocalStateField("drawing", tail);
     }
+    if (outLaser) provider.awareness.setLocalStateField("laser", laser && laser.slice(-20).map(([x, y]) => [Math.round(x), Math.round(y)]));
     outCursor = undefined;
     outDraft = false;
+    outLaser = false;
   };
   const eraseAt = (x, y) => {
     const hits = [];
@@ -230,12 +415,68 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
     if (hits.length) provider.ydoc.transact(() => hits.reverse().forEach((i) => shapes.delete(i, 1)), LOCAL);
   };
   const editable = () => container.dataset.editable === "true";
+  // The topmost shape at (x, y): inside a filled or closed shape's box, or near a line.
+  const pick = (x, y) => {
+    const all = shapes.toArray();
+    for (let i = all.length - 1; i >= 0; i--) {
+      const s = all[i].toJSON();
+      const [l, tp, r, b] = bounds(s);
+      const inside = x >= l && x <= r && y >= tp && y <= b;
+      if ((["rect", "ellipse", "sticky", "text"].includes(s.tool) && inside) || distanceTo(s, x, y) <= 12) return all[i];
+    }
+    return null;
+  };
+  const gestureMap = (g, x, y) => {
+    const [dx, dy] = [x - g.start[0], y - g.start[1]];
+    if (g.kind === "move") return (px, py) => [px + dx, py + dy];
+    const [l, tp, r, b] = g.box;
+    const sx = Math.max(10, r - l + dx) / Math.max(1, r - l);
+    const sy = Math.max(10, b - tp + dy) / Math.max(1, b - tp);
+    return (px, py) => [l + (px - l) * sx, tp + (py - tp) * sy];
+  };
+  const roundShape = (s) => transformed(s, (x, y) => [Math.round(x * 10) / 10, Math.round(y * 10) / 10]);
+  const deleteSelected = () => {
+    const i = selected ? shapes.toArray().indexOf(selected) : -1;
+    selected = preview = gesture = null;
+    if (i >= 0) provider.ydoc.transact(() => shapes.delete(i, 1), LOCAL);
+    schedule();
+  };
 
   // Pointer input: stage-level, so the overlay canvas on top does not swallow it.
   stage.addEventListener("pointerdown", (ev) => {
-    if (!editable()) return;
     const [x, y] = toBoard(ev);
+    if (tool === "hand" || ev.button === 1) {
+      stage.setPointerCapture?.(ev.pointerId);
+      panning = [...onCanvas(ev), view.x, view.y];
+      return;
+    }
+    if (tool === "laser") {
+      // Pointing changes nothing in the document: anyone who may watch may point.
+      stage.setPointerCapture?.(ev.pointerId);
+      laser = [[x, y]];
+      outLaser = true;
+      return schedule();
+    }
+    if (!editable()) return;
     stage.setPointerCapture?.(ev.pointerId);
+    if (tool === "select") {
+      stage.focus({ preventScroll: true }); // Delete and Backspace delete the selected shape
+      const box = selected && bounds(selected.toJSON());
+      if (box && Math.abs(x - (box[2] + 6)) <= HANDLE && Math.abs(y - (box[3] + 6)) <= HANDLE) {
+        gesture = { kind: "resize", start: [x, y], box };
+      } else {
+        selected = pick(x, y);
+        gesture = selected && { kind: "move", start: [x, y] };
+      }
+      preview = null;
+      return schedule();
+    }
+    if (tool === "sticky") {
+      const [w, h] = STICKY_SIZE;
+      const note = { tool: "sticky", color: colour, size: 4, x1: x, y1: y, x2: x + w, y2: y + h, text: textInput.value.trim() };
+      provider.ydoc.transact(() => shapes.push([new Y.Map(Object.entries(note))]), LOCAL);
+      return schedule();
+    }
     if (tool === "eraser") {
       erasing = true;
       eraseAt(x, y);
@@ -252,6 +493,14 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
   stage.addEventListener("pointermove", (ev) => {
     const [x, y] = toBoard(ev);
     outCursor = { x: Math.round(x), y: Math.round(y) };
+    if (panning) {
+      const [cx, cy] = onCanvas(ev);
+      setView(view.scale, panning[2] - (cx - panning[0]) / view.scale, panning[3] - (cy - panning[1]) / view.scale);
+    } else if (laser) {
+      laser.push([x, y]);
+      laser = laser.slice(-20);
+      outLaser = true;
+    } else if (gesture && selected) preview = transformed(selected.toJSON(), gestureMap(gesture, x, y));
     if (erasing) eraseAt(x, y);
     else if (draft?.tool === "pen") draft.points.push([x, y, ev.pressure || 0.5]);
     else if (draft) Object.assign(draft, { x2: x, y2: y });
@@ -260,6 +509,22 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
   });
   const finish = () => {
     erasing = false;
+    panning = null;
+    if (laser) {
+      laser = null;
+      outLaser = true;
+      schedule();
+    }
+    if (gesture) {
+      const done = preview;
+      gesture = preview = null;
+      // One transaction: one update and one undo step, however far it moved.
+      if (done && selected) {
+        const moved = roundShape(done);
+        provider.ydoc.transact(() => ["x1", "y1", "x2", "y2", "points"].forEach((k) => k in moved && selected.set(k, moved[k])), LOCAL);
+      }
+      schedule();
+    }
     if (!draft) return;
     const done = draft;
     draft = null;
@@ -284,6 +549,8 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
     const action = b.dataset.boardAction;
     if (action === "tool") {
       tool = b.dataset.tool;
+      if (tool !== "select") selected = preview = gesture = null;
+      stage.dataset.tool = tool;
       for (const other of bar.querySelectorAll("[data-tool]")) other.setAttribute("aria-pressed", String(other === b));
     } else if (action === "colour") {
       colour = b.dataset.colour;
@@ -291,28 +558,53 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
     } else if (action === "undo") undo.undo();
     else if (action === "redo") undo.redo();
     else if (action === "export-png") exportPng();
+    else if (action === "export-svg") save(new Blob([toSvg(shapes.toArray().map((m) => m.toJSON()))], { type: "image/svg+xml" }), "whiteboard.svg");
+    else if (action === "delete") deleteSelected();
+    else if (action === "zoom-in") zoomAt(1.25);
+    else if (action === "zoom-out") zoomAt(0.8);
+    else if (action === "zoom-reset") setView(1, 0, 0);
     else if (action === "lock") provider.lock(!provider.locked);
     schedule();
   });
   // The picture as everyone sees it (shapes only: no cursors), as a file.
   const exportPng = () => {
+    const seen = { ...view }; // the whole page, whatever this page's zoom
+    Object.assign(view, { scale: 1, x: 0, y: 0 });
     render();
-    canvas.toBlob((blob) => {
-      const a = document.createElement("a");
-      a.href = URL.createObjectURL(blob);
-      a.download = "whiteboard.png";
-      a.click();
-      setTimeout(() => URL.revokeObjectURL(a.href), 1000);
-    }, "image/png");
+    Object.assign(view, seen);
+    canvas.toBlob((blob) => save(blob, "whiteboard.png"), "image/png");
+    schedule();
+  };
+  const save = (blob, name) => {
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = name;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
   };
   const onKey = (ev) => {
-    if (!(ev.ctrlKey || ev.metaKey) || ev.target === textInput) return;
+    if (ev.target === textInput) return;
+    if ((ev.key === "Delete" || ev.key === "Backspace") && selected && editable()) {
+      deleteSelected();
+      return ev.preventDefault();
+    }
+    if (!(ev.ctrlKey || ev.metaKey)) return;
     if (ev.key === "z" && !ev.shiftKey) undo.undo();
     else if (ev.key === "y" || (ev.key === "z" && ev.shiftKey)) undo.redo();
     else return;
     ev.preventDefault();
   };
   container.addEventListener("keydown", onKey);
+  // Ctrl + wheel (a pinch on a touchpad) zooms at the pointer; the wheel alone pans a zoomed board.
+  const onWheel = (ev) => {
+    if (ev.ctrlKey) {
+      const [cx, cy] = onCanvas(ev);
+      zoomAt(Math.exp(-ev.deltaY / 300), cx, cy);
+    } else if (view.scale > 1) setView(view.scale, view.x + ev.deltaX / view.scale, view.y + ev.deltaY / view.scale);
+    else return;
+    ev.preventDefault();
+  };
+  stage.addEventListener("wheel", onWheel, { passive: false });
 
   provider.awareness.setLocalStateField("user", { color: clientColour(me) });
   shapes.observeDeep(schedule);
@@ -330,6 +622,16 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
     redo: () => undo.redo(),
     setTool: (name) => bar.querySelector(`[data-tool="${name}"]`)?.click(),
     setColour: (c) => bar.querySelector(`[data-colour="${c}"]`)?.click(),
+    /** The shape the select tool picked (a Y.Map), or null. */
+    get selected() {
+      return selected;
+    },
+    toSvg: () => toSvg(shapes.toArray().map((m) => m.toJSON())),
+    /** This page's zoom and pan: { scale, x, y } (the board point at the view's top-left corner). */
+    get view() {
+      return { ...view };
+    },
+    zoom: (factor) => zoomAt(factor),
     destroy() {
       shapes.unobserveDeep(schedule);
       provider.awareness.off("change", schedule);
