@@ -5,11 +5,15 @@ pan (one page's own view); after each step both pages hold the same document and
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image, ImageChops
 from playwright.async_api import Page
 
 from tests.e2e.browser_support import chromium, host_with_meeting, run_stack
@@ -55,6 +59,36 @@ async def same_document(a: Page, b: Page, predicate: str) -> list[dict[str, Any]
     mine, theirs = await shapes(a), await shapes(b)
     assert mine == theirs
     return mine
+
+
+def pdf_pictures(pdf: bytes) -> list[Image.Image]:
+    """The JPEG pictures of a PDF written by web/collab/pdf.js, after checking its cross-reference table: every
+    object's offset points at that object (ISO 32000-1 section 7.5.4)."""
+    assert pdf.startswith(b"%PDF-1.4\n") and pdf.rstrip().endswith(b"%%EOF")
+    start = int(re.findall(rb"startxref\n(\d+)", pdf)[-1])
+    table = pdf[start:].split(b"trailer")[0].split(b"\n")
+    assert table[0] == b"xref"
+    count = int(table[1].split()[1])
+    for n, entry in enumerate(table[3 : 2 + count], start=1):
+        offset = int(entry.split()[0])
+        assert pdf[offset:].startswith(f"{n} 0 obj".encode()), n
+    pictures = []
+    for m in re.finditer(rb"/Filter /DCTDecode /Length (\d+) >>\nstream\n", pdf):
+        jpeg = pdf[m.end() : m.end() + int(m.group(1))]
+        pictures.append(Image.open(io.BytesIO(jpeg)).convert("RGB"))
+    assert pdf.count(b"/Type /Page ") == len(pictures)
+    return pictures
+
+
+def differs(a: Image.Image, b: Image.Image) -> float:
+    """The share of pixels that differ clearly (by more than 96 of 255 in grey): JPEG's own error stays below."""
+    diff = ImageChops.difference(a, b).convert("L").point(lambda v: 255 if v > 96 else 0)
+    return diff.histogram()[255] / (a.width * a.height)
+
+
+async def rendered(page: Page) -> Image.Image:
+    data = (await picture(page)).split(",", 1)[1]
+    return Image.open(io.BytesIO(base64.b64decode(data))).convert("RGB")
 
 
 async def picture(page: Page) -> str:
@@ -134,9 +168,11 @@ async def test_select_move_resize_sticky_delete_laser_and_svg(tmp_path: Path) ->
                 f"[...{ELEMENT}._collab.whiteboard.provider.awareness.getStates().values()]"
                 ".find((s) => s.user?.name === 'Host')?.laser"
             )
-            await ada.wait_for_function(f"({seen})?.length > 1")
-            tip = await ada.evaluate(f"({seen}).at(-1)")
-            assert tip == pytest.approx([700, 450], abs=3)
+            # The trail arrives once per animation frame: wait for its tip to reach where the pointer stopped.
+            await ada.wait_for_function(
+                f"(() => {{ const l = {seen}; return l?.length > 1"
+                " && Math.hypot(l.at(-1)[0] - 700, l.at(-1)[1] - 450) <= 3; })()"
+            )
             await host.mouse.up()
             await ada.wait_for_function(f"!({seen})")
             assert len(await shapes(ada)) == 1
@@ -161,3 +197,26 @@ async def test_select_move_resize_sticky_delete_laser_and_svg(tmp_path: Path) ->
             await host.click("meetmesh-room [data-board-action=zoom-reset]")
             assert await host.evaluate(f"{BOARD}.view") == {"scale": 1, "x": 0, "y": 0}
             assert await picture(host) == await picture(ada)
+
+            # Pages: the host adds one and draws on it; Ada stays on page 1 until she follows.
+            await host.click("meetmesh-room [data-board-action=page-add]")
+            await host.wait_for_function(f"{BOARD}.page.index === 1 && {BOARD}.page.count === 2")
+            await ada.wait_for_function(f"{BOARD}.page.count === 2")
+            assert (await ada.evaluate(f"{BOARD}.page"))["index"] == 0
+            first = await rendered(ada)
+            await host.click("meetmesh-room [data-tool=ellipse]")
+            await drag(host, [(100, 100), (700, 500)])
+            await host.wait_for_function(f"{BOARD}.shapes.length === 1")
+            assert len(await shapes(ada)) == 2  # page 1 still: the two boxes
+            await ada.click("meetmesh-room [data-board-action=page-next]")
+            (ellipse,) = await same_document(host, ada, "s.length === 1")
+            assert ellipse["tool"] == "ellipse"
+            second = await rendered(ada)
+            # The board as PDF: one page per board page, each that page's picture.
+            async with ada.expect_download() as download:
+                await ada.click("meetmesh-room [data-board-action=export-pdf]")
+            pdf = await asyncio.to_thread(Path(await (await download.value).path()).read_bytes)
+            one, two = pdf_pictures(pdf)
+            assert one.size == two.size == (1600, 900)
+            assert differs(one, first) < 0.001 and differs(two, second) < 0.001
+            assert differs(one, second) > 0.005  # and the two pages are not the same picture

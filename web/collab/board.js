@@ -12,6 +12,7 @@
 import * as Y from "yjs";
 import { getStroke } from "perfect-freehand";
 import { clientColour } from "./provider.js";
+import { canvasJpeg, picturesToPdf } from "./pdf.js";
 
 export const WIDTH = 1600;
 export const HEIGHT = 900;
@@ -215,8 +216,13 @@ function drawLaser(ctx, trail) {
 }
 
 export function mountBoard(container, provider, { t = (k) => k, icon = null } = {}) {
-  const shapes = provider.ydoc.getArray("shapes");
-  const undo = new Y.UndoManager(shapes, { trackedOrigins: new Set([LOCAL]), captureTimeout: 0 });
+  // Pages: the first page's shapes are the Y.Array "shapes" (boards from before pages stay readable), each further
+  // page's are "shapes:<id>", its id in the Y.Array "pages" in page order. Which page one looks at is one's own.
+  const pages = provider.ydoc.getArray("pages");
+  const pageKey = (i) => (i === 0 ? "shapes" : `shapes:${pages.get(i - 1)}`);
+  let page = 0;
+  let shapes = provider.ydoc.getArray("shapes");
+  const undo = new Y.UndoManager([shapes, pages], { trackedOrigins: new Set([LOCAL]), captureTimeout: 0 });
   const me = provider.ydoc.clientID;
   let tool = "pen";
   let colour = COLOURS[0];
@@ -255,12 +261,20 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
   const undoButton = button("undo", t("collab.undo"), "undo-2");
   const redoButton = button("redo", t("collab.redo"), "redo-2");
   const deleteButton = button("delete", t("collab.delete"), "trash-2");
+  const prevButton = button("page-prev", t("collab.pagePrev"), "chevron-left");
+  const pageLabel = document.createElement("span");
+  pageLabel.dataset.role = "board-page";
+  pageLabel.setAttribute("aria-live", "polite");
+  bar.append(pageLabel);
+  const nextButton = button("page-next", t("collab.pageNext"), "chevron-right");
+  button("page-add", t("collab.pageAdd"), "file-plus");
   button("zoom-out", t("collab.zoomOut"), "zoom-out");
   const zoomLabel = button("zoom-reset", t("collab.zoomReset"), null);
   zoomLabel.textContent = "100%";
   button("zoom-in", t("collab.zoomIn"), "zoom-in");
   button("export-png", t("collab.exportPng"), "download");
   button("export-svg", t("collab.exportSvg"), "file-code");
+  button("export-pdf", t("collab.exportPdf"), "file-text");
   const lockButton = button("lock", t("collab.lock"), "lock");
   lockButton.setAttribute("aria-pressed", "false");
   const status = document.createElement("p");
@@ -315,7 +329,7 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
     }
     deleteButton.disabled = !selected || !provider.editable;
     for (const [id, state] of provider.awareness.getStates()) {
-      if (id === me || !state) continue;
+      if (id === me || !state || (state.page ?? "shapes") !== pageKey(page)) continue; // on another page
       if (state.drawing) drawShape(octx, state.drawing);
       if (Array.isArray(state.laser) && state.laser.length) drawLaser(octx, state.laser);
       if (state.cursor && state.user?.name) {
@@ -345,9 +359,11 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
           : provider.locked
             ? t(provider.host ? "collab.lockedHost" : "collab.locked")
             : "";
-    const always = ["export-png", "export-svg", "zoom-in", "zoom-out", "zoom-reset"]; // watching people may save the picture and point at it
+    const always = ["export-png", "export-svg", "export-pdf", "zoom-in", "zoom-out", "zoom-reset", "page-prev", "page-next"]; // watching people may save the picture and point at it
     for (const b of bar.querySelectorAll("button, input")) b.disabled = !editable && !always.includes(b.dataset.boardAction) && !["laser", "hand"].includes(b.dataset.tool);
     if (!editable) selected = preview = gesture = null;
+    prevButton.disabled = page === 0;
+    nextButton.disabled = page >= pages.length;
     lockButton.hidden = !provider.host;
     lockButton.disabled = provider.status !== "connected";
     lockButton.setAttribute("aria-pressed", String(provider.locked));
@@ -435,6 +451,43 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
     return (px, py) => [l + (px - l) * sx, tp + (py - tp) * sy];
   };
   const roundShape = (s) => transformed(s, (x, y) => [Math.round(x * 10) / 10, Math.round(y * 10) / 10]);
+  const showPage = (i) => {
+    const n = Math.max(0, Math.min(pages.length, i));
+    if (n !== page) {
+      shapes.unobserveDeep(schedule);
+      page = n;
+      shapes = provider.ydoc.getArray(pageKey(page));
+      undo.addToScope(shapes);
+      shapes.observeDeep(schedule);
+      selected = preview = gesture = draft = null;
+      provider.awareness.setLocalStateField("page", pageKey(page));
+    }
+    pageLabel.textContent = t("collab.pageOf", { page: String(page + 1), pages: String(pages.length + 1) });
+    prevButton.disabled = page === 0;
+    nextButton.disabled = page >= pages.length;
+    schedule();
+  };
+  const addPage = () => {
+    const id = `${me.toString(36)}-${Date.now().toString(36)}`;
+    provider.ydoc.transact(() => pages.push([id]), LOCAL);
+    showPage(pages.length);
+  };
+  const onPages = () => showPage(page); // added elsewhere (or an add undone): the label and the bounds change
+  // The board as a PDF: every page as everyone sees it (no cursors), one PDF page each.
+  const boardPdf = () => {
+    const off = document.createElement("canvas");
+    off.width = WIDTH;
+    off.height = HEIGHT;
+    const g = off.getContext("2d");
+    const pictures = [];
+    for (let i = 0; i <= pages.length; i++) {
+      g.fillStyle = "#ffffff";
+      g.fillRect(0, 0, WIDTH, HEIGHT);
+      for (const m of provider.ydoc.getArray(pageKey(i)).toArray()) drawShape(g, m.toJSON());
+      pictures.push({ jpeg: canvasJpeg(off), width: WIDTH, height: HEIGHT });
+    }
+    return picturesToPdf(pictures);
+  };
   const deleteSelected = () => {
     const i = selected ? shapes.toArray().indexOf(selected) : -1;
     selected = preview = gesture = null;
@@ -558,6 +611,10 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
     } else if (action === "undo") undo.undo();
     else if (action === "redo") undo.redo();
     else if (action === "export-png") exportPng();
+    else if (action === "page-prev") showPage(page - 1);
+    else if (action === "page-next") showPage(page + 1);
+    else if (action === "page-add") addPage();
+    else if (action === "export-pdf") save(new Blob([boardPdf()], { type: "application/pdf" }), "whiteboard.pdf");
     else if (action === "export-svg") save(new Blob([toSvg(shapes.toArray().map((m) => m.toJSON()))], { type: "image/svg+xml" }), "whiteboard.svg");
     else if (action === "delete") deleteSelected();
     else if (action === "zoom-in") zoomAt(1.25);
@@ -607,17 +664,30 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
   stage.addEventListener("wheel", onWheel, { passive: false });
 
   provider.awareness.setLocalStateField("user", { color: clientColour(me) });
+  provider.awareness.setLocalStateField("page", pageKey(page));
   shapes.observeDeep(schedule);
+  pages.observe(onPages);
   provider.awareness.on("change", schedule);
   provider.addEventListener("status", showStatus);
   undo.on("stack-item-added", schedule);
   undo.on("stack-item-popped", schedule);
   showStatus();
+  showPage(0);
   render();
 
   return {
     canvas,
-    shapes,
+    /** The shown page's Y.Array of shapes. */
+    get shapes() {
+      return shapes;
+    },
+    /** The shown page (0-based) and how many there are. */
+    get page() {
+      return { index: page, count: pages.length + 1 };
+    },
+    showPage,
+    addPage,
+    pdf: () => boardPdf(),
     undo: () => undo.undo(),
     redo: () => undo.redo(),
     setTool: (name) => bar.querySelector(`[data-tool="${name}"]`)?.click(),
@@ -634,6 +704,7 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
     zoom: (factor) => zoomAt(factor),
     destroy() {
       shapes.unobserveDeep(schedule);
+      pages.unobserve(onPages);
       provider.awareness.off("change", schedule);
       provider.removeEventListener("status", showStatus);
       container.removeEventListener("keydown", onKey);
