@@ -269,8 +269,8 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
   const nextButton = button("page-next", t("collab.pageNext"), "chevron-right");
   button("page-add", t("collab.pageAdd"), "file-plus");
   button("zoom-out", t("collab.zoomOut"), "zoom-out");
-  const zoomLabel = button("zoom-reset", t("collab.zoomReset"), null);
-  zoomLabel.textContent = "100%";
+  const zoomLabel = button("zoom-reset", t("collab.zoomReset", { zoom: "100%" }), null);
+  zoomLabel.textContent = "100%"; // the name contains the visible text (WCAG 2.5.3, label in name)
   button("zoom-in", t("collab.zoomIn"), "zoom-in");
   button("export-png", t("collab.exportPng"), "download");
   button("export-svg", t("collab.exportSvg"), "file-code");
@@ -390,6 +390,8 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
     view.x = w >= WIDTH ? (WIDTH - w) / 2 : Math.min(WIDTH - w, Math.max(0, x));
     view.y = h >= HEIGHT ? (HEIGHT - h) / 2 : Math.min(HEIGHT - h, Math.max(0, y));
     zoomLabel.textContent = `${Math.round(view.scale * 100)}%`;
+    zoomLabel.title = t("collab.zoomReset", { zoom: zoomLabel.textContent });
+    zoomLabel.setAttribute("aria-label", zoomLabel.title);
     schedule();
   };
   /** Zoom by `factor` keeping the board point under canvas point (cx, cy) where it is. */

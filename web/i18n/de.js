@@ -421,7 +421,7 @@ export default {
   "collab.tool.hand": "Verschieben der Ansicht",
   "collab.zoomIn": "Vergrößern",
   "collab.zoomOut": "Verkleinern",
-  "collab.zoomReset": "Zoom zurücksetzen",
+  "collab.zoomReset": "Zoom zurücksetzen, jetzt {zoom}",
   "collab.tool.select": "Auswählen, verschieben, Größe ändern",
   "collab.tool.sticky": "Haftnotiz",
   "collab.tool.laser": "Laserpointer",

@@ -421,7 +421,7 @@ export default {
   "collab.tool.hand": "Pan",
   "collab.zoomIn": "Zoom in",
   "collab.zoomOut": "Zoom out",
-  "collab.zoomReset": "Reset zoom",
+  "collab.zoomReset": "Reset zoom, now {zoom}",
   "collab.tool.select": "Select, move and resize",
   "collab.tool.sticky": "Sticky note",
   "collab.tool.laser": "Laser pointer",
