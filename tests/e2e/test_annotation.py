@@ -13,7 +13,7 @@ import pytest
 from playwright.async_api import Page
 
 from tests.e2e.browser_support import chromium, host_with_meeting, run_stack
-from tests.support.web_ui import join_as, my_id, open_meeting, sentence, shot, wait_text
+from tests.support.web_ui import axe, join_as, my_id, open_meeting, sentence, shot, wait_text
 
 pytestmark = [pytest.mark.slow]
 
@@ -118,6 +118,8 @@ async def test_a_mark_on_a_shared_screen_stays_on_its_content_point(tmp_path: Pa
             assert all(abs(y - POINT[1]) < 0.01 for _, y in stored) and min(x for x, _ in stored) < POINT[0]
             await marked_at_point_only(viewer, pid)
             await marked_at_point_only(sharer, pid)
+            await axe(viewer, "annotation-viewer")
+            await axe(sharer, "annotation-sharer")
             # The viewer's tile changes size: the mark moves with the picture.
             await viewer.set_viewport_size({"width": 700, "height": 900})
             await viewer.wait_for_function(
