@@ -892,6 +892,9 @@ export class MeetMeshRoomElement extends HTMLElement {
     const entry = { view: null, provider: null };
     this._annotations.set(participantId, entry);
     (async () => {
+      // After the first picture: nothing to mark before it, and joining the screen's media comes first.
+      if (video.readyState < 2) await new Promise((ok) => video.addEventListener("loadeddata", ok, { once: true }));
+      if (this._annotations.get(participantId) !== entry) return;
       const { mountAnnotation } = await import("../collab/annotate.js");
       const provider = await this.room.openDocument(`annotate:${participantId}`);
       if (this._annotations.get(participantId) !== entry) return provider.destroy(); // gone meanwhile
