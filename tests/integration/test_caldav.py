@@ -20,7 +20,17 @@ import pytest
 
 from tests.conftest import EDGE_SECRET, RunningServer, make_settings
 from tests.support.gql import Client, eventually
-from tests.support.radicale import PASSWORD, USER, Radicale, radicale_server
+from tests.support.radicale import (
+    CONNECT,
+    CONNECTION_FIELDS,
+    PASSWORD,
+    USER,
+    Radicale,
+    connect_input,
+    radicale_server,
+    when_stored,
+)
+from tests.support.rest import api_key
 from tests.support.webhooks import database
 from tests.support.world import Person, World
 
@@ -29,10 +39,8 @@ pytestmark = pytest.mark.timeout(180)
 CREATE = """mutation($i: CreateMeetingInput!) { createMeeting(input: $i) { id } }"""
 UPDATE = """mutation($id: ID!, $i: UpdateMeetingInput!) { updateMeeting(id: $id, input: $i) { id } }"""
 CANCEL = """mutation($id: ID!) { cancelMeeting(id: $id) { id } }"""
-FIELDS = "id provider url username createdAt lastSyncedAt lastError lastErrorAt pending failed"
-CONNECT = f"""mutation($i: ConnectCalendarInput!) {{ connectCalendar(input: $i) {{ {FIELDS} }} }}"""
 DISCONNECT = """mutation { disconnectCalendar }"""
-CONNECTION = f"""query {{ calendarConnection {{ {FIELDS} }} }}"""
+CONNECTION = f"""query {{ calendarConnection {{ {CONNECTION_FIELDS} }} }}"""
 BERLIN = ZoneInfo("Europe/Berlin")
 FAST_RETRIES = (0.3, 0.5, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)
 
@@ -69,23 +77,8 @@ async def server(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         yield srv
 
 
-def _input(radicale: Radicale, **over: str) -> dict[str, str]:
-    return {"url": radicale.calendar_url, "username": USER, "password": PASSWORD, **over}
-
-
 async def _stored(radicale: Radicale, uid: str) -> icalendar.Event | None:
     return await asyncio.to_thread(radicale.stored, uid)
-
-
-async def _when_stored(radicale: Radicale, uid: str, check: Any) -> icalendar.Event:
-    """Wait (bounded) until the stored entry of ``uid`` satisfies ``check``; return it."""
-
-    async def found() -> icalendar.Event | None:
-        ev = await _stored(radicale, uid)
-        return ev if ev is not None and check(ev) else None
-
-    ev: icalendar.Event = await eventually(found, timeout=30, interval=0.2)
-    return ev
 
 
 async def _connection(host: Person) -> dict[str, Any]:
@@ -107,18 +100,18 @@ async def test_meetings_are_written_updated_and_cancelled(
     )["createMeeting"]
     assert await host.client(CONNECTION) == {"calendarConnection": None}
 
-    conn = (await host.client(CONNECT, i=_input(radicale)))["connectCalendar"]
+    conn = (await host.client(CONNECT, i=connect_input(radicale)))["connectCalendar"]
     assert (conn["provider"], conn["url"], conn["username"]) == ("caldav", radicale.calendar_url, USER)
     assert PASSWORD not in str(conn)
     # A meeting scheduled before connecting is written too.
-    first = await _when_stored(radicale, f"{before['id']}@127.0.0.1", lambda ev: True)
+    first = await when_stored(radicale, f"{before['id']}@127.0.0.1", lambda ev: True)
     assert str(first["summary"]) == "Planned earlier" and int(first.decoded("sequence")) == 0
 
     start = _start(3)
     i = {"title": "Quarterly review", "startsAt": start.isoformat(), "timezone": "Europe/Berlin", "passcode": ""}
     m = (await host.client(CREATE, i=i))["createMeeting"]
     uid = f"{m['id']}@127.0.0.1"  # the ICS file's UID (api/calendars/entries.uid)
-    ev = await _when_stored(radicale, uid, lambda ev: True)
+    ev = await when_stored(radicale, uid, lambda ev: True)
     assert (str(ev["uid"]), int(ev.decoded("sequence")), str(ev["status"])) == (uid, 0, "CONFIRMED")
     assert ev.decoded("dtstart") == start and str(ev.decoded("dtstart").tzinfo) == "Europe/Berlin"
     assert "attendee" not in ev  # no ATTENDEE: a scheduling server would mail its own invitations (RFC 6638)
@@ -131,12 +124,12 @@ async def test_meetings_are_written_updated_and_cancelled(
     # Update: the same resource, a higher SEQUENCE, the new time and title.
     later = start + timedelta(hours=3)
     await host.client(UPDATE, id=m["id"], i={"startsAt": later.isoformat(), "title": "Quarterly review (moved)"})
-    ev = await _when_stored(radicale, uid, lambda ev: int(ev.decoded("sequence")) == 1)
+    ev = await when_stored(radicale, uid, lambda ev: int(ev.decoded("sequence")) == 1)
     assert str(ev["summary"]) == "Quarterly review (moved)" and ev.decoded("dtstart") == later
 
     # Cancel: rewritten as CANCELLED with a higher SEQUENCE (kept, so the user sees it was cancelled).
     await host.client(CANCEL, id=m["id"])
-    ev = await _when_stored(radicale, uid, lambda ev: int(ev.decoded("sequence")) == 2)
+    ev = await when_stored(radicale, uid, lambda ev: int(ev.decoded("sequence")) == 2)
     assert str(ev["status"]) == "CANCELLED"
     assert sorted(await asyncio.to_thread(radicale.resources)) == sorted(
         [f"{before['id']}@127.0.0.1.ics", f"{m['id']}@127.0.0.1.ics"]
@@ -169,19 +162,19 @@ async def test_connecting_checks_the_calendar_and_the_credentials(
 ) -> None:
     world = World(Client(server.url, http))
     host = await world.user()
-    err = await host.client.error(CONNECT, i=_input(radicale, password="wrong password"))
+    err = await host.client.error(CONNECT, i=connect_input(radicale, password="wrong password"))
     assert err.code == "FORBIDDEN" and "refused the username or password (HTTP 401)" in str(err)
-    err = await host.client.error(CONNECT, i=_input(radicale, url=f"{radicale.base}/{USER}/"))
+    err = await host.client.error(CONNECT, i=connect_input(radicale, url=f"{radicale.base}/{USER}/"))
     assert (err.code, err.field) == ("BAD_INPUT", "url") and "not a CalDAV calendar collection" in str(err)
-    err = await host.client.error(CONNECT, i=_input(radicale, url="ftp://example.test/cal/"))
+    err = await host.client.error(CONNECT, i=connect_input(radicale, url="ftp://example.test/cal/"))
     assert (err.code, err.field) == ("BAD_INPUT", "url")
-    err = await host.client.error(CONNECT, i=_input(radicale, url=f"http://{USER}:x@127.0.0.1:{radicale.port}/"))
+    err = await host.client.error(CONNECT, i=connect_input(radicale, url=f"http://{USER}:x@127.0.0.1:{radicale.port}/"))
     assert (err.code, err.field) == ("BAD_INPUT", "url")
-    err = await host.client.error(CONNECT, i=_input(radicale, username=""))
+    err = await host.client.error(CONNECT, i=connect_input(radicale, username=""))
     assert (err.code, err.field) == ("BAD_INPUT", "username")
     assert await host.client(CONNECTION) == {"calendarConnection": None}
     assert (await Client(server.url, http).error(CONNECTION)).code == "UNAUTHENTICATED"
-    assert (await Client(server.url, http).error(CONNECT, i=_input(radicale))).code == "UNAUTHENTICATED"
+    assert (await Client(server.url, http).error(CONNECT, i=connect_input(radicale))).code == "UNAUTHENTICATED"
 
 
 async def test_private_addresses_are_refused_without_the_allow_list(
@@ -189,10 +182,10 @@ async def test_private_addresses_are_refused_without_the_allow_list(
 ) -> None:
     async for srv in _server("sqlite", tmp_path):
         host = await World(Client(srv.url, http)).user()
-        err = await host.client.error(CONNECT, i=_input(radicale))
+        err = await host.client.error(CONNECT, i=connect_input(radicale))
         assert (err.code, err.field) == ("BAD_INPUT", "url")
         assert "127.0.0.1 is a loopback address" in str(err) and "API_WEBHOOK_ALLOWED_NETWORKS" in str(err)
-        err = await host.client.error(CONNECT, i=_input(radicale, url="http://169.254.169.254/latest/"))
+        err = await host.client.error(CONNECT, i=connect_input(radicale, url="http://169.254.169.254/latest/"))
         assert (err.code, err.field) == ("BAD_INPUT", "url") and "link-local" in str(err)
 
 
@@ -200,7 +193,7 @@ async def test_a_calendar_server_that_is_down_is_retried_until_it_is_back(
     server: RunningServer, radicale: Radicale, http: httpx.AsyncClient
 ) -> None:
     host = await World(Client(server.url, http)).user()
-    await host.client(CONNECT, i=_input(radicale))
+    await host.client(CONNECT, i=connect_input(radicale))
     radicale.stop()
     m = (await host.client(CREATE, i={"title": "While down", "startsAt": _start(4).isoformat(), "passcode": ""}))[
         "createMeeting"
@@ -214,7 +207,7 @@ async def test_a_calendar_server_that_is_down_is_retried_until_it_is_back(
     assert "PUT failed" in c["lastError"] and c["lastErrorAt"] is not None and c["lastSyncedAt"] is None
 
     radicale.start()  # the same port and storage: the server is back
-    ev = await _when_stored(radicale, f"{m['id']}@127.0.0.1", lambda ev: True)
+    ev = await when_stored(radicale, f"{m['id']}@127.0.0.1", lambda ev: True)
     assert str(ev["summary"]) == "While down"
 
     async def recovered() -> dict[str, Any] | None:
@@ -229,7 +222,7 @@ async def test_the_password_is_stored_sealed(
     server: RunningServer, radicale: Radicale, http: httpx.AsyncClient
 ) -> None:
     host = await World(Client(server.url, http)).user()
-    conn = (await host.client(CONNECT, i=_input(radicale)))["connectCalendar"]
+    conn = (await host.client(CONNECT, i=connect_input(radicale)))["connectCalendar"]
     url = server.settings.sqlalchemy_url
     if url.startswith("sqlite"):
         db = sqlite3.connect(url.split(":///", 1)[1])
@@ -256,12 +249,21 @@ async def test_rest_connects_reads_and_disconnects(
     auth = {"authorization": f"Bearer {host.client.token}"}
     base = f"{server.url}/api/v1/me/calendar"
     assert (await http.get(base, headers=auth)).json()["code"] == "NOT_FOUND"
-    bad = await http.put(base, headers=auth, json=_input(radicale, password="nope"))
+    bad = await http.put(base, headers=auth, json=connect_input(radicale, password="nope"))
     assert (bad.status_code, bad.json()["code"]) == (403, "FORBIDDEN")
-    res = await http.put(base, headers=auth, json=_input(radicale))
+    res = await http.put(base, headers=auth, json=connect_input(radicale))
     assert res.status_code == 200 and PASSWORD not in res.text
     assert res.json()["url"] == radicale.calendar_url
     got = await http.get(base, headers=auth)
     assert got.status_code == 200 and got.json()["id"] == res.json()["id"] and PASSWORD not in got.text
+    # An API key may read the state, not connect or disconnect (the calendar password is the account's own).
+    key, _ = await api_key(host)
+    as_key = {"authorization": f"Bearer {key}"}
+    assert (await http.get(base, headers=as_key)).json()["id"] == res.json()["id"]
+    for answer in (
+        await http.put(base, headers=as_key, json=connect_input(radicale)),
+        await http.delete(base, headers=as_key),
+    ):
+        assert (answer.status_code, answer.json()["code"]) == (403, "FORBIDDEN")
     assert (await http.delete(base, headers=auth)).status_code == 204
     assert (await http.get(base, headers=auth)).status_code == 404

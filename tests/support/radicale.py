@@ -7,11 +7,12 @@ What the server stores is read back over HTTP (GET of the resource) and parsed w
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
@@ -20,10 +21,13 @@ import httpx
 import icalendar
 
 from testkit.server import free_port
+from tests.support.gql import eventually
 
 USER = "alice"
 PASSWORD = "correct horse battery staple"
 START_TIMEOUT_S = 20.0
+CONNECTION_FIELDS = "id provider url username createdAt lastSyncedAt lastError lastErrorAt pending failed"
+CONNECT = f"""mutation($i: ConnectCalendarInput!) {{ connectCalendar(input: $i) {{ {CONNECTION_FIELDS} }} }}"""
 
 _MKCALENDAR = (
     b'<?xml version="1.0" encoding="utf-8"?>\n'
@@ -126,3 +130,19 @@ def radicale_server(root: Path) -> Iterator[Radicale]:
         yield server
     finally:
         server.stop()
+
+
+def connect_input(server: Radicale, **over: str) -> dict[str, str]:
+    """``ConnectCalendarInput`` (and the REST body) for the test calendar, with fields replaced by ``over``."""
+    return {"url": server.calendar_url, "username": USER, "password": PASSWORD, **over}
+
+
+async def when_stored(server: Radicale, uid: str, check: Callable[[icalendar.Event], bool]) -> icalendar.Event:
+    """Wait (bounded) until the stored entry of ``uid`` satisfies ``check``; return it."""
+
+    async def found() -> icalendar.Event | None:
+        ev = await asyncio.to_thread(server.stored, uid)  # blocking HTTP off the loop the API server runs on
+        return ev if ev is not None and check(ev) else None
+
+    ev: icalendar.Event = await eventually(found, timeout=30, interval=0.2)
+    return ev
