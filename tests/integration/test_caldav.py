@@ -53,15 +53,12 @@ def radicale(tmp_path: Path) -> Iterator[Radicale]:
 
 async def _server(backend: str, tmp_path: Path, **overrides: object) -> AsyncIterator[RunningServer]:
     async with database(backend) as url:
-        settings = make_settings(
-            tmp_path / "api",
-            url,
-            edge_secret=EDGE_SECRET,
-            calendar_retry_schedule_s=FAST_RETRIES,
-            calendar_poll_s=0.2,
-            calendar_timeout_s=3.0,
-            **overrides,
-        )
+        fast: dict[str, object] = {
+            "calendar_retry_schedule_s": FAST_RETRIES,
+            "calendar_poll_s": 0.2,
+            "calendar_timeout_s": 3.0,
+        }
+        settings = make_settings(tmp_path / "api", url, edge_secret=EDGE_SECRET, **{**fast, **overrides})
         srv = RunningServer(settings)
         await srv.start()
         try:
@@ -216,6 +213,61 @@ async def test_a_calendar_server_that_is_down_is_retried_until_it_is_back(
 
     c = await eventually(recovered, timeout=30)
     assert c["lastSyncedAt"] is not None and c["failed"] == 0
+
+
+async def test_a_change_made_while_its_entry_is_being_written_is_written_next(
+    server: RunningServer, radicale: Radicale, http: httpx.AsyncClient
+) -> None:
+    host = await World(Client(server.url, http)).user()
+    await host.client(CONNECT, i=connect_input(radicale))
+    radicale.pause()  # the next PUT hangs (within calendar_timeout_s) until the server resumes
+    try:
+        m = (await host.client(CREATE, i={"title": "First", "startsAt": _start(5).isoformat(), "passcode": ""}))[
+            "createMeeting"
+        ]
+        await asyncio.sleep(0.6)  # the loop was woken by the commit and its PUT of "First" is waiting
+        await host.client(UPDATE, id=m["id"], i={"title": "Second"})
+        await asyncio.sleep(0.3)
+    finally:
+        radicale.resume()
+    # The PUT of "First" completes after "Second" was queued: it must not mark the entry done.
+    ev = await when_stored(radicale, f"{m['id']}@127.0.0.1", lambda ev: str(ev["summary"]) == "Second")
+    assert int(ev.decoded("sequence")) == 1
+
+    async def settled() -> dict[str, Any] | None:
+        c = await _connection(host)
+        return c if c["pending"] == 0 else None
+
+    c = await eventually(settled, timeout=30)
+    assert c["lastError"] is None
+
+
+async def test_a_password_changed_on_the_server_is_reported_given_up_and_fixed_by_reconnecting(
+    tmp_path: Path, radicale: Radicale, http: httpx.AsyncClient
+) -> None:
+    allowed = ("127.0.0.0/8",)
+    async for srv in _server(
+        "sqlite", tmp_path, webhook_allowed_networks=allowed, calendar_retry_schedule_s=(0.2, 0.2)
+    ):
+        host = await World(Client(srv.url, http)).user()
+        await host.client(CONNECT, i=connect_input(radicale))
+        radicale.set_password("a new password")
+        m = (await host.client(CREATE, i={"title": "Locked out", "startsAt": _start(6).isoformat(), "passcode": ""}))[
+            "createMeeting"
+        ]
+
+        async def given_up(who: Person = host) -> dict[str, Any] | None:
+            c = await _connection(who)
+            return c if c["failed"] == 1 else None
+
+        c = await eventually(given_up, timeout=30)  # three attempts: the first and two retries
+        assert c["pending"] == 0 and "refused the username or password (HTTP 401)" in c["lastError"]
+        assert await _stored(radicale, f"{m['id']}@127.0.0.1") is None
+
+        # Connecting again with the new password writes what had failed.
+        await host.client(CONNECT, i=connect_input(radicale, password="a new password"))
+        ev = await when_stored(radicale, f"{m['id']}@127.0.0.1", lambda ev: True)
+        assert str(ev["summary"]) == "Locked out"
 
 
 async def test_the_password_is_stored_sealed(

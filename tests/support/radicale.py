@@ -8,6 +8,7 @@ What the server stores is read back over HTTP (GET of the resource) and parsed w
 from __future__ import annotations
 
 import asyncio
+import signal
 import socket
 import subprocess
 import sys
@@ -94,8 +95,22 @@ class Radicale:
                 self.proc.wait(timeout=10)
             self.proc = None
 
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP): connections are accepted by the kernel, nothing answers until ``resume``."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGCONT)
+
+    def set_password(self, password: str) -> None:
+        """The account's password changes on the server (Radicale reads the htpasswd file at every login)."""
+        (self.root / "users").write_text(f"{USER}:{password}\n")
+
     def _client(self) -> httpx.Client:
-        return httpx.Client(auth=(USER, PASSWORD), timeout=10.0, trust_env=False)
+        password = (self.root / "users").read_text().strip().split(":", 1)[1]
+        return httpx.Client(auth=(USER, password), timeout=10.0, trust_env=False)
 
     def make_calendar(self) -> None:
         with self._client() as c:
