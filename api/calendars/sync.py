@@ -116,6 +116,7 @@ class Syncer:
         self.svc = svc
         self.provider = provider
         self._wake = asyncio.Event()
+        self._inflight: set[asyncio.Task[None]] = set()
 
     def wake(self) -> None:
         self._wake.set()
@@ -126,11 +127,11 @@ class Syncer:
             while True:
                 self._wake.clear()
                 try:
-                    busy = await self.sync_once()
+                    started = await self.start_due()
                 except Exception:
                     log.exception("calendar sync failed; retrying")
-                    busy = 0
-                if busy:
+                    started = 0
+                if started:
                     continue
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout=self.svc.settings.calendar_poll_s)
@@ -138,15 +139,30 @@ class Syncer:
                     pass
         finally:
             _wakers.discard(self.wake)  # the provider is shared (api/calendars/provider.py): closed at shutdown
+            for task in list(self._inflight):
+                task.cancel()  # their leases run out and another loop writes them
+            await asyncio.gather(*self._inflight, return_exceptions=True)
 
-    async def sync_once(self) -> int:
-        """Write every due entry (up to CONCURRENCY); returns how many were attempted."""
-        claimed = await self._claim()
-        if claimed:
-            await asyncio.gather(*(self._attempt(c) for c in claimed))
+    async def start_due(self) -> int:
+        """Start writing due entries, up to CONCURRENCY in flight; returns how many were started.
+
+        The writes run as tasks, not awaited here: one user's calendar server that hangs until the timeout holds
+        one slot, not everyone's sync (a freed slot wakes the loop)."""
+        free = CONCURRENCY - len(self._inflight)
+        if free <= 0:
+            return 0
+        claimed = await self._claim(free)
+        for c in claimed:
+            task = asyncio.create_task(self._attempt(c), name=f"calendar-sync:{c.meeting_id}")
+            self._inflight.add(task)
+            task.add_done_callback(self._done)
         return len(claimed)
 
-    async def _claim(self) -> list[Claimed]:
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._inflight.discard(task)
+        self.wake()
+
+    async def _claim(self, limit: int) -> list[Claimed]:
         now = utcnow()
         due = (
             (CalendarSyncItem.status == "pending")
@@ -160,7 +176,7 @@ class Syncer:
                     select(CalendarSyncItem.connection_id, CalendarSyncItem.meeting_id)
                     .where(due)
                     .order_by(CalendarSyncItem.next_attempt_at)
-                    .limit(CONCURRENCY)
+                    .limit(limit)
                 )
             ).all()
         if not keys:
@@ -208,6 +224,13 @@ class Syncer:
         return Claimed(connection_id, meeting_id, item.version, info.sequence, req)
 
     async def _attempt(self, c: Claimed) -> None:
+        # The task boundary: nobody awaits this task. Its lease runs out and the write is retried by a later claim.
+        try:
+            await self._write(c)
+        except Exception:
+            log.exception("calendar write of meeting %s (connection %s) failed", c.meeting_id, c.connection_id)
+
+    async def _write(self, c: Claimed) -> None:
         if c.request is None:
             result = CalendarResult(
                 CalendarProblem.AUTH, "the stored password cannot be read any more: connect the calendar again"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -39,6 +40,9 @@ pytestmark = pytest.mark.timeout(180)
 CREATE = """mutation($i: CreateMeetingInput!) { createMeeting(input: $i) { id } }"""
 UPDATE = """mutation($id: ID!, $i: UpdateMeetingInput!) { updateMeeting(id: $id, input: $i) { id } }"""
 CANCEL = """mutation($id: ID!) { cancelMeeting(id: $id) { id } }"""
+SKIP = """mutation($id: ID!, $at: DateTime!) { skipMeetingOccurrence(meetingId: $id, startsAt: $at) { sequence } }"""
+OPTIONS = """mutation($id: ID!, $p: Boolean!) { setMeetingCalendarOptions(meetingId: $id, includePasscode: $p) {
+  sequence } }"""
 DISCONNECT = """mutation { disconnectCalendar }"""
 CONNECTION = f"""query {{ calendarConnection {{ {CONNECTION_FIELDS} }} }}"""
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -152,6 +156,33 @@ async def test_meetings_are_written_updated_and_cancelled(
     kept = await _stored(radicale, f"{before['id']}@127.0.0.1")
     assert kept is not None and str(kept["summary"]) == "Planned earlier"
     assert (await host.client.error(DISCONNECT)).code == "NOT_FOUND"
+
+
+async def test_a_series_with_skipped_occurrences_and_the_passcode_choice_are_kept_in_step(
+    server: RunningServer, radicale: Radicale, http: httpx.AsyncClient
+) -> None:
+    host = await World(Client(server.url, http)).user()
+    await host.client(CONNECT, i=connect_input(radicale))
+    first = _start(7, hour=9)
+    i = {
+        "title": "Weekly sync",
+        "startsAt": first.isoformat(),
+        "timezone": "Europe/Berlin",
+        "recurrence": "FREQ=WEEKLY;COUNT=10",
+        "passcode": "s3cretpass",
+    }
+    m = (await host.client(CREATE, i=i))["createMeeting"]
+    uid = f"{m['id']}@127.0.0.1"
+    ev = await when_stored(radicale, uid, lambda ev: True)
+    assert str(ev["rrule"].to_ical().decode()) == "FREQ=WEEKLY;COUNT=10" and "exdate" not in ev
+    second = first + timedelta(days=7)
+    await host.client(SKIP, id=m["id"], at=second.isoformat())
+    ev = await when_stored(radicale, uid, lambda ev: int(ev.decoded("sequence")) == 1)
+    assert [d.dt for d in ev["exdate"].dts] == [second]
+    assert "s3cretpass" not in str(ev["description"])
+    await host.client(OPTIONS, id=m["id"], p=True)  # the host chooses to share the passcode in calendar entries
+    ev = await when_stored(radicale, uid, lambda ev: int(ev.decoded("sequence")) == 2)
+    assert "Passcode: s3cretpass" in str(ev["description"])
 
 
 async def test_connecting_checks_the_calendar_and_the_credentials(
@@ -268,6 +299,30 @@ async def test_a_password_changed_on_the_server_is_reported_given_up_and_fixed_b
         await host.client(CONNECT, i=connect_input(radicale, password="a new password"))
         ev = await when_stored(radicale, f"{m['id']}@127.0.0.1", lambda ev: True)
         assert str(ev["summary"]) == "Locked out"
+
+
+async def test_one_hanging_calendar_server_does_not_hold_other_users_entries(
+    tmp_path: Path, radicale: Radicale, http: httpx.AsyncClient
+) -> None:
+    allowed = ("127.0.0.0/8",)
+    with radicale_server(tmp_path / "other-radicale") as other:
+        async for srv in _server("sqlite", tmp_path, webhook_allowed_networks=allowed, calendar_timeout_s=10.0):
+            world = World(Client(srv.url, http))
+            stuck, fine = await world.user(), await world.user()
+            await stuck.client(CONNECT, i=connect_input(radicale))
+            await fine.client(CONNECT, i=connect_input(other))
+            radicale.pause()  # stuck's server hangs: its PUT waits for the 10 s timeout
+            try:
+                i = {"title": "Stuck", "startsAt": _start(2).isoformat(), "passcode": ""}
+                await stuck.client(CREATE, i=i)
+                await asyncio.sleep(0.5)  # its write is in flight now
+                began = time.monotonic()
+                i = {"title": "Fine", "startsAt": _start(2).isoformat(), "passcode": ""}
+                m = (await fine.client(CREATE, i=i))["createMeeting"]
+                await when_stored(other, f"{m['id']}@127.0.0.1", lambda ev: True)
+                assert time.monotonic() - began < 5.0  # not after the stuck write's timeout
+            finally:
+                radicale.resume()
 
 
 async def test_the_password_is_stored_sealed(
