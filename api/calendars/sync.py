@@ -83,14 +83,17 @@ async def queue(tx: Tx, m: Meeting) -> None:
 
 
 async def queue_all(tx: Tx, connection: CalendarConnection) -> int:
-    """A calendar was connected: write every scheduled meeting its owner hosts that is still to come."""
+    """A calendar was connected: write every scheduled meeting its owner hosts that has not ended, and the
+    cancelled ones still to come (so a cancel whose write had failed before reconnecting reaches the calendar)."""
+    now = utcnow()
     ids = (
         await tx.session.scalars(
             select(Meeting.id)
             .where(
                 Meeting.host_user_id == connection.user_id,
                 Meeting.kind == "scheduled",
-                Meeting.status.in_(("scheduled", "live")),
+                Meeting.status.in_(("scheduled", "live"))
+                | ((Meeting.status == "cancelled") & ((Meeting.starts_at > now) | Meeting.recurrence.is_not(None))),
             )
             .order_by(Meeting.starts_at.desc())
             .limit(MAX_INITIAL)

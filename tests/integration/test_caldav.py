@@ -282,14 +282,18 @@ async def test_a_password_changed_on_the_server_is_reported_given_up_and_fixed_b
     ):
         host = await World(Client(srv.url, http)).user()
         await host.client(CONNECT, i=connect_input(radicale))
+        i = {"title": "Cancelled while locked out", "startsAt": _start(6).isoformat(), "passcode": ""}
+        gone = (await host.client(CREATE, i=i))["createMeeting"]
+        await when_stored(radicale, f"{gone['id']}@127.0.0.1", lambda ev: True)
         radicale.set_password("a new password")
         m = (await host.client(CREATE, i={"title": "Locked out", "startsAt": _start(6).isoformat(), "passcode": ""}))[
             "createMeeting"
         ]
+        await host.client(CANCEL, id=gone["id"])
 
         async def given_up(who: Person = host) -> dict[str, Any] | None:
             c = await _connection(who)
-            return c if c["failed"] == 1 else None
+            return c if c["failed"] == 2 else None
 
         c = await eventually(given_up, timeout=30)  # three attempts: the first and two retries
         assert c["pending"] == 0 and "refused the username or password (HTTP 401)" in c["lastError"]
@@ -299,6 +303,8 @@ async def test_a_password_changed_on_the_server_is_reported_given_up_and_fixed_b
         await host.client(CONNECT, i=connect_input(radicale, password="a new password"))
         ev = await when_stored(radicale, f"{m['id']}@127.0.0.1", lambda ev: True)
         assert str(ev["summary"]) == "Locked out"
+        ev = await when_stored(radicale, f"{gone['id']}@127.0.0.1", lambda ev: str(ev["status"]) == "CANCELLED")
+        assert int(ev.decoded("sequence")) == 1
 
 
 async def test_one_hanging_calendar_server_does_not_hold_other_users_entries(
