@@ -28,7 +28,7 @@ from api import validation
 from api.audit import store as audit_store
 from api.chat import files as chat_files
 from api.db import Tx
-from api.errors import BadInputError, NotFoundError, UnauthenticatedError
+from api.errors import BadInputError, ForbiddenError, NotFoundError, UnauthenticatedError
 from api.participants.views import participant_snapshot
 from api.privacy import archive, store
 from api.privacy.archive import Member, check_size, plan_size
@@ -276,6 +276,11 @@ async def delete_account(svc: Services, principal: Principal | None, password: s
     if not password or len(password) > 256:
         raise BadInputError("password", "password must be 1..256 characters")
     user = await _user(svc, user_id)
+    if user.password_hash is None:
+        raise ForbiddenError(
+            "this account signs in with single sign-on and has no password to confirm the deletion with; "
+            "ask your administrator to delete it"
+        )
     attempts, window = DELETE_ATTEMPTS
     await svc.limit("delete-account", user_id, limit=attempts, window_s=window)
     if not await asyncio.to_thread(svc.creds.verify_secret, user.password_hash, password):

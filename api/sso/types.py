@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+import strawberry
+
+from api.sso.providers import OidcProvider
+
+
+@strawberry.type(description="An identity provider people of some e-mail domains sign in with (single sign-on).")
+class SsoProvider:
+    name: str = strawberry.field(description="Its id: /auth/sso/start?provider=<name> starts a sign-in there.")
+    label: str = strawberry.field(description="What a sign-in button says: 'Sign in with <label>'.")
+
+    @classmethod
+    def of(cls, p: OidcProvider) -> SsoProvider:
+        return cls(name=p.name, label=p.label or p.name)
