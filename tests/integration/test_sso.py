@@ -26,7 +26,7 @@ from dbschema.models import User
 from dbschema.sso import UserIdentity
 from tests.conftest import RunningServer, make_settings
 from tests.support.gql import Client
-from tests.support.oidc_provider import Browser, LocalProvider, landing_fragment, signing_key
+from tests.support.oidc_provider import Browser, LocalProvider, configured, landing_fragment, signing_key
 from tests.support.oidc_provider import Client as OidcClient
 
 API_CLIENT = OidcClient("meetmesh", secrets.token_urlsafe(24), [])
@@ -91,19 +91,7 @@ async def env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     api_client = OidcClient(API_CLIENT.client_id, API_CLIENT.client_secret, [settings.base_url + "/auth/sso/callback"])
     idp = LocalProvider(clients=[api_client, RP_CLIENT], accounts=ACCOUNTS)
     idp.start()
-    provider = {
-        "name": "acme",
-        "label": "Acme ID",
-        "issuer": idp.issuer,
-        "client_id": api_client.client_id,
-        "client_secret": api_client.client_secret,
-        "domains": ["acme.test"],
-    }
-    from api.sso.providers import parse_providers
-
-    settings = make_settings(
-        settings.data_dir, url, port=settings.port, oidc_providers=parse_providers(json.dumps([provider]))
-    )
+    settings = make_settings(settings.data_dir, url, port=settings.port, oidc_providers=configured(idp, api_client))
     server = RunningServer(settings)
     await server.start()
     try:

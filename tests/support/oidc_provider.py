@@ -195,3 +195,19 @@ def landing_fragment(r: httpx.Response) -> dict[str, str]:
     location = r.headers["location"]
     assert location.startswith("/#"), location
     return {k: v[0] for k, v in parse_qs(urlsplit(location).fragment).items()}
+
+
+def configured(idp: LocalProvider, client: Client, *, domains: tuple[str, ...] = ("acme.test",)) -> Any:
+    """The API's ``oidc_providers`` setting for ``client`` at ``idp``: one provider named "acme", as
+    ``API_OIDC_PROVIDERS`` would give it."""
+    from api.sso.providers import parse_providers
+
+    entry = {
+        "name": "acme",
+        "label": "Acme ID",
+        "issuer": idp.issuer,
+        "client_id": client.client_id,
+        "client_secret": client.client_secret,
+        "domains": list(domains),
+    }
+    return parse_providers(json.dumps([entry]))
