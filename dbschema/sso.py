@@ -51,3 +51,12 @@ class SsoTicket(Base):
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class MeetingSsoRequirement(Base):
+    """A meeting only people signed in through the owner's identity provider may join (docs/sso.md)."""
+
+    __tablename__ = "meeting_sso_requirements"
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    """The configured provider's name (``API_OIDC_PROVIDERS``): joiners need an identity there."""

@@ -7,8 +7,9 @@ import strawberry
 from api.accounts.resolvers import auth_payload
 from api.accounts.types import AuthPayload
 from api.graphql.context import ctx
-from api.sso import service
-from api.sso.types import SsoProvider
+from api.sso import meetings, service
+from api.sso.providers import provider_named
+from api.sso.types import MeetingSsoRequirement, SsoProvider
 
 
 @strawberry.type
@@ -29,6 +30,22 @@ class SsoMutation:
     )
     async def redeem_sso_ticket(self, info: strawberry.Info, ticket: str) -> AuthPayload:
         return auth_payload(await service.redeem(ctx(info).services, ticket))
+
+    @strawberry.mutation(
+        description="Let only people signed in through the owner's identity provider join (its members); the "
+        "owner must sign in with single sign-on. Off again with required: false. People already in stay."
+    )
+    async def set_meeting_sso_required(
+        self, info: strawberry.Info, meeting_id: strawberry.ID, required: bool
+    ) -> MeetingSsoRequirement:
+        c = ctx(info)
+        r = await meetings.set_required(c.services, c.principal, str(meeting_id), required)
+        provider = provider_named(c.services.settings.oidc_providers, r.provider) if r.provider else None
+        return MeetingSsoRequirement(
+            meeting_id=strawberry.ID(r.meeting_id),
+            required=r.provider is not None,
+            provider=(provider.label or provider.name) if provider else r.provider,
+        )
 
 
 QUERIES: tuple[type, ...] = (SsoQuery,)

@@ -13,3 +13,12 @@ class SsoProvider:
     @classmethod
     def of(cls, p: OidcProvider) -> SsoProvider:
         return cls(name=p.name, label=p.label or p.name)
+
+
+@strawberry.type(description="Whether joining a meeting needs single sign-on with its owner's identity provider.")
+class MeetingSsoRequirement:
+    meeting_id: strawberry.ID
+    required: bool
+    provider: str | None = strawberry.field(
+        description="The label of the provider joiners must have signed in with; null when not required."
+    )

@@ -28,6 +28,7 @@ from tests.conftest import RunningServer, make_settings
 from tests.support.gql import Client
 from tests.support.oidc_provider import Browser, LocalProvider, configured, landing_fragment, signing_key
 from tests.support.oidc_provider import Client as OidcClient
+from tests.support.world import Person, World
 
 API_CLIENT = OidcClient("meetmesh", secrets.token_urlsafe(24), [])
 RP_CLIENT = OidcClient("test-rp", secrets.token_urlsafe(24), ["http://127.0.0.1:9/cb"])
@@ -42,6 +43,8 @@ ACCOUNTS: dict[str, dict[str, Any]] = {
     "outsider": {"email": "someone@elsewhere.test", "email_verified": True, "name": "Outsider"},
     "no-email": {"name": "Nobody"},
     "rota": {"email": "rota@acme.test", "email_verified": True, "name": "Rota"},
+    "host": {"email": "host@acme.test", "email_verified": True, "name": "Acme Host"},
+    "member": {"email": "member@acme.test", "email_verified": True, "name": "Acme Member"},
     **{f"user{i}": {"email": f"user{i}@acme.test", "email_verified": True, "name": f"User {i}"} for i in range(8)},
 }
 
@@ -341,3 +344,45 @@ async def test_an_answer_naming_another_issuer_is_refused(env: Env) -> None:
     assert parse_qs(urlsplit(callback).query)["iss"] == [env.idp.issuer]  # this provider names itself (RFC 9207)
     mixed = await b.back(_with_query(callback, iss="https://evil.example"))
     assert mixed["sso_error"] == "UNAUTHENTICATED" and "another provider" in mixed["sso_message"]
+
+
+REQUIRE = """mutation($m: ID!, $on: Boolean!) {
+  setMeetingSsoRequired(meetingId: $m, required: $on) { meetingId required provider } }"""
+
+
+async def test_a_meeting_that_requires_single_sign_on_lets_in_only_the_companys_people(env: Env) -> None:
+    world = World(env.anon)
+    host_auth = await _redeem(env, await env.browser("host").sign_in("host@acme.test"))
+    host = Person(env.anon.with_token(host_auth["accessToken"]), "Acme Host", host_auth["user"]["id"])
+    m = await world.meeting(host, waitingRoom=False, joinBeforeHost=True)
+    on = (await host.client(REQUIRE, m=m["id"], on=True))["setMeetingSsoRequired"]
+    assert on == {"meetingId": m["id"], "required": True, "provider": "Acme ID"}
+
+    outsider = await world.user("Password Person")
+    err = await outsider.client.error(
+        "mutation($i: JoinMeetingInput!) { joinMeeting(input: $i) { status } }", i={"number": m["number"]}
+    )
+    assert err.code == "FORBIDDEN" and "Acme ID company account" in str(err)
+    err = await env.anon.error(
+        "mutation($i: JoinMeetingInput!) { joinMeeting(input: $i) { status } }",
+        i={"number": m["number"], "displayName": "A Guest"},
+    )
+    assert err.code == "FORBIDDEN" and "company account" in str(err)
+
+    member_auth = await _redeem(env, await env.browser("member").sign_in("member@acme.test"))
+    member = Person(env.anon.with_token(member_auth["accessToken"]), "Acme Member")
+    _, joined = await world.join(member, m)
+    assert joined["status"] in ("ADMITTED", "WAITING")
+    _, joined = await world.join(host, m)
+    assert joined["status"] == "ADMITTED"
+
+    # A host without a company account cannot ask for it; a participant cannot change it.
+    own = await world.meeting(outsider)
+    err = await outsider.client.error(REQUIRE, m=own["id"], on=True)
+    assert err.code == "FORBIDDEN" and "single sign-on" in str(err)
+    assert (await member.client.error(REQUIRE, m=m["id"], on=False)).code == "FORBIDDEN"
+
+    off = (await host.client(REQUIRE, m=m["id"], on=False))["setMeetingSsoRequired"]
+    assert off == {"meetingId": m["id"], "required": False, "provider": None}
+    _, joined = await world.join(outsider, m)
+    assert joined["participant"]["state"] in ("ADMITTED", "WAITING")

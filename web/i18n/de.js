@@ -168,6 +168,7 @@ export default {
   "error.ssoOnly": "Dieses Konto meldet sich mit dem Firmenkonto an, nicht mit einem Passwort. Nutzen Sie „Mit dem Firmenkonto anmelden“.",
   "error.ssoDomain": "Konten dieser Firma melden sich mit dem Firmenkonto an. Nutzen Sie „Mit dem Firmenkonto anmelden“.",
   "error.ssoFailed": "Die Anmeldung mit dem Firmenkonto hat nicht geklappt: {detail}",
+  "error.ssoMeeting": "Dieses Meeting ist nur für Personen, die mit ihrem Firmenkonto angemeldet sind. Melden Sie sich mit Ihrem Firmenkonto an.",
   "error.accountExists": "Zu dieser E-Mail gibt es schon ein Konto. Melden Sie sich stattdessen an.",
   "error.signedOut": "Ihre Sitzung ist abgelaufen. Melden Sie sich erneut an.",
   "error.badPasscode": "Der Kenncode ist falsch. Prüfen Sie die Einladung und versuchen Sie es erneut.",

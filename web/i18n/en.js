@@ -168,6 +168,7 @@ export default {
   "error.ssoOnly": "This account signs in with your company account, not a password. Use “Sign in with your company account”.",
   "error.ssoDomain": "Accounts at this company sign in with their company account. Use “Sign in with your company account”.",
   "error.ssoFailed": "Signing in with your company account did not work: {detail}",
+  "error.ssoMeeting": "This meeting is only for people signed in with their company account. Sign in with your company account to join.",
   "error.accountExists": "An account with this email exists already. Sign in instead.",
   "error.signedOut": "Your session has ended. Sign in again.",
   "error.badPasscode": "That passcode is wrong. Check the invitation and try again.",

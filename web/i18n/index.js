@@ -53,7 +53,8 @@ const FORBIDDEN_BY_MESSAGE = [
   [/removed you/i, "error.removed"],
   [/does not allow guests/i, "error.guestsNotAllowed"],
   [/unmuting yourself/i, "error.selfUnmuteOff"],
-  [/company account/i, "error.ssoDomain"],
+  [/sign in with their company account/i, "error.ssoDomain"],
+  [/only for people signed in with their/i, "error.ssoMeeting"],
 ];
 
 /**

@@ -1,5 +1,5 @@
-"""Single sign-on: identities at OpenID providers, sign-ins under way, one-time tickets; passwords optional
-(issue 18)
+"""Single sign-on: identities at OpenID providers, sign-ins under way, one-time tickets, meetings that require
+single sign-on; passwords optional (issue 18)
 
 Revision ID: 0018_sso
 Revises: 0017_calendars
@@ -82,9 +82,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("digest", name=op.f("pk_sso_tickets")),
     )
     op.create_index(op.f("ix_sso_tickets_expires_at"), "sso_tickets", ["expires_at"], unique=False)
+    op.create_table(
+        "meeting_sso_requirements",
+        sa.Column("meeting_id", sa.String(32), nullable=False),
+        sa.Column("provider", sa.String(32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"],
+            ["meetings.id"],
+            name=op.f("fk_meeting_sso_requirements_meeting_id_meetings"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("meeting_id", name=op.f("pk_meeting_sso_requirements")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("meeting_sso_requirements")
     op.drop_index(op.f("ix_sso_tickets_expires_at"), table_name="sso_tickets")
     op.drop_table("sso_tickets")
     op.drop_index(op.f("ix_sso_attempts_expires_at"), table_name="sso_attempts")
