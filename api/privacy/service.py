@@ -35,6 +35,7 @@ from api.privacy.archive import Member, check_size, plan_size
 from api.recordings import media
 from api.recordings.service import recording_dir, recording_snapshot
 from api.security import Principal, UserPrincipal
+from api.sso import store as sso_store
 from api.services import Services
 from dbschema.chat import ChatMessage
 from dbschema.models import Meeting, Participant, User, utcnow
@@ -182,6 +183,7 @@ async def gather(svc: Services, user_id: str) -> ExportPlan:
         recordings = await store.recordings_of(session, meeting_ids)
         transcript = await store.transcript_of(session, [r.id for r in recordings])
         sign_ins = await store.account_log(session, user_id)
+        identities = await sso_store.identities_of(session, user_id)
         names = {p.id: p.display_name for p in people}
         for pid in mine:
             names.setdefault(pid, user.display_name)
@@ -235,6 +237,19 @@ async def gather(svc: Services, user_id: str) -> ExportPlan:
             "display_name": user.display_name,
             "created_at": _ts(user.created_at),
             "recording_retention_days": user.recording_retention_days,
+            "has_password": user.password_hash is not None,
+            # Single sign-on (api/sso): who vouches for this account.
+            "identities": [
+                {
+                    "provider": i.provider,
+                    "issuer": i.issuer,
+                    "subject": i.subject,
+                    "email": i.email,
+                    "linked_at": _ts(i.created_at),
+                    "last_sign_in_at": _ts(i.last_sign_in_at),
+                }
+                for i in identities
+            ],
         },
         "meetings": list(by_meeting.values()),
         "my_messages": [_message(m, names) for m in sent],

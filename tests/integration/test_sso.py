@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import secrets
+import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,7 @@ ACCOUNTS: dict[str, dict[str, Any]] = {
     "rota": {"email": "rota@acme.test", "email_verified": True, "name": "Rota"},
     "host": {"email": "host@acme.test", "email_verified": True, "name": "Acme Host"},
     "member": {"email": "member@acme.test", "email_verified": True, "name": "Acme Member"},
+    "exporter": {"email": "exporter@acme.test", "email_verified": True, "name": "Exporter"},
     **{f"user{i}": {"email": f"user{i}@acme.test", "email_verified": True, "name": f"User {i}"} for i in range(8)},
 }
 
@@ -386,3 +389,17 @@ async def test_a_meeting_that_requires_single_sign_on_lets_in_only_the_companys_
     assert off == {"meetingId": m["id"], "required": False, "provider": None}
     _, joined = await world.join(outsider, m)
     assert joined["participant"]["state"] in ("ADMITTED", "WAITING")
+
+
+async def test_a_password_less_account_exports_its_identity_and_cannot_be_deleted_by_password(env: Env) -> None:
+    signed = await _redeem(env, await env.browser("exporter").sign_in("exporter@acme.test"))
+    me = env.anon.with_token(signed["accessToken"])
+    url = (await me("mutation { requestDataExport { url } }"))["requestDataExport"]["url"]
+    res = await env.http.get(url)
+    assert res.status_code == 200, res.text
+    account = json.loads(zipfile.ZipFile(io.BytesIO(res.content)).read("data.json"))["account"]
+    assert account["has_password"] is False
+    [identity] = account["identities"]
+    assert (identity["provider"], identity["issuer"], identity["subject"]) == ("acme", env.idp.issuer, "exporter")
+    err = await me.error("mutation($p: String!) { deleteAccount(password: $p) }", p="any password at all")
+    assert err.code == "FORBIDDEN" and "single sign-on" in str(err)
