@@ -35,8 +35,8 @@ from api.privacy.archive import Member, check_size, plan_size
 from api.recordings import media
 from api.recordings.service import recording_dir, recording_snapshot
 from api.security import Principal, UserPrincipal
-from api.sso import store as sso_store
 from api.services import Services
+from api.sso import store as sso_store
 from dbschema.chat import ChatMessage
 from dbschema.models import Meeting, Participant, User, utcnow
 from dbschema.recordings import Recording
