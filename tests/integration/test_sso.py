@@ -5,6 +5,7 @@ challenge, a tampered ID token — plus the linking rules and just-in-time accou
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import io
@@ -48,7 +49,7 @@ ACCOUNTS: dict[str, dict[str, Any]] = {
     "host": {"email": "host@acme.test", "email_verified": True, "name": "Acme Host"},
     "member": {"email": "member@acme.test", "email_verified": True, "name": "Acme Member"},
     "exporter": {"email": "exporter@acme.test", "email_verified": True, "name": "Exporter"},
-    **{f"user{i}": {"email": f"user{i}@acme.test", "email_verified": True, "name": f"User {i}"} for i in range(8)},
+    **{f"user{i}": {"email": f"user{i}@acme.test", "email_verified": True, "name": f"User {i}"} for i in range(10)},
 }
 
 REDEEM = "mutation($t: String!) { redeemSsoTicket(ticket: $t) { accessToken user { id email displayName } } }"
@@ -217,6 +218,15 @@ async def test_a_callback_replayed_or_a_code_reused_is_refused(env: Env) -> None
     reused = await b.back(_with_query(callback, state=state))
     assert reused["sso_error"] == "UNAUTHENTICATED" and "invalid_grant" in reused["sso_message"]
     assert "grant.error" in env.idp.log()
+
+
+async def test_two_callbacks_at_once_with_one_state_give_one_sign_in(env: Env) -> None:
+    b = env.browser("user8")
+    callback = await b.at_provider((await b.start("user8@acme.test")).headers["location"])
+    both = await asyncio.gather(b.back(callback), b.back(callback))
+    assert sorted("sso_ticket" in f for f in both) == [False, True], both
+    [refused] = [f for f in both if "sso_error" in f]
+    assert refused["sso_error"] == "UNAUTHENTICATED"
 
 
 async def test_a_callback_in_another_browser_is_refused(env: Env) -> None:
