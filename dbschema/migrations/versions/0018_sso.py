@@ -32,6 +32,9 @@ def _set_password_nullable(nullable: bool) -> None:
         # meetings, everything. The API's engine runs outside a transaction here (api/db.py: BEGIN only for
         # writers), where the pragma takes effect; it is checked and restored below.
         op.execute(sa.text("PRAGMA foreign_keys=OFF"))
+        if op.get_bind().execute(sa.text("PRAGMA foreign_keys")).scalar():
+            # Inside a transaction SQLite ignores the pragma: rebuilding now would delete every dependent row.
+            raise RuntimeError("0018_sso: cannot turn SQLite foreign keys off inside a transaction; not rebuilding")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.alter_column("password_hash", existing_type=sa.String(255), nullable=nullable)
     if enforced:
