@@ -31,12 +31,14 @@ async def sso_server(tmp_path: Path) -> AsyncIterator[tuple[RunningServer, Local
         },
     )
     idp.start()
-    server = RunningServer(make_settings(tmp_path, port=settings.port, oidc_providers=configured(idp, client)))
-    await server.start()
-    try:
-        yield server, idp
+    try:  # the provider is stopped even when the API fails to start
+        server = RunningServer(make_settings(tmp_path, port=settings.port, oidc_providers=configured(idp, client)))
+        await server.start()
+        try:
+            yield server, idp
+        finally:
+            await server.stop()
     finally:
-        await server.stop()
         idp.stop()
 
 

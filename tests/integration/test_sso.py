@@ -98,14 +98,16 @@ async def env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     api_client = OidcClient(API_CLIENT.client_id, API_CLIENT.client_secret, [settings.base_url + "/auth/sso/callback"])
     idp = LocalProvider(clients=[api_client, RP_CLIENT], accounts=ACCOUNTS)
     idp.start()
-    settings = make_settings(settings.data_dir, url, port=settings.port, oidc_providers=configured(idp, api_client))
-    server = RunningServer(settings)
-    await server.start()
-    try:
-        async with httpx.AsyncClient(timeout=30) as http:
-            yield Env(server, idp, http)
+    try:  # the provider is stopped even when the API fails to start
+        settings = make_settings(settings.data_dir, url, port=settings.port, oidc_providers=configured(idp, api_client))
+        server = RunningServer(settings)
+        await server.start()
+        try:
+            async with httpx.AsyncClient(timeout=30) as http:
+                yield Env(server, idp, http)
+        finally:
+            await server.stop()
     finally:
-        await server.stop()
         idp.stop()
 
 
