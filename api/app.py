@@ -40,6 +40,7 @@ from api.recordings.processing import load_processor, run_processing_forever
 from api.rest import routes as rest_routes
 from api.services import Services
 from api.settings import Settings
+from api.sso import http as sso_http
 from api.web import ROUTES as WEB_ROUTES
 from api.webhooks.dispatch import Dispatcher, load_sender
 from api.webhooks.retention import prune_forever as webhooks_prune_forever
@@ -120,6 +121,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await collab.close()  # stores the shared documents' pending edits
             await services.rate.close()
             await services.edges.close()
+            for provider_client in services.sso.values():
+                await provider_client.close()
             await bus.close()
             await db.dispose()
 
@@ -148,6 +151,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *calendars_http.ROUTES,  # /calendar: .ics of a meeting, secret per-user feeds
             *rest_routes.ROUTES,  # /api/v1 (REST, OpenAPI at /api/v1/openapi.json, reference page /api/v1/docs)
             *collab_http.ROUTES,
+            *sso_http.ROUTES,  # /auth/sso: single sign-on with OpenID Connect (docs/sso.md)
             edge_feed,
         ],
         state=State({"services": services, "collab": collab}),

@@ -103,7 +103,10 @@ class Credentials:
     def hash_secret(self, plain: str) -> str:
         return self._hasher.hash(plain)
 
-    def verify_secret(self, hashed: str, plain: str) -> bool:
+    def verify_secret(self, hashed: str | None, plain: str) -> bool:
+        if hashed is None:  # an account without a password (single sign-on): hash anyway, same time, no match
+            self._hasher.hash(plain)
+            return False
         try:
             return self._hasher.verify(hashed, plain)
         except (VerificationError, InvalidHashError):

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from api.client_address import parse_trusted
+from api.sso.providers import OidcProvider, parse_providers
 from protocol.webhooks import DEFAULT_RETRY_SCHEDULE_S, parse_networks
 
 
@@ -198,6 +199,9 @@ class Settings:
     smtp_username: str = ""
     """With a password: SMTP AUTH when set (sent in the clear unless ``smtp_tls`` is on)."""
     smtp_password: str = ""
+    oidc_providers: tuple[OidcProvider, ...] = field(default_factory=tuple)
+    """``API_OIDC_PROVIDERS``: the OpenID providers people sign in with, each for its e-mail domains (docs/sso.md);
+    empty: single sign-on is off."""
 
     def several_processes_problem(self) -> str | None:
         """Why ``workers`` processes cannot run with this configuration, or None."""
@@ -311,4 +315,5 @@ class Settings:
             smtp_tls=e.get("API_SMTP_TLS", d.smtp_tls),
             smtp_username=e.get("API_SMTP_USERNAME", d.smtp_username),
             smtp_password=e.get("API_SMTP_PASSWORD", d.smtp_password),
+            oidc_providers=parse_providers(e.get("API_OIDC_PROVIDERS", "")),
         )

@@ -20,6 +20,10 @@ export default {
   "auth.toSignUp": "Neu hier? Konto erstellen",
   "auth.toSignIn": "Schon ein Konto? Anmelden",
   "auth.working": "Einen Moment …",
+  "auth.ssoTitle": "Mit dem Firmenkonto anmelden",
+  "auth.ssoHint": "Geben Sie Ihre geschäftliche E-Mail-Adresse ein: Wir leiten Sie zur Anmeldeseite Ihrer Firma weiter.",
+  "auth.ssoGo": "Weiter",
+  "auth.ssoWorking": "Sie werden angemeldet …",
 
   "join.title": "An einem Meeting teilnehmen",
   "join.number": "Meeting-Nummer",
@@ -161,6 +165,10 @@ export default {
   "waiting.meeting": "Sie warten auf den Beitritt zu „{title}“.",
 
   "error.wrongPassword": "E-Mail oder Passwort ist falsch. Prüfen Sie beides und versuchen Sie es erneut.",
+  "error.ssoOnly": "Dieses Konto meldet sich mit dem Firmenkonto an, nicht mit einem Passwort. Nutzen Sie „Mit dem Firmenkonto anmelden“.",
+  "error.ssoDomain": "Konten dieser Firma melden sich mit dem Firmenkonto an. Nutzen Sie „Mit dem Firmenkonto anmelden“.",
+  "error.ssoFailed": "Die Anmeldung mit dem Firmenkonto hat nicht geklappt: {detail}",
+  "error.ssoMeeting": "Dieses Meeting ist nur für Personen, die mit ihrem Firmenkonto angemeldet sind. Melden Sie sich mit Ihrem Firmenkonto an.",
   "error.accountExists": "Zu dieser E-Mail gibt es schon ein Konto. Melden Sie sich stattdessen an.",
   "error.signedOut": "Ihre Sitzung ist abgelaufen. Melden Sie sich erneut an.",
   "error.badPasscode": "Der Kenncode ist falsch. Prüfen Sie die Einladung und versuchen Sie es erneut.",

@@ -20,6 +20,10 @@ export default {
   "auth.toSignUp": "New here? Create an account",
   "auth.toSignIn": "Have an account? Sign in",
   "auth.working": "One moment…",
+  "auth.ssoTitle": "Sign in with your company account",
+  "auth.ssoHint": "Type your work email: we send you to your company's sign-in page.",
+  "auth.ssoGo": "Continue",
+  "auth.ssoWorking": "Signing you in…",
 
   "join.title": "Join a meeting",
   "join.number": "Meeting number",
@@ -161,6 +165,10 @@ export default {
   "waiting.meeting": "You are waiting to join “{title}”.",
 
   "error.wrongPassword": "The email or password is wrong. Check them and try again.",
+  "error.ssoOnly": "This account signs in with your company account, not a password. Use “Sign in with your company account”.",
+  "error.ssoDomain": "Accounts at this company sign in with their company account. Use “Sign in with your company account”.",
+  "error.ssoFailed": "Signing in with your company account did not work: {detail}",
+  "error.ssoMeeting": "This meeting is only for people signed in with their company account. Sign in with your company account to join.",
   "error.accountExists": "An account with this email exists already. Sign in instead.",
   "error.signedOut": "Your session has ended. Sign in again.",
   "error.badPasscode": "That passcode is wrong. Check the invitation and try again.",
