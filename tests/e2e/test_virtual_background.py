@@ -22,6 +22,7 @@ from PIL import Image
 from playwright.async_api import Page
 
 from testkit.person_video import (
+    BLOCK,
     HEIGHT,
     SHIRT,
     WIDTH,
@@ -32,7 +33,7 @@ from testkit.person_video import (
     write_y4m,
 )
 from tests.e2e.browser_support import chromium, host_with_meeting, run_stack
-from tests.support.web_ui import ARTIFACTS, SHADOW, join_as, open_meeting
+from tests.support.web_ui import ARTIFACTS, SHADOW, join_as, open_meeting, toolbar
 
 pytestmark = [pytest.mark.slow]
 
@@ -82,6 +83,12 @@ def judge(received: np.ndarray, picture: np.ndarray, wall: np.ndarray, camera: n
     }
 
 
+def block_std(picture: np.ndarray, blocks: list[tuple[int, int]]) -> float:
+    """Median over blocks of the pixels' spread (std of luma-ish mean of R, G, B) inside each block."""
+    grey = picture[:, :, :3].mean(axis=2)
+    return float(np.median([grey[y : y + BLOCK, x : x + BLOCK].std() for x, y in blocks]))
+
+
 def summary(received: np.ndarray, picture: np.ndarray, wall: np.ndarray, camera: np.ndarray) -> str:
     blocks, shirts = background_blocks(), shirt_blocks()
     q = [0, 50, 90, 100]
@@ -105,6 +112,18 @@ async def test_the_receiver_sees_the_chosen_picture_behind_the_person(tmp_path: 
         url = f"{stack.url}/m/{number}"
         async with chromium(extra_args=[f"--use-file-for-fake-video-capture={camera}"]) as browser:
             host = await open_meeting(browser, url, token)
+            # An uploaded picture (pre-join page): read, scaled, shown behind the person in the preview.
+            magenta = np.zeros((360, 640, 3), dtype=np.uint8) + np.array([220, 30, 200], dtype=np.uint8)
+            Image.fromarray(magenta).save(tmp_path / "mine.png")
+            await host.set_input_files("meetmesh-room [data-role=background-file]", str(tmp_path / "mine.png"))
+            await host.wait_for_function(
+                "document.querySelector('meetmesh-room')._previewEffect?.spec.url.startsWith('data:image/jpeg')"
+                " && document.querySelector('meetmesh-room')._previewEffect.frames > 3",
+                timeout=30_000,
+            )
+            uploaded = await grab(host, selector="[data-role=preview]")
+            flat = np.broadcast_to(np.array([220, 30, 200], dtype=np.float64), uploaded.shape)
+            assert float(np.median(block_diffs(uploaded, flat, blocks))) < PICTURE_MEDIAN
             await host.select_option("meetmesh-room [data-role=background]", "image:beach")
             await host.wait_for_function(
                 "document.querySelector('meetmesh-room')._previewEffect?.frames > 3", timeout=30_000
@@ -128,7 +147,7 @@ async def test_the_receiver_sees_the_chosen_picture_behind_the_person(tmp_path: 
             guest = await open_meeting(browser, url)
             await join_as(guest, "Viewer")
             tile = f'.tile[data-participant-id="{host_id}"] video'
-            await guest.wait_for_function(f"{SHADOW}.querySelector({json.dumps(tile)})?.videoWidth > 0", timeout=30_000)
+            await guest.wait_for_function(f"{SHADOW}.querySelector({json.dumps(tile)})?.videoWidth > 0", timeout=60_000)
             # The first frames come from the smallest simulcast layer at a starting bitrate: wait (bounded) for a
             # picture good enough to judge, then judge the last one whatever it is.
             for _ in range(30):
@@ -141,6 +160,29 @@ async def test_the_receiver_sees_the_chosen_picture_behind_the_person(tmp_path: 
             for name, picture in (("received", received), ("picture", beach), ("preview", preview)):
                 Image.fromarray(picture.astype(np.uint8)).save(ARTIFACTS / f"virtual-background-{name}.png")
             assert verdict == dict.fromkeys(verdict, True), summary(received, beach, wall, raw)
+
+            # Strong blur chosen in Settings mid-meeting: behind the person the camera's wall, blurred (its tiles'
+            # edges gone: little spread inside a block), not the picture any more.
+            await toolbar(host, "settings")
+            await host.select_option("meetmesh-room [data-setting=background]", "blur:strong")
+            for _ in range(30):
+                received = await grab(guest, selector=tile)
+                blurred = block_std(received, blocks) < 0.4 * block_std(raw, blocks)
+                if blurred and float(np.median(block_diffs(received, beach, blocks))) > WALL_MEDIAN:
+                    break
+                await guest.wait_for_timeout(500)
+            assert block_std(received, blocks) < 0.4 * block_std(raw, blocks), (
+                block_std(received, blocks),
+                block_std(raw, blocks),
+            )
+            assert float(np.median(block_diffs(received, beach, blocks))) > WALL_MEDIAN
+            region = np.array([received[y : y + BLOCK, x : x + BLOCK].reshape(-1, 3).mean(0) for x, y in blocks])
+            # (its overall colour: the raw camera frame's, as the browser showed it before encoding)
+            wall_region = np.array([raw[y : y + BLOCK, x : x + BLOCK].reshape(-1, 3).mean(0) for x, y in blocks])
+            assert float(np.abs(region.mean(0) - wall_region.mean(0)).max()) < PICTURE_MEDIAN
+            Image.fromarray(received.astype(np.uint8)).save(ARTIFACTS / "virtual-background-blur.png")
+            remembered = await host.evaluate("JSON.parse(localStorage.getItem('meetmesh.background'))")
+            assert remembered == {"type": "blur", "strength": "strong"}
 
             # Turned off mid-meeting through the SDK: the sender goes back to the camera (replaceTrack, no
             # renegotiation) and the receiver sees the wall again.

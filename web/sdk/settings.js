@@ -48,21 +48,23 @@ export async function renderSettings(el) {
     await setLanguage(language.value);
     hint.textContent = t("s.languageNext");
   });
+  const background = backgroundPicker(t, room?.background ?? null, async (spec) => {
+    try {
+      await room.setBackground(spec);
+      saveBackground(spec);
+      el._background = spec;
+    } catch (err) {
+      el._toast(t("bg.failed", { detail: err.message }));
+    }
+  });
+  background.querySelector("select").dataset.setting = "background";
   const hide = h("input", { type: "checkbox", checked: Boolean(el._hideSelf), dataset: { setting: "hide-self" } });
   hide.addEventListener("change", () => el._setHideSelf(hide.checked));
   body.replaceChildren(
     h("h3", { text: t("s.devices") }),
     deviceSelect("videoinput", "video", t("prejoin.camera")),
     deviceSelect("audioinput", "audio", t("prejoin.microphone")),
-    backgroundPicker(t, room?.background ?? null, async (spec) => {
-      try {
-        await room.setBackground(spec);
-        saveBackground(spec);
-        el._background = spec;
-      } catch (err) {
-        el._toast(t("bg.failed", { detail: err.message }));
-      }
-    }),
+    background,
     h("fieldset", { class: "choices" }, h("legend", { text: t("s.theme") }), themeChoice("dark"), themeChoice("light")),
     h("label", {}, t("s.language"), " ", language),
     hint,
