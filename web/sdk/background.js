@@ -230,6 +230,10 @@ export class BackgroundEffect {
         frame?.close();
         return;
       }
+      if (!this.source.enabled) {
+        frame.close(); // camera off: nothing is sent (replaceTrack(null)), so spend nothing on it
+        continue;
+      }
       try {
         await this._draw(frame, frame.displayWidth, frame.displayHeight);
         const out = new VideoFrame(this._out, { timestamp: frame.timestamp });
