@@ -20,6 +20,8 @@ from api.breakouts.service import run_due_closes_forever
 from api.bus import Bus, MemoryBus, RedisBus
 from api.calendars import http as calendars_http
 from api.calendars import invitations as calendar_invitations
+from api.calendars import provider as calendar_provider
+from api.calendars.sync import Syncer as CalendarSyncer
 from api.chat import http as chat_http
 from api.collab import http as collab_http
 from api.collab.service import CollabService
@@ -38,6 +40,7 @@ from api.recordings.processing import load_processor, run_processing_forever
 from api.rest import routes as rest_routes
 from api.services import Services
 from api.settings import Settings
+from api.sso import http as sso_http
 from api.web import ROUTES as WEB_ROUTES
 from api.webhooks.dispatch import Dispatcher, load_sender
 from api.webhooks.retention import prune_forever as webhooks_prune_forever
@@ -97,6 +100,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dispatcher = Dispatcher(services, load_sender(settings.webhook_sender))
         background.append(asyncio.create_task(dispatcher.run_forever(), name=f"{BACKGROUND}webhooks"))
         background.append(asyncio.create_task(webhooks_prune_forever(services), name=f"{BACKGROUND}webhook-pruner"))
+        # api/calendars: connected calendars (CalDAV) are written from the sync outbox, never in a request.
+        syncer = CalendarSyncer(services, calendar_provider.provider_for(settings.calendar_provider))
+        background.append(asyncio.create_task(syncer.run_forever(), name=f"{BACKGROUND}calendar-sync"))
         processor = load_processor(settings.recording_processor)
         if processor is not None:
             background.append(
@@ -111,9 +117,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # api/calendars: invitations being handed to the mail server get a moment to finish (bounded).
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(calendar_invitations.drain(), timeout=10)
+            await calendar_provider.close_all()
             await collab.close()  # stores the shared documents' pending edits
             await services.rate.close()
             await services.edges.close()
+            for provider_client in services.sso.values():
+                await provider_client.close()
             await bus.close()
             await db.dispose()
 
@@ -142,6 +151,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *calendars_http.ROUTES,  # /calendar: .ics of a meeting, secret per-user feeds
             *rest_routes.ROUTES,  # /api/v1 (REST, OpenAPI at /api/v1/openapi.json, reference page /api/v1/docs)
             *collab_http.ROUTES,
+            *sso_http.ROUTES,  # /auth/sso: single sign-on with OpenID Connect (docs/sso.md)
             edge_feed,
         ],
         state=State({"services": services, "collab": collab}),

@@ -26,6 +26,8 @@ DEFAULTS: dict[str, Limit] = {
         Limit("login-account", 5, 900, backoff_s=1.0),
         Limit("login-address", 20, 900, backoff_s=1.0),
         Limit("signup-address", 10, 3600),
+        # Single sign-ons started per address (each writes a row and sends the browser to the provider).
+        Limit("sso-address", 60, 60),
         # Joins and meeting-number look-ups per address: generous for an office behind one NAT address, far too
         # slow to enumerate 11-digit meeting numbers.
         Limit("join-address", 120, 60),

@@ -103,7 +103,10 @@ class Credentials:
     def hash_secret(self, plain: str) -> str:
         return self._hasher.hash(plain)
 
-    def verify_secret(self, hashed: str, plain: str) -> bool:
+    def verify_secret(self, hashed: str | None, plain: str) -> bool:
+        if hashed is None:  # an account without a password (single sign-on): hash anyway, same time, no match
+            self._hasher.hash(plain)
+            return False
         try:
             return self._hasher.verify(hashed, plain)
         except (VerificationError, InvalidHashError):
@@ -205,6 +208,24 @@ class Credentials:
             return AESGCM(self.derive_key(b"passcode-seal")).decrypt(raw[:12], raw[12:], meeting_id.encode()).decode()
         except (ValueError, InvalidTag):
             return None  # sealed under another deployment secret: hosts can set a new passcode
+
+    def seal_secret(self, purpose: str, bound_to: str, plain: str) -> str:
+        """A secret kept so it can be used again (a connected calendar's password): AES-GCM under a key derived
+        for ``purpose``, with ``bound_to`` (the row's id) as associated data, so a sealed value moved to another
+        row does not open. Changing the deployment secret makes sealed values unreadable (users reconnect)."""
+        nonce = secrets.token_bytes(12)
+        key = self.derive_key(b"seal:" + purpose.encode())
+        box = AESGCM(key).encrypt(nonce, plain.encode(), bound_to.encode())
+        return base64.urlsafe_b64encode(nonce + box).decode()
+
+    def open_secret(self, purpose: str, bound_to: str, sealed: str) -> str | None:
+        """The plain secret, or None when it was sealed under another deployment secret or for another row."""
+        try:
+            raw = base64.urlsafe_b64decode(sealed.encode())
+            key = self.derive_key(b"seal:" + purpose.encode())
+            return AESGCM(key).decrypt(raw[:12], raw[12:], bound_to.encode()).decode()
+        except (ValueError, InvalidTag):
+            return None
 
     def invite_key(self, meeting_id: str, passcode_hash: str) -> str:
         """The key an invite link carries instead of the passcode: 128 bits, bound to the meeting and to its

@@ -12,6 +12,7 @@ from api.media.registry import EdgeRegistry, MemoryEdgeRegistry, RedisEdgeRegist
 from api.ratelimit import Limit, MemoryRateLimiter, RateLimiter, RedisRateLimiter, Reservation
 from api.security import Credentials
 from api.settings import Settings
+from api.sso.provider_client import ProviderClient
 
 
 def _refused(lim: Limit, wait: float) -> RateLimitedError:
@@ -33,6 +34,8 @@ class Services:
     """The named abuse limits (``api/limits.py``) with this deployment's overrides."""
     edges: EdgeRegistry = field(default_factory=MemoryEdgeRegistry)
     """Registered media edges (``api/media/registry.py``): shared through Redis when REDIS_URL is set."""
+    sso: dict[str, ProviderClient] = field(default_factory=dict)
+    """A client per configured OpenID provider (api/sso), by name: its discovery document and keys are cached."""
 
     @classmethod
     def build(cls, settings: Settings, db: Database, bus: Bus) -> Services:
@@ -54,6 +57,7 @@ class Services:
                 if settings.redis_url
                 else MemoryEdgeRegistry()
             ),
+            sso={p.name: ProviderClient(p) for p in settings.oidc_providers},
         )
 
     async def reserve(self, name: str, key: str, *, message: str | None = None) -> Reservation:

@@ -31,6 +31,15 @@ _OWN_TYPES = {
     ".png": "image/png",
     ".webmanifest": "application/manifest+json",
 }
+# Vendored files may also be the segmentation model's wasm (compiled while it streams only when served as
+# application/wasm, WebAssembly JS API "compileStreaming") and its model files.
+_VENDOR_TYPES = _OWN_TYPES | {
+    ".wasm": "application/wasm",
+    ".tflite": "application/octet-stream",
+    ".binarypb": "application/octet-stream",
+    ".data": "application/octet-stream",
+}
+_SEGMENTATION = "@mediapipe/selfie_segmentation/"
 # Of node_modules only what the pages import: the packages behind the import map, the icon set's SVGs. Their
 # development/ and node/ builds, sources, maps and READMEs stay private.
 VENDOR: dict[str, str] = {
@@ -56,6 +65,22 @@ VENDOR_FILES = frozenset(
         "swagger-ui-dist/swagger-ui.css",
         "yjs/dist/yjs.mjs",
         "perfect-freehand/dist/esm/index.mjs",
+        # Virtual backgrounds (web/sdk/background.js): the selfie segmentation script, its wasm builds (with and
+        # without SIMD; the script picks one) and the graph and models it loads through locateFile.
+        *(
+            _SEGMENTATION + name
+            for name in (
+                "selfie_segmentation.js",
+                "selfie_segmentation.binarypb",
+                "selfie_segmentation.tflite",
+                "selfie_segmentation_landscape.tflite",
+                "selfie_segmentation_solution_simd_wasm_bin.js",
+                "selfie_segmentation_solution_simd_wasm_bin.wasm",
+                "selfie_segmentation_solution_simd_wasm_bin.data",
+                "selfie_segmentation_solution_wasm_bin.js",
+                "selfie_segmentation_solution_wasm_bin.wasm",
+            )
+        ),
     }
 )
 
@@ -98,7 +123,7 @@ def _inside(root: Path, relative: str) -> Path | None:
 def _vendor_file(relative: str) -> tuple[Path, str] | None:
     if relative in VENDOR_FILES:
         path = _inside(NODE_MODULES, relative)
-        return (path, _OWN_TYPES[Path(relative).suffix]) if path else None
+        return (path, _VENDOR_TYPES[Path(relative).suffix]) if path else None
     for package, suffix in VENDOR.items():
         if relative.startswith(package + "/") and relative.endswith(suffix):
             rest = relative[len(package) + 1 :]

@@ -111,6 +111,13 @@ def _webhooks() -> Mapping[str, results.Value]:
     return webhooks.run()
 
 
+def _virtual_background() -> Mapping[str, results.Value]:
+    # Imported on use: Playwright and Debian's Chromium (no API: the page's files through api.web's allowlist).
+    from bench import virtual_background
+
+    return virtual_background.run()
+
+
 def _captions() -> Mapping[str, results.Value]:
     # Imported on use: the edge's captioner (a process with faster-whisper).
     from bench import captions
@@ -136,6 +143,7 @@ STANDALONE: dict[str, Callable[[], Mapping[str, results.Value]]] = {
     "large_meeting": large_meeting.run,
     "webhooks": _webhooks,
     "collab": _collab,
+    "virtual_background": _virtual_background,
 }
 
 
@@ -192,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         "large_meeting",
         "webhooks",
         "collab",
+        "virtual_background",
     }:  # the notes describe the API benchmarks; media carries its own (media_bench_params)
         common["notes"] = _notes()
     merged = results.merge({**metrics, **common}, args.output)

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from dbschema import analytics, apikeys, audit, breakouts, calendars, chat, collab, models, polls, recordings, webhooks
+from dbschema import (
+    analytics,
+    apikeys,
+    audit,
+    breakouts,
+    calendars,
+    chat,
+    collab,
+    models,
+    polls,
+    recordings,
+    sso,
+    webhooks,
+)
 from dbschema.models import Base
 
 metadata = Base.metadata
@@ -39,5 +52,6 @@ __all__ = [
     "models",
     "polls",
     "recordings",
+    "sso",
     "webhooks",
 ]

@@ -63,7 +63,8 @@ class User(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(64))
-    password_hash: Mapped[str] = mapped_column(String(255))
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    """None for an account that signs in only through single sign-on (api/sso)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     recording_retention_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     """Recordings of this user's meetings are deleted this many days after they started; None: the server's

@@ -46,7 +46,8 @@ def free_port() -> int:
 
 
 ONE_ADDRESS_LOAD_LIMITS = (
-    "signup-address=1000000/3600,login-address=1000000/900,join-address=1000000/60,lobby-address=1000000/60"
+    "signup-address=1000000/3600,login-address=1000000/900,join-address=1000000/60,lobby-address=1000000/60,"
+    "sso-address=1000000/60"
 )
 """``API_RATE_LIMITS`` for a server whose every client is one loopback address standing for many people (load
 generators, test suites): the per-address abuse limits lifted, the per-account and per-meeting ones kept."""

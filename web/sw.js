@@ -2,7 +2,7 @@
 // the vendored npm files - so the app opens (and shows its own "cannot reach the server" message) offline.
 // Never caches API answers (/graphql, /api, recording media, chat files): those are private and live.
 // Network first, the cache only when the network fails: a deploy is seen at once, never a stale mix.
-const CACHE = "meetmesh-shell-v3";
+const CACHE = "meetmesh-shell-v4";
 const SHELL = [
   "/",
   "/web/meeting.html",
@@ -26,6 +26,7 @@ const SHELL = [
   "/web/sdk/chat.js",
   "/web/sdk/quality.js",
   "/web/sdk/settings.js",
+  "/web/sdk/background.js",
   "/web/manifest.webmanifest",
   "/web/icons/icon.svg",
   "/web/vendor/lit/index.js",

@@ -8,7 +8,7 @@ from api.graphql.context import ctx
 from api.security import UserPrincipal
 
 
-def _payload(s: service.Session) -> AuthPayload:
+def auth_payload(s: service.Session) -> AuthPayload:
     return AuthPayload(
         access_token=s.access_token,
         refresh_token=s.refresh_token,
@@ -32,7 +32,7 @@ class AccountMutation:
     @strawberry.mutation
     async def sign_up(self, info: strawberry.Info, input: SignUpInput) -> AuthPayload:
         c = ctx(info)
-        return _payload(
+        return auth_payload(
             await service.limited_sign_up(
                 c.services,
                 email=input.email,
@@ -45,7 +45,7 @@ class AccountMutation:
     @strawberry.mutation
     async def log_in(self, info: strawberry.Info, input: LogInInput) -> AuthPayload:
         c = ctx(info)
-        return _payload(
+        return auth_payload(
             await service.limited_log_in(
                 c.services, email=input.email, password=input.password, client_key=c.client_key
             )
@@ -54,7 +54,7 @@ class AccountMutation:
     @strawberry.mutation(description="Trade a refresh token for new tokens; the old refresh token stops working.")
     async def refresh_tokens(self, info: strawberry.Info, refresh_token: str) -> AuthPayload:
         svc = ctx(info).services
-        return _payload(await service.refresh(svc.db, svc.creds, refresh_token=refresh_token))
+        return auth_payload(await service.refresh(svc.db, svc.creds, refresh_token=refresh_token))
 
     @strawberry.mutation(description="Revoke a refresh token. Returns false if it was unknown or revoked already.")
     async def log_out(self, info: strawberry.Info, refresh_token: str) -> bool:

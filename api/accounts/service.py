@@ -14,9 +14,10 @@ from api import validation
 from api.accounts import store
 from api.audit import service as audit
 from api.db import Database
-from api.errors import BadInputError, ConflictError, RateLimitedError, UnauthenticatedError
+from api.errors import BadInputError, ConflictError, ForbiddenError, RateLimitedError, UnauthenticatedError
 from api.security import Credentials
 from api.services import Services
+from api.sso.providers import provider_for_email
 from dbschema.models import RefreshToken, User, utcnow
 from protocol.ids import new_id
 
@@ -46,9 +47,23 @@ async def _issue(db: Database, creds: Credentials, user: User) -> Session:
     return Session(user, creds.access_token(user.id), token, creds.settings.access_token_ttl_s)
 
 
+async def issue_session(db: Database, creds: Credentials, user: User) -> Session:
+    """New tokens for a user who proved who they are another way (single sign-on: api/sso)."""
+    return await _issue(db, creds, user)
+
+
 async def sign_up(db: Database, creds: Credentials, *, email: str, password: str, display_name: str) -> Session:
     email = validation.email("email", email)
     display_name = validation.display_name("displayName", display_name)
+    provider = provider_for_email(creds.settings.oidc_providers, email)
+    if provider is not None:
+        # The company's identity provider is authoritative for its domain: a password account made here first
+        # could later be linked to the real person's sign-in (a pre-hijack), so there is none to make.
+        raise ForbiddenError(
+            f"accounts at {email.rsplit('@', 1)[1]} sign in with their company account "
+            f"({provider.label or provider.name}): use 'Sign in with your company account'",
+            field="email",
+        )
     min_len = creds.settings.password_min_length
     if not min_len <= len(password) <= 256:
         raise BadInputError("password", f"password must be {min_len}..256 characters (got {len(password)})")
@@ -74,6 +89,14 @@ async def log_in(db: Database, creds: Credentials, *, email: str, password: str)
         if key not in _DUMMY_HASH:
             _DUMMY_HASH[key] = await asyncio.to_thread(creds.hash_secret, new_id())
         await asyncio.to_thread(creds.verify_secret, _DUMMY_HASH[key], password)
+    if user is not None and user.password_hash is None:
+        # Said plainly, as the task of this page is to get people signed in; the address's domain already tells
+        # that it is a single sign-on account (docs/sso.md), so this reveals little more.
+        await asyncio.to_thread(creds.verify_secret, None, password)
+        await audit.sign_in_failed(db, user)
+        raise UnauthenticatedError(
+            "this account has no password: it signs in with single sign-on ('Sign in with your company account')"
+        )
     if user is None or not await asyncio.to_thread(creds.verify_secret, user.password_hash, password):
         await audit.sign_in_failed(db, user)  # the same write for an unknown email: no timing difference
         raise UnauthenticatedError("wrong email or password")

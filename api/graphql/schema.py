@@ -31,9 +31,10 @@ from api.polls import resolvers as polls
 from api.privacy import resolvers as privacy
 from api.privacy.liveness import DeletedAccountGuard
 from api.recordings import resolvers as recordings
+from api.sso import resolvers as sso
 from api.webhooks import resolvers as webhooks
 
-_DOMAINS = (chat, polls, breakouts, recordings, analytics, audit, privacy, apikeys, webhooks, calendars)
+_DOMAINS = (chat, polls, breakouts, recordings, analytics, audit, privacy, apikeys, webhooks, calendars, sso)
 Query = merge_types("Query", (AccountQuery, MeetingQuery, EdgeQuery, *(q for d in _DOMAINS for q in d.QUERIES)))
 Mutation = merge_types(
     "Mutation", (AccountMutation, MeetingMutation, ParticipantMutation, *(m for d in _DOMAINS for m in d.MUTATIONS))

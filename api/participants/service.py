@@ -34,6 +34,7 @@ from api.participants.permissions import Action, Role, check
 from api.participants.views import meeting_snapshot, participant_snapshot
 from api.security import GuestPrincipal, Principal, UserPrincipal
 from api.services import Services
+from api.sso import meeting_access as sso_access
 from dbschema.models import Meeting, Participant, User, utcnow
 from protocol.events import Audience, EventType
 from protocol.ids import new_id
@@ -375,6 +376,10 @@ async def _join_tx(
         principal = GuestPrincipal(guest_id=new_id(), display_name=name, client_id=client.client_id)
     elif isinstance(principal, GuestPrincipal) and not m.allow_guests:
         raise ForbiddenError("this meeting does not allow guests; log in to join")
+    if not (p is not None and p.state in LIVE_STATES):  # those already in were checked when they came in
+        sso_access.check_join(
+            svc.settings, required_provider=view.sso_provider, member=view.sso_member, is_owner=is_owner
+        )
 
     if p is None:
         if isinstance(principal, UserPrincipal):

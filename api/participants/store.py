@@ -4,12 +4,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, select, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, exists, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from api.security import GuestPrincipal, Principal, UserPrincipal
 from dbschema.models import Attendance, Meeting, Participant, utcnow
+from dbschema.sso import MeetingSsoRequirement, UserIdentity
 
 
 async def meeting_for_update(session: AsyncSession, meeting_id: str) -> Meeting | None:
@@ -161,20 +162,43 @@ _OCCUPANCY = (
 )
 
 
-def _for_join(mine: ColumnElement[bool] | None) -> Select[Any]:
+# Single sign-on (api/sso/meeting_access.py), in the same statement: the provider a meeting requires, and for an
+# account whether it has an identity there.
+_SSO_PROVIDER = (
+    select(MeetingSsoRequirement.provider)
+    .where(MeetingSsoRequirement.meeting_id == Meeting.id)
+    .correlate(Meeting)
+    .scalar_subquery()
+    .label("sso_provider")
+)
+_SSO_MEMBER = (
+    exists()
+    .where(
+        MeetingSsoRequirement.meeting_id == Meeting.id,
+        UserIdentity.provider == MeetingSsoRequirement.provider,
+        UserIdentity.user_id == bindparam("user_id"),
+    )
+    .correlate(Meeting)
+    .label("sso_member")
+)
+
+
+def _for_join(mine: ColumnElement[bool] | None, *, account: bool = False) -> Select[Any]:
     occ = _OCCUPANCY.c
     if mine is None:  # a newcomer (a guest being made now) has no participation to look for
-        q = select(Meeting, occ.admitted, occ.hosts, occ.by_client, occ.by_addr).select_from(Meeting)
+        q = select(Meeting, occ.admitted, occ.hosts, occ.by_client, occ.by_addr, _SSO_PROVIDER).select_from(Meeting)
     else:
         q = (
-            select(Meeting, Participant, occ.admitted, occ.hosts, occ.by_client, occ.by_addr)
+            select(Meeting, Participant, occ.admitted, occ.hosts, occ.by_client, occ.by_addr, _SSO_PROVIDER)
             .select_from(Meeting)
             .outerjoin(Participant, and_(Participant.meeting_id == Meeting.id, mine))
         )
+    if account:
+        q = q.add_columns(_SSO_MEMBER)
     return q.join(_OCCUPANCY, true()).where(Meeting.number == bindparam("number"))
 
 
-_JOIN_AS_USER = _for_join(Participant.user_id == bindparam("user_id"))
+_JOIN_AS_USER = _for_join(Participant.user_id == bindparam("user_id"), account=True)
 _JOIN_AS_GUEST = _for_join(Participant.guest_id == bindparam("guest_id"))
 _JOIN_AS_NEWCOMER = _for_join(None)
 _LOCK_BY_NUMBER = select(Meeting.id).where(Meeting.number == bindparam("number")).with_for_update()
@@ -186,6 +210,10 @@ class JoinView:
     participant: Participant | None
     """The principal's participation so far (None for a newcomer)."""
     here: Occupancy
+    sso_provider: str | None = None
+    """The identity provider joiners need (a meeting that requires single sign-on: api/sso/meeting_access.py)."""
+    sso_member: bool = False
+    """Whether the joining account has an identity at ``sso_provider``."""
 
 
 async def for_join(
@@ -210,11 +238,15 @@ async def for_join(
     row = (await session.execute(q, params)).first()
     if row is None:
         return None
+    member = False
     if q is _JOIN_AS_NEWCOMER:
-        (m, n, hosts, by_client, by_addr), p = row, None
+        (m, n, hosts, by_client, by_addr, sso), p = row, None
+    elif q is _JOIN_AS_GUEST:
+        m, p, n, hosts, by_client, by_addr, sso = row
     else:
-        m, p, n, hosts, by_client, by_addr = row
-    return JoinView(m, p, Occupancy(int(n), int(hosts) > 0, int(by_client) > 0, int(by_addr) > 0))
+        m, p, n, hosts, by_client, by_addr, sso, member = row
+    here = Occupancy(int(n), int(hosts) > 0, int(by_client) > 0, int(by_addr) > 0)
+    return JoinView(m, p, here, sso, bool(member))
 
 
 def record(session: AsyncSession, p: Participant) -> None:

@@ -28,7 +28,7 @@ from api import validation
 from api.audit import store as audit_store
 from api.chat import files as chat_files
 from api.db import Tx
-from api.errors import BadInputError, NotFoundError, UnauthenticatedError
+from api.errors import BadInputError, ForbiddenError, NotFoundError, UnauthenticatedError
 from api.participants.views import participant_snapshot
 from api.privacy import archive, store
 from api.privacy.archive import Member, check_size, plan_size
@@ -36,6 +36,7 @@ from api.recordings import media
 from api.recordings.service import recording_dir, recording_snapshot
 from api.security import Principal, UserPrincipal
 from api.services import Services
+from api.sso import store as sso_store
 from dbschema.chat import ChatMessage
 from dbschema.models import Meeting, Participant, User, utcnow
 from dbschema.recordings import Recording
@@ -182,6 +183,7 @@ async def gather(svc: Services, user_id: str) -> ExportPlan:
         recordings = await store.recordings_of(session, meeting_ids)
         transcript = await store.transcript_of(session, [r.id for r in recordings])
         sign_ins = await store.account_log(session, user_id)
+        identities = await sso_store.identities_of(session, user_id)
         names = {p.id: p.display_name for p in people}
         for pid in mine:
             names.setdefault(pid, user.display_name)
@@ -235,6 +237,19 @@ async def gather(svc: Services, user_id: str) -> ExportPlan:
             "display_name": user.display_name,
             "created_at": _ts(user.created_at),
             "recording_retention_days": user.recording_retention_days,
+            "has_password": user.password_hash is not None,
+            # Single sign-on (api/sso): who vouches for this account.
+            "identities": [
+                {
+                    "provider": i.provider,
+                    "issuer": i.issuer,
+                    "subject": i.subject,
+                    "email": i.email,
+                    "linked_at": _ts(i.created_at),
+                    "last_sign_in_at": _ts(i.last_sign_in_at),
+                }
+                for i in identities
+            ],
         },
         "meetings": list(by_meeting.values()),
         "my_messages": [_message(m, names) for m in sent],
@@ -276,6 +291,11 @@ async def delete_account(svc: Services, principal: Principal | None, password: s
     if not password or len(password) > 256:
         raise BadInputError("password", "password must be 1..256 characters")
     user = await _user(svc, user_id)
+    if user.password_hash is None:
+        raise ForbiddenError(
+            "this account signs in with single sign-on and has no password to confirm the deletion with; "
+            "ask your administrator to delete it"
+        )
     attempts, window = DELETE_ATTEMPTS
     await svc.limit("delete-account", user_id, limit=attempts, window_s=window)
     if not await asyncio.to_thread(svc.creds.verify_secret, user.password_hash, password):

@@ -16,6 +16,10 @@ import { LANGUAGES, errorText, lang, setLanguage, t } from "../i18n/index.js";
 const AUTH = "accessToken refreshToken user { id displayName email }";
 const LOG_IN = `mutation($i: LogInInput!) { logIn(input: $i) { ${AUTH} } }`;
 const SIGN_UP = `mutation($i: SignUpInput!) { signUp(input: $i) { ${AUTH} } }`;
+// Single sign-on (docs/sso.md): the server sends the browser back to /#sso_ticket=… (traded for tokens here) or
+// /#sso_error=CODE&sso_message=….
+const REDEEM_SSO = `mutation($t: String!) { redeemSsoTicket(ticket: $t) { ${AUTH} } }`;
+const SSO_PROVIDERS = `{ ssoProviders { name label } }`;
 const HOME = `query Home { me { id displayName email } upcoming: myMeetings(filter: UPCOMING, first: 20) { items { ${MEETING_FIELDS} } } past: myMeetings(filter: PAST, first: 20) { items { ${MEETING_FIELDS} } } }`;
 const INSTANT = `mutation($i: CreateMeetingInput!) { createMeeting(input: $i) { inviteLink } }`;
 const CANCEL = `mutation($id: ID!) { cancelMeeting(id: $id) { id title } }`;
@@ -31,6 +35,7 @@ export class Home extends LitElement {
     _busy: { state: true },
     _theme: { state: true },
     _recordingsOf: { state: true },
+    _sso: { state: true },
   };
 
   createRenderRoot() {
@@ -50,9 +55,32 @@ export class Home extends LitElement {
     this.load();
   }
 
+  /** A company sign-in coming back in the URL fragment: trade its ticket, or show why it failed. */
+  async _ssoReturn() {
+    const back = new URLSearchParams(location.hash.slice(1));
+    if (!back.has("sso_ticket") && !back.has("sso_error")) return;
+    history.replaceState(null, "", location.pathname + location.search); // the ticket works once: drop it
+    if (back.has("sso_error")) {
+      const err = { code: back.get("sso_error"), errors: [{ message: back.get("sso_message") || "" }] };
+      this._error = errorText(err, "sso");
+      return;
+    }
+    try {
+      saveSession((await gql.request(REDEEM_SSO, { t: back.get("sso_ticket") })).redeemSsoTicket);
+    } catch (err) {
+      this._error = errorText(err, "sso");
+    }
+  }
+
   async load() {
+    await this._ssoReturn();
     if (!gql.token) {
       this._me = null;
+      try {
+        this._sso = (await gql.request(SSO_PROVIDERS)).ssoProviders;
+      } catch {
+        this._sso = []; // an older server, or a network blip: the password form still works
+      }
       return;
     }
     try {
@@ -185,6 +213,20 @@ export class Home extends LitElement {
     </section>`;
   }
 
+  _ssoCard() {
+    if (!this._sso?.length) return nothing;
+    // A plain GET form: the browser itself goes to the server, which sends it on to the company's provider.
+    return html`<section class="card" aria-labelledby="sso-title">
+      <h2 id="sso-title">${icon("building")} ${t("auth.ssoTitle")}</h2>
+      <form class="row" method="get" action="/auth/sso/start" data-form="sso">
+        <label style="flex:1 1 14rem">${t("auth.email")} <input name="email" type="email" required autocomplete="username"
+          aria-describedby="sso-hint"></label>
+        <button class="btn-primary" style="align-self:flex-end" data-action="sso">${icon("log-in")} ${t("auth.ssoGo")}</button>
+      </form>
+      <p class="small muted" id="sso-hint">${t("auth.ssoHint")}</p>
+    </section>`;
+  }
+
   _meetingItem(m, upcoming) {
     const host = m.myRole === "HOST" || m.myRole === "COHOST";
     return html`<li data-meeting=${m.number}>
@@ -247,7 +289,7 @@ export class Home extends LitElement {
           ? this._error
             ? html`<button data-action="retry" @click=${() => { this._error = ""; this.load(); }}>${icon("repeat")} ${t("home.retry")}</button>`
             : html`<p class="muted">${t("home.loading")}</p>`
-          : this._me ? this._signedIn() : html`${this._authCard()} ${this._joinCard()}`}
+          : this._me ? this._signedIn() : html`${this._authCard()} ${this._ssoCard()} ${this._joinCard()}`}
       </main>`;
   }
 }

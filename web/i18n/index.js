@@ -53,20 +53,25 @@ const FORBIDDEN_BY_MESSAGE = [
   [/removed you/i, "error.removed"],
   [/does not allow guests/i, "error.guestsNotAllowed"],
   [/unmuting yourself/i, "error.selfUnmuteOff"],
+  [/sign in with their company account/i, "error.ssoDomain"],
+  [/only for people signed in with their/i, "error.ssoMeeting"],
 ];
 
 /**
  * A sentence for an error from the API, the SDK or the network. `action` names what was tried when one code
  * means different things ("logIn": UNAUTHENTICATED is a wrong password; "signUp": CONFLICT is an existing
- * account; "join": NOT_FOUND is an unknown number).
+ * account; "join": NOT_FOUND is an unknown number; "sso": the server's own sentence from a company sign-in that
+ * failed, which says what the identity provider or the linking rules refused).
  */
 export function errorText(err, action = "") {
   if (!err) return t("error.generic");
   if (err instanceof TypeError && /fetch|network/i.test(err.message)) return t("error.network");
   const code = err.code ?? err.errors?.[0]?.extensions?.code ?? null;
   const message = err.errors?.[0]?.message ?? err.message ?? "";
+  if (action === "sso" && code && code !== "RATE_LIMITED") return t("error.ssoFailed", { detail: message });
   switch (code) {
     case "UNAUTHENTICATED":
+      if (action === "logIn" && /single sign-on/i.test(message)) return t("error.ssoOnly");
       return t(action === "logIn" ? "error.wrongPassword" : "error.signedOut");
     case "CONFLICT":
       return t(action === "signUp" ? "error.accountExists" : "error.conflict");

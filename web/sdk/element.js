@@ -13,6 +13,7 @@
 // in a toast (a polite live region); user text is only ever set as text.
 
 import { errorText, t } from "../i18n/index.js";
+import { BackgroundEffect, backgroundPicker, saveBackground, savedBackground } from "./background.js";
 import { chime, h, icon, initials } from "./dom.js";
 import { GraphQLClient } from "./graphql.js";
 import { Room } from "./room.js";
@@ -193,6 +194,8 @@ export class MeetMeshRoomElement extends HTMLElement {
     this.attachShadow({ mode: "open" }).innerHTML = TEMPLATE;
     this.room = null;
     this._preview = null; // MediaStream
+    this._background = savedBackground(); // the virtual background chosen last time (localStorage)
+    this._previewEffect = null; // BackgroundEffect on the pre-join preview
     this._tiles = new Map(); // participantId -> tile element
     this._pinned = null; // participant id pinned on this screen only
     this._unread = 0;
@@ -255,6 +258,14 @@ export class MeetMeshRoomElement extends HTMLElement {
     });
     this._countdownTimer = setInterval(() => this._tickCountdown(), 1000);
     for (const kind of ["camera", "microphone"]) this.$(`[data-role="${kind}"]`).addEventListener("change", () => this._startPreview());
+    if (!this.$('[data-role="background"]')) {
+      const picker = backgroundPicker(t, this._background, async (spec) => {
+        this._background = spec;
+        saveBackground(spec);
+        await this._previewBackground();
+      });
+      this.$('[data-role="mic-level"]').closest("label").after(picker);
+    }
     // Escape closes the open menu (and gives focus back to what opened it).
     s.addEventListener("keydown", (ev) => {
       if (ev.key === "Escape") {
@@ -476,10 +487,32 @@ export class MeetMeshRoomElement extends HTMLElement {
       this._error(new Error(t("prejoin.devicesUnavailable", { detail: err.message })));
       return null;
     }
-    this.$('[data-role="preview"]').srcObject = this._preview;
+    await this._previewBackground();
     this._meter(this._preview);
     await this._listDevices();
     return this._preview;
+  }
+
+  // The pre-join preview shows what will be sent: the camera through the chosen background.
+  async _previewBackground() {
+    const video = this.$('[data-role="preview"]');
+    const camera = this._preview?.getVideoTracks()[0];
+    try {
+      if (this._background && camera) {
+        if (this._previewEffect?.source === camera) await this._previewEffect.setBackground(this._background);
+        else {
+          this._previewEffect?.stop();
+          this._previewEffect = await BackgroundEffect.create(camera, this._background);
+        }
+      } else {
+        this._previewEffect?.stop();
+        this._previewEffect = null;
+      }
+    } catch (err) {
+      this._previewEffect = null;
+      this._error(new Error(t("bg.failed", { detail: err.message })));
+    }
+    video.srcObject = this._previewEffect ? new MediaStream([this._previewEffect.track]) : this._preview;
   }
 
   async _listDevices() {
@@ -503,6 +536,9 @@ export class MeetMeshRoomElement extends HTMLElement {
     }
     if (name) localStorage.setItem("meetmesh.displayName", name);
     const stream = this._preview || (await this._startPreview());
+    // The room runs its own effect on the camera (the segmentation model is loaded once per page).
+    this._previewEffect?.stop();
+    this._previewEffect = null;
     const room = (this.room = new Room({
       apiUrl: this.apiUrl,
       number: this.getAttribute("number"),
@@ -512,6 +548,7 @@ export class MeetMeshRoomElement extends HTMLElement {
       token: this._token,
       stream,
       simulcast: this.getAttribute("simulcast") !== "off",
+      background: this._background,
     }));
     this._bind(room);
     try {
@@ -535,11 +572,12 @@ export class MeetMeshRoomElement extends HTMLElement {
         this.dispatchEvent(new CustomEvent(`meetmesh:${type}`, { detail: ev.detail, bubbles: true, composed: true }));
       });
     relay("waiting", () => this._show("waiting"));
+    relay("background", () => this._showSelf());
     relay("admitted");
     relay("connected", () => {
       this._show("meeting");
       this.$('[data-role="meeting-title"]').textContent = this._title ?? "";
-      this._tile(room.me.id, room.me.displayName, true).querySelector("video").srcObject = room.stream;
+      this._showSelf();
       this._syncButtons();
       this._syncMeetingState();
       this._renderPeople();
@@ -1342,7 +1380,7 @@ export class MeetMeshRoomElement extends HTMLElement {
           break;
         case "pick-device":
           await room.switchDevice(button.dataset.kind, button.dataset.deviceId);
-          if (button.dataset.kind === "videoinput") this._tiles.get(room.me.id).querySelector("video").srcObject = new MediaStream(room.stream.getVideoTracks());
+          if (button.dataset.kind === "videoinput") this._showSelf();
           this._closeMenus();
           break;
         case "camera":
@@ -1627,6 +1665,16 @@ export class MeetMeshRoomElement extends HTMLElement {
     this._tiles.clear();
     this._preview?.getTracks().forEach((t) => t.stop());
     this._preview = null;
+    this._previewEffect?.stop();
+    this._previewEffect = null;
+  }
+
+  /** Self-view shows what others get: the camera through the background effect, if one is on. */
+  _showSelf() {
+    const room = this.room;
+    if (!room?.me || room.state !== "connected") return;
+    const track = room.localVideoTrack();
+    this._tile(room.me.id, room.me.displayName, true).querySelector("video").srcObject = new MediaStream(track ? [track] : []);
   }
 
   _show(page) {

@@ -8,5 +8,6 @@ export { GraphQLClient, GraphQLError } from "./graphql.js";
 export { MediaSession } from "./media.js";
 export { Room, join } from "./room.js";
 export { MeetMeshRoomElement } from "./element.js";
+export { BackgroundEffect, BUILTIN_BACKGROUNDS } from "./background.js";
 
 export const VERSION = "0.1.0";

@@ -71,12 +71,12 @@ export class MediaSession extends EventTarget {
     });
   }
 
-  /** Start sending `track` as `source` (a camera in simulcast unless `simulcast` is false); returns its
-   * transceiver (negotiation follows by itself). */
-  publish(track, source, stream = null, { simulcast = true } = {}) {
+  /** Start sending `track` as `source` (a camera in simulcast unless `simulcast` is false, its layers sized
+   * from `sizeOf`: the camera behind a processed track); returns its transceiver (negotiation follows by itself). */
+  publish(track, source, stream = null, { simulcast = true, sizeOf = track } = {}) {
     if (!SOURCES.has(source)) throw new Error(`unknown source ${source}`);
     const init = { direction: "sendonly", streams: stream ? [stream] : [] };
-    const encodings = simulcast && source === "camera" ? simulcastEncodings(track) : null;
+    const encodings = simulcast && source === "camera" ? simulcastEncodings(sizeOf) : null;
     if (encodings) init.sendEncodings = encodings;
     const transceiver = this.pc.addTransceiver(track, init);
     this.published.set(transceiver, source);

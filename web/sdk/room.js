@@ -100,7 +100,7 @@ const RECONNECT_FOR_MS = 60_000;
  *   stopLocalRecording() or leaving) with the recorded WebM and a file name for it.
  */
 export class Room extends EventTarget {
-  constructor({ apiUrl = location.origin, number, displayName = null, passcode = null, inviteKey = null, token = null, stream = null, simulcast = true } = {}) {
+  constructor({ apiUrl = location.origin, number, displayName = null, passcode = null, inviteKey = null, token = null, stream = null, simulcast = true, background = null } = {}) {
     super();
     if (!number) throw new Error("number is required");
     this.gql = new GraphQLClient(apiUrl, token);
@@ -119,6 +119,10 @@ export class Room extends EventTarget {
     this.breakouts = null; // BreakoutState: rooms, status, countdown (null before any)
     this.stream = stream; // camera + microphone to publish (null: publish nothing)
     this.simulcast = simulcast; // the camera in up to three sizes (media.js simulcastEncodings)
+    // Virtual background (web/sdk/background.js): null, {type: "blur", strength} or {type: "image", url}; the
+    // camera is published through it. Applied when media connects (or at once by setBackground()).
+    this.background = background;
+    this._effect = null; // the BackgroundEffect processing the camera, while a background is on
     this.meetingId = null;
     this.me = null;
     this.participants = new Map();
@@ -255,11 +259,14 @@ export class Room extends EventTarget {
     this.timing.edgeJoinedAt ??= performance.now();
     const screen = this._screen?.sender.track;
     this._mic = this._camera = this._screen = null;
+    if (this.background && !this._effect) await this.setBackground(this.background);
     if (this.stream) {
       const audio = this.stream.getAudioTracks()[0];
-      const video = this.stream.getVideoTracks()[0];
+      const camera = this.stream.getVideoTracks()[0];
+      const video = camera && this.localVideoTrack();
       if (audio) this._mic = media.publish(audio, "microphone", this.stream);
-      if (video) this._camera = media.publish(video, "camera", this.stream, { simulcast: this.simulcast });
+      // Simulcast layers follow the camera's size (a processed track may not know its size before its first frame).
+      if (video) this._camera = media.publish(video, "camera", this.stream, { simulcast: this.simulcast, sizeOf: camera });
       if (audio && !this.micEnabled) this._mic.sender.replaceTrack(null);
       if (video && !this.cameraEnabled) this._camera.sender.replaceTrack(null);
     }
@@ -502,7 +509,34 @@ export class Room extends EventTarget {
     this.cameraEnabled = enabled;
     const track = this.stream?.getVideoTracks()[0];
     if (track) track.enabled = enabled;
-    await this._camera?.sender.replaceTrack(enabled ? track : null);
+    await this._camera?.sender.replaceTrack(enabled && track ? this.localVideoTrack() : null);
+  }
+
+  /** The video we send (and show as self-view): the camera through the background effect when one is on. */
+  localVideoTrack() {
+    return this._effect?.track ?? this.stream?.getVideoTracks()[0] ?? null;
+  }
+
+  /**
+   * Blur or replace what is behind you: `{type: "blur", strength: "light"|"strong"}`, `{type: "image", url}`
+   * (a picture: one of BUILTIN_BACKGROUNDS, a data:/blob: URL of an upload, or same-origin/CORS), or null (off).
+   * The processed track replaces the camera on the sender (no renegotiation). Emits `background`.
+   */
+  async setBackground(spec) {
+    const { BackgroundEffect, normalizeBackground } = await import("./background.js");
+    spec = normalizeBackground(spec);
+    const camera = this.stream?.getVideoTracks()[0];
+    const old = this._effect;
+    if (spec && camera) {
+      if (old) await old.setBackground(spec);
+      else this._effect = await BackgroundEffect.create(camera, spec);
+    } else {
+      this._effect = null;
+    }
+    this.background = spec;
+    if (this._camera && this.cameraEnabled && camera) await this._camera.sender.replaceTrack(this.localVideoTrack());
+    if (old && old !== this._effect) old.stop(); // after the sender moved off it: no gap in what is sent
+    this._emit("background", { background: spec, track: this.localVideoTrack() });
   }
 
   /** Switch the microphone or camera to another device (deviceId from enumerateDevices) mid-meeting. */
@@ -521,8 +555,9 @@ export class Room extends EventTarget {
     this.stream.addTrack(track);
     const enabled = video ? this.cameraEnabled : this.micEnabled;
     track.enabled = enabled;
+    if (video) this._effect?.setSource(track);
     const transceiver = video ? this._camera : this._mic;
-    if (transceiver && enabled) await transceiver.sender.replaceTrack(track);
+    if (transceiver && enabled) await transceiver.sender.replaceTrack(video ? this.localVideoTrack() : track);
     this._emit("devicechanged", { kind, deviceId, track });
     return track;
   }
@@ -937,7 +972,7 @@ export class Room extends EventTarget {
   _trackTiles() {
     const videos = (this._recordingVideos ??= new Map());
     const wanted = [];
-    const camera = this.cameraEnabled ? this.stream?.getVideoTracks()[0] : null;
+    const camera = this.cameraEnabled ? this.localVideoTrack() : null;
     if (camera) wanted.push({ track: camera, label: `${this.me?.displayName ?? ""} (you)` });
     for (const r of this._remoteTracks()) {
       if (r.track.kind === "video") wanted.push({ track: r.track, label: this.participants.get(r.participantId)?.displayName ?? "" });
@@ -988,6 +1023,8 @@ export class Room extends EventTarget {
     // Leaving ends a local recording too; what was recorded is kept (the localrecording event carries it).
     if (this._localRecorder) this.stopLocalRecording();
     this._screen?.sender.track?.stop();
+    this._effect?.stop();
+    this._effect = null;
   }
 
   _emit(type, detail) {

@@ -1,8 +1,9 @@
-// The meeting's settings panel (More → Settings): camera and microphone, light or dark theme, language, hiding
+// The meeting's settings panel (More → Settings): camera and microphone, virtual background, light or dark theme, language, hiding
 // your own tile. Loaded when first opened. Choices are kept in localStorage; the language applies to pages
 // opened from then on (the meeting's own texts were rendered when it opened).
 
 import { LANGUAGES, lang, setLanguage, t } from "../i18n/index.js";
+import { backgroundPicker, saveBackground } from "./background.js";
 import { h } from "./dom.js";
 
 export const THEME_KEY = "meetmesh.meetingTheme";
@@ -21,7 +22,7 @@ export async function renderSettings(el) {
     select.addEventListener("change", async () => {
       try {
         await room.switchDevice(kind, select.value);
-        if (kind === "videoinput") el._tiles.get(room.me.id).querySelector("video").srcObject = new MediaStream(room.stream.getVideoTracks());
+        if (kind === "videoinput") el._showSelf();
       } catch (err) {
         el._toast(err.message);
       }
@@ -47,12 +48,23 @@ export async function renderSettings(el) {
     await setLanguage(language.value);
     hint.textContent = t("s.languageNext");
   });
+  const background = backgroundPicker(t, room?.background ?? null, async (spec) => {
+    try {
+      await room.setBackground(spec);
+      saveBackground(spec);
+      el._background = spec;
+    } catch (err) {
+      el._toast(t("bg.failed", { detail: err.message }));
+    }
+  });
+  background.querySelector("select").dataset.setting = "background";
   const hide = h("input", { type: "checkbox", checked: Boolean(el._hideSelf), dataset: { setting: "hide-self" } });
   hide.addEventListener("change", () => el._setHideSelf(hide.checked));
   body.replaceChildren(
     h("h3", { text: t("s.devices") }),
     deviceSelect("videoinput", "video", t("prejoin.camera")),
     deviceSelect("audioinput", "audio", t("prejoin.microphone")),
+    background,
     h("fieldset", { class: "choices" }, h("legend", { text: t("s.theme") }), themeChoice("dark"), themeChoice("light")),
     h("label", {}, t("s.language"), " ", language),
     hint,

@@ -30,6 +30,13 @@ from api.web import NODE_MODULES, WEB, web_file
         ("vendor/react/umd/react.production.min.js", "text/javascript"),
         ("vendor/react-dom/umd/react-dom.production.min.js", "text/javascript"),
         ("graphiql.html", "text/html"),
+        # Virtual backgrounds: the segmentation script, its wasm (streamed compilation needs application/wasm),
+        # its model, and our own pictures.
+        ("vendor/@mediapipe/selfie_segmentation/selfie_segmentation.js", "text/javascript"),
+        ("vendor/@mediapipe/selfie_segmentation/selfie_segmentation_solution_simd_wasm_bin.wasm", "application/wasm"),
+        ("vendor/@mediapipe/selfie_segmentation/selfie_segmentation_landscape.tflite", "application/octet-stream"),
+        ("vendor/@mediapipe/selfie_segmentation/selfie_segmentation.binarypb", "application/octet-stream"),
+        ("backgrounds/beach.svg", "image/svg+xml"),
     ],
 )
 def test_serves_pages_modules_and_the_vendored_files(relative: str, media_type: str) -> None:
@@ -57,6 +64,8 @@ def test_serves_pages_modules_and_the_vendored_files(relative: str, media_type: 
         "vendor/graphiql/esm/index.js",
         "vendor/react/umd/react.development.js",
         "vendor/react/index.js",
+        "vendor/@mediapipe/selfie_segmentation/package.json",
+        "vendor/@mediapipe/selfie_segmentation/index.d.ts",
         "vendor/lit/../../package.json",
         "vendor/lucide-static/icons/../../../package.json",
         "sdk/../../pyproject.toml",
