@@ -38,6 +38,22 @@ class Peer:
 
 
 @dataclass(slots=True)
+class Authorship:
+    """One author's share of a document's pending edits."""
+
+    updates: int = 0
+    bytes: int = 0
+
+    def add(self, size: int) -> None:
+        self.updates += 1
+        self.bytes += size
+
+    def merge(self, other: Authorship) -> None:
+        self.updates += other.updates
+        self.bytes += other.bytes
+
+
+@dataclass(slots=True)
 class Effects:
     reply: list[bytes] = field(default_factory=list)
     """To the peer whose message this was."""
@@ -60,6 +76,8 @@ class Document:
         """Yjs client id -> (owner peer id or REMOTE, its latest entry)."""
         self.pending: list[bytes] = []
         """Updates from this process's peers not stored yet."""
+        self.authors: dict[str, Authorship] = {}
+        """Who sent ``pending``, by authenticated name (stored beside it: who changed what, api/collab/history.py)."""
         self.locked = False
         """A host locked it: only hosts and co-hosts may change it."""
 
@@ -130,6 +148,7 @@ class Document:
         fx.broadcast.append(wire.sync(Step.UPDATE, msg.payload))
         fx.publish_update = msg.payload
         self.pending.append(msg.payload)
+        self.authors.setdefault(peer.name, Authorship()).add(len(msg.payload))
         return fx
 
     def apply(self, update: bytes) -> None:
@@ -197,4 +216,9 @@ class Document:
 
     def take_pending(self) -> list[bytes]:
         out, self.pending = self.pending, []
+        return out
+
+    def take_authors(self) -> dict[str, Authorship]:
+        """Who sent the updates ``take_pending`` returned (call both together)."""
+        out, self.authors = self.authors, {}
         return out

@@ -9,18 +9,41 @@ from pycrdt import Doc
 from sqlalchemy import delete, func, insert, select
 
 from api.db import Database
-from dbschema.collab import CollabDocument, CollabUpdate
+from dbschema.collab import CollabChange, CollabDocument, CollabUpdate
 from dbschema.models import utcnow
 
 
-async def append(db: Database, batch: Sequence[tuple[str, str, bytes]]) -> None:
-    """One INSERT (executemany) in one transaction for every document's pending edits."""
+async def append(
+    db: Database,
+    batch: Sequence[tuple[str, str, bytes]],
+    changes: Sequence[tuple[str, str, str, int, int]] = (),
+) -> None:
+    """One INSERT (executemany) in one transaction for every document's pending edits, and one for who sent them
+    (meeting id, document, author, updates, bytes): both stored or neither."""
     if not batch:
         return
     now = utcnow()
     rows = [{"meeting_id": m, "name": n, "body": body, "at": now} for m, n, body in batch]
     async with db.write() as tx:
         await tx.session.execute(insert(CollabUpdate), rows)
+        if changes:
+            who = [
+                {"meeting_id": m, "name": n, "author": a[:200], "updates": u, "bytes": b, "at": now}
+                for m, n, a, u, b in changes
+            ]
+            await tx.session.execute(insert(CollabChange), who)
+
+
+async def history(db: Database, meeting_id: str, name: str, limit: int) -> list[CollabChange]:
+    """The document's recorded changes, newest first, at most ``limit``."""
+    async with db.read() as session:
+        rows = await session.scalars(
+            select(CollabChange)
+            .where(CollabChange.meeting_id == meeting_id, CollabChange.name == name)
+            .order_by(CollabChange.id.desc())
+            .limit(limit)
+        )
+        return list(rows.all())
 
 
 async def load(db: Database, meeting_id: str, name: str) -> tuple[list[bytes], int, bool]:

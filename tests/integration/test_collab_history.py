@@ -1,0 +1,70 @@
+"""Who changed a shared document when (api/collab/history.py): the server records each author's share of every
+stored batch, keeps that record when the batches are compacted into a snapshot, and shows it to whoever may open
+the document (``documentHistory``)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from api.collab import store
+from api.collab.service import CollabService
+from testkit.collab_peer import CollabPeer
+from tests.conftest import RunningServer
+from tests.support.world import World, live_meeting
+
+HISTORY = """query($m: ID!, $d: String!, $l: Int!) {
+  documentHistory(meetingId: $m, doc: $d, limit: $l) { author at updates bytes } }"""
+
+
+async def test_history_names_who_changed_the_notes_and_survives_compaction(world: World, server: RunningServer) -> None:
+    host, m = await live_meeting(world)
+    ada, _ = await world.join(None, m, name="Ada")
+    async with (
+        CollabPeer(server.url, m["id"], "notes", host.client.token) as a,
+        CollabPeer(server.url, m["id"], "notes", ada.client.token) as b,
+    ):
+        a.text().insert(0, "Agenda")
+        await b.wait_for(lambda: str(b.text()) == "Agenda")
+        b.text().insert(6, ": budget")
+        b.text().insert(14, ", hiring")
+        await a.wait_for(lambda: str(a.text()) == "Agenda: budget, hiring")
+
+        async def authors() -> list[dict[str, Any]]:
+            changes: list[dict[str, Any]] = (await host.client(HISTORY, m=m["id"], d="notes", l=50))["documentHistory"]
+            return changes
+
+        changes: list[dict[str, Any]] = []
+        async with asyncio.timeout(5):  # stored at the next flush (200 ms)
+            while {c["author"] for c in changes} != {"Host", "Ada"}:
+                await asyncio.sleep(0.1)
+                changes = await authors()
+        by = {c["author"]: c for c in changes}
+        assert by["Host"]["updates"] == 1 and by["Ada"]["updates"] == 2, changes
+        assert all(isinstance(c["bytes"], int) and c["bytes"] > 0 for c in changes)
+        assert [c["at"] for c in changes] == sorted((c["at"] for c in changes), reverse=True)  # newest first
+
+    # Compaction folds the stored batches into the snapshot; the record of who wrote them stays.
+    collab: CollabService = server.app.state["collab"]
+    assert await store.compact(collab.svc.db, m["id"], "notes") >= 1
+    assert await store.count(collab.svc.db, m["id"], "notes") == 0
+    assert await authors() == changes
+    # Ada may read it too (she may open the notes); the limit bounds the answer.
+    assert len((await ada.client(HISTORY, m=m["id"], d="notes", l=1))["documentHistory"]) == 1
+
+
+async def test_history_is_authorised_like_the_document(world: World, server: RunningServer) -> None:
+    host, m = await live_meeting(world)
+    stranger, other = await live_meeting(world)
+    err = await stranger.client.error(HISTORY, m=m["id"], d="notes", l=10)
+    assert err.code == "FORBIDDEN", err
+    err = await host.client.with_token(None).error(HISTORY, m=m["id"], d="notes", l=10)
+    assert err.code == "UNAUTHENTICATED", err
+    err = await host.client.error(HISTORY, m=m["id"], d="whiteboard", l=10)
+    assert err.code == "BAD_INPUT", err
+    err = await host.client.error(HISTORY, m=m["id"], d="notes", l=0)
+    assert err.code == "BAD_INPUT" and "limit" in str(err), err
+    err = await host.client.error(HISTORY, m="nosuchmeeting", d="notes", l=10)
+    assert err.code == "NOT_FOUND", err
+    assert (await host.client(HISTORY, m=m["id"], d="board:main", l=10))["documentHistory"] == []
+    assert other["id"] != m["id"]
