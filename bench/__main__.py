@@ -97,6 +97,13 @@ def _collab() -> Mapping[str, results.Value]:
     return collab.run()
 
 
+def _notes_browser() -> Mapping[str, results.Value]:
+    # Imported on use: Playwright and Debian's Chromium against an API of its own.
+    from bench import notes_browser
+
+    return notes_browser.run()
+
+
 def _ui() -> Mapping[str, results.Value]:
     # Imported on use: Playwright and Debian's Chromium.
     from bench import ui
@@ -136,6 +143,7 @@ STANDALONE: dict[str, Callable[[], Mapping[str, results.Value]]] = {
     "large_meeting": large_meeting.run,
     "webhooks": _webhooks,
     "collab": _collab,
+    "notes_browser": _notes_browser,
 }
 
 
@@ -192,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         "large_meeting",
         "webhooks",
         "collab",
+        "notes_browser",
     }:  # the notes describe the API benchmarks; media carries its own (media_bench_params)
         common["notes"] = _notes()
     merged = results.merge({**metrics, **common}, args.output)
