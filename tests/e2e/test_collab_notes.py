@@ -13,7 +13,7 @@ import pytest
 from playwright.async_api import Page
 
 from tests.e2e.browser_support import chromium, host_with_meeting, run_stack
-from tests.support.web_ui import join_as, open_meeting, open_panel
+from tests.support.web_ui import axe, join_as, open_meeting, open_panel, shot
 
 pytestmark = [pytest.mark.slow]
 
@@ -107,6 +107,8 @@ async def test_carets_formatting_pdf_and_history_between_two_pages(tmp_path: Pat
                 f"[...{ROOT}.querySelectorAll('[data-role=notes-selection][data-name=Bob]')]"
                 ".map((e) => e.textContent).join('') === 'Agenda'"
             )
+            await shot(host, "notes-carets")
+            await axe(host, "notes")
 
             # -- templates, headings, checkboxes ------------------------------------------------------------------
             await bob.keyboard.press("Control+a")
