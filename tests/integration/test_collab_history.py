@@ -5,12 +5,20 @@ the document (``documentHistory``)."""
 from __future__ import annotations
 
 import asyncio
+import secrets
+from collections.abc import Iterator
 from typing import Any
+
+import httpx
+import pytest
 
 from api.collab import store
 from api.collab.service import CollabService
 from testkit.collab_peer import CollabPeer
+from testkit.server import ApiProcess
 from tests.conftest import RunningServer
+from tests.support.gql import Client
+from tests.support.scaled import api_pair as running_pair
 from tests.support.world import World, live_meeting
 
 HISTORY = """query($m: ID!, $d: String!, $l: Int!) {
@@ -68,3 +76,37 @@ async def test_history_is_authorised_like_the_document(world: World, server: Run
     assert err.code == "NOT_FOUND", err
     assert (await host.client(HISTORY, m=m["id"], d="board:main", l=10))["documentHistory"] == []
     assert other["id"] != m["id"]
+
+
+@pytest.fixture(scope="module")
+def api_pair(pg_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ApiProcess, ApiProcess]]:
+    with running_pair(pg_database, tmp_path_factory.mktemp("history-pair"), "history") as pair:
+        yield pair
+
+
+@pytest.mark.postgres
+async def test_each_process_records_only_its_own_clients_changes(api_pair: tuple[ApiProcess, ApiProcess]) -> None:
+    """Through Redis each process applies the other's updates too; it must not record them as changes of its own
+    (they would show twice, once under each process)."""
+    a, b = api_pair
+    async with httpx.AsyncClient(timeout=30, trust_env=False) as http:
+        world = World(Client(a.url, http))
+        host, m = await live_meeting(world)
+        name = f"G{secrets.token_hex(2)}"
+        guest, _ = await world.join(None, m, name=name)
+        async with (
+            CollabPeer(a.url, m["id"], "notes", host.client.token) as on_a,
+            CollabPeer(b.url, m["id"], "notes", guest.client.token) as on_b,
+        ):
+            on_a.text().insert(0, "from A")
+            await on_b.wait_for(lambda: str(on_b.text()) == "from A")
+            on_b.text().insert(6, " and B")
+            await on_a.wait_for(lambda: str(on_a.text()) == "from A and B")
+            changes: list[dict[str, Any]] = []
+            async with asyncio.timeout(10):
+                while {c["author"] for c in changes} != {"Host", name}:
+                    await asyncio.sleep(0.2)
+                    changes = (await host.client(HISTORY, m=m["id"], d="notes", l=50))["documentHistory"]
+            await asyncio.sleep(0.6)  # a few more flushes: nothing else may appear
+            again = (await host.client(HISTORY, m=m["id"], d="notes", l=50))["documentHistory"]
+    assert sorted((c["author"], c["updates"]) for c in again) == sorted([("Host", 1), (name, 1)]), again
