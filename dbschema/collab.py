@@ -53,8 +53,9 @@ class CollabChange(Base):
     id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
     meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(48))
-    author: Mapped[str] = mapped_column(String(200))
-    """The name the server authenticated the editor under at the time (as on their cursor)."""
+    participant_id: Mapped[str] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    """Who: their participation in the meeting (its display name is read when asked, so anonymising a deleted
+    account's participations covers this record too)."""
     bytes: Mapped[int] = mapped_column(Integer)
     """Size of their Yjs updates in the batch: a rough measure of how much they changed."""
     updates: Mapped[int] = mapped_column(Integer)

@@ -1,9 +1,11 @@
 """Who changed a shared document when (issue 17, "history of who changed what").
 
-The server knows who sent each update: the peer's authenticated name (the one on their cursor). When pending edits
-are stored (``service.flush``), each author's share of the batch is recorded beside it in ``collab_changes``;
-compaction folds the batches into a snapshot but keeps this record. Reading it is authorised like opening the
-document (``access.decide``): whoever may watch the document may see who changed it.
+The server knows who sent each update: the peer's participation in the meeting (every writer has one). When
+pending edits are stored (``service.flush``), each author's share of the batch is recorded beside it in
+``collab_changes``; compaction folds the batches into a snapshot but keeps this record. Names are read from the
+participation when asked, so a deleted account's changes read "deleted user", like its chat messages. Reading
+it is authorised like opening the document (``access.decide``): whoever may watch the document may see who
+changed it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ MAX_LIMIT = 500
 @dataclass(frozen=True, slots=True)
 class Change:
     author: str
+    """The participant's display name now."""
     at: datetime
     updates: int
     """How many of the author's updates (keystrokes, strokes…) this stored batch holds."""
@@ -37,4 +40,4 @@ async def document_history(
     name = names.parse(doc)
     await access.decide(svc, principal, meeting_id, name)
     rows = await store.history(svc.db, meeting_id, str(name), limit)
-    return [Change(r.author, r.at, r.updates, r.bytes) for r in rows]
+    return [Change(author, r.at, r.updates, r.bytes) for r, author in rows]

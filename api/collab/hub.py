@@ -35,6 +35,8 @@ class Peer:
     """A host or co-host: may lock the document and still change it while locked."""
     client_ids: set[int] = field(default_factory=set)
     """The Yjs client ids whose awareness this connection published (it may publish no other)."""
+    participant_id: str | None = None
+    """Whose edits these are (api/collab/history.py); every writer is a participant of the meeting."""
 
 
 @dataclass(slots=True)
@@ -77,7 +79,7 @@ class Document:
         self.pending: list[bytes] = []
         """Updates from this process's peers not stored yet."""
         self.authors: dict[str, Authorship] = {}
-        """Who sent ``pending``, by authenticated name (stored beside it: who changed what, api/collab/history.py)."""
+        """Who sent ``pending``, by participant id (stored beside it: who changed what, api/collab/history.py)."""
         self.locked = False
         """A host locked it: only hosts and co-hosts may change it."""
 
@@ -148,7 +150,8 @@ class Document:
         fx.broadcast.append(wire.sync(Step.UPDATE, msg.payload))
         fx.publish_update = msg.payload
         self.pending.append(msg.payload)
-        self.authors.setdefault(peer.name, Authorship()).add(len(msg.payload))
+        if peer.participant_id is not None:
+            self.authors.setdefault(peer.participant_id, Authorship()).add(len(msg.payload))
         return fx
 
     def apply(self, update: bytes) -> None:

@@ -218,7 +218,7 @@ class CollabService:
                     batch.append((key[0], key[1], pending[0] if len(pending) == 1 else merge_updates(*pending)))
                     authors[key] = held.doc.take_authors()
                     held.stored += 1
-            changes = [(k[0], k[1], who, a.updates, a.bytes) for k, by in authors.items() for who, a in by.items()]
+            changes = [(k[0], k[1], pid, a.updates, a.bytes) for k, by in authors.items() for pid, a in by.items()]
             try:
                 await store.append(self.svc.db, batch, changes)
             except IntegrityError:

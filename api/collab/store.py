@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, insert, select
 
 from api.db import Database
 from dbschema.collab import CollabChange, CollabDocument, CollabUpdate
-from dbschema.models import utcnow
+from dbschema.models import Participant, utcnow
 
 
 async def append(
@@ -19,7 +19,7 @@ async def append(
     changes: Sequence[tuple[str, str, str, int, int]] = (),
 ) -> None:
     """One INSERT (executemany) in one transaction for every document's pending edits, and one for who sent them
-    (meeting id, document, author, updates, bytes): both stored or neither."""
+    (meeting id, document, participant id, updates, bytes): both stored or neither."""
     if not batch:
         return
     now = utcnow()
@@ -28,22 +28,24 @@ async def append(
         await tx.session.execute(insert(CollabUpdate), rows)
         if changes:
             who = [
-                {"meeting_id": m, "name": n, "author": a[:200], "updates": u, "bytes": b, "at": now}
-                for m, n, a, u, b in changes
+                {"meeting_id": m, "name": n, "participant_id": p, "updates": u, "bytes": b, "at": now}
+                for m, n, p, u, b in changes
             ]
             await tx.session.execute(insert(CollabChange), who)
 
 
-async def history(db: Database, meeting_id: str, name: str, limit: int) -> list[CollabChange]:
-    """The document's recorded changes, newest first, at most ``limit``."""
+async def history(db: Database, meeting_id: str, name: str, limit: int) -> list[tuple[CollabChange, str]]:
+    """The document's recorded changes, newest first, at most ``limit``, each with its author's name now (a
+    deleted account's participation reads "deleted user", api/privacy)."""
     async with db.read() as session:
-        rows = await session.scalars(
-            select(CollabChange)
+        rows = await session.execute(
+            select(CollabChange, Participant.display_name)
+            .join(Participant, Participant.id == CollabChange.participant_id)
             .where(CollabChange.meeting_id == meeting_id, CollabChange.name == name)
             .order_by(CollabChange.id.desc())
             .limit(limit)
         )
-        return list(rows.all())
+        return [(change, str(display_name)) for change, display_name in rows]
 
 
 async def load(db: Database, meeting_id: str, name: str) -> tuple[list[bytes], int, bool]:

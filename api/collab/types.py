@@ -11,7 +11,9 @@ from api.collab.history import Change
 
 @strawberry.type(description="Someone's edits to a shared document, as stored in one batch (every 200 ms at most).")
 class DocumentChange:
-    author: str = strawberry.field(description="The editor's name as the server authenticated it (as on their cursor).")
+    author: str = strawberry.field(
+        description="The editor's display name in the meeting (`deleted user` once they deleted their account)."
+    )
     at: datetime
     updates: int = strawberry.field(description="How many of their updates (keystrokes, strokes…) the batch holds.")
     bytes: int = strawberry.field(description="Size of those updates: a rough measure of how much they changed.")

@@ -6,6 +6,7 @@ one page and seen on the other; the PDF export; the history of who changed the n
 from __future__ import annotations
 
 import asyncio
+import colorsys
 import re
 from pathlib import Path
 
@@ -45,6 +46,15 @@ async def caret_geometry(page: Page, before: str) -> dict[str, float]:
         [before],
     )
     return geometry
+
+
+def contrast_with_white(hsl: str) -> float:
+    """WCAG 2 contrast ratio of white text on ``hsl(H S% L%)``."""
+    h, s, lum = (float(v) for v in re.findall(r"[\d.]+", hsl))
+    r, g, b = colorsys.hls_to_rgb(h / 360, lum / 100, s / 100)
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return 1.05 / (luminance + 0.05)
 
 
 async def selection(page: Page) -> tuple[int, int]:
@@ -108,7 +118,13 @@ async def test_carets_formatting_pdf_and_history_between_two_pages(tmp_path: Pat
                 ".map((e) => e.textContent).join('') === 'Agenda'"
             )
             await shot(host, "notes-carets")
-            await axe(host, "notes")
+            await axe(host, "notes")  # this run's colours; every person's colour below
+            labels: list[str] = await host.evaluate(
+                "(async () => { const n = await import('/web/collab/notes.js');"
+                " const p = await import('/web/collab/provider.js');"
+                " return [0, 1, 2, 3, 4, 5, 6, 7].map((i) => n.labelColour(p.clientColour(i))); })()"
+            )
+            assert len(set(labels)) == 8 and all(contrast_with_white(c) >= 4.5 for c in labels), labels
 
             # -- templates, headings, checkboxes ------------------------------------------------------------------
             await bob.keyboard.press("Control+a")

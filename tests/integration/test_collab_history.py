@@ -78,6 +78,24 @@ async def test_history_is_authorised_like_the_document(world: World, server: Run
     assert other["id"] != m["id"]
 
 
+async def test_a_deleted_accounts_changes_read_deleted_user(world: World, server: RunningServer) -> None:
+    host, m = await live_meeting(world)
+    grace = await world.user("Grace")
+    await world.join(grace, m)
+    async with CollabPeer(server.url, m["id"], "notes", grace.client.token) as g:
+        g.text().insert(0, "minutes by Grace")
+        await asyncio.sleep(0)
+    changes: list[dict[str, Any]] = []
+    async with asyncio.timeout(5):
+        while not changes:
+            await asyncio.sleep(0.1)
+            changes = (await host.client(HISTORY, m=m["id"], d="notes", l=10))["documentHistory"]
+    assert [c["author"] for c in changes] == ["Grace"]
+    await grace.client("mutation($p: String!) { deleteAccount(password: $p) }", p="correct horse")
+    after = (await host.client(HISTORY, m=m["id"], d="notes", l=10))["documentHistory"]
+    assert [c["author"] for c in after] == ["deleted user"] and after[0]["at"] == changes[0]["at"]
+
+
 @pytest.fixture(scope="module")
 def api_pair(pg_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ApiProcess, ApiProcess]]:
     with running_pair(pg_database, tmp_path_factory.mktemp("history-pair"), "history") as pair:

@@ -62,6 +62,13 @@ export function applyDelta(text, delta) {
   return out + text.slice(pos);
 }
 
+/** A darker shade of a person's colour for the white text of their name label (WCAG AA contrast, 4.5:1): our
+ * colours are hsl() (clientColour); anything else a client sent gets a neutral dark label. */
+export function labelColour(colour) {
+  const m = /^hsl\((\d+(?:\.\d+)?)\s+(\d+(?:\.\d+)?)%\s+(\d+(?:\.\d+)?)%\)$/.exec(colour || "");
+  return m ? `hsl(${m[1]} ${m[2]}% ${Math.min(Number(m[3]), 25)}%)` : "#1f2328";
+}
+
 function lineOf(text, index) {
   return text.slice(0, index).split("\n").length;
 }
@@ -76,7 +83,7 @@ const STYLE = `
 .notes-caret { position: relative; }
 .notes-caret-bar { position: absolute; left: -1px; top: 0; width: 2px; height: 1.25em; background: var(--who); }
 .notes-caret-name { position: absolute; left: -1px; bottom: 1.25em; font-size: 0.72em; line-height: 1.2; white-space: nowrap;
-  color: #fff; background: var(--who); padding: 0 4px; border-radius: 3px 3px 3px 0; }
+  color: #fff; background: var(--who-label); padding: 0 4px; border-radius: 3px 3px 3px 0; }
 .notes-selection { background: color-mix(in srgb, var(--who) 25%, transparent); color: transparent; }
 .notes-preview { border-top: 1px solid color-mix(in srgb, currentColor 20%, transparent); padding-top: 4px; overflow-wrap: anywhere; }
 .notes-preview :is(h3, h4, h5) { margin: 6px 0 2px; }
@@ -254,6 +261,7 @@ export function mountNotes(container, provider, { t = (k) => k, history = null }
             el("span", { className: "notes-caret-name", textContent: c.name }),
           );
           caret.style.setProperty("--who", c.colour);
+          caret.style.setProperty("--who-label", labelColour(c.colour));
           nodes.push(caret);
         }
       if (i + 1 === points.length) break;

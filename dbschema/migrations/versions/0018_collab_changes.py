@@ -3,8 +3,9 @@
 Revision ID: 0018_collab_changes
 Revises: 0017_calendars
 
-``collab_changes``: one row per author per stored batch of a document's edits (api/collab/history.py). Kept when
-the batches themselves are compacted into a snapshot, deleted with the meeting. One new table: no batch rebuild on
+``collab_changes``: one row per author (a participation) per stored batch of a document's edits
+(api/collab/history.py). Kept when the batches themselves are compacted into a snapshot, deleted with the
+meeting. One new table: no batch rebuild on
 SQLite.
 """
 
@@ -27,12 +28,18 @@ def upgrade() -> None:
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("meeting_id", sa.String(length=32), nullable=False),
         sa.Column("name", sa.String(length=48), nullable=False),
-        sa.Column("author", sa.String(length=200), nullable=False),
+        sa.Column("participant_id", sa.String(length=32), nullable=False),
         sa.Column("bytes", sa.Integer(), nullable=False),
         sa.Column("updates", sa.Integer(), nullable=False),
         sa.Column("at", dbschema.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["meeting_id"], ["meetings.id"], name=op.f("fk_collab_changes_meeting_id_meetings"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["participant_id"],
+            ["participants.id"],
+            name=op.f("fk_collab_changes_participant_id_participants"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_collab_changes")),
     )
