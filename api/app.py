@@ -20,6 +20,8 @@ from api.breakouts.service import run_due_closes_forever
 from api.bus import Bus, MemoryBus, RedisBus
 from api.calendars import http as calendars_http
 from api.calendars import invitations as calendar_invitations
+from api.calendars import provider as calendar_provider
+from api.calendars.sync import Syncer as CalendarSyncer
 from api.chat import http as chat_http
 from api.collab import http as collab_http
 from api.collab.service import CollabService
@@ -97,6 +99,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dispatcher = Dispatcher(services, load_sender(settings.webhook_sender))
         background.append(asyncio.create_task(dispatcher.run_forever(), name=f"{BACKGROUND}webhooks"))
         background.append(asyncio.create_task(webhooks_prune_forever(services), name=f"{BACKGROUND}webhook-pruner"))
+        # api/calendars: connected calendars (CalDAV) are written from the sync outbox, never in a request.
+        syncer = CalendarSyncer(services, calendar_provider.provider_for(settings.calendar_provider))
+        background.append(asyncio.create_task(syncer.run_forever(), name=f"{BACKGROUND}calendar-sync"))
         processor = load_processor(settings.recording_processor)
         if processor is not None:
             background.append(
@@ -111,6 +116,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # api/calendars: invitations being handed to the mail server get a moment to finish (bounded).
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(calendar_invitations.drain(), timeout=10)
+            await calendar_provider.close_all()
             await collab.close()  # stores the shared documents' pending edits
             await services.rate.close()
             await services.edges.close()

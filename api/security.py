@@ -206,6 +206,24 @@ class Credentials:
         except (ValueError, InvalidTag):
             return None  # sealed under another deployment secret: hosts can set a new passcode
 
+    def seal_secret(self, purpose: str, bound_to: str, plain: str) -> str:
+        """A secret kept so it can be used again (a connected calendar's password): AES-GCM under a key derived
+        for ``purpose``, with ``bound_to`` (the row's id) as associated data, so a sealed value moved to another
+        row does not open. Changing the deployment secret makes sealed values unreadable (users reconnect)."""
+        nonce = secrets.token_bytes(12)
+        key = self.derive_key(b"seal:" + purpose.encode())
+        box = AESGCM(key).encrypt(nonce, plain.encode(), bound_to.encode())
+        return base64.urlsafe_b64encode(nonce + box).decode()
+
+    def open_secret(self, purpose: str, bound_to: str, sealed: str) -> str | None:
+        """The plain secret, or None when it was sealed under another deployment secret or for another row."""
+        try:
+            raw = base64.urlsafe_b64decode(sealed.encode())
+            key = self.derive_key(b"seal:" + purpose.encode())
+            return AESGCM(key).decrypt(raw[:12], raw[12:], bound_to.encode()).decode()
+        except (ValueError, InvalidTag):
+            return None
+
     def invite_key(self, meeting_id: str, passcode_hash: str) -> str:
         """The key an invite link carries instead of the passcode: 128 bits, bound to the meeting and to its
         current passcode (changing the passcode retires old links); checked in constant time, not guessable."""

@@ -41,16 +41,17 @@ def _networks(value: str) -> tuple[str, ...]:
     return entries
 
 
-def _schedule(value: str) -> tuple[float, ...]:
-    """``API_WEBHOOK_RETRY_SCHEDULE``: comma-separated seconds, each 0.01..86400."""
+def _schedule(value: str, name: str = "API_WEBHOOK_RETRY_SCHEDULE") -> tuple[float, ...]:
+    """A retry schedule (``API_WEBHOOK_RETRY_SCHEDULE``, ``API_CALENDAR_RETRY_SCHEDULE``): comma-separated
+    seconds, each 0.01..86400."""
     out = []
     for part in (p.strip() for p in value.split(",") if p.strip()):
         try:
             wait = float(part)
         except ValueError:
-            raise ValueError(f"API_WEBHOOK_RETRY_SCHEDULE entries must be seconds (got {part!r})") from None
+            raise ValueError(f"{name} entries must be seconds (got {part!r})") from None
         if not 0.01 <= wait <= 86400:
-            raise ValueError(f"API_WEBHOOK_RETRY_SCHEDULE entries must be 0.01..86400 s (got {part!r})")
+            raise ValueError(f"{name} entries must be 0.01..86400 s (got {part!r})")
         out.append(wait)
     return tuple(out)
 
@@ -173,6 +174,17 @@ class Settings:
     """How often a dispatcher looks for due deliveries when nothing woke it (another process's commits, retries)."""
     webhook_concurrency: int = 16
     """Deliveries in flight at once per API process."""
+
+    calendar_provider: str = "stack.calendars:EmbeddedCalDAV"
+    """Who talks to connected calendars (``module:Class``): the CalDAV job function in this process by default;
+    ``stack.calendars:ArqCalDAV`` runs each request as an arq job (docs/calendars.md)."""
+    calendar_retry_schedule_s: tuple[float, ...] = (30.0, 120.0, 600.0, 3600.0, 3 * 3600.0, 12 * 3600.0)
+    """Waits before each retry of a failed calendar write; after the last the entry is left failed (shown to the
+    user) until the meeting changes again or the calendar is connected again."""
+    calendar_timeout_s: float = 10.0
+    """Per CalDAV request (connect, and each read)."""
+    calendar_poll_s: float = 2.0
+    """How often the sync loop looks for due writes when no commit woke it (retries, other processes)."""
     webhook_max_endpoints: int = 20
     """Endpoints one account may register."""
     webhook_retention_days: int = 30
@@ -285,6 +297,11 @@ class Settings:
             webhook_read_timeout_s=float(e.get("API_WEBHOOK_READ_TIMEOUT", d.webhook_read_timeout_s)),
             webhook_max_response_bytes=int(e.get("API_WEBHOOK_MAX_RESPONSE_BYTES", d.webhook_max_response_bytes)),
             webhook_poll_s=float(e.get("API_WEBHOOK_POLL", d.webhook_poll_s)),
+            calendar_provider=e.get("API_CALENDAR_PROVIDER", d.calendar_provider),
+            calendar_retry_schedule_s=_schedule(e.get("API_CALENDAR_RETRY_SCHEDULE", ""), "API_CALENDAR_RETRY_SCHEDULE")
+            or d.calendar_retry_schedule_s,
+            calendar_timeout_s=float(e.get("API_CALENDAR_TIMEOUT", d.calendar_timeout_s)),
+            calendar_poll_s=float(e.get("API_CALENDAR_POLL", d.calendar_poll_s)),
             webhook_concurrency=int(e.get("API_WEBHOOK_CONCURRENCY", d.webhook_concurrency)),
             webhook_max_endpoints=int(e.get("API_WEBHOOK_MAX_ENDPOINTS", d.webhook_max_endpoints)),
             webhook_retention_days=_days("API_WEBHOOK_RETENTION_DAYS", e.get("API_WEBHOOK_RETENTION_DAYS", "30")) or 30,

@@ -260,7 +260,8 @@ def run() -> dict[str, float | str]:
             "sentences) the tests do not use: espeak-ng voices en-gb, en-gb-scotland, en-029, en-us-nyc, "
             "en-gb-x-gbcwmd at 150-200 wpm, the other side's echo at -30 dB in every mic, noise none/20/10 dB "
             f"SNR; Opus via the capture writer; workers.transcribe.transcribe, bundled tiny.en int8, "
-            f"beam {options.beam_size}, noise suppression {'on' if options.denoise else 'off'}; WER after "
+            f"beam {options.beam_size}, noise suppression {'on' if options.denoise else 'off'}, "
+            f"English prompt {options.prompt!r}; WER after "
             "Whisper's English normaliser (*_raw: lower case and punctuation only)"
         ),
     }

@@ -28,6 +28,8 @@ COMPOSE_RECORDING = "compose_recording"
 TRANSCRIBE_RECORDING = "transcribe_recording"
 DELIVER_WEBHOOK = "deliver_webhook"
 """One signed webhook POST (``protocol.webhooks.SendRequest`` in, ``SendResult`` out); the API keeps the outbox."""
+SYNC_CALENDAR = "sync_calendar"
+"""One CalDAV request (``protocol.calendars.CalendarRequest`` in, ``CalendarResult`` out); the API keeps the outbox."""
 
 DEFAULT_QUEUE = "meetmesh:jobs"
 PROGRESS_KEY_PREFIX = "meetmesh:job-progress:"

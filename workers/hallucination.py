@@ -58,3 +58,10 @@ def is_hallucination(text: str, probability: float = 1.0, duration_s: float | No
     if " ".join(ws) in OUTROS:
         return True
     return len(ws) == 1 and ws[0] in UNSURE and probability < UNSURE_MIN_PROBABILITY
+
+
+def echoes(text: str, prompt: str) -> bool:
+    """True if `text` is the decoder repeating its prompt (`workers.transcribe.DecodeOptions.prompt`) rather than
+    anything said: the same words, or a run of at least three of them from its start."""
+    said, given = words(text), words(prompt)
+    return bool(said) and (said == given or (len(said) >= 3 and given[: len(said)] == said))

@@ -6,7 +6,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from capture.tracks import TrackError
-from protocol.jobs import COMPOSE_RECORDING, DELIVER_WEBHOOK, TRANSCRIBE_RECORDING
+from protocol.jobs import COMPOSE_RECORDING, DELIVER_WEBHOOK, SYNC_CALENDAR, TRANSCRIBE_RECORDING
+from workers.caldav import sync_calendar
 from workers.compose import ComposeError, compose_recording
 from workers.transcribe import TranscribeError, transcribe_recording
 from workers.webhooks import deliver_webhook
@@ -17,6 +18,7 @@ JOBS: dict[str, JobFunction] = {
     COMPOSE_RECORDING: compose_recording,
     TRANSCRIBE_RECORDING: transcribe_recording,
     DELIVER_WEBHOOK: deliver_webhook,
+    SYNC_CALENDAR: sync_calendar,
 }
 
 PERMANENT_ERRORS: tuple[type[BaseException], ...] = (ComposeError, TranscribeError, TrackError, TypeError, ValueError)

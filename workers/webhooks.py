@@ -39,7 +39,7 @@ class Pinned:
     sni_hostname: str | None
 
 
-async def _destination(url: str, allowed: tuple[str, ...]) -> Pinned | str:
+async def destination(url: str, allowed: tuple[str, ...]) -> Pinned | str:
     """The pinned destination, or why the URL may not be used."""
     parts = urlsplit(url)
     host = parts.hostname
@@ -93,7 +93,7 @@ async def send(req: SendRequest, client: httpx.AsyncClient) -> SendResult:
     def elapsed_ms() -> float:
         return round((time.perf_counter() - started) * 1000, 2)
 
-    dest = await _destination(req.url, req.allowed_networks)
+    dest = await destination(req.url, req.allowed_networks)
     if isinstance(dest, str):
         return SendResult(None, elapsed_ms(), error=f"refused: {dest}"[:300])
     # The read timeout bounds each read; the overall wait_for bounds a server trickling bytes to stay under it.

@@ -64,7 +64,7 @@ def details(e: EventInfo) -> str:
     return _body(e)
 
 
-def _event(e: EventInfo, method: Method, now: datetime) -> icalendar.Event:
+def _event(e: EventInfo, method: Method | None, now: datetime) -> icalendar.Event:
     zone = ZoneInfo(e.timezone)
     ev = icalendar.Event()
     ev.add("uid", e.uid)
@@ -100,12 +100,14 @@ def _event(e: EventInfo, method: Method, now: datetime) -> icalendar.Event:
     return ev
 
 
-def calendar(events: list[EventInfo], *, method: Method, name: str | None = None, now: datetime) -> bytes:
+def calendar(events: list[EventInfo], *, method: Method | None, name: str | None = None, now: datetime) -> bytes:
+    """``method`` None: an object stored on a CalDAV server, which must not carry METHOD (RFC 4791 section 4.1)."""
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("method", method.value)
+    if method is not None:
+        cal.add("method", method.value)
     if name is not None:
         cal.add("x-wr-calname", name)  # the feed's name in Google Calendar, Outlook and Apple Calendar
     for e in events:

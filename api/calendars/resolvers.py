@@ -7,8 +7,14 @@ from urllib.parse import urlencode
 
 import strawberry
 
-from api.calendars import service
-from api.calendars.types import CalendarFeed, CalendarLinks, CreatedCalendarFeed
+from api.calendars import connections, service
+from api.calendars.types import (
+    CalendarConnection,
+    CalendarFeed,
+    CalendarLinks,
+    ConnectCalendarInput,
+    CreatedCalendarFeed,
+)
 from api.graphql.context import ctx
 from api.meetings import store as meetings_store
 
@@ -30,6 +36,11 @@ class CalendarQuery:
     @strawberry.field(description="Who was invited to a meeting by e-mail (host and co-hosts).")
     async def meeting_invitees(self, info: strawberry.Info, meeting_id: strawberry.ID) -> list[str]:
         return await service.invitees(ctx(info).services, ctx(info).principal, meeting_id)
+
+    @strawberry.field(description="Your connected calendar and how its sync is going, if you connected one.")
+    async def calendar_connection(self, info: strawberry.Info) -> CalendarConnection | None:
+        v = await connections.connection(ctx(info).services, ctx(info).principal)
+        return CalendarConnection.of(v) if v is not None else None
 
 
 @strawberry.type
@@ -76,6 +87,21 @@ class CalendarMutation:
         self, info: strawberry.Info, meeting_id: strawberry.ID, emails: list[str]
     ) -> list[str]:
         return await service.uninvite(ctx(info).services, ctx(info).principal, meeting_id, emails)
+
+    @strawberry.mutation(
+        description="Connect a CalDAV calendar (checked now); your scheduled meetings are written there and kept "
+        "in step. Replaces a calendar connected before."
+    )
+    async def connect_calendar(self, info: strawberry.Info, input: ConnectCalendarInput) -> CalendarConnection:
+        v = await connections.connect(
+            ctx(info).services, ctx(info).principal, input.url, input.username, input.password
+        )
+        return CalendarConnection.of(v)
+
+    @strawberry.mutation(description="Disconnect your calendar (entries already written there stay).")
+    async def disconnect_calendar(self, info: strawberry.Info) -> bool:
+        await connections.disconnect(ctx(info).services, ctx(info).principal)
+        return True
 
 
 QUERIES: tuple[type, ...] = (CalendarQuery,)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from api import validation
-from api.calendars import entries, invitations, sequence, store
+from api.calendars import entries, invitations, sequence, store, sync
 from api.calendars.ics import Method, calendar
 from api.calendars.links import Links, links
 from api.errors import BadInputError, ForbiddenError, MeetingEndedError, NotFoundError, UnauthenticatedError
@@ -93,6 +93,7 @@ async def set_options(svc: Services, principal: Principal | None, meeting_id: st
             row.include_passcode = include_passcode
             row.sequence = (row.sequence or 0) + 1  # the description changed: invitees' copies should update
             invitations.after_commit(tx, svc, m.id, Method.REQUEST)
+            await sync.queue(tx, m)
 
 
 async def skip_occurrence(svc: Services, principal: Principal | None, meeting_id: str, starts_at: datetime) -> None:
@@ -117,6 +118,7 @@ async def skip_occurrence(svc: Services, principal: Principal | None, meeting_id
             row.exdates = sorted([*row.exdates, wanted.isoformat()])
             row.sequence = (row.sequence or 0) + 1  # RFC 5545 section 3.8.7.4: EXDATE changes bump SEQUENCE
             invitations.after_commit(tx, svc, m.id, Method.REQUEST)
+            await sync.queue(tx, m)
 
 
 # --- invitees ---------------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api import validation
 from api.calendars import invitations as calendar_invitations
 from api.calendars import sequence as calendar_sequence
+from api.calendars import sync as calendar_sync
 from api.calendars.ics import Method as CalendarMethod
 from api.errors import (
     BadInputError,
@@ -181,6 +182,7 @@ async def create(
             async with svc.db.write() as tx:
                 tx.session.add(m)
                 await webhooks_outbox.meeting_created(tx, m)
+                await calendar_sync.queue(tx, m)  # the host's connected calendar gets the entry
             return m
         except IntegrityError:
             async with svc.db.read() as session:
@@ -228,6 +230,7 @@ async def update(
         # api/calendars: a change calendar entries show bumps SEQUENCE; invitees get the update after commit.
         if await calendar_sequence.bump_if_changed(tx.session, m, entry_before) is not None:
             calendar_invitations.after_commit(tx, svc, m.id, CalendarMethod.REQUEST)
+            await calendar_sync.queue(tx, m)
     return m
 
 
@@ -242,6 +245,7 @@ async def cancel(svc: Services, principal: Principal | None, meeting_id: str) ->
         await tx.emit(m.id, EventType.MEETING_ENDED, meeting=meeting_snapshot(m))
         await calendar_sequence.bump(tx.session, m.id)  # RFC 5546 section 3.2.5: a CANCEL carries a higher SEQUENCE
         calendar_invitations.after_commit(tx, svc, m.id, CalendarMethod.CANCEL)
+        await calendar_sync.queue(tx, m)  # rewritten as STATUS:CANCELLED (api/calendars/sync.py says why)
     return m
 
 

@@ -18,6 +18,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 
 from api.apikeys.scopes import SCOPES
+from api.rest.calendars import CalendarConnectionController
 from api.rest.errors import EXCEPTION_HANDLERS
 from api.rest.meetings import MeetingsController, UsersController
 from api.rest.participants import ParticipantsController
@@ -40,6 +41,7 @@ def router() -> Router:
         path=PREFIX,
         route_handlers=[
             UsersController,
+            CalendarConnectionController,
             MeetingsController,
             ParticipantsController,
             MeetingRecordingsController,
@@ -66,7 +68,7 @@ def document() -> dict[str, Any]:
                 )
             }
         ),
-        tags=[Tag(name=n) for n in ("users", "meetings", "participants", "recordings")],
+        tags=[Tag(name=n) for n in ("users", "calendar", "meetings", "participants", "recordings")],
         render_plugins=[],
         path="/_openapi",  # never served: this app only generates the document
     )

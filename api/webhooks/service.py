@@ -56,7 +56,15 @@ async def _changer(svc: Services, principal: Principal | None) -> str:
     return owner
 
 
-async def check_url(svc: Services, url: str) -> str:
+async def check_url(
+    svc: Services,
+    url: str,
+    *,
+    what: str = "webhooks",
+    credentials_hint: str = "receivers check the webhook-signature instead",
+) -> str:
+    """The address guard webhooks and connected calendars share (SSRF): http(s), no credentials in the URL, and
+    every address the host resolves to public unless ``API_WEBHOOK_ALLOWED_NETWORKS`` allows it."""
     url = url.strip()
     if not url or len(url) > MAX_URL:
         raise BadInputError("url", f"url must be 1..{MAX_URL} characters (got {len(url)})")
@@ -68,7 +76,7 @@ async def check_url(svc: Services, url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BadInputError("url", "url must be an http:// or https:// URL with a host")
     if parts.username is not None or parts.password is not None:
-        raise BadInputError("url", "url must not carry credentials: receivers check the webhook-signature instead")
+        raise BadInputError("url", f"url must not carry credentials: {credentials_hint}")
     port = port or (443 if parts.scheme == "https" else 80)
     try:
         infos = await asyncio.wait_for(
@@ -81,7 +89,7 @@ async def check_url(svc: Services, url: str) -> str:
         if why is not None:
             raise BadInputError(
                 "url",
-                f"url's host {parts.hostname} resolves to {why}; webhooks go to public addresses only "
+                f"url's host {parts.hostname} resolves to {why}; {what} go to public addresses only "
                 "(an operator may allow networks with API_WEBHOOK_ALLOWED_NETWORKS)",
             )
     return url

@@ -66,3 +66,15 @@ def test_the_table_of_checked_tokens_stays_bounded(tmp_path: Path, monkeypatch: 
         with pytest.raises(UnauthenticatedError):
             creds.principal_from_bearer(f"forged.{n}.x")
     assert len(creds._verified) <= 50
+
+
+def test_sealed_secrets_open_only_for_their_row_purpose_and_deployment(tmp_path: Path) -> None:
+    creds = _creds(tmp_path)
+    sealed = creds.seal_secret("calendar-connection", "conn-1", "app password")
+    assert "app password" not in sealed and sealed != creds.seal_secret("calendar-connection", "conn-1", "app password")
+    assert creds.open_secret("calendar-connection", "conn-1", sealed) == "app password"
+    assert creds.open_secret("calendar-connection", "conn-2", sealed) is None  # copied to another row
+    assert creds.open_secret("another-purpose", "conn-1", sealed) is None
+    assert creds.open_secret("calendar-connection", "conn-1", "not base64 at all!") is None
+    other = Credentials(Settings(data_dir=tmp_path, secret_key="another-deployment"))
+    assert other.open_secret("calendar-connection", "conn-1", sealed) is None

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from workers.hallucination import is_hallucination
+from workers.hallucination import echoes, is_hallucination
 
 
 @pytest.mark.parametrize(
@@ -62,3 +62,13 @@ def test_a_line_too_short_to_be_spoken_is_dropped() -> None:
     assert not is_hallucination("Thank you.", duration_s=0.3)
     assert not is_hallucination("The second one, and they can begin in early March.", duration_s=2.4)
     assert not is_hallucination("May.")  # no alignment given (live captions): judged on the text only
+
+
+def test_the_decoder_repeating_its_prompt_is_not_speech() -> None:
+    prompt = "Transcript of a work meeting."
+    assert echoes("Transcript of a work meeting.", prompt)
+    assert echoes(" transcript of a work", prompt)  # the start of it, three words or more
+    assert not echoes("Transcript.", prompt)  # a word someone may say
+    assert not echoes("The transcript of a work meeting is ready.", prompt)
+    assert not echoes("Of a work meeting.", prompt)
+    assert not echoes("", prompt)

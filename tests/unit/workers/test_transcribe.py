@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from workers.transcribe import DecodeOptions, surer
+from workers.transcribe import DecodeOptions, prompt_for, surer
 from workers.utterances import Utterance
 
 
@@ -35,3 +35,10 @@ def test_noisy_speech_is_suppressed_once_by_default() -> None:
     # The configuration the held-out set measured best (workers/transcribe.py, DecodeOptions.denoise).
     options = DecodeOptions()
     assert options.denoise and not options.either
+
+
+def test_the_prompt_is_given_to_english_only() -> None:
+    options = DecodeOptions()
+    assert options.prompt and prompt_for("en", options) == options.prompt
+    assert prompt_for("de", options) is None  # an English prompt would pull German towards English
+    assert prompt_for("en", DecodeOptions(prompt="")) is None
