@@ -1,7 +1,7 @@
 """who changed a shared document when: collab_changes
 
-Revision ID: 0018_collab_changes
-Revises: 0017_calendars
+Revision ID: 0019_collab_changes
+Revises: 0018_caldav
 
 ``collab_changes``: one row per author (a participation) per stored batch of a document's edits
 (api/collab/history.py). Kept when the batches themselves are compacted into a snapshot, deleted with the
@@ -16,8 +16,8 @@ from alembic import op
 
 import dbschema.models
 
-revision = "0018_collab_changes"
-down_revision = "0017_calendars"
+revision = "0019_collab_changes"
+down_revision = "0018_caldav"
 branch_labels = None
 depends_on = None
 
