@@ -691,6 +691,12 @@ export class Room extends EventTarget {
     return provider;
   }
 
+  /** Who changed a shared document when, newest first: [{ author, at, updates, bytes }] (docs/collaboration.md). */
+  async documentHistory(doc = "notes", limit = 100) {
+    const q = `query($m: ID!, $d: String!, $l: Int!) { documentHistory(meetingId: $m, doc: $d, limit: $l) { author at updates bytes } }`;
+    return (await this.gql.request(q, { m: this.meetingId, d: doc, l: limit })).documentHistory;
+  }
+
   /** The whiteboard of where this person is: their breakout room's, else the main room's. */
   get boardName() {
     return this.me?.breakoutRoomId ? `board:${this.me.breakoutRoomId}` : "board:main";
