@@ -518,7 +518,7 @@ export class Room extends EventTarget {
   }
 
   /**
-   * Blur or replace what is behind you: `{type: "blur", strength: "light"|"strong"}`, `{type: "image", url}`
+   * Blur or replace what is behind you: {type: "blur", strength: "light"|"strong"}, {type: "image", url}
    * (a picture: one of BUILTIN_BACKGROUNDS, a data:/blob: URL of an upload, or same-origin/CORS), or null (off).
    * The processed track replaces the camera on the sender (no renegotiation). Emits `background`.
    */
