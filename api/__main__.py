@@ -35,6 +35,8 @@ def main() -> None:
         # subscribers meant 1,000 compressions of the same ~300-byte frame - a fifth of the fan-out's CPU
         # (issue 16) - to save a few hundred bytes a frame.
         ws_per_message_deflate=False,
+        ws_ping_interval=settings.ws_ping_interval_s or None,
+        ws_ping_timeout=settings.ws_ping_timeout_s or None,
         # uvicorn would otherwise rewrite the client address from X-Forwarded-For for any peer in
         # forwarded_allow_ips (127.0.0.1 by default); API_TRUSTED_PROXIES decides that (api/client_address.py).
         proxy_headers=False,

@@ -138,6 +138,11 @@ class Settings:
     graphiql: bool = False
     """Serve GraphiQL at GET /graphql (its page loads its JavaScript from a CDN: it needs internet access)."""
     log_level: str = "info"
+    ws_ping_interval_s: float = 20.0
+    """WebSocket keepalive (RFC 6455 section 5.5.2): a ping this often on every WebSocket, and a connection whose
+    pong does not come within ``ws_ping_timeout_s`` is closed (1011). Dead peers behind NAT or a proxy are found
+    this way; 0 turns pings off."""
+    ws_ping_timeout_s: float = 20.0
     audit_retention_days: int = 365
     """Audit log rows (host actions, recording access, sign-ins) older than this are pruned."""
     recording_retention_days: int | None = None
@@ -289,6 +294,8 @@ class Settings:
             graphql_ws_message_burst=int(e.get("API_GRAPHQL_WS_MESSAGE_BURST", d.graphql_ws_message_burst)),
             graphiql=_bool(e.get("API_GRAPHIQL", str(d.graphiql))),
             log_level=e.get("API_LOG_LEVEL", d.log_level),
+            ws_ping_interval_s=float(e.get("API_WS_PING_INTERVAL_S", d.ws_ping_interval_s)),
+            ws_ping_timeout_s=float(e.get("API_WS_PING_TIMEOUT_S", d.ws_ping_timeout_s)),
             audit_retention_days=_days("API_AUDIT_RETENTION_DAYS", e.get("API_AUDIT_RETENTION_DAYS", "365")) or 365,
             recording_retention_days=_days(
                 "API_RECORDING_RETENTION_DAYS", e.get("API_RECORDING_RETENTION_DAYS", ""), optional=True

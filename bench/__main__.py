@@ -97,6 +97,13 @@ def _collab() -> Mapping[str, results.Value]:
     return collab.run()
 
 
+def _notes_browser() -> Mapping[str, results.Value]:
+    # Imported on use: Playwright and Debian's Chromium against an API of its own.
+    from bench import notes_browser
+
+    return notes_browser.run()
+
+
 def _ui() -> Mapping[str, results.Value]:
     # Imported on use: Playwright and Debian's Chromium.
     from bench import ui
@@ -144,6 +151,7 @@ STANDALONE: dict[str, Callable[[], Mapping[str, results.Value]]] = {
     "webhooks": _webhooks,
     "collab": _collab,
     "virtual_background": _virtual_background,
+    "notes_browser": _notes_browser,
 }
 
 
@@ -201,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         "webhooks",
         "collab",
         "virtual_background",
+        "notes_browser",
     }:  # the notes describe the API benchmarks; media carries its own (media_bench_params)
         common["notes"] = _notes()
     merged = results.merge({**metrics, **common}, args.output)

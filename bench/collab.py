@@ -9,6 +9,9 @@ in this process on the same 2 cores:
 - ``crdt_updates_per_s_per_core``: all 20 clients send 100 small updates each at once, three times; the server's
   CPU time (its /proc utime+stime, 10 ms ticks) from the first send until every client holds all the updates.
   Each update is applied once, framed once, sent to 19 clients and stored in the flush batches: the whole path.
+- ``notes_keys_per_s_per_core``: ten clients type in the notes at once, 100 keys each, three times; each key sent
+  as the notes page sends it (the text update and the caret in awareness, which the server re-stamps with the
+  typist's name and sends on); keystrokes per server CPU-second.
 Bounded: a fixed number of operations, each waited for at most ``WAIT_S``.
 """
 
@@ -36,6 +39,8 @@ KEYS = 300
 BURST_PER_CLIENT = 100
 BURST_ROUNDS = 3
 WAIT_S = 10.0
+TYPISTS = 10
+TYPING_KEYS = 100
 JOIN = "mutation($i: JoinMeetingInput!) { joinMeeting(input: $i) { guestToken } }"
 
 
@@ -49,7 +54,8 @@ def _pct(samples: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def _meeting(base_url: str) -> tuple[str, list[str]]:
+async def meeting_with_guests(base_url: str, guests: int = CLIENTS) -> tuple[dict[str, str], list[str]]:
+    """A meeting (its ``id`` and ``number``) open to guests without a waiting room, and ``guests`` guest tokens."""
     async with httpx.AsyncClient(base_url=base_url, timeout=30, trust_env=False) as http:
         email = f"bench-collab-{secrets.token_hex(6)}@example.test"
         host = (await gql(http, SIGN_UP, {"i": {"email": email, "password": "bench password", "displayName": "Host"}}))[
@@ -59,10 +65,10 @@ async def _meeting(base_url: str) -> tuple[str, list[str]]:
         create = {"i": {"title": "Bench collab", "passcode": "", "settings": settings}}
         meeting = (await gql(http, CREATE, create, host))["createMeeting"]
         tokens = []
-        for n in range(CLIENTS):
+        for n in range(guests):
             joined = await gql(http, JOIN, {"i": {"number": meeting["number"], "displayName": f"Drawer {n}"}})
             tokens.append(joined["joinMeeting"]["guestToken"])
-    return meeting["id"], tokens
+    return meeting, tokens
 
 
 async def _wait(peer: CollabPeer, predicate: object, what: str) -> None:
@@ -117,8 +123,37 @@ async def _burst(peers: list[CollabPeer], pid: int) -> tuple[float, float]:
     return total / max(cpu, 1e-3), total / wall
 
 
+def _caret(peer: CollabPeer, at: int) -> dict[str, object]:
+    """An awareness state like the notes page's (web/collab/notes.js): a caret as two Yjs relative positions."""
+    pos = {"type": None, "tname": None, "item": {"client": peer.doc.client_id, "clock": at}, "assoc": -1}
+    return {"user": {"color": "hsl(210 70% 45%)"}, "caret": {"anchor": pos, "head": pos}}
+
+
+async def _typing(peers: list[CollabPeer], pid: int) -> float:
+    """Everyone types in the notes at once, each key as the page sends it: the text update and the caret
+    (awareness, re-stamped with the typist's name by the server). Keystrokes per server CPU-second."""
+    total = 0
+    cpu = 0.0
+    for round_ in range(BURST_ROUNDS):
+        if round_:
+            await asyncio.sleep(1.5)  # two messages a key: let the per-connection bucket refill
+        cpu0 = _cpu_s(pid)
+        for _ in range(TYPING_KEYS):
+            for p in peers:
+                text = p.text()
+                text.insert(len(text), "x")
+                await p.set_cursor(_caret(p, len(text)))
+            await asyncio.sleep(0)
+        total += len(peers) * TYPING_KEYS
+        for p in peers:
+            await _wait(p, lambda t=p.text(), n=total: len(str(t)) >= n, "the typing")  # type: ignore[misc]
+        cpu += _cpu_s(pid) - cpu0
+    return total / max(cpu, 1e-3)
+
+
 async def _run(base_url: str, pid: int) -> dict[str, float]:
-    meeting_id, tokens = await _meeting(base_url)
+    meeting, tokens = await meeting_with_guests(base_url)
+    meeting_id = meeting["id"]
     board = [CollabPeer(base_url, meeting_id, "board:main", t) for t in tokens]
     for p in board:
         await p.connect()
@@ -133,9 +168,18 @@ async def _run(base_url: str, pid: int) -> dict[str, float]:
         CollabPeer(base_url, meeting_id, "notes", tokens[1]) as b,
     ):
         keys = await _notes(a, b)
+    typists = [CollabPeer(base_url, meeting_id, "notes", t) for t in tokens[:TYPISTS]]
+    for p in typists:
+        await p.connect()
+    try:
+        typing = await _typing(typists, pid)
+    finally:
+        for p in typists:
+            await p.close()
     print(
         f"  strokes p50 {statistics.median(strokes):.2f} ms p95 {_pct(strokes, 95):.2f} ms; notes p95"
-        f" {_pct(keys, 95):.2f} ms; burst {per_core:,.0f} updates/s per server core ({per_s:,.0f}/s wall)",
+        f" {_pct(keys, 95):.2f} ms; burst {per_core:,.0f} updates/s per server core ({per_s:,.0f}/s wall);"
+        f" {TYPISTS} typing with carets {typing:,.0f} keys/s per server core",
         flush=True,
     )
     return {
@@ -144,6 +188,7 @@ async def _run(base_url: str, pid: int) -> dict[str, float]:
         "notes_sync_p95_ms": round(_pct(keys, 95), 2),
         "crdt_updates_per_s_per_core": round(per_core, 1),
         "crdt_updates_per_s_wall": round(per_s, 1),
+        "notes_keys_per_s_per_core": round(typing, 1),
     }
 
 

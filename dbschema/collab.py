@@ -43,3 +43,23 @@ class CollabUpdate(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index("ix_collab_updates_document", "meeting_id", "name", "id"),)
+
+
+class CollabChange(Base):
+    """Who changed a document when: one row per author per stored batch (``collab_updates`` rows are folded into
+    the snapshot and deleted; this record is not)."""
+
+    __tablename__ = "collab_changes"
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(48))
+    participant_id: Mapped[str] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    """Who: their participation in the meeting (its display name is read when asked, so anonymising a deleted
+    account's participations covers this record too)."""
+    bytes: Mapped[int] = mapped_column(Integer)
+    """Size of their Yjs updates in the batch: a rough measure of how much they changed."""
+    updates: Mapped[int] = mapped_column(Integer)
+    """How many updates (keystrokes, strokes…) of theirs the batch holds."""
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_collab_changes_document", "meeting_id", "name", "id"),)

@@ -36,6 +36,8 @@ class Grant:
     """Monotonic time of the decision (decided again after ``API_COLLAB_ACCESS_RECHECK_S``: api/collab/http.py)."""
     host: bool = False
     """A host or co-host in the meeting now: may lock the document, and change it while locked."""
+    participant_id: str | None = None
+    """Their participation in the meeting (every writer has one): who changed what is recorded against it."""
 
 
 async def decide(svc: Services, principal: Principal | None, meeting_id: str, doc: DocName) -> Grant:
@@ -74,4 +76,4 @@ async def decide(svc: Services, principal: Principal | None, meeting_id: str, do
         writable = live and (here is None or host)
     else:
         writable = live
-    return Grant(writable, name, time.monotonic(), host=host and writable)
+    return Grant(writable, name, time.monotonic(), host=host and writable, participant_id=a.participant_id)

@@ -119,7 +119,7 @@ async def collab_socket(socket: WebSocket[Any, Any, Any], state: State, meeting_
         except AppError as exc:
             raise _app_closed(exc) from None
         key = (meeting_id, str(name))
-        peer = Peer(peer_id, grant.name, grant.writable, grant.host)
+        peer = Peer(peer_id, grant.name, grant.writable, grant.host, participant_id=grant.participant_id)
         outbox = Outbox()
         document = await hub.attach(key, peer, outbox)
         ready = {"type": "ready", "writable": grant.writable, "name": grant.name, "host": grant.host}

@@ -35,6 +35,24 @@ class Peer:
     """A host or co-host: may lock the document and still change it while locked."""
     client_ids: set[int] = field(default_factory=set)
     """The Yjs client ids whose awareness this connection published (it may publish no other)."""
+    participant_id: str | None = None
+    """Whose edits these are (api/collab/history.py); every writer is a participant of the meeting."""
+
+
+@dataclass(slots=True)
+class Authorship:
+    """One author's share of a document's pending edits."""
+
+    updates: int = 0
+    bytes: int = 0
+
+    def add(self, size: int) -> None:
+        self.updates += 1
+        self.bytes += size
+
+    def merge(self, other: Authorship) -> None:
+        self.updates += other.updates
+        self.bytes += other.bytes
 
 
 @dataclass(slots=True)
@@ -60,6 +78,8 @@ class Document:
         """Yjs client id -> (owner peer id or REMOTE, its latest entry)."""
         self.pending: list[bytes] = []
         """Updates from this process's peers not stored yet."""
+        self.authors: dict[str, Authorship] = {}
+        """Who sent ``pending``, by participant id (stored beside it: who changed what, api/collab/history.py)."""
         self.locked = False
         """A host locked it: only hosts and co-hosts may change it."""
 
@@ -130,6 +150,8 @@ class Document:
         fx.broadcast.append(wire.sync(Step.UPDATE, msg.payload))
         fx.publish_update = msg.payload
         self.pending.append(msg.payload)
+        if peer.participant_id is not None:
+            self.authors.setdefault(peer.participant_id, Authorship()).add(len(msg.payload))
         return fx
 
     def apply(self, update: bytes) -> None:
@@ -197,4 +219,9 @@ class Document:
 
     def take_pending(self) -> list[bytes]:
         out, self.pending = self.pending, []
+        return out
+
+    def take_authors(self) -> dict[str, Authorship]:
+        """Who sent the updates ``take_pending`` returned (call both together)."""
+        out, self.authors = self.authors, {}
         return out

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.collab import store, wire
 from api.collab.fanout import AWARENESS, HELLO, LOCK, UPDATE, Fanout, Key, LocalFanout, RedisFanout
-from api.collab.hub import Document, Effects, Peer
+from api.collab.hub import Authorship, Document, Effects, Peer
 from api.collab.wire import WireError
 from api.services import Services
 
@@ -211,13 +211,16 @@ class CollabService:
         of documents nobody has open any more."""
         async with self._flush_lock:
             batch: list[tuple[str, str, bytes]] = []
+            authors: dict[Key, dict[str, Authorship]] = {}
             for key, held in list(self.held.items()):
                 pending = held.doc.take_pending()
                 if pending:
                     batch.append((key[0], key[1], pending[0] if len(pending) == 1 else merge_updates(*pending)))
+                    authors[key] = held.doc.take_authors()
                     held.stored += 1
+            changes = [(k[0], k[1], pid, a.updates, a.bytes) for k, by in authors.items() for pid, a in by.items()]
             try:
-                await store.append(self.svc.db, batch)
+                await store.append(self.svc.db, batch, changes)
             except IntegrityError:
                 # The meeting was deleted (its documents go with it): nothing left to store these edits for.
                 log.info("collab: %d document batch(es) dropped with their meeting", len(batch))
@@ -226,6 +229,8 @@ class CollabService:
                     held_now = self.held.get((meeting_id, name))
                     if held_now is not None:
                         held_now.doc.pending.insert(0, body)
+                        for who, a in authors.get((meeting_id, name), {}).items():
+                            held_now.doc.authors.setdefault(who, Authorship()).merge(a)
                 raise
             for key, held in list(self.held.items()):
                 if held.stored >= self.svc.settings.collab_compact_after:

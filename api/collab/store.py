@@ -9,18 +9,43 @@ from pycrdt import Doc
 from sqlalchemy import delete, func, insert, select
 
 from api.db import Database
-from dbschema.collab import CollabDocument, CollabUpdate
-from dbschema.models import utcnow
+from dbschema.collab import CollabChange, CollabDocument, CollabUpdate
+from dbschema.models import Participant, utcnow
 
 
-async def append(db: Database, batch: Sequence[tuple[str, str, bytes]]) -> None:
-    """One INSERT (executemany) in one transaction for every document's pending edits."""
+async def append(
+    db: Database,
+    batch: Sequence[tuple[str, str, bytes]],
+    changes: Sequence[tuple[str, str, str, int, int]] = (),
+) -> None:
+    """One INSERT (executemany) in one transaction for every document's pending edits, and one for who sent them
+    (meeting id, document, participant id, updates, bytes): both stored or neither."""
     if not batch:
         return
     now = utcnow()
     rows = [{"meeting_id": m, "name": n, "body": body, "at": now} for m, n, body in batch]
     async with db.write() as tx:
         await tx.session.execute(insert(CollabUpdate), rows)
+        if changes:
+            who = [
+                {"meeting_id": m, "name": n, "participant_id": p, "updates": u, "bytes": b, "at": now}
+                for m, n, p, u, b in changes
+            ]
+            await tx.session.execute(insert(CollabChange), who)
+
+
+async def history(db: Database, meeting_id: str, name: str, limit: int) -> list[tuple[CollabChange, str]]:
+    """The document's recorded changes, newest first, at most ``limit``, each with its author's name now (a
+    deleted account's participation reads "deleted user", api/privacy)."""
+    async with db.read() as session:
+        rows = await session.execute(
+            select(CollabChange, Participant.display_name)
+            .join(Participant, Participant.id == CollabChange.participant_id)
+            .where(CollabChange.meeting_id == meeting_id, CollabChange.name == name)
+            .order_by(CollabChange.id.desc())
+            .limit(limit)
+        )
+        return [(change, str(display_name)) for change, display_name in rows]
 
 
 async def load(db: Database, meeting_id: str, name: str) -> tuple[list[bytes], int, bool]:

@@ -19,6 +19,7 @@ from api.audit import resolvers as audit
 from api.breakouts import resolvers as breakouts
 from api.calendars import resolvers as calendars
 from api.chat import resolvers as chat
+from api.collab import resolvers as collab
 from api.events.resolvers import EventSubscription
 from api.events.types import EVENT_TYPES
 from api.graphql.document_limits import DocumentLimiter, DocumentLimits, Parser, make_parser, make_validator
@@ -34,7 +35,7 @@ from api.recordings import resolvers as recordings
 from api.sso import resolvers as sso
 from api.webhooks import resolvers as webhooks
 
-_DOMAINS = (chat, polls, breakouts, recordings, analytics, audit, privacy, apikeys, webhooks, calendars, sso)
+_DOMAINS = (chat, collab, polls, breakouts, recordings, analytics, audit, privacy, apikeys, webhooks, calendars, sso)
 Query = merge_types("Query", (AccountQuery, MeetingQuery, EdgeQuery, *(q for d in _DOMAINS for q in d.QUERIES)))
 Mutation = merge_types(
     "Mutation", (AccountMutation, MeetingMutation, ParticipantMutation, *(m for d in _DOMAINS for m in d.MUTATIONS))

@@ -62,7 +62,7 @@ async def same_document(a: Page, b: Page, predicate: str) -> list[dict[str, Any]
 
 
 def pdf_pictures(pdf: bytes) -> list[Image.Image]:
-    """The JPEG pictures of a PDF written by web/collab/pdf.js, after checking its cross-reference table: every
+    """The JPEG pictures of a PDF written by web/collab/board_pdf.js, after checking its cross-reference table: every
     object's offset points at that object (ISO 32000-1 section 7.5.4)."""
     assert pdf.startswith(b"%PDF-1.4\n") and pdf.rstrip().endswith(b"%%EOF")
     start = int(re.findall(rb"startxref\n(\d+)", pdf)[-1])

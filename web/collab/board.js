@@ -12,7 +12,7 @@
 import * as Y from "yjs";
 import { getStroke } from "perfect-freehand";
 import { clientColour } from "./provider.js";
-import { canvasJpeg, picturesToPdf } from "./pdf.js";
+import { canvasJpeg, picturesToPdf } from "./board_pdf.js";
 
 export const WIDTH = 1600;
 export const HEIGHT = 900;

@@ -1258,7 +1258,7 @@ export class MeetMeshRoomElement extends HTMLElement {
     const provider = await room.openDocument(doc);
     const view =
       which === "notes"
-        ? (await import("../collab/notes.js")).mountNotes(body, provider, { t })
+        ? (await import("../collab/notes.js")).mountNotes(body, provider, { t, history: () => room.documentHistory(doc) })
         : (await import("../collab/board.js")).mountBoard(body, provider, { t, icon: (name) => this._icon(name) });
     this._collab[which] = { doc, provider, view };
   }

@@ -518,7 +518,7 @@ export class Room extends EventTarget {
   }
 
   /**
-   * Blur or replace what is behind you: `{type: "blur", strength: "light"|"strong"}`, `{type: "image", url}`
+   * Blur or replace what is behind you: {type: "blur", strength: "light"|"strong"}, {type: "image", url}
    * (a picture: one of BUILTIN_BACKGROUNDS, a data:/blob: URL of an upload, or same-origin/CORS), or null (off).
    * The processed track replaces the camera on the sender (no renegotiation). Emits `background`.
    */
@@ -689,6 +689,12 @@ export class Room extends EventTarget {
     const provider = new CollabProvider({ apiUrl: this.gql.apiUrl, meetingId: this.meetingId, doc, token: () => this.gql.token });
     this._unsubscribe.push(() => provider.destroy());
     return provider;
+  }
+
+  /** Who changed a shared document when, newest first: [{ author, at, updates, bytes }] (docs/collaboration.md). */
+  async documentHistory(doc = "notes", limit = 100) {
+    const q = `query($m: ID!, $d: String!, $l: Int!) { documentHistory(meetingId: $m, doc: $d, limit: $l) { author at updates bytes } }`;
+    return (await this.gql.request(q, { m: this.meetingId, d: doc, l: limit })).documentHistory;
   }
 
   /** The whiteboard of where this person is: their breakout room's, else the main room's. */

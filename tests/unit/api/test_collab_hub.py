@@ -54,6 +54,26 @@ def test_an_update_is_applied_framed_once_for_everyone_and_kept_for_storage() ->
     assert doc.take_pending() == [update] and doc.take_pending() == []
 
 
+def test_the_pending_edits_remember_who_sent_them() -> None:
+    doc = Document(("m", "notes"))
+    doc.join(Peer(1, "Ada", True, participant_id="p-ada"))
+    doc.join(Peer(2, "Bob", True, participant_id="p-bob"))
+    doc.join(Peer(3, "Viewer", False, participant_id="p-viewer"))
+    one, two, three = edit("a"), edit("bb"), edit("ccc")
+    doc.receive(1, create_update_message(one))
+    doc.receive(2, create_update_message(two))
+    doc.receive(1, create_update_message(three))
+    doc.receive(3, create_update_message(edit("refused")))  # refused: not a change of theirs
+    doc.remote_update(edit("from another process"))  # that process records its own peers' changes
+    assert doc.take_pending() == [one, two, three]
+    authors = doc.take_authors()
+    assert {n: (a.updates, a.bytes) for n, a in authors.items()} == {
+        "p-ada": (2, len(one) + len(three)),
+        "p-bob": (1, len(two)),
+    }
+    assert doc.take_authors() == {}
+
+
 def test_a_read_only_peer_is_refused_and_nothing_changes() -> None:
     doc = Document(("m", "notes"))
     doc.join(Peer(1, "Viewer", False))
