@@ -41,10 +41,16 @@ class Namespace:
 
     def wrapper(self, directory: Path, executable: str) -> Path:
         """A script that runs ``executable`` in this namespace (for launchers that take an executable path)."""
-        script = directory / f"in-{self.name}"
-        script.write_text(f'#!/bin/sh\nexec ip netns exec {self.name} {executable} "$@"\n')
-        script.chmod(0o755)
-        return script
+        return wrapper(self.name, directory, executable)
+
+
+def wrapper(namespace: str, directory: Path, executable: str) -> Path:
+    """A script that runs ``executable`` in ``namespace``: for launchers that take an executable path, such as
+    Playwright's, which talks to Chromium over inherited pipes (``ip netns exec`` keeps them open across its exec)."""
+    script = directory / f"in-{namespace}"
+    script.write_text(f'#!/bin/sh\nexec ip netns exec {namespace} {executable} "$@"\n')
+    script.chmod(0o755)
+    return script
 
 
 @contextmanager

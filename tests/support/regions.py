@@ -17,8 +17,10 @@ import subprocess
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from testkit.mesh import EdgeHost
+from tests.support.netns import wrapper
 
 
 def _run(*args: str) -> None:
@@ -34,6 +36,10 @@ class Region:
     ip: str
     backbone_dev: str
     """The backbone end of the region's veth pair: its egress is everything sent into the region."""
+
+    def wrapper(self, directory: Path, executable: str) -> Path:
+        """A script that runs ``executable`` in this region (``tests.support.netns.wrapper``)."""
+        return wrapper(self.namespace, directory, executable)
 
     @property
     def host(self) -> EdgeHost:
