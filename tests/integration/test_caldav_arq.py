@@ -3,10 +3,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,15 +12,14 @@ import pytest
 from redis.asyncio import Redis
 
 from tests.conftest import EDGE_SECRET, RunningServer, make_settings
+from tests.support.arq_worker import REDIS_URL, arq_worker
 from tests.support.gql import Client
 from tests.support.radicale import CONNECT, Radicale, connect_input, radicale_server, when_stored
 from tests.support.world import World
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 CREATE = """mutation($i: CreateMeetingInput!) { createMeeting(input: $i) { id } }"""
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -35,31 +30,22 @@ def radicale(tmp_path: Path) -> Iterator[Radicale]:
 
 @pytest.fixture
 async def queue_and_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[str, RunningServer]]:
-    queue = f"test-calendars-{uuid.uuid4().hex}"
-    monkeypatch.setenv("REDIS_URL", REDIS_URL)
-    monkeypatch.setenv("WORKER_QUEUE", queue)
-    worker = subprocess.Popen([sys.executable, "-m", "workers"], cwd=ROOT, env={**os.environ})  # noqa: ASYNC220
-    srv = RunningServer(
-        make_settings(
-            tmp_path / "api",
-            edge_secret=EDGE_SECRET,
-            calendar_provider="stack.calendars:ArqCalDAV",
-            webhook_allowed_networks=("127.0.0.1/32",),
-            calendar_retry_schedule_s=(0.3, 0.5, 1.0),
-            calendar_poll_s=0.2,
+    async with arq_worker(monkeypatch, "calendar") as queue:
+        srv = RunningServer(
+            make_settings(
+                tmp_path / "api",
+                edge_secret=EDGE_SECRET,
+                calendar_provider="stack.calendars:ArqCalDAV",
+                webhook_allowed_networks=("127.0.0.1/32",),
+                calendar_retry_schedule_s=(0.3, 0.5, 1.0),
+                calendar_poll_s=0.2,
+            )
         )
-    )
-    await srv.start()
-    try:
-        yield queue, srv
-    finally:
-        await srv.stop()
-        worker.terminate()
-        worker.wait(15)
-        redis = Redis.from_url(REDIS_URL)
-        keys = [k async for k in redis.scan_iter(match=f"arq:*{queue}:calendar:*", count=1000)]
-        await redis.delete(queue, f"{queue}:health-check", *keys)
-        await redis.aclose()
+        await srv.start()
+        try:
+            yield queue, srv
+        finally:
+            await srv.stop()
 
 
 async def test_calendar_requests_run_as_arq_jobs_on_a_worker_process(

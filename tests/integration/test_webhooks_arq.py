@@ -3,57 +3,41 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
-from redis.asyncio import Redis
 from standardwebhooks.webhooks import Webhook
 
 from testkit.webhook_receiver import Receiver
 from tests.conftest import EDGE_SECRET, RunningServer, make_settings
+from tests.support.arq_worker import arq_worker
 from tests.support.gql import Client
 from tests.support.webhooks import endpoint, settled
 from tests.support.world import World
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture
 async def arq_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[RunningServer]:
-    queue = f"test-webhooks-{uuid.uuid4().hex}"
-    monkeypatch.setenv("REDIS_URL", REDIS_URL)
-    monkeypatch.setenv("WORKER_QUEUE", queue)
-    worker = subprocess.Popen([sys.executable, "-m", "workers"], cwd=ROOT, env={**os.environ})  # noqa: ASYNC220
-    srv = RunningServer(
-        make_settings(
-            tmp_path / "api",
-            edge_secret=EDGE_SECRET,
-            webhook_sender="stack.webhooks:ArqSender",
-            webhook_allowed_networks=("127.0.0.1/32",),
-            webhook_retry_schedule_s=(0.2, 0.5, *([1.0] * 30)),
-            webhook_poll_s=0.2,
+    async with arq_worker(monkeypatch, "webhook"):
+        srv = RunningServer(
+            make_settings(
+                tmp_path / "api",
+                edge_secret=EDGE_SECRET,
+                webhook_sender="stack.webhooks:ArqSender",
+                webhook_allowed_networks=("127.0.0.1/32",),
+                webhook_retry_schedule_s=(0.2, 0.5, *([1.0] * 30)),
+                webhook_poll_s=0.2,
+            )
         )
-    )
-    await srv.start()
-    try:
-        yield srv
-    finally:
-        await srv.stop()
-        worker.terminate()
-        worker.wait(15)
-        redis = Redis.from_url(REDIS_URL)
-        keys = [k async for k in redis.scan_iter(match=f"arq:*{queue}:webhook:*", count=1000)]
-        await redis.delete(queue, f"{queue}:health-check", *keys)
-        await redis.aclose()
+        await srv.start()
+        try:
+            yield srv
+        finally:
+            await srv.stop()
 
 
 async def test_attempts_run_as_arq_jobs_on_a_worker_process(arq_api: RunningServer, tmp_path: Path) -> None:
