@@ -11,7 +11,7 @@ from sqlalchemy import event, inspect, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from api import sqlite_driver
+from api import point_reads, sqlite_driver
 from api.bus import Bus
 from dbschema.models import Meeting, MeetingEventRow, utcnow
 from protocol.events import Audience, EventType, MeetingEvent
@@ -154,6 +154,8 @@ class Database:
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if engine.dialect.name == "sqlite" else None
         self._reader = async_sessionmaker(engine, expire_on_commit=False)
         self._writer = async_sessionmaker(engine.execution_options(meetmesh_write=True), expire_on_commit=False)
+        self.points = point_reads.reader_for(engine)
+        """The one-row reads on every request's path, without a session (api/point_reads.py)."""
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -181,4 +183,5 @@ class Database:
                 yield tx
 
     async def dispose(self) -> None:
+        await self.points.close()
         await self.engine.dispose()

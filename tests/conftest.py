@@ -10,6 +10,7 @@ import secrets
 import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -57,16 +58,23 @@ async def _pg_admin(sql: str) -> None:
         await admin.close()
 
 
-@pytest.fixture(scope="session")
-def pg_database() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session; dropped at the end."""
-    name = f"meetmesh_test_{os.getpid()}_{secrets.token_hex(3)}"
+@contextmanager
+def fresh_pg_database(tag: str = "test") -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database, dropped on the way out (usable while a loop runs)."""
+    name = f"meetmesh_{tag}_{os.getpid()}_{secrets.token_hex(3)}"
     _run(_pg_admin(f'CREATE DATABASE "{name}"'))
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     try:
         yield f"{base}/{name}"
     finally:
         _run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session; dropped at the end."""
+    with fresh_pg_database() as url:
+        yield url
 
 
 EDGE_SECRET = "test-edge-secret"

@@ -268,8 +268,7 @@ async def access(svc: Services, principal: Principal | None, meeting_id: str) ->
     """Who may read a meeting: its owner and anyone who has been let in (admitted now or earlier)."""
     if principal is None:
         raise UnauthenticatedError("log in or join as a guest first")
-    async with svc.db.read() as session:
-        found = await participants_store.meeting_with_participant(session, meeting_id, principal)
+    found = await participants_store.meeting_with_participant(svc.db.points, meeting_id, principal)
     if found is None:
         raise NotFoundError(f"meeting {meeting_id} does not exist")
     m, p = found

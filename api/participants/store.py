@@ -8,6 +8,7 @@ from sqlalchemy import ColumnElement, Select, and_, bindparam, case, exists, fun
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from api.point_reads import Entity, PointRead, PointReader
 from api.security import GuestPrincipal, Principal, UserPrincipal
 from dbschema.models import Attendance, Meeting, Participant, utcnow
 from dbschema.sso import MeetingSsoRequirement, UserIdentity
@@ -40,25 +41,42 @@ async def by_principal(session: AsyncSession, meeting_id: str, principal: Princi
     ).scalar_one_or_none()
 
 
+_MEETING = Entity(Meeting, "m_")
+_PARTICIPANT = Entity(Participant, "p_")
+
+
+def _meeting_with(cond: ColumnElement[bool]) -> PointRead:
+    return PointRead(
+        select(*_MEETING.columns, *_PARTICIPANT.columns)
+        .select_from(Meeting)
+        .outerjoin(Participant, (Participant.meeting_id == Meeting.id) & cond)
+        .where(Meeting.id == bindparam("meeting_id"))
+        .limit(1)
+    )
+
+
+_WITH_USER = _meeting_with(Participant.user_id == bindparam("who"))
+_WITH_GUEST = _meeting_with(Participant.guest_id == bindparam("who"))
+_MEETING_ONLY = PointRead(select(*_MEETING.columns).where(Meeting.id == bindparam("meeting_id")))
+
+
 async def meeting_with_participant(
-    session: AsyncSession, meeting_id: str, principal: Principal | None
+    points: PointReader, meeting_id: str, principal: Principal | None
 ) -> tuple[Meeting, Participant | None] | None:
     """The meeting and the principal's participation in it (None if it has none), in one statement; None when
     the meeting does not exist."""
     if isinstance(principal, UserPrincipal):
-        cond = Participant.user_id == principal.user_id
+        values = await points.one(_WITH_USER, meeting_id=meeting_id, who=principal.user_id)
     elif isinstance(principal, GuestPrincipal):
-        cond = Participant.guest_id == principal.guest_id
+        values = await points.one(_WITH_GUEST, meeting_id=meeting_id, who=principal.guest_id)
     else:
-        m = await session.get(Meeting, meeting_id)
-        return (m, None) if m is not None else None
-    q = (
-        select(Meeting, Participant)
-        .outerjoin(Participant, (Participant.meeting_id == Meeting.id) & cond)
-        .where(Meeting.id == meeting_id)
-    )
-    row = (await session.execute(q)).first()
-    return (row[0], row[1]) if row is not None else None
+        values = await points.one(_MEETING_ONLY, meeting_id=meeting_id)
+        return (_MEETING.build(values), None) if values is not None else None  # type: ignore[return-value]
+    if values is None:
+        return None
+    m = _MEETING.build(values)
+    assert m is not None  # the meeting's own primary key is never NULL
+    return m, _PARTICIPANT.build(values, len(_MEETING.keys))
 
 
 async def client_blocked(session: AsyncSession, meeting_id: str, client_id: str) -> bool:

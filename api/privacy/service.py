@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from api import validation
 from api.audit import store as audit_store
@@ -30,6 +30,7 @@ from api.chat import files as chat_files
 from api.db import Tx
 from api.errors import BadInputError, ForbiddenError, NotFoundError, UnauthenticatedError
 from api.participants.views import participant_snapshot
+from api.point_reads import PointRead
 from api.privacy import archive, store
 from api.privacy.archive import Member, check_size, plan_size
 from api.recordings import media
@@ -328,9 +329,12 @@ def _remove_files(svc: Services, recording_ids: list[str], file_ids: list[str]) 
         (folder / fid).unlink(missing_ok=True)
 
 
+_USER_EXISTS = PointRead(select(User.id).where(User.id == bindparam("user_id")))
+
+
 async def user_exists(svc: Services, user_id: str) -> bool:
-    async with svc.db.read() as session:  # a bare primary-key probe: no ORM object is built
-        return (await session.execute(select(User.id).where(User.id == user_id))).first() is not None
+    # On every signed-in request's path (the deleted-account guard): a bare primary-key probe, no session.
+    return await svc.db.points.one(_USER_EXISTS, user_id=user_id) is not None
 
 
 # -- retention ------------------------------------------------------------------------------------------
