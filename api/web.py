@@ -88,8 +88,23 @@ VENDOR_FILES = frozenset(
 _REVALIDATE = {"cache-control": "no-cache"}
 
 
+COLLAB_IMPORT_MAP = WEB / "collab" / "importmap.json"
+_COLLAB_PLACEHOLDER = b"<!-- collab-importmap -->"
+
+
+def page_html(path: Path) -> bytes:
+    """A page as served: the shared documents' import map (Yjs and its helpers, web/collab/importmap.json) written
+    in where the page asks for it, so the meeting and recording pages map the same modules from one file (an
+    import map must be inline: browsers do not load one from a URL)."""
+    html = path.read_bytes()
+    if _COLLAB_PLACEHOLDER in html:
+        mapping = b'<script type="importmap">\n' + COLLAB_IMPORT_MAP.read_bytes() + b"</script>"
+        html = html.replace(_COLLAB_PLACEHOLDER, mapping)
+    return html
+
+
 def _page(name: str) -> Response[bytes]:
-    return Response((WEB / name).read_bytes(), media_type=MediaType.HTML, headers=_REVALIDATE)
+    return Response(page_html(WEB / name), media_type=MediaType.HTML, headers=_REVALIDATE)
 
 
 @get("/", media_type=MediaType.HTML, include_in_schema=False)
@@ -147,11 +162,13 @@ def web_file(relative: str) -> tuple[Path, str] | None:
 
 
 @get("/web/{relative:path}", include_in_schema=False)
-async def web_asset(relative: str) -> File:
+async def web_asset(relative: str) -> File | Response[bytes]:
     found = web_file(relative.lstrip("/"))
     if found is None:
         raise NotFoundException(f"no such file: /web/{relative.lstrip('/')}")
     path, media_type = found
+    if media_type == MediaType.HTML:
+        return Response(page_html(path), media_type=media_type, headers=_REVALIDATE)
     return File(path, media_type=media_type, content_disposition_type="inline", headers=_REVALIDATE)
 
 

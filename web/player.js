@@ -1,11 +1,13 @@
 // The recording player (web/play.html): /r/<recording id> for the meeting's members (the access token the
 // landing page keeps in localStorage), /s/<share id> for holders of a share link (asks for the passcode when
 // the API answers BAD_PASSCODE). Video (or audio only), speed, captions (WebVTT <track>), and a transcript
-// panel with search and click-to-seek. Everything users wrote is set as text, never as HTML.
+// panel with search and click-to-seek; for members, the meeting's notes and whiteboard below
+// (web/recording_documents.js). Everything users wrote is set as text, never as HTML.
 
 import { GraphQLClient } from "/web/sdk/graphql.js";
+import { showDocuments } from "/web/recording_documents.js";
 
-const FIELDS = `id title status progress error media { name url } transcript { start end speakerName text language }`;
+const FIELDS = `id meetingId breakoutRoom { id } title status progress error media { name url } transcript { start end speakerName text language }`;
 const BY_ID = `query($id: ID!) { recording(id: $id) { ${FIELDS} } }`;
 const SHARED = `query($s: ID!, $p: String) { sharedRecording(shareId: $s, passcode: $p) { ${FIELDS} } }`;
 const RELOAD_WHILE_PROCESSING_MS = 5000;
@@ -56,6 +58,8 @@ async function load() {
   }
   $("passcode-form").hidden = true;
   show(rec);
+  // Members (not share-link holders) also get the meeting's notes and whiteboard.
+  if (kind === "r" && $("documents").hidden) showDocuments($("documents"), rec, () => localStorage.getItem("meetmesh.accessToken"));
 }
 
 function show(rec) {

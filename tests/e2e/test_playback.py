@@ -14,11 +14,13 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.async_api import Page
+from pycrdt import Array, Map
 from sqlalchemy import update
 
 from api.recordings import service, transcripts
 from dbschema.models import utcnow
 from dbschema.recordings import RecordingShare
+from testkit.collab_peer import CollabPeer
 from tests.conftest import RunningServer, make_settings
 from tests.e2e.browser_support import chromium
 from tests.support.gql import Client
@@ -35,6 +37,7 @@ LINES = [
 ]
 START = "mutation($m: ID!) { startRecording(meetingId: $m) { id } }"
 STOP = "mutation($m: ID!) { stopRecording(meetingId: $m) { id } }"
+END = "mutation($m: ID!) { endMeeting(id: $m) { status } }"
 SHARE = "mutation($id: ID!, $p: String) { shareRecording(id: $id, expiresInHours: 1, passcode: $p) { id url } }"
 
 
@@ -49,6 +52,7 @@ class Recorded:
     host: Person
     outsider: Person
     recording_id: str
+    meeting_id: str
 
 
 @pytest.fixture
@@ -75,7 +79,7 @@ async def recorded(tmp_path: Path) -> AsyncIterator[Recorded]:
                 svc, rec, [transcripts.Line(a, b, None, who, text, langs[who]) for a, b, who, text in LINES]
             )
             assert await service.finished(svc, rec)
-            yield Recorded(srv, host, await world.user("Otto"), rec)
+            yield Recorded(srv, host, await world.user("Otto"), rec, m["id"])
     finally:
         await srv.stop()
 
@@ -190,3 +194,61 @@ async def test_members_and_share_links_watch_search_and_seek(recorded: Recorded)
         assert "expired" in await _error(other)
         for context in (member, stranger, outsider):
             await context.close()
+
+
+async def test_the_meetings_notes_and_whiteboard_stay_readable_beside_its_recording(recorded: Recorded) -> None:
+    srv, host, mid = recorded.server, recorded.host, recorded.meeting_id
+    notes_text = "# Decisions\n- [x] ship the recording page\n- [ ] book the room"
+    async with CollabPeer(srv.url, mid, "notes", host.client.token) as notes:
+        notes.text().insert(0, notes_text)
+        async with CollabPeer(srv.url, mid, "board:main", host.client.token) as board:
+            red = {"tool": "rect", "x1": 400, "y1": 200, "x2": 1200, "y2": 700, "color": "#d1242f", "size": 16}
+            board.doc.get("shapes", type=Array).append(Map(red))
+            # Both stored before the meeting ends: a second client gets them from the server.
+            async with CollabPeer(srv.url, mid, "notes", host.client.token) as check:
+                await check.wait_for(lambda: str(check.text()) == notes_text)
+            async with CollabPeer(srv.url, mid, "board:main", host.client.token) as check:
+                await check.wait_for(lambda: len(check.doc.get("shapes", type=Array)) == 1)
+    assert (await host.client(END, m=mid))["endMeeting"]["status"] == "ENDED"
+
+    shadow = "document.querySelector('[data-role=document]').shadowRoot"
+    async with chromium() as browser:
+        member = await browser.new_context()
+        await member.add_init_script(f"localStorage.setItem('meetmesh.accessToken', {json.dumps(host.client.token)})")
+        page = await member.new_page()
+        await page.goto(f"{srv.url}/r/{recorded.recording_id}")
+        await _player(page)
+        await page.wait_for_selector("[data-role=documents]:not([hidden])")
+
+        await page.click("[data-open-doc=notes]")
+        area = f"{shadow}?.querySelector('[data-role=notes-text]')"
+        await page.wait_for_function(f"{area}?.value === {json.dumps(notes_text)}")
+        assert await page.evaluate(f"{area}.readOnly") is True  # the meeting has ended: read, not edited
+        await page.wait_for_function(
+            "document.querySelector('[data-role=document-status]').textContent.includes('Read only')"
+        )
+
+        await page.click("[data-open-doc=board]")
+        canvas = f"{shadow}?.querySelector('.board-stage canvas')"
+        await page.wait_for_function(f"!!{canvas}")
+        # The rectangle's left edge (board units 400, 450) is red; its middle and the far corner are not.
+        pixel = f"""(x, y) => {{ const c = {canvas};
+            const d = c.getContext('2d').getImageData(Math.round(x / 1600 * c.width), Math.round(y / 900 * c.height), 1, 1);
+            return [...d.data]; }}"""
+        await page.wait_for_function(f"(({pixel})(400, 450))[0] > 150")
+        edge, middle, corner = [
+            await page.evaluate(f"({pixel})({x}, {y})") for x, y in ((400, 450), (800, 450), (50, 50))
+        ]
+        assert edge[0] > 150 and edge[1] < 100 and edge[3] > 200, edge
+        assert not (middle[0] > 150 and middle[1] < 100), middle
+        assert not (corner[0] > 150 and corner[1] < 100), corner
+
+        # Someone who was never in the meeting gets no further than the recording's own refusal.
+        outsider = await browser.new_context()
+        await outsider.add_init_script(
+            f"localStorage.setItem('meetmesh.accessToken', {json.dumps(recorded.outsider.client.token)})"
+        )
+        stranger = await outsider.new_page()
+        await stranger.goto(f"{srv.url}/r/{recorded.recording_id}")
+        assert "only the meeting's participants" in await _error(stranger)
+        assert await stranger.is_hidden("[data-role=documents]")

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from api.web import NODE_MODULES, WEB, web_file
+from api.web import COLLAB_IMPORT_MAP, NODE_MODULES, WEB, page_html, web_file
 
 
 @pytest.mark.parametrize(
@@ -103,10 +103,15 @@ def test_every_import_map_entry_and_shell_file_is_served() -> None:
 
 
 def test_the_meeting_pages_import_map_serves_everything_yjs_imports() -> None:
-    # web/meeting.html maps yjs, y-protocols, lib0 and perfect-freehand (web/collab, loaded on first open). Every
-    # bare specifier those modules import must be in the map, or the browser refuses the whole module graph.
-    page = (WEB / "meeting.html").read_text()
-    imports = json.loads(re.search(r'<script type="importmap">(.*?)</script>', page, re.S).group(1))["imports"]  # type: ignore[union-attr]
+    # The meeting and recording pages map yjs, y-protocols, lib0 and perfect-freehand (web/collab, loaded on first
+    # open) from web/collab/importmap.json, written into each page as served. Every bare specifier those modules
+    # import must be in the map, or the browser refuses the whole module graph.
+    for name in ("meeting.html", "play.html"):
+        served = page_html(WEB / name).decode()
+        found = re.search(r'<script type="importmap">(.*?)</script>', served, re.S)
+        assert found is not None and "collab-importmap" not in served, name
+        assert json.loads(found.group(1)) == json.loads(COLLAB_IMPORT_MAP.read_text()), name
+    imports = json.loads(COLLAB_IMPORT_MAP.read_text())["imports"]
     for name, target in imports.items():
         relative = _under_web(target)
         assert relative is not None and web_file(relative) is not None, (name, target)
@@ -117,7 +122,7 @@ def test_the_meeting_pages_import_map_serves_everything_yjs_imports() -> None:
         if name in seen:
             continue
         seen.add(name)
-        assert name in imports, f"{name} is imported but not in web/meeting.html's import map"
+        assert name in imports, f"{name} is imported but not in web/collab/importmap.json"
         path = NODE_MODULES / imports[name].removeprefix("/web/vendor/")
         source = path.read_text()
         for spec in re.findall(r"""(?:from|import)\s*['"]([^'"./][^'"]*)['"]""", source):
