@@ -233,8 +233,8 @@ async def test_the_meetings_notes_and_whiteboard_stay_readable_beside_its_record
         await page.wait_for_function(f"!!{canvas}")
         # The rectangle's left edge (board units 400, 450) is red; its middle and the far corner are not.
         pixel = f"""(x, y) => {{ const c = {canvas};
-            const d = c.getContext('2d').getImageData(Math.round(x / 1600 * c.width), Math.round(y / 900 * c.height), 1, 1);
-            return [...d.data]; }}"""
+            const at = [Math.round(x / 1600 * c.width), Math.round(y / 900 * c.height)];
+            return [...c.getContext('2d').getImageData(at[0], at[1], 1, 1).data]; }}"""
         await page.wait_for_function(f"(({pixel})(400, 450))[0] > 150")
         edge, middle, corner = [
             await page.evaluate(f"({pixel})({x}, {y})") for x, y in ((400, 450), (800, 450), (50, 50))
