@@ -1,7 +1,8 @@
 """The README's integration examples, run as a reader would paste them (issue 18: "usable from the README").
 
 The ``sh`` blocks of its Integrations section run in one bash session (they share the helper and variables) and
-the ``python`` block as a script, against an API of their own. Two substitutions only: the API's address for
+the ``python`` block as a script, against an API of their own; the single sign-on block is configuration, loaded
+as the API loads it. Two substitutions only: the API's address for
 ``http://localhost:8000``, and a local receiver for the example webhook host (which does not resolve here).
 """
 
@@ -52,7 +53,7 @@ async def _run(argv: list[str], script: str) -> str:
 
 async def test_the_shell_examples_work_as_written(api: RunningServer) -> None:
     assert shutil.which("curl") and shutil.which("jq"), "the examples use curl and jq (.ci/run installs them)"
-    blocks = _blocks("sh")
+    blocks = [b for b in _blocks("sh") if "API_OIDC_PROVIDERS" not in b]  # SSO's is configuration: below
     assert len(blocks) == 4, blocks  # helper, REST, webhooks, calendars
     hook = f"{api.url}/healthz"  # any local URL: the endpoint is created and its challenge queued
     script = f"echo '{MARK}'\n".join(b.replace(EXAMPLE_URL, api.url).replace(EXAMPLE_HOOK, hook) for b in blocks)
@@ -85,3 +86,17 @@ async def test_the_python_example_works_as_written(api: RunningServer) -> None:
     await _run([sys.executable, "-"], signup)
     printed = (await _run([sys.executable, "-"], script)).strip()
     assert re.fullmatch(r"[0-9]{11}", printed), printed
+
+
+async def test_the_single_sign_on_example_is_configuration_the_api_accepts() -> None:
+    (block,) = [b for b in _blocks("sh") if "API_OIDC_PROVIDERS" in b]
+    check = (
+        "from api.settings import Settings\n"
+        "from api.sso.providers import provider_for_email\n"
+        "s = Settings.from_env()\n"
+        "p = provider_for_email(s.oidc_providers, 'ada@acme.com')\n"
+        "print(s.public_url, p.name, p.issuer, provider_for_email(s.oidc_providers, 'bob@example.org'))\n"
+    )
+    script = f"set -euo pipefail\n{block}\n{sys.executable} - <<'PY'\n{check}PY\n"
+    out = (await _run(["bash", "-s"], script)).split()
+    assert out == ["https://meet.acme.com", "acme", "https://login.acme.com/realms/staff", "None"], out
