@@ -202,7 +202,16 @@ async def test_the_meetings_notes_and_whiteboard_stay_readable_beside_its_record
     async with CollabPeer(srv.url, mid, "notes", host.client.token) as notes:
         notes.text().insert(0, notes_text)
         async with CollabPeer(srv.url, mid, "board:main", host.client.token) as board:
-            red = {"tool": "rect", "x1": 400, "y1": 200, "x2": 1200, "y2": 700, "color": "#d1242f", "size": 16}
+            # Numbers as a browser writes them (doubles): pycrdt would store Python ints as BigInts.
+            red = {
+                "tool": "rect",
+                "x1": 400.0,
+                "y1": 200.0,
+                "x2": 1200.0,
+                "y2": 700.0,
+                "color": "#d1242f",
+                "size": 16.0,
+            }
             board.doc.get("shapes", type=Array).append(Map(red))
             # Both stored before the meeting ends: a second client gets them from the server.
             async with CollabPeer(srv.url, mid, "notes", host.client.token) as check:
@@ -235,7 +244,7 @@ async def test_the_meetings_notes_and_whiteboard_stay_readable_beside_its_record
         pixel = f"""(x, y) => {{ const c = {canvas};
             const at = [Math.round(x / 1600 * c.width), Math.round(y / 900 * c.height)];
             return [...c.getContext('2d').getImageData(at[0], at[1], 1, 1).data]; }}"""
-        await page.wait_for_function(f"(({pixel})(400, 450))[0] > 150")
+        await page.wait_for_function(f"(([r, g]) => r > 150 && g < 100)(({pixel})(400, 450))")
         edge, middle, corner = [
             await page.evaluate(f"({pixel})({x}, {y})") for x, y in ((400, 450), (800, 450), (50, 50))
         ]
