@@ -29,7 +29,9 @@ class CollabDocument(Base):
     folded_id: Mapped[int] = mapped_column(BigInteger, default=0)
     """The highest ``collab_updates.id`` merged into ``snapshot``."""
     locked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
-    """A host locked it: only hosts and co-hosts may change it."""
+    """A host locked it: only hosts and co-hosts may change it (and presenters, when ``presenters``)."""
+    presenters: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    """While locked, people sharing their screen may change it too ("hosts and presenters")."""
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

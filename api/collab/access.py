@@ -38,6 +38,8 @@ class Grant:
     """A host or co-host in the meeting now: may lock the document, and change it while locked."""
     participant_id: str | None = None
     """Their participation in the meeting (every writer has one): who changed what is recorded against it."""
+    presenter: bool = False
+    """Sharing their screen now (and may write): may change a document a host locked for hosts and presenters."""
 
 
 async def decide(svc: Services, principal: Principal | None, meeting_id: str, doc: DocName) -> Grant:
@@ -76,4 +78,7 @@ async def decide(svc: Services, principal: Principal | None, meeting_id: str, do
         writable = live and (here is None or host)
     else:
         writable = live
-    return Grant(writable, name, time.monotonic(), host=host and writable, participant_id=a.participant_id)
+    presenter = writable and p is not None and p.sharing
+    return Grant(
+        writable, name, time.monotonic(), host=host and writable, participant_id=a.participant_id, presenter=presenter
+    )

@@ -26,6 +26,7 @@ from litestar.exceptions import WebSocketDisconnect
 
 from api.collab import access, names
 from api.collab.hub import Peer
+from api.collab.lock import Lock
 from api.collab.service import CollabService, Outbox
 from api.collab.wire import WireError
 from api.errors import AppError
@@ -89,18 +90,24 @@ async def _writer(socket: WebSocket[Any, Any, Any], outbox: Outbox) -> None:
 async def _control(
     socket: WebSocket[Any, Any, Any], hub: CollabService, key: tuple[str, str], peer: Peer, text: str
 ) -> None:
-    """A text frame after ``ready``: ``{"type": "lock", "locked": true|false}`` (hosts and co-hosts)."""
+    """A text frame after ``ready``: ``{"type": "lock", "locked": true|false, "presenters": true|false}`` (hosts and
+    co-hosts; ``presenters`` is optional: false locks the document for hosts only)."""
     try:
         msg = json.loads(text) if len(text) < 1024 else None
     except ValueError:
         msg = None
-    if not isinstance(msg, dict) or msg.get("type") != "lock" or not isinstance(msg.get("locked"), bool):
-        raise _Closed(4400, 'BAD_INPUT: a text frame is {"type": "lock", "locked": true|false}')
+    if (
+        not isinstance(msg, dict)
+        or msg.get("type") != "lock"
+        or not isinstance(msg.get("locked"), bool)
+        or not isinstance(msg.get("presenters", False), bool)
+    ):
+        raise _Closed(4400, 'BAD_INPUT: a text frame is {"type": "lock", "locked": bool, "presenters": bool}')
     if not peer.host:
         refusal = {"type": "error", "code": "FORBIDDEN", "message": "only hosts and co-hosts may lock a document"}
         await socket.send_text(json.dumps(refusal))
         return
-    await hub.set_lock(key, msg["locked"])
+    await hub.set_lock(key, Lock(msg["locked"], msg.get("presenters", False)))
 
 
 @websocket(PATH, include_in_schema=False)
@@ -119,11 +126,14 @@ async def collab_socket(socket: WebSocket[Any, Any, Any], state: State, meeting_
         except AppError as exc:
             raise _app_closed(exc) from None
         key = (meeting_id, str(name))
-        peer = Peer(peer_id, grant.name, grant.writable, grant.host, participant_id=grant.participant_id)
+        peer = Peer(peer_id, grant.name, grant.writable, grant.host, grant.presenter)
+        peer.participant_id = grant.participant_id
         outbox = Outbox()
         document = await hub.attach(key, peer, outbox)
         ready = {"type": "ready", "writable": grant.writable, "name": grant.name, "host": grant.host}
-        await socket.send_text(json.dumps({**ready, "locked": document.locked}))
+        lock = document.lock.notice()
+        ready |= {"presenter": grant.presenter, "locked": lock["locked"], "presenters": lock["presenters"]}
+        await socket.send_text(json.dumps(ready))
         writer = asyncio.create_task(_writer(socket, outbox), name=f"collab-writer-{peer_id}")
         s = svc.settings
         bucket = TokenBucket(s.collab_messages_per_s, s.collab_message_burst)
@@ -138,10 +148,11 @@ async def collab_socket(socket: WebSocket[Any, Any, Any], state: State, meeting_
                 fresh = await access.decide(svc, principal, meeting_id, name)
             except AppError as exc:
                 raise _app_closed(exc) from None
-            if fresh.writable != grant.writable:
-                await socket.send_text(json.dumps({"type": "access", "writable": fresh.writable}))
+            if (fresh.writable, fresh.presenter) != (grant.writable, grant.presenter):
+                access_now = {"type": "access", "writable": fresh.writable, "presenter": fresh.presenter}
+                await socket.send_text(json.dumps(access_now))
             grant = fresh
-            peer.writable, peer.host = fresh.writable, fresh.host
+            peer.writable, peer.host, peer.presenter = fresh.writable, fresh.host, fresh.presenter
 
         try:
             while True:

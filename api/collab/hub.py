@@ -17,6 +17,7 @@ from typing import Any
 from pycrdt import Doc
 
 from api.collab import wire
+from api.collab.lock import UNLOCKED, Lock
 from api.collab.wire import AwarenessEntry, Kind, Message, Step, WireError
 
 MAX_AWARENESS_STATE = 8 * 1024
@@ -33,6 +34,8 @@ class Peer:
     writable: bool
     host: bool = False
     """A host or co-host: may lock the document and still change it while locked."""
+    presenter: bool = False
+    """Sharing their screen now: may change a document locked to hosts and presenters."""
     client_ids: set[int] = field(default_factory=set)
     """The Yjs client ids whose awareness this connection published (it may publish no other)."""
     participant_id: str | None = None
@@ -80,8 +83,8 @@ class Document:
         """Updates from this process's peers not stored yet."""
         self.authors: dict[str, Authorship] = {}
         """Who sent ``pending``, by participant id (stored beside it: who changed what, api/collab/history.py)."""
-        self.locked = False
-        """A host locked it: only hosts and co-hosts may change it."""
+        self.lock: Lock = UNLOCKED
+        """A host's lock: who besides hosts and co-hosts may change it (api/collab/lock.py)."""
 
     # -- peers --------------------------------------------------------------------------------------------
     def join(self, peer: Peer) -> list[bytes]:
@@ -142,8 +145,9 @@ class Document:
             fx.reply.append(wire.permission_denied("read-only: you may watch this document but not change it"))
             fx.refused = True
             return fx
-        if self.locked and not peer.host:
-            fx.reply.append(wire.permission_denied("locked: a host has locked this document"))
+        if not self.lock.lets(host=peer.host, presenter=peer.presenter):
+            whom = "hosts and presenters" if self.lock.presenters else "hosts"
+            fx.reply.append(wire.permission_denied(f"locked: a host has locked this document for {whom}"))
             fx.refused = True
             return fx
         self.apply(msg.payload)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from api.collab import store, wire
 from api.collab.fanout import AWARENESS, HELLO, LOCK, UPDATE, Fanout, Key, LocalFanout, RedisFanout
 from api.collab.hub import Authorship, Document, Effects, Peer
+from api.collab.lock import Lock as DocumentLock
 from api.collab.wire import WireError
 from api.services import Services
 
@@ -152,10 +153,9 @@ class CollabService:
             doc = Document(key)
             # Subscribe before loading: nothing published meanwhile is missed (applying twice is harmless).
             await self.fanout.join(key, lambda kind, payload: self._remote(key, kind, payload))
-            updates, stored, locked = await store.load(self.svc.db, *key)
+            updates, stored, doc.lock = await store.load(self.svc.db, *key)
             for u in updates:
                 doc.apply(u)
-            doc.locked = locked
             held = _Held(doc, stored=stored, opening=1)
             self.held[key] = held
             self._loading.pop(key, None)
@@ -172,7 +172,7 @@ class CollabService:
             elif kind == AWARENESS:
                 fx = held.doc.remote_awareness(payload)
             elif kind == LOCK:
-                self._tell_locked(held, payload == b"1")
+                self._tell_locked(held, DocumentLock.from_byte(payload))
                 return
             elif kind == HELLO:
                 # Another process just opened the document: send what it lacks (our peers' unstored edits).
@@ -190,18 +190,18 @@ class CollabService:
                 box.put(data)
 
     # -- the host's lock ---------------------------------------------------------------------------------------
-    async def set_lock(self, key: Key, locked: bool) -> None:
-        """Lock (only hosts and co-hosts may change it) or unlock a document; the caller checked the right."""
-        await store.set_locked(self.svc.db, key[0], key[1], locked)
+    async def set_lock(self, key: Key, lock: DocumentLock) -> None:
+        """Lock a document (for hosts, or hosts and presenters) or unlock it; the caller checked the right."""
+        await store.set_locked(self.svc.db, key[0], key[1], lock)
         held = self.held.get(key)
         if held is not None:
-            self._tell_locked(held, locked)
-        await self.fanout.publish(key, LOCK, b"1" if locked else b"0")
+            self._tell_locked(held, lock)
+        await self.fanout.publish(key, LOCK, lock.to_byte())
 
     @staticmethod
-    def _tell_locked(held: _Held, locked: bool) -> None:
-        held.doc.locked = locked
-        notice = json.dumps({"type": "locked", "locked": locked})
+    def _tell_locked(held: _Held, lock: DocumentLock) -> None:
+        held.doc.lock = lock
+        notice = json.dumps(lock.notice())
         for box in held.outboxes.values():
             box.put(notice)
 

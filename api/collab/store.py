@@ -8,6 +8,7 @@ from typing import Any
 from pycrdt import Doc
 from sqlalchemy import delete, func, insert, select
 
+from api.collab.lock import UNLOCKED, Lock
 from api.db import Database
 from dbschema.collab import CollabChange, CollabDocument, CollabUpdate
 from dbschema.models import Participant, utcnow
@@ -48,18 +49,18 @@ async def history(db: Database, meeting_id: str, name: str, limit: int) -> list[
         return [(change, str(display_name)) for change, display_name in rows]
 
 
-async def load(db: Database, meeting_id: str, name: str) -> tuple[list[bytes], int, bool]:
-    """The document's snapshot and the updates after it (apply in order), how many updates those are, and whether
-    a host locked it."""
+async def load(db: Database, meeting_id: str, name: str) -> tuple[list[bytes], int, Lock]:
+    """The document's snapshot and the updates after it (apply in order), how many updates those are, and who
+    may change it (a host's lock)."""
     async with db.read() as session:
         row = (
             await session.execute(
-                select(CollabDocument.snapshot, CollabDocument.locked).where(
+                select(CollabDocument.snapshot, CollabDocument.locked, CollabDocument.presenters).where(
                     CollabDocument.meeting_id == meeting_id, CollabDocument.name == name
                 )
             )
         ).first()
-        snap, locked = (row[0], bool(row[1])) if row is not None else (None, False)
+        snap, lock = (row[0], Lock(bool(row[1]), bool(row[2]))) if row is not None else (None, UNLOCKED)
         bodies = (
             await session.scalars(
                 select(CollabUpdate.body)
@@ -67,7 +68,7 @@ async def load(db: Database, meeting_id: str, name: str) -> tuple[list[bytes], i
                 .order_by(CollabUpdate.id)
             )
         ).all()
-    return ([snap] if snap else []) + list(bodies), len(bodies), locked
+    return ([snap] if snap else []) + list(bodies), len(bodies), lock
 
 
 async def count(db: Database, meeting_id: str, name: str) -> int:
@@ -117,7 +118,7 @@ async def compact(db: Database, meeting_id: str, name: str) -> int:
     return len(found)
 
 
-async def set_locked(db: Database, meeting_id: str, name: str, locked: bool) -> None:
+async def set_locked(db: Database, meeting_id: str, name: str, lock: Lock) -> None:
     async with db.write() as tx:
         row = await tx.session.scalar(
             select(CollabDocument)
@@ -126,7 +127,14 @@ async def set_locked(db: Database, meeting_id: str, name: str, locked: bool) -> 
         )
         if row is None:
             tx.session.add(
-                CollabDocument(meeting_id=meeting_id, name=name, snapshot=b"\x00\x00", folded_id=0, locked=locked)
+                CollabDocument(
+                    meeting_id=meeting_id,
+                    name=name,
+                    snapshot=b"\x00\x00",
+                    folded_id=0,
+                    locked=lock.locked,
+                    presenters=lock.presenters,
+                )
             )
         else:
-            row.locked = locked
+            row.locked, row.presenters = lock.locked, lock.presenters

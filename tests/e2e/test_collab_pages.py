@@ -141,6 +141,15 @@ async def test_whiteboard_and_notes_across_three_pages(tmp_path: Path) -> None:
             assert await host.is_enabled("meetmesh-room [data-panel=whiteboard] [data-tool=pen]")
             await host.click("meetmesh-room [data-board-action=lock]")
             await ada.wait_for_selector("meetmesh-room [data-panel=whiteboard] [data-tool=pen]:enabled")
+            # Hosts and presenters only: Ada shares no screen, so her tools go grey and she is told who may draw.
+            assert await ada.is_hidden("meetmesh-room [data-board-action=lock-presenters]")
+            await host.click("meetmesh-room [data-board-action=lock-presenters]")
+            await ada.wait_for_selector("meetmesh-room [data-panel=whiteboard] [data-tool=pen]:disabled")
+            await wait_text(ada, "[data-panel=whiteboard] .collab-status", sentence("collab.lockedPresenters"))
+            await host.wait_for_selector("meetmesh-room [data-board-action=lock-presenters][aria-pressed=true]")
+            assert await host.get_attribute("meetmesh-room [data-board-action=lock]", "aria-pressed") == "false"
+            await host.click("meetmesh-room [data-board-action=lock-presenters]")
+            await ada.wait_for_selector("meetmesh-room [data-panel=whiteboard] [data-tool=pen]:enabled")
             # PNG export: the picture as a file (a viewer could take it too).
             async with bob.expect_download() as download:
                 await bob.click("meetmesh-room [data-board-action=export-png]")

@@ -35,7 +35,15 @@ async def test_two_clients_sync_and_a_late_joiner_gets_everything(world: World, 
     host, m = await live_meeting(world)
     guest, _ = await world.join(None, m, name="Ada")
     async with peer(server.url, m, host) as a, peer(server.url, m, guest) as b:
-        assert a.ready == {"type": "ready", "writable": True, "name": "Host", "host": True, "locked": False}
+        assert a.ready == {
+            "type": "ready",
+            "writable": True,
+            "name": "Host",
+            "host": True,
+            "presenter": False,
+            "locked": False,
+            "presenters": False,
+        }
         assert b.ready["host"] is False and b.ready["writable"] is True
         a.text().insert(0, "hello ")
         await b.wait_for(lambda: str(b.text()) == "hello ")
@@ -245,11 +253,11 @@ async def test_two_api_processes_share_a_document_through_redis(api_pair: tuple[
             # A host's lock on A reaches the guest on B, whose edits B then refuses.
             assert on_a.ws is not None
             await on_a.ws.send(json.dumps({"type": "lock", "locked": True}))
-            await on_b.wait_for(lambda: {"type": "locked", "locked": True} in on_b.control)
+            await on_b.wait_for(lambda: {"type": "locked", "locked": True, "presenters": False} in on_b.control)
             on_b.text("title").insert(0, "nope ")
             await on_b.wait_for(lambda: bool(on_b.denied))
             await on_a.ws.send(json.dumps({"type": "lock", "locked": False}))
-            await on_b.wait_for(lambda: {"type": "locked", "locked": False} in on_b.control)
+            await on_b.wait_for(lambda: {"type": "locked", "locked": False, "presenters": False} in on_b.control)
         # Once both let go, a fresh open on either process comes from the database.
         await asyncio.sleep(1.0)
         async with peer(b.url, m, host, "board:main") as again:
@@ -319,7 +327,7 @@ async def test_access_is_decided_again_while_connected(tmp_path: Path) -> None:
                 assert removed.closed is not None and removed.closed[0] == 4403
                 # When the meeting ends, a connected editor is told it may now only watch, and is refused.
                 await host.client(END, m=m["id"])
-                await stays.wait_for(lambda: {"type": "access", "writable": False} in stays.control)
+                await stays.wait_for(lambda: {"type": "access", "writable": False, "presenter": False} in stays.control)
                 stays.text().insert(0, "too late")
                 await stays.wait_for(lambda: bool(stays.denied))
             async with peer(srv.url, m, host) as check:
@@ -344,7 +352,7 @@ async def test_a_host_locks_a_board_for_everyone_but_hosts(world: World, server:
         await g.wait_for(lambda: any(c.get("code") == "FORBIDDEN" for c in g.control))
         await lock(h, True)
         for p in (h, g):
-            await p.wait_for(lambda p=p: {"type": "locked", "locked": True} in p.control)  # type: ignore[misc]
+            await p.wait_for(lambda p=p: {"type": "locked", "locked": True, "presenters": False} in p.control)  # type: ignore[misc]
         g.text("title").insert(0, "guest while locked")
         await g.wait_for(lambda: bool(g.denied))
         assert g.denied[-1].startswith("locked")
@@ -355,6 +363,68 @@ async def test_a_host_locks_a_board_for_everyone_but_hosts(world: World, server:
         await h2.wait_for(lambda: str(h2.text("other")) == "host while locked")  # synced
         assert str(h2.text("title")) == ""  # the guest's edit while locked never got in
         await lock(h2, False)
-        await again.wait_for(lambda: {"type": "locked", "locked": False} in again.control)
+        await again.wait_for(lambda: {"type": "locked", "locked": False, "presenters": False} in again.control)
         again.text("title").insert(0, "unlocked")
         await h2.wait_for(lambda: str(h2.text("title")) == "unlocked")
+
+
+MEDIA = "mutation($m: ID!, $i: UpdateMyMediaInput!) { updateMyMedia(meetingId: $m, input: $i) { sharing } }"
+
+
+async def test_a_host_limits_a_board_to_hosts_and_presenters(tmp_path: Path) -> None:
+    # Presenters are the people sharing their screen now: they may draw on a board locked "for hosts and
+    # presenters"; others may not; it is decided again when someone starts or stops sharing.
+    srv = RunningServer(make_settings(tmp_path, collab_access_recheck_s=0.3))
+    await srv.start()
+    try:
+        async with httpx.AsyncClient(timeout=30, trust_env=False) as http:
+            await _presenters_only(srv, World(Client(srv.url, http)))
+    finally:
+        await srv.stop()
+
+
+async def _presenters_only(srv: RunningServer, world: World) -> None:
+    host, m = await live_meeting(world)
+    sharer, _ = await world.join(None, m, name="Presenter")
+    watcher, _ = await world.join(None, m, name="Watcher")
+    await sharer.client(MEDIA, m=m["id"], i={"sharing": True})
+
+    async def send(p: CollabPeer, frame: dict[str, object]) -> None:
+        assert p.ws is not None
+        await p.ws.send(json.dumps(frame))
+
+    async with (
+        peer(srv.url, m, host, "board:main") as h,
+        peer(srv.url, m, sharer, "board:main") as s,
+        peer(srv.url, m, watcher, "board:main") as w,
+    ):
+        assert s.ready["presenter"] is True and w.ready["presenter"] is False and h.ready["presenter"] is False
+        limited = {"type": "locked", "locked": True, "presenters": True}
+        await send(h, {"type": "lock", "locked": True, "presenters": True})
+        for p in (h, s, w):
+            await p.wait_for(lambda p=p: limited in p.control)  # type: ignore[misc]
+        s.text("by-presenter").insert(0, "drawn while presenting")
+        await h.wait_for(lambda: str(h.text("by-presenter")) == "drawn while presenting")
+        w.text("by-watcher").insert(0, "not a presenter")
+        await w.wait_for(lambda: bool(w.denied))
+        assert "hosts and presenters" in w.denied[-1]
+        h.text("by-host").insert(0, "hosts always may")
+        await s.wait_for(lambda: str(s.text("by-host")) == "hosts always may")
+        # The presenter stops sharing: told so, and their next edit is refused (the grant is decided again).
+        await sharer.client(MEDIA, m=m["id"], i={"sharing": False})
+        await asyncio.sleep(0.5)
+        s.text("after").insert(0, "no longer presenting")
+        await s.wait_for(lambda: bool(s.denied))
+        assert {"type": "access", "writable": True, "presenter": False} in s.control
+        # A lock frame that is not as documented closes the connection with BAD_INPUT.
+        await send(h, {"type": "lock", "locked": True, "presenters": "yes"})
+        await h.wait_for(lambda: h.closed is not None)
+        assert h.closed is not None and h.closed[0] == 4400
+    async with peer(srv.url, m, host, "board:main") as h2, peer(srv.url, m, watcher, "board:main") as w2:
+        assert h2.ready["locked"] is True and h2.ready["presenters"] is True  # stored with the document
+        assert str(h2.text("by-presenter")) == "drawn while presenting" and str(h2.text("by-watcher")) == ""
+        assert str(h2.text("after")) == ""
+        await send(h2, {"type": "lock", "locked": False, "presenters": True})  # unlocked: "presenters" means nothing
+        await w2.wait_for(lambda: {"type": "locked", "locked": False, "presenters": False} in w2.control)
+        w2.text("by-watcher").insert(0, "open again")
+        await h2.wait_for(lambda: str(h2.text("by-watcher")) == "open again")

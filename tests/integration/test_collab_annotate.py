@@ -43,7 +43,7 @@ async def test_the_sharer_turns_annotation_of_their_screen_off_for_everyone_else
         await lock(v, True)  # a viewer may not turn it off
         await v.wait_for(lambda: any(c.get("code") == "FORBIDDEN" for c in v.control))
         await lock(s, True)
-        await v.wait_for(lambda: {"type": "locked", "locked": True} in v.control)
+        await v.wait_for(lambda: {"type": "locked", "locked": True, "presenters": False} in v.control)
         strokes(v).append(Map({"points": [[0.1, 0.1]]}))
         await v.wait_for(lambda: bool(v.denied))
         assert v.denied[-1].startswith("locked")
@@ -53,7 +53,7 @@ async def test_the_sharer_turns_annotation_of_their_screen_off_for_everyone_else
         await h.wait_for(lambda: len(strokes(h)) == 2)  # the refused mark never got in
         assert h.ready["host"] is True and h.ready["locked"] is True  # meeting hosts may turn it back on
         await lock(h, False)
-        await h.wait_for(lambda: {"type": "locked", "locked": False} in h.control)
+        await h.wait_for(lambda: {"type": "locked", "locked": False, "presenters": False} in h.control)
     async with peer(server.url, m, viewer, "annotate:nobody") as gone:
         await gone.wait_for(lambda: gone.closed is not None)
     assert gone.closed is not None and gone.closed[0] == 4404 and gone.closed[1].startswith("NOT_FOUND")

@@ -277,6 +277,9 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
   button("export-pdf", t("collab.exportPdf"), "file-text");
   const lockButton = button("lock", t("collab.lock"), "lock");
   lockButton.setAttribute("aria-pressed", "false");
+  // Hosts: limit drawing to hosts and presenters (people sharing their screen), or lock it for hosts only.
+  const presentersButton = button("lock-presenters", t("collab.lockPresenters"), "presentation");
+  presentersButton.setAttribute("aria-pressed", "false");
   const status = document.createElement("p");
   status.className = "collab-status";
   status.setAttribute("role", "status");
@@ -356,17 +359,24 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
         ? t(provider.status === "closed" ? "collab.closed" : "collab.offline")
         : !provider.writable
           ? t("collab.readOnly")
-          : provider.locked
-            ? t(provider.host ? "collab.lockedHost" : "collab.locked")
-            : "";
+          : provider.locked && provider.presenters
+            ? t(provider.host || provider.presenter ? "collab.lockedPresentersMay" : "collab.lockedPresenters")
+            : provider.locked
+              ? t(provider.host ? "collab.lockedHost" : "collab.locked")
+              : "";
     const always = ["export-png", "export-svg", "export-pdf", "zoom-in", "zoom-out", "zoom-reset", "page-prev", "page-next"]; // watching people may save the picture and point at it
     for (const b of bar.querySelectorAll("button, input")) b.disabled = !editable && !always.includes(b.dataset.boardAction) && !["laser", "hand"].includes(b.dataset.tool);
     if (!editable) selected = preview = gesture = null;
     prevButton.disabled = page === 0;
     nextButton.disabled = page >= pages.length;
-    lockButton.hidden = !provider.host;
-    lockButton.disabled = provider.status !== "connected";
-    lockButton.setAttribute("aria-pressed", String(provider.locked));
+    for (const [b, pressed] of [
+      [lockButton, provider.locked && !provider.presenters],
+      [presentersButton, provider.locked && provider.presenters],
+    ]) {
+      b.hidden = !provider.host;
+      b.disabled = provider.status !== "connected";
+      b.setAttribute("aria-pressed", String(pressed));
+    }
     canvas.style.cursor = editable ? "crosshair" : "default";
     container.dataset.editable = String(editable);
     schedule();
@@ -622,7 +632,8 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
     else if (action === "zoom-in") zoomAt(1.25);
     else if (action === "zoom-out") zoomAt(0.8);
     else if (action === "zoom-reset") setView(1, 0, 0);
-    else if (action === "lock") provider.lock(!provider.locked);
+    else if (action === "lock") provider.lock(!(provider.locked && !provider.presenters));
+    else if (action === "lock-presenters") provider.lock(!(provider.locked && provider.presenters), true);
     schedule();
   });
   // The picture as everyone sees it (shapes only: no cursors), as a file.

@@ -29,6 +29,10 @@ export class CollabProvider extends EventTarget {
     this.writable = false;
     this.host = false;
     this.locked = false;
+    /** While locked: people sharing their screen (presenters) may change it too. */
+    this.presenters = false;
+    /** This person shares their screen now. */
+    this.presenter = false;
     this.name = null;
     this.synced = false;
     this.status = "connecting";
@@ -98,6 +102,7 @@ export class CollabProvider extends EventTarget {
   _onControl(msg) {
     if (msg.type === "locked") {
       this.locked = !!msg.locked;
+      this.presenters = !!msg.presenters;
       this.dispatchEvent(new CustomEvent("status", { detail: this.status }));
       return;
     }
@@ -105,6 +110,7 @@ export class CollabProvider extends EventTarget {
     if (msg.type === "access") {
       // The server decided again (moved to another room, the meeting ended, let in again).
       this.writable = !!msg.writable;
+      this.presenter = !!msg.presenter;
       this.dispatchEvent(new CustomEvent("status", { detail: this.status }));
       return;
     }
@@ -114,6 +120,8 @@ export class CollabProvider extends EventTarget {
     this.writable = !!msg.writable;
     this.host = !!msg.host;
     this.locked = !!msg.locked;
+    this.presenters = !!msg.presenters;
+    this.presenter = !!msg.presenter;
     this.name = msg.name;
     this._setStatus("connected");
     // Our state vector: the server answers with what we miss; its own step 1 asks for what it misses.
@@ -145,14 +153,16 @@ export class CollabProvider extends EventTarget {
     }
   }
 
-  /** Whether this person may change the document now (connected, allowed, and not locked unless a host). */
+  /** Whether this person may change the document now (connected, allowed, and not locked unless a host, or a
+   * presenter when it is locked for hosts and presenters). */
   get editable() {
-    return this.status === "connected" ? this.writable && (!this.locked || this.host) : this.status !== "closed";
+    if (this.status !== "connected") return this.status !== "closed";
+    return this.writable && (!this.locked || this.host || (this.presenters && this.presenter));
   }
 
-  /** Hosts and co-hosts: lock the document (only they may change it) or unlock it. */
-  lock(locked) {
-    if (this.ws?.readyState === WebSocket.OPEN && this._ready) this.ws.send(JSON.stringify({ type: "lock", locked: !!locked }));
+  /** Hosts and co-hosts: lock the document for hosts (`presenters` false) or for hosts and presenters, or unlock it. */
+  lock(locked, presenters = false) {
+    if (this.ws?.readyState === WebSocket.OPEN && this._ready) this.ws.send(JSON.stringify({ type: "lock", locked: !!locked, presenters: !!locked && !!presenters }));
   }
 
   _sendAwareness(ids) {

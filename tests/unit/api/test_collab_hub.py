@@ -10,6 +10,7 @@ from pycrdt import Doc, Text, create_sync_message, create_update_message, handle
 
 from api.collab import names, wire
 from api.collab.hub import Document, Peer
+from api.collab.lock import Lock
 from api.collab.wire import AwarenessEntry, Kind, Step, WireError
 from api.errors import BadInputError
 
@@ -147,3 +148,17 @@ async def test_an_outbox_merges_queued_updates_and_keeps_other_messages_in_order
     text = str(merged.get("notes", type=Text))
     assert text == str(both.get("notes", type=Text)) and sorted(text) == sorted("onetwo")
     assert box.queue.empty()
+
+
+def test_a_document_locked_for_presenters_takes_their_edits_and_refuses_others() -> None:
+    doc = Document(("m1", "board:main"))
+    doc.lock = Lock(locked=True, presenters=True)
+    doc.join(Peer(1, "Presenter", True, presenter=True))
+    doc.join(Peer(2, "Watcher", True))
+    src = Doc()
+    src.get("t", type=Text).insert(0, "slide notes")
+    update = wire.sync(Step.UPDATE, src.get_update())
+    taken = doc.receive(1, update)
+    assert not taken.refused and str(doc.doc.get("t", type=Text)) == "slide notes"
+    refused = doc.receive(2, update)
+    assert refused.refused and b"hosts and presenters" in b"".join(refused.reply)
