@@ -28,7 +28,7 @@ import numpy as np
 
 from capture.tracks import Track, TrackFileInvalidError, read_recording
 from protocol.jobs import Layout
-from workers import label
+from workers import label, screen_marks
 from workers.audio import decode_audio
 from workers.layout import Rect, featured, fit, gallery
 from workers.progress import progress_reporter
@@ -88,8 +88,9 @@ async def compose_recording(
     return asdict(result)
 
 
-def input_digest(tracks: list[Track], layout: str, options: ComposeOptions) -> str:
+def input_digest(tracks: list[Track], layout: str, options: ComposeOptions, marks: bytes = b"") -> str:
     h = hashlib.sha256(json.dumps([COMPOSE_VERSION, layout, asdict(options)]).encode())
+    h.update(marks)  # the marks drawn over screen shares (workers/screen_marks.py); empty when there are none
     for t in sorted(tracks, key=lambda t: t.path.name):
         h.update(t.path.name.encode())
         h.update(t.path.with_suffix(".json").read_bytes())
@@ -115,7 +116,7 @@ def compose(
         raise ComposeError(str(e)) from e
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    digest = input_digest(tracks, layout, options)
+    digest = input_digest(tracks, layout, options, screen_marks.digest_input(recording_dir))
     manifest = out / f"compose-{layout}.json"
     if manifest.exists():
         try:
@@ -129,7 +130,9 @@ def compose(
     # recording's job for a layout at a time, so they are stale (and would be overwritten anyway).
     for stale in out.glob(f".*.{layout}.part"):
         stale.unlink(missing_ok=True)
-    result = _Composer(tracks, out, layout, options, digest, progress or (lambda _p: None)).run()
+    composer = _Composer(tracks, out, layout, options, digest, progress or (lambda _p: None))
+    composer.marks = screen_marks.read_marks(recording_dir, composer.timeline)
+    result = composer.run()
     _replace_text(manifest, json.dumps(asdict(result), indent=1), layout)
     return result
 
@@ -281,6 +284,8 @@ class _Composer:
         # recording captured (what the API shows as recorded time).
         self.timeline = timeline(tracks)
         self.duration = self.timeline.duration
+        self.marks: list[screen_marks.Mark] = []
+        """Marks drawn over screen shares, in recorded time (workers/screen_marks.py)."""
 
     def run(self) -> ComposeResult:
         opt = self.opt
@@ -434,9 +439,19 @@ class _Composer:
             else:
                 canvas.paste(tile[1], tile[0])
                 shown_rect = tile[0]
+                if src.track.meta.source == "screen":
+                    self._marks(canvas, src.track.meta.participant_id, shown_rect, t)
             if opt.labels:
                 self._label(canvas, src.track, shown_rect)
         return canvas
+
+    def _marks(self, canvas: _Planes, sharer: str, picture: Rect, t: float) -> None:
+        for mark in self.marks:
+            if mark.start > t:
+                break  # sorted by start
+            opacity = mark.opacity(t) if mark.sharer == sharer else 0.0
+            if opacity > 0:
+                screen_marks.draw(canvas.y, canvas.u, canvas.v, picture, mark, opacity)
 
     def _label(self, canvas: _Planes, track: Track, r: Rect) -> None:
         name = track.meta.display_name

@@ -18,6 +18,7 @@ from api.collab import store, wire
 from api.collab.fanout import AWARENESS, HELLO, LOCK, UPDATE, Fanout, Key, LocalFanout, RedisFanout
 from api.collab.hub import Authorship, Document, Effects, Peer
 from api.collab.lock import Lock as DocumentLock
+from api.collab.recorded_marks import MarkRecorder, is_marks_document, marks_of
 from api.collab.wire import WireError
 from api.services import Services
 
@@ -95,6 +96,8 @@ class CollabService:
         self._loading: dict[Key, asyncio.Lock] = {}
         self._ids = itertools.count(1)
         self._flush_lock = asyncio.Lock()
+        self.marks = MarkRecorder(svc)
+        """Marks drawn over screen shares, into the recordings capturing them (api/collab/recorded_marks.py)."""
 
     def new_peer_id(self) -> int:
         return next(self._ids)
@@ -118,8 +121,12 @@ class CollabService:
 
     async def receive(self, key: Key, peer_id: int, data: bytes) -> Effects:
         held = self.held[key]
+        marks = is_marks_document(key[1])
+        before = marks_of(held.doc.doc) if marks else None
         fx = held.doc.receive(peer_id, data)
         await self._deliver(key, held, fx, sender=peer_id)
+        if before is not None and fx.publish_update is not None:
+            await self.marks.changed(key[0], key[1], before, marks_of(held.doc.doc))
         return fx
 
     async def _deliver(self, key: Key, held: _Held, fx: Effects, sender: int | None) -> None:

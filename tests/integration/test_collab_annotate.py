@@ -4,10 +4,14 @@ marks, meeting hosts may turn it back on, and a participant who is not in the me
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 
 from pycrdt import Array, Map
 
+from api.recordings.service import recording_dir
+from protocol.screen_marks import FILE
 from testkit.collab_peer import CollabPeer
 from tests.conftest import RunningServer
 from tests.support.world import Person, World, live_meeting
@@ -81,3 +85,42 @@ async def test_marks_over_a_screen_in_a_breakout_room_are_for_that_room(world: W
     async with peer(server.url, m, outsider, doc) as o:  # not in that room: the screen is not shown to them
         await o.wait_for(lambda: o.closed is not None)
     assert o.closed is not None and o.closed[0] == 4403
+
+
+RECORDING = "mutation($m: ID!) { %s(meetingId: $m) { id status } }"
+
+
+def events(server: RunningServer, recording_id: str) -> list[dict[str, object]]:
+    path = recording_dir(server.app.state.services, recording_id) / FILE
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+async def test_marks_go_into_the_recording_capturing_the_shared_screen(world: World, server: RunningServer) -> None:
+    host, m = await live_meeting(world)
+    sharer, _ = await world.join(None, m, name="Sharer")
+    viewer, _ = await world.join(None, m, name="Viewer")
+    doc = f"annotate:{sharer.participant_id}"
+    mark = {"color": "#d1242f", "size": 0.006, "points": [[0.25, 0.5], [0.75, 0.5]], "by": 7.0}
+    async with peer(server.url, m, sharer, doc) as s, peer(server.url, m, viewer, doc) as v:
+        strokes(v).append(Map({**mark, "points": [[0.1, 0.1]]}))  # before any recording: kept nowhere
+        await s.wait_for(lambda: len(strokes(s)) == 1)
+        rec = (await host.client(RECORDING % "startRecording", m=m["id"]))["startRecording"]["id"]
+        t0 = time.time()
+        strokes(v).append(Map(mark))
+        await s.wait_for(lambda: len(strokes(s)) == 2)
+        await asyncio.sleep(0.2)  # the file is appended off the event loop
+        (added,) = events(server, rec)
+        assert added["op"] == "add" and added["sharer"] == sharer.participant_id and added["mark"] == mark
+        assert t0 - 0.5 <= float(added["at"]) <= time.time()  # wall clock, as the track captures
+        # Cleared by its author (as when it fades): the same mark, removed.
+        del strokes(v)[1]
+        await s.wait_for(lambda: len(strokes(s)) == 1)
+        await asyncio.sleep(0.2)
+        assert [(e["op"], e["mark"]) for e in events(server, rec)] == [("add", mark), ("remove", mark)]
+        # Paused: nothing is written (paused time is cut from the recording).
+        await host.client(RECORDING % "pauseRecording", m=m["id"])
+        strokes(s).append(Map({**mark, "color": "#0969da"}))
+        await v.wait_for(lambda: len(strokes(v)) == 2)
+        await asyncio.sleep(0.2)
+        assert len(events(server, rec)) == 2
+        await host.client(RECORDING % "stopRecording", m=m["id"])

@@ -7,9 +7,11 @@ import av
 import numpy as np
 import pytest
 
-from tests.integration.workers.conftest import BLUE, GREEN, RED
+from tests.integration.workers.conftest import BLUE, GREEN, RED, participants
 from workers.compose import ComposeOptions, compose
-from workers.synthetic import AudioSpec, ParticipantSpec, VideoSpec, write_recording
+from workers.layout import featured, fit
+from workers.screen_marks import FILE
+from workers.synthetic import T0, AudioSpec, ParticipantSpec, VideoSpec, write_recording
 
 OPTS = ComposeOptions(width=640, height=360, fps=15, thumbnail_interval_s=2.0)
 
@@ -161,3 +163,37 @@ def test_tiles_carry_names_and_stereo_stays_stereo(tmp_path: Path) -> None:
 def test_mono_sources_give_mono(gallery: tuple[Path, object]) -> None:
     with av.open(str(gallery[0] / "recording.m4a")) as c:
         assert c.streams.audio[0].channels == 1
+
+
+def test_marks_drawn_on_a_screen_share_are_in_the_recording(tmp_path: Path) -> None:
+    # Bob shares his screen from 2.5 s to 4.5 s. Two marks go on it at 2.8 s: a long one across the middle that
+    # fades out with time, and a short one that its author clears at 3.4 s. Both in the shared picture's own
+    # coordinates, so they land on the same spot of the picture whatever the tile.
+    rec = write_recording(tmp_path / "rec", participants())
+    across = {"color": "#d1242f", "size": 0.03, "points": [[0.1, 0.5], [0.5, 0.52], [0.9, 0.5]], "by": 1}
+    short = {"color": "#0969da", "size": 0.03, "points": [[0.3, 0.15], [0.3, 0.35]], "by": 2}
+    events = [
+        {"at": T0 + 2.8, "sharer": "bob", "op": "add", "mark": across},
+        {"at": T0 + 2.8, "sharer": "bob", "op": "add", "mark": short},
+        {"at": T0 + 3.4, "sharer": "bob", "op": "remove", "mark": short},
+        {"at": T0 + 3.5, "sharer": "alice", "op": "add", "mark": across},  # Alice shares no screen: nowhere
+    ]
+    (rec / FILE).write_text("".join(json.dumps(e) + "\n" for e in events) + '{"torn": ')
+    result = compose(rec, tmp_path / "out", "screen", OPTS)
+    box = featured("bob-screen", ["alice-camera", "bob-camera"], OPTS.width, OPTS.height)["bob-screen"]
+    picture = fit(480, 270, box)
+
+    def at(img: np.ndarray, fx: float, fy: float) -> tuple[int, int, int]:
+        return colour(img, round(picture.x + fx * picture.w), round(picture.y + fy * picture.h))
+
+    before, during, after_clear = (frame_at(result.mp4, t) for t in (2.6, 3.0, 3.8))
+    assert near(at(before, 0.5, 0.51), GREEN) and near(at(before, 0.3, 0.25), GREEN)
+    assert near(at(during, 0.5, 0.51), (209, 36, 47)), at(during, 0.5, 0.51)
+    assert near(at(during, 0.3, 0.25), (9, 105, 218)), at(during, 0.3, 0.25)
+    assert near(at(during, 0.5, 0.8), GREEN)  # away from the marks the share is untouched
+    assert near(at(after_clear, 0.5, 0.51), (209, 36, 47))  # still within its 6 s
+    assert near(at(after_clear, 0.3, 0.25), GREEN)  # cleared at 3.4 s
+    # The same recording without the marks file composes to other bytes (the marks are part of the input digest).
+    plain = compose(write_recording(tmp_path / "plain", participants()), tmp_path / "plain-out", "screen", OPTS)
+    assert plain.digest != result.digest
+    assert near(at(frame_at(plain.mp4, 3.0), 0.5, 0.51), GREEN)
