@@ -21,10 +21,12 @@ from meetmesh.events import EventStream
 from meetmesh.sync import Client, SyncEventStream
 from meetmesh.types import (
     ChatMessage,
+    Invitees,
     JoinResult,
     JoinToken,
     Meeting,
     MeetingEvent,
+    MeetingPage,
     Participant,
     Poll,
     Recording,
@@ -42,6 +44,7 @@ __all__ = [
     "ConflictError",
     "EventStream",
     "ForbiddenError",
+    "Invitees",
     "JoinResult",
     "JoinToken",
     "Meeting",
@@ -49,6 +52,7 @@ __all__ = [
     "MeetingEvent",
     "MeetingFullError",
     "MeetingLockedError",
+    "MeetingPage",
     "MeetmeshError",
     "NotFoundError",
     "Participant",

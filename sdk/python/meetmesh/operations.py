@@ -36,6 +36,15 @@ PARTICIPANTS = (
     "query($id: ID!, $s: [ParticipantState!]) { r: meeting(id: $id) { participants(states: $s) { ...P } } }"
     + PARTICIPANT
 )
+MY_MEETINGS = (
+    "query($f: MeetingListFilter!, $n: Int!, $a: String) { r: myMeetings(filter: $f, first: $n, after: $a) "
+    "{ items { ...M } nextCursor } }" + MEETING
+)
+
+# Invitations: the server mails the iTIP invitations (iMIP) itself; the answers are the invitees' addresses.
+INVITE = "mutation($m: ID!, $e: [String!]!) { r: inviteToMeeting(meetingId: $m, emails: $e) }"
+UNINVITE = "mutation($m: ID!, $e: [String!]!) { r: uninviteFromMeeting(meetingId: $m, emails: $e) }"
+INVITEES = "query($m: ID!) { r: meetingInvitees(meetingId: $m) }"
 
 # Joining
 JOIN = (
