@@ -20,6 +20,7 @@ from meetmesh.errors import (
 from meetmesh.events import EventStream
 from meetmesh.sync import Client, SyncEventStream
 from meetmesh.types import (
+    CalendarLinks,
     ChatMessage,
     Invitees,
     JoinResult,
@@ -39,6 +40,7 @@ __all__ = [
     "AsyncClient",
     "BadInputError",
     "BadPasscodeError",
+    "CalendarLinks",
     "ChatMessage",
     "Client",
     "ConflictError",

@@ -12,6 +12,7 @@ from meetmesh.errors import UnauthenticatedError
 from meetmesh.events import EventStream, ResyncHook
 from meetmesh.transport import Transport
 from meetmesh.types import (
+    CalendarLinks,
     ChatMessage,
     Invitees,
     JoinResult,
@@ -191,6 +192,12 @@ class AsyncClient:
 
     async def invitees(self, meeting_id: str) -> Invitees:
         return Invitees(meeting_id, list(await self.execute(ops.INVITEES, m=meeting_id)))
+
+    async def set_calendar_options(self, meeting_id: str, *, include_passcode: bool) -> CalendarLinks:
+        """Whether the meeting's calendar entries and invitations carry its passcode and invite link (off by
+        default: they link the bare meeting page). A change sends every invitee an updated ``METHOD:REQUEST``."""
+        data = await self.execute(ops.SET_CALENDAR_OPTIONS, m=meeting_id, p=include_passcode)
+        return CalendarLinks.from_json(data)
 
     # Joining --------------------------------------------------------------------------------------------------
 

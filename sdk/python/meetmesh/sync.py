@@ -90,6 +90,7 @@ class Client:
     invite = _blocking(AsyncClient.invite)
     uninvite = _blocking(AsyncClient.uninvite)
     invitees = _blocking(AsyncClient.invitees)
+    set_calendar_options = _blocking(AsyncClient.set_calendar_options)
     join = _blocking(AsyncClient.join)
     leave = _blocking(AsyncClient.leave)
     raise_hand = _blocking(AsyncClient.raise_hand)

@@ -139,6 +139,34 @@ class Invitees:
 
 
 @dataclass(frozen=True)
+class CalendarLinks:
+    """A meeting as a calendar entry (``Meeting.calendarLinks``; the answer to ``setMeetingCalendarOptions``)."""
+
+    ics: str
+    """The .ics URL (GET with ``Authorization: Bearer``)."""
+    google: str
+    outlook: str
+    office365: str
+    sequence: int
+    """RFC 5545 SEQUENCE: grows with every change invitees' calendars should apply."""
+    includes_passcode: bool
+    """Whether calendar entries and invitations carry the passcode (and the invite link)."""
+    skipped_occurrences: list[str]
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> CalendarLinks:
+        return cls(
+            d["ics"],
+            d["google"],
+            d["outlook"],
+            d["office365"],
+            d["sequence"],
+            d["includesPasscode"],
+            list(d["skippedOccurrences"]),
+        )
+
+
+@dataclass(frozen=True)
 class JoinToken:
     token: str
     expires_at: str

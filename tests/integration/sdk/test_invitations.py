@@ -107,6 +107,33 @@ async def test_invite_list_and_uninvite_mail_the_servers_itip_invitations(
         assert imip(inbox.to("cy@example.test")[0])[0] == "REQUEST"
 
 
+async def test_invitations_carry_the_passcode_only_when_the_host_chooses(
+    mail_server: RunningServer, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, _ = smtp
+    async with AsyncClient(mail_server.url) as host, AsyncClient(mail_server.url) as other:
+        await host.sign_up(email(), "correct horse", "Host")
+        await other.sign_up(email(), "correct horse", "Other")
+        m = await host.create_meeting("Board", starts_at=next_week(), passcode="7391zq")
+        await host.invite(m.id, ["fay@example.test"])
+        await eventually(lambda: len(inbox.messages) == 1, timeout=30)
+        method, ev = imip(inbox.to("fay@example.test")[0])
+        assert (method, int(ev["sequence"])) == ("REQUEST", 0)
+        # By default the entry links the bare meeting page: the invite link's key would stand in for the passcode.
+        assert "7391zq" not in str(ev["description"]) and str(ev["url"]) != m.invite_link
+
+        links = await host.set_calendar_options(m.id, include_passcode=True)
+        assert links.includes_passcode and links.sequence == 1 and links.ics.endswith(f"/calendar/meetings/{m.id}.ics")
+        # The change of text reaches the invitee as an updated REQUEST for the same entry.
+        await eventually(lambda: len(inbox.messages) == 2, timeout=30)
+        method, updated = imip(inbox.to("fay@example.test")[-1])
+        assert (method, str(updated["uid"]), int(updated["sequence"])) == ("REQUEST", str(ev["uid"]), 1)
+        assert "Passcode: 7391zq" in str(updated["description"]) and str(updated["url"]) == m.invite_link
+        with pytest.raises(ForbiddenError):
+            await other.set_calendar_options(m.id, include_passcode=False)
+        assert (await host.set_calendar_options(m.id, include_passcode=True)).sequence == 1  # no change, no mail
+
+
 async def test_the_blocking_client_invites_too(mail_server: RunningServer, smtp: tuple[Inbox, int]) -> None:
     # Plain blocking code in a worker thread: the server runs on this test's loop.
     meeting_id = await asyncio.to_thread(blocking_scenario, mail_server.url)
@@ -136,4 +163,5 @@ def blocking_scenario(url: str) -> str:
             host.invite(m.id, ["dee@"])
         assert bad.value.field == "emails"
         assert host.invitees(m.id).emails == ["dee@example.test"]
+        assert not host.set_calendar_options(m.id, include_passcode=False).includes_passcode  # as it was: no mail
         return m.id
