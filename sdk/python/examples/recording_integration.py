@@ -1,17 +1,21 @@
-"""An integration: schedule a meeting, invite people by e-mail, and download the recording and its transcript
-when the webhook says they are ready.
+"""An integration: schedule a meeting, invite people through the platform's own calendar invitations, and
+download the recording and its transcript when the webhook says they are ready.
 
     python sdk/python/examples/recording_integration.py --url http://127.0.0.1:8000 \\
         --email me@example.org --password ... --title "Weekly review" --starts-at 2026-12-08T10:00:00+01:00 \\
-        --invite ana@example.org --invite bo@example.org --smtp-host 127.0.0.1 --smtp-port 25 \\
+        --invite ana@example.org --invite bo@example.org \\
         --listen-port 8088 --public-url https://hooks.example.org/meetmesh --out recordings/ --once
+
+The invitations are the server's (``AsyncClient.invite``): it mails each address an iTIP ``METHOD:REQUEST``
+(iMIP, which Gmail, Outlook and Apple Mail show as an invitation) and keeps it updated when the meeting changes;
+the server needs ``API_SMTP_HOST`` for that (docs/calendars.md). Only scheduled meetings have invitations, so
+``--invite`` needs ``--starts-at``.
 
 It listens for webhooks on ``--listen-host:--listen-port`` (``--public-url`` is where the API reaches that
 listener), registers an endpoint for ``recording.ready`` and ``transcript.ready``, answers the endpoint challenge,
 verifies every delivery's signature (``meetmesh.webhooks.verify``), and for each recording of the meeting that
 becomes ready saves its media files and ``transcript.txt`` under ``--out/<recording id>/``. The endpoint is deleted
-on exit (``--once``: after the first download; otherwise after ``--seconds`` or Ctrl-C). Without ``--smtp-host``
-the invitations are printed instead of sent."""
+on exit (``--once``: after the first download; otherwise after ``--seconds`` or Ctrl-C)."""
 
 from __future__ import annotations
 
@@ -19,37 +23,12 @@ import argparse
 import asyncio
 import contextlib
 import json
-import smtplib
-from email.message import EmailMessage
 from pathlib import Path
 
-from meetmesh import AsyncClient, Meeting, Recording
+from meetmesh import AsyncClient, Recording
 from meetmesh.webhooks import WebhookDelivery, WebhookVerificationError, verify
 
 MAX_BODY = 1 << 20
-
-
-def invitation(meeting: Meeting, sender: str, to: str) -> EmailMessage:
-    msg = EmailMessage()
-    msg["From"], msg["To"], msg["Subject"] = sender, to, f"Invitation: {meeting.title}"
-    msg.set_content(
-        f"You are invited to {meeting.title}.\n\n"
-        f"When: {meeting.starts_at} ({meeting.timezone}), {meeting.duration_minutes} minutes\n"
-        f"Join: {meeting.invite_link}\n"
-        f"Meeting number: {meeting.number}\n" + (f"Passcode: {meeting.passcode}\n" if meeting.passcode else "")
-    )
-    return msg
-
-
-def send_invitations(meeting: Meeting, sender: str, people: list[str], host: str | None, port: int) -> None:
-    messages = [invitation(meeting, sender, to) for to in people]
-    if host is None:
-        for m in messages:
-            print(m, flush=True)
-        return
-    with smtplib.SMTP(host, port, timeout=30) as smtp:
-        for m in messages:
-            smtp.send_message(m)
 
 
 class Receiver:
@@ -113,8 +92,10 @@ async def run(args: argparse.Namespace) -> None:
             args.title, starts_at=args.starts_at, duration_minutes=args.duration, timezone=args.timezone
         )
         print(f"scheduled {meeting.id} {meeting.number}", flush=True)
-        await asyncio.to_thread(send_invitations, meeting, args.email, args.invite, args.smtp_host, args.smtp_port)
-        print(f"invited {len(args.invite)}", flush=True)
+        if args.invite:
+            # The server sends the iTIP invitations itself, after its transaction commits.
+            invited = await mm.invite(meeting.id, args.invite)
+            print(f"invited {' '.join(invited.emails)}", flush=True)
 
         receiver = Receiver()
         server = await asyncio.start_server(receiver.handle, args.listen_host, args.listen_port)
@@ -149,9 +130,7 @@ def main() -> None:
     ap.add_argument("--starts-at", default=None, help="ISO 8601 with offset; omit for an instant meeting")
     ap.add_argument("--duration", type=int, default=60)
     ap.add_argument("--timezone", default="UTC")
-    ap.add_argument("--invite", action="append", default=[], help="an e-mail address (repeat)")
-    ap.add_argument("--smtp-host", default=None)
-    ap.add_argument("--smtp-port", type=int, default=25)
+    ap.add_argument("--invite", action="append", default=[], help="an e-mail address to invite (repeat)")
     ap.add_argument("--listen-host", default="127.0.0.1")
     ap.add_argument("--listen-port", type=int, default=8088)
     ap.add_argument("--public-url", required=True, help="the URL the API posts webhooks to")
@@ -159,6 +138,8 @@ def main() -> None:
     ap.add_argument("--once", action="store_true", help="exit after the first download")
     ap.add_argument("--seconds", type=float, default=24 * 3600, help="stop after this long")
     args = ap.parse_args()
+    if args.invite and args.starts_at is None:
+        ap.error("--invite needs --starts-at: only scheduled meetings have calendar invitations")
     try:
         asyncio.run(asyncio.wait_for(run(args), args.seconds))
     except KeyboardInterrupt:

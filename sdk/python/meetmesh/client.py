@@ -3,7 +3,7 @@ from operations.py and decodes the answer into types.py dataclasses. Errors rais
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
@@ -12,9 +12,12 @@ from meetmesh.errors import UnauthenticatedError
 from meetmesh.events import EventStream, ResyncHook
 from meetmesh.transport import Transport
 from meetmesh.types import (
+    CalendarLinks,
     ChatMessage,
+    Invitees,
     JoinResult,
     Meeting,
+    MeetingPage,
     Participant,
     Poll,
     Recording,
@@ -150,6 +153,51 @@ class AsyncClient:
 
     async def cancel_meeting(self, meeting_id: str) -> Meeting:
         return Meeting.from_json(await self.execute(ops.CANCEL_MEETING, id=meeting_id))
+
+    async def meetings(
+        self, filter: Literal["upcoming", "past"] = "upcoming", *, first: int = 20, after: str | None = None
+    ) -> MeetingPage:
+        """One page of the meetings you host or attended (``myMeetings``). ``"upcoming"``: scheduled or live and
+        not over, soonest first; ``"past"``: ended, cancelled or over, latest first. ``first``: 1..100. Page on
+        with ``after=page.next_cursor`` until it is None::
+
+            page = await mm.meetings("past")
+            while True:
+                for m in page.items:
+                    ...
+                if page.next_cursor is None:
+                    break
+                page = await mm.meetings("past", after=page.next_cursor)
+        """
+        if filter not in ("upcoming", "past"):
+            raise ValueError(f"filter must be 'upcoming' or 'past' (got {filter!r})")
+        data = await self.execute(ops.MY_MEETINGS, f=filter.upper(), n=first, a=after)
+        return MeetingPage.from_json(data)
+
+    # Invitations (host and co-hosts; the server sends the iTIP e-mails) ---------------------------------------
+
+    async def invite(self, meeting_id: str, emails: list[str]) -> Invitees:
+        """Invite people to a scheduled meeting by e-mail. The server mails each address not invited before an
+        iTIP ``METHOD:REQUEST`` (after its transaction commits; only where ``API_SMTP_HOST`` is set) and an updated
+        one whenever the meeting's time, title or text change. Answers everyone invited now. ``BAD_INPUT`` (field
+        ``emails``) for an invalid address or more than 200; ``BAD_INPUT`` for an instant meeting."""
+        data = await self.execute(ops.INVITE, m=meeting_id, e=emails)
+        return Invitees(meeting_id, list(data))
+
+    async def uninvite(self, meeting_id: str, emails: list[str]) -> Invitees:
+        """Withdraw invitations: each address that was invited gets an iTIP ``METHOD:CANCEL``. Answers who is
+        still invited."""
+        data = await self.execute(ops.UNINVITE, m=meeting_id, e=emails)
+        return Invitees(meeting_id, list(data))
+
+    async def invitees(self, meeting_id: str) -> Invitees:
+        return Invitees(meeting_id, list(await self.execute(ops.INVITEES, m=meeting_id)))
+
+    async def set_calendar_options(self, meeting_id: str, *, include_passcode: bool) -> CalendarLinks:
+        """Whether the meeting's calendar entries and invitations carry its passcode and invite link (off by
+        default: they link the bare meeting page). A change sends every invitee an updated ``METHOD:REQUEST``."""
+        data = await self.execute(ops.SET_CALENDAR_OPTIONS, m=meeting_id, p=include_passcode)
+        return CalendarLinks.from_json(data)
 
     # Joining --------------------------------------------------------------------------------------------------
 

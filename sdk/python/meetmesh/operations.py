@@ -15,6 +15,8 @@ POLL = """fragment Q on Poll { id meetingId question kind anonymous status resul
   results { voterCount options { optionId votes percent } } }"""
 RECORDING = """fragment R on Recording { id meetingId title status startedAt stoppedAt recordedSeconds progress
   error media { name contentType size url } transcript { start end speakerId speakerName text language } }"""
+CALENDAR_LINKS = """fragment L on CalendarLinks { ics google outlook office365 sequence includesPasscode
+  skippedOccurrences }"""
 AUTH = "fragment A on AuthPayload { accessToken refreshToken expiresIn user { ...U } }"
 
 # Accounts
@@ -35,6 +37,19 @@ MEETING_QUERY = "query($id: ID!) { r: meeting(id: $id) { ...M } }" + MEETING
 PARTICIPANTS = (
     "query($id: ID!, $s: [ParticipantState!]) { r: meeting(id: $id) { participants(states: $s) { ...P } } }"
     + PARTICIPANT
+)
+MY_MEETINGS = (
+    "query($f: MeetingListFilter!, $n: Int!, $a: String) { r: myMeetings(filter: $f, first: $n, after: $a) "
+    "{ items { ...M } nextCursor } }" + MEETING
+)
+
+# Invitations: the server mails the iTIP invitations (iMIP) itself; the answers are the invitees' addresses.
+INVITE = "mutation($m: ID!, $e: [String!]!) { r: inviteToMeeting(meetingId: $m, emails: $e) }"
+UNINVITE = "mutation($m: ID!, $e: [String!]!) { r: uninviteFromMeeting(meetingId: $m, emails: $e) }"
+INVITEES = "query($m: ID!) { r: meetingInvitees(meetingId: $m) }"
+SET_CALENDAR_OPTIONS = (
+    "mutation($m: ID!, $p: Boolean!) { r: setMeetingCalendarOptions(meetingId: $m, includePasscode: $p) { ...L } }"
+    + CALENDAR_LINKS
 )
 
 # Joining

@@ -115,6 +115,58 @@ class Meeting:
 
 
 @dataclass(frozen=True)
+class MeetingPage:
+    """One page of ``myMeetings`` (``AsyncClient.meetings``)."""
+
+    items: list[Meeting]
+    next_cursor: str | None
+    """Pass as ``after`` for the next page; None on the last."""
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> MeetingPage:
+        return cls([Meeting.from_json(m) for m in d["items"]], d.get("nextCursor"))
+
+
+@dataclass(frozen=True)
+class Invitees:
+    """Who a meeting invited by e-mail (``inviteToMeeting``, ``uninviteFromMeeting``, ``meetingInvitees``). The
+    server itself mails them iTIP invitations over iMIP (RFC 5546, RFC 6047): ``METHOD:REQUEST`` when invited and
+    when the meeting changes, ``METHOD:CANCEL`` when uninvited or when the meeting is cancelled."""
+
+    meeting_id: str
+    emails: list[str]
+    """Every address invited now: lower-cased, without duplicates, sorted."""
+
+
+@dataclass(frozen=True)
+class CalendarLinks:
+    """A meeting as a calendar entry (``Meeting.calendarLinks``; the answer to ``setMeetingCalendarOptions``)."""
+
+    ics: str
+    """The .ics URL (GET with ``Authorization: Bearer``)."""
+    google: str
+    outlook: str
+    office365: str
+    sequence: int
+    """RFC 5545 SEQUENCE: grows with every change invitees' calendars should apply."""
+    includes_passcode: bool
+    """Whether calendar entries and invitations carry the passcode (and the invite link)."""
+    skipped_occurrences: list[str]
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> CalendarLinks:
+        return cls(
+            d["ics"],
+            d["google"],
+            d["outlook"],
+            d["office365"],
+            d["sequence"],
+            d["includesPasscode"],
+            list(d["skippedOccurrences"]),
+        )
+
+
+@dataclass(frozen=True)
 class JoinToken:
     token: str
     expires_at: str

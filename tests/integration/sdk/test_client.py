@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from meetmesh import (
@@ -80,6 +81,38 @@ async def test_meetings_and_joining_as_member_and_guest(server: RunningServer, h
     with pytest.raises(BadInputError) as bad:
         await host.create_meeting("")
     assert bad.value.field is not None
+
+
+async def test_meetings_pages_upcoming_and_past(server: RunningServer, host: AsyncClient) -> None:
+    base = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
+    made = [
+        await host.create_meeting(f"Series {n}", starts_at=(base + timedelta(days=n)).isoformat()) for n in (2, 0, 1)
+    ]
+    soonest_first = [made[1].id, made[2].id, made[0].id]
+    first = await host.meetings("upcoming", first=2)
+    assert [m.id for m in first.items] == soonest_first[:2] and first.next_cursor is not None
+    assert all(m.my_role == "HOST" and m.status == "SCHEDULED" for m in first.items)
+    rest = await host.meetings("upcoming", first=2, after=first.next_cursor)
+    assert [m.id for m in rest.items] == soonest_first[2:] and rest.next_cursor is None
+    assert [m.id for m in (await host.meetings()).items] == soonest_first  # the default: upcoming, 20
+
+    assert (await host.meetings("past")).items == []
+    await host.cancel_meeting(made[2].id)
+    ended = await open_meeting(host)
+    await host.end_meeting(ended.id)
+    past = await host.meetings("past")
+    assert [(m.id, m.status) for m in past.items] == [(made[2].id, "CANCELLED"), (ended.id, "ENDED")]  # latest first
+    assert past.next_cursor is None
+    assert [m.id for m in (await host.meetings("upcoming")).items] == [made[1].id, made[0].id]
+
+    with pytest.raises(BadInputError) as bad:
+        await host.meetings("past", first=0)
+    assert bad.value.field == "first"
+    with pytest.raises(ValueError):
+        await host.meetings("soon")  # type: ignore[arg-type]
+    async with AsyncClient(server.url) as anonymous:
+        with pytest.raises(UnauthenticatedError):
+            await anonymous.meetings()
 
 
 async def test_host_controls_and_their_permissions(server: RunningServer, host: AsyncClient) -> None:

@@ -1,25 +1,26 @@
 """The recording integration example (sdk/python/examples/recording_integration.py) run as its own process
-against a live server with the embedded recording processor, a real SMTP server (aiosmtpd) and real webhook
-deliveries: it schedules a meeting, e-mails the invitations, and downloads the recording and its transcript once
-``recording.ready`` arrives."""
+against a live server with the embedded recording processor, a real SMTP server (aiosmtpd) the server mails its
+invitations to, and real webhook deliveries: it schedules a meeting, has the server send the iTIP invitations,
+and downloads the recording and its transcript once ``recording.ready`` arrives."""
 
 from __future__ import annotations
 
 import asyncio
-import email
 import re
 import secrets
-import socket
 import sys
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 from meetmesh import AsyncClient
 
+from testkit.server import free_port
 from tests.conftest import RunningServer, make_settings
+from tests.support.gql import eventually
+from tests.support.smtp import Inbox, attendees, imip, smtp_server
 from workers.synthetic import AudioSpec, ParticipantSpec, VideoSpec, write_recording
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
@@ -27,39 +28,25 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 EXAMPLE = Path(__file__).resolve().parents[3] / "sdk" / "python" / "examples" / "recording_integration.py"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.Message] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
+MAIL_FROM = "calendar@meetmesh.test"
 
 
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
+    with smtp_server() as found:
+        yield found
 
 
 @pytest.fixture
-async def processing_server(tmp_path: Path) -> AsyncIterator[RunningServer]:
+async def processing_server(tmp_path: Path, smtp: tuple[Inbox, int]) -> AsyncIterator[RunningServer]:
     settings = make_settings(
         tmp_path / "api",
         recording_processor="stack.jobs:EmbeddedProcessor",
         webhook_allowed_networks=("127.0.0.1/32",),  # the example listens on loopback here
         webhook_poll_s=0.2,
+        smtp_host="127.0.0.1",  # the server mails the invitations
+        smtp_port=smtp[1],
+        mail_from=MAIL_FROM,
     )
     srv = RunningServer(settings)
     await srv.start()
@@ -79,7 +66,7 @@ async def read_line(proc: asyncio.subprocess.Process, pattern: str, timeout: flo
 async def test_schedule_invite_and_download_when_ready(
     processing_server: RunningServer, smtp: tuple[Inbox, int], tmp_path: Path
 ) -> None:
-    inbox, smtp_port = smtp
+    inbox, _ = smtp
     address = f"owner{secrets.token_hex(5)}@example.test"
     async with AsyncClient(processing_server.url) as owner:
         await owner.sign_up(address, "correct horse", "Owner")
@@ -88,21 +75,30 @@ async def test_schedule_invite_and_download_when_ready(
         cmd = [
             sys.executable, str(EXAMPLE), "--url", processing_server.url, "--email", address,
             "--password", "correct horse", "--title", "Quarterly review", "--starts-at", "2030-01-02T10:00:00+01:00",
-            "--timezone", "Europe/Berlin", "--invite", "ana@example.test", "--invite", "bo@example.test",
-            "--smtp-host", "127.0.0.1", "--smtp-port", str(smtp_port), "--listen-port", str(hook_port),
+            "--timezone", "Europe/Berlin", "--invite", "Ana@example.test", "--invite", "bo@example.test",
+            "--listen-port", str(hook_port),
             "--public-url", f"http://127.0.0.1:{hook_port}/hooks", "--out", str(out), "--once", "--seconds", "200",
         ]  # fmt: skip
         proc = await asyncio.create_subprocess_exec(*cmd, stdout=asyncio.subprocess.PIPE)
         try:
             found = await read_line(proc, r"scheduled (\S+) (\d+)")
             meeting_id, number = found.group(1), found.group(2)
+            invited = ["ana@example.test", "bo@example.test"]
+            assert (await read_line(proc, r"invited (.*)")).group(1).split() == invited
             await read_line(proc, "listening")
             m = await owner.meeting(meeting_id)
             assert m.title == "Quarterly review" and m.status == "SCHEDULED" and m.timezone == "Europe/Berlin"
-            invites = {msg["To"]: msg for msg in inbox.messages}
-            assert set(invites) == {"ana@example.test", "bo@example.test"}
-            body = invites["ana@example.test"].get_payload()
-            assert isinstance(body, str) and m.invite_link in body and number in body
+            assert (await owner.invitees(meeting_id)).emails == invited
+            # Each invitee got the server's iTIP invitation (iMIP) for this meeting, and nothing else was mailed.
+            await eventually(lambda: len(inbox.messages) == 2, timeout=30)
+            for address in invited:
+                [msg] = inbox.to(address)
+                assert msg["From"] == MAIL_FROM and msg["Subject"] == "Invitation: Quarterly review"
+                method, ev = imip(msg)
+                assert method == "REQUEST" and str(ev["uid"]) == f"{meeting_id}@127.0.0.1"
+                assert attendees(ev) == invited and str(ev["summary"]) == "Quarterly review"
+                assert ev.decoded("dtstart") == datetime(2030, 1, 2, 10, tzinfo=ZoneInfo("Europe/Berlin"))
+                assert number in str(ev["description"])
 
             # The meeting happens and is recorded (what the edge's taps would have written), then stopped.
             await owner.join(number)

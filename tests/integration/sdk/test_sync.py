@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from meetmesh import Client, ForbiddenError
+from meetmesh import BadInputError, Client, ForbiddenError
 
 from tests.conftest import RunningServer
 
@@ -34,3 +35,27 @@ def scenario(url: str) -> None:
         with pytest.raises(ForbiddenError):
             guest.lock(m.id)
         assert host.end_meeting(m.id).status == "ENDED"
+
+
+async def test_sync_client_pages_through_meetings(server: RunningServer) -> None:
+    await asyncio.to_thread(listing_scenario, server.url)
+
+
+def listing_scenario(url: str) -> None:
+    with Client(url) as host:
+        host.sign_up(f"sync{secrets.token_hex(6)}@example.test", "correct horse", "Sync Lister")
+        base = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
+        made = [host.create_meeting(f"Day {n}", starts_at=(base + timedelta(days=n)).isoformat()) for n in range(3)]
+        seen: list[str] = []
+        after: str | None = None
+        while True:
+            page = host.meetings("upcoming", first=2, after=after)
+            seen += [m.id for m in page.items]
+            if page.next_cursor is None:
+                break
+            after = page.next_cursor
+        assert seen == [m.id for m in made]
+        host.cancel_meeting(made[0].id)
+        assert [m.id for m in host.meetings("past").items] == [made[0].id]
+        with pytest.raises(BadInputError):
+            host.meetings(first=101)
