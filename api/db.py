@@ -21,7 +21,9 @@ def make_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         # One worker-thread trip per statement instead of four, none for a no-op COMMIT/ROLLBACK (api/sqlite_driver).
         url = url.replace("sqlite+aiosqlite:", f"sqlite+{sqlite_driver.NAME}:", 1)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # check_same_thread off: a transaction that asks for it runs its statements on the loop's thread
+        # (api/sqlite_driver.py, inline_now); statements on one connection are still never concurrent.
+        engine = create_async_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine.sync_engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -41,8 +43,12 @@ def make_engine(url: str) -> AsyncEngine:
             # Writers: BEGIN IMMEDIATE. Readers: no BEGIN at all - each statement is then its own snapshot, as
             # under PostgreSQL's READ COMMITTED (the code already runs on both), and a read costs no BEGIN and
             # ROLLBACK round trips through aiosqlite's thread.
-            if conn.get_execution_options().get("meetmesh_write"):
+            options = conn.get_execution_options()
+            if options.get("meetmesh_write"):
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
+            adapted = conn.connection.dbapi_connection
+            if isinstance(adapted, sqlite_driver.OneTripConnection):
+                adapted.inline = bool(options.get("meetmesh_inline"))
 
         return engine
     return create_async_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
@@ -154,6 +160,9 @@ class Database:
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if engine.dialect.name == "sqlite" else None
         self._reader = async_sessionmaker(engine, expire_on_commit=False)
         self._writer = async_sessionmaker(engine.execution_options(meetmesh_write=True), expire_on_commit=False)
+        self._inline_writer = async_sessionmaker(
+            engine.execution_options(meetmesh_write=True, meetmesh_inline=True), expire_on_commit=False
+        )
         self.points = point_reads.reader_for(engine)
         """The one-row reads on every request's path, without a session (api/point_reads.py)."""
 
@@ -163,12 +172,15 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[Tx]:
+    async def write(self, *, inline: bool = False) -> AsyncIterator[Tx]:
+        """A write transaction; its events are published after it commits. ``inline``: on SQLite, its statements
+        after BEGIN run on the event loop's thread (api/sqlite_driver.py ``inline_now``) - for hot transactions of a
+        few small statements on indexed rows only (a join), never for bulk work."""
         if self._write_lock is None:
-            async with self._transaction() as tx:
+            async with self._transaction(inline) as tx:
                 yield tx
         else:
-            async with self._write_lock, self._transaction() as tx:
+            async with self._write_lock, self._transaction(inline) as tx:
                 yield tx
         for callback in tx.after_commit:
             callback()
@@ -176,8 +188,8 @@ class Database:
             await self.bus.publish(ev)
 
     @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[Tx]:
-        async with self._writer() as session:
+    async def _transaction(self, inline: bool) -> AsyncIterator[Tx]:
+        async with (self._inline_writer if inline else self._writer)() as session:
             tx = Tx(session)
             async with session.begin():
                 yield tx

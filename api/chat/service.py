@@ -166,7 +166,7 @@ async def send(
     attachment_id: str | None = None,
 ) -> dict[str, Any]:
     text = policy.message_text(text, allow_empty=attachment_id is not None)
-    async with svc.db.write() as tx:
+    async with svc.db.write(inline=True) as tx:  # a few small statements: on the loop (api/db.py)
         a = await acting(tx, meeting_id, principal)
         ensure_running(a.meeting)
         sender = _speaker(a)

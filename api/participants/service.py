@@ -273,7 +273,7 @@ async def join(
     verified: str | None = None
     for _attempt in range(2):
         try:
-            async with svc.db.write() as tx:
+            async with svc.db.write(inline=True) as tx:  # a few small statements: on the loop (api/db.py)
                 keys = _Keys(passcode, invite_key, verified)
                 outcome = await _join_tx(tx, principal, number, name, client, keys, svc)
                 outcome.seq = tx.events[-1].seq if tx.events else outcome.meeting.event_seq

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -91,3 +95,72 @@ async def test_many_rows_come_back_whole(engine: AsyncEngine) -> None:
         first = result.fetchmany(10)
         rest = result.fetchall()
     assert [r[0] for r in first] == [f"n{i}" for i in range(10)] and len(rest) == 2490
+
+
+def _writer(engine: AsyncEngine, inline: bool) -> AsyncEngine:
+    return engine.execution_options(meetmesh_write=True, meetmesh_inline=inline)  # as api/db.py's Database.write
+
+
+async def test_an_inline_write_trips_only_for_begin_and_commit(engine: AsyncEngine, trips: list[str]) -> None:
+    for inline, statement_trips in ((False, 3), (True, 0)):
+        async with engine.connect() as conn:
+            await conn.execute(sa.select(1))  # a pooled connection is open before counting
+        trips.clear()
+        async with _writer(engine, inline).begin() as conn:
+            await conn.execute(ITEMS.insert().values(name=f"x-{inline}"))
+            await conn.execute(ITEMS.update().where(ITEMS.c.name == f"x-{inline}").values(name=f"y-{inline}"))
+            found = (await conn.execute(sa.select(ITEMS.c.name).where(ITEMS.c.name == f"y-{inline}"))).scalar()
+        assert found == f"y-{inline}"
+        # BEGIN IMMEDIATE (it may wait for another writer) and COMMIT (it may checkpoint) always go to the thread.
+        assert len(trips) == 2 + statement_trips, (inline, trips)
+    async with engine.connect() as conn:
+        names = set((await conn.execute(sa.select(ITEMS.c.name))).scalars().all())
+    assert names == {"y-False", "y-True"}
+
+
+async def test_an_inline_write_rolls_back_and_keeps_error_types(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(ITEMS.insert().values(name="taken"))
+    with pytest.raises(IntegrityError):
+        async with _writer(engine, True).begin() as conn:
+            await conn.execute(ITEMS.insert().values(name="first"))
+            await conn.execute(ITEMS.insert().values(name="taken"))
+    async with engine.connect() as conn:
+        assert (await conn.execute(sa.select(ITEMS.c.name))).scalars().all() == ["taken"]
+        # The same pooled connection, now outside a transaction: reads and autocommit writes use the thread again.
+        await conn.execute(ITEMS.insert().values(name="after"))
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(ITEMS))).scalar() == 2
+
+
+async def test_an_inline_write_waits_for_another_writer_off_the_loop(engine: AsyncEngine, tmp_path: Path) -> None:
+    other = sqlite3.connect(tmp_path / "t.db", isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")  # another process holding the write lock for a while
+
+    def release() -> None:
+        other.execute("COMMIT")
+        other.close()
+
+    timer = threading.Timer(0.4, release)
+    timer.start()
+    worst = 0.0
+    done = asyncio.Event()
+
+    async def tick() -> None:
+        nonlocal worst
+        while not done.is_set():
+            t0 = time.perf_counter()
+            await asyncio.sleep(0.005)
+            worst = max(worst, time.perf_counter() - t0 - 0.005)
+
+    ticker = asyncio.create_task(tick())
+    try:
+        t0 = time.perf_counter()
+        async with _writer(engine, True).begin() as conn:
+            await conn.execute(ITEMS.insert().values(name="after the other writer"))
+        waited = time.perf_counter() - t0
+    finally:
+        done.set()
+        await ticker
+        timer.join()
+    assert waited >= 0.3  # BEGIN IMMEDIATE waited for the lock ...
+    assert worst < 0.2, f"the event loop was held {worst:.3f} s"  # ... in aiosqlite's thread, not on the loop
