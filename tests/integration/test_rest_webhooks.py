@@ -13,6 +13,7 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook
 
+from protocol.webhooks import SUBSCRIBABLE, WebhookEvent
 from testkit.webhook_receiver import Receiver
 from tests.conftest import RunningServer
 from tests.support.gql import Client, eventually
@@ -340,3 +341,66 @@ async def test_loopback_is_refused_without_the_allow_list(
     for url in ("http://127.0.0.1:9/hook", "http://localhost:9/hook", "http://[::1]:9/hook"):
         body = await rest.error("POST", "/webhooks/endpoints", 400, "BAD_INPUT", json={"url": url})
         assert body["field"] == "url" and "loopback" in body["error"], body
+
+
+SEND = "mutation($i: SendChatMessageInput!) { sendChatMessage(input: $i) { id } }"
+POLL = """mutation($m: ID!) { createPoll(input: {meetingId: $m, question: "Lunch?", options: ["yes", "no"]}) {
+  id } }"""
+ROOMS = "mutation($m: ID!) { createBreakoutRooms(input: {meetingId: $m, count: 1}) { rooms { id } } }"
+OPEN_ROOMS = "mutation($m: ID!) { openBreakoutRooms(input: {meetingId: $m}) { status } }"
+CLOSE_ROOMS = "mutation($m: ID!) { closeBreakoutRooms(meetingId: $m, graceSeconds: 0) { status } }"
+
+
+async def test_each_meeting_event_type_reaches_the_delivery_log(
+    rest_hooks_server: RunningServer, hw: World, http: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    """What a live meeting can produce without the recording pipeline (recording.ready / .failed and
+    transcript.ready come from processing: tests/unit/api/test_webhook_events.py covers their mapping)."""
+    owner = await hw.user()
+    rest = await _rest(rest_hooks_server, http, owner, "session", [])
+    every = [e.value for e in SUBSCRIBABLE if e is not WebhookEvent.ENDPOINT_DISABLED]
+    everything = await rest.ok("POST", "/webhooks/endpoints", json={"url": receiver.url, "event_types": every})
+    default = await rest.ok("POST", "/webhooks/endpoints", json={"url": receiver.url})
+    for made in (everything, default):
+        await _verified(rest, made["endpoint"]["id"])
+    m = await hw.meeting(owner, guestWaitingRoom=True)
+    await hw.join(owner, m)  # meeting.started, participant.joined
+    guest, _ = await hw.join(None, m, name="Visitor")  # participant.waiting
+    await rest.ok("POST", f"/meetings/{m['id']}/participants/{guest.participant_id}/admit")  # participant.joined
+    await owner.client(SEND, i={"meetingId": m["id"], "text": "hello everyone"})  # chat.message
+    await owner.client(SEND, i={"meetingId": m["id"], "text": "psst", "toParticipantId": guest.participant_id})
+    poll = (await owner.client(POLL, m=m["id"]))["createPoll"]
+    await owner.client("mutation($p: ID!) { launchPoll(pollId: $p) { id } }", p=poll["id"])
+    await owner.client("mutation($p: ID!) { endPoll(pollId: $p) { id } }", p=poll["id"])  # poll.ended
+    await owner.client("mutation($m: ID!) { startRecording(meetingId: $m) { id } }", m=m["id"])
+    await owner.client("mutation($m: ID!) { stopRecording(meetingId: $m) { id } }", m=m["id"])
+    await owner.client(ROOMS, m=m["id"])
+    await owner.client(OPEN_ROOMS, m=m["id"])  # breakout_rooms.opened
+    await owner.client(CLOSE_ROOMS, m=m["id"])  # breakout_rooms.closed
+    await guest.client("mutation($m: ID!) { leaveMeeting(meetingId: $m) { id } }", m=m["id"])  # participant.left
+    await rest.ok("POST", f"/meetings/{m['id']}/end")  # meeting.ended
+    produced = {
+        "meeting.created",
+        "meeting.started",
+        "meeting.ended",
+        "participant.joined",
+        "participant.waiting",
+        "participant.left",
+        "recording.started",
+        "recording.stopped",
+        "chat.message",
+        "poll.ended",
+        "breakout_rooms.opened",
+        "breakout_rooms.closed",
+    }
+    got = await _settled(rest, everything["endpoint"]["id"])
+    assert {d["event_type"] for d in got} == produced
+    assert all(d["status"] == "delivered" for d in got)
+    # Only the message to everyone left the server; the private one never did.
+    [chat] = [d for d in got if d["event_type"] == "chat.message"]
+    assert "hello everyone" in chat["payload"] and "psst" not in str([d["payload"] for d in got])
+    # chat.message is opt-in: the endpoint that subscribed to "everything" by default did not get it.
+    by_default = await _settled(rest, default["endpoint"]["id"])
+    assert {d["event_type"] for d in by_default} == produced - {"chat.message"}
+    arrived = {r.payload["type"] for r in receiver.received()}
+    assert arrived == produced
