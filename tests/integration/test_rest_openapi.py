@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
 from tests.conftest import RunningServer
 from tests.support.gql import Client
 from tests.support.rest import Rest, api_key
-from tests.support.webhooks import hooks_server
+from tests.support.webhooks import local_hooks_server
 from tests.support.world import World, live_meeting
 
 pytestmark = pytest.mark.timeout(600)
@@ -83,7 +83,7 @@ async def fuzz_server(
 ) -> AsyncIterator[RunningServer]:
     """Webhooks may go to 127.0.0.1 here, so the fuzzed key owns a real endpoint with a real delivery (to a port
     nothing listens on: the challenge fails and is retried, which is all the run needs)."""
-    async with hooks_server(request.param, tmp_path_factory.mktemp(f"fuzz-{request.param}")) as srv:
+    async with local_hooks_server(request.param, tmp_path_factory.mktemp(f"fuzz-{request.param}")) as srv:
         yield srv
 
 

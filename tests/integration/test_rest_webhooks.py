@@ -18,7 +18,7 @@ from testkit.webhook_receiver import Receiver
 from tests.conftest import RunningServer
 from tests.support.gql import Client, eventually
 from tests.support.rest import Rest, api_key
-from tests.support.webhooks import ENDPOINTS, hooks_server
+from tests.support.webhooks import ENDPOINTS, local_hooks_server
 from tests.support.world import Person, World
 
 pytestmark = pytest.mark.timeout(180)
@@ -31,7 +31,7 @@ async def rest_hooks_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[RunningServer]:
     data_dir = tmp_path_factory.mktemp(f"rest-hooks-{request.param}")
-    async with hooks_server(request.param, data_dir, webhook_retry_schedule_s=(0.2, 0.5, 1.0)) as srv:
+    async with local_hooks_server(request.param, data_dir, webhook_retry_schedule_s=(0.2, 0.5, 1.0)) as srv:
         yield srv
 
 

@@ -19,7 +19,7 @@ from protocol.webhooks import SendRequest
 from tests.conftest import RunningServer
 from tests.support.gql import Client, eventually
 from tests.support.rest import Rest
-from tests.support.webhooks import hooks_server
+from tests.support.webhooks import local_hooks_server
 from tests.support.world import World
 from workers.webhooks import new_client, send
 
@@ -115,7 +115,7 @@ async def capped_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[RunningServer]:
     data_dir: Path = tmp_path_factory.mktemp(f"capped-{request.param}")
-    async with hooks_server(request.param, data_dir, webhook_max_response_bytes=CAP) as srv:
+    async with local_hooks_server(request.param, data_dir, webhook_max_response_bytes=CAP) as srv:
         yield srv
 
 

@@ -67,7 +67,7 @@ async def database(backend: str) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def hooks_server(backend: str, data_dir: Path, **overrides: object) -> AsyncIterator[RunningServer]:
+async def local_hooks_server(backend: str, data_dir: Path, **overrides: object) -> AsyncIterator[RunningServer]:
     """A server of its own (``database``) whose webhooks may go to 127.0.0.1, with quick test-sized timeouts."""
     async with database(backend) as url:
         settings = make_settings(
