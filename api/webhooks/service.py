@@ -115,11 +115,15 @@ def _queue_verification(tx: Tx, e: WebhookEndpoint) -> None:
     outbox.add(tx, e, "", events.Outgoing(WebhookEvent.ENDPOINT_VERIFICATION, 0, body))
 
 
-async def _own(tx: Tx, owner_id: str, endpoint_id: str) -> WebhookEndpoint:
-    e = await tx.session.get(WebhookEndpoint, endpoint_id, with_for_update=True)
+def _visible(e: WebhookEndpoint | None, owner_id: str, endpoint_id: str) -> WebhookEndpoint:
+    """Only the owner sees an endpoint; to anyone else it does not exist (its id is not confirmed)."""
     if e is None or e.owner_id != owner_id:
         raise NotFoundError(f"webhook endpoint {endpoint_id} does not exist")
     return e
+
+
+async def _own(tx: Tx, owner_id: str, endpoint_id: str) -> WebhookEndpoint:
+    return _visible(await tx.session.get(WebhookEndpoint, endpoint_id, with_for_update=True), owner_id, endpoint_id)
 
 
 async def create_endpoint(
@@ -285,10 +289,7 @@ async def endpoint(svc: Services, principal: Principal | None, endpoint_id: str)
     """One endpoint of the caller's (NOT_FOUND for anyone else's, as for every change)."""
     owner = _owner(principal)
     async with svc.db.read() as session:
-        e = await session.get(WebhookEndpoint, endpoint_id)
-    if e is None or e.owner_id != owner:
-        raise NotFoundError(f"webhook endpoint {endpoint_id} does not exist")
-    return e
+        return _visible(await session.get(WebhookEndpoint, endpoint_id), owner, endpoint_id)
 
 
 async def deliveries(
@@ -309,9 +310,7 @@ async def deliveries(
     if status is not None and status not in ("pending", "delivered", "failed"):
         raise BadInputError("status", f"status must be pending, delivered or failed (got {status[:20]!r})")
     async with svc.db.read() as session:
-        e = await session.get(WebhookEndpoint, endpoint_id)
-        if e is None or e.owner_id != owner:
-            raise NotFoundError(f"webhook endpoint {endpoint_id} does not exist")
+        _visible(await session.get(WebhookEndpoint, endpoint_id), owner, endpoint_id)
         last = await session.get(WebhookDelivery, after) if after is not None else None
         if after is not None and (last is None or last.endpoint_id != endpoint_id):
             raise BadInputError("after", "after is not a delivery of this endpoint (or it was pruned)")

@@ -6,13 +6,16 @@ input. The rules are api/webhooks/service.py's, the same GraphQL calls: where it
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
 from standardwebhooks.webhooks import Webhook
 
+from dbschema.webhooks import WebhookDelivery
 from protocol.webhooks import SUBSCRIBABLE, WebhookEvent
 from testkit.webhook_receiver import Receiver
 from tests.conftest import RunningServer
@@ -404,3 +407,14 @@ async def test_each_meeting_event_type_reaches_the_delivery_log(
     assert {d["event_type"] for d in by_default} == produced - {"chat.message"}
     arrived = {r.payload["type"] for r in receiver.received()}
     assert arrived == produced
+    # The log's cursor neither skips nor repeats deliveries that share an instant: make them all share one.
+    svc = rest_hooks_server.app.state.services
+    async with svc.db.write() as tx:
+        await tx.session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.endpoint_id == everything["endpoint"]["id"])
+            .values(created_at=datetime(2026, 12, 1, tzinfo=UTC))
+        )
+    whole = (await rest.ok("GET", f"/webhooks/endpoints/{everything['endpoint']['id']}/deliveries"))["items"]
+    paged = await _log(rest, everything["endpoint"]["id"], first=2)
+    assert [d["id"] for d in paged] == [d["id"] for d in whole] and len(whole) == len(got) + 1
