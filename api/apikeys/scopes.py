@@ -18,6 +18,8 @@ SCOPES: dict[str, str] = {
     "participants:write": "Admit and remove participants.",
     "recordings:read": "List and read recordings, their download links and transcripts.",
     "recordings:write": "Delete and share recordings.",
+    "webhooks:read": "List the account's webhook endpoints and their delivery logs.",
+    "webhooks:write": "Create, change and delete webhook endpoints, rotate secrets, redeliver and replay.",
 }
 
 GRAPHQL_FIELDS: dict[str, str] = {
@@ -27,6 +29,8 @@ GRAPHQL_FIELDS: dict[str, str] = {
     "myMeetings": "meetings:read",
     "recordings": "recordings:read",
     "recording": "recordings:read",
+    "webhookEndpoints": "webhooks:read",
+    "webhookDeliveries": "webhooks:read",
     # mutations
     "createMeeting": "meetings:write",
     "updateMeeting": "meetings:write",
@@ -36,6 +40,13 @@ GRAPHQL_FIELDS: dict[str, str] = {
     "removeParticipant": "participants:write",
     "deleteRecording": "recordings:write",
     "shareRecording": "recordings:write",
+    "createWebhookEndpoint": "webhooks:write",
+    "updateWebhookEndpoint": "webhooks:write",
+    "deleteWebhookEndpoint": "webhooks:write",
+    "rotateWebhookSecret": "webhooks:write",
+    "verifyWebhookEndpoint": "webhooks:write",
+    "redeliverWebhook": "webhooks:write",
+    "replayWebhooks": "webhooks:write",
     "__typename": "",
 }
 """GraphQL root field -> the scope a key needs for it ("" : none)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import urlencode
 
 import strawberry
 
@@ -50,12 +49,9 @@ class CalendarMutation:
     )
     async def rotate_calendar_feed(self, info: strawberry.Info) -> CreatedCalendarFeed:
         row, url = await service.rotate_feed(ctx(info).services, ctx(info).principal)
-        webcal = "webcal://" + url.split("://", 1)[1]
+        urls = service.feed_urls(url)
         return CreatedCalendarFeed(
-            created_at=row.created_at,
-            url=url,
-            webcal_url=webcal,
-            google_subscribe_url="https://calendar.google.com/calendar/r?" + urlencode({"cid": webcal}),
+            created_at=row.created_at, url=urls.url, webcal_url=urls.webcal, google_subscribe_url=urls.google_subscribe
         )
 
     @strawberry.mutation(description="Delete your calendar feed: its URL answers 404 from now on.")

@@ -8,6 +8,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 from api import validation
 from api.calendars import entries, invitations, sequence, store, sync
@@ -178,14 +179,32 @@ async def uninvite(svc: Services, principal: Principal | None, meeting_id: str, 
 
 
 def _user(principal: Principal | None) -> str:
-    if not isinstance(principal, UserPrincipal) or principal.key_id is not None:
-        # A key acting for a program has no business minting a URL that shows its owner's calendar.
+    if not isinstance(principal, UserPrincipal):
         raise UnauthenticatedError("log in (with your own session) to manage your calendar feed")
+    if principal.key_id is not None:
+        # A key acting for a program has no business minting a URL that shows its owner's calendar. (GraphQL
+        # refuses keys these fields before any resolver; REST reaches here: FORBIDDEN, as for connectCalendar.)
+        raise ForbiddenError("API keys cannot manage the calendar feed; use the account's own session")
     return principal.user_id
 
 
 def feed_url(svc: Services, secret: str) -> str:
     return f"{svc.settings.base_url}/calendar/feed/{secret}.ics"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedUrls:
+    url: str
+    """https (or the deployment's scheme): anyone holding it sees the owner's meetings."""
+    webcal: str
+    """The same as webcal:// (Apple Calendar and Outlook subscribe to it)."""
+    google_subscribe: str
+    """Opens Google Calendar's "add by URL" page for it."""
+
+
+def feed_urls(url: str) -> FeedUrls:
+    webcal = "webcal://" + url.split("://", 1)[1]
+    return FeedUrls(url, webcal, "https://calendar.google.com/calendar/r?" + urlencode({"cid": webcal}))
 
 
 async def feed(svc: Services, principal: Principal | None) -> CalendarFeed | None:

@@ -6,6 +6,7 @@ parameters and bodies Litestar itself refuses, and values the database cannot ho
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from api.errors import AppError, BadInputError
 from api.http_errors import HTTP_ERROR_HANDLERS
 
 log = logging.getLogger("meetmesh.api")
+_MISSING = re.compile(r"Object missing required field `([^`]+)`")
 
 
 @dataclass
@@ -40,12 +42,18 @@ def _app_error(request: Request[Any, Any, Any], exc: AppError) -> Response[Any]:
 
 
 def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
-    # Litestar's message names the parameter or body field; its ``extra`` lists them.
-    field = None
+    # Litestar's message names the parameter or body field; its ``extra`` lists them, each with msgspec's reason.
+    # A missing body field is reported against the whole body ("data"): the reason names the field.
+    field, reason = None, None
     if isinstance(exc.extra, list) and exc.extra and isinstance(exc.extra[0], dict):
-        key = exc.extra[0].get("key")
+        key, reason = exc.extra[0].get("key"), exc.extra[0].get("message")
         field = str(key) if key is not None else None
+        missing = _MISSING.fullmatch(str(reason or ""))
+        if field == "data" and missing:
+            field = missing.group(1)
     message = exc.detail if not field else f"{exc.detail}: {field}"
+    if reason:
+        message = f"{message} ({reason})"
     return _app_error(request, BadInputError(field or "request", message))
 
 

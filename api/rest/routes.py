@@ -18,11 +18,12 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 
 from api.apikeys.scopes import SCOPES
-from api.rest.calendars import CalendarConnectionController
+from api.rest.calendars import CalendarConnectionController, CalendarFeedController, MeetingCalendarLinksController
 from api.rest.errors import EXCEPTION_HANDLERS
 from api.rest.meetings import MeetingsController, UsersController
 from api.rest.participants import ParticipantsController
 from api.rest.recordings import MeetingRecordingsController, RecordingsController
+from api.rest.webhooks import WebhooksController
 
 PREFIX = "/api/v1"
 MAX_BODY_BYTES = 64 * 1024
@@ -42,10 +43,13 @@ def router() -> Router:
         route_handlers=[
             UsersController,
             CalendarConnectionController,
+            CalendarFeedController,
             MeetingsController,
+            MeetingCalendarLinksController,
             ParticipantsController,
             MeetingRecordingsController,
             RecordingsController,
+            WebhooksController,
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         security=[{"bearer": []}],
@@ -68,7 +72,7 @@ def document() -> dict[str, Any]:
                 )
             }
         ),
-        tags=[Tag(name=n) for n in ("users", "calendar", "meetings", "participants", "recordings")],
+        tags=[Tag(name=n) for n in ("users", "calendar", "meetings", "participants", "recordings", "webhooks")],
         render_plugins=[],
         path="/_openapi",  # never served: this app only generates the document
     )

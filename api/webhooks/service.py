@@ -1,4 +1,5 @@
-"""Webhook endpoints of an account: the one place their rules live (GraphQL now, the REST façade later).
+"""Webhook endpoints of an account: the one place their rules live (GraphQL and the REST façade, api/rest/webhooks.py,
+call here).
 
 Only the account that owns an endpoint sees or changes it (anyone else gets NOT_FOUND: ids are not confirmed to
 strangers). Endpoint URLs are checked when set - http(s), no credentials in them, and every address the host
@@ -114,11 +115,15 @@ def _queue_verification(tx: Tx, e: WebhookEndpoint) -> None:
     outbox.add(tx, e, "", events.Outgoing(WebhookEvent.ENDPOINT_VERIFICATION, 0, body))
 
 
-async def _own(tx: Tx, owner_id: str, endpoint_id: str) -> WebhookEndpoint:
-    e = await tx.session.get(WebhookEndpoint, endpoint_id, with_for_update=True)
+def _visible(e: WebhookEndpoint | None, owner_id: str, endpoint_id: str) -> WebhookEndpoint:
+    """Only the owner sees an endpoint; to anyone else it does not exist (its id is not confirmed)."""
     if e is None or e.owner_id != owner_id:
         raise NotFoundError(f"webhook endpoint {endpoint_id} does not exist")
     return e
+
+
+async def _own(tx: Tx, owner_id: str, endpoint_id: str) -> WebhookEndpoint:
+    return _visible(await tx.session.get(WebhookEndpoint, endpoint_id, with_for_update=True), owner_id, endpoint_id)
 
 
 async def create_endpoint(
@@ -280,6 +285,13 @@ async def endpoints(svc: Services, principal: Principal | None) -> list[WebhookE
         return await store.endpoints_of_owner(session, owner, enabled_only=False)
 
 
+async def endpoint(svc: Services, principal: Principal | None, endpoint_id: str) -> WebhookEndpoint:
+    """One endpoint of the caller's (NOT_FOUND for anyone else's, as for every change)."""
+    owner = _owner(principal)
+    async with svc.db.read() as session:
+        return _visible(await session.get(WebhookEndpoint, endpoint_id), owner, endpoint_id)
+
+
 async def deliveries(
     svc: Services,
     principal: Principal | None,
@@ -288,16 +300,20 @@ async def deliveries(
     first: int = 50,
     status: str | None = None,
     before: datetime | None = None,
+    after: str | None = None,
 ) -> list[DeliveryView]:
-    """The delivery log, newest first, each with its attempts."""
+    """The delivery log, newest first, each with its attempts. ``after`` (a delivery id of this endpoint) starts
+    the page after that delivery in this order (a cursor: unlike ``before``, deliveries created in the same
+    instant are neither skipped nor repeated); BAD_INPUT when it is not one of the endpoint's deliveries."""
     owner = _owner(principal)
     validation.int_range("first", first, 1, MAX_PAGE)
     if status is not None and status not in ("pending", "delivered", "failed"):
         raise BadInputError("status", f"status must be pending, delivered or failed (got {status[:20]!r})")
     async with svc.db.read() as session:
-        e = await session.get(WebhookEndpoint, endpoint_id)
-        if e is None or e.owner_id != owner:
-            raise NotFoundError(f"webhook endpoint {endpoint_id} does not exist")
-        rows = await store.deliveries(session, endpoint_id, first=first, status=status, before=before)
+        _visible(await session.get(WebhookEndpoint, endpoint_id), owner, endpoint_id)
+        last = await session.get(WebhookDelivery, after) if after is not None else None
+        if after is not None and (last is None or last.endpoint_id != endpoint_id):
+            raise BadInputError("after", "after is not a delivery of this endpoint (or it was pruned)")
+        rows = await store.deliveries(session, endpoint_id, first=first, status=status, before=before, after=last)
         attempts = await store.attempts_of(session, [r.id for r in rows])
     return [DeliveryView(r, attempts[r.id]) for r in rows]

@@ -65,14 +65,28 @@ async def due_heads(session: AsyncSession, now: datetime, limit: int) -> Sequenc
 
 
 async def deliveries(
-    session: AsyncSession, endpoint_id: str, *, first: int, status: str | None, before: datetime | None
+    session: AsyncSession,
+    endpoint_id: str,
+    *,
+    first: int,
+    status: str | None,
+    before: datetime | None,
+    after: WebhookDelivery | None = None,
 ) -> list[WebhookDelivery]:
-    q = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id)
+    """Newest first: (created_at, seq, id) descending, a total order, so ``after`` (the last row of the previous
+    page) continues exactly where that page ended."""
+    d = WebhookDelivery
+    q = select(d).where(d.endpoint_id == endpoint_id)
     if status is not None:
-        q = q.where(WebhookDelivery.status == status)
+        q = q.where(d.status == status)
     if before is not None:
-        q = q.where(WebhookDelivery.created_at < before)
-    q = q.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.seq.desc()).limit(first)
+        q = q.where(d.created_at < before)
+    if after is not None:
+        q = q.where(
+            (d.created_at < after.created_at)
+            | ((d.created_at == after.created_at) & ((d.seq < after.seq) | ((d.seq == after.seq) & (d.id < after.id))))
+        )
+    q = q.order_by(d.created_at.desc(), d.seq.desc(), d.id.desc()).limit(first)
     return list(await session.scalars(q))
 
 

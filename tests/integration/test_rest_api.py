@@ -240,3 +240,80 @@ async def test_recordings_transcripts_links_shares(
     assert gone.status_code == 204
     await rest.error("GET", f"/recordings/{rec['id']}", 404, "NOT_FOUND")
     assert not folder.exists()
+
+
+LINKS = """query($id: ID!) { meeting(id: $id) { calendarLinks {
+  ics google outlook office365 sequence includesPasscode skippedOccurrences } } }"""
+
+
+async def test_calendar_links_are_graphqls(server: RunningServer, world: World, http: httpx.AsyncClient) -> None:
+    ada = await world.user("Ada")
+    rest = await rest_for(server, http, ada)
+    body = {
+        "title": "Standup",
+        "starts_at": "2031-03-03T09:00:00+01:00",
+        "timezone": "Europe/Berlin",
+        "duration_minutes": 15,
+        "recurrence": "FREQ=WEEKLY;BYDAY=MO;COUNT=4",
+        "passcode": "",
+    }
+    m = (await rest("POST", "/meetings", json=body)).json()
+    links = await rest.ok("GET", f"/meetings/{m['id']}/calendar-links")
+    gql = (await ada.client(LINKS, id=m["id"]))["meeting"]["calendarLinks"]
+    assert links == {
+        "ics": gql["ics"],
+        "google": gql["google"],
+        "outlook": gql["outlook"],
+        "office365": gql["office365"],
+        "sequence": gql["sequence"],
+        "includes_passcode": gql["includesPasscode"],
+        "skipped_occurrences": gql["skippedOccurrences"],
+    }
+    assert links["ics"] == f"{server.url}/calendar/meetings/{m['id']}.ics"
+    assert "recur=RRULE%3AFREQ%3DWEEKLY" in links["google"] and links["sequence"] == 0
+    ics = await http.get(links["ics"], headers={"authorization": f"Bearer {rest.token}"})
+    assert ics.status_code == 200 and ics.headers["content-type"].startswith("text/calendar")
+    assert f"UID:{m['id']}@" in ics.text and "RRULE:FREQ=WEEKLY;COUNT=4;BYDAY=MO" in ics.text
+    # A change of time bumps SEQUENCE: the links follow the meeting.
+    await rest.ok("PATCH", f"/meetings/{m['id']}", json={"starts_at": "2031-03-03T10:00:00+01:00"})
+    assert (await rest.ok("GET", f"/meetings/{m['id']}/calendar-links"))["sequence"] == 1
+    # Whoever may not read the meeting may not read its links; a key needs meetings:read.
+    await (await rest_for(server, http, await world.user("Eve"))).error(
+        "GET", f"/meetings/{m['id']}/calendar-links", 403, "FORBIDDEN"
+    )
+    await rest.error("GET", "/meetings/nope/calendar-links", 404, "NOT_FOUND")
+    no_scope = await rest_for(server, http, ada, ["recordings:read"])
+    body_ = await no_scope.error("GET", f"/meetings/{m['id']}/calendar-links", 403, "FORBIDDEN")
+    assert "meetings:read" in body_["error"]
+
+
+async def test_calendar_feed_with_a_session_only(server: RunningServer, world: World, http: httpx.AsyncClient) -> None:
+    ada = await world.user("Ada")
+    session = Rest(server.url, http, ada.client.token)
+    await session.error("GET", "/me/calendar-feed", 404, "NOT_FOUND")
+    await session.error("DELETE", "/me/calendar-feed", 404, "NOT_FOUND")
+    m = (await session("POST", "/meetings", json={"title": "Fed", "starts_at": "2031-05-01T09:00:00+00:00"})).json()
+    res = await session("POST", "/me/calendar-feed")
+    assert res.status_code == 201
+    made = res.json()
+    assert made["url"].startswith(f"{server.url}/calendar/feed/") and made["url"].endswith(".ics")
+    assert made["webcal_url"] == "webcal://" + made["url"].split("://", 1)[1]
+    assert made["google_subscribe_url"].startswith("https://calendar.google.com/calendar/r?cid=webcal")
+    feed = await http.get(made["url"])  # no credentials: the URL is the permission
+    assert feed.status_code == 200 and f"UID:{m['id']}@" in feed.text
+    assert (await session.ok("GET", "/me/calendar-feed"))["created_at"] == made["created_at"]
+    assert (await ada.client("{ calendarFeed { createdAt } }"))["calendarFeed"] is not None
+    rotated = (await session("POST", "/me/calendar-feed")).json()
+    assert rotated["url"] != made["url"]
+    assert (await http.get(made["url"])).status_code == 404 and (await http.get(rotated["url"])).status_code == 200
+    # Not for API keys (as on GraphQL, where these fields are refused to every key): 403, nothing changed.
+    key = await rest_for(server, http, ada)
+    for method in ("GET", "POST", "DELETE"):
+        await key.error(method, "/me/calendar-feed", 403, "FORBIDDEN")
+    assert (await http.get(rotated["url"])).status_code == 200
+    gone = await session("DELETE", "/me/calendar-feed")
+    assert gone.status_code == 204
+    assert (await http.get(rotated["url"])).status_code == 404
+    await session.error("GET", "/me/calendar-feed", 404, "NOT_FOUND")
+    assert (await ada.client("{ calendarFeed { createdAt } }"))["calendarFeed"] is None
+    await Rest(server.url, http, None).error("POST", "/me/calendar-feed", 401, "UNAUTHENTICATED")

@@ -18,9 +18,9 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from api.webhooks import retention
 from testkit.webhook_receiver import Received, Receiver
-from tests.conftest import EDGE_SECRET, RunningServer, make_settings
+from tests.conftest import RunningServer
 from tests.support.gql import Client, eventually
-from tests.support.webhooks import CREATE, DELIVERIES, ENDPOINTS, database, deliveries, endpoint, settled
+from tests.support.webhooks import CREATE, DELIVERIES, ENDPOINTS, deliveries, endpoint, local_hooks_server, settled
 from tests.support.world import Person, World
 
 LEAVE = "mutation($m: ID!) { leaveMeeting(meetingId: $m) { id state } }"
@@ -35,21 +35,9 @@ events the receiver misses while it is dead)."""
 async def hooks_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[RunningServer]:
-    async with database(request.param) as url:
-        settings = make_settings(
-            tmp_path_factory.mktemp(f"hooks-{request.param}"),
-            url,
-            edge_secret=EDGE_SECRET,
-            webhook_allowed_networks=("127.0.0.1/32",),
-            webhook_retry_schedule_s=SCHEDULE,
-            webhook_connect_timeout_s=1.0,
-            webhook_read_timeout_s=1.0,
-            webhook_poll_s=0.2,
-        )
-        srv = RunningServer(settings)
-        await srv.start()
+    data_dir = tmp_path_factory.mktemp(f"hooks-{request.param}")
+    async with local_hooks_server(request.param, data_dir, webhook_retry_schedule_s=SCHEDULE) as srv:
         yield srv
-        await srv.stop()
 
 
 @pytest.fixture

@@ -19,6 +19,8 @@ ALL_SCOPES = [
     "participants:write",
     "recordings:read",
     "recordings:write",
+    "webhooks:read",
+    "webhooks:write",
 ]
 
 

@@ -6,9 +6,10 @@ import os
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
-from tests.conftest import PG_ADMIN_URL, _pg_admin
+from tests.conftest import EDGE_SECRET, PG_ADMIN_URL, RunningServer, _pg_admin, make_settings
 from tests.support.gql import eventually
 from tests.support.world import Person
 
@@ -63,3 +64,27 @@ async def database(backend: str) -> AsyncIterator[str]:
         yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
     finally:
         await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@asynccontextmanager
+async def local_hooks_server(backend: str, data_dir: Path, **overrides: object) -> AsyncIterator[RunningServer]:
+    """A server of its own (``database``) whose webhooks may go to 127.0.0.1, with quick test-sized timeouts."""
+    async with database(backend) as url:
+        settings = make_settings(
+            data_dir,
+            url,
+            edge_secret=EDGE_SECRET,
+            **{
+                "webhook_allowed_networks": ("127.0.0.1/32",),
+                "webhook_connect_timeout_s": 1.0,
+                "webhook_read_timeout_s": 1.0,
+                "webhook_poll_s": 0.2,
+                **overrides,
+            },
+        )
+        srv = RunningServer(settings)
+        await srv.start()
+        try:
+            yield srv
+        finally:
+            await srv.stop()
