@@ -23,7 +23,7 @@ export function showDocuments(section, recording, token) {
     close();
     for (const b of section.querySelectorAll("[data-open-doc]")) b.setAttribute("aria-pressed", String(b.dataset.openDoc === which));
     status.textContent = "Opening…";
-    const [{ CollabProvider }, mod] = await Promise.all([
+    const [{ CollabProvider, mountLive }, mod] = await Promise.all([
       import("/web/collab/provider.js"),
       which === "notes" ? import("/web/collab/notes.js") : import("/web/collab/board.js"),
     ]);
@@ -38,7 +38,7 @@ export function showDocuments(section, recording, token) {
     provider.addEventListener("error", (ev) => {
       status.textContent = ev.detail.code === 4403 ? "You may not open this meeting's documents." : `Could not open it: ${ev.detail.reason || ev.detail.code}`;
     });
-    const view = which === "notes" ? mod.mountNotes(body, provider) : mod.mountBoard(body, provider);
+    const view = mountLive(provider, () => (which === "notes" ? mod.mountNotes(body, provider) : mod.mountBoard(body, provider)));
     open = { which, provider, view };
   }
 

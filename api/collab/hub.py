@@ -36,6 +36,8 @@ class Peer:
     """A host or co-host: may lock the document and still change it while locked."""
     presenter: bool = False
     """Sharing their screen now: may change a document locked to hosts and presenters."""
+    refused: bool = False
+    """An edit of this connection was refused: every later one is too (they depend on it)."""
     client_ids: set[int] = field(default_factory=set)
     """The Yjs client ids whose awareness this connection published (it may publish no other)."""
     participant_id: str | None = None
@@ -141,13 +143,20 @@ class Document:
             return fx
         if msg.payload == wire.EMPTY_UPDATE:
             return fx
+        reason = None
         if not peer.writable:
-            fx.reply.append(wire.permission_denied("read-only: you may watch this document but not change it"))
-            fx.refused = True
-            return fx
-        if not self.lock.lets(host=peer.host, presenter=peer.presenter):
+            reason = "read-only: you may watch this document but not change it"
+        elif not self.lock.lets(host=peer.host, presenter=peer.presenter):
             whom = "hosts and presenters" if self.lock.presenters else "hosts"
-            fx.reply.append(wire.permission_denied(f"locked: a host has locked this document for {whom}"))
+            reason = f"locked: a host has locked this document for {whom}"
+        elif peer.refused:
+            # Its later edits build on the refused one: taken now, they would wait in the document for it (and
+            # bring it in should it ever be sent again). The client starts over on a fresh document instead
+            # (web/collab/provider.js, _startOver).
+            reason = "refused: an earlier edit of yours was refused; open the document again"
+        if reason is not None:
+            peer.refused = True
+            fx.reply.append(wire.permission_denied(reason))
             fx.refused = True
             return fx
         self.apply(msg.payload)

@@ -151,3 +151,16 @@ async def test_a_mark_on_a_shared_screen_stays_on_its_content_point(tmp_path: Pa
             assert (await viewer.evaluate("window.denied")).startswith("locked")
             await frames(sharer)
             assert await sharer.evaluate(f"{view(pid)}.strokes.length") == 0
+            # The refused mark goes with the viewer's document (it starts over from the server's state), so the
+            # next mark, once annotation is back on, reaches the sharer instead of waiting behind the refused one.
+            await viewer.wait_for_function(
+                f"{view(pid)}.strokes.length === 0 && {view(pid)}.provider.status === 'connected'"
+            )
+            await sharer.click("meetmesh-room [data-annotate-action=off]")
+            await viewer.wait_for_selector("meetmesh-room [data-annotate-action=pen]:enabled")
+            await viewer.click("meetmesh-room [data-annotate-action=pen]")
+            await viewer.mouse.move(left["pageX"], left["pageY"])
+            await viewer.mouse.down()
+            await viewer.mouse.move(right["pageX"], right["pageY"], steps=8)
+            await viewer.mouse.up()
+            await sharer.wait_for_function(f"{view(pid)}.strokes.length === 1")

@@ -158,7 +158,8 @@ export function mountAnnotation(frame, video, provider, { t = (k) => k, icon = n
     draft = null;
     outDraft = false;
     provider.awareness.setLocalStateField("drawing", null);
-    provider.ydoc.transact(() => strokes.push([new Y.Map(Object.entries(done))]), LOCAL);
+    // Turned off (or a lost right) mid-mark: the server would refuse it, so it is not sent.
+    if (provider.editable) provider.ydoc.transact(() => strokes.push([new Y.Map(Object.entries(done))]), LOCAL);
     schedule();
   };
   canvas.addEventListener("pointerup", finish);

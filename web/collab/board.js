@@ -584,7 +584,7 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
       const done = preview;
       gesture = preview = null;
       // One transaction: one update and one undo step, however far it moved.
-      if (done && selected) {
+      if (done && selected && provider.editable) {
         const moved = roundShape(done);
         provider.ydoc.transact(() => ["x1", "y1", "x2", "y2", "points"].forEach((k) => k in moved && selected.set(k, moved[k])), LOCAL);
       }
@@ -595,7 +595,8 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
     draft = null;
     provider.awareness.setLocalStateField("drawing", null);
     const empty = done.tool === "pen" ? done.points.length < 1 : done.x1 === done.x2 && done.y1 === done.y2;
-    if (!empty) {
+    // A lock (or a lost right) may have arrived mid-stroke: the server would refuse it, so it is not sent.
+    if (!empty && provider.editable) {
       if (done.tool === "pen") done.points = done.points.map(([x, y, p]) => [Math.round(x * 10) / 10, Math.round(y * 10) / 10, Math.round(p * 100) / 100]);
       provider.ydoc.transact(() => shapes.push([new Y.Map(Object.entries(done))]), LOCAL);
     }

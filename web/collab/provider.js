@@ -150,6 +150,7 @@ export class CollabProvider extends EventTarget {
     } else if (kind === AUTH) {
       decoding.readVarUint(dec); // 0: permission denied (y-protocols auth.js)
       this.dispatchEvent(new CustomEvent("denied", { detail: decoding.readVarString(dec) }));
+      this._startOver();
     }
   }
 
@@ -174,6 +175,28 @@ export class CollabProvider extends EventTarget {
 
   _send(bytes) {
     if (this.ws?.readyState === WebSocket.OPEN && this._ready) this.ws.send(bytes);
+  }
+
+  /**
+   * The server refused an edit of ours (we may only watch, or it is locked): Yjs would hold back every later edit
+   * of ours behind the refused one, and a reconnect would send it again. So the refused edit is dropped with the
+   * whole local document: a new Y.Doc (a new client id) synced afresh from the server, and a "reset" event for
+   * the views drawn from the old one (`mountLive` mounts them again).
+   */
+  _startOver() {
+    const local = this.awareness.getLocalState();
+    this.ydoc.off("update", this._onUpdate);
+    this.awareness.off("update", this._onAwareness);
+    this.awareness.destroy();
+    this.ydoc = new Y.Doc();
+    this.awareness = new awarenessProtocol.Awareness(this.ydoc);
+    if (local) this.awareness.setLocalState(local);
+    this.ydoc.on("update", this._onUpdate);
+    this.awareness.on("update", this._onAwareness);
+    this.synced = false;
+    this.dispatchEvent(new CustomEvent("reset"));
+    this._retries = 0;
+    this._drop();
   }
 
   _drop() {
@@ -208,4 +231,32 @@ export class CollabProvider extends EventTarget {
 export function clientColour(id) {
   const hues = [210, 0, 130, 35, 280, 175, 320, 55];
   return `hsl(${hues[id % hues.length]} 70% 45%)`;
+}
+
+/**
+ * Mount a view of a shared document (`mountNotes`, `mountBoard`, `mountAnnotation`: a function of no arguments
+ * here) and mount it again whenever the provider starts over on a fresh document (an edit of ours was refused).
+ * Returns the view, whatever its current mount: its methods always reach the live one.
+ */
+export function mountLive(provider, mount) {
+  let view = mount();
+  const again = () => {
+    view.destroy();
+    view = mount();
+  };
+  provider.addEventListener("reset", again);
+  return new Proxy(
+    {},
+    {
+      get(_, key) {
+        if (key === "destroy")
+          return () => {
+            provider.removeEventListener("reset", again);
+            view.destroy();
+          };
+        const value = view[key];
+        return typeof value === "function" ? value.bind(view) : value;
+      },
+    },
+  );
 }

@@ -933,11 +933,11 @@ export class MeetMeshRoomElement extends HTMLElement {
       // After the first picture: nothing to mark before it, and joining the screen's media comes first.
       if (video.readyState < 2) await new Promise((ok) => video.addEventListener("loadeddata", ok, { once: true }));
       if (this._annotations.get(participantId) !== entry) return;
-      const { mountAnnotation } = await import("../collab/annotate.js");
+      const [{ mountAnnotation }, { mountLive }] = await Promise.all([import("../collab/annotate.js"), import("../collab/provider.js")]);
       const provider = await this.room.openDocument(`annotate:${participantId}`);
       if (this._annotations.get(participantId) !== entry) return provider.destroy(); // gone meanwhile
       entry.provider = provider;
-      entry.view = mountAnnotation(frame, video, provider, { t, icon: (name) => this._icon(name) });
+      entry.view = mountLive(provider, () => mountAnnotation(frame, video, provider, { t, icon: (name) => this._icon(name) }));
     })().catch((err) => console.warn("annotation", err));
   }
 
@@ -1256,10 +1256,13 @@ export class MeetMeshRoomElement extends HTMLElement {
     open?.provider.destroy();
     const body = this.$(which === "notes" ? '[data-role="notes-body"]' : '[data-role="board-body"]');
     const provider = await room.openDocument(doc);
-    const view =
-      which === "notes"
-        ? (await import("../collab/notes.js")).mountNotes(body, provider, { t, history: () => room.documentHistory(doc) })
-        : (await import("../collab/board.js")).mountBoard(body, provider, { t, icon: (name) => this._icon(name) });
+    const { mountLive } = await import("../collab/provider.js");
+    const { mountNotes } = which === "notes" ? await import("../collab/notes.js") : {};
+    const { mountBoard } = which === "notes" ? {} : await import("../collab/board.js");
+    // Mounted again on a fresh document if the server refuses an edit (web/collab/provider.js, _startOver).
+    const view = mountLive(provider, () =>
+      which === "notes" ? mountNotes(body, provider, { t, history: () => room.documentHistory(doc) }) : mountBoard(body, provider, { t, icon: (name) => this._icon(name) }),
+    );
     this._collab[which] = { doc, provider, view };
   }
 

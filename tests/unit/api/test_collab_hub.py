@@ -162,3 +162,26 @@ def test_a_document_locked_for_presenters_takes_their_edits_and_refuses_others()
     assert not taken.refused and str(doc.doc.get("t", type=Text)) == "slide notes"
     refused = doc.receive(2, update)
     assert refused.refused and b"hosts and presenters" in b"".join(refused.reply)
+
+
+def test_after_a_refused_edit_the_same_connection_may_not_edit_until_it_opens_again() -> None:
+    doc = Document(("m1", "board:main"))
+    doc.lock = Lock(locked=True)
+    doc.join(Peer(1, "Guest", True))
+    author = Doc()
+    text = author.get("t", type=Text)
+    text.insert(0, "first")
+    first = wire.sync(Step.UPDATE, author.get_update())
+    before = author.get_state()
+    text.insert(5, " second")
+    second = wire.sync(Step.UPDATE, author.get_update(before))
+    assert doc.receive(1, first).refused
+    doc.lock = Lock()  # unlocked: the second edit alone would be allowed now ...
+    later = doc.receive(1, second)
+    assert later.refused and b"earlier edit" in b"".join(later.reply)  # ... but it builds on the refused one
+    assert str(doc.doc.get("t", type=Text)) == "" and doc.pending == []
+    doc.join(Peer(2, "Guest again", True))  # the client started over: a new connection, a fresh document
+    fresh = Doc()
+    fresh.get("t", type=Text).insert(0, "fresh")
+    assert not doc.receive(2, wire.sync(Step.UPDATE, fresh.get_update())).refused
+    assert str(doc.doc.get("t", type=Text)) == "fresh"
