@@ -138,6 +138,14 @@ async def test_select_move_resize_sticky_delete_laser_and_svg(tmp_path: Path) ->
             assert note["tool"] == "sticky" and note["text"] == "Book the venue before Friday"
             assert (note["x1"], note["y1"]) == pytest.approx((100, 600), abs=3)
             assert await picture(host) == await picture(ada)
+            # A thick straight line.
+            await ada.click("meetmesh-room [data-board-action=width][data-width='8']")
+            await ada.click("meetmesh-room [data-tool=line]")
+            await drag(ada, [(1100, 100), (1300, 200), (1500, 300)])
+            _, _, line = await same_document(host, ada, "s.length === 3")
+            assert line["tool"] == "line" and line["size"] == 8
+            assert (line["x1"], line["y1"], line["x2"], line["y2"]) == pytest.approx((1100, 100, 1500, 300), abs=4)
+            assert await picture(host) == await picture(ada)
 
             # SVG export: the same shapes as vector elements, the note's words as text.
             async with ada.expect_download() as download:
@@ -146,8 +154,11 @@ async def test_select_move_resize_sticky_delete_laser_and_svg(tmp_path: Path) ->
             root = ET.fromstring(svg)
             assert root.tag == "{http://www.w3.org/2000/svg}svg" and root.get("viewBox") == "0 0 1600 900"
             tools = [el.get("data-tool") for el in root.iter() if el.get("data-tool")]
-            assert tools == ["rect", "sticky"]
+            assert tools == ["rect", "sticky", "line"]
             assert "Book the venue" in "".join(root.itertext())
+            assert [el.get("stroke-width") for el in root.iter() if el.get("data-tool") == "line"] == ["8"]
+            await ada.click("meetmesh-room [data-board-action=undo]")  # the line goes again
+            await same_document(host, ada, "s.length === 2")
 
             # Ada selects her note and deletes it with the Delete key.
             await ada.click("meetmesh-room [data-tool=select]")

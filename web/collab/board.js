@@ -1,6 +1,6 @@
 // A shared whiteboard: shapes in a Y.Array ("shapes") of Y.Maps, drawn on a canvas of fixed logical size so
 // every screen renders the same picture. Tools: select (move, resize from the corner handle, delete), pen
-// (perfect-freehand), rectangle, ellipse, arrow, text, sticky note, eraser, laser pointer (awareness only: never
+// (perfect-freehand), line, rectangle, ellipse, arrow, text, sticky note, eraser, laser pointer (awareness only: never
 // stored); colours; undo/redo of one's own changes (Y.UndoManager tracks only this page's origin); others' cursors,
 // laser pointers and strokes in flight with their names. Export as PNG or SVG.
 //
@@ -16,10 +16,13 @@ import { canvasJpeg, picturesToPdf } from "./board_pdf.js";
 
 export const WIDTH = 1600;
 export const HEIGHT = 900;
+/** Line widths in board units (thin, medium, thick); text and sticky notes scale their letters with it. */
+export const WIDTHS = [2, 4, 8];
 export const COLOURS = ["#1f2328", "#d1242f", "#1a7f37", "#0969da", "#bf8700", "#8250df"];
 const TOOLS = [
   ["select", "mouse-pointer-2"],
   ["pen", "pencil"],
+  ["line", "minus"],
   ["rect", "square"],
   ["ellipse", "circle"],
   ["arrow", "move-up-right"],
@@ -108,6 +111,7 @@ export function toSvg(list) {
     }
     if (s.tool === "rect") return `<rect data-tool="rect" x="${r1(l)}" y="${r1(t)}" width="${r1(r - l)}" height="${r1(b - t)}" ${line}/>`;
     if (s.tool === "ellipse") return `<ellipse data-tool="ellipse" cx="${r1((l + r) / 2)}" cy="${r1((t + b) / 2)}" rx="${r1((r - l) / 2)}" ry="${r1((b - t) / 2)}" ${line}/>`;
+    if (s.tool === "line") return `<path data-tool="line" d="M${r1(x1)} ${r1(y1)} L${r1(x2)} ${r1(y2)}" ${line}/>`;
     if (s.tool === "arrow") {
       const angle = Math.atan2(y2 - y1, x2 - x1);
       const head = (a) => `${r1(x2 - 18 * Math.cos(angle + a))} ${r1(y2 - 18 * Math.sin(angle + a))}`;
@@ -138,6 +142,11 @@ export function drawShape(ctx, s) {
   } else if (s.tool === "ellipse") {
     ctx.beginPath();
     ctx.ellipse((x1 + x2) / 2, (y1 + y2) / 2, Math.abs(x2 - x1) / 2, Math.abs(y2 - y1) / 2, 0, 0, Math.PI * 2);
+    ctx.stroke();
+  } else if (s.tool === "line") {
+    ctx.beginPath();
+    ctx.moveTo(x1, y1);
+    ctx.lineTo(x2, y2);
     ctx.stroke();
   } else if (s.tool === "arrow") {
     const angle = Math.atan2(y2 - y1, x2 - x1);
@@ -184,7 +193,7 @@ export function distanceTo(s, x, y) {
     for (let i = 1; i < s.points.length; i++) best = Math.min(best, seg(s.points[i - 1][0], s.points[i - 1][1], s.points[i][0], s.points[i][1]));
     return s.points.length === 1 ? Math.hypot(x - s.points[0][0], y - s.points[0][1]) : best;
   }
-  if (s.tool === "arrow") return seg(x1, y1, x2, y2);
+  if (s.tool === "arrow" || s.tool === "line") return seg(x1, y1, x2, y2);
   if (s.tool === "text" || s.tool === "sticky") {
     const [l, tp, r, b] = bounds(s);
     return x >= l && y >= tp && x <= r && y <= b ? 0 : Infinity;
@@ -226,6 +235,7 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
   const me = provider.ydoc.clientID;
   let tool = "pen";
   let colour = COLOURS[0];
+  let width = WIDTHS[1];
 
   container.replaceChildren();
   const bar = document.createElement("div");
@@ -253,6 +263,14 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
     b.classList.add("swatch");
     b.setAttribute("aria-pressed", String(c === colour));
   }
+  WIDTHS.forEach((w, i) => {
+    const b = button("width", t(`collab.width.${i}`), null, { width: String(w) });
+    b.textContent = "";
+    b.classList.add("width-swatch");
+    b.append(Object.assign(document.createElement("span"), { className: "width-dot" }));
+    b.lastChild.style.height = b.lastChild.style.width = `${w + 2}px`;
+    b.setAttribute("aria-pressed", String(w === width));
+  });
   const textInput = document.createElement("input");
   textInput.dataset.role = "board-text";
   textInput.placeholder = t("collab.textPlaceholder");
@@ -538,7 +556,7 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
     }
     if (tool === "sticky") {
       const [w, h] = STICKY_SIZE;
-      const note = { tool: "sticky", color: colour, size: 4, x1: x, y1: y, x2: x + w, y2: y + h, text: textInput.value.trim() };
+      const note = { tool: "sticky", color: colour, size: width, x1: x, y1: y, x2: x + w, y2: y + h, text: textInput.value.trim() };
       provider.ydoc.transact(() => shapes.push([new Y.Map(Object.entries(note))]), LOCAL);
       return schedule();
     }
@@ -547,11 +565,11 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
       eraseAt(x, y);
     } else if (tool === "text") {
       const text = textInput.value.trim();
-      if (text) provider.ydoc.transact(() => shapes.push([new Y.Map(Object.entries({ tool: "text", color: colour, size: 4, x1: x, y1: y, text }))]), LOCAL);
+      if (text) provider.ydoc.transact(() => shapes.push([new Y.Map(Object.entries({ tool: "text", color: colour, size: width, x1: x, y1: y, text }))]), LOCAL);
     } else if (tool === "pen") {
-      draft = { tool, color: colour, size: 4, points: [[x, y, ev.pressure || 0.5]] };
+      draft = { tool, color: colour, size: width, points: [[x, y, ev.pressure || 0.5]] };
     } else {
-      draft = { tool, color: colour, size: 4, x1: x, y1: y, x2: x, y2: y };
+      draft = { tool, color: colour, size: width, x1: x, y1: y, x2: x, y2: y };
     }
     schedule();
   });
@@ -621,6 +639,9 @@ export function mountBoard(container, provider, { t = (k) => k, icon = null } = 
     } else if (action === "colour") {
       colour = b.dataset.colour;
       for (const other of bar.querySelectorAll("[data-colour]")) other.setAttribute("aria-pressed", String(other === b));
+    } else if (action === "width") {
+      width = Number(b.dataset.width);
+      for (const other of bar.querySelectorAll("[data-width]")) other.setAttribute("aria-pressed", String(other === b));
     } else if (action === "undo") undo.undo();
     else if (action === "redo") undo.redo();
     else if (action === "export-png") exportPng();

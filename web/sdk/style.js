@@ -99,6 +99,8 @@ aside.board-panel { width: min(60vw, 960px); }
 .board-tools { display: flex; flex-wrap: wrap; gap: 4px; align-items: center; }
 .board-tools [aria-pressed="true"] { outline: 2px solid var(--mm-accent); }
 .board-tools .swatch { min-width: 28px; width: 28px; height: 28px; border-radius: 50%; padding: 0; }
+.board-tools .width-swatch { min-width: 28px; width: 28px; height: 28px; padding: 0; display: inline-grid; place-items: center; }
+.board-tools .width-dot { display: block; border-radius: 50%; background: currentColor; }
 .board-tools input { flex: 1; min-width: 80px; }
 .board-stage { position: relative; width: 100%; aspect-ratio: 16 / 9; touch-action: none; }
 .board-stage canvas { position: absolute; inset: 0; width: 100%; height: 100%; border-radius: 4px; }
