@@ -138,6 +138,8 @@ async def collab_socket(socket: WebSocket[Any, Any, Any], state: State, meeting_
         s = svc.settings
         bucket = TokenBucket(s.collab_messages_per_s, s.collab_message_burst)
         overflow = asyncio.ensure_future(outbox.overflowed.wait())
+        woken = hub.watch_access(meeting_id, grant.participant_id)
+        changed: asyncio.Future[Any] | None = None
         receiving: asyncio.Future[Any] | None = None
         watch_s = 3 * s.collab_access_recheck_s  # a quiet or read-only connection: checked less often
 
@@ -158,13 +160,19 @@ async def collab_socket(socket: WebSocket[Any, Any, Any], state: State, meeting_
             while True:
                 if receiving is None:
                     receiving = asyncio.ensure_future(socket.receive())
+                if changed is None:
+                    changed = asyncio.ensure_future(woken.wait())
                 done, _ = await asyncio.wait(
-                    {receiving, overflow, writer}, timeout=watch_s, return_when=asyncio.FIRST_COMPLETED
+                    {receiving, overflow, writer, changed}, timeout=watch_s, return_when=asyncio.FIRST_COMPLETED
                 )
                 if overflow in done:
                     raise _Closed(1013, "too slow: reconnect to resync")
                 if writer in done:
                     return  # the writer ended: the socket is gone
+                if changed in done:
+                    woken.clear()
+                    changed = None
+                    await recheck()  # sharing, role, room or the meeting changed: decide now, not at the next check
                 if receiving not in done:
                     if time.monotonic() - grant.checked_at >= watch_s:
                         await recheck()
@@ -195,8 +203,10 @@ async def collab_socket(socket: WebSocket[Any, Any, Any], state: State, meeting_
                     raise _Closed(4400, f"BAD_INPUT: {exc}"[:120]) from None
         finally:
             overflow.cancel()
-            if receiving is not None:
-                receiving.cancel()
+            hub.unwatch_access(meeting_id, grant.participant_id, woken)
+            for pending in (receiving, changed):
+                if pending is not None:
+                    pending.cancel()
     except _Closed as closed:
         with contextlib.suppress(WebSocketDisconnect, OSError, RuntimeError):
             await socket.close(code=closed.code, reason=closed.reason)

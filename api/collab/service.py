@@ -21,6 +21,7 @@ from api.collab.lock import Lock as DocumentLock
 from api.collab.recorded_marks import MarkRecorder, is_marks_document, marks_of
 from api.collab.wire import WireError
 from api.services import Services
+from protocol.events import EventType
 
 log = logging.getLogger("meetmesh.collab")
 
@@ -96,6 +97,8 @@ class CollabService:
         self._loading: dict[Key, asyncio.Lock] = {}
         self._ids = itertools.count(1)
         self._flush_lock = asyncio.Lock()
+        self._wakers: dict[tuple[str, str], set[asyncio.Event]] = {}
+        self._watching: dict[str, tuple[asyncio.Task[None], int]] = {}
         self.marks = MarkRecorder(svc)
         """Marks drawn over screen shares, into the recordings capturing them (api/collab/recorded_marks.py)."""
 
@@ -274,8 +277,49 @@ class CollabService:
             except Exception:
                 log.exception("storing shared documents failed; retrying at the next flush")
 
+    # -- access changes ---------------------------------------------------------------------------------------
+    def watch_access(self, meeting_id: str, participant_id: str | None) -> asyncio.Event:
+        """An event set when what this participant may do in the meeting may have changed - an event about them
+        (started or stopped sharing, role, room, removal) or the meeting ending - so the connection decides its
+        access again at once rather than at its next periodic check (api/collab/http.py). One bus subscription
+        per meeting with open connections, on every API process."""
+        woken = asyncio.Event()
+        self._wakers.setdefault((meeting_id, participant_id or ""), set()).add(woken)
+        task, count = self._watching.get(meeting_id, (None, 0))
+        if task is None:
+            task = asyncio.get_running_loop().create_task(self._watch(meeting_id), name=f"collab-access-{meeting_id}")
+        self._watching[meeting_id] = (task, count + 1)
+        return woken
+
+    def unwatch_access(self, meeting_id: str, participant_id: str | None, woken: asyncio.Event) -> None:
+        key = (meeting_id, participant_id or "")
+        self._wakers.get(key, set()).discard(woken)
+        if not self._wakers.get(key):
+            self._wakers.pop(key, None)
+        task, count = self._watching.get(meeting_id, (None, 0))
+        if task is not None and count <= 1:
+            task.cancel()
+            self._watching.pop(meeting_id, None)
+        elif task is not None:
+            self._watching[meeting_id] = (task, count - 1)
+
+    async def _watch(self, meeting_id: str) -> None:
+        with await self.svc.bus.subscribe(meeting_id) as events:
+            async for event in events:
+                if event.type is EventType.MEETING_ENDED:
+                    keys = [k for k in self._wakers if k[0] == meeting_id]
+                elif event.subject_id is not None:
+                    keys = [(meeting_id, event.subject_id)]
+                else:
+                    continue
+                for key in keys:
+                    for woken in self._wakers.get(key, ()):
+                        woken.set()
+
     async def close(self) -> None:
         """On a graceful stop: store what is pending."""
         with contextlib.suppress(Exception):
             await self.flush()
+        for task, _count in self._watching.values():
+            task.cancel()
         await self.fanout.close()
