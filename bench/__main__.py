@@ -125,6 +125,12 @@ def _virtual_background() -> Mapping[str, results.Value]:
     return virtual_background.run()
 
 
+def _board_audience() -> Mapping[str, results.Value]:
+    from bench import board_audience
+
+    return board_audience.run()
+
+
 def _captions() -> Mapping[str, results.Value]:
     # Imported on use: the edge's captioner (a process with faster-whisper).
     from bench import captions
@@ -150,6 +156,7 @@ STANDALONE: dict[str, Callable[[], Mapping[str, results.Value]]] = {
     "large_meeting": large_meeting.run,
     "webhooks": _webhooks,
     "collab": _collab,
+    "board_audience": _board_audience,
     "virtual_background": _virtual_background,
     "notes_browser": _notes_browser,
 }
@@ -208,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         "large_meeting",
         "webhooks",
         "collab",
+        "board_audience",
         "virtual_background",
         "notes_browser",
     }:  # the notes describe the API benchmarks; media carries its own (media_bench_params)

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.collab import store, wire
 from api.collab.fanout import AWARENESS, HELLO, LOCK, UPDATE, Fanout, Key, LocalFanout, RedisFanout
-from api.collab.hub import Authorship, Document, Effects, Peer
+from api.collab.hub import AWARENESS_TICK_S, Authorship, Document, Effects, Peer
 from api.collab.lock import Lock as DocumentLock
 from api.collab.recorded_marks import MarkRecorder, is_marks_document, marks_of
 from api.collab.wire import WireError
@@ -86,6 +86,8 @@ class _Held:
     """Update batches stored since the last compaction (decides when to compact)."""
     opening: int = 0
     """Peers between loading and attaching: the document must not be let go meanwhile."""
+    awareness_tick: bool = False
+    """A tick is scheduled to send the awareness waiting in ``doc`` (a large audience)."""
 
 
 class CollabService:
@@ -143,10 +145,23 @@ class CollabService:
                 if pid != sender:
                     for data in fx.broadcast:
                         box.put(data)
+        if fx.awareness_due and not held.awareness_tick:
+            held.awareness_tick = True
+            asyncio.get_running_loop().call_later(AWARENESS_TICK_S, self._awareness_tick, key)
         if fx.publish_update is not None:
             await self.fanout.publish(key, UPDATE, fx.publish_update)
         if fx.publish_awareness is not None:
             await self.fanout.publish(key, AWARENESS, fx.publish_awareness)
+
+    def _awareness_tick(self, key: Key) -> None:
+        held = self.held.get(key)
+        if held is None:
+            return
+        held.awareness_tick = False
+        data = held.doc.take_awareness()
+        if data is not None:
+            for box in held.outboxes.values():
+                box.put(data)  # the same bytes to everyone: encoded once
 
     # -- loading and the other processes ----------------------------------------------------------------------
     async def _open(self, key: Key) -> _Held:

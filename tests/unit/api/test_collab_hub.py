@@ -9,7 +9,7 @@ import pytest
 from pycrdt import Doc, Text, create_sync_message, create_update_message, handle_sync_message
 
 from api.collab import names, wire
-from api.collab.hub import Document, Peer
+from api.collab.hub import COALESCE_PEERS, Document, Peer
 from api.collab.lock import Lock
 from api.collab.wire import AwarenessEntry, Kind, Step, WireError
 from api.errors import BadInputError
@@ -185,3 +185,29 @@ def test_after_a_refused_edit_the_same_connection_may_not_edit_until_it_opens_ag
     fresh.get("t", type=Text).insert(0, "fresh")
     assert not doc.receive(2, wire.sync(Step.UPDATE, fresh.get_update())).refused
     assert str(doc.doc.get("t", type=Text)) == "fresh"
+
+
+def _cursor(client: int, clock: int, x: int) -> bytes:
+    return wire.awareness(wire.encode_awareness([AwarenessEntry(client, clock, json.dumps({"cursor": {"x": x}}))]))
+
+
+def test_a_large_audience_gets_awareness_in_ticks_with_each_clients_latest_state() -> None:
+    doc = Document(("m1", "board:main"))
+    for n in range(1, COALESCE_PEERS + 1):
+        doc.join(Peer(n, f"P{n}", True))
+    moves = [doc.receive(1, _cursor(11, k, k)) for k in range(1, 4)] + [doc.receive(2, _cursor(22, 1, 99))]
+    assert all(fx.broadcast == [] and fx.awareness_due and fx.publish_awareness for fx in moves)
+    tick = doc.take_awareness()
+    assert tick is not None and doc.take_awareness() is None  # nothing new since
+    entries = {e.client_id: json.loads(e.state) for e in wire.decode_awareness(wire.decode(tick).payload)}
+    assert entries.keys() == {11, 22}
+    assert entries[11]["cursor"] == {"x": 3} and entries[22]["cursor"] == {"x": 99}  # the latest only
+    assert entries[11]["user"]["name"] == "P1"  # stamped as always
+
+
+def test_a_small_meeting_gets_each_awareness_update_at_once() -> None:
+    doc = Document(("m1", "board:main"))
+    for n in range(1, COALESCE_PEERS):
+        doc.join(Peer(n, f"P{n}", True))
+    fx = doc.receive(1, _cursor(11, 1, 5))
+    assert len(fx.broadcast) == 1 and not fx.awareness_due and doc.take_awareness() is None
