@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import secrets
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from sqlalchemy import func, select
 from api.db import make_engine
 from dbschema.collab import CollabDocument, CollabUpdate
 from testkit.collab_peer import CollabPeer
-from testkit.server import ApiProcess
+from testkit.server import ApiProcess, running_api
 from tests.conftest import RunningServer, make_settings
 from tests.support.gql import Client
 from tests.support.scaled import api_pair as running_pair
@@ -221,6 +223,46 @@ async def test_a_restart_loses_nothing(backend_name: str, tmp_path: Path, reques
                 await b.wait_for(lambda: str(b.text()) == expected)
         finally:
             await srv2.stop()
+
+
+async def test_a_killed_api_loses_nothing_its_editors_still_hold(tmp_path: Path) -> None:
+    # The API process is killed (SIGKILL: no graceful flush) while the last edits are not stored yet - they had
+    # reached another participant, so people saw them. When the editors reconnect to the restarted API, their
+    # documents hand the server what it lacks (Yjs sync step 2): nothing anyone saw is lost.
+    data = tmp_path / "data"
+    slow_flush = {"API_COLLAB_FLUSH_MS": "60000"}  # nothing reaches the database before the kill
+    with running_api("meetmesh-collab-kill-", data_dir=data, extra_env=slow_flush) as first:
+        async with httpx.AsyncClient(timeout=30, trust_env=False) as http:
+            world = World(Client(first.url, http))
+            host, m = await live_meeting(world)
+            guest, _ = await world.join(None, m, name="Ada")
+        a, b = peer(first.url, m, host), peer(first.url, m, guest)
+        await a.connect()
+        await b.connect()
+        for i in range(30):
+            a.text().insert(len(str(a.text())), f"line {i}\n")
+        lines = "".join(f"line {i}\n" for i in range(30))
+        await b.wait_for(lambda: str(b.text()) == lines)  # then B's heading goes before them, not beside
+        b.text().insert(0, "# Minutes\n")
+        expected = "# Minutes\n" + lines
+        await a.wait_for(lambda: str(a.text()) == expected)
+        await b.wait_for(lambda: str(b.text()) == expected)
+        os.kill(first.pid, signal.SIGKILL)
+        for p in (a, b):
+            await p.wait_for(lambda p=p: p.closed is not None)  # type: ignore[misc]
+    with running_api("meetmesh-collab-kill-", data_dir=data) as second:
+        async with peer(second.url, m, host) as fresh:
+            await fresh.wait_for(lambda: fresh.ready.get("type") == "ready")
+            await asyncio.sleep(0.3)
+            assert str(fresh.text()) == ""  # the kill did lose the server's copy ...
+            for p in (a, b):
+                p.url = f"{second.url.replace('http', 'ws', 1)}/collab/{m['id']}/notes"
+                await p.connect()  # ... and the editors' documents bring it back
+            await fresh.wait_for(lambda: str(fresh.text()) == expected)
+            await a.close()
+            await b.close()
+        async with peer(second.url, m, guest) as later:  # and it is stored from there
+            await later.wait_for(lambda: str(later.text()) == expected)
 
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
