@@ -166,6 +166,10 @@ class PostgresPointReader(PointReader):
             pool = await self._get_pool()
             record = await pool.fetchrow(compiled.sql, *compiled.args(params))
         except self._failures:
+            if self._pool is not None:
+                # A connection killed mid-way can leave the protocol in a state a retry would meet again: replace
+                # every connection on its next use.
+                await self._pool.expire_connections()
             return await self._through_engine(read, params)  # the engine's path raises (and maps) what is wrong
         return compiled.convert(tuple(record)) if record is not None else None
 
@@ -178,7 +182,7 @@ class PostgresPointReader(PointReader):
 def _asyncpg_errors() -> tuple[type[BaseException], ...]:
     import asyncpg
 
-    return (asyncpg.PostgresError, asyncpg.InterfaceError)
+    return (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError)
 
 
 async def _json_codecs(conn: Any) -> None:

@@ -268,19 +268,20 @@ async def test_postgres_connections_that_die_fall_back_and_are_replaced(pg_url: 
     assert isinstance(reader, point_reads.PostgresPointReader)
     principal = _user(ids["user"])
     try:
-        assert await participants_store.meeting_with_participant(reader, ids["meeting"], principal) is not None
-        admin = await asyncpg.connect(pg_url)
-        try:
-            killed = await admin.fetchval(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-        finally:
-            await admin.close()
-        assert killed >= 1
-        for _ in range(3):  # each answer right, whether from a fresh connection or through the engine
-            found = await participants_store.meeting_with_participant(reader, ids["meeting"], principal)
-            assert found is not None and found[1] is not None and found[1].id == ids["participant"]
+        for _round in range(5):  # a killed connection fails in more than one way (reset, mid-protocol)
+            assert await participants_store.meeting_with_participant(reader, ids["meeting"], principal) is not None
+            admin = await asyncpg.connect(pg_url)
+            try:
+                killed = await admin.fetchval(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            finally:
+                await admin.close()
+            assert killed >= 1
+            for _ in range(3):  # each answer right, whether from a fresh connection or through the engine
+                found = await participants_store.meeting_with_participant(reader, ids["meeting"], principal)
+                assert found is not None and found[1] is not None and found[1].id == ids["participant"]
     finally:
         await reader.close()
         await engine.dispose()
