@@ -124,6 +124,12 @@ async def recording_page(recording_id: str) -> Response[bytes]:
     return _page("play.html")
 
 
+@get("/d/{meeting_id:str}", media_type=MediaType.HTML, include_in_schema=False)
+async def documents_page(meeting_id: str) -> Response[bytes]:
+    # A meeting's notes and whiteboard afterwards (web/documents.js); GraphQL and the collab socket decide who.
+    return _page("documents.html")
+
+
 @get("/s/{share_id:str}", media_type=MediaType.HTML, include_in_schema=False)
 async def shared_recording_page(share_id: str) -> Response[bytes]:
     return _page("play.html")
@@ -183,6 +189,7 @@ ROUTES: list[ControllerRouterHandler] = [
     meeting_page,
     recording_page,
     shared_recording_page,
+    documents_page,
     web_asset,
     service_worker,
 ]

@@ -252,6 +252,16 @@ async def test_the_meetings_notes_and_whiteboard_stay_readable_beside_its_record
         assert not (middle[0] > 150 and middle[1] < 100), middle
         assert not (corner[0] > 150 and corner[1] < 100), corner
 
+        # Without the recording too: the home page's past meeting links its notes and whiteboard (/d/<meeting id>).
+        await page.goto(f"{srv.url}/")
+        link = page.locator(f"[data-role=past] [data-action=documents][href='/d/{mid}']")
+        await link.click()
+        await page.wait_for_url(f"{srv.url}/d/{mid}")
+        await page.wait_for_selector("[data-role=documents]:not([hidden])")
+        assert (await page.text_content("[data-role=title]") or "").startswith("Quarterly review")
+        await page.click("[data-open-doc=notes]")
+        await page.wait_for_function(f"{area}?.value === {json.dumps(notes_text)}")
+
         # Someone who was never in the meeting gets no further than the recording's own refusal.
         outsider = await browser.new_context()
         await outsider.add_init_script(
@@ -260,4 +270,7 @@ async def test_the_meetings_notes_and_whiteboard_stay_readable_beside_its_record
         stranger = await outsider.new_page()
         await stranger.goto(f"{srv.url}/r/{recorded.recording_id}")
         assert "only the meeting's participants" in await _error(stranger)
+        assert await stranger.is_hidden("[data-role=documents]")
+        await stranger.goto(f"{srv.url}/d/{mid}")
+        assert "Only the meeting's participants" in await _error(stranger)
         assert await stranger.is_hidden("[data-role=documents]")

@@ -246,7 +246,9 @@ export class Home extends LitElement {
                   ${m.status === "SCHEDULED" ? html`<button class="btn-danger" data-action="cancel" @click=${() => this._cancel(m)}>${icon("x")} ${t("meeting.cancel")}</button>` : nothing}`
               : nothing}
           </div>`
-        : nothing}
+        : html`<div class="actions">
+            <a href=${`/d/${encodeURIComponent(m.id)}`} data-action="documents">${icon("notebook-pen")} ${t("home.documents")}</a>
+          </div>`}
     </li>`;
   }
 

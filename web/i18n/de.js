@@ -34,6 +34,7 @@ export default {
   "home.schedule": "Planen",
   "home.upcoming": "Anstehende Meetings",
   "home.past": "Vergangene Meetings",
+  "home.documents": "Notizen und Whiteboard",
   "home.noUpcoming": "Nichts geplant. Planen Sie ein Meeting oder starten Sie eins.",
   "home.noPast": "Noch keine vergangenen Meetings.",
   "home.recordings": "Aufzeichnungen",

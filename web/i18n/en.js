@@ -34,6 +34,7 @@ export default {
   "home.schedule": "Schedule",
   "home.upcoming": "Upcoming meetings",
   "home.past": "Past meetings",
+  "home.documents": "Notes and whiteboard",
   "home.noUpcoming": "Nothing scheduled. Schedule a meeting or start one now.",
   "home.noPast": "No past meetings yet.",
   "home.recordings": "Recordings",

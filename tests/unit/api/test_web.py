@@ -106,7 +106,7 @@ def test_the_meeting_pages_import_map_serves_everything_yjs_imports() -> None:
     # The meeting and recording pages map yjs, y-protocols, lib0 and perfect-freehand (web/collab, loaded on first
     # open) from web/collab/importmap.json, written into each page as served. Every bare specifier those modules
     # import must be in the map, or the browser refuses the whole module graph.
-    for name in ("meeting.html", "play.html"):
+    for name in ("meeting.html", "play.html", "documents.html"):
         served = page_html(WEB / name).decode()
         found = re.search(r'<script type="importmap">(.*?)</script>', served, re.S)
         assert found is not None and "collab-importmap" not in served, name
