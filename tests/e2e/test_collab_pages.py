@@ -139,6 +139,21 @@ async def test_whiteboard_and_notes_across_three_pages(tmp_path: Path) -> None:
             await wait_text(ada, "[data-panel=whiteboard] .collab-status", sentence("collab.locked"))
             await host.wait_for_selector("meetmesh-room [data-board-action=lock][aria-pressed=true]")
             assert await host.is_enabled("meetmesh-room [data-panel=whiteboard] [data-tool=pen]")
+            # Past the grey tools, straight into her document: the server refuses it, her page starts over on the
+            # server's document (the shape is gone there too) and the others never see it.
+            before = await shape_count(host)
+            await ada.evaluate(
+                f"""(async () => {{ const Y = await import("yjs"); const p = {ELEMENT}._collab.whiteboard.provider;
+                  window.denied = null; p.addEventListener("denied", (e) => (window.denied = e.detail));
+                  {BOARD}.shapes.push([new Y.Map(Object.entries({{ tool: "rect", color: "#1a7f37", size: 4,
+                    x1: 100, y1: 100, x2: 300, y2: 200 }}))]); }})()"""
+            )
+            await ada.wait_for_function("window.denied !== null")
+            assert (await ada.evaluate("window.denied")).startswith("locked")
+            await ada.wait_for_function(
+                f"{ELEMENT}._collab.whiteboard.provider.synced && {BOARD}.shapes.length === {before}"
+            )
+            assert await shape_count(host) == before
             await host.click("meetmesh-room [data-board-action=lock]")
             await ada.wait_for_selector("meetmesh-room [data-panel=whiteboard] [data-tool=pen]:enabled")
             # Hosts and presenters only: Ada shares no screen, so her tools go grey and she is told who may draw.
