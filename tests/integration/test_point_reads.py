@@ -4,7 +4,6 @@ or its connection dies."""
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import sqlite3
 import threading
@@ -26,6 +25,7 @@ from api.participants import store as participants_store
 from api.security import GuestPrincipal, UserPrincipal
 from dbschema.models import Base, Meeting, Participant, User
 from tests.conftest import fresh_pg_database
+from tests.support.loop_lag import loop_lag_while
 
 NOW = datetime(2026, 12, 7, 21, 30, 15, 123456, tzinfo=UTC)
 
@@ -203,27 +203,6 @@ async def test_a_write_is_seen_by_the_next_point_read(engine: AsyncEngine, reade
     assert after is not None and after[1] is not None and after[1].state == "removed"
 
 
-async def _loop_lag_while(work: Any) -> tuple[Any, float]:
-    """Run ``work`` while a ticker measures how long the event loop was held at most."""
-    worst = 0.0
-    done = asyncio.Event()
-
-    async def tick() -> None:
-        nonlocal worst
-        while not done.is_set():
-            t0 = time.perf_counter()
-            await asyncio.sleep(0.005)
-            worst = max(worst, time.perf_counter() - t0 - 0.005)
-
-    ticker = asyncio.create_task(tick())
-    try:
-        result = await work
-    finally:
-        done.set()
-        await ticker
-    return result, worst
-
-
 async def test_sqlite_refusing_the_fast_path_falls_back_off_the_loop(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'locked.db'}")
     async with engine.begin() as conn:
@@ -245,7 +224,7 @@ async def test_sqlite_refusing_the_fast_path_falls_back_off_the_loop(tmp_path: P
     release.start()
     try:
         t0 = time.perf_counter()
-        found, lag = await _loop_lag_while(
+        found, lag = await loop_lag_while(
             participants_store.meeting_with_participant(reader, ids["meeting"], _user(ids["user"]))
         )
         waited = time.perf_counter() - t0

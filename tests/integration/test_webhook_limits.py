@@ -66,7 +66,7 @@ async def _handle(written: list[int], reader: asyncio.StreamReader, writer: asyn
             await writer.drain()  # raises once the sender has dropped the connection
             written[-1] += len(CHUNK)
     except (ConnectionError, asyncio.IncompleteReadError):
-        pass
+        pass  # expected: the sender hangs up once it has read its cap
     finally:
         writer.close()
 

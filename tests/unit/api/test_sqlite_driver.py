@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import threading
 import time
@@ -16,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.db import make_engine
+from tests.support.loop_lag import loop_lag_while
 
 META = sa.MetaData()
 ITEMS = sa.Table(
@@ -142,25 +142,16 @@ async def test_an_inline_write_waits_for_another_writer_off_the_loop(engine: Asy
 
     timer = threading.Timer(0.4, release)
     timer.start()
-    worst = 0.0
-    done = asyncio.Event()
 
-    async def tick() -> None:
-        nonlocal worst
-        while not done.is_set():
-            t0 = time.perf_counter()
-            await asyncio.sleep(0.005)
-            worst = max(worst, time.perf_counter() - t0 - 0.005)
-
-    ticker = asyncio.create_task(tick())
-    try:
-        t0 = time.perf_counter()
+    async def write() -> None:
         async with _writer(engine, True).begin() as conn:
             await conn.execute(ITEMS.insert().values(name="after the other writer"))
+
+    try:
+        t0 = time.perf_counter()
+        _, worst = await loop_lag_while(write())
         waited = time.perf_counter() - t0
     finally:
-        done.set()
-        await ticker
         timer.join()
     assert waited >= 0.3  # BEGIN IMMEDIATE waited for the lock ...
     assert worst < 0.2, f"the event loop was held {worst:.3f} s"  # ... in aiosqlite's thread, not on the loop
